@@ -1,0 +1,47 @@
+// Lint rules that guard Temporal's contracts: no floating promises anywhere, and no Node built-ins,
+// I/O libraries or clocks in workflow code (workflows must be deterministic and replayable).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+export default tseslint.config(
+  { ignores: ['node_modules', 'dist', '.longhaul', 'data', 'test-results', 'bin'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports' }],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...builtinModules.flatMap((m) => [m, `node:${m}`]),
+            'axios',
+            '@duckdb/node-api',
+            '@aws-sdk/client-s3',
+            '@google-cloud/bigquery',
+          ].map((name) => ({ name, message: 'Workflow code must be deterministic: do I/O in activities.' })),
+          patterns: [
+            { group: ['**/activities/*', '!**/activities/types'], allowImportNames: [], message: 'Import activity types only (import type).' , allowTypeImports: true },
+            { group: ['**/connectors/**', '**/sinks/**', '**/sandbox/**'], message: 'No I/O modules in workflows.', allowTypeImports: true },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Use workflow time (Date in workflow is deterministic) or pass it in.' },
+        { object: 'Math', property: 'random', message: 'Use workflow.uuid4() or a seeded PRNG.' },
+      ],
+    },
+  },
+);

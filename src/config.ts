@@ -1,0 +1,102 @@
+/**
+ * Process configuration from environment variables (and an optional `.env` file), validated by zod at
+ * start-up. A bad value stops the process with a message that names the variable.
+ * Credentials live here and are read by activities/connectors only — never passed to workflows.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const ROOT = path.resolve(__dirname, '..');
+
+const optionalUrl = z.url().optional();
+const csv = z
+  .string()
+  .optional()
+  .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []));
+
+export const envSchema = z.object({
+  LONGHAUL_DATA_DIR: z.string().default(path.join(ROOT, 'data')),
+  LONGHAUL_HOME: z.string().default(path.join(ROOT, '.longhaul')),
+  LONGHAUL_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
+  LONGHAUL_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+
+  WAREHOUSE: z.enum(['duckdb', 'bigquery']).default('duckdb'),
+  DUCKDB_PATH: z.string().optional(),
+  BIGQUERY_PROJECT: z.string().optional(),
+  BIGQUERY_DATASET: z.string().default('longhaul'),
+  BIGQUERY_LOCATION: z.string().optional(),
+  BIGQUERY_API_ENDPOINT: optionalUrl,
+
+  BUCKET: z.enum(['local', 's3']).default('local'),
+  BUCKET_DIR: z.string().optional(),
+  S3_BUCKET: z.string().optional(),
+  S3_ENDPOINT: optionalUrl,
+  S3_REGION: z.string().default('us-east-1'),
+  S3_FORCE_PATH_STYLE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+
+  // Dailymotion partner API (defaults: the local sandbox started by `longhaul dev`)
+  DM_BASE_URL: z.url().default('http://127.0.0.1:4101'),
+  DM_AUTH_URL: optionalUrl,
+  DM_GRAPH_URL: optionalUrl,
+  DM_REST_URL: optionalUrl,
+  DM_CLIENT_API: z.string().optional(),
+  DM_CLIENT_SECRET: z.string().optional(),
+  DM_USERNAME: z.string().optional(),
+  DM_PASSWORD: z.string().optional(),
+  DM_SCOPE: z.string().default('create_reports read_reports access_ads access_revenue delete_reports'),
+  /** Partner account the concurrency semaphore is keyed on (defaults to a fingerprint of the client id). */
+  DM_ACCOUNT: z.string().optional(),
+
+  YOUTUBE_BASE_URL: z.url().default('http://127.0.0.1:4102/youtube/v3'),
+  /** `project:key` pairs, comma separated (keys of one Google Cloud project share its quota). */
+  YOUTUBE_API_KEYS: csv,
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses an environment; throws a ConfigError naming every bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const res = envSchema.safeParse(env);
+  if (!res.success) {
+    const lines = res.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`);
+  }
+  return res.data;
+}
+
+let cached: Config | undefined;
+
+/** Loads `.env` (if present, without overriding real variables) and validates the environment once. */
+export function loadConfig(): Config {
+  if (!cached) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('dotenv').config({ path: path.join(ROOT, '.env'), quiet: true });
+    cached = parseConfig(process.env);
+  }
+  return cached;
+}
+
+/** For tests: forget the cached configuration. */
+export function resetConfig(): void {
+  cached = undefined;
+}
+
+export const paths = {
+  root: ROOT,
+  duckdb: (c: Config) => c.DUCKDB_PATH ?? path.join(c.LONGHAUL_DATA_DIR, 'warehouse.duckdb'),
+  bucket: (c: Config) => c.BUCKET_DIR ?? path.join(c.LONGHAUL_DATA_DIR, 'bucket'),
+  temporalDb: (c: Config) => path.join(c.LONGHAUL_DATA_DIR, 'temporal.db'),
+};

@@ -1,0 +1,38 @@
+/**
+ * Every API sandbox, by name, with its default port (used by `longhaul dev` and the demo).
+ * Each entry builds a fresh server with deterministic seeded data.
+ */
+import type { SandboxServer } from './server';
+
+export interface SandboxFactory {
+  port: number;
+  /** Environment variables that point longhaul's connectors at this sandbox. */
+  env: (url: string) => Record<string, string>;
+  create: (opts: { seed?: number }) => SandboxServer;
+}
+
+export const SANDBOXES: Record<string, SandboxFactory> = {};
+
+export interface RunningSandboxes {
+  servers: Record<string, SandboxServer>;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts the named sandboxes (all by default) on their default ports (or random ones with `randomPorts`). */
+export async function startSandboxes(
+  names: string[] = Object.keys(SANDBOXES),
+  opts: { seed?: number; randomPorts?: boolean } = {},
+): Promise<RunningSandboxes> {
+  const servers: Record<string, SandboxServer> = {};
+  const env: Record<string, string> = {};
+  for (const name of names) {
+    const f = SANDBOXES[name];
+    if (!f) throw new Error(`Unknown sandbox "${name}" (known: ${Object.keys(SANDBOXES).join(', ')})`);
+    const s = f.create({ seed: opts.seed });
+    const url = await s.start(opts.randomPorts ? 0 : f.port);
+    servers[name] = s;
+    Object.assign(env, f.env(url));
+  }
+  return { servers, env, stop: async () => void (await Promise.all(Object.values(servers).map((s) => s.stop()))) };
+}
