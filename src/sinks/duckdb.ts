@@ -99,7 +99,7 @@ export class DuckDbWarehouse implements Warehouse {
       const names = schema.columns.map((col) => col.name);
       await c.run(`CREATE OR REPLACE TEMP TABLE ${q(stage)} (${names.map((n) => `${q(n)} VARCHAR`).join(', ')}, _seq BIGINT)`);
       let seq = 0;
-      const appender = await c.createAppender(stage, 'temp');
+      const appender = await c.createAppender(stage, 'main', 'temp');
       try {
         for await (const batch of batches) {
           for (const row of batch) {
