@@ -15,7 +15,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports', fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/consistent-type-imports': [
+        'error',
+        { prefer: 'type-imports', fixStyle: 'inline-type-imports' },
+      ],
     },
   },
   {
@@ -25,22 +28,29 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...builtinModules.flatMap((m) => [m, `node:${m}`]),
+            ...builtinModules.filter((m) => !m.startsWith('_')).flatMap((m) => [m, `node:${m}`]),
             'axios',
             '@duckdb/node-api',
             '@aws-sdk/client-s3',
             '@google-cloud/bigquery',
           ].map((name) => ({ name, message: 'Workflow code must be deterministic: do I/O in activities.' })),
           patterns: [
-            { group: ['**/activities/*', '!**/activities/types'], allowImportNames: [], message: 'Import activity types only (import type).' , allowTypeImports: true },
-            { group: ['**/connectors/**', '**/sinks/**', '**/sandbox/**'], message: 'No I/O modules in workflows.', allowTypeImports: true },
+            {
+              group: ['**/activities/**', '**/connectors/**', '**/sinks/**', '**/sandbox/**', '**/cli/**', '**/dev/**'],
+              message: 'Workflows import activity and I/O modules as types only (import type).',
+              allowTypeImports: true,
+            },
           ],
         },
       ],
       'no-restricted-properties': [
         'error',
-        { object: 'Date', property: 'now', message: 'Use workflow time (Date in workflow is deterministic) or pass it in.' },
         { object: 'Math', property: 'random', message: 'Use workflow.uuid4() or a seeded PRNG.' },
+        {
+          object: 'Date',
+          property: 'now',
+          message: 'Use workflowNow() from workflows/common (workflow time, replay-safe).',
+        },
       ],
     },
   },

@@ -12,7 +12,14 @@ const optionalUrl = z.url().optional();
 const csv = z
   .string()
   .optional()
-  .transform((s) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []));
+  .transform((s) =>
+    s
+      ? s
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 export const envSchema = z.object({
   LONGHAUL_DATA_DIR: z.string().default(path.join(ROOT, 'data')),

@@ -5,8 +5,16 @@ const format = process.env.LONGHAUL_LOG_FORMAT ?? (process.stdout.isTTY ? 'prett
 
 export const logger = pino({
   level: process.env.LONGHAUL_LOG_LEVEL ?? 'info',
-  redact: { paths: ['*.password', '*.client_secret', '*.token', '*.access_token', '*.key', '*.apiKey'], censor: '[redacted]' },
+  redact: {
+    paths: ['*.password', '*.client_secret', '*.token', '*.access_token', '*.key', '*.apiKey'],
+    censor: '[redacted]',
+  },
   ...(format === 'pretty'
-    ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' } } }
+    ? {
+        transport: {
+          target: 'pino-pretty',
+          options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' },
+        },
+      }
     : {}),
 });

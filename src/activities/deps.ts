@@ -1,0 +1,13 @@
+/**
+ * What activities need from the outside world, built once per worker process and injected into the
+ * activity factories (tests pass their own).
+ */
+import type { Config } from '../config';
+import type { Bucket } from '../sinks/bucket';
+import type { Warehouse } from '../sinks/warehouse';
+
+export interface Deps {
+  config: Config;
+  warehouse: Warehouse;
+  bucket: Bucket;
+}

@@ -1,0 +1,34 @@
+/** The selftest pipeline's one activity: a warehouse row (merged on run id) and a bucket object. */
+import type { Deps } from './deps';
+import type { TableSchema } from '../sinks/warehouse';
+import { fromArray } from '../sinks/warehouse';
+
+export const SELFTEST_TABLE: TableSchema = {
+  name: 'longhaul_selftest',
+  columns: [
+    { name: 'run_id', type: 'STRING', nullable: false },
+    { name: 'label', type: 'STRING' },
+    { name: 'slept_ms', type: 'INT64' },
+    { name: 'written_at', type: 'TIMESTAMP' },
+  ],
+};
+
+export function createSelftestActivities({ warehouse, bucket }: Pick<Deps, 'warehouse' | 'bucket'>) {
+  return {
+    async selftestWrite(args: { runId: string; label: string; sleptMs: number }) {
+      const objectKey = `selftest/${args.runId}.json`;
+      await bucket.put(objectKey, JSON.stringify(args), { contentType: 'application/json' });
+      const row = {
+        run_id: args.runId,
+        label: args.label,
+        slept_ms: args.sleptMs,
+        written_at: new Date().toISOString(),
+      };
+      await warehouse.load(SELFTEST_TABLE, fromArray([row]), { kind: 'merge', keys: ['run_id'] });
+      const [{ n }] = await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${SELFTEST_TABLE.name}`);
+      return { table: SELFTEST_TABLE.name, objectKey: bucket.uri(objectKey), rowsInTable: Number(n) };
+    },
+  };
+}
+
+export type SelftestActivities = ReturnType<typeof createSelftestActivities>;

@@ -1,0 +1,62 @@
+/** `longhaul status | list | result | cancel`. */
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import { PIPELINES } from '../pipelines';
+import { progressQuery, type Progress } from '../shared/messages';
+import { uiLink } from './connect';
+
+export interface StatusReport {
+  workflowId: string;
+  runId: string;
+  type: string;
+  status: string;
+  startTime: string;
+  closeTime?: string;
+  progress?: Progress;
+  url: string;
+}
+
+export async function status(client: Client, config: Config, workflowId: string): Promise<StatusReport> {
+  const handle = client.workflow.getHandle(workflowId);
+  const d = await handle.describe();
+  const progress = await handle.query(progressQuery).catch(() => undefined);
+  return {
+    workflowId,
+    runId: d.runId,
+    type: d.type,
+    status: d.status.name,
+    startTime: d.startTime.toISOString(),
+    closeTime: d.closeTime?.toISOString(),
+    progress,
+    url: uiLink(config, workflowId, d.runId),
+  };
+}
+
+export async function list(client: Client, opts: { pipeline?: string; state?: string; limit?: number }) {
+  const clauses: string[] = [];
+  if (opts.pipeline) {
+    const p = PIPELINES[opts.pipeline];
+    if (!p) throw new Error(`Unknown pipeline "${opts.pipeline}"`);
+    clauses.push(`WorkflowType = '${p.workflowType}'`);
+  }
+  if (opts.state) {
+    const states = ['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut'];
+    const s = states.find((x) => x.toLowerCase() === opts.state!.toLowerCase());
+    if (!s) throw new Error(`Unknown state "${opts.state}" (one of ${states.join(', ')})`);
+    clauses.push(`ExecutionStatus = '${s}'`);
+  }
+  const rows: { workflowId: string; type: string; status: string; startTime: string }[] = [];
+  for await (const w of client.workflow.list({ query: clauses.join(' AND ') || undefined })) {
+    rows.push({ workflowId: w.workflowId, type: w.type, status: w.status.name, startTime: w.startTime.toISOString() });
+    if (rows.length >= (opts.limit ?? 50)) break;
+  }
+  return rows;
+}
+
+export async function result(client: Client, workflowId: string): Promise<unknown> {
+  return client.workflow.getHandle(workflowId).result();
+}
+
+export async function cancel(client: Client, workflowId: string): Promise<void> {
+  await client.workflow.getHandle(workflowId).cancel();
+}

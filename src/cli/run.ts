@@ -1,0 +1,117 @@
+/** `longhaul run <pipeline>`: validate the input, start (or attach to) the run, optionally wait for it. */
+import fs from 'node:fs';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import { PIPELINES } from '../pipelines';
+import type { PipelineDef } from '../pipelines/types';
+import { progressQuery } from '../shared/messages';
+import { InputError, parseInput } from '../shared/validation';
+import { uiLink } from './connect';
+import { flagsToInput } from './flags';
+import { progressView } from './render';
+
+export interface RunOptions {
+  input?: string;
+  wait?: boolean;
+  json?: boolean;
+  id?: string;
+}
+
+export function pipelineByName(name: string): PipelineDef {
+  const p = PIPELINES[name];
+  if (!p) throw new InputError(`Unknown pipeline "${name}". Known: ${Object.keys(PIPELINES).join(', ')}`);
+  return p;
+}
+
+/** Builds and validates a pipeline input from `--input file.json` and flags (flags win). */
+export function buildInput(pipeline: PipelineDef, opts: RunOptions, flagArgs: string[]): unknown {
+  let base: Record<string, unknown> = {};
+  if (opts.input) {
+    let text: string;
+    try {
+      text = fs.readFileSync(opts.input, 'utf8');
+    } catch (e) {
+      throw new InputError(`Cannot read --input ${opts.input}: ${(e as Error).message}`);
+    }
+    try {
+      base = JSON.parse(text) as Record<string, unknown>;
+    } catch (e) {
+      throw new InputError(`--input ${opts.input} is not valid JSON: ${(e as Error).message}`);
+    }
+  }
+  let flags: Record<string, unknown>;
+  try {
+    flags = flagsToInput(flagArgs, pipeline.listFlags);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  return parseInput(pipeline.input, { ...base, ...flags }, `input for ${pipeline.name}`);
+}
+
+export interface RunOutcome {
+  workflowId: string;
+  runId: string;
+  status: 'started' | 'completed' | 'failed';
+  result?: unknown;
+  summary?: string;
+  error?: string;
+  url: string;
+}
+
+export async function runPipeline(
+  client: Client,
+  config: Config,
+  pipeline: PipelineDef,
+  input: unknown,
+  opts: RunOptions,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+): Promise<RunOutcome> {
+  const workflowId = opts.id ?? pipeline.workflowId(input);
+  const handle = await client.workflow.start(pipeline.workflowType, {
+    taskQueue: pipeline.taskQueue,
+    workflowId,
+    args: [input],
+    // Same input → same ID: while a run is going, starting again attaches to it; once it has ended, a new
+    // run may start (loads are idempotent, so a rerun replaces rather than duplicates).
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    memo: { pipeline: pipeline.name },
+  });
+  const runId = handle.firstExecutionRunId;
+  const url = uiLink(config, workflowId, runId);
+  log(`Started ${pipeline.name}: workflow ${workflowId} (run ${runId})`);
+  log(`Web UI: ${url}`);
+  if (!opts.wait) return { workflowId, runId, status: 'started', url };
+
+  const view = progressView();
+  const poll = setInterval(() => {
+    handle
+      .query(progressQuery)
+      .then((p) => view.update(p))
+      .catch(() => undefined);
+  }, 1000);
+  try {
+    const result = await handle.result();
+    const final = await handle.query(progressQuery).catch(() => undefined);
+    if (final) view.update(final);
+    view.stop();
+    const summary = pipeline.summarize(result);
+    return { workflowId, runId, status: 'completed', result, summary, url };
+  } catch (err) {
+    view.stop();
+    return { workflowId, runId, status: 'failed', error: rootCause(err), url };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** The innermost failure message ("Activity task failed" says less than what made it fail). */
+export function rootCause(err: unknown): string {
+  const chain: string[] = [];
+  for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (e.message) chain.push(e.message);
+  }
+  return chain.length > 1
+    ? `${chain[chain.length - 1]} (${chain.slice(0, -1).join(' ← ')})`
+    : (chain[0] ?? String(err));
+}

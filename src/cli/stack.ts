@@ -1,0 +1,78 @@
+/**
+ * The local stack behind `longhaul dev` and the demo: the Temporal dev server (persistent database file,
+ * Web UI), the API sandboxes and a worker, in one process. A Temporal server already listening at
+ * TEMPORAL_ADDRESS is reused rather than started twice.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { parseConfig, paths, type Config } from '../config';
+import { portOpen, startDevServer, type RunningServer } from '../dev/servers';
+import { startSandboxes, type RunningSandboxes } from '../sandbox';
+import { createDeps, createWorker } from '../worker';
+
+export interface Stack {
+  config: Config;
+  server?: RunningServer;
+  sandboxes?: RunningSandboxes;
+  worker?: Worker;
+  workerDone?: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StackOptions {
+  sandboxes?: string[];
+  worker?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  let config = parseConfig(process.env);
+  const stops: (() => Promise<void>)[] = [];
+  const stack: Stack = { config, stop: async () => void (await Promise.allSettled(stops.reverse().map((s) => s()))) };
+  try {
+    const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
+    const port = Number(portText);
+    if (await portOpen(port, host)) {
+      log(`Temporal: using the server already listening at ${config.TEMPORAL_ADDRESS}`);
+    } else {
+      fs.mkdirSync(config.LONGHAUL_DATA_DIR, { recursive: true });
+      const uiPort = Number(new URL(config.TEMPORAL_UI_URL).port || 8233);
+      stack.server = await startDevServer({
+        port,
+        uiPort,
+        dbFile: paths.temporalDb(config),
+        logFile: path.join(config.LONGHAUL_DATA_DIR, 'temporal.log'),
+      });
+      stops.push(() => stack.server!.stop());
+      log(`Temporal dev server: ${stack.server.address} (database ${paths.temporalDb(config)})`);
+      log(`Temporal Web UI: ${stack.server.uiUrl}`);
+    }
+    if (opts.sandboxes?.length) {
+      stack.sandboxes = await startSandboxes(opts.sandboxes);
+      stops.push(() => stack.sandboxes!.stop());
+      for (const [name, s] of Object.entries(stack.sandboxes.servers)) log(`Sandbox ${name}: ${s.url}`);
+      // Sandbox endpoints apply unless the environment names a real endpoint explicitly.
+      config = parseConfig({ ...stack.sandboxes.env, ...process.env });
+      stack.config = config;
+    }
+    if (opts.worker !== false) {
+      const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      const deps = createDeps(config);
+      stack.worker = await createWorker({ connection, deps });
+      stack.workerDone = stack.worker.run();
+      stops.push(async () => {
+        if (stack.worker!.getState() === 'RUNNING') stack.worker!.shutdown();
+        await stack.workerDone!.catch(() => undefined);
+        await deps.warehouse.close();
+        await connection.close();
+      });
+      log(`Worker: polling task queue "${stack.worker.options.taskQueue}"`);
+    }
+    return stack;
+  } catch (err) {
+    await stack.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * `longhaul` — the command users type. Start and inspect pipeline runs, run the local stack, query the
+ * warehouse. `longhaul --help` lists the commands.
+ */
+import { Command } from 'commander';
+import { loadConfig } from './config';
+import { connectClient } from './cli/connect';
+import { describeProgress } from './cli/render';
+import { cancel, list, result, status } from './cli/inspect';
+import { buildInput, pipelineByName, runPipeline } from './cli/run';
+import { startStack } from './cli/stack';
+import { PIPELINES } from './pipelines';
+import { SANDBOXES } from './sandbox';
+import { createWarehouse } from './sinks';
+
+const program = new Command('longhaul').description('Durable data pipelines on Temporal').showHelpAfterError();
+
+const out = (v: unknown): void =>
+  void process.stdout.write((typeof v === 'string' ? v : JSON.stringify(v, null, 2)) + '\n');
+
+program
+  .command('run <pipeline>')
+  .description(`Start a pipeline run (${Object.keys(PIPELINES).join(', ')}); pipeline options as --name value`)
+  .option('--input <file>', 'input as a JSON file (flags override its fields)')
+  .option('--wait', 'wait for the end, showing live progress')
+  .option('--json', 'print the outcome as one JSON object')
+  .option('--id <workflowId>', 'explicit workflow ID (default: derived from the input)')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(async (name: string, opts: { input?: string; wait?: boolean; json?: boolean; id?: string }, cmd: Command) => {
+    const pipeline = pipelineByName(name);
+    const known = new Set(['--input', '--wait', '--json', '--id']);
+    const rest = cmd.args.slice(1);
+    const flagArgs: string[] = [];
+    for (let i = 0; i < rest.length; i++) {
+      if (known.has(rest[i])) {
+        if (rest[i] === '--input' || rest[i] === '--id') i++;
+        continue;
+      }
+      flagArgs.push(rest[i]);
+    }
+    const input = buildInput(pipeline, opts, flagArgs);
+    const config = loadConfig();
+    const client = await connectClient(config);
+    const outcome = await runPipeline(client, config, pipeline, input, opts);
+    if (opts.json) out(outcome);
+    else if (outcome.status === 'completed') out(`Completed: ${outcome.summary}`);
+    else if (outcome.status === 'failed') out(`Failed: ${outcome.error}`);
+    if (outcome.status === 'failed') process.exitCode = 1;
+  });
+
+program
+  .command('status <workflowId>')
+  .description('Show a run: state and progress')
+  .option('--json', 'as JSON')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const config = loadConfig();
+    const s = await status(await connectClient(config), config, id);
+    if (opts.json) return out(s);
+    out(`${s.workflowId} [${s.type}] ${s.status} since ${s.startTime}${s.closeTime ? ` until ${s.closeTime}` : ''}`);
+    if (s.progress) out(`  ${describeProgress(s.progress)}`);
+    out(`  ${s.url}`);
+  });
+
+program
+  .command('list')
+  .description('List recent runs')
+  .option('--pipeline <name>')
+  .option('--state <state>', 'Running, Completed, Failed, …')
+  .option('--limit <n>', 'at most n rows', (v) => Number(v), 50)
+  .option('--json')
+  .action(async (opts: { pipeline?: string; state?: string; limit: number; json?: boolean }) => {
+    const rows = await list(await connectClient(loadConfig()), opts);
+    if (opts.json) return out(rows);
+    for (const r of rows) out(`${r.startTime}  ${r.status.padEnd(10)} ${r.type.padEnd(20)} ${r.workflowId}`);
+  });
+
+program
+  .command('result <workflowId>')
+  .description('Wait for and print the result of a run')
+  .action(async (id: string) => out(await result(await connectClient(loadConfig()), id)));
+
+program
+  .command('cancel <workflowId>')
+  .description('Ask a run to cancel (it cleans up and stops)')
+  .action(async (id: string) => {
+    await cancel(await connectClient(loadConfig()), id);
+    out(`Cancellation requested for ${id}`);
+  });
+
+program
+  .command('dev')
+  .description('Run the local stack: Temporal dev server + Web UI, API sandboxes and a worker, until Ctrl-C')
+  .option('--no-sandboxes', 'do not start the API sandboxes')
+  .action(async (opts: { sandboxes: boolean }) => {
+    const stack = await startStack({ sandboxes: opts.sandboxes ? Object.keys(SANDBOXES) : [] });
+    out(`Ready. Web UI: ${stack.config.TEMPORAL_UI_URL} — start runs with \`longhaul run <pipeline>\`. Ctrl-C stops.`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await stack.stop();
+  });
+
+program
+  .command('worker')
+  .description('Run a worker against TEMPORAL_ADDRESS')
+  .action(async () => {
+    const { runWorker } = await import('./worker');
+    await runWorker();
+  });
+
+program
+  .command('sandbox [names...]')
+  .description(`Run API sandboxes on their default ports (${Object.keys(SANDBOXES).join(', ') || 'none yet'})`)
+  .action(async (names: string[]) => {
+    const stack = await startStack({ sandboxes: names.length ? names : Object.keys(SANDBOXES), worker: false });
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    await stack.stop();
+  });
+
+program
+  .command('query <sql>')
+  .description('Run SQL against the warehouse and print the rows')
+  .option('--json')
+  .action(async (sql: string, opts: { json?: boolean }) => {
+    const wh = createWarehouse(loadConfig());
+    const rows = await wh.query(sql);
+    await wh.close();
+    if (opts.json) out(rows);
+    else console.table(rows);
+  });
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`longhaul: ${err.message}\n`);
+  process.exitCode = err.name === 'InputError' || err.name === 'ConfigError' ? 2 : 1;
+});

@@ -1,0 +1,7 @@
+/** The pipelines `longhaul run` knows, by name. */
+import type { PipelineDef } from './types';
+import { selftestPipeline } from './selftest';
+
+export const PIPELINES: Record<string, PipelineDef> = {
+  [selftestPipeline.name]: selftestPipeline as PipelineDef,
+};

@@ -1,0 +1,42 @@
+/**
+ * What the client needs to know of a pipeline: its input schema (validated before anything starts, and
+ * again inside the workflow), the workflow type and queue, and a deterministic workflow ID so that
+ * starting the same work twice attaches to the running run instead of duplicating it.
+ * Workflow-safe: zod and pure code only (workflows import the input schemas from here).
+ */
+import type { z } from 'zod';
+
+export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
+  name: string;
+  description: string;
+  input: S;
+  workflowType: string;
+  taskQueue: string;
+  /** Deterministic from the input where a rerun must not duplicate work. */
+  workflowId(input: z.output<S>): string;
+  /** Flags whose value is a comma-separated list (`--metrics VIEWS,TIME_WATCHED_SECONDS`). */
+  listFlags?: string[];
+  /** One line for people at the end of `--wait`. */
+  summarize(result: R): string;
+  /** An example input for `longhaul run <pipeline> --help` and the docs. */
+  example: Record<string, unknown>;
+}
+
+export function definePipeline<S extends z.ZodType, R>(def: PipelineDef<S, R>): PipelineDef<S, R> {
+  return def;
+}
+
+/** A short stable hash (FNV-1a, hex) for workflow IDs derived from an input. Pure, workflow-safe. */
+export function stableHash(value: unknown): string {
+  const text = JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,58 @@
+/**
+ * The longhaul worker: registers every workflow and activity on the main task queue.
+ * `longhaul worker` (or `npm run worker`) runs it against TEMPORAL_ADDRESS.
+ */
+import path from 'node:path';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { loadConfig, type Config } from './config';
+import { createActivities } from './activities';
+import type { Deps } from './activities/deps';
+import { createBucket, createWarehouse } from './sinks';
+import { TASK_QUEUES } from './shared/task-queues';
+
+export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
+
+export function createDeps(config: Config): Deps {
+  return { config, warehouse: createWarehouse(config), bucket: createBucket(config) };
+}
+
+export interface LonghaulWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  deps: Deps;
+  taskQueue?: string;
+  /** A pre-built bundle (tests build it once); else the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  overrides?: Partial<WorkerOptions>;
+}
+
+export async function createWorker(opts: LonghaulWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace ?? opts.deps.config.TEMPORAL_NAMESPACE,
+    taskQueue: opts.taskQueue ?? TASK_QUEUES.main,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities(opts.deps),
+    ...opts.overrides,
+  });
+}
+
+/** Runs the worker until SIGINT/SIGTERM. */
+export async function runWorker(config = loadConfig()): Promise<void> {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const deps = createDeps(config);
+  try {
+    const worker = await createWorker({ connection, deps });
+    await worker.run();
+  } finally {
+    await deps.warehouse.close();
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runWorker().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

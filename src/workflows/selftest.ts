@@ -1,0 +1,24 @@
+import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { SelftestActivities } from '../activities/selftest';
+import { selftestInput, type SelftestInput, type SelftestResult } from '../pipelines/selftest';
+import { ProgressTracker, validateInput, workflowNow } from './common';
+
+const { selftestWrite } = proxyActivities<SelftestActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+
+export async function selftest(rawInput: SelftestInput): Promise<SelftestResult> {
+  const input = validateInput(selftestInput, rawInput);
+  const progress = new ProgressTracker('selftest', 'steps', 2);
+  progress.set({
+    phase: 'sleeping',
+    waiting: { reason: 'durable timer', until: new Date(workflowNow() + input.sleep).toISOString() },
+  });
+  const t0 = workflowNow();
+  await sleep(input.sleep);
+  progress.set({ phase: 'writing', done: 1 });
+  const written = await selftestWrite({ runId: workflowInfo().runId, label: input.label, sleptMs: workflowNow() - t0 });
+  progress.set({ phase: 'done', done: 2 });
+  return { runId: workflowInfo().runId, sleptMs: workflowNow() - t0, ...written };
+}
