@@ -121,7 +121,10 @@ export async function startTimeSkippingServer(opts: { port?: number; logFile?: s
     return { address: env.address, port, stop: () => env.teardown() };
   }
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
-  const proc = spawn(exe, [String(port), '--enable-time-skipping'], { stdio: ['ignore', out, out] });
+  // No `--enable-time-skipping`: with it the server skips time even while a workflow task is in flight on
+  // the worker (the task then times out). Without it, skipping happens exactly where the SDK unlocks it
+  // (while a test awaits a result, or env.sleep), as with the SDK's own download of this server.
+  const proc = spawn(exe, [String(port)], { stdio: ['ignore', out, out] });
   await waitForPort(port, 120_000, proc, 'Temporal time-skipping test server');
   return { address: `127.0.0.1:${port}`, port, stop: stopper(proc) };
 }

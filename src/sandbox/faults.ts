@@ -4,7 +4,18 @@
  */
 import { z } from 'zod';
 
-export const faultKinds = ['429', '500', '502', '503', 'timeout', 'reset', '401', 'malformed', 'truncated', 'slow'] as const;
+export const faultKinds = [
+  '429',
+  '500',
+  '502',
+  '503',
+  'timeout',
+  'reset',
+  '401',
+  'malformed',
+  'truncated',
+  'slow',
+] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export const faultRuleSchema = z.object({

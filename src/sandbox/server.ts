@@ -205,7 +205,11 @@ export class SandboxServer {
     const errorBody = (status: number) => this.opts.errorBody?.(status, f.kind) ?? { error: `injected ${f.kind}` };
     switch (f.kind) {
       case '429':
-        this.send(res, entry, { status: 429, headers: { 'retry-after': String(f.retryAfterSec) }, body: errorBody(429) });
+        this.send(res, entry, {
+          status: 429,
+          headers: { 'retry-after': String(f.retryAfterSec) },
+          body: errorBody(429),
+        });
         return true;
       case '500':
       case '502':

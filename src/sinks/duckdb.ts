@@ -6,7 +6,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { assertSchema, toCell, type ColumnType, type LoadResult, type Row, type TableSchema, type Warehouse, type WriteMode } from './warehouse';
+import {
+  assertSchema,
+  toCell,
+  type ColumnType,
+  type LoadResult,
+  type Row,
+  type TableSchema,
+  type Warehouse,
+  type WriteMode,
+} from './warehouse';
 
 const DUCK_TYPES: Record<ColumnType, string> = {
   STRING: 'VARCHAR',
@@ -81,7 +90,9 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   private createSql(schema: TableSchema): string {
-    const cols = schema.columns.map((c) => `${q(c.name)} ${DUCK_TYPES[c.type]}${c.nullable === false ? ' NOT NULL' : ''}`);
+    const cols = schema.columns.map(
+      (c) => `${q(c.name)} ${DUCK_TYPES[c.type]}${c.nullable === false ? ' NOT NULL' : ''}`,
+    );
     return `CREATE TABLE IF NOT EXISTS ${q(schema.name)} (${cols.join(', ')})`;
   }
 
@@ -97,7 +108,9 @@ export class DuckDbWarehouse implements Warehouse {
       await c.run(this.createSql(schema));
       const stage = `_stage_${schema.name}`;
       const names = schema.columns.map((col) => col.name);
-      await c.run(`CREATE OR REPLACE TEMP TABLE ${q(stage)} (${names.map((n) => `${q(n)} VARCHAR`).join(', ')}, _seq BIGINT)`);
+      await c.run(
+        `CREATE OR REPLACE TEMP TABLE ${q(stage)} (${names.map((n) => `${q(n)} VARCHAR`).join(', ')}, _seq BIGINT)`,
+      );
       let seq = 0;
       const appender = await c.createAppender(stage, 'main', 'temp');
       try {
@@ -135,8 +148,12 @@ export class DuckDbWarehouse implements Warehouse {
           );
         } else if (mode.kind === 'merge') {
           const keys = mode.keys.map(q).join(', ');
-          const keyCasts = mode.keys.map((k) => `CAST(${q(k)} AS ${DUCK_TYPES[schema.columns.find((x) => x.name === k)!.type]})`);
-          await c.run(`DELETE FROM ${q(schema.name)} WHERE (${keys}) IN (SELECT ${keyCasts.join(', ')} FROM ${q(stage)})`);
+          const keyCasts = mode.keys.map(
+            (k) => `CAST(${q(k)} AS ${DUCK_TYPES[schema.columns.find((x) => x.name === k)!.type]})`,
+          );
+          await c.run(
+            `DELETE FROM ${q(schema.name)} WHERE (${keys}) IN (SELECT ${keyCasts.join(', ')} FROM ${q(stage)})`,
+          );
         }
         await c.run(`INSERT INTO ${q(schema.name)} (${names.map(q).join(', ')}) ${source}`);
         await c.run('COMMIT');

@@ -43,7 +43,10 @@ export class LocalBucket implements Bucket {
   }
 
   async exists(key: string): Promise<boolean> {
-    return fs.promises.stat(this.file(key)).then((s) => s.isFile(), () => false);
+    return fs.promises.stat(this.file(key)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {

@@ -1,0 +1,101 @@
+/** Test helpers: the suite's Temporal servers, the prebuilt workflow bundle, and workers with test deps. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
+import { parseConfig } from '../../src/config';
+import { createActivities } from '../../src/activities';
+import type { Deps } from '../../src/activities/deps';
+import { attachTimeSkipping } from '../../src/dev/servers';
+import { DuckDbWarehouse } from '../../src/sinks/duckdb';
+import { LocalBucket } from '../../src/sinks/local-bucket';
+
+function need(name: string): string {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set: run tests through vitest (test/global-setup.ts starts the servers)`);
+  return v;
+}
+
+/** A TestWorkflowEnvironment on the suite's time-skipping server. */
+export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  return attachTimeSkipping(Number(need('LONGHAUL_TEST_TS_PORT')));
+}
+
+/** A TestWorkflowEnvironment on the suite's dev server (real server, real time). */
+export function devServerEnv(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createFromExistingServer({ address: need('LONGHAUL_TEST_DEV_ADDRESS') });
+}
+
+export const workflowBundle = (): WorkerOptions['workflowBundle'] => ({ codePath: need('LONGHAUL_TEST_BUNDLE') });
+
+export const uniqueQueue = (prefix = 'test') => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+export function tmpDir(prefix = 'longhaul-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Deps on a fresh data folder (DuckDB file + local bucket), with extra environment applied. */
+export function testDeps(env: Record<string, string> = {}, dir = tmpDir()): Deps & { dir: string } {
+  const config = parseConfig({ LONGHAUL_DATA_DIR: dir, ...env });
+  return {
+    dir,
+    config,
+    warehouse: new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') }),
+    bucket: new LocalBucket(path.join(dir, 'bucket')),
+  };
+}
+
+/**
+ * While a test awaits a result, the time-skipping server skips to the next deadline whenever nobody holds
+ * its time lock. Like the Java SDK's test environment, hold the lock while an activity runs, so real I/O
+ * inside an activity never sees its own timeouts fire early.
+ */
+function timeLockActivities(env: TestWorkflowEnvironment): ActivityInterceptorsFactory[] {
+  const ts = env.connection.testService;
+  if (!env.supportsTimeSkipping || !ts) return [];
+  return [
+    () => ({
+      inbound: {
+        async execute(input, next) {
+          await ts.lockTimeSkipping({});
+          try {
+            return await next(input);
+          } finally {
+            await ts.unlockTimeSkipping({});
+          }
+        },
+      },
+    }),
+  ];
+}
+
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  deps: Deps,
+  taskQueue: string,
+  overrides: Partial<WorkerOptions> = {},
+): Promise<Worker> {
+  return Worker.create({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    workflowBundle: workflowBundle(),
+    activities: createActivities(deps),
+    interceptors: { activity: timeLockActivities(env) },
+    ...overrides,
+  });
+}
+
+/** Creates a worker and runs `fn` while it polls. */
+export async function withWorker<T>(
+  env: TestWorkflowEnvironment,
+  deps: Deps,
+  fn: (taskQueue: string, worker: Worker) => Promise<T>,
+  overrides: Partial<WorkerOptions> = {},
+): Promise<T> {
+  const taskQueue = overrides.taskQueue ?? uniqueQueue();
+  const worker = await createTestWorker(env, deps, taskQueue, overrides);
+  return worker.runUntil(() => fn(taskQueue, worker));
+}

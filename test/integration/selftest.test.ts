@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { runPipeline } from '../../src/cli/run';
+import { PIPELINES } from '../../src/pipelines';
+import { progressQuery } from '../../src/shared/messages';
+import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+
+describe('selftest on the dev server', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await devServerEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('runs through the client path: start, progress query, result, warehouse row', async () => {
+    const deps = testDeps();
+    const label = uniqueQueue('label');
+    await withWorker(env, deps, async (taskQueue) => {
+      const pipeline = { ...PIPELINES.selftest, taskQueue };
+      const lines: string[] = [];
+      const outcome = await runPipeline(env.client, deps.config, pipeline, { sleep: 200, label }, { wait: true }, (l) =>
+        lines.push(l),
+      );
+      expect(outcome.status).toBe('completed');
+      expect(outcome.workflowId).toBe(`selftest-${label}`);
+      expect(outcome.url).toContain(`/workflows/selftest-${label}/`);
+      expect(lines[0]).toMatch(/^Started selftest: workflow selftest-/);
+      expect(outcome.summary).toMatch(/slept \d+ ms/);
+      const progress = await env.client.workflow.getHandle(outcome.workflowId).query(progressQuery);
+      expect(progress).toMatchObject({ pipeline: 'selftest', phase: 'done', done: 2, total: 2 });
+
+      // Same input again: a new run (the first has ended); the merge keeps one row per run.
+      const again = await runPipeline(env.client, deps.config, pipeline, { sleep: 0, label }, { wait: true }, () => {});
+      expect(again.runId).not.toBe(outcome.runId);
+    });
+    const rows = await deps.warehouse.query<{ n: number }>(
+      `SELECT count(*) AS n FROM longhaul_selftest WHERE label = $label`,
+      { label },
+    );
+    expect(rows[0].n).toBe(2);
+  });
+});

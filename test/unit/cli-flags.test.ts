@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { flagsToInput } from '../../src/cli/flags';
+import { buildInput, pipelineByName } from '../../src/cli/run';
+import { parseDuration, formatDuration } from '../../src/shared/durations';
+
+describe('flagsToInput', () => {
+  it('maps kebab-case flags to camelCase keys and parses scalars and lists', () => {
+    expect(
+      flagsToInput(
+        ['--start-date', '2026-01-01', '--window-days=10', '--dry-run', '--metrics', 'VIEWS, TIME_WATCHED_SECONDS'],
+        ['metrics'],
+      ),
+    ).toEqual({ startDate: '2026-01-01', windowDays: 10, dryRun: true, metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'] });
+  });
+  it('refuses positional arguments', () => {
+    expect(() => flagsToInput(['oops'])).toThrow(/Unexpected argument "oops"/);
+  });
+});
+
+describe('buildInput', () => {
+  it('validates against the pipeline schema and names the bad field', () => {
+    expect(() => buildInput(pipelineByName('selftest'), {}, ['--sleep', 'later'])).toThrow(
+      /sleep: Invalid duration "later"/,
+    );
+    expect(buildInput(pipelineByName('selftest'), {}, ['--sleep', '2m'])).toEqual({
+      sleep: 120_000,
+      label: 'selftest',
+    });
+  });
+  it('refuses an unknown pipeline with the list of known ones', () => {
+    expect(() => pipelineByName('nope')).toThrow(/Unknown pipeline "nope". Known: .*selftest/);
+  });
+  it('refuses an unreadable or invalid --input file', () => {
+    expect(() => buildInput(pipelineByName('selftest'), { input: '/nonexistent.json' }, [])).toThrow(
+      /Cannot read --input/,
+    );
+  });
+});
+
+describe('durations', () => {
+  it('parses and formats', () => {
+    expect(parseDuration('2h30m')).toBe(9_000_000);
+    expect(parseDuration('1500')).toBe(1500);
+    expect(() => parseDuration('2 hours')).toThrow(/Invalid duration/);
+    expect(formatDuration(9_000_000)).toBe('2h30m');
+  });
+});

@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+
+describe('selftest on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('sleeps 3 hours of workflow time in well under a second of wall time, then writes', async () => {
+    const deps = testDeps();
+    const { result, wallMs, skippedMs } = await withWorker(env, deps, async (taskQueue) => {
+      const wall0 = Date.now();
+      const t0 = await env.currentTimeMs();
+      const result = await env.client.workflow.execute('selftest', {
+        taskQueue,
+        workflowId: uniqueQueue('selftest'),
+        args: [{ sleep: '3h', label: 'ts' }],
+      });
+      return { result, wallMs: Date.now() - wall0, skippedMs: (await env.currentTimeMs()) - t0 };
+    });
+    expect(result.sleptMs).toBeGreaterThanOrEqual(3 * 3600_000);
+    expect(skippedMs).toBeGreaterThanOrEqual(3 * 3600_000);
+    expect(wallMs).toBeLessThan(1000); // 3 h of timer in well under a second of wall time
+    const rows = await deps.warehouse.query<{ label: string }>(
+      "SELECT label FROM longhaul_selftest WHERE label = 'ts'",
+    );
+    expect(rows).toEqual([{ label: 'ts' }]);
+  });
+
+  it('refuses bad input with a non-retryable failure naming the field', async () => {
+    const err = await withWorker(env, testDeps(), (taskQueue) =>
+      env.client.workflow.execute('selftest', { taskQueue, workflowId: uniqueQueue('bad'), args: [{ sleep: 'soon' }] }),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; nonRetryable?: boolean; message: string };
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toMatch(/sleep: Invalid duration "soon"/);
+  });
+});
