@@ -20,13 +20,22 @@ log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
 stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$LH/$1.version" 2>/dev/null)" = "$2" ]; }
 
-go_build() { # name module version
-  local name="$1" module="$2" version="$3"
+go_build() { # name package version [module]
+  local name="$1" pkg="$2" version="$3" module="${4:-}"
   if stamp_ok "$name" "$version"; then log "$name $version: cached"; return 0; fi
   if ! have go; then log "$name: no Go toolchain; skipped"; return 1; fi
-  log "$name: go install $module@$version (first time: several minutes)"
+  log "$name: building $pkg@$version from the Go module proxy (first time: several minutes)"
   local t0=$SECONDS
-  CGO_ENABLED=0 GOBIN="$BIN" GOFLAGS="${GOFLAGS:-} -trimpath" go install "$module@$version"
+  if [ -z "$module" ]; then
+    CGO_ENABLED=0 GOBIN="$BIN" go install -trimpath "$pkg@$version" || return 1
+  else
+    # `go install pkg@version` also asks the proxy for the module's version list (deprecation check); where
+    # the proxy refuses that list, build from a throwaway module that requires the pinned version instead.
+    local dir="$LH/build/$name"
+    rm -rf "$dir" && mkdir -p "$dir"
+    (cd "$dir" && go mod init "longhaul-tools/$name" >/dev/null 2>&1 &&
+      go get "$pkg@$version" && CGO_ENABLED=0 go build -trimpath -o "$BIN/$name" "$pkg") || return 1
+  fi
   echo "$version" > "$LH/$name.version"
   log "$name: built in $((SECONDS - t0))s"
 }
@@ -78,7 +87,7 @@ if [ "$WITH_ALL" = 1 ]; then
   # 3. MinIO (S3-compatible server for the S3 bucket tests)
   go_build minio github.com/minio/minio "$MINIO_VERSION" || log "minio: not built; S3 tests will be skipped"
   # 4. BigQuery emulator (pure Go since v0.7.0; peak ~1.6 GB while compiling)
-  go_build bigquery-emulator github.com/goccy/bigquery-emulator/cmd/bigquery-emulator "$BIGQUERY_EMULATOR_VERSION" \
+  go_build bigquery-emulator github.com/goccy/bigquery-emulator/cmd/bigquery-emulator "$BIGQUERY_EMULATOR_VERSION" module \
     || log "bigquery-emulator: not built; BigQuery tests will be skipped"
 fi
 log "done: $(ls "$BIN" | tr '\n' ' ')"
