@@ -36,7 +36,16 @@ export default tseslint.config(
           ].map((name) => ({ name, message: 'Workflow code must be deterministic: do I/O in activities.' })),
           patterns: [
             {
-              group: ['**/activities/**', '**/connectors/**', '**/sinks/**', '**/sandbox/**', '**/cli/**', '**/dev/**'],
+              // Exception: connectors/<api>/enums (pure zod enums shared by validation, connector and sandbox).
+              group: [
+                '**/activities/**',
+                '**/connectors/**',
+                '!**/connectors/*/enums',
+                '**/sinks/**',
+                '**/sandbox/**',
+                '**/cli/**',
+                '**/dev/**',
+              ],
               message: 'Workflows import activity and I/O modules as types only (import type).',
               allowTypeImports: true,
             },

@@ -1,10 +1,12 @@
 /** Every activity the worker registers, built from injected dependencies. */
 import type { Deps } from './deps';
 import { createSelftestActivities } from './selftest';
+import { createSemaphoreActivities } from './semaphore';
 
 export function createActivities(deps: Deps) {
   return {
     ...createSelftestActivities(deps),
+    ...createSemaphoreActivities(),
   };
 }
 

@@ -1,0 +1,43 @@
+/** Calendar-date helpers (YYYY-MM-DD, UTC). Pure: used by workflows, the client and activities. */
+import { z } from 'zod';
+
+const DAY_MS = 86_400_000;
+
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && toIso(fromIso(s)) === s, 'not a real calendar date');
+
+export function fromIso(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`);
+}
+
+export function toIso(epochMs: number): string {
+  return new Date(epochMs).toISOString().slice(0, 10);
+}
+
+export function addDays(date: string, days: number): string {
+  return toIso(fromIso(date) + days * DAY_MS);
+}
+
+/** Number of days from start to end, both included. */
+export function daysInclusive(start: string, end: string): number {
+  return Math.round((fromIso(end) - fromIso(start)) / DAY_MS) + 1;
+}
+
+export interface DateWindow {
+  start: string;
+  end: string;
+}
+
+/** Splits [start, end] (inclusive) into consecutive windows of at most `days` days. */
+export function splitWindows(start: string, end: string, days: number): DateWindow[] {
+  if (days < 1) throw new Error('window length must be at least 1 day');
+  if (fromIso(end) < fromIso(start)) throw new Error(`end ${end} is before start ${start}`);
+  const out: DateWindow[] = [];
+  for (let s = start; fromIso(s) <= fromIso(end); s = addDays(s, days)) {
+    const e = addDays(s, days - 1);
+    out.push({ start: s, end: fromIso(e) > fromIso(end) ? end : e });
+  }
+  return out;
+}

@@ -1,0 +1,75 @@
+/**
+ * A durable counting semaphore as an entity workflow. Requesters (workflows) ask through an activity that
+ * signal-with-starts this workflow, wait for the `slotGranted` signal, and signal `release` when done.
+ * Grants are first come, first served. A holder whose lease runs out (it died without releasing) loses its
+ * slot. The workflow continues-as-new when history grows, and ends when idle (the next request starts it).
+ */
+import { condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  acquireSignal,
+  releaseSignal,
+  semaphoreStateQuery,
+  slotGrantedSignal,
+  type SemaphoreState,
+  type SlotRequest,
+} from '../shared/semaphore';
+import { workflowNow } from './common';
+
+export interface SemaphoreInput {
+  permits: number;
+  /** How long a holder may keep a slot without releasing it (ms). */
+  leaseMs: number;
+  /** End after this long with nobody holding or waiting (ms). */
+  idleMs?: number;
+  /** Carried across continue-as-new. */
+  state?: SemaphoreState;
+}
+
+export async function semaphore(input: SemaphoreInput): Promise<void> {
+  const state: SemaphoreState = input.state ?? {
+    permits: input.permits,
+    holders: [],
+    waiting: [],
+    peakHeld: 0,
+    granted: 0,
+  };
+  state.permits = input.permits;
+  const iso = (ms: number) => new Date(ms).toISOString();
+
+  setHandler(acquireSignal, (req: SlotRequest) => {
+    const known =
+      state.holders.some((h) => h.requestId === req.requestId) ||
+      state.waiting.some((w) => w.requestId === req.requestId);
+    if (!known) state.waiting.push({ ...req, since: iso(workflowNow()) });
+  });
+  setHandler(releaseSignal, ({ requestId }) => {
+    state.holders = state.holders.filter((h) => h.requestId !== requestId);
+    state.waiting = state.waiting.filter((w) => w.requestId !== requestId);
+  });
+  setHandler(semaphoreStateQuery, () => state);
+
+  for (;;) {
+    const now = workflowNow();
+    state.holders = state.holders.filter((h) => Date.parse(h.leaseUntil) > now);
+    while (state.holders.length < state.permits && state.waiting.length > 0) {
+      const next = state.waiting.shift()!;
+      try {
+        await getExternalWorkflowHandle(next.requesterId).signal(slotGrantedSignal, { requestId: next.requestId });
+      } catch {
+        continue; // the requester is gone: skip it
+      }
+      state.holders.push({ ...next, since: iso(workflowNow()), leaseUntil: iso(workflowNow() + input.leaseMs) });
+      state.granted++;
+      state.peakHeld = Math.max(state.peakHeld, state.holders.length);
+    }
+    if (workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof semaphore>({ ...input, state });
+    }
+    const isIdle = () => state.holders.length === 0 && state.waiting.length === 0;
+    const timeout = isIdle()
+      ? (input.idleMs ?? 10 * 60_000)
+      : Math.max(1, Math.min(...state.holders.map((h) => Date.parse(h.leaseUntil))) - workflowNow());
+    const canGrant = await condition(() => state.waiting.length > 0 && state.holders.length < state.permits, timeout);
+    if (!canGrant && isIdle()) return;
+  }
+}

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { daysInclusive, splitWindows } from '../../src/shared/dates';
+
+describe('splitWindows', () => {
+  it('splits a 95-day range into 4 windows of at most 30 days, covering every day once', () => {
+    const w = splitWindows('2026-01-01', '2026-04-05', 30);
+    expect(daysInclusive('2026-01-01', '2026-04-05')).toBe(95);
+    expect(w).toEqual([
+      { start: '2026-01-01', end: '2026-01-30' },
+      { start: '2026-01-31', end: '2026-03-01' },
+      { start: '2026-03-02', end: '2026-03-31' },
+      { start: '2026-04-01', end: '2026-04-05' },
+    ]);
+    expect(w.reduce((n, x) => n + daysInclusive(x.start, x.end), 0)).toBe(95);
+  });
+  it('keeps a single day and a 180-day maximum window', () => {
+    expect(splitWindows('2026-02-28', '2026-02-28', 30)).toEqual([{ start: '2026-02-28', end: '2026-02-28' }]);
+    expect(splitWindows('2025-01-01', '2025-12-31', 180)).toHaveLength(3);
+  });
+  it('refuses an inverted range', () => {
+    expect(() => splitWindows('2026-02-02', '2026-02-01', 30)).toThrow(/before start/);
+  });
+});
