@@ -1,0 +1,51 @@
+/** docker-compose.yml cannot run here (no Docker engine): check it stays coherent with the code instead. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseConfig } from '../../src/config';
+
+const ROOT = path.resolve(__dirname, '../..');
+const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<
+    string,
+    {
+      image?: string;
+      build?: string;
+      environment?: Record<string, string>;
+      ports?: string[];
+      depends_on?: unknown;
+      command?: string[];
+    }
+  >;
+};
+
+describe('docker-compose.yml', () => {
+  it('has the production-like services', () => {
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'minio', 'worker']),
+    );
+    expect(compose.services.temporal.ports).toContain('7233:7233');
+    expect(compose.services['temporal-ui'].environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it("gives the worker an environment longhaul's own configuration accepts", () => {
+    const env = compose.services.worker.environment!;
+    const config = parseConfig(env);
+    expect(config.TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(config.BUCKET).toBe('s3');
+    expect(config.S3_FORCE_PATH_STYLE).toBe(true);
+    // MinIO credentials match on both sides.
+    expect(env.S3_ACCESS_KEY_ID).toBe(compose.services.minio.environment?.MINIO_ROOT_USER);
+    expect(env.S3_SECRET_ACCESS_KEY).toBe(compose.services.minio.environment?.MINIO_ROOT_PASSWORD);
+  });
+
+  it('builds images from a Dockerfile whose copied paths and command exist', () => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+    for (const m of dockerfile.matchAll(/^COPY (\S+(?: \S+)*) \S+$/gm))
+      for (const src of m[1].split(' '))
+        expect(fs.existsSync(path.join(ROOT, src)), `Dockerfile copies ${src}`).toBe(true);
+    expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/longhaul.js"\]/);
+    expect(compose.services.worker.command).toEqual(['worker']);
+  });
+});
