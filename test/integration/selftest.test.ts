@@ -3,6 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runPipeline } from '../../src/cli/run';
 import { PIPELINES } from '../../src/pipelines';
 import { progressQuery } from '../../src/shared/messages';
+import { maybeSaveHistory } from '../helpers/histories';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
 
 describe('selftest on the dev server', () => {
@@ -34,6 +35,7 @@ describe('selftest on the dev server', () => {
       // Same input again: a new run (the first has ended); the merge keeps one row per run.
       const again = await runPipeline(env.client, deps.config, pipeline, { sleep: 0, label }, { wait: true }, () => {});
       expect(again.runId).not.toBe(outcome.runId);
+      await maybeSaveHistory(env.address, outcome.workflowId, 'selftest');
     });
     const rows = await deps.warehouse.query<{ n: number }>(
       `SELECT count(*) AS n FROM longhaul_selftest WHERE label = $label`,

@@ -1,0 +1,19 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { HISTORIES_DIR } from '../helpers/histories';
+import { workflowBundle } from '../helpers/temporal';
+
+const files = fs.existsSync(HISTORIES_DIR) ? fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')) : [];
+
+describe('replay of saved histories (determinism guard)', () => {
+  it('has saved histories to replay', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+  it.each(files)('%s replays with the current workflow code', async (file) => {
+    // Proto JSON as `temporal workflow show --output json` writes it; the SDK converts it.
+    const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'));
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, path.basename(file, '.json'));
+  });
+});
