@@ -103,6 +103,24 @@ program
   });
 
 program
+  .command('codec-server')
+  .description('Serve /encode and /decode for the Temporal Web UI (payload encryption, docs/security.md)')
+  .option('--port <n>', 'port', (v) => Number(v), 8888)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .action(async (opts: { port: number; host: string }) => {
+    const { AesGcmCodec, keysFromEnv } = await import('./codec/aes-codec');
+    const { createCodecServer } = await import('./codec/codec-server');
+    const keys = keysFromEnv();
+    if (!keys) throw new Error('LONGHAUL_ENCRYPTION_KEY is not set: nothing to decode');
+    const server = createCodecServer(new AesGcmCodec(keys), { token: process.env.LONGHAUL_CODEC_TOKEN });
+    server.listen(opts.port, opts.host, () =>
+      out(`Codec server on http://${opts.host}:${opts.port} (UI: --ui-codec-endpoint)`),
+    );
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    server.close();
+  });
+
+program
   .command('worker')
   .description('Run a worker against TEMPORAL_ADDRESS')
   .action(async () => {

@@ -9,6 +9,7 @@ import { createActivities } from './activities';
 import type { Deps } from './activities/deps';
 import { createBucket, createWarehouse } from './sinks';
 import { TASK_QUEUES } from './shared/task-queues';
+import { dataConverterFromEnv } from './codec/aes-codec';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
 
@@ -33,6 +34,8 @@ export async function createWorker(opts: LonghaulWorkerOptions): Promise<Worker>
     taskQueue: opts.taskQueue ?? TASK_QUEUES.main,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(opts.deps),
+    // Payload encryption when LONGHAUL_ENCRYPTION_KEY is set (docs/security.md).
+    dataConverter: dataConverterFromEnv(),
     ...opts.overrides,
   });
 }

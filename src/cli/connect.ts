@@ -1,6 +1,7 @@
 /** Client connection and Web UI links for the CLI. */
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
+import { dataConverterFromEnv } from '../codec/aes-codec';
 
 export async function connectClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: '5s' }).catch(
@@ -10,7 +11,7 @@ export async function connectClient(config: Config): Promise<Client> {
       );
     },
   );
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFromEnv() });
 }
 
 export function uiLink(config: Config, workflowId: string, runId?: string): string {

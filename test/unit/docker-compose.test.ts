@@ -38,6 +38,9 @@ describe('docker-compose.yml', () => {
     // MinIO credentials match on both sides.
     expect(env.S3_ACCESS_KEY_ID).toBe(compose.services.minio.environment?.MINIO_ROOT_USER);
     expect(env.S3_SECRET_ACCESS_KEY).toBe(compose.services.minio.environment?.MINIO_ROOT_PASSWORD);
+    // Payload encryption is on by default: the stack refuses to start without a key.
+    expect(env.LONGHAUL_ENCRYPTION_KEY).toMatch(/^\$\{LONGHAUL_ENCRYPTION_KEY:\?/);
+    expect(compose.services['codec-server'].command).toEqual(['codec-server', '--port', '8888', '--host', '0.0.0.0']);
   });
 
   it('builds images from a Dockerfile whose copied paths and command exist', () => {
