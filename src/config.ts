@@ -63,6 +63,19 @@ export const envSchema = z.object({
   /** Partner account the concurrency semaphore is keyed on (defaults to a fingerprint of the client id). */
   DM_ACCOUNT: z.string().optional(),
 
+  // Titelive / ePagine catalog (defaults: the local sandbox started by `longhaul dev`)
+  TITELIVE_LOGIN_URL: z.url().default('http://127.0.0.1:4104/v1'),
+  TITELIVE_SEARCH_URL: z.url().default('http://127.0.0.1:4104/v1'),
+  /** Where image URLs of the real host (https://images.epagine.fr) are fetched from; unset = as listed. */
+  TITELIVE_IMAGES_URL: optionalUrl,
+  TITELIVE_USERNAME: z.string().optional(),
+  TITELIVE_PASSWORD: z.string().optional(),
+  /** Keep-alive connections to the image host (per worker process) and images downloaded at once. */
+  TITELIVE_IMAGE_POOL_SIZE: z.coerce.number().int().min(1).max(256).default(16),
+  TITELIVE_IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+  /** The API's cap on results per query (a query whose nbreponses reaches it is split). */
+  TITELIVE_MAX_RESULTS: z.coerce.number().int().min(1).default(20_000),
+
   YOUTUBE_BASE_URL: z.url().default('http://127.0.0.1:4102/youtube/v3'),
   /** `project:key` pairs, comma separated (keys of one Google Cloud project share its quota). */
   YOUTUBE_API_KEYS: csv,

@@ -1,0 +1,136 @@
+/**
+ * Cover images: plain GETs of the `imagesUrl` entries through one keep-alive agent whose socket pool
+ * is bounded (maxSockets = the configured pool size), so thousands of downloads reuse a few connections.
+ * A stable UUID (v5-style, from the source URL) names each image in the bucket: retries and reruns of the
+ * same image write the same object.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import axios, { type AxiosInstance } from 'axios';
+
+/** The real image host; its URLs are fetched from TITELIVE_IMAGES_URL when that is set. */
+export const TITELIVE_IMAGE_ORIGIN = 'https://images.epagine.fr';
+const NAMESPACE = '6f1c2a3e-0b7d-4d51-9a53-7469746c6976'; // longhaul/titelive images
+
+/** RFC 4122 version-5 UUID of `name` in the longhaul Titelive namespace. */
+export function imageUuid(name: string): string {
+  const ns = Buffer.from(NAMESPACE.replace(/-/g, ''), 'hex');
+  const h = createHash('sha1').update(ns).update(name, 'utf8').digest();
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export type ImageOutcome =
+  | { kind: 'ok'; body: Buffer; contentType: string; httpStatus: number }
+  | { kind: 'missing'; httpStatus: number; reason: string }
+  | { kind: 'retry'; httpStatus?: number; reason: string }
+  | { kind: 'failed'; httpStatus?: number; reason: string };
+
+export interface ImageFetcherOptions {
+  poolSize: number;
+  timeoutMs?: number;
+  /** Replaces the real image origin (sandbox, mirror). */
+  imagesBaseUrl?: string;
+  maxBytes?: number;
+}
+
+export class ImageFetcher {
+  readonly httpAgent: http.Agent;
+  readonly httpsAgent: https.Agent;
+  private readonly http: AxiosInstance;
+
+  constructor(private readonly opts: ImageFetcherOptions) {
+    const agentOpts = {
+      keepAlive: true,
+      maxSockets: opts.poolSize,
+      maxTotalSockets: opts.poolSize,
+      maxFreeSockets: opts.poolSize,
+      scheduling: 'lifo' as const,
+    };
+    this.httpAgent = new http.Agent(agentOpts);
+    this.httpsAgent = new https.Agent(agentOpts);
+    this.http = axios.create({
+      timeout: opts.timeoutMs ?? 30_000,
+      responseType: 'arraybuffer',
+      maxContentLength: opts.maxBytes ?? 20 * 1024 * 1024,
+      validateStatus: () => true,
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+    });
+  }
+
+  /** The URL actually fetched for a catalog URL. */
+  resolve(url: string): string {
+    const base = this.opts.imagesBaseUrl?.replace(/\/$/, '');
+    if (base && url.startsWith(TITELIVE_IMAGE_ORIGIN + '/')) return base + url.slice(TITELIVE_IMAGE_ORIGIN.length);
+    return url;
+  }
+
+  /** One GET, classified: ok, missing (404/410: the image does not exist), retry (5xx/429/network), failed. */
+  async fetchOnce(url: string): Promise<ImageOutcome> {
+    let target: string;
+    try {
+      target = this.resolve(url);
+      const proto = new URL(target).protocol;
+      if (proto !== 'http:' && proto !== 'https:') return { kind: 'failed', reason: `unsupported URL ${url}` };
+    } catch {
+      return { kind: 'failed', reason: `invalid URL ${url}` };
+    }
+    try {
+      const res = await this.http.get<ArrayBuffer>(target);
+      const s = res.status;
+      if (s >= 200 && s < 300) {
+        const body = Buffer.from(res.data);
+        if (body.length === 0) return { kind: 'retry', httpStatus: s, reason: 'empty body' };
+        return { kind: 'ok', body, contentType: String(res.headers['content-type'] ?? 'image/jpeg'), httpStatus: s };
+      }
+      if (s === 404 || s === 410) return { kind: 'missing', httpStatus: s, reason: `HTTP ${s}` };
+      if (s === 429 || s === 408 || s >= 500) return { kind: 'retry', httpStatus: s, reason: `HTTP ${s}` };
+      return { kind: 'failed', httpStatus: s, reason: `HTTP ${s}` };
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      return { kind: 'retry', reason: code ? `network ${code}` : (err as Error).message };
+    }
+  }
+
+  /** fetchOnce with retries and exponential backoff for the transient outcomes. */
+  async fetch(
+    url: string,
+    retry: { attempts: number; baseDelayMs: number } = { attempts: 3, baseDelayMs: 200 },
+  ): Promise<ImageOutcome & { attempts: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.fetchOnce(url);
+      if (out.kind !== 'retry') return { ...out, attempts: attempt };
+      if (attempt >= retry.attempts)
+        return {
+          kind: 'failed',
+          httpStatus: out.httpStatus,
+          reason: `${out.reason} after ${attempt} attempts`,
+          attempts: attempt,
+        };
+      await new Promise((r) => setTimeout(r, retry.baseDelayMs * 2 ** (attempt - 1)));
+    }
+  }
+
+  destroy(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results in input order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
