@@ -3,6 +3,7 @@
  * Each entry builds a fresh server with deterministic seeded data.
  */
 import type { SandboxServer } from './server';
+import { titeliveSandbox } from './titelive';
 
 export interface SandboxFactory {
   port: number;
@@ -11,7 +12,9 @@ export interface SandboxFactory {
   create: (opts: { seed?: number }) => SandboxServer;
 }
 
-export const SANDBOXES: Record<string, SandboxFactory> = {};
+export const SANDBOXES: Record<string, SandboxFactory> = {
+  titelive: titeliveSandbox,
+};
 
 export interface RunningSandboxes {
   servers: Record<string, SandboxServer>;
