@@ -1,7 +1,9 @@
 /** The pipelines `longhaul run` knows, by name. */
 import type { PipelineDef } from './types';
 import { selftestPipeline } from './selftest';
+import { titelivePipeline } from './titelive';
 
 export const PIPELINES: Record<string, PipelineDef> = {
   [selftestPipeline.name]: selftestPipeline as PipelineDef,
+  [titelivePipeline.name]: titelivePipeline as PipelineDef,
 };

@@ -1,0 +1,117 @@
+/**
+ * Titelive extract: pages through one search query and writes each raw page to the bucket as gzip
+ * NDJSON (`{"id": …, "data": "<raw JSON>"}` per product). Checkpointed per page: the activity heartbeats
+ * the last page written and a retried attempt resumes at the next one (from heartbeatDetails, or from the
+ * pages already in the bucket if the last heartbeat was lost). Stops early — without writing — when the
+ * query reaches the API's result cap (the workflow splits it), and hands 429s back to the workflow,
+ * which waits durably before asking for the next page.
+ */
+import { gzipSync } from 'node:zlib';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Bucket } from '../sinks/bucket';
+import type { Config } from '../config';
+import { CATEGORY_BASES, type TiteliveClient } from '../connectors/titelive/client';
+import { TiteliveAuthError, TiteliveError, TiteliveRateLimitedError } from '../connectors/titelive/errors';
+import { explodeArticles } from '../connectors/titelive/parse';
+import { queryKey, type RangeQuery } from '../workflows/titelive-ranges';
+
+export type TiteliveCategory = keyof typeof CATEGORY_BASES;
+
+export interface ExtractArgs {
+  runId: string;
+  category: TiteliveCategory;
+  query: RangeQuery;
+  perPage: number;
+  /** First page to fetch (1-based) when no checkpoint says otherwise. */
+  startPage: number;
+}
+
+export interface ExtractOutcome {
+  status: 'done' | 'capped' | 'rateLimited';
+  /** The page to ask for next (rateLimited). */
+  nextPage: number;
+  /** Pages, products and articles written by this call. */
+  pages: number;
+  products: number;
+  articles: number;
+  nbreponses: number;
+  retryAfterMs?: number;
+}
+
+export const rawPrefix = (category: string, runId: string) => `titelive/raw/${category}/${runId}/`;
+export const pageKey = (category: string, runId: string, q: RangeQuery, page: number) =>
+  `${rawPrefix(category, runId)}${queryKey(q)}/page-${String(page).padStart(5, '0')}.ndjson.gz`;
+
+/** Turns connector errors into Temporal failures: transient ones retryable, the rest not. */
+export function toFailure(err: unknown): unknown {
+  if (err instanceof TiteliveAuthError) return ApplicationFailure.nonRetryable(err.message, 'TiteliveAuthError');
+  if (err instanceof TiteliveError)
+    return err.transient
+      ? ApplicationFailure.retryable(err.message, err.name)
+      : ApplicationFailure.nonRetryable(err.message, 'TiteliveError');
+  return err;
+}
+
+/** The last page of a contiguous run 1..n already in the bucket for this query (0 if none). */
+async function lastWrittenPage(bucket: Bucket, category: string, runId: string, q: RangeQuery): Promise<number> {
+  const prefix = `${rawPrefix(category, runId)}${queryKey(q)}/`;
+  const pages = new Set(
+    (await bucket.list(prefix)).map((o) => Number(/page-(\d+)\.ndjson\.gz$/.exec(o.key)?.[1] ?? NaN)),
+  );
+  let n = 0;
+  while (pages.has(n + 1)) n++;
+  return n;
+}
+
+export function createTiteliveExtractActivities(deps: { config: Config; bucket: Bucket; client: TiteliveClient }) {
+  const { config, bucket, client } = deps;
+  return {
+    async titeliveExtract(args: ExtractArgs): Promise<ExtractOutcome> {
+      const ctx = Context.current();
+      const hb = ctx.info.heartbeatDetails as { page?: number } | undefined;
+      const fromBucket = await lastWrittenPage(bucket, args.category, args.runId, args.query);
+      let page = Math.max(args.startPage, (hb?.page ?? 0) + 1, fromBucket + 1);
+      const out: ExtractOutcome = { status: 'done', nextPage: page, pages: 0, products: 0, articles: 0, nbreponses: 0 };
+      const cap = config.TITELIVE_MAX_RESULTS;
+      try {
+        for (; ; page++) {
+          out.nextPage = page;
+          let res;
+          try {
+            res = await client.search({
+              base: CATEGORY_BASES[args.category],
+              dateMin: args.query.dateMin,
+              dateMax: args.query.dateMax,
+              dispo: args.query.dispo,
+              page,
+              perPage: args.perPage,
+            });
+          } catch (err) {
+            if (err instanceof TiteliveRateLimitedError)
+              return { ...out, status: 'rateLimited', retryAfterMs: err.retryAfterMs };
+            throw err;
+          }
+          out.nbreponses = res.nbreponses;
+          if (res.nbreponses >= cap && page === 1) return { ...out, status: 'capped' };
+          if (res.items.length === 0) return out;
+          const body = res.items
+            .map((it) => JSON.stringify({ id: String(it.id), data: JSON.stringify(it) }))
+            .join('\n');
+          await bucket.put(pageKey(args.category, args.runId, args.query, page), gzipSync(Buffer.from(body + '\n')), {
+            contentType: 'application/x-ndjson',
+          });
+          out.pages++;
+          out.products += res.items.length;
+          out.articles += res.items.reduce((n, it) => n + explodeArticles(it.article).length, 0);
+          ctx.heartbeat({ page, products: out.products });
+          if (page * args.perPage >= Math.min(res.nbreponses, cap)) {
+            out.nextPage = page + 1;
+            return out;
+          }
+        }
+      } catch (err) {
+        throw toFailure(err);
+      }
+    },
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Titelive images: downloads the recto and verso of every article through one bounded, keep-alive
+ * connection pool (per worker process) with bounded parallelism, and writes each image to the bucket
+ * under `titelive/images/<uuid>` — a UUID derived from the source URL, so retries and reruns overwrite
+ * the same object. Each image gets a status row (ok / missing / failed + reason) in `titelive_images`.
+ * Image failures never fail the activity; 5xx and network errors are retried with backoff here, and the
+ * workflow gives the failures one more pass after a durable wait.
+ */
+import { gunzipSync } from 'node:zlib';
+import { Context } from '@temporalio/activity';
+import type { Bucket } from '../sinks/bucket';
+import { fromArray, type TableSchema, type Warehouse } from '../sinks/warehouse';
+import { imageUuid, mapLimit, type ImageFetcher } from '../connectors/titelive/images';
+import type { ImageRef } from '../connectors/titelive/parse';
+import { imageChunkKey } from './titelive-parse';
+
+export const TITELIVE_IMAGES_TABLE: TableSchema = {
+  name: 'titelive_images',
+  columns: [
+    { name: 'product_id', type: 'STRING', nullable: false },
+    { name: 'article_id', type: 'STRING', nullable: false },
+    { name: 'side', type: 'STRING', nullable: false },
+    { name: 'source_url', type: 'STRING' },
+    { name: 'uuid', type: 'STRING' },
+    { name: 'object_key', type: 'STRING' },
+    { name: 'status', type: 'STRING', nullable: false },
+    { name: 'reason', type: 'STRING' },
+    { name: 'http_status', type: 'INT64' },
+    { name: 'bytes', type: 'INT64' },
+    { name: 'attempts', type: 'INT64' },
+    { name: 'run_id', type: 'STRING', nullable: false },
+    { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
+  ],
+};
+const IMAGE_KEYS = ['product_id', 'article_id', 'side'];
+
+export interface ImageCounts {
+  ok: number;
+  missing: number;
+  failed: number;
+}
+
+export interface ImagesArgs {
+  runId: string;
+  chunkPrefix: string;
+  /** 1-based chunk number. */
+  chunk: number;
+}
+
+export const imageObjectKey = (uuid: string) => `titelive/images/${uuid}`;
+
+export function createTiteliveImagesActivities(deps: {
+  bucket: Bucket;
+  warehouse: Warehouse;
+  fetcher: ImageFetcher;
+  concurrency: number;
+  retry?: { attempts: number; baseDelayMs: number };
+}) {
+  const { bucket, warehouse, fetcher, concurrency } = deps;
+
+  async function process(runId: string, refs: ImageRef[]): Promise<ImageCounts> {
+    const ctx = Context.current();
+    const counts: ImageCounts = { ok: 0, missing: 0, failed: 0 };
+    let done = 0;
+    const rows = await mapLimit(refs, concurrency, async (ref) => {
+      const base = {
+        product_id: ref.product_id,
+        article_id: ref.article_id,
+        side: ref.side,
+        source_url: ref.url,
+        run_id: runId,
+      };
+      const stamp = () => new Date().toISOString();
+      let row;
+      if (!ref.url) row = { ...base, status: 'missing', reason: 'no URL listed', attempts: 0, updated_at: stamp() };
+      else {
+        const uuid = imageUuid(ref.url);
+        const out = await fetcher.fetch(ref.url, deps.retry);
+        if (out.kind === 'ok') {
+          await bucket.put(imageObjectKey(uuid), out.body, { contentType: out.contentType });
+          row = {
+            ...base,
+            uuid,
+            object_key: imageObjectKey(uuid),
+            status: 'ok',
+            http_status: out.httpStatus,
+            bytes: out.body.length,
+            attempts: out.attempts,
+            updated_at: stamp(),
+          };
+        } else
+          row = {
+            ...base,
+            uuid,
+            status: out.kind === 'missing' ? 'missing' : 'failed',
+            reason: out.reason,
+            http_status: out.httpStatus ?? null,
+            attempts: out.attempts,
+            updated_at: stamp(),
+          };
+      }
+      counts[row.status as keyof ImageCounts]++;
+      if (++done % 50 === 0) ctx.heartbeat({ done });
+      return row;
+    });
+    await warehouse.load(TITELIVE_IMAGES_TABLE, fromArray(rows), { kind: 'merge', keys: IMAGE_KEYS });
+    return counts;
+  }
+
+  return {
+    /** One chunk of the run's image work list. */
+    async titeliveImages(args: ImagesArgs): Promise<ImageCounts & { images: number }> {
+      const body = gunzipSync(await bucket.get(imageChunkKey(args.chunkPrefix, args.chunk))).toString('utf8');
+      const refs = body
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as ImageRef);
+      return { images: refs.length, ...(await process(args.runId, refs)) };
+    },
+
+    /** Tries the run's failed images again; returns the new counts of those images. */
+    async titeliveRetryFailedImages(args: { runId: string }): Promise<ImageCounts & { retried: number }> {
+      await warehouse.ensureTable(TITELIVE_IMAGES_TABLE);
+      const failed = await warehouse.query<{
+        product_id: string;
+        article_id: string;
+        side: 'recto' | 'verso';
+        url: string;
+      }>(
+        `SELECT product_id, article_id, side, source_url AS url FROM titelive_images WHERE run_id = $run AND status = 'failed' ORDER BY 1, 2, 3`,
+        { run: args.runId },
+      );
+      return { retried: failed.length, ...(await process(args.runId, failed)) };
+    },
+  };
+}

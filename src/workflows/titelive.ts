@@ -1,0 +1,172 @@
+/**
+ * The titelive workflow: extract → parse → images, then the high-water mark.
+ * Extract walks a queue of date-range queries; a query at the API's result cap is split (halves of the
+ * range, then single days by availability), a 429 is waited out on a durable timer, and each query's
+ * pages are checkpointed by the extract activity. Parse and images hand each other bucket keys only.
+ * Image failures are counted, retried once more after a durable wait, and never fail the run. The
+ * high-water mark is written last, so only a successful run moves it.
+ */
+import { ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { TiteliveActivities } from '../activities/titelive';
+import type { ExtractOutcome } from '../activities/titelive-extract';
+import { titeliveInput, type TiteliveInput, type TiteliveResult } from '../pipelines/titelive';
+import { ProgressTracker, validateInput, workflowNow } from './common';
+import { isoDayOf, queryKey, splitQuery, type RangeQuery } from './titelive-ranges';
+
+const { titeliveExtract } = proxyActivities<TiteliveActivities>({
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '2 minutes',
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '2 minutes',
+    maximumAttempts: 12,
+    nonRetryableErrorTypes: ['TiteliveAuthError', 'TiteliveError'],
+  },
+});
+const { titeliveParse } = proxyActivities<TiteliveActivities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '5 minutes',
+  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+const { titeliveImages, titeliveRetryFailedImages } = proxyActivities<TiteliveActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
+});
+const { titeliveReadHighWaterMark, titeliveSaveHighWaterMark } = proxyActivities<TiteliveActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+
+/** Wait after a 429 without Retry-After (the API sends none): 30 s, doubling, at most 10 min. */
+const rateLimitWait = (consecutive: number, retryAfterMs?: number) =>
+  retryAfterMs ?? Math.min(30_000 * 2 ** (consecutive - 1), 600_000);
+
+export async function titelive(rawInput: TiteliveInput): Promise<TiteliveResult> {
+  const input = validateInput(titeliveInput, rawInput);
+  const runId = workflowInfo().runId;
+  const progress = new ProgressTracker('titelive', 'pages');
+  const { category } = input;
+
+  // The range: from the high-water mark (incremental) or the given date, to the given day or today.
+  let dateMin = input.minModifiedDate;
+  if (input.incremental) {
+    progress.set({ phase: 'reading the high-water mark' });
+    dateMin = (await titeliveReadHighWaterMark({ category })) ?? input.minModifiedDate;
+    if (!dateMin)
+      throw ApplicationFailure.nonRetryable(
+        `No high-water mark recorded for ${category} yet: give minModifiedDate for the first run`,
+        'InvalidInput',
+      );
+  }
+  const dateMax = input.maxModifiedDate ?? isoDayOf(workflowNow());
+  if (dateMin! > dateMax)
+    throw ApplicationFailure.nonRetryable(`minModifiedDate ${dateMin} is after ${dateMax}`, 'InvalidInput');
+
+  // Extract.
+  const queue: RangeQuery[] = [{ dateMin: dateMin!, dateMax }];
+  const capped: TiteliveResult['capped'] = [];
+  let queries = 0;
+  let pages = 0;
+  let products = 0;
+  while (queue.length) {
+    const query = queue.shift()!;
+    queries++;
+    progress.set({ phase: `extracting ${queryKey(query)}` });
+    let startPage = 1;
+    let limited = 0;
+    for (;;) {
+      const out: ExtractOutcome = await titeliveExtract({
+        runId,
+        category,
+        query,
+        perPage: input.resultsPerPage,
+        startPage,
+      });
+      pages += out.pages;
+      products += out.products;
+      progress.add('pages', out.pages);
+      progress.add('products', out.products);
+      progress.add('articles', out.articles);
+      progress.set({ done: pages });
+      if (out.status === 'rateLimited') {
+        const wait = rateLimitWait(++limited, out.retryAfterMs);
+        progress.add('rate_limited');
+        progress.set({
+          phase: `rate limited on ${queryKey(query)} page ${out.nextPage}`,
+          waiting: { reason: 'HTTP 429 from Titelive', until: new Date(workflowNow() + wait).toISOString() },
+        });
+        await sleep(wait);
+        startPage = out.nextPage;
+        continue;
+      }
+      if (out.status === 'capped') {
+        const parts = splitQuery(query);
+        if (parts) {
+          progress.add('splits');
+          queue.unshift(...parts);
+        } else capped.push({ ...query, nbreponses: out.nbreponses });
+      }
+      break;
+    }
+  }
+
+  // Parse.
+  progress.set({ phase: 'parsing' });
+  const parsed = await titeliveParse({ runId, category, minModifiedDate: dateMin!, imageBatch: input.imageBatch });
+  progress.add('rows', parsed.uniqueRows);
+
+  // Images.
+  const images = { ok: 0, missing: 0, failed: 0 };
+  if (input.images && parsed.images > 0) {
+    progress.set({ phase: 'images', unit: 'image chunks', done: 0, total: parsed.imageChunks });
+    for (let chunk = 1; chunk <= parsed.imageChunks; chunk++) {
+      const r = await titeliveImages({ runId, chunkPrefix: parsed.imageChunkPrefix, chunk });
+      images.ok += r.ok;
+      images.missing += r.missing;
+      images.failed += r.failed;
+      progress.add('images_ok', r.ok);
+      progress.add('images_missing', r.missing);
+      progress.add('images_failed', r.failed);
+      progress.set({ done: chunk });
+    }
+    if (images.failed > 0) {
+      progress.set({
+        phase: `retrying ${images.failed} failed images`,
+        waiting: {
+          reason: 'backoff before retrying failed images',
+          until: new Date(workflowNow() + input.imageRetryDelay).toISOString(),
+        },
+      });
+      await sleep(input.imageRetryDelay);
+      const r = await titeliveRetryFailedImages({ runId });
+      images.ok += r.ok;
+      images.missing += r.missing;
+      images.failed += r.failed - r.retried;
+      progress.add('images_ok', r.ok);
+      progress.add('images_missing', r.missing);
+      progress.add('images_failed', r.failed - r.retried);
+    }
+  }
+
+  await titeliveSaveHighWaterMark({ category, date: dateMax, runId });
+  progress.set({ phase: 'done' });
+  return {
+    category,
+    dateMin: dateMin!,
+    dateMax,
+    queries,
+    capped,
+    pages,
+    products,
+    rows: parsed.uniqueRows,
+    articles: parsed.articles,
+    filteredOut: parsed.filteredOut,
+    parquet: parsed.parquetKey,
+    table: parsed.table,
+    imagesTable: 'titelive_images',
+    images,
+    highWaterMark: dateMax,
+  };
+}
