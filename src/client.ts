@@ -7,7 +7,7 @@ import { loadConfig } from './config';
 import { connectClient } from './cli/connect';
 import { describeProgress } from './cli/render';
 import { cancel, list, result, status } from './cli/inspect';
-import { buildInput, pipelineByName, runPipeline } from './cli/run';
+import { buildInput, follow, pipelineByName, runPipeline } from './cli/run';
 import { startStack } from './cli/stack';
 import { PIPELINES } from './pipelines';
 import { SANDBOXES } from './sandbox';
@@ -60,6 +60,27 @@ program
     out(`${s.workflowId} [${s.type}] ${s.status} since ${s.startTime}${s.closeTime ? ` until ${s.closeTime}` : ''}`);
     if (s.progress) out(`  ${describeProgress(s.progress)}`);
     out(`  ${s.url}`);
+  });
+
+program
+  .command('watch <workflowId>')
+  .description('Follow a running run: live progress (plain lines without a TTY), then its outcome')
+  .option('--json', 'print the outcome as one JSON object')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const config = loadConfig();
+    const client = await connectClient(config);
+    const d = await client.workflow.getHandle(id).describe();
+    const pipeline = Object.values(PIPELINES).find((p) => p.workflowType === d.type);
+    const outcome = await follow(client, id);
+    const summary = outcome.status === 'completed' && pipeline ? pipeline.summarize(outcome.result) : undefined;
+    if (opts.json) out({ ...outcome, summary });
+    else
+      out(
+        outcome.status === 'completed'
+          ? `Completed: ${summary ?? JSON.stringify(outcome.result)}`
+          : `Failed: ${outcome.error}`,
+      );
+    if (outcome.status === 'failed') process.exitCode = 1;
   });
 
 program

@@ -82,7 +82,21 @@ export async function runPipeline(
   log(`Started ${pipeline.name}: workflow ${workflowId} (run ${runId})`);
   log(`Web UI: ${url}`);
   if (!opts.wait) return { workflowId, runId, status: 'started', url };
+  const outcome = await follow(client, workflowId);
+  return {
+    ...outcome,
+    runId,
+    url,
+    summary: outcome.status === 'completed' ? pipeline.summarize(outcome.result) : undefined,
+  };
+}
 
+/** Follows a run to its end, showing live progress (bars on a terminal, plain lines otherwise). */
+export async function follow(
+  client: Client,
+  workflowId: string,
+): Promise<{ workflowId: string; status: 'completed' | 'failed'; result?: unknown; error?: string }> {
+  const handle = client.workflow.getHandle(workflowId);
   const view = progressView();
   const poll = setInterval(() => {
     handle
@@ -95,11 +109,10 @@ export async function runPipeline(
     const final = await handle.query(progressQuery).catch(() => undefined);
     if (final) view.update(final);
     view.stop();
-    const summary = pipeline.summarize(result);
-    return { workflowId, runId, status: 'completed', result, summary, url };
+    return { workflowId, status: 'completed', result };
   } catch (err) {
     view.stop();
-    return { workflowId, runId, status: 'failed', error: rootCause(err), url };
+    return { workflowId, status: 'failed', error: rootCause(err) };
   } finally {
     clearInterval(poll);
   }
