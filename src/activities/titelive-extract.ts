@@ -1,8 +1,9 @@
 /**
  * Titelive extract: pages through one search query and writes each raw page to the bucket as gzip
- * NDJSON (`{"id": …, "data": "<raw JSON>"}` per product). Checkpointed per page: the activity heartbeats
- * the last page written and a retried attempt resumes at the next one (from heartbeatDetails, or from the
- * pages already in the bucket if the last heartbeat was lost). Stops early — without writing — when the
+ * NDJSON (`{"id": …, "data": "<raw JSON>"}` per product). Checkpointed per page: after each page the
+ * activity rewrites a small checkpoint object and heartbeats the same facts, and a retried attempt (or
+ * the next call after a rate-limit wait) resumes at the next page — from heartbeatDetails, or from the
+ * checkpoint object when the last heartbeat was throttled away. Stops early — without writing — when the
  * query reaches the API's result cap (the workflow splits it), and hands 429s back to the workflow,
  * which waits durably before asking for the next page.
  */
@@ -30,7 +31,7 @@ export interface ExtractOutcome {
   status: 'done' | 'capped' | 'rateLimited';
   /** The page to ask for next (rateLimited). */
   nextPage: number;
-  /** Pages, products and articles written by this call. */
+  /** Pages, products and articles written for this query so far (all attempts and calls). */
   pages: number;
   products: number;
   articles: number;
@@ -52,15 +53,19 @@ export function toFailure(err: unknown): unknown {
   return err;
 }
 
-/** The last page of a contiguous run 1..n already in the bucket for this query (0 if none). */
-async function lastWrittenPage(bucket: Bucket, category: string, runId: string, q: RangeQuery): Promise<number> {
-  const prefix = `${rawPrefix(category, runId)}${queryKey(q)}/`;
-  const pages = new Set(
-    (await bucket.list(prefix)).map((o) => Number(/page-(\d+)\.ndjson\.gz$/.exec(o.key)?.[1] ?? NaN)),
-  );
-  let n = 0;
-  while (pages.has(n + 1)) n++;
-  return n;
+/** The per-query checkpoint object, rewritten after every page: what is already in the bucket. */
+interface Checkpoint {
+  lastPage: number;
+  products: number;
+  articles: number;
+  nbreponses: number;
+}
+const checkpointKey = (category: string, runId: string, q: RangeQuery) =>
+  `${rawPrefix(category, runId)}${queryKey(q)}/checkpoint.json`;
+
+async function readCheckpoint(bucket: Bucket, key: string): Promise<Checkpoint | undefined> {
+  if (!(await bucket.exists(key))) return undefined;
+  return JSON.parse((await bucket.get(key)).toString('utf8')) as Checkpoint;
 }
 
 export function createTiteliveExtractActivities(deps: { config: Config; bucket: Bucket; client: TiteliveClient }) {
@@ -68,10 +73,25 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
   return {
     async titeliveExtract(args: ExtractArgs): Promise<ExtractOutcome> {
       const ctx = Context.current();
-      const hb = ctx.info.heartbeatDetails as { page?: number } | undefined;
-      const fromBucket = await lastWrittenPage(bucket, args.category, args.runId, args.query);
-      let page = Math.max(args.startPage, (hb?.page ?? 0) + 1, fromBucket + 1);
-      const out: ExtractOutcome = { status: 'done', nextPage: page, pages: 0, products: 0, articles: 0, nbreponses: 0 };
+      const hb = ctx.info.heartbeatDetails as Checkpoint | undefined;
+      const ckKey = checkpointKey(args.category, args.runId, args.query);
+      const saved = await readCheckpoint(bucket, ckKey);
+      const ck: Checkpoint = [hb, saved].reduce<Checkpoint>((best, c) => (c && c.lastPage > best.lastPage ? c : best), {
+        lastPage: 0,
+        products: 0,
+        articles: 0,
+        nbreponses: 0,
+      });
+      let page = Math.max(args.startPage, ck.lastPage + 1);
+      // Counts are cumulative for the query (every page written so far, by any attempt or call).
+      const out: ExtractOutcome = {
+        status: 'done',
+        nextPage: page,
+        pages: ck.lastPage,
+        products: ck.products,
+        articles: ck.articles,
+        nbreponses: ck.nbreponses,
+      };
       const cap = config.TITELIVE_MAX_RESULTS;
       try {
         for (; ; page++) {
@@ -100,10 +120,17 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
           await bucket.put(pageKey(args.category, args.runId, args.query, page), gzipSync(Buffer.from(body + '\n')), {
             contentType: 'application/x-ndjson',
           });
-          out.pages++;
+          out.pages = page;
           out.products += res.items.length;
           out.articles += res.items.reduce((n, it) => n + explodeArticles(it.article).length, 0);
-          ctx.heartbeat({ page, products: out.products });
+          const next: Checkpoint = {
+            lastPage: page,
+            products: out.products,
+            articles: out.articles,
+            nbreponses: out.nbreponses,
+          };
+          await bucket.put(ckKey, JSON.stringify(next), { contentType: 'application/json' });
+          ctx.heartbeat(next);
           if (page * args.perPage >= Math.min(res.nbreponses, cap)) {
             out.nextPage = page + 1;
             return out;

@@ -68,8 +68,9 @@ export async function titelive(rawInput: TiteliveInput): Promise<TiteliveResult>
   const queue: RangeQuery[] = [{ dateMin: dateMin!, dateMax }];
   const capped: TiteliveResult['capped'] = [];
   let queries = 0;
-  let pages = 0;
-  let products = 0;
+  // Extract outcomes are cumulative per query; totals are sums over the queries' latest outcomes.
+  const perQuery = new Map<string, ExtractOutcome>();
+  const total = (k: 'pages' | 'products' | 'articles') => [...perQuery.values()].reduce((n, o) => n + o[k], 0);
   while (queue.length) {
     const query = queue.shift()!;
     queries++;
@@ -84,12 +85,11 @@ export async function titelive(rawInput: TiteliveInput): Promise<TiteliveResult>
         perPage: input.resultsPerPage,
         startPage,
       });
-      pages += out.pages;
-      products += out.products;
-      progress.add('pages', out.pages);
-      progress.add('products', out.products);
-      progress.add('articles', out.articles);
-      progress.set({ done: pages });
+      perQuery.set(queryKey(query), out);
+      progress.state.counters.pages = total('pages');
+      progress.state.counters.products = total('products');
+      progress.state.counters.articles = total('articles');
+      progress.set({ done: total('pages') });
       if (out.status === 'rateLimited') {
         const wait = rateLimitWait(++limited, out.retryAfterMs);
         progress.add('rate_limited');
@@ -158,8 +158,8 @@ export async function titelive(rawInput: TiteliveInput): Promise<TiteliveResult>
     dateMax,
     queries,
     capped,
-    pages,
-    products,
+    pages: total('pages'),
+    products: total('products'),
     rows: parsed.uniqueRows,
     articles: parsed.articles,
     filteredOut: parsed.filteredOut,

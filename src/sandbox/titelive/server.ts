@@ -156,6 +156,8 @@ export class TiteliveSandbox extends SandboxServer {
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const tok = auth ? this.tokens.get(auth) : undefined;
     const now = await this.clock.now();
+    const page = Number(req.query.get('page') ?? 1);
+    this.note({ page });
     if (!tok) throw new HttpError(401, { error: 'Unauthorized', message: 'Jeton absent ou invalide' });
     this.note({ jti: tok.jti });
     if (now >= tok.exp) {
@@ -166,11 +168,9 @@ export class TiteliveSandbox extends SandboxServer {
     const base = q.get('base');
     if (base !== 'paper' && base !== 'music') throw new HttpError(400, { error: `base inconnue : ${base}` });
     const perPage = Number(q.get('nombre') ?? 10);
-    const page = Number(q.get('page') ?? 1);
     if (!Number.isInteger(perPage) || perPage < 1 || perPage > 1000)
       throw new HttpError(400, { error: 'nombre invalide' });
     if (!Number.isInteger(page) || page < 1) throw new HttpError(400, { error: 'page invalide' });
-    this.note({ page });
     const fault = this.pageFaults.find((f) => f.page === page && f.times > 0);
     if (fault) {
       fault.times--;

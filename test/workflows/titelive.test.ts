@@ -1,0 +1,164 @@
+/**
+ * The titelive workflow on the time-skipping server, against the Titelive sandbox whose clock follows
+ * the test server's: a token expires mid-extraction (a 429 with a long Retry-After is waited out on a
+ * durable timer) → the connector gets a 401, logs in again and carries on; an attempt that dies at page
+ * k+1 is retried and resumes at k+1; an incremental run fetches only what changed since the high-water mark.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { titeliveSandbox } from '../../src/sandbox/titelive';
+import { TiteliveSandbox } from '../../src/sandbox/titelive/server';
+import type { TiteliveResult } from '../../src/pipelines/titelive';
+import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+
+const BOOKS = 600;
+const PER_PAGE = 50;
+const PAGES = BOOKS / PER_PAGE;
+
+describe('titelive on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: TiteliveSandbox;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  afterEach(async () => {
+    await sandbox?.stop();
+  });
+
+  async function start(): Promise<ReturnType<typeof testDeps>> {
+    sandbox = new TiteliveSandbox({ seed: 11, catalog: { books: BOOKS, music: 40, from: '2025-01-01', days: 30 } });
+    const url = await sandbox.start();
+    sandbox.clock.follow(() => env.currentTimeMs());
+    return testDeps(titeliveSandbox.env(url));
+  }
+
+  const searches = () => sandbox.log.filter((e) => e.route === 'search');
+  const okPages = () =>
+    searches()
+      .filter((e) => e.status === 200)
+      .map((e) => e.meta?.page as number);
+
+  it('refreshes an expired token mid-extraction and carries on', async () => {
+    const deps = await start();
+    sandbox.failPage(4, 429, 1, 400); // page 4: "slow down" for 400 s, more than the 5-minute token lifetime
+    const { result, skippedMs } = await withWorker(env, deps, async (taskQueue) => {
+      const t0 = await env.currentTimeMs();
+      const result: TiteliveResult = await env.client.workflow.execute('titelive', {
+        taskQueue,
+        workflowId: uniqueQueue('tl-token'),
+        args: [{ category: 'LIVRE', minModifiedDate: '2025-01-01', resultsPerPage: PER_PAGE, images: false }],
+      });
+      return { result, skippedMs: (await env.currentTimeMs()) - t0 };
+    });
+    expect(skippedMs).toBeGreaterThanOrEqual(400_000);
+    expect(result).toMatchObject({ pages: PAGES, products: BOOKS, queries: 1 });
+    const s = searches();
+    const expired = s.filter((e) => e.meta?.expired);
+    expect(expired).toHaveLength(1);
+    expect(expired[0].meta?.page).toBe(4);
+    const logins = sandbox.log.filter((e) => e.route === 'login' && e.status === 200);
+    expect(logins).toHaveLength(2);
+    // After the expired call, page 4 succeeded with the new token, and every page was fetched once.
+    const after = s[s.indexOf(expired[0]) + 1];
+    expect(after).toMatchObject({ status: 200, meta: { page: 4, jti: logins[1].meta?.jti } });
+    expect(okPages()).toEqual(Array.from({ length: PAGES }, (_, i) => i + 1));
+    const [{ n }] = await deps.warehouse.query<{ n: number }>('SELECT count(DISTINCT id) AS n FROM titelive_products');
+    expect(n).toBe(BOOKS);
+  });
+
+  it('resumes at page k+1 when an attempt dies after page k', async () => {
+    const deps = await start();
+    sandbox.failPage(6, 500, 1); // the first attempt dies at page 6 (a 5xx is transient: the activity is retried)
+    const workflowId = uniqueQueue('tl-resume');
+    const result: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
+      env.client.workflow.execute('titelive', {
+        taskQueue,
+        workflowId,
+        args: [{ category: 'LIVRE', minModifiedDate: '2025-01-01', resultsPerPage: PER_PAGE, images: false }],
+      }),
+    );
+    expect(result).toMatchObject({ pages: PAGES, products: BOOKS });
+    expect(searches().map((e) => [e.meta?.page, e.status])).toEqual([
+      [1, 200],
+      [2, 200],
+      [3, 200],
+      [4, 200],
+      [5, 200],
+      [6, 500],
+      ...Array.from({ length: PAGES - 5 }, (_, i) => [i + 6, 200]),
+    ]);
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const attempts = (history.events ?? [])
+      .map((e) => e.activityTaskStartedEventAttributes?.attempt)
+      .filter((a): a is number => typeof a === 'number');
+    expect(Math.max(...attempts)).toBe(2);
+    const raw = (await deps.bucket.list('titelive/raw/')).filter((o) => o.key.endsWith('.ndjson.gz'));
+    expect(raw).toHaveLength(PAGES);
+  });
+
+  it('an incremental run fetches only the products modified since the high-water mark', async () => {
+    const deps = await start();
+    await withWorker(env, deps, async (taskQueue) => {
+      const run = (input: object) =>
+        env.client.workflow.execute('titelive', {
+          taskQueue,
+          workflowId: uniqueQueue('tl-inc'),
+          args: [{ category: 'LIVRE', resultsPerPage: PER_PAGE, images: false, ...input }],
+        }) as Promise<TiteliveResult>;
+
+      // Without a high-water mark or a date, an incremental run refuses to guess.
+      const err = await run({ incremental: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/No high-water mark recorded for LIVRE/);
+
+      const first = await run({ minModifiedDate: '2025-01-01' });
+      expect(first).toMatchObject({ products: BOOKS, dateMin: '2025-01-01', highWaterMark: first.dateMax });
+
+      // A day later in workflow time, four products change (on the day after the high-water mark).
+      await env.sleep('1 day');
+      const changedOn = new Date(Date.parse(`${first.highWaterMark}T00:00:00Z`) + 86_400_000)
+        .toISOString()
+        .slice(0, 10);
+      const touched = [1_000_003, 1_000_100, 1_000_250, 1_000_599];
+      expect(await sandbox.touch(touched, changedOn)).toBe(4);
+      const before = searches().length;
+
+      const second = await run({ incremental: true });
+      expect(second.dateMin).toBe(first.highWaterMark);
+      expect(second.dateMax >= changedOn).toBe(true);
+      expect(second).toMatchObject({ products: 4, rows: 4, pages: 1, highWaterMark: second.dateMax });
+      // One page from the high-water mark (the day-old token is refused first, then renewed).
+      expect(
+        searches()
+          .slice(before)
+          .map((e) => [e.status, e.meta?.expired]),
+      ).toEqual([
+        [401, true],
+        [200, undefined],
+      ]);
+
+      // The four products' changed articles were merged (one row each, from the second run); nothing else moved.
+      const rows = await deps.warehouse.query<{ id: string; run_id: string }>(
+        `SELECT id, run_id FROM titelive_products WHERE article_datemodification = CAST($d AS DATE) ORDER BY id`,
+        { d: changedOn },
+      );
+      expect(rows.map((r) => Number(r.id))).toEqual(touched);
+      const [{ runs }] = await deps.warehouse.query<{ runs: number }>(
+        'SELECT count(DISTINCT run_id) AS runs FROM titelive_products',
+      );
+      expect(runs).toBe(2);
+      const [{ n }] = await deps.warehouse.query<{ n: number }>(
+        'SELECT count(DISTINCT id) AS n FROM titelive_products',
+      );
+      expect(n).toBe(BOOKS);
+      const [state] = await deps.warehouse.query<{ d: string }>(
+        `SELECT CAST(high_water_mark AS VARCHAR) AS d FROM titelive_state WHERE category = 'LIVRE'`,
+      );
+      expect(state.d).toBe(second.dateMax);
+    });
+  });
+});
