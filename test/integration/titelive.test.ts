@@ -1,0 +1,128 @@
+/**
+ * The titelive pipeline end to end on the dev server against the Titelive sandbox: 2,000 books with
+ * ~3,000 articles → raw pages, Parquet and warehouse rows that match, every cover image in the local
+ * bucket (byte for byte), failed images listed with their reasons, and never more open connections to
+ * the image host than the configured pool size (counted by the sandbox).
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { runPipeline } from '../../src/cli/run';
+import { PIPELINES } from '../../src/pipelines';
+import type { TiteliveResult } from '../../src/pipelines/titelive';
+import { progressQuery } from '../../src/shared/messages';
+import { imageUuid } from '../../src/connectors/titelive/images';
+import { titeliveSandbox } from '../../src/sandbox/titelive';
+import { TiteliveSandbox } from '../../src/sandbox/titelive/server';
+import { devServerEnv, testDeps, withWorker } from '../helpers/temporal';
+
+const POOL = 6;
+
+describe('titelive on the dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: TiteliveSandbox;
+  beforeAll(async () => {
+    env = await devServerEnv();
+    sandbox = new TiteliveSandbox({ seed: 5 });
+    await sandbox.start();
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    await env?.teardown();
+  });
+
+  it('extracts 2,000 products, writes matching Parquet and warehouse rows, copies every image', async () => {
+    const deps = testDeps({
+      ...titeliveSandbox.env(sandbox.url),
+      TITELIVE_IMAGE_POOL_SIZE: String(POOL),
+      TITELIVE_IMAGE_CONCURRENCY: '24',
+    });
+    const books = sandbox.catalog.filter((p) => p.base === 'paper');
+    const articles = books.flatMap((p) => p.articles.map((a) => ({ p, a })));
+    expect(books).toHaveLength(2000);
+    expect(articles.length).toBeGreaterThan(2800);
+
+    const { outcome, progress } = await withWorker(env, deps, async (taskQueue) => {
+      const pipeline = { ...PIPELINES.titelive, taskQueue };
+      const input = {
+        category: 'LIVRE',
+        minModifiedDate: '2025-01-01',
+        maxModifiedDate: '2025-12-31',
+        imageRetryDelay: '2s',
+      };
+      const outcome = await runPipeline(env.client, deps.config, pipeline, input, { wait: true }, () => {});
+      const progress = await env.client.workflow.getHandle(outcome.workflowId).query(progressQuery);
+      return { outcome, progress };
+    });
+    expect(outcome.status).toBe('completed');
+    const result = outcome.result as TiteliveResult;
+    expect(result).toMatchObject({ products: 2000, rows: articles.length, articles: articles.length, pages: 17 });
+    expect(outcome.summary).toMatch(/2000 products/);
+
+    // Parquet and warehouse hold the same rows.
+    const file = path.join(deps.dir, 'bucket', ...result.parquet.split('/')).replace(/'/g, "''");
+    const [{ pq, wh, diff }] = await deps.warehouse.query<{ pq: number; wh: number; diff: number }>(
+      `SELECT (SELECT count(*) FROM read_parquet('${file}')) AS pq,
+              (SELECT count(*) FROM titelive_products) AS wh,
+              (SELECT count(*) FROM (SELECT * FROM read_parquet('${file}') EXCEPT ALL SELECT * FROM titelive_products)) +
+              (SELECT count(*) FROM (SELECT * FROM titelive_products EXCEPT ALL SELECT * FROM read_parquet('${file}'))) AS diff`,
+    );
+    expect({ pq, wh, diff }).toEqual({ pq: articles.length, wh: articles.length, diff: 0 });
+    const [accent] = await deps.warehouse.query<{ titre: string; resume: string }>(
+      `SELECT titre, article_resume AS resume FROM titelive_products WHERE id = '${books[0].id}' LIMIT 1`,
+    );
+    expect(accent).toEqual({ titre: books[0].title, resume: books[0].summary });
+
+    // Every image: the expected status, and the exact bytes in the bucket for the ok ones.
+    const statuses = await deps.warehouse.query<{
+      article_id: string;
+      side: string;
+      status: string;
+      reason: string | null;
+      object_key: string | null;
+      source_url: string | null;
+    }>(`SELECT article_id, side, status, reason, object_key, source_url FROM titelive_images ORDER BY 1, 2`);
+    expect(statuses).toHaveLength(articles.length * 2);
+    const byKey = new Map(statuses.map((s) => [`${s.article_id}/${s.side}`, s]));
+    const counts = { ok: 0, missing: 0, failed: 0 };
+    for (const { a } of articles)
+      for (const side of ['recto', 'verso'] as const) {
+        const row = byKey.get(`${a.gencod}/${side}`)!;
+        const listed = a.images && a.images[side];
+        if (!listed) {
+          expect(row).toMatchObject({ status: 'missing', reason: 'no URL listed', source_url: null });
+          counts.missing++;
+          continue;
+        }
+        const behaviour = sandbox.images.behaviour(new URL(row.source_url!).pathname);
+        if (behaviour === 'missing') {
+          expect(row).toMatchObject({ status: 'missing', reason: 'HTTP 404' });
+          counts.missing++;
+        } else if (behaviour === 'broken') {
+          expect(row.status).toBe('failed');
+          expect(row.reason).toMatch(/^HTTP 500 after 3 attempts$/);
+          counts.failed++;
+        } else {
+          expect(row).toMatchObject({ status: 'ok', object_key: `titelive/images/${imageUuid(row.source_url!)}` });
+          const body = await deps.bucket.get(row.object_key!);
+          expect(body.equals(sandbox.images.bytes(new URL(row.source_url!).pathname))).toBe(true);
+          counts.ok++;
+        }
+      }
+    expect(result.images).toEqual(counts);
+    expect(counts.failed).toBeGreaterThan(0);
+    expect(counts.missing).toBeGreaterThan(0);
+    expect((await deps.bucket.list('titelive/images/')).length).toBe(counts.ok);
+
+    // The image host never saw more connections than the pool, and the pool was used.
+    expect(sandbox.images.peakConnections).toBeLessThanOrEqual(POOL);
+    expect(sandbox.images.peakConnections).toBeGreaterThan(1);
+    expect(sandbox.images.totalConnections).toBeLessThan(counts.ok / 10);
+
+    expect(progress).toMatchObject({
+      pipeline: 'titelive',
+      phase: 'done',
+      counters: { pages: 17, products: 2000, images_ok: counts.ok, images_failed: counts.failed },
+    });
+  });
+});
