@@ -76,6 +76,15 @@ export const envSchema = z.object({
   /** The API's cap on results per query (a query whose nbreponses reaches it is split). */
   TITELIVE_MAX_RESULTS: z.coerce.number().int().min(1).default(20_000),
 
+  // Datorama platform API (default: the local sandbox started by `longhaul dev`); docs/datorama.md
+  DATORAMA_BASE_URL: z.url().default('http://127.0.0.1:4103/v1'),
+  DATORAMA_TOKEN: z.string().optional(),
+  /** Platform calls per minute and per UTC day allowed for the token (the API's limits: 60 and 20,000). */
+  DATORAMA_PER_MINUTE: z.coerce.number().int().min(1).max(6000).default(60),
+  DATORAMA_PER_DAY: z.coerce.number().int().min(1).default(20_000),
+  /** Added to the 60 s / limit spacing between calls, against clock skew (ms). */
+  DATORAMA_SPACING_MARGIN_MS: z.coerce.number().int().min(0).max(60_000).default(50),
+
   YOUTUBE_BASE_URL: z.url().default('http://127.0.0.1:4102/youtube/v3'),
   /** `project:key` pairs, comma separated (keys of one Google Cloud project share its quota). */
   YOUTUBE_API_KEYS: csv,

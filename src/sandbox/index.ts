@@ -4,6 +4,7 @@
  */
 import type { SandboxServer } from './server';
 import { titeliveSandbox } from './titelive';
+import { datoramaSandbox } from './datorama';
 
 export interface SandboxFactory {
   port: number;
@@ -14,6 +15,7 @@ export interface SandboxFactory {
 
 export const SANDBOXES: Record<string, SandboxFactory> = {
   titelive: titeliveSandbox,
+  datorama: datoramaSandbox,
 };
 
 export interface RunningSandboxes {
