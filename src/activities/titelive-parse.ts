@@ -2,7 +2,7 @@
  * Titelive parse: reads the run's raw pages from the bucket, turns every product into article rows
  * (pure functions in connectors/titelive/parse.ts), de-duplicates on (product id, article id) — the same
  * product can come back in several queries — and writes one Parquet file (DuckDB `COPY … (FORMAT
- * PARQUET)` from a temporary in-memory database) to the bucket, merges the same rows into the warehouse
+ * PARQUET)` from a temporary DuckDB file) to the bucket, merges the same rows into the warehouse
  * table, and writes the image work list (recto/verso per article) as gzip NDJSON chunks.
  */
 import fs from 'node:fs';
@@ -78,7 +78,7 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
       const ctx = Context.current();
       const cols = TITELIVE_PRODUCTS_TABLE.columns;
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'titelive-parse-'));
-      const db = await DuckDBInstance.create(':memory:');
+      const db = await DuckDBInstance.create(path.join(tmp, 'parse.duckdb')); // on disk: bounded memory
       const conn: DuckDBConnection = await db.connect();
       try {
         await conn.run(`CREATE TABLE stage (${cols.map((c) => `${q(c.name)} VARCHAR`).join(', ')}, _seq BIGINT)`);

@@ -1,0 +1,151 @@
+/**
+ * The Titelive connector against the sandbox: token cache and refresh (before expiry and on a 401),
+ * typed errors (429 with Retry-After, 5xx, malformed bodies, refused credentials), the result shape
+ * variants, the 20,000-result cap; the range splitting; the image pool bound and the stable image UUIDs.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { TiteliveClient, toApiDate } from '../../src/connectors/titelive/client';
+import {
+  TiteliveAuthError,
+  TiteliveRateLimitedError,
+  TiteliveTransientError,
+} from '../../src/connectors/titelive/errors';
+import { ImageFetcher, imageUuid, mapLimit } from '../../src/connectors/titelive/images';
+import { TiteliveSandbox, TITELIVE_DEMO_PASSWORD, TITELIVE_DEMO_USER } from '../../src/sandbox/titelive/server';
+import { splitQuery } from '../../src/workflows/titelive-ranges';
+
+let sandbox: TiteliveSandbox | undefined;
+afterEach(async () => {
+  await sandbox?.stop();
+  sandbox = undefined;
+});
+
+async function setup(opts: ConstructorParameters<typeof TiteliveSandbox>[0] = {}, clientOpts: object = {}) {
+  sandbox = new TiteliveSandbox({ seed: 2, catalog: { books: 300, music: 20 }, ...opts });
+  const url = await sandbox.start();
+  const client = new TiteliveClient({
+    loginUrl: `${url}/v1`,
+    searchUrl: `${url}/v1`,
+    username: TITELIVE_DEMO_USER,
+    password: TITELIVE_DEMO_PASSWORD,
+    ...clientOpts,
+  });
+  return { s: sandbox, client };
+}
+const q = (page: number, perPage = 50) => ({ base: 'paper' as const, dateMin: '2025-01-01', page, perPage });
+
+describe('titelive client', () => {
+  it('logs in once and reuses the token; refreshes it before it expires', async () => {
+    let now = 0;
+    const { s, client } = await setup({}, { now: () => now });
+    for (const p of [1, 2, 3]) expect((await client.search(q(p))).items).toHaveLength(50);
+    expect(client.logins).toBe(1);
+    now += 271_000; // past the 4.5-minute refresh age
+    await client.search(q(4));
+    expect(client.logins).toBe(2);
+    expect(s.log.filter((e) => e.route === 'search').every((e) => e.status === 200)).toBe(true);
+  });
+
+  it('on a 401 (expired token) logs in again and retries the request', async () => {
+    const { s, client } = await setup();
+    await client.search(q(1));
+    s.clock.advance(6 * 60_000);
+    const page = await client.search(q(2));
+    expect(page.items).toHaveLength(50);
+    expect(s.log.map((e) => [e.route, e.status])).toEqual([
+      ['login', 200],
+      ['search', 200],
+      ['search', 401],
+      ['login', 200],
+      ['search', 200],
+    ]);
+  });
+
+  it('types failures: 429 (with Retry-After), 5xx, malformed body, refused credentials', async () => {
+    const { s, client } = await setup();
+    s.failPage(1, 429, 1, 7);
+    const e429 = await client.search(q(1)).catch((e: unknown) => e);
+    expect(e429).toBeInstanceOf(TiteliveRateLimitedError);
+    expect((e429 as TiteliveRateLimitedError).retryAfterMs).toBe(7000);
+    s.failPage(1, 503, 1);
+    expect(await client.search(q(1)).catch((e: unknown) => e)).toBeInstanceOf(TiteliveTransientError);
+    s.faults.add({ route: 'search', kind: 'malformed', times: 1 });
+    const bad = await client.search(q(1)).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(TiteliveTransientError);
+    expect((bad as Error).message).toMatch(/malformed JSON/);
+    const wrong = new TiteliveClient({
+      loginUrl: `${s.url}/v1`,
+      searchUrl: `${s.url}/v1`,
+      username: 'x',
+      password: 'y',
+    });
+    expect(await wrong.search(q(1)).catch((e: unknown) => e)).toBeInstanceOf(TiteliveAuthError);
+  });
+
+  it('reads list and keyed-object results, preserves accents, stops at the result cap', async () => {
+    const { s, client } = await setup({ maxResults: 120 });
+    const p1 = await client.search(q(1)); // a list
+    const p3 = await client.search({ ...q(3, 20) }); // page 3: keyed "0", "1"…
+    expect(p1.nbreponses).toBe(300);
+    expect(p3.items).toHaveLength(20);
+    const all = s.matches('paper', '2025-01-01');
+    expect(p3.items.map((i) => Number(i.id))).toEqual(all.slice(40, 60).map((p) => p.id));
+    expect((await client.search(q(3))).items).toHaveLength(20); // 100..119, then the cap
+    expect((await client.search(q(4))).items).toHaveLength(0);
+    expect(p1.items.map((i) => i.auteurs).join(' ')).toMatch(/[éèëïçœ]/);
+  });
+
+  it('sends dates as DD/MM/YYYY', () => {
+    expect(toApiDate('2025-03-09')).toBe('09/03/2025');
+    expect(() => toApiDate('09/03/2025')).toThrow(/YYYY-MM-DD/);
+  });
+});
+
+describe('titelive range splitting', () => {
+  it('halves a range, then splits a single day by availability, then gives up', () => {
+    expect(splitQuery({ dateMin: '2025-01-01', dateMax: '2025-01-10' })).toEqual([
+      { dateMin: '2025-01-01', dateMax: '2025-01-05' },
+      { dateMin: '2025-01-06', dateMax: '2025-01-10' },
+    ]);
+    expect(splitQuery({ dateMin: '2025-01-01', dateMax: '2025-01-02' })).toEqual([
+      { dateMin: '2025-01-01', dateMax: '2025-01-01' },
+      { dateMin: '2025-01-02', dateMax: '2025-01-02' },
+    ]);
+    const day = splitQuery({ dateMin: '2025-01-01', dateMax: '2025-01-01' })!;
+    expect(day.map((x) => x.dispo)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(splitQuery(day[1])).toBeUndefined();
+  });
+});
+
+describe('titelive images', () => {
+  it('names images by a stable v5 UUID of their URL', () => {
+    const u = imageUuid('https://images.epagine.fr/541/9782370730541_1_75.jpg');
+    expect(u).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(imageUuid('https://images.epagine.fr/541/9782370730541_1_75.jpg')).toBe(u);
+    expect(imageUuid('https://images.epagine.fr/541/9782370730541_4_75.jpg')).not.toBe(u);
+  });
+
+  it('downloads through a bounded keep-alive pool: never more sockets than the pool', async () => {
+    const { s } = await setup({ images: { rates: { missing: 0, broken: 0, flaky: 0, slow: 0 }, latencyMs: 10 } });
+    const fetcher = new ImageFetcher({ poolSize: 3, imagesBaseUrl: s.images.url });
+    const urls = Array.from({ length: 60 }, (_, i) => `https://images.epagine.fr/00${i % 10}/978000000${i}_1_75.jpg`);
+    const out = await mapLimit(urls, 20, (u) => fetcher.fetch(u));
+    fetcher.destroy();
+    expect(out.every((o) => o.kind === 'ok')).toBe(true);
+    expect(s.images.peakConnections).toBe(3);
+    expect(s.images.totalConnections).toBe(3);
+  });
+
+  it('classifies 404 as missing and retries 500s', async () => {
+    const { s } = await setup({ images: { rates: { missing: 0.5, broken: 0, flaky: 0.5, slow: 0 } } });
+    const fetcher = new ImageFetcher({ poolSize: 2, imagesBaseUrl: s.images.url });
+    const urls = Array.from({ length: 20 }, (_, i) => `https://images.epagine.fr/001/97800000${i}_1_75.jpg`);
+    for (const u of urls) {
+      const o = await fetcher.fetch(u, { attempts: 3, baseDelayMs: 1 });
+      const b = s.images.behaviour(new URL(u).pathname);
+      if (b === 'missing') expect(o).toMatchObject({ kind: 'missing', httpStatus: 404, attempts: 1 });
+      else expect(o).toMatchObject({ kind: 'ok', attempts: 2 });
+    }
+    fetcher.destroy();
+  });
+});
