@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import { PIPELINES } from '../pipelines';
 import { progressQuery, type Progress } from '../shared/messages';
+import { RUN_STATES } from '../shared/search-attributes';
 import { uiLink } from './connect';
 
 export interface StatusReport {
@@ -35,15 +36,19 @@ export async function status(client: Client, config: Config, workflowId: string)
 export async function list(client: Client, opts: { pipeline?: string; state?: string; limit?: number }) {
   const clauses: string[] = [];
   if (opts.pipeline) {
-    const p = PIPELINES[opts.pipeline];
-    if (!p) throw new Error(`Unknown pipeline "${opts.pipeline}"`);
-    clauses.push(`WorkflowType = '${p.workflowType}'`);
+    if (!PIPELINES[opts.pipeline])
+      throw new Error(`Unknown pipeline "${opts.pipeline}" (known: ${Object.keys(PIPELINES).join(', ')})`);
+    clauses.push(`LonghaulPipeline = '${opts.pipeline}'`);
   }
   if (opts.state) {
-    const states = ['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut'];
-    const s = states.find((x) => x.toLowerCase() === opts.state!.toLowerCase());
-    if (!s) throw new Error(`Unknown state "${opts.state}" (one of ${states.join(', ')})`);
-    clauses.push(`ExecutionStatus = '${s}'`);
+    const statuses = ['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'ContinuedAsNew', 'TimedOut'];
+    const status = statuses.find((x) => x.toLowerCase() === opts.state!.toLowerCase());
+    const runState = (RUN_STATES as readonly string[]).find((x) => x === opts.state!.toLowerCase());
+    // `waiting` is longhaul's own state (a run waiting for a slot, a quota reset, a report); the others are
+    // Temporal's execution statuses.
+    if (runState === 'waiting') clauses.push(`LonghaulState = 'waiting'`);
+    else if (status) clauses.push(`ExecutionStatus = '${status}'`);
+    else throw new Error(`Unknown state "${opts.state}" (one of waiting, ${statuses.join(', ')})`);
   }
   const rows: { workflowId: string; type: string; status: string; startTime: string }[] = [];
   for await (const w of client.workflow.list({ query: clauses.join(' AND ') || undefined })) {

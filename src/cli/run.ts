@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { PIPELINES } from '../pipelines';
 import type { PipelineDef } from '../pipelines/types';
 import { progressQuery } from '../shared/messages';
+import { PIPELINE_ATTRIBUTE } from '../shared/search-attributes';
 import { InputError, parseInput } from '../shared/validation';
 import { uiLink } from './connect';
 import { flagsToInput } from './flags';
@@ -67,16 +68,28 @@ export async function runPipeline(
   log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
 ): Promise<RunOutcome> {
   const workflowId = opts.id ?? pipeline.workflowId(input);
-  const handle = await client.workflow.start(pipeline.workflowType, {
+  const options = {
     taskQueue: pipeline.taskQueue,
     workflowId,
     args: [input],
     // Same input → same ID: while a run is going, starting again attaches to it; once it has ended, a new
     // run may start (loads are idempotent, so a rerun replaces rather than duplicates).
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
     memo: { pipeline: pipeline.name },
-  });
+  };
+  const handle = await client.workflow
+    .start(pipeline.workflowType, {
+      ...options,
+      typedSearchAttributes: [{ key: PIPELINE_ATTRIBUTE, value: pipeline.name }],
+    })
+    .catch(async (err: Error) => {
+      if (!/search attribute/i.test(err.message)) throw err;
+      log(
+        'Note: this server has no LonghaulPipeline search attribute registered (see docs/operations.md); starting without it.',
+      );
+      return client.workflow.start(pipeline.workflowType, options);
+    });
   const runId = handle.firstExecutionRunId;
   const url = uiLink(config, workflowId, runId);
   log(`Started ${pipeline.name}: workflow ${workflowId} (run ${runId})`);

