@@ -1,0 +1,74 @@
+/**
+ * The durable quota ledger: an entity workflow per API key pool (ID `quota-ledger-<pool>`) that every run
+ * of every pipeline reserves units from before calling the API. Updates: configure, reserve (a key
+ * fingerprint + permit, or "wait until <reset>"), refund, markSpent (the API said quotaExceeded), and
+ * markInvalid (a bad key leaves the pool). The rules live in src/shared/quota-state.ts. The ledger runs
+ * as long as its pool is used (it must remember today's spending) and continues-as-new with its state
+ * when the server suggests it.
+ */
+import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  configureLedgerUpdate,
+  ledgerStateQuery,
+  markInvalidUpdate,
+  markSpentUpdate,
+  refundUpdate,
+  reserveUpdate,
+  type LedgerConfig,
+  type LedgerState,
+} from '../shared/quota';
+import {
+  configure,
+  emptyLedger,
+  markInvalid,
+  markSpent,
+  refund,
+  reserve,
+  roll,
+  validateConfig,
+  validateReserve,
+} from '../shared/quota-state';
+import { workflowNow } from './common';
+
+export interface QuotaLedgerInput {
+  config: LedgerConfig;
+  /** Carried across continue-as-new. */
+  state?: LedgerState;
+  /** Continue-as-new after this many updates even if the server has not suggested it (tests). */
+  continueAsNewAfter?: number;
+}
+
+export async function quotaLedger(input: QuotaLedgerInput): Promise<void> {
+  const ledgerId = workflowInfo().workflowId;
+  const state = input.state ?? emptyLedger();
+  state.updates = 0;
+  if (!input.state) configure(state, input.config, workflowNow());
+  const counted = <T>(f: () => T): T => {
+    state.updates++;
+    return f();
+  };
+
+  setHandler(ledgerStateQuery, () => state);
+  setHandler(configureLedgerUpdate, (config) => counted(() => (configure(state, config, workflowNow()), state)), {
+    validator: validateConfig,
+  });
+  setHandler(reserveUpdate, (req) => counted(() => reserve(state, req, workflowNow(), ledgerId)), {
+    validator: (req) => validateReserve(state, req),
+  });
+  setHandler(refundUpdate, (req) => counted(() => refund(state, req, workflowNow())));
+  setHandler(markSpentUpdate, ({ fingerprint }) => counted(() => markSpent(state, fingerprint, workflowNow())), {
+    validator: ({ fingerprint }) => {
+      if (!state.buckets.some((b) => b.keys.some((k) => k.fingerprint === fingerprint)))
+        throw new Error(`unknown key ${fingerprint}`);
+    },
+  });
+  setHandler(markInvalidUpdate, ({ fingerprint, reason }) =>
+    counted(() => markInvalid(state, fingerprint, reason, workflowNow())),
+  );
+
+  const limit = input.continueAsNewAfter;
+  await condition(() => workflowInfo().continueAsNewSuggested || (limit !== undefined && state.updates >= limit));
+  await condition(allHandlersFinished);
+  roll(state, workflowNow());
+  await continueAsNew<typeof quotaLedger>({ config: input.config, state, continueAsNewAfter: limit });
+}
