@@ -4,6 +4,7 @@
  */
 import type { SandboxServer } from './server';
 import { titeliveSandbox } from './titelive';
+import { youtubeSandbox } from './youtube';
 import { datoramaSandbox } from './datorama';
 
 export interface SandboxFactory {
@@ -15,6 +16,7 @@ export interface SandboxFactory {
 
 export const SANDBOXES: Record<string, SandboxFactory> = {
   titelive: titeliveSandbox,
+  youtube: youtubeSandbox,
   datorama: datoramaSandbox,
 };
 
