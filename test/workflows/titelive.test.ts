@@ -29,11 +29,18 @@ describe('titelive on the time-skipping server', () => {
     await sandbox?.stop();
   });
 
-  async function start(): Promise<ReturnType<typeof testDeps>> {
-    sandbox = new TiteliveSandbox({ seed: 11, catalog: { books: BOOKS, music: 40, from: '2025-01-01', days: 30 } });
+  async function start(maxResults?: number): Promise<ReturnType<typeof testDeps>> {
+    sandbox = new TiteliveSandbox({
+      seed: 11,
+      maxResults,
+      catalog: { books: BOOKS, music: 40, from: '2025-01-01', days: 30 },
+    });
     const url = await sandbox.start();
     sandbox.clock.follow(() => env.currentTimeMs());
-    return testDeps(titeliveSandbox.env(url));
+    return testDeps({
+      ...titeliveSandbox.env(url),
+      ...(maxResults ? { TITELIVE_MAX_RESULTS: String(maxResults) } : {}),
+    });
   }
 
   const searches = () => sandbox.log.filter((e) => e.route === 'search');
@@ -160,5 +167,41 @@ describe('titelive on the time-skipping server', () => {
       );
       expect(state.d).toBe(second.dateMax);
     });
+  });
+
+  it('splits queries at the result cap (date halves, then availability) so nothing is cut off', async () => {
+    const CAP = 25; // stands for the API's 20,000
+    const deps = await start(CAP);
+    const workflowId = uniqueQueue('tl-split');
+    const result: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
+      env.client.workflow.execute('titelive', {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            category: 'LIVRE',
+            minModifiedDate: '2025-01-01',
+            maxModifiedDate: '2025-01-30',
+            resultsPerPage: 10,
+            images: false,
+          },
+        ],
+      }),
+    );
+    const s = searches().filter((e) => e.status === 200);
+    // Queries at the cap were answered on page 1 only; every query paged further was under the cap.
+    const atCap = s.filter((e) => (e.meta?.nbreponses as number) >= CAP);
+    expect(atCap.length).toBeGreaterThan(0);
+    expect(atCap.every((e) => e.meta?.page === 1)).toBe(true);
+    expect(s.filter((e) => (e.meta?.page as number) > 1).every((e) => (e.meta?.nbreponses as number) < CAP)).toBe(true);
+    // Ranges were halved down to single days, and single days split by availability.
+    expect(s.some((e) => e.meta?.dispo !== undefined)).toBe(true);
+    expect(result.capped).toEqual([]);
+    expect(result.queries).toBeGreaterThan(30);
+    const [{ n }] = await deps.warehouse.query<{ n: number }>('SELECT count(DISTINCT id) AS n FROM titelive_products');
+    expect(n).toBe(BOOKS);
+    expect(result.rows).toBe(
+      sandbox.catalog.filter((p) => p.base === 'paper').reduce((k, p) => k + p.articles.length, 0),
+    );
   });
 });

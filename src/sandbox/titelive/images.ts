@@ -49,15 +49,26 @@ export class ImageHost extends SandboxServer {
     return 'ok';
   }
 
-  /** The bytes served for a path (deterministic). */
+  private readonly cache = new Map<string, Buffer>();
+
+  /** The bytes served for a path (deterministic; the last 256 are kept). */
   bytes(path: string): Buffer {
+    const hit = this.cache.get(path);
+    if (hit) return hit;
+    const buf = this.generate(path);
+    if (this.cache.size >= 256) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(path, buf);
+    return buf;
+  }
+
+  private generate(path: string): Buffer {
     const h = hash(path, (this.o.seed ?? 1) + 17);
     const min = this.o.minBytes ?? 1500;
     const max = this.o.maxBytes ?? 6000;
     const size = min + (h % Math.max(1, max - min));
     const rnd = prng(h);
     const buf = Buffer.alloc(size);
-    for (let i = 0; i < size; i++) buf[i] = Math.floor(rnd() * 256);
+    for (let i = 0; i + 4 <= size; i += 4) buf.writeUInt32LE(Math.floor(rnd() * 4294967296), i);
     buf.set([0xff, 0xd8, 0xff, 0xe0], 0);
     buf.set([0xff, 0xd9], size - 2);
     return buf;

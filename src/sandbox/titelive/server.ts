@@ -186,6 +186,7 @@ export class TiteliveSandbox extends SandboxServer {
     const dispoParam = q.get('dispo');
     const dispo = dispoParam === null || dispoParam === '' ? undefined : Number(dispoParam);
     let all = this.matches(base, dateMin, dateMax, dispo);
+    this.note({ nbreponses: all.length, ...(dispo === undefined ? {} : { dispo }) });
     if (q.get('tri_ordre') === 'desc') all = all.reverse();
     const start = (page - 1) * perPage;
     const end = Math.min(start + perPage, this.maxResults);
