@@ -127,6 +127,7 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
             const r = await conn.runAndReadAll(
               `SELECT ${textCols} FROM final ORDER BY ${keys} LIMIT 5000 OFFSET ${off}`,
             );
+            ctx.heartbeat({ loaded: off });
             yield r.getRowObjectsJS() as Row[];
           }
         }
@@ -147,6 +148,7 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
           const r = await conn.runAndReadAll(
             `SELECT id, article_id, article_imagesUrl FROM final ORDER BY ${keys} LIMIT 5000 OFFSET ${off}`,
           );
+          ctx.heartbeat({ imagesListed: images });
           for (const row of r.getRowObjectsJS() as Row[])
             for (const ref of imagesOf(row)) {
               chunk.push(ref);
