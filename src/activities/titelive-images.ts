@@ -62,6 +62,8 @@ export function createTiteliveImagesActivities(deps: {
     const ctx = Context.current();
     const counts: ImageCounts = { ok: 0, missing: 0, failed: 0 };
     let done = 0;
+    // Heartbeat on a timer too: a batch of slow hosts must not look like a dead worker.
+    const beat = setInterval(() => ctx.heartbeat({ done }), 10_000);
     const rows = await mapLimit(refs, concurrency, async (ref) => {
       const base = {
         product_id: ref.product_id,
@@ -102,7 +104,7 @@ export function createTiteliveImagesActivities(deps: {
       counts[row.status as keyof ImageCounts]++;
       if (++done % 50 === 0) ctx.heartbeat({ done });
       return row;
-    });
+    }).finally(() => clearInterval(beat));
     await warehouse.load(TITELIVE_IMAGES_TABLE, fromArray(rows), { kind: 'merge', keys: IMAGE_KEYS });
     return counts;
   }
@@ -127,7 +129,7 @@ export function createTiteliveImagesActivities(deps: {
         side: 'recto' | 'verso';
         url: string;
       }>(
-        `SELECT product_id, article_id, side, source_url AS url FROM titelive_images WHERE run_id = $run AND status = 'failed' ORDER BY 1, 2, 3`,
+        `SELECT product_id, article_id, side, source_url AS url FROM titelive_images WHERE run_id = ${warehouse.kind === 'bigquery' ? '@run' : '$run'} AND status = 'failed' ORDER BY product_id, article_id, side`,
         { run: args.runId },
       );
       return { retried: failed.length, ...(await process(args.runId, failed)) };

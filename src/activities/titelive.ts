@@ -22,6 +22,10 @@ export const TITELIVE_STATE_TABLE: TableSchema = {
   ],
 };
 
+/** A named query parameter in the warehouse's dialect (DuckDB `$name`, BigQuery `@name`). */
+export const param = (w: Pick<Deps['warehouse'], 'kind'>, name: string) =>
+  w.kind === 'bigquery' ? `@${name}` : `$${name}`;
+
 export function createTiteliveActivities(deps: Deps) {
   const { config, warehouse, bucket } = deps;
   const client = createTiteliveClient(config);
@@ -38,7 +42,7 @@ export function createTiteliveActivities(deps: Deps) {
     async titeliveReadHighWaterMark(args: { category: string }): Promise<string | null> {
       await warehouse.ensureTable(TITELIVE_STATE_TABLE);
       const rows = await warehouse.query<{ d: string }>(
-        `SELECT CAST(high_water_mark AS VARCHAR) AS d FROM titelive_state WHERE category = $c`,
+        `SELECT CAST(high_water_mark AS STRING) AS d FROM titelive_state WHERE category = ${param(warehouse, 'c')}`,
         { c: args.category },
       );
       return rows[0]?.d ?? null;
