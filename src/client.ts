@@ -109,6 +109,65 @@ program
     out(`Cancellation requested for ${id}`);
   });
 
+const schedule = program.command('schedule').description('Temporal Schedules that start pipelines on a cron');
+schedule
+  .command('create <pipeline>')
+  .description('Start <pipeline> on a cron; pipeline options as --name value or --input file.json')
+  .requiredOption('--cron <expr>', 'five-field cron, e.g. "0 6 * * *"')
+  .requiredOption('--id <scheduleId>', 'schedule ID')
+  .option('--input <file>', 'input as a JSON file')
+  .option('--overlap <policy>', 'skip | buffer-one | buffer-all | cancel-other | allow-all', 'skip')
+  .option('--catchup <duration>', 'missed runs within this window are taken after an outage', '1d')
+  .option('--timezone <tz>', 'time zone of the cron', 'UTC')
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .action(
+    async (
+      name: string,
+      opts: { cron: string; id: string; input?: string; overlap: string; catchup: string; timezone: string },
+      cmd: Command,
+    ) => {
+      const { createSchedule } = await import('./cli/schedule');
+      const pipeline = pipelineByName(name);
+      const valued = new Set(['--cron', '--id', '--input', '--overlap', '--catchup', '--timezone']);
+      const rest = cmd.args.slice(1);
+      const flagArgs = rest.filter((a, i) => !valued.has(a) && !valued.has(rest[i - 1]));
+      const input = buildInput(pipeline, opts, flagArgs);
+      const config = loadConfig();
+      await createSchedule(await connectClient(config), pipeline, input, opts);
+      out(
+        `Schedule ${opts.id}: ${pipeline.name} at "${opts.cron}" (${opts.timezone}), overlap ${opts.overlap}, catch-up ${opts.catchup}`,
+      );
+    },
+  );
+schedule
+  .command('list')
+  .option('--json')
+  .action(async (opts: { json?: boolean }) => {
+    const { listSchedules } = await import('./cli/schedule');
+    const rows = await listSchedules(await connectClient(loadConfig()));
+    if (opts.json) return out(rows);
+    for (const r of rows)
+      out(
+        `${r.scheduleId.padEnd(30)} ${String(r.pipeline).padEnd(20)} ${r.paused ? 'paused ' : 'active '} next ${r.next ?? '-'}`,
+      );
+  });
+for (const [verb, what] of [
+  ['pause', 'Pause a schedule'],
+  ['unpause', 'Resume a paused schedule'],
+  ['trigger', 'Start a run of a schedule now'],
+  ['delete', 'Delete a schedule (runs already started go on)'],
+] as const) {
+  schedule
+    .command(`${verb} <scheduleId>`)
+    .description(what)
+    .action(async (id: string) => {
+      const handle = (await connectClient(loadConfig())).schedule.getHandle(id);
+      await handle[verb]();
+      out(`Schedule ${id}: ${verb} done`);
+    });
+}
+
 program
   .command('dev')
   .description('Run the local stack: Temporal dev server + Web UI, API sandboxes and a worker, until Ctrl-C')
