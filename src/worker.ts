@@ -10,6 +10,8 @@ import type { Deps } from './activities/deps';
 import { createBucket, createWarehouse } from './sinks';
 import { TASK_QUEUES } from './shared/task-queues';
 import { dataConverterFromEnv } from './codec/aes-codec';
+import { createDatoramaWorker } from './datorama-worker';
+import { installRuntime } from './shared/runtime';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
 
@@ -42,11 +44,14 @@ export async function createWorker(opts: LonghaulWorkerOptions): Promise<Worker>
 
 /** Runs the worker until SIGINT/SIGTERM. */
 export async function runWorker(config = loadConfig()): Promise<void> {
+  installRuntime();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const deps = createDeps(config);
   try {
     const worker = await createWorker({ connection, deps });
-    await worker.run();
+    // Datorama: a second worker on its own queue, rate-limited server-side (src/datorama-worker.ts).
+    const datorama = await createDatoramaWorker({ connection, deps });
+    await Promise.all([worker.run(), datorama.run()]);
   } finally {
     await deps.warehouse.close();
     await connection.close();

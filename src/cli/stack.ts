@@ -10,6 +10,8 @@ import { parseConfig, paths, type Config } from '../config';
 import { portOpen, startDevServer, type RunningServer } from '../dev/servers';
 import { startSandboxes, type RunningSandboxes } from '../sandbox';
 import { createDeps, createWorker } from '../worker';
+import { createDatoramaWorker } from '../datorama-worker';
+import { installRuntime } from '../shared/runtime';
 
 export interface Stack {
   config: Config;
@@ -58,6 +60,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       stack.config = config;
     }
     if (opts.worker !== false) {
+      installRuntime();
       const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
       const deps = createDeps(config);
       stack.worker = await createWorker({ connection, deps });
@@ -69,6 +72,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         await connection.close();
       });
       log(`Worker: polling task queue "${stack.worker.options.taskQueue}"`);
+      // Datorama: a second worker on its own queue, rate-limited server-side (src/datorama-worker.ts).
+      const datorama = await createDatoramaWorker({ connection, deps });
+      const datoramaDone = datorama.run();
+      stops.push(async () => {
+        if (datorama.getState() === 'RUNNING') datorama.shutdown();
+        await datoramaDone.catch(() => undefined);
+      });
+      log(`Worker: polling task queue "${datorama.options.taskQueue}" (${deps.config.DATORAMA_PER_MINUTE}/min)`);
     }
     return stack;
   } catch (err) {
