@@ -3,12 +3,14 @@ import type { Deps } from './deps';
 import { createSelftestActivities } from './selftest';
 import { createTiteliveActivities } from './titelive';
 import { createSemaphoreActivities } from './semaphore';
+import { createDatoramaActivities } from './datorama';
 
 export function createActivities(deps: Deps) {
   return {
     ...createSelftestActivities(deps),
     ...createTiteliveActivities(deps),
     ...createSemaphoreActivities(),
+    ...createDatoramaActivities(deps),
   };
 }
 

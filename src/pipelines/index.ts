@@ -2,8 +2,10 @@
 import type { PipelineDef } from './types';
 import { selftestPipeline } from './selftest';
 import { titelivePipeline } from './titelive';
+import { DATORAMA_PIPELINES } from './datorama';
 
 export const PIPELINES: Record<string, PipelineDef> = {
   [selftestPipeline.name]: selftestPipeline as PipelineDef,
   [titelivePipeline.name]: titelivePipeline as PipelineDef,
+  ...Object.fromEntries(DATORAMA_PIPELINES.map((p) => [p.name, p])),
 };

@@ -2,3 +2,8 @@
 export { selftest } from './selftest';
 export { titelive } from './titelive';
 export { semaphore } from './semaphore';
+export { datoramaLimiter } from './datorama-limiter';
+export { datoramaProcess } from './datorama-process';
+export { datoramaRerun, datoramaRerunAll } from './datorama-rerun';
+export { datoramaRename, datoramaPatch } from './datorama-patch';
+export { datoramaCollect } from './datorama-collect';

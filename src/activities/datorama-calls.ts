@@ -1,0 +1,527 @@
+/**
+ * The Datorama platform-call activities, run by the worker of the `datorama` task queue (its server-side
+ * activity rate limit is the backstop of the durable limiter). Each makes at most ONE platform call.
+ * `datoramaSubmit` (process, rerun, rerun-all, patch) records the action as PENDING_SUBMIT before the
+ * call and its outcome after; an attempt that finds an unanswered PENDING_SUBMIT does not call again but
+ * reports the action uncertain, and `datoramaReconcile` then looks (one call) whether it was applied.
+ * A 429 → the limiter is told to hold everyone, and the activity fails with `nextRetryDelay` = the reset
+ * the headers give.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Deps } from './deps';
+import { createDatoramaClient, type DatoramaResponse, type RateLimitInfo } from '../connectors/datorama/client';
+import { DatoramaAuthError, DatoramaError, DatoramaRateLimitedError } from '../connectors/datorama/errors';
+import type { DatoramaJob } from '../connectors/datorama/schemas';
+import { limiterBlockSignal, type ObservedLimits } from '../shared/datorama';
+import { fromArray, type Row } from '../sinks/warehouse';
+import {
+  CHANGES_TABLE,
+  DatoramaRecords,
+  isoTime,
+  JOBS_TABLE,
+  STREAMS_TABLE,
+  WORKSPACES_TABLE,
+  type ActionState,
+} from './datorama-tables';
+
+export type SubmitAction =
+  | { kind: 'process'; streams: number[]; start: string; end: string }
+  | { kind: 'rerun'; stream: number; jobs: number[] }
+  | { kind: 'rerun-all'; stream: number }
+  | { kind: 'patch'; stream: number; fields: Record<string, unknown>; previous: Record<string, unknown> };
+
+export interface CallContext {
+  runKey: string;
+  runId: string;
+  op: string;
+  limiterId: string;
+  /** Workflow time of the permit: the call happens after it (the API's clock and ours agree). */
+  grantedAt: number;
+}
+
+export interface JobRef {
+  id: number;
+  stream: number;
+  start?: string;
+  end?: string;
+  status?: string;
+}
+
+export interface SubmitOutcome {
+  kind: 'done' | 'failed' | 'uncertain' | 'skipped' | 'not-submitted';
+  /** Whether a platform call was made (a recorded outcome is returned without one). */
+  called: boolean;
+  /** The action keys this outcome is about. */
+  keys: string[];
+  jobs: JobRef[];
+  httpStatus?: number;
+  message?: string;
+  observed?: ObservedLimits;
+}
+
+/** One key per action: the unit a rerun skips once it succeeded. */
+export function actionKeys(a: SubmitAction): { key: string; stream: number }[] {
+  switch (a.kind) {
+    case 'process':
+      return a.streams.map((s) => ({ key: `p:${s}:${a.start}:${a.end}`, stream: s }));
+    case 'rerun':
+      return a.jobs.map((j) => ({ key: `r:${a.stream}:${j}`, stream: a.stream }));
+    case 'rerun-all':
+      return [{ key: `ra:${a.stream}`, stream: a.stream }];
+    case 'patch':
+      return [{ key: `u:${a.stream}`, stream: a.stream }];
+  }
+}
+
+const observedOf = (l: RateLimitInfo): ObservedLimits => ({
+  minuteRemaining: l.minuteRemaining,
+  minuteReset: l.minuteReset,
+  dayLimit: l.dayLimit,
+  dayRemaining: l.dayRemaining,
+  dayReset: l.dayReset,
+});
+
+const jobRef = (j: DatoramaJob, stream: number): JobRef => ({
+  id: j.id,
+  stream: j.dataStreamId ?? stream,
+  start: j.dataStartDate ?? undefined,
+  end: j.dataEndDate ?? undefined,
+  status: j.status,
+});
+
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, 'config' | 'warehouse'>) {
+  const client = createDatoramaClient(config);
+  const records = new DatoramaRecords(warehouse);
+
+  /** A 429 holds every caller until the reset, then this activity is retried after it. */
+  async function rateLimited(err: DatoramaRateLimitedError, ctx: CallContext): Promise<never> {
+    try {
+      await Context.current().client.workflow.getHandle(ctx.limiterId).signal(limiterBlockSignal, {
+        until: err.resetAt,
+        scope: err.scope,
+      });
+    } catch {
+      // the limiter is between runs: the retry delay below still holds this call back
+    }
+    const delayMs = Math.max(1_000, err.resetAt - ctx.grantedAt + 1_000);
+    throw ApplicationFailure.create({
+      message: `${err.message} (${err.scope} limit; reset at ${new Date(err.resetAt).toISOString()})`,
+      type: 'DatoramaRateLimited',
+      nextRetryDelay: delayMs,
+      details: [{ resetAt: err.resetAt, scope: err.scope }],
+    });
+  }
+
+  function logRows(ctx: CallContext, rows: Omit<Row, 'run_key' | 'run_id' | 'op' | 'at'>[]): Row[] {
+    const at = new Date().toISOString();
+    return rows.map((r) => ({
+      run_key: ctx.runKey,
+      run_id: ctx.runId,
+      op: ctx.op,
+      at,
+      ...r,
+      row_key: `${String(r.action_key)}|${String(r.job_id ?? '')}|${ctx.grantedAt}`,
+    }));
+  }
+
+  /** Job-log rows and final action states for a call that was answered (or found applied). */
+  async function settle(
+    ctx: CallContext,
+    action: SubmitAction,
+    keys: { key: string; stream: number }[],
+    state: ActionState,
+    http: number | undefined,
+    jobs: JobRef[],
+    message?: string,
+  ): Promise<void> {
+    const rows: Omit<Row, 'run_key' | 'run_id' | 'op' | 'at'>[] = [];
+    for (const k of keys) {
+      const mine =
+        action.kind === 'rerun'
+          ? jobs.filter((j) => `r:${j.stream}:${j.id}` === k.key)
+          : jobs.filter((j) => j.stream === k.stream);
+      const status = state === 'SUBMITTED' ? 'SUBMITTED' : state === 'FAILED' ? 'FAILED' : 'UNCERTAIN';
+      const base = {
+        action_key: k.key,
+        stream_id: k.stream,
+        status,
+        http_status: http,
+        message,
+        start_date: action.kind === 'process' ? action.start : undefined,
+        end_date: action.kind === 'process' ? action.end : undefined,
+      };
+      if (mine.length === 0) rows.push(base);
+      for (const j of mine) rows.push({ ...base, job_id: j.id, start_date: j.start, end_date: j.end });
+    }
+    await records.log(logRows(ctx, rows));
+    await records.setActions(
+      ctx.runKey,
+      ctx.runId,
+      ctx.op,
+      keys.map((k) => ({ key: k.key, stream: k.stream, state, attemptAt: ctx.grantedAt, http, message })),
+    );
+  }
+
+  async function call(action: SubmitAction): Promise<DatoramaResponse<DatoramaJob[] | Record<string, unknown>>> {
+    switch (action.kind) {
+      case 'process':
+        return action.streams.length === 1
+          ? client.processStream(action.streams[0], action.start, action.end)
+          : client.processStreams(action.streams, action.start, action.end);
+      case 'rerun':
+        return client.rerunJobs(action.stream, action.jobs);
+      case 'rerun-all':
+        return client.rerunAll(action.stream);
+      case 'patch':
+        return client.patchStream(action.stream, action.fields);
+    }
+  }
+
+  return {
+    /** Submits one call's actions (see the file header for the record it keeps). */
+    async datoramaSubmit(args: CallContext & { action: SubmitAction }): Promise<SubmitOutcome> {
+      const { action } = args;
+      const all = actionKeys(action);
+      const known = await records.actions(
+        args.runKey,
+        all.map((k) => k.key),
+      );
+      const uncertain = all.filter((k) => known.get(k.key)?.state === 'PENDING_SUBMIT');
+      if (uncertain.length)
+        return {
+          kind: 'uncertain',
+          called: false,
+          keys: uncertain.map((k) => k.key),
+          jobs: [],
+          message: 'unanswered earlier call',
+        };
+      const todo = all.filter((k) => known.get(k.key)?.state !== 'SUBMITTED');
+      if (!todo.length) return { kind: 'skipped', called: false, keys: all.map((k) => k.key), jobs: [] };
+      const act: SubmitAction =
+        action.kind === 'process'
+          ? { ...action, streams: todo.map((k) => k.stream) }
+          : action.kind === 'rerun'
+            ? { ...action, jobs: todo.map((k) => Number(k.key.split(':')[2])) }
+            : action;
+      const keys = todo.map((k) => k.key);
+      await records.setActions(
+        args.runKey,
+        args.runId,
+        args.op,
+        todo.map((k) => ({ key: k.key, stream: k.stream, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt })),
+      );
+      if (act.kind === 'patch')
+        await warehouse.load(
+          CHANGES_TABLE,
+          fromArray([
+            {
+              run_id: args.runId,
+              run_key: args.runKey,
+              stream_id: act.stream,
+              previous: JSON.stringify(act.previous),
+              applied: JSON.stringify(act.fields),
+              at: new Date().toISOString(),
+            },
+          ]),
+          { kind: 'merge', keys: ['run_id', 'stream_id'] },
+        );
+      try {
+        const res = await call(act);
+        const jobs =
+          act.kind === 'patch'
+            ? []
+            : (res.data as DatoramaJob[]).map((j) => jobRef(j, act.kind === 'process' ? act.streams[0] : act.stream));
+        await settle(args, act, todo, 'SUBMITTED', res.status, jobs);
+        return { kind: 'done', called: true, keys, jobs, httpStatus: res.status, observed: observedOf(res.limits) };
+      } catch (err) {
+        if (err instanceof DatoramaRateLimitedError) {
+          await records.setActions(
+            args.runKey,
+            args.runId,
+            args.op,
+            todo.map((k) => ({ key: k.key, stream: k.stream, state: 'NOT_SUBMITTED', http: 429 })),
+          );
+          return rateLimited(err, args);
+        }
+        if (err instanceof DatoramaAuthError) {
+          await records.setActions(
+            args.runKey,
+            args.runId,
+            args.op,
+            todo.map((k) => ({ key: k.key, stream: k.stream, state: 'NOT_SUBMITTED', http: err.status })),
+          );
+          throw ApplicationFailure.nonRetryable(err.message, 'DatoramaAuth');
+        }
+        if (err instanceof DatoramaError && err.ambiguous) {
+          // Maybe applied, maybe not: keep PENDING_SUBMIT; the workflow checks before submitting again.
+          await records.log(
+            logRows(
+              args,
+              todo.map((k) => ({
+                action_key: k.key,
+                stream_id: k.stream,
+                status: 'UNCERTAIN',
+                http_status: err.status,
+                message: err.message,
+                start_date: act.kind === 'process' ? act.start : undefined,
+                end_date: act.kind === 'process' ? act.end : undefined,
+              })),
+            ),
+          );
+          return { kind: 'uncertain', called: true, keys, jobs: [], httpStatus: err.status, message: err.message };
+        }
+        if (err instanceof DatoramaError) {
+          await settle(args, act, todo, 'FAILED', err.status, [], err.message);
+          return { kind: 'failed', called: true, keys, jobs: [], httpStatus: err.status, message: err.message };
+        }
+        throw err;
+      }
+    },
+
+    /**
+     * One call to find out whether an unanswered submit of ONE stream's action was applied: its jobs
+     * (created or rerun since the attempt) or its fields (patch). Records SUBMITTED or NOT_SUBMITTED.
+     */
+    async datoramaReconcile(args: CallContext & { action: SubmitAction }): Promise<SubmitOutcome> {
+      const { action } = args;
+      const all = actionKeys(action);
+      const known = await records.actions(
+        args.runKey,
+        all.map((k) => k.key),
+      );
+      const keys = all.filter((k) => known.get(k.key)?.state === 'PENDING_SUBMIT');
+      if (!keys.length) return { kind: 'skipped', called: false, keys: [], jobs: [] };
+      const since = Math.min(...keys.map((k) => known.get(k.key)!.attempt_at ?? 0));
+      try {
+        let applied: boolean;
+        let jobs: JobRef[] = [];
+        let res: DatoramaResponse<unknown>;
+        if (action.kind === 'patch') {
+          res = await client.getStream(action.stream);
+          const s = res.data as Record<string, unknown>;
+          applied = Object.entries(action.fields).every(([k, v]) => sameValue(s[k], v));
+        } else if (action.kind === 'rerun') {
+          const r = await client.getStat(action.jobs[0]); // a rerun call is applied as a whole
+          res = r;
+          applied = (r.data.updateTime ?? 0) >= since;
+          if (applied) jobs = action.jobs.map((id) => ({ id, stream: action.stream }));
+        } else {
+          const stream = action.kind === 'process' ? action.streams[0] : action.stream;
+          const r = await client.streamStats(stream, 1, action.kind === 'process' ? 100 : 1000);
+          res = r;
+          const found = r.data.filter((j) =>
+            action.kind === 'process'
+              ? (j.createTime ?? 0) >= since &&
+                (j.dataStartDate ?? '') >= action.start &&
+                (j.dataEndDate ?? '9999') <= action.end
+              : (j.updateTime ?? 0) >= since,
+          );
+          applied = found.length > 0;
+          jobs = found.map((j) => jobRef(j, stream));
+        }
+        if (applied) {
+          await settle(args, action, keys, 'SUBMITTED', res.status, jobs, 'found applied after an unanswered call');
+          return {
+            kind: 'done',
+            called: true,
+            keys: keys.map((k) => k.key),
+            jobs,
+            httpStatus: res.status,
+            observed: observedOf(res.limits),
+          };
+        }
+        await records.setActions(
+          args.runKey,
+          args.runId,
+          args.op,
+          keys.map((k) => ({ key: k.key, stream: k.stream, state: 'NOT_SUBMITTED', message: 'checked: not applied' })),
+        );
+        return {
+          kind: 'not-submitted',
+          called: true,
+          keys: keys.map((k) => k.key),
+          jobs: [],
+          observed: observedOf(res.limits),
+        };
+      } catch (err) {
+        if (err instanceof DatoramaRateLimitedError) return rateLimited(err, args);
+        if (err instanceof DatoramaAuthError) throw ApplicationFailure.nonRetryable(err.message, 'DatoramaAuth');
+        throw err;
+      }
+    },
+
+    /** GET a stream: the current values of `fields` (what a rename/patch records to undo). */
+    async datoramaReadStream(
+      args: CallContext & { stream: number; fields: string[] },
+    ): Promise<{ found: boolean; values: Record<string, unknown>; httpStatus: number; observed?: ObservedLimits }> {
+      try {
+        const res = await client.getStream(args.stream);
+        const s = res.data as Record<string, unknown>;
+        return {
+          found: true,
+          values: Object.fromEntries(args.fields.map((f) => [f, s[f] ?? null])),
+          httpStatus: res.status,
+          observed: observedOf(res.limits),
+        };
+      } catch (err) {
+        if (err instanceof DatoramaRateLimitedError) return rateLimited(err, args);
+        if (err instanceof DatoramaAuthError) throw ApplicationFailure.nonRetryable(err.message, 'DatoramaAuth');
+        if (err instanceof DatoramaError && !err.ambiguous && err.status)
+          return { found: false, values: {}, httpStatus: err.status };
+        throw err;
+      }
+    },
+
+    /** Bulk status of some streams of a workspace: jobs still PENDING or IN_PROGRESS (workspace throttle). */
+    async datoramaRunningJobs(
+      args: CallContext & { workspaceId: number; streams: number[] },
+    ): Promise<{ running: number; observed?: ObservedLimits }> {
+      try {
+        const res = await client.streamsStatus(args.workspaceId, args.streams);
+        const running = res.data.reduce(
+          (n, s) => n + (s.processStatsCounts?.IN_PROGRESS ?? 0) + (s.processStatsCounts?.PENDING ?? 0),
+          0,
+        );
+        return { running, observed: observedOf(res.limits) };
+      } catch (err) {
+        if (err instanceof DatoramaRateLimitedError) return rateLimited(err, args);
+        throw err;
+      }
+    },
+
+    /**
+     * One collect call: the workspace list, the streams of a workspace, or one page of a stream's jobs.
+     * Rows are merged on id into the warehouse; the result says what the next calls are.
+     */
+    async datoramaCollectCall(
+      args: CallContext &
+        (
+          | { what: 'workspaces' }
+          | { what: 'streams'; workspaceId: number }
+          | { what: 'jobs'; streamId: number; page: number; pageSize: number }
+        ),
+    ): Promise<{
+      rows: number;
+      workspaces?: number[];
+      streams?: { id: number; workspaceId: number; jobs: number }[];
+      lastPage?: boolean;
+      httpStatus: number;
+      observed?: ObservedLimits;
+    }> {
+      const now = new Date().toISOString();
+      const logCall = (http: number, rows: number) =>
+        records.log(
+          logRows(args, [
+            {
+              action_key:
+                args.what === 'workspaces'
+                  ? 'c:workspaces'
+                  : args.what === 'streams'
+                    ? `c:ws:${args.workspaceId}`
+                    : `c:${args.streamId}:page:${args.page}`,
+              stream_id: args.what === 'jobs' ? args.streamId : undefined,
+              status: 'COLLECTED',
+              http_status: http,
+              message: `${rows} ${args.what}`,
+            },
+          ]),
+        );
+      try {
+        if (args.what === 'workspaces') {
+          const res = await client.listWorkspaces();
+          await warehouse.load(
+            WORKSPACES_TABLE,
+            fromArray(
+              res.data.map((w) => ({
+                id: w.id,
+                name: w.name,
+                create_time: isoTime(w.createTime),
+                update_time: isoTime(w.updateTime),
+                raw: JSON.stringify(w),
+                collected_at: now,
+              })),
+            ),
+            { kind: 'merge', keys: ['id'] },
+          );
+          await logCall(res.status, res.data.length);
+          return {
+            rows: res.data.length,
+            workspaces: res.data.map((w) => w.id),
+            httpStatus: res.status,
+            observed: observedOf(res.limits),
+          };
+        }
+        if (args.what === 'streams') {
+          const res = await client.listStreams(args.workspaceId);
+          await warehouse.load(
+            STREAMS_TABLE,
+            fromArray(
+              res.data.map((s) => ({
+                id: s.id,
+                workspace_id: s.workspaceId,
+                name: s.name,
+                data_source_name: s.dataSourceName,
+                enabled: s.enabled,
+                last_run_status: s.lastRunStatus,
+                last_data_date: s.lastDataDate,
+                last_rows_processed: s.lastRowsProcessed,
+                process_stats_counts: JSON.stringify(s.processStatsCounts ?? null),
+                raw: JSON.stringify(s),
+                collected_at: now,
+              })),
+            ),
+            { kind: 'merge', keys: ['id'] },
+          );
+          await logCall(res.status, res.data.length);
+          return {
+            rows: res.data.length,
+            streams: res.data.map((s) => ({
+              id: s.id,
+              workspaceId: s.workspaceId,
+              jobs: Object.values(s.processStatsCounts ?? {}).reduce((a, b) => a + b, 0),
+            })),
+            httpStatus: res.status,
+            observed: observedOf(res.limits),
+          };
+        }
+        const res = await client.streamStats(args.streamId, args.page, args.pageSize);
+        await warehouse.load(
+          JOBS_TABLE,
+          fromArray(
+            res.data.map((j) => ({
+              id: j.id,
+              stream_id: j.dataStreamId ?? args.streamId,
+              status: j.status,
+              data_start_date: j.dataStartDate,
+              data_end_date: j.dataEndDate,
+              create_time: isoTime(j.createTime),
+              update_time: isoTime(j.updateTime),
+              rows_processed: j.rowsProcessed,
+              process_log: j.processLog,
+              raw: JSON.stringify(j),
+              collected_at: now,
+            })),
+          ),
+          { kind: 'merge', keys: ['id'] },
+        );
+        await logCall(res.status, res.data.length);
+        return {
+          rows: res.data.length,
+          lastPage: res.data.length < args.pageSize,
+          httpStatus: res.status,
+          observed: observedOf(res.limits),
+        };
+      } catch (err) {
+        if (err instanceof DatoramaRateLimitedError) return rateLimited(err, args);
+        if (err instanceof DatoramaAuthError) throw ApplicationFailure.nonRetryable(err.message, 'DatoramaAuth');
+        if (err instanceof DatoramaError && !err.ambiguous)
+          throw ApplicationFailure.nonRetryable(err.message, 'DatoramaRefused');
+        throw err;
+      }
+    },
+  };
+}
+
+export type DatoramaCallActivities = ReturnType<typeof createDatoramaCallActivities>;

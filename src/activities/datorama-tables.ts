@@ -1,0 +1,194 @@
+/**
+ * The Datorama pipelines' warehouse tables and the durable action record. `datorama_actions` holds one
+ * row per action of a run key (workflow ID): PENDING_SUBMIT is written before a call that changes
+ * something, SUBMITTED / FAILED / NOT_SUBMITTED after — so a retried activity or a rerun of the same
+ * workflow ID knows what was submitted, and checks an unanswered call before submitting it again.
+ * `datorama_job_log` has one row per action per call (stream, job, range, status, HTTP code, time).
+ */
+import type { Bucket } from '../sinks/bucket';
+import { fromArray, type Row, type TableSchema, type Warehouse } from '../sinks/warehouse';
+
+export const ACTIONS_TABLE: TableSchema = {
+  name: 'datorama_actions',
+  columns: [
+    { name: 'run_key', type: 'STRING', nullable: false },
+    { name: 'action_key', type: 'STRING', nullable: false },
+    { name: 'op', type: 'STRING', nullable: false },
+    { name: 'stream_id', type: 'INT64' },
+    { name: 'state', type: 'STRING', nullable: false },
+    { name: 'attempt_at', type: 'INT64' },
+    { name: 'run_id', type: 'STRING' },
+    { name: 'http_status', type: 'INT64' },
+    { name: 'message', type: 'STRING' },
+    { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
+  ],
+};
+
+export const JOB_LOG_TABLE: TableSchema = {
+  name: 'datorama_job_log',
+  columns: [
+    { name: 'run_key', type: 'STRING', nullable: false },
+    { name: 'run_id', type: 'STRING', nullable: false },
+    { name: 'row_key', type: 'STRING', nullable: false },
+    { name: 'op', type: 'STRING', nullable: false },
+    { name: 'action_key', type: 'STRING', nullable: false },
+    { name: 'stream_id', type: 'INT64' },
+    { name: 'job_id', type: 'INT64' },
+    { name: 'start_date', type: 'STRING' },
+    { name: 'end_date', type: 'STRING' },
+    { name: 'status', type: 'STRING', nullable: false },
+    { name: 'http_status', type: 'INT64' },
+    { name: 'message', type: 'STRING' },
+    { name: 'at', type: 'TIMESTAMP', nullable: false },
+  ],
+};
+
+/** Previous and new values of every field a rename/patch run changed (what `--undo` restores). */
+export const CHANGES_TABLE: TableSchema = {
+  name: 'datorama_changes',
+  columns: [
+    { name: 'run_id', type: 'STRING', nullable: false },
+    { name: 'run_key', type: 'STRING', nullable: false },
+    { name: 'stream_id', type: 'INT64', nullable: false },
+    { name: 'previous', type: 'JSON', nullable: false },
+    { name: 'applied', type: 'JSON', nullable: false },
+    { name: 'at', type: 'TIMESTAMP', nullable: false },
+  ],
+};
+
+export const WORKSPACES_TABLE: TableSchema = {
+  name: 'datorama_workspaces',
+  columns: [
+    { name: 'id', type: 'INT64', nullable: false },
+    { name: 'name', type: 'STRING' },
+    { name: 'create_time', type: 'TIMESTAMP' },
+    { name: 'update_time', type: 'TIMESTAMP' },
+    { name: 'raw', type: 'JSON' },
+    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
+  ],
+};
+
+export const STREAMS_TABLE: TableSchema = {
+  name: 'datorama_streams',
+  columns: [
+    { name: 'id', type: 'INT64', nullable: false },
+    { name: 'workspace_id', type: 'INT64', nullable: false },
+    { name: 'name', type: 'STRING' },
+    { name: 'data_source_name', type: 'STRING' },
+    { name: 'enabled', type: 'BOOL' },
+    { name: 'last_run_status', type: 'STRING' },
+    { name: 'last_data_date', type: 'STRING' },
+    { name: 'last_rows_processed', type: 'INT64' },
+    { name: 'process_stats_counts', type: 'JSON' },
+    { name: 'raw', type: 'JSON' },
+    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
+  ],
+};
+
+export const JOBS_TABLE: TableSchema = {
+  name: 'datorama_jobs',
+  columns: [
+    { name: 'id', type: 'INT64', nullable: false },
+    { name: 'stream_id', type: 'INT64', nullable: false },
+    { name: 'status', type: 'STRING' },
+    { name: 'data_start_date', type: 'STRING' },
+    { name: 'data_end_date', type: 'STRING' },
+    { name: 'create_time', type: 'TIMESTAMP' },
+    { name: 'update_time', type: 'TIMESTAMP' },
+    { name: 'rows_processed', type: 'INT64' },
+    { name: 'process_log', type: 'STRING' },
+    { name: 'raw', type: 'JSON' },
+    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
+  ],
+};
+
+export type ActionState = 'PENDING_SUBMIT' | 'SUBMITTED' | 'FAILED' | 'NOT_SUBMITTED';
+
+export interface ActionRow {
+  action_key: string;
+  state: ActionState;
+  attempt_at: number | null;
+  http_status: number | null;
+  message: string | null;
+  run_id: string | null;
+}
+
+export const isoTime = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+
+export class DatoramaRecords {
+  constructor(private readonly warehouse: Warehouse) {}
+
+  async actions(runKey: string, keys?: string[]): Promise<Map<string, ActionRow>> {
+    await this.warehouse.ensureTable(ACTIONS_TABLE);
+    const rows = await this.warehouse.query<ActionRow>(
+      `SELECT action_key, state, attempt_at, http_status, message, run_id FROM datorama_actions WHERE run_key = $k`,
+      { k: runKey },
+    );
+    const wanted = keys ? new Set(keys) : undefined;
+    return new Map(
+      rows
+        .filter((r) => !wanted || wanted.has(r.action_key))
+        .map((r) => [r.action_key, { ...r, attempt_at: r.attempt_at == null ? null : Number(r.attempt_at) }]),
+    );
+  }
+
+  async setActions(
+    runKey: string,
+    runId: string,
+    op: string,
+    rows: { key: string; stream?: number; state: ActionState; attemptAt?: number; http?: number; message?: string }[],
+  ): Promise<void> {
+    if (!rows.length) return;
+    const now = new Date().toISOString();
+    await this.warehouse.load(
+      ACTIONS_TABLE,
+      fromArray(
+        rows.map((r): Row => ({
+          run_key: runKey,
+          action_key: r.key,
+          op,
+          stream_id: r.stream,
+          state: r.state,
+          attempt_at: r.attemptAt,
+          run_id: runId,
+          http_status: r.http,
+          message: r.message,
+          updated_at: now,
+        })),
+      ),
+      { kind: 'merge', keys: ['run_key', 'action_key'] },
+    );
+  }
+
+  async log(rows: Row[]): Promise<void> {
+    if (rows.length)
+      await this.warehouse.load(JOB_LOG_TABLE, fromArray(rows), { kind: 'merge', keys: ['run_id', 'row_key'] });
+  }
+}
+
+const CSV_COLUMNS = ['op', 'stream_id', 'job_id', 'start_date', 'end_date', 'status', 'http_status', 'message', 'at'];
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = v instanceof Date ? v.toISOString() : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Writes a run's job log to the bucket as CSV (one row per action per call, in call order). */
+export async function writeJobLogCsv(
+  warehouse: Warehouse,
+  bucket: Bucket,
+  args: { runKey: string; runId: string },
+): Promise<{ key: string; uri: string; rows: number }> {
+  await warehouse.ensureTable(JOB_LOG_TABLE);
+  const rows = await warehouse.query<Record<string, unknown>>(
+    `SELECT op, stream_id, job_id, start_date, end_date, status, http_status, message,
+            strftime("at", '%Y-%m-%dT%H:%M:%S.%gZ') AS "at"
+       FROM datorama_job_log WHERE run_id = $r ORDER BY "at", row_key`,
+    { r: args.runId },
+  );
+  const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))];
+  const key = `datorama/job-logs/${args.runKey}/${args.runId}.csv`;
+  await bucket.put(key, lines.join('\n') + '\n', { contentType: 'text/csv' });
+  return { key, uri: bucket.uri(key), rows: rows.length };
+}

@@ -1,0 +1,129 @@
+/**
+ * The Datorama pipelines' activities on the main queue (no platform calls): the token's limits and
+ * limiter ID (credentials stay here: workflows see a fingerprint), asking the limiter for a permit
+ * (signal-with-start), the durable action states of a run key, the changes a run made (for `--undo`)
+ * and the job log CSV. The platform calls themselves are in datorama-calls.ts, on the datorama queue.
+ */
+import { Context } from '@temporalio/activity';
+import type { Deps } from './deps';
+import { fingerprint } from '../shared/fingerprint';
+import { limiterWorkflowId, permitRequestSignal, spacingMs, type PermitRequest } from '../shared/datorama';
+import { fromArray } from '../sinks/warehouse';
+import { CHANGES_TABLE, DatoramaRecords, JOB_LOG_TABLE, writeJobLogCsv } from './datorama-tables';
+import { createDatoramaCallActivities } from './datorama-calls';
+
+export interface DatoramaLimits {
+  tokenFingerprint: string;
+  limiterId: string;
+  perMinute: number;
+  perDay: number;
+  spacingMs: number;
+}
+
+export function createDatoramaActivities(deps: Deps) {
+  const { config, warehouse, bucket } = deps;
+  const records = new DatoramaRecords(warehouse);
+  return {
+    ...createDatoramaCallActivities(deps),
+
+    async datoramaLimits(): Promise<DatoramaLimits> {
+      const fp = fingerprint(config.DATORAMA_TOKEN ?? 'no-token');
+      return {
+        tokenFingerprint: fp,
+        limiterId: limiterWorkflowId(fp),
+        perMinute: config.DATORAMA_PER_MINUTE,
+        perDay: config.DATORAMA_PER_DAY,
+        spacingMs: spacingMs(config.DATORAMA_PER_MINUTE, config.DATORAMA_SPACING_MARGIN_MS),
+      };
+    },
+
+    /** Signal-with-start: the limiter exists when needed. Idempotent per requestId. */
+    async datoramaRequestPermit(args: {
+      limits: DatoramaLimits;
+      taskQueue: string;
+      request: PermitRequest;
+    }): Promise<void> {
+      const { limits } = args;
+      await Context.current().client.workflow.signalWithStart('datoramaLimiter', {
+        workflowId: limits.limiterId,
+        taskQueue: args.taskQueue,
+        args: [{ perMinute: limits.perMinute, perDay: limits.perDay, spacingMs: limits.spacingMs }],
+        signal: permitRequestSignal,
+        signalArgs: [args.request],
+      });
+    },
+
+    /** What a run key (workflow ID) already did: SUBMITTED actions are skipped, PENDING ones checked. */
+    async datoramaActionStates(args: { runKey: string; runId: string }): Promise<{
+      submitted: string[];
+      submittedByThisRun: string[];
+      uncertain: { key: string; attemptAt: number }[];
+    }> {
+      const rows = await records.actions(args.runKey);
+      const submitted: string[] = [];
+      const submittedByThisRun: string[] = [];
+      const uncertain: { key: string; attemptAt: number }[] = [];
+      for (const r of rows.values()) {
+        if (r.state === 'SUBMITTED') (r.run_id === args.runId ? submittedByThisRun : submitted).push(r.action_key);
+        else if (r.state === 'PENDING_SUBMIT') uncertain.push({ key: r.action_key, attemptAt: r.attempt_at ?? 0 });
+      }
+      return { submitted, submittedByThisRun, uncertain };
+    },
+
+    /** The changes a rename/patch run applied: stream → previous values (what `--undo` restores). */
+    async datoramaChanges(args: {
+      runId: string;
+    }): Promise<{ stream: number; previous: Record<string, unknown>; applied: Record<string, unknown> }[]> {
+      await warehouse.ensureTable(CHANGES_TABLE);
+      await warehouse.ensureTable(JOB_LOG_TABLE);
+      // Only changes whose PATCH went through (a refused one changed nothing).
+      const rows = await warehouse.query<{ stream_id: number; previous: string; applied: string }>(
+        `SELECT c.stream_id, c.previous, c.applied FROM datorama_changes c
+          WHERE c.run_id = $r AND EXISTS (SELECT 1 FROM datorama_job_log l WHERE l.run_key = c.run_key
+            AND l.stream_id = c.stream_id AND l.status = 'SUBMITTED' AND l.action_key LIKE 'u:%')
+          ORDER BY c.stream_id`,
+        { r: args.runId },
+      );
+      return rows.map((r) => ({
+        stream: Number(r.stream_id),
+        previous: JSON.parse(r.previous) as Record<string, unknown>,
+        applied: JSON.parse(r.applied) as Record<string, unknown>,
+      }));
+    },
+
+    /** Rows for actions a rerun skipped (done by an earlier run of the same workflow ID). */
+    async datoramaLogSkipped(args: { runKey: string; runId: string; op: string; keys: string[] }): Promise<void> {
+      const at = new Date().toISOString();
+      await warehouse.load(
+        JOB_LOG_TABLE,
+        fromArray(
+          args.keys.map((k) => ({
+            run_key: args.runKey,
+            run_id: args.runId,
+            row_key: `${k}|skipped`,
+            op: args.op,
+            action_key: k,
+            stream_id: Number(k.split(':')[1]) || null,
+            status: 'SKIPPED',
+            message: 'submitted by an earlier run of this workflow ID',
+            at,
+          })),
+        ),
+        { kind: 'merge', keys: ['run_id', 'row_key'] },
+      );
+    },
+
+    /** Records that a stream's jobs were collected (a rerun of the same workflow ID skips it). */
+    async datoramaMarkCollected(args: { runKey: string; runId: string; stream: number; jobs: number }): Promise<void> {
+      await records.setActions(args.runKey, args.runId, 'collect', [
+        { key: `c:${args.stream}`, stream: args.stream, state: 'SUBMITTED', message: `${args.jobs} jobs` },
+      ]);
+    },
+
+    async datoramaWriteJobLog(args: { runKey: string; runId: string }) {
+      return writeJobLogCsv(warehouse, bucket, args);
+    },
+  };
+}
+
+export type DatoramaActivities = ReturnType<typeof createDatoramaActivities>;

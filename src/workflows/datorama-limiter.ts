@@ -1,0 +1,142 @@
+/**
+ * The Datorama call limiter: one entity workflow per API token (`datorama-limiter-<fingerprint>`) that
+ * every run of every worker asks for a permit before each platform call, and tells when the call is over.
+ * It grants a permit at workflow time `now` only if
+ *   - `now` ≥ the last grant + spacing (60 s / perMinute + margin: smooth 1 call/s, like the task
+ *     queue's server-side rate limit);
+ *   - fewer than perMinute permits are in flight or were released after `now − 60 s`. A call happens
+ *     after its grant and before its release, so this bounds the calls in ANY 60-second window of the
+ *     API's clock by perMinute, whatever the latency between grant and call;
+ *   - fewer than perDay permits were granted in the current UTC day (the daily budget; it resets at
+ *     00:00 UTC, and the API's `X-DailyQuota-Remaining` can only lower what is left);
+ *   - the API did not say to wait (a 429, or 0 remaining, until the reset it gave).
+ * Grants are first come, first served. A holder that never releases (its run died) is reclaimed after
+ * `leaseMs`. The workflow continues-as-new when its history grows, and ends when idle with nothing
+ * drawn from today's budget (so the daily count is never lost).
+ */
+import { condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  DAY_MS,
+  limiterBlockSignal,
+  limiterStateQuery,
+  permitGrantedSignal,
+  permitReleaseSignal,
+  permitRequestSignal,
+  WINDOW_MS,
+  type LimiterState,
+} from '../shared/datorama';
+import { workflowNow } from './common';
+
+export interface LimiterInput {
+  perMinute: number;
+  perDay: number;
+  spacingMs: number;
+  leaseMs?: number;
+  idleMs?: number;
+  state?: LimiterState;
+}
+
+export async function datoramaLimiter(input: LimiterInput): Promise<void> {
+  const s: LimiterState = input.state ?? {
+    perMinute: input.perMinute,
+    perDay: input.perDay,
+    spacingMs: input.spacingMs,
+    recent: [],
+    waiting: [],
+    lastGrantAt: 0,
+    day: Math.floor(workflowNow() / DAY_MS),
+    usedToday: 0,
+    blockedUntil: 0,
+    granted: 0,
+    peakInWindow: 0,
+  };
+  Object.assign(s, { perMinute: input.perMinute, perDay: input.perDay, spacingMs: input.spacingMs });
+  const leaseMs = input.leaseMs ?? 15 * 60_000;
+  let version = 0;
+
+  setHandler(permitRequestSignal, (req) => {
+    if (!s.recent.some((r) => r.requestId === req.requestId) && !s.waiting.some((w) => w.requestId === req.requestId))
+      s.waiting.push({ ...req, since: workflowNow() });
+    version++;
+  });
+  setHandler(permitReleaseSignal, ({ requestId, observed }) => {
+    const now = workflowNow();
+    const r = s.recent.find((x) => x.requestId === requestId);
+    if (r && r.releasedAt === undefined) r.releasedAt = now;
+    s.waiting = s.waiting.filter((w) => w.requestId !== requestId);
+    if (observed) {
+      // The API's own count can only make us more careful: other clients may share the token.
+      if (observed.minuteRemaining === 0 && observed.minuteReset)
+        s.blockedUntil = Math.max(s.blockedUntil, observed.minuteReset);
+      if (observed.dayLimit !== undefined && observed.dayRemaining !== undefined && observed.dayReset) {
+        if (Math.floor((observed.dayReset - 1) / DAY_MS) === s.day)
+          s.usedToday = Math.max(s.usedToday, s.perDay - observed.dayRemaining);
+        if (observed.dayRemaining === 0) s.blockedUntil = Math.max(s.blockedUntil, observed.dayReset);
+      }
+    }
+    version++;
+  });
+  setHandler(limiterBlockSignal, ({ until }) => {
+    s.blockedUntil = Math.max(s.blockedUntil, until);
+    version++;
+  });
+  setHandler(limiterStateQuery, () => s);
+
+  const inWindow = (now: number) =>
+    s.recent.filter((r) => r.releasedAt === undefined || r.releasedAt > now - WINDOW_MS);
+
+  for (;;) {
+    const now = workflowNow();
+    const today = Math.floor(now / DAY_MS);
+    if (today !== s.day) {
+      s.day = today;
+      s.usedToday = 0;
+    }
+    for (const r of s.recent) if (r.releasedAt === undefined && now - r.grantedAt > leaseMs) r.releasedAt = now; // holder died
+    s.recent = inWindow(now);
+
+    // When could the next permit be granted? (Infinity: only a release can free a slot.)
+    let nextAt = Math.max(s.lastGrantAt + s.spacingMs, s.blockedUntil);
+    if (s.usedToday >= s.perDay) nextAt = Math.max(nextAt, (s.day + 1) * DAY_MS);
+    if (s.recent.length >= s.perMinute) {
+      const released = s.recent.filter((r) => r.releasedAt !== undefined).map((r) => r.releasedAt! + WINDOW_MS);
+      nextAt = Math.max(nextAt, released.length ? Math.min(...released) + 1 : Infinity);
+    }
+
+    if (s.waiting.length > 0 && now >= nextAt) {
+      const next = s.waiting.shift()!;
+      try {
+        await getExternalWorkflowHandle(next.requesterId).signal(permitGrantedSignal, {
+          requestId: next.requestId,
+          grantedAt: now,
+        });
+      } catch {
+        continue; // the requester is gone
+      }
+      s.recent.push({ requestId: next.requestId, requesterId: next.requesterId, grantedAt: now });
+      s.lastGrantAt = now;
+      s.usedToday++;
+      s.granted++;
+      s.peakInWindow = Math.max(s.peakInWindow, s.recent.length);
+      continue;
+    }
+
+    if (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 8_000) {
+      await condition(() => true); // let pending signal handlers run
+      await continueAsNew<typeof datoramaLimiter>({ ...input, state: s });
+    }
+    const idle = s.waiting.length === 0 && s.recent.every((r) => r.releasedAt !== undefined);
+    const seen = version;
+    const holders = s.recent.filter((r) => r.releasedAt === undefined).map((r) => r.grantedAt + leaseMs);
+    const wakeAt = Math.min(
+      s.waiting.length ? nextAt : Infinity,
+      holders.length ? Math.min(...holders) : Infinity,
+      // Idle: end after idleMs — but not while today's budget has been drawn on (the count must survive).
+      idle ? (s.usedToday > 0 ? (s.day + 1) * DAY_MS : now + (input.idleMs ?? 10 * 60_000)) : Infinity,
+    );
+    const signalled = await (Number.isFinite(wakeAt)
+      ? condition(() => version !== seen, Math.max(1, wakeAt - workflowNow()))
+      : condition(() => version !== seen).then(() => true));
+    if (!signalled && idle && s.waiting.length === 0 && s.recent.length === 0 && s.usedToday === 0) return;
+  }
+}

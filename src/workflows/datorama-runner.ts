@@ -1,0 +1,296 @@
+/**
+ * What every Datorama workflow shares: a permit from the token's limiter before each platform call (and
+ * its release, with the rate-limit headers seen), the call activities on the datorama queue, submits
+ * that settle uncertain outcomes (check, then submit only what was not applied), counters, failures,
+ * progress with an ETA from the rate limit, and the job log at the end. The logical run id is the first
+ * execution's run id, so counters and the job log survive continue-as-new.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DatoramaActivities, DatoramaLimits } from '../activities/datorama';
+import type { CallContext, JobRef, SubmitAction, SubmitOutcome } from '../activities/datorama-calls';
+import type { DatoramaFailure, DatoramaResult } from '../pipelines/datorama';
+import {
+  callQueueOf,
+  permitGrantedSignal,
+  permitReleaseSignal,
+  permitRequestSignal,
+  type ObservedLimits,
+} from '../shared/datorama';
+import { formatDuration } from '../shared/durations';
+import { type ProgressTracker, workflowNow } from './common';
+
+const main = proxyActivities<DatoramaActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+});
+
+/** Counters carried across continue-as-new. */
+export interface RunCarry {
+  calls: number;
+  submitted: number;
+  skipped: number;
+  failed: number;
+  jobs: number;
+  total: number;
+  failures: DatoramaFailure[];
+}
+
+export const emptyCarry = (): RunCarry => ({
+  calls: 0,
+  submitted: 0,
+  skipped: 0,
+  failed: 0,
+  jobs: 0,
+  total: 0,
+  failures: [],
+});
+
+/** Runs `fn` over `items` with at most `n` at once, in order of start. */
+export async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
+}
+
+function restrict(a: SubmitAction, keys: string[]): SubmitAction {
+  if (a.kind === 'process') return { ...a, streams: keys.map((k) => Number(k.split(':')[1])) };
+  if (a.kind === 'rerun') return { ...a, jobs: keys.map((k) => Number(k.split(':')[2])) };
+  return a;
+}
+
+/** One action per stream (a reconcile call checks one stream). */
+function perStream(a: SubmitAction, keys: string[]): SubmitAction[] {
+  const r = restrict(a, keys);
+  return r.kind === 'process' ? r.streams.map((s) => ({ ...r, streams: [s] })) : [r];
+}
+
+const describe = (a: SubmitAction) =>
+  a.kind === 'process'
+    ? `process ${a.streams.length} stream(s) ${a.start}..${a.end}`
+    : a.kind === 'rerun'
+      ? `rerun ${a.jobs.length} job(s) of stream ${a.stream}`
+      : `${a.kind} stream ${a.stream}`;
+
+export class DatoramaRun {
+  readonly runKey = workflowInfo().workflowId;
+  readonly runId = workflowInfo().firstExecutionRunId;
+  readonly calls: ReturnType<typeof proxyActivities<DatoramaActivities>>;
+  readonly c: RunCarry;
+  estimated = 0;
+  private readonly grants = new Map<string, number>();
+  private inFlight = 0;
+
+  constructor(
+    readonly op: string,
+    readonly limits: DatoramaLimits,
+    readonly progress: ProgressTracker,
+    carry?: RunCarry,
+  ) {
+    this.c = carry ?? emptyCarry();
+    setHandler(permitGrantedSignal, ({ requestId, grantedAt }) => void this.grants.set(requestId, grantedAt));
+    this.calls = proxyActivities<DatoramaActivities>({
+      taskQueue: callQueueOf(workflowInfo().taskQueue),
+      startToCloseTimeout: '30 seconds',
+      retry: {
+        initialInterval: '2s',
+        backoffCoefficient: 2,
+        maximumInterval: '2 minutes',
+        maximumAttempts: 12,
+        nonRetryableErrorTypes: ['DatoramaAuth', 'DatoramaRefused'],
+      },
+    });
+  }
+
+  static async limits(): Promise<DatoramaLimits> {
+    return main.datoramaLimits();
+  }
+
+  /** Waits (durably, as long as it takes) for a permit from the limiter. */
+  private async permit(purpose: string): Promise<{ requestId: string; grantedAt: number }> {
+    const requestId = uuid4();
+    const request = { requestId, requesterId: this.runKey, purpose };
+    let first = true;
+    for (;;) {
+      try {
+        if (!first) throw new Error('ask again through signal-with-start');
+        await getExternalWorkflowHandle(this.limits.limiterId).signal(permitRequestSignal, request);
+      } catch {
+        await main.datoramaRequestPermit({ limits: this.limits, taskQueue: workflowInfo().taskQueue, request });
+      }
+      first = false;
+      // Asked again after a while (idempotent): a limiter that was ending when we asked has not lost us.
+      if (await condition(() => this.grants.has(requestId), '5 minutes')) break;
+    }
+    const grantedAt = this.grants.get(requestId)!;
+    this.grants.delete(requestId);
+    return { requestId, grantedAt };
+  }
+
+  private release(requestId: string, observed?: ObservedLimits): Promise<void> {
+    return CancellationScope.nonCancellable(async () => {
+      try {
+        await getExternalWorkflowHandle(this.limits.limiterId).signal(permitReleaseSignal, { requestId, observed });
+      } catch {
+        // limiter gone: its lease reclaims the permit
+      }
+    });
+  }
+
+  /** One platform call under a permit. */
+  async withPermit<T extends { observed?: ObservedLimits; called?: boolean }>(
+    purpose: string,
+    fn: (ctx: CallContext) => Promise<T>,
+  ): Promise<T> {
+    const p = await this.permit(purpose);
+    this.inFlight++;
+    let observed: ObservedLimits | undefined;
+    try {
+      const r = await fn({
+        runKey: this.runKey,
+        runId: this.runId,
+        op: this.op,
+        limiterId: this.limits.limiterId,
+        grantedAt: p.grantedAt,
+      });
+      observed = r.observed;
+      if (r.called !== false) this.c.calls++;
+      return r;
+    } finally {
+      this.inFlight--;
+      await this.release(p.requestId, observed);
+      this.tick();
+    }
+  }
+
+  /** Submits an action; settles an uncertain outcome by checking, then submitting only what was not applied. */
+  async submit(action: SubmitAction, onJobs?: (jobs: JobRef[]) => void, depth = 0): Promise<void> {
+    let out: SubmitOutcome;
+    try {
+      out = await this.withPermit(describe(action), (ctx) => this.calls.datoramaSubmit({ ...ctx, action }));
+    } catch (err) {
+      return this.failedCall(err, action);
+    }
+    if (out.kind === 'done') {
+      this.c.submitted += out.keys.length;
+      this.c.jobs += out.jobs.length;
+      onJobs?.(out.jobs);
+    } else if (out.kind === 'skipped') this.c.skipped += out.keys.length;
+    else if (out.kind === 'failed') {
+      this.c.failed += out.keys.length;
+      for (const k of out.keys)
+        this.c.failures.push({
+          action: k,
+          stream: Number(k.split(':')[1]),
+          httpStatus: out.httpStatus,
+          message: out.message ?? 'refused',
+        });
+    } else if (out.kind === 'uncertain') {
+      this.progress.add('uncertain', out.keys.length);
+      if (depth >= 3) {
+        this.c.failed += out.keys.length;
+        for (const k of out.keys) this.c.failures.push({ action: k, message: 'outcome still unknown after 3 checks' });
+        return;
+      }
+      const notApplied: string[] = [];
+      for (const single of perStream(action, out.keys)) {
+        let r: SubmitOutcome;
+        try {
+          r = await this.withPermit(`check ${describe(single)}`, (ctx) =>
+            this.calls.datoramaReconcile({ ...ctx, action: single }),
+          );
+        } catch (err) {
+          this.failedCall(err, single);
+          continue;
+        }
+        if (r.kind === 'done') {
+          this.c.submitted += r.keys.length;
+          this.c.jobs += r.jobs.length;
+          this.progress.add('found_applied', r.keys.length);
+          onJobs?.(r.jobs);
+        } else if (r.kind === 'not-submitted') notApplied.push(...r.keys);
+      }
+      if (notApplied.length) await this.submit(restrict(action, notApplied), onJobs, depth + 1);
+    }
+  }
+
+  /** An activity that failed for good: a 401 fails the run; anything else is listed and the run goes on. */
+  failedCall(err: unknown, action: SubmitAction): void {
+    const cause = err instanceof ActivityFailure ? err.cause : err;
+    if (cause instanceof ApplicationFailure && cause.type === 'DatoramaAuth')
+      throw ApplicationFailure.nonRetryable(cause.message, 'DatoramaAuth');
+    const message = (cause as Error | undefined)?.message ?? String(err);
+    const keys =
+      action.kind === 'process'
+        ? action.streams.map((s) => `p:${s}:${action.start}:${action.end}`)
+        : action.kind === 'rerun'
+          ? action.jobs.map((j) => `r:${action.stream}:${j}`)
+          : [`${action.kind === 'rerun-all' ? 'ra' : 'u'}:${action.stream}`];
+    this.c.failed += keys.length;
+    for (const k of keys) this.c.failures.push({ action: k, stream: Number(k.split(':')[1]), message });
+  }
+
+  /** Progress: calls done of the estimate, and the ETA at the limiter's pace. */
+  tick(phase?: string): void {
+    const left = Math.max(0, this.estimated - this.c.calls);
+    const etaMs = left * this.limits.spacingMs;
+    this.progress.state.counters.eta_seconds = Math.round(etaMs / 1000);
+    this.progress.set({
+      done: this.c.calls,
+      total: Math.max(this.estimated, this.c.calls),
+      phase: `${phase ?? this.phase} — ${left} calls left, ETA ${formatDuration(etaMs)} (${this.limits.perMinute}/min)`,
+    });
+    this.progress.state.counters.submitted = this.c.submitted;
+    this.progress.state.counters.skipped = this.c.skipped;
+    this.progress.state.counters.failed = this.c.failed;
+    this.progress.state.counters.jobs = this.c.jobs;
+  }
+  phase = 'starting';
+  setPhase(phase: string): void {
+    this.phase = phase;
+    this.tick();
+  }
+
+  /** Action states recorded for this workflow ID: skipped if an earlier run submitted them (logged). */
+  async previous(): Promise<{ skip: Set<string>; mine: Set<string> }> {
+    const s = await main.datoramaActionStates({ runKey: this.runKey, runId: this.runId });
+    if (s.submitted.length)
+      await main.datoramaLogSkipped({ runKey: this.runKey, runId: this.runId, op: this.op, keys: s.submitted });
+    return { skip: new Set(s.submitted), mine: new Set(s.submittedByThisRun) };
+  }
+
+  shouldContinueAsNew(): boolean {
+    return this.inFlight === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 20_000);
+  }
+
+  async finish(extra: Partial<DatoramaResult> = {}): Promise<DatoramaResult> {
+    this.progress.set({ phase: 'writing the job log' });
+    const log = await main.datoramaWriteJobLog({ runKey: this.runKey, runId: this.runId });
+    this.progress.set({ phase: 'done', done: this.c.calls, total: Math.max(this.estimated, this.c.calls) });
+    return {
+      op: this.op,
+      runKey: this.runKey,
+      runId: this.runId,
+      calls: this.c.calls,
+      estimatedCalls: this.estimated,
+      actions: { total: this.c.total, submitted: this.c.submitted, skipped: this.c.skipped, failed: this.c.failed },
+      jobs: this.c.jobs,
+      failures: this.c.failures,
+      jobLog: { table: 'datorama_job_log', csv: log.uri, rows: log.rows },
+      ...extra,
+    };
+  }
+}
+
+export const nowIso = () => new Date(workflowNow()).toISOString();

@@ -1,0 +1,149 @@
+/**
+ * Datorama on the time-skipping server: the durable limiter keeps every token at ≤ 60 calls in any
+ * 60-second window of the sandbox's clock (which follows the test server's), alone and with two runs at
+ * once; the daily cap makes a run wait for 00:00 UTC and then finish; a 45-day range is 5 chunks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DatoramaResult } from '../../src/pipelines/datorama';
+import { timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
+import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
+
+describe('datorama limits on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('300 calls take over 5 minutes of workflow time, never more than 60 in any 60 s', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 300, maxJobs: 2 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const streams = sandbox.data.streams.map((s) => s.id);
+      const { result, tookMs } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const t0 = await env.currentTimeMs();
+        const result: DatoramaResult = await env.client.workflow.execute('datoramaRerunAll', {
+          taskQueue,
+          workflowId: uniqueQueue('rerun-all'),
+          args: [{ streams }],
+        });
+        return { result, tookMs: (await env.currentTimeMs()) - t0 };
+      });
+      const calls = sandbox.calls('rerun-all');
+      expect(calls).toHaveLength(300);
+      expect(sandbox.log.filter((e) => e.status === 429)).toHaveLength(0);
+      expect(result.calls).toBe(300);
+      expect(result.actions).toMatchObject({ total: 300, submitted: 300, failed: 0 });
+      expect(tookMs).toBeGreaterThanOrEqual(5 * 60_000);
+      expect(maxInWindow(calls.map((c) => c.at))).toBeLessThanOrEqual(60);
+      expect(calls[calls.length - 1].at - calls[0].at).toBeGreaterThanOrEqual(299_000);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 240_000);
+
+  it('two runs at once share the token limit', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 160, maxJobs: 1 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const ids = sandbox.data.streams.map((s) => s.id);
+      const results = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        Promise.all(
+          [ids.slice(0, 80), ids.slice(80)].map((streams): Promise<DatoramaResult> =>
+            env.client.workflow.execute('datoramaRerunAll', {
+              taskQueue,
+              workflowId: uniqueQueue('rerun-all-pair'),
+              args: [{ streams }],
+            }),
+          ),
+        ),
+      );
+      const calls = sandbox.calls('rerun-all');
+      expect(calls).toHaveLength(160);
+      expect(results.map((r) => r.actions.submitted)).toEqual([80, 80]);
+      expect(sandbox.log.filter((e) => e.status === 429)).toHaveLength(0);
+      expect(maxInWindow(calls.map((c) => c.at))).toBeLessThanOrEqual(60);
+      // Both ran at the same time, interleaved (not one after the other).
+      const owner = (c: (typeof calls)[number]) => (ids.indexOf(Number(c.path.split('/')[4])) < 80 ? 'a' : 'b');
+      const firstHalf = calls.slice(0, 80).map(owner);
+      expect(firstHalf).toContain('a');
+      expect(firstHalf).toContain('b');
+      expect(calls[159].at - calls[0].at).toBeGreaterThanOrEqual(159_000);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 180_000);
+
+  it('the daily cap makes a run wait for 00:00 UTC, then finish', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 70, maxJobs: 1, perDay: 50 });
+    try {
+      const deps = datoramaDeps(sEnv, { DATORAMA_PER_DAY: '50' });
+      const streams = sandbox.data.streams.map((s) => s.id);
+      const { result, end } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const result: DatoramaResult = await env.client.workflow.execute('datoramaRerunAll', {
+          taskQueue,
+          workflowId: uniqueQueue('rerun-all-day'),
+          args: [{ streams }],
+        });
+        return { result, end: await env.currentTimeMs() };
+      });
+      const calls = sandbox.calls('rerun-all');
+      expect(calls).toHaveLength(70);
+      expect(result.actions).toMatchObject({ submitted: 70, failed: 0 });
+      expect(sandbox.log.filter((e) => e.status === 429)).toHaveLength(0);
+      const day = (t: number) => Math.floor(t / 86_400_000);
+      const firstDay = day(calls[0].at);
+      // If the run started close to midnight the first day may hold fewer; never more than 50 in a day.
+      const perDay = new Map<number, number>();
+      for (const c of calls) perDay.set(day(c.at), (perDay.get(day(c.at)) ?? 0) + 1);
+      for (const n of perDay.values()) expect(n).toBeLessThanOrEqual(50);
+      expect(perDay.get(firstDay)).toBe(50);
+      expect(perDay.get(firstDay + 1)).toBe(20);
+      expect(calls[50].at).toBeGreaterThanOrEqual((firstDay + 1) * 86_400_000);
+      expect(end).toBeGreaterThanOrEqual((firstDay + 1) * 86_400_000);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 180_000);
+
+  it('a 45-day range is processed as 5 chunks, the streams of a chunk in one call', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const streams = sandbox.data.streams
+        .filter((s) => s.enabled)
+        .map((s) => s.id)
+        .slice(0, 3);
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        env.client.workflow.execute('datoramaProcess', {
+          taskQueue,
+          workflowId: uniqueQueue('process-45'),
+          args: [{ streams, start: '2025-01-01', end: '2025-02-14' }],
+        }),
+      );
+      expect(result.chunks).toBe(5);
+      expect(result.calls).toBe(5);
+      expect(result.actions).toMatchObject({ total: 15, submitted: 15, failed: 0 });
+      const calls = sandbox.calls('process-bulk');
+      expect(calls).toHaveLength(5);
+      const ranges = calls.map((c) => {
+        const a = c.meta!.actions as { start: string; end: string; stream: number }[];
+        expect(new Set(a.map((x) => x.stream))).toEqual(new Set(streams));
+        return `${a[0].start}..${a[0].end}`;
+      });
+      expect(ranges).toEqual([
+        '2025-01-01..2025-01-10',
+        '2025-01-11..2025-01-20',
+        '2025-01-21..2025-01-30',
+        '2025-01-31..2025-02-09',
+        '2025-02-10..2025-02-14',
+      ]);
+      expect(result.jobs).toBe(15);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 120_000);
+});
