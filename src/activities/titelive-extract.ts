@@ -96,16 +96,21 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
       try {
         for (; ; page++) {
           out.nextPage = page;
+          // Cancelled (run cancelled, worker shutting down): stop between pages; the checkpoint stays.
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
           let res;
           try {
-            res = await client.search({
-              base: CATEGORY_BASES[args.category],
-              dateMin: args.query.dateMin,
-              dateMax: args.query.dateMax,
-              dispo: args.query.dispo,
-              page,
-              perPage: args.perPage,
-            });
+            res = await client.search(
+              {
+                base: CATEGORY_BASES[args.category],
+                dateMin: args.query.dateMin,
+                dateMax: args.query.dateMax,
+                dispo: args.query.dispo,
+                page,
+                perPage: args.perPage,
+              },
+              ctx.cancellationSignal,
+            );
           } catch (err) {
             if (err instanceof TiteliveRateLimitedError)
               return { ...out, status: 'rateLimited', retryAfterMs: err.retryAfterMs };

@@ -97,7 +97,7 @@ export class TiteliveClient {
   }
 
   /** One page of products modified in [dateMin, dateMax], oldest modification first. */
-  async search(q: SearchQuery): Promise<SearchPage> {
+  async search(q: SearchQuery, signal?: AbortSignal): Promise<SearchPage> {
     const params: Record<string, string> = {
       base: q.base,
       dateminm: toApiDate(q.dateMin),
@@ -110,7 +110,7 @@ export class TiteliveClient {
     if (q.dispo !== undefined) params.dispo = String(q.dispo);
     const url = `${this.opts.searchUrl.replace(/\/$/, '')}/search`;
     const res = await this.authorized((token) =>
-      this.http.get<string>(url, { params, headers: { authorization: `Bearer ${token}` } }),
+      this.http.get<string>(url, { params, headers: { authorization: `Bearer ${token}` }, signal }),
     );
     this.check(res, 'search');
     const env = searchEnvelopeSchema.safeParse(this.json(res, 'search'));
@@ -140,6 +140,7 @@ export class TiteliveClient {
     try {
       return await call();
     } catch (err) {
+      if (axios.isCancel(err)) throw err; // the caller cancelled: not an API failure
       const code = (err as { code?: string }).code ?? '';
       throw new TiteliveTransientError(`Titelive: network error ${code} ${(err as Error).message}`.trim());
     }
