@@ -15,7 +15,9 @@ import { isoDayOf, queryKey, splitQuery, type RangeQuery } from './titelive-rang
 
 const { titeliveExtract } = proxyActivities<TiteliveActivities>({
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '2 minutes',
+  // A page answers in about a second; the client gives up on one after 45 s. Heartbeats are throttled to
+  // 80% of this, which is also how soon a cancellation reaches the activity.
+  heartbeatTimeout: '1 minute',
   retry: {
     initialInterval: '5s',
     backoffCoefficient: 2,

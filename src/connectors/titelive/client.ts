@@ -61,7 +61,7 @@ export class TiteliveClient {
 
   constructor(private readonly opts: TiteliveClientOptions) {
     this.http = axios.create({
-      timeout: opts.timeoutMs ?? 60_000,
+      timeout: opts.timeoutMs ?? 45_000,
       responseType: 'text',
       transformResponse: [(d: unknown) => d],
       validateStatus: () => true,
