@@ -6,6 +6,7 @@ import type { SandboxServer } from './server';
 import { titeliveSandbox } from './titelive';
 import { youtubeSandbox } from './youtube';
 import { datoramaSandbox } from './datorama';
+import { dailymotionSandbox } from './dailymotion';
 
 export interface SandboxFactory {
   port: number;
@@ -18,6 +19,7 @@ export const SANDBOXES: Record<string, SandboxFactory> = {
   titelive: titeliveSandbox,
   youtube: youtubeSandbox,
   datorama: datoramaSandbox,
+  dailymotion: dailymotionSandbox,
 };
 
 export interface RunningSandboxes {
