@@ -1,5 +1,6 @@
 /** Every activity the worker registers, built from injected dependencies. */
 import type { Deps } from './deps';
+import { createDailymotionActivities } from './dailymotion';
 import { createSelftestActivities } from './selftest';
 import { createTiteliveActivities } from './titelive';
 import { createSemaphoreActivities } from './semaphore';
@@ -10,6 +11,7 @@ export function createActivities(deps: Deps) {
     ...createSelftestActivities(deps),
     ...createTiteliveActivities(deps),
     ...createSemaphoreActivities(),
+    ...createDailymotionActivities(deps),
     ...createDatoramaActivities(deps),
   };
 }

@@ -7,3 +7,5 @@ export { datoramaProcess } from './datorama-process';
 export { datoramaRerun, datoramaRerunAll } from './datorama-rerun';
 export { datoramaRename, datoramaPatch } from './datorama-patch';
 export { datoramaCollect } from './datorama-collect';
+export { dailymotionReport } from './dailymotion-report';
+export { dailymotionReportWindow } from './dailymotion-window';

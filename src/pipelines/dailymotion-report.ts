@@ -1,0 +1,140 @@
+/**
+ * `dailymotion-report`: partner analytics from the Dailymotion reporting API into the warehouse, one report
+ * per date window (30 days by default), at most 2 reports generating at once per account, reloads that
+ * replace the window's rows (no duplicates on rerun).
+ */
+import { z } from 'zod';
+import {
+  compatibilityIssues,
+  PartnerReportDimension,
+  PartnerReportFilters,
+  PartnerReportMetric,
+  PartnerReportProduct,
+  TIME_DIMENSIONS,
+} from '../connectors/dailymotion/enums';
+import { isoDate, splitWindows, toIso } from '../shared/dates';
+import { durationMs, formatDuration } from '../shared/durations';
+import { TASK_QUEUES } from '../shared/task-queues';
+import { definePipeline, stableHash } from './types';
+
+export const MAX_DIMENSIONS = 8;
+export const MAX_WINDOW_DAYS = 180;
+/** Time dimensions whose values fall inside a window: the column a window's rows are replaced by. */
+export const RANGE_DIMENSIONS = ['DAY', 'HOUR', 'MINUTE'] as const;
+
+export const pollSettings = z
+  .object({
+    initialDelay: durationMs.default(10_000),
+    factor: z.number().min(1).max(10).default(1.5),
+    maxDelay: durationMs.default(5 * 60_000),
+    /** Give up on a report still generating after this long. */
+    budget: durationMs.default(150 * 60_000),
+  })
+  .strict();
+
+export const dailymotionReportInput = z
+  .object({
+    metrics: z.array(PartnerReportMetric).min(1, 'at least one metric'),
+    dimensions: z
+      .array(PartnerReportDimension)
+      .min(1, 'at least one dimension')
+      .max(MAX_DIMENSIONS, `at most ${MAX_DIMENSIONS} dimensions (API limit)`),
+    product: PartnerReportProduct.optional(),
+    filters: PartnerReportFilters.optional(),
+    startDate: isoDate,
+    endDate: isoDate,
+    /** Days per report (the API accepts 1–180). */
+    windowDays: z.number().int().min(1).max(MAX_WINDOW_DAYS).default(30),
+    /** Warehouse table (one table per report configuration). */
+    table: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and underscores')
+      .default('dailymotion_report'),
+    /** replace: each window's date range is replaced (reruns never duplicate); append: rows are added. */
+    writeMode: z.enum(['replace', 'append']).default('replace'),
+    poll: pollSettings.default(pollSettings.parse({})),
+    /** Asks per window when reports fail or expire before they are read. */
+    maxAsks: z.number().int().min(1).max(10).default(3),
+    /** Reports generating at once per account (the API allows 2). */
+    maxConcurrentReports: z.number().int().min(1).max(2).default(2),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (new Set(v.dimensions).size !== v.dimensions.length)
+      ctx.addIssue({ code: 'custom', path: ['dimensions'], message: 'duplicate dimension' });
+    if (new Set(v.metrics).size !== v.metrics.length)
+      ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'duplicate metric' });
+    if (!v.dimensions.some((d) => (TIME_DIMENSIONS as readonly string[]).includes(d)))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dimensions'],
+        message: `needs a time dimension (${TIME_DIMENSIONS.join(', ')})`,
+      });
+    for (const issue of compatibilityIssues(v.metrics, v.dimensions))
+      ctx.addIssue({ code: 'custom', path: ['metrics'], message: issue });
+    if (v.writeMode === 'replace' && !v.dimensions.some((d) => (RANGE_DIMENSIONS as readonly string[]).includes(d)))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['writeMode'],
+        message: `replace needs a ${RANGE_DIMENSIONS.join(', ')} dimension to know which rows a window owns`,
+      });
+    if (v.endDate < v.startDate)
+      ctx.addIssue({ code: 'custom', path: ['endDate'], message: `${v.endDate} is before startDate ${v.startDate}` });
+    // `new Date()` is the workflow clock inside a workflow, the machine clock in the client.
+    const today = toIso(new Date().getTime());
+    if (v.endDate > today)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endDate'],
+        message: `${v.endDate} is in the future (today is ${today} UTC)`,
+      });
+  });
+
+export type DailymotionReportInput = z.input<typeof dailymotionReportInput>;
+export type DailymotionReportParams = z.output<typeof dailymotionReportInput>;
+
+export interface WindowResult {
+  start: string;
+  end: string;
+  reportsAsked: number;
+  files: number;
+  rowsParsed: number;
+  rowsLoaded: number;
+  badRows: number;
+  badRowSamples: string[];
+}
+
+export interface DailymotionReportResult {
+  table: string;
+  windows: WindowResult[];
+  reportsAsked: number;
+  rowsLoaded: number;
+  badRows: number;
+  wallTimeMs: number;
+}
+
+/** The windows a run will ask reports for. */
+export const reportWindows = (p: DailymotionReportParams) => splitWindows(p.startDate, p.endDate, p.windowDays);
+
+export const dailymotionReportPipeline = definePipeline({
+  name: 'dailymotion-report',
+  description: 'Dailymotion partner reports (GraphQL askPartnerReportFile) into the warehouse',
+  input: dailymotionReportInput,
+  workflowType: 'dailymotionReport',
+  taskQueue: TASK_QUEUES.main,
+  listFlags: ['metrics', 'dimensions'],
+  workflowId: (p) => {
+    const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, ...what } = p;
+    return `dailymotion-report-${p.startDate}_${p.endDate}-${stableHash(what)}`;
+  },
+  summarize: (r: DailymotionReportResult) =>
+    `${r.rowsLoaded} rows into ${r.table} from ${r.windows.length} window(s), ${r.reportsAsked} report(s) asked, ` +
+    `${r.badRows} bad row(s), in ${formatDuration(r.wallTimeMs)}`,
+  example: {
+    metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'],
+    dimensions: ['DAY', 'VIDEO_ID'],
+    product: 'CONTENT',
+    startDate: '2026-01-01',
+    endDate: '2026-03-31',
+  },
+});

@@ -1,0 +1,148 @@
+/**
+ * One report window of the `dailymotion-report` pipeline, as a child workflow (a failed window reruns
+ * alone): take one of the account's report slots, ask the report, poll it on durable timers with
+ * exponential backoff, give the slot back once it stops generating, then download and load it. A report
+ * that FAILED, EXPIRED or whose links are gone is asked again, a bounded number of times.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  sleep,
+} from '@temporalio/workflow';
+import type { DailymotionActivities } from '../activities/dailymotion';
+import type { DailymotionReportParams, WindowResult } from '../pipelines/dailymotion-report';
+import { windowStateSignal, type WindowState } from '../shared/dailymotion';
+import type { DateWindow } from '../shared/dates';
+import { formatDuration } from '../shared/durations';
+import { ProgressTracker, workflowNow } from './common';
+import { SlotRequester } from './slots';
+
+const api = proxyActivities<DailymotionActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+});
+const loader = proxyActivities<DailymotionActivities>({
+  // Large reports take a while to download and load; the heartbeat shows the activity is alive.
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '5 minutes', maximumAttempts: 5 },
+});
+
+export interface ReportWindowInput {
+  params: Pick<
+    DailymotionReportParams,
+    | 'metrics'
+    | 'dimensions'
+    | 'product'
+    | 'filters'
+    | 'table'
+    | 'writeMode'
+    | 'poll'
+    | 'maxAsks'
+    | 'maxConcurrentReports'
+  >;
+  window: DateWindow;
+  index: number;
+  /** Fingerprint of the partner account: the semaphore is per account. */
+  account: string;
+  parentId?: string;
+}
+
+type Final = 'FINISHED' | 'FAILED' | 'EXPIRED';
+
+export async function dailymotionReportWindow(input: ReportWindowInput): Promise<WindowResult> {
+  const { params, window } = input;
+  const label = `${window.start}..${window.end}`;
+  const progress = new ProgressTracker('dailymotion-report-window', 'asks', params.maxAsks);
+  const slots = new SlotRequester({
+    semaphoreId: `semaphore-dailymotion-reports-${input.account}`,
+    permits: params.maxConcurrentReports,
+    leaseMs: params.poll.budget + 30 * 60_000,
+  });
+  const tell = async (state: WindowState, detail?: string) => {
+    progress.set({ phase: state });
+    if (!input.parentId) return;
+    await getExternalWorkflowHandle(input.parentId)
+      .signal(windowStateSignal, { index: input.index, state, detail })
+      .catch(() => undefined); // the parent may be gone; the window's own work goes on
+  };
+
+  const waitForReport = async (token: string): Promise<Final> => {
+    const deadline = workflowNow() + params.poll.budget;
+    let delay = params.poll.initialDelay;
+    for (;;) {
+      const status = await api.reportStatus(token);
+      if (status !== 'IN_PROGRESS') return status as Final;
+      if (workflowNow() + delay > deadline) {
+        throw ApplicationFailure.nonRetryable(
+          `report for ${label} still generating after ${formatDuration(params.poll.budget)} (poll budget)`,
+          'ReportTimeout',
+        );
+      }
+      progress.set({
+        phase: 'generating',
+        waiting: { reason: 'report generating', until: new Date(workflowNow() + delay).toISOString() },
+      });
+      await sleep(delay);
+      delay = Math.min(delay * params.poll.factor, params.poll.maxDelay);
+    }
+  };
+
+  let lastProblem = '';
+  for (let ask = 1; ask <= params.maxAsks; ask++) {
+    progress.set({ done: ask - 1 });
+    await tell('waiting for report slot');
+    const slot = await slots.acquire(`report ${label}`);
+    let token: string;
+    let status: Final;
+    try {
+      await tell('generating');
+      token = await api.askReport({
+        metrics: params.metrics,
+        dimensions: params.dimensions,
+        product: params.product,
+        filters: params.filters,
+        window,
+      });
+      progress.add('reportsAsked');
+      status = await waitForReport(token);
+    } finally {
+      await slots.release(slot);
+    }
+    if (status !== 'FINISHED') {
+      lastProblem = `report ${status}`;
+      log.warn('report did not finish; asking again', { window: label, status, ask });
+      continue;
+    }
+    await tell('downloading and loading');
+    try {
+      const loaded = await loader.loadReport({
+        reportToken: token,
+        metrics: params.metrics,
+        dimensions: params.dimensions,
+        window,
+        table: params.table,
+        writeMode: params.writeMode,
+      });
+      await tell('done');
+      progress.set({ done: ask, phase: 'done' });
+      return { start: window.start, end: window.end, reportsAsked: ask, ...loaded };
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === 'ReportLinkGone') {
+        lastProblem = cause.message;
+        log.warn('report files gone before they were read; asking again', { window: label, ask });
+        continue;
+      }
+      throw err;
+    }
+  }
+  await tell('failed', lastProblem);
+  throw ApplicationFailure.nonRetryable(
+    `report for ${label} failed ${params.maxAsks} time(s): ${lastProblem}`,
+    'ReportFailed',
+  );
+}
