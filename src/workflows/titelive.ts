@@ -6,7 +6,8 @@
  * Image failures are counted, retried once more after a durable wait, and never fail the run. The
  * high-water mark is written last, so only a successful run moves it.
  */
-import { ApplicationFailure, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { z } from 'zod';
 import type { TiteliveActivities } from '../activities/titelive';
 import type { ExtractOutcome } from '../activities/titelive-extract';
 import { titeliveInput, type TiteliveInput, type TiteliveResult } from '../pipelines/titelive';
@@ -47,8 +48,17 @@ const rateLimitWait = (consecutive: number, retryAfterMs?: number) =>
 
 export async function titelive(rawInput: TiteliveInput): Promise<TiteliveResult> {
   const input = validateInput(titeliveInput, rawInput);
-  const runId = workflowInfo().runId;
   const progress = new ProgressTracker('titelive', 'pages');
+  try {
+    return await run(input, progress);
+  } catch (err) {
+    if (!isCancellation(err)) progress.set({ phase: 'failed' });
+    throw err;
+  }
+}
+
+async function run(input: z.output<typeof titeliveInput>, progress: ProgressTracker): Promise<TiteliveResult> {
+  const runId = workflowInfo().runId;
   const { category } = input;
 
   // The range: from the high-water mark (incremental) or the given date, to the given day or today.
