@@ -30,6 +30,8 @@ export const envSchema = z.object({
   TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+  /** The task queue this worker polls (pipelines start on `longhaul`; tests and staging may use another). */
+  LONGHAUL_TASK_QUEUE: z.string().min(1).default('longhaul'),
 
   WAREHOUSE: z.enum(['duckdb', 'bigquery']).default('duckdb'),
   DUCKDB_PATH: z.string().optional(),

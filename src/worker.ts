@@ -33,7 +33,7 @@ export async function createWorker(opts: LonghaulWorkerOptions): Promise<Worker>
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? opts.deps.config.TEMPORAL_NAMESPACE,
-    taskQueue: opts.taskQueue ?? TASK_QUEUES.main,
+    taskQueue: opts.taskQueue ?? opts.deps.config.LONGHAUL_TASK_QUEUE ?? TASK_QUEUES.main,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities(opts.deps),
     // Payload encryption when LONGHAUL_ENCRYPTION_KEY is set (docs/security.md).

@@ -12,6 +12,8 @@ export const faultKinds = [
   'timeout',
   'reset',
   '401',
+  '403',
+  '404',
   'malformed',
   'truncated',
   'slow',

@@ -215,6 +215,8 @@ export class SandboxServer {
       case '502':
       case '503':
       case '401':
+      case '403':
+      case '404':
         this.send(res, entry, { status: Number(f.kind), body: errorBody(Number(f.kind)) });
         return true;
       case 'reset':
