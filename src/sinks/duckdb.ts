@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import {
   assertSchema,
   toCell,
@@ -29,9 +29,21 @@ const DUCK_TYPES: Record<ColumnType, string> = {
 
 const q = (ident: string) => `"${ident}"`;
 
-function jsValue(v: unknown): unknown {
+/**
+ * SQL converting staged text to a column type. A TIMESTAMP goes through TIMESTAMPTZ: a plain cast would
+ * drop a UTC offset ('…T05:00+02:00' must be 03:00 UTC, as in BigQuery); text without offset is UTC.
+ * JSON is stored as text, but validated on the way in (BigQuery refuses malformed JSON too).
+ */
+function cast(expr: string, type: ColumnType): string {
+  if (type === 'TIMESTAMP') return `(CAST(${expr} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')`;
+  if (type === 'JSON') return `CAST(CAST(${expr} AS JSON) AS VARCHAR)`;
+  return `CAST(${expr} AS ${DUCK_TYPES[type]})`;
+}
+
+/** Query results in the warehouse-neutral shape: DATE 'YYYY-MM-DD', TIMESTAMP ISO 8601 UTC, exact integers. */
+function jsValue(v: unknown, type: DuckDBTypeId): unknown {
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
-  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Date) return type === DuckDBTypeId.DATE ? v.toISOString().slice(0, 10) : v.toISOString();
   return v;
 }
 
@@ -74,7 +86,10 @@ export class DuckDbWarehouse implements Warehouse {
       try {
         this.instance ??= await DuckDBInstance.create(this.opts.path);
         this.users++;
-        return await this.instance.connect();
+        const conn = await this.instance.connect();
+        // Text without offset loaded into a TIMESTAMP is UTC, as in BigQuery (see cast()).
+        await conn.run("SET TimeZone = 'UTC'");
+        return conn;
       } catch (err) {
         if (!/lock/i.test(String(err)) || Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, delay));
@@ -129,12 +144,15 @@ export class DuckDbWarehouse implements Warehouse {
       } finally {
         appender.closeSync();
       }
-      const casts = schema.columns.map((col) => `CAST(${q(col.name)} AS ${DUCK_TYPES[col.type]}) AS ${q(col.name)}`);
+      const casts = schema.columns.map((col) => `${cast(q(col.name), col.type)} AS ${q(col.name)}`);
       let source = `SELECT ${casts.join(', ')} FROM ${q(stage)}`;
       let rowsLoaded = seq;
       if (mode.kind === 'merge') {
+        // Dedupe on the typed keys (text '2024-01-02T03:00Z' and '…05:00+02:00' are one key): last row wins.
         const keys = mode.keys.map(q).join(', ');
-        source += ` QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY _seq DESC) = 1`;
+        source =
+          `SELECT * EXCLUDE (_seq) FROM (SELECT ${casts.join(', ')}, _seq FROM ${q(stage)}) ` +
+          `QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY _seq DESC) = 1`;
         const r = await c.runAndReadAll(`SELECT count(*) AS n FROM (${source})`);
         rowsLoaded = Number(r.getRowObjectsJS()[0]?.n);
       }
@@ -143,17 +161,12 @@ export class DuckDbWarehouse implements Warehouse {
         if (mode.kind === 'replaceRange') {
           const col = schema.columns.find((x) => x.name === mode.column)!;
           await c.run(
-            `DELETE FROM ${q(schema.name)} WHERE ${q(col.name)} BETWEEN CAST($from AS ${DUCK_TYPES[col.type]}) AND CAST($to AS ${DUCK_TYPES[col.type]})`,
+            `DELETE FROM ${q(schema.name)} WHERE ${q(col.name)} BETWEEN ${cast('$from', col.type)} AND ${cast('$to', col.type)}`,
             { from: mode.from, to: mode.to },
           );
         } else if (mode.kind === 'merge') {
           const keys = mode.keys.map(q).join(', ');
-          const keyCasts = mode.keys.map(
-            (k) => `CAST(${q(k)} AS ${DUCK_TYPES[schema.columns.find((x) => x.name === k)!.type]})`,
-          );
-          await c.run(
-            `DELETE FROM ${q(schema.name)} WHERE (${keys}) IN (SELECT ${keyCasts.join(', ')} FROM ${q(stage)})`,
-          );
+          await c.run(`DELETE FROM ${q(schema.name)} WHERE (${keys}) IN (SELECT ${keys} FROM (${source}))`);
         }
         await c.run(`INSERT INTO ${q(schema.name)} (${names.map(q).join(', ')}) ${source}`);
         await c.run('COMMIT');
@@ -170,9 +183,10 @@ export class DuckDbWarehouse implements Warehouse {
   async query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
     return this.withConnection(async (c) => {
       const reader = await c.runAndReadAll(sql, params as never);
+      const types = new Map(reader.columnNames().map((n, i) => [n, reader.columnTypes()[i].typeId]));
       return reader.getRowObjectsJS().map((row) => {
         const out: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(row)) out[k] = jsValue(v);
+        for (const [k, v] of Object.entries(row)) out[k] = jsValue(v, types.get(k)!);
         return out as T;
       });
     });

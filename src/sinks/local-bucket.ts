@@ -61,7 +61,8 @@ export class LocalBucket implements Bucket {
       }
     };
     await walk(this.root, '');
-    return out.sort((a, b) => a.key.localeCompare(b.key));
+    // Byte order of the UTF-8 keys, as S3 lists them (localeCompare would put 'a_b' before 'a-b' and 'B').
+    return out.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)));
   }
 
   async delete(key: string): Promise<void> {

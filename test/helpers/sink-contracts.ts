@@ -1,0 +1,457 @@
+/**
+ * The Bucket and Warehouse contracts, written once and run against every implementation (local folder
+ * and S3 for buckets; DuckDB and BigQuery for warehouses), so the implementations cannot drift apart.
+ * Each test works under its own key prefix / table name, so one server can serve the whole file. Also
+ * starts the real servers (MinIO, the BigQuery emulator) the integration tests run the contracts against.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paths } from '../../src/config';
+import type { Bucket } from '../../src/sinks/bucket';
+import { fromArray, type Row, type TableSchema, type Warehouse, type WriteMode } from '../../src/sinks/warehouse';
+
+const unique = () => randomUUID().replace(/-/g, '').slice(0, 10);
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** A stream of `chunks` that fails after emitting them (a source dying mid-upload). */
+function failingStream(chunks: Buffer[]): Readable {
+  return Readable.from(
+    (async function* () {
+      yield* chunks;
+      throw new Error('source failed mid-stream');
+    })(),
+  );
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+export interface BucketContract {
+  /** Builds the bucket under test (called once, before the tests). */
+  make: () => Promise<Bucket>;
+  /** The URI the implementation must give for a key. */
+  expectedUri: (key: string) => string;
+}
+
+export function bucketContract(name: string, c: BucketContract): void {
+  describe(`${name}: Bucket contract`, () => {
+    let bucket: Bucket;
+    let p: string; // a fresh key prefix per test
+    beforeAll(async () => {
+      bucket = await c.make();
+    });
+    const fresh = () => (p = `contract-${unique()}/`);
+
+    it('puts a Buffer, a string and a Readable, and reads back the same bytes', async () => {
+      fresh();
+      const binary = Buffer.from([0, 1, 2, 0xfe, 0xff, 0x80, 10, 13]);
+      await bucket.put(`${p}bin`, binary, { contentType: 'application/octet-stream' });
+      await bucket.put(`${p}text.json`, '{"é":"ü ✓"}', { contentType: 'application/json' });
+      await bucket.put(`${p}stream`, Readable.from([Buffer.from('one,'), Buffer.from('two')]));
+      expect(await bucket.get(`${p}bin`)).toEqual(binary);
+      expect((await bucket.get(`${p}text.json`)).toString('utf8')).toBe('{"é":"ü ✓"}');
+      expect((await bucket.get(`${p}stream`)).toString()).toBe('one,two');
+      expect(await readAll(await bucket.getStream(`${p}bin`))).toEqual(binary);
+      await bucket.put(`${p}empty`, Buffer.alloc(0));
+      expect(await bucket.get(`${p}empty`)).toEqual(Buffer.alloc(0));
+    });
+
+    it('tells which keys exist, and fails to read a missing key', async () => {
+      fresh();
+      await bucket.put(`${p}dir/file.txt`, 'x');
+      expect(await bucket.exists(`${p}dir/file.txt`)).toBe(true);
+      expect(await bucket.exists(`${p}dir/other.txt`)).toBe(false);
+      expect(await bucket.exists(`${p}dir`)).toBe(false); // a "folder" is not an object
+      await expect(bucket.get(`${p}missing`)).rejects.toThrow();
+      await expect(bucket.getStream(`${p}missing`)).rejects.toThrow();
+    });
+
+    it('overwrites an object as a whole', async () => {
+      fresh();
+      await bucket.put(`${p}k`, 'a much longer first version');
+      await bucket.put(`${p}k`, 'v2');
+      expect((await bucket.get(`${p}k`)).toString()).toBe('v2');
+      expect(await bucket.list(p)).toEqual([{ key: `${p}k`, size: 2 }]);
+    });
+
+    it('lists the keys under a prefix with their sizes, in byte order, nested keys included', async () => {
+      fresh();
+      const keys = ['a_b.txt', 'a/c.txt', 'B.txt', 'a.txt', '9.txt', 'a-b.txt', '10.txt', 'a/d/e.txt'];
+      for (const [i, k] of keys.entries()) await bucket.put(`${p}${k}`, 'x'.repeat(i + 1));
+      await bucket.put(`other-${unique()}/a.txt`, 'not under the prefix');
+      const listed = await bucket.list(p);
+      expect(listed.map((o) => o.key.slice(p.length))).toEqual([
+        '10.txt',
+        '9.txt',
+        'B.txt',
+        'a-b.txt',
+        'a.txt',
+        'a/c.txt',
+        'a/d/e.txt',
+        'a_b.txt',
+      ]);
+      for (const o of listed) expect(o.size).toBe(keys.indexOf(o.key.slice(p.length)) + 1);
+      // A prefix is a string prefix, not a folder: `a` matches a.txt, a-b.txt, a/… and a_b.txt.
+      expect((await bucket.list(`${p}a`)).length).toBe(5);
+      expect((await bucket.list(`${p}a/`)).map((o) => o.key)).toEqual([`${p}a/c.txt`, `${p}a/d/e.txt`]);
+      expect(await bucket.list(`${p}nothing-here/`)).toEqual([]);
+    });
+
+    it('deletes an object; deleting a missing key is not an error', async () => {
+      fresh();
+      await bucket.put(`${p}gone`, 'x');
+      await bucket.put(`${p}kept`, 'y');
+      await bucket.delete(`${p}gone`);
+      await bucket.delete(`${p}never-existed`);
+      expect(await bucket.exists(`${p}gone`)).toBe(false);
+      expect((await bucket.list(p)).map((o) => o.key)).toEqual([`${p}kept`]);
+    });
+
+    it('streams a body larger than 10 MB in and out intact', async () => {
+      fresh();
+      const block = randomBytes(1024 * 1024);
+      const chunks = Array.from({ length: 11 }, (_, i) => Buffer.concat([block.subarray(i), block.subarray(0, i)]));
+      const whole = Buffer.concat(chunks);
+      await bucket.put(`${p}large.bin`, Readable.from(chunks));
+      expect(await bucket.list(p)).toEqual([{ key: `${p}large.bin`, size: whole.length }]);
+      expect(sha256(await readAll(await bucket.getStream(`${p}large.bin`)))).toBe(sha256(whole));
+    });
+
+    it('leaves no object and keeps the previous version when the source stream fails', async () => {
+      fresh();
+      await bucket.put(`${p}k`, 'previous');
+      await expect(bucket.put(`${p}k`, failingStream([Buffer.from('partial')]))).rejects.toThrow(/mid-stream/);
+      // Past one multipart part (S3 tests use 5 MiB parts): the multipart upload must be aborted.
+      const big = [randomBytes(3 * 1024 * 1024), randomBytes(3 * 1024 * 1024)];
+      await expect(bucket.put(`${p}k`, failingStream(big))).rejects.toThrow(/mid-stream/);
+      await expect(bucket.put(`${p}new`, failingStream(big))).rejects.toThrow(/mid-stream/);
+      expect((await bucket.get(`${p}k`)).toString()).toBe('previous');
+      expect(await bucket.exists(`${p}new`)).toBe(false);
+      expect((await bucket.list(p)).map((o) => o.key)).toEqual([`${p}k`]);
+    });
+
+    it('refuses invalid keys before any I/O', async () => {
+      const bad = ['', '/abs', 'a//b', '../up', 'a/../b', 'a/./b', '.', 'back\\slash', 'nul\0byte', 'x'.repeat(1025)];
+      for (const key of bad) {
+        await expect(bucket.put(key, 'x'), key).rejects.toThrow(/Invalid bucket key/);
+        await expect(bucket.get(key), key).rejects.toThrow(/Invalid bucket key/);
+        await expect(bucket.getStream(key), key).rejects.toThrow(/Invalid bucket key/);
+        await expect(bucket.exists(key), key).rejects.toThrow(/Invalid bucket key/);
+        await expect(bucket.delete(key), key).rejects.toThrow(/Invalid bucket key/);
+        expect(() => bucket.uri(key), key).toThrow(/Invalid bucket key/);
+      }
+    });
+
+    it('gives a URI for people and logs', () => {
+      expect(bucket.uri('dir/file name.json')).toBe(c.expectedUri('dir/file name.json'));
+    });
+  });
+}
+
+export interface WarehouseContract {
+  /** Builds the warehouse under test (called once, before the tests; closed after them). */
+  make: () => Promise<Warehouse>;
+  /** How the SQL dialect writes a named query parameter: `$name` (DuckDB), `@name` (BigQuery). */
+  param: (name: string) => string;
+}
+
+/** Every test gets its own table. */
+const tableName = (what: string) => `c_${what}_${unique()}`;
+
+const typedSchema = (name: string): TableSchema => ({
+  name,
+  columns: [
+    { name: 'id', type: 'STRING', nullable: false },
+    { name: 'n', type: 'INT64' },
+    { name: 'x', type: 'FLOAT64' },
+    { name: 'ok', type: 'BOOL' },
+    { name: 'd', type: 'DATE' },
+    { name: 'ts', type: 'TIMESTAMP' },
+    { name: 'doc', type: 'JSON' },
+  ],
+});
+
+const dailySchema = (name: string): TableSchema => ({
+  name,
+  columns: [
+    { name: 'day', type: 'DATE', nullable: false },
+    { name: 'channel', type: 'STRING', nullable: false },
+    { name: 'views', type: 'INT64' },
+  ],
+});
+
+const productSchema = (name: string): TableSchema => ({
+  name,
+  columns: [
+    { name: 'sku', type: 'STRING', nullable: false },
+    { name: 'title', type: 'STRING' },
+    { name: 'price', type: 'FLOAT64' },
+  ],
+});
+
+const days = ['2024-03-01', '2024-03-02', '2024-03-03', '2024-03-04'];
+const dailyRows: Row[] = days.flatMap((day, i) => [
+  { day, channel: 'a', views: i + 1 },
+  { day, channel: 'b', views: 10 * (i + 1) },
+]);
+
+/** Batches that fail after the first one (a source dying in the middle of a load). */
+async function* failingBatches(first: Row[]): AsyncGenerator<Row[]> {
+  yield first;
+  throw new Error('source failed mid-load');
+}
+
+export function warehouseContract(name: string, c: WarehouseContract): void {
+  describe(`${name}: Warehouse contract`, () => {
+    let wh: Warehouse;
+    beforeAll(async () => {
+      wh = await c.make();
+    });
+    afterAll(async () => {
+      await wh?.close();
+    });
+    const p = c.param;
+    const count = async (table: string) =>
+      Number((await wh.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table}`))[0].n);
+    const daily = (table: string) =>
+      wh.query<{ day: string; channel: string; views: number }>(
+        `SELECT day, channel, views FROM ${table} ORDER BY day, channel, views`,
+      );
+    const load = (s: TableSchema, rows: Row[], mode: WriteMode, batchSize = 2) =>
+      wh.load(s, fromArray(rows, batchSize), mode);
+
+    it('ensureTable creates an empty table from the schema, and is idempotent', async () => {
+      const s = typedSchema(tableName('ensure'));
+      await wh.ensureTable(s);
+      await wh.ensureTable(s);
+      expect(await count(s.name)).toBe(0);
+      // load() creates a missing table by itself too
+      const s2 = dailySchema(tableName('implicit'));
+      expect(await load(s2, dailyRows.slice(0, 1), { kind: 'append' })).toEqual({ rowsLoaded: 1 });
+      expect(await count(s2.name)).toBe(1);
+    });
+
+    it('refuses unsafe identifiers and write modes that name unknown columns', async () => {
+      const s = dailySchema(tableName('ids'));
+      await expect(wh.ensureTable({ ...s, name: 'x; DROP TABLE y' })).rejects.toThrow(/Invalid table name/);
+      await expect(wh.ensureTable({ name: s.name, columns: [{ name: 'a b', type: 'STRING' }] })).rejects.toThrow(
+        /Invalid column name/,
+      );
+      await expect(load(s, dailyRows, { kind: 'merge', keys: [] })).rejects.toThrow(/at least one key/);
+      await expect(load(s, dailyRows, { kind: 'merge', keys: ['nope'] })).rejects.toThrow(/not in table/);
+      await expect(
+        load(s, dailyRows, { kind: 'replaceRange', column: 'nope', from: '2024-01-01', to: '2024-01-02' }),
+      ).rejects.toThrow(/not in table/);
+    });
+
+    it('append: loads typed values over several batches, NULLs included, and adds rows on every call', async () => {
+      const s = typedSchema(tableName('typed'));
+      const rows: Row[] = [
+        {
+          id: 'a',
+          n: 1,
+          x: 1.5,
+          ok: true,
+          d: '2024-01-02',
+          ts: '2024-01-02T03:04:05.123Z',
+          doc: '{"k":[1,2],"s":"é"}',
+        },
+        { id: 'b', n: -7, x: -0.25, ok: false, d: '1999-12-31', ts: '2024-01-02T05:04:05+02:00', doc: '"text"' },
+        { id: 'c', n: '9007199254740993', x: 1e21, ok: null, d: null, ts: '2024-01-02 03:04:05', doc: null },
+        { id: 'd' },
+      ];
+      expect(await load(s, rows, { kind: 'append' })).toEqual({ rowsLoaded: 4 });
+      const got = await wh.query<Record<string, unknown>>(`SELECT id, n, x, ok, d, ts, doc FROM ${s.name} ORDER BY id`);
+      expect(got.map((r) => ({ ...r, doc: r.doc === null ? null : JSON.parse(r.doc as string) }))).toEqual([
+        {
+          id: 'a',
+          n: 1,
+          x: 1.5,
+          ok: true,
+          d: '2024-01-02',
+          ts: '2024-01-02T03:04:05.123Z',
+          doc: { k: [1, 2], s: 'é' },
+        },
+        { id: 'b', n: -7, x: -0.25, ok: false, d: '1999-12-31', ts: '2024-01-02T03:04:05.000Z', doc: 'text' },
+        // INT64 beyond 2^53 comes back exact, as a string; a timestamp without offset is UTC
+        { id: 'c', n: '9007199254740993', x: 1e21, ok: null, d: null, ts: '2024-01-02T03:04:05.000Z', doc: null },
+        { id: 'd', n: null, x: null, ok: null, d: null, ts: null, doc: null },
+      ]);
+      expect(await load(s, rows, { kind: 'append' })).toEqual({ rowsLoaded: 4 });
+      expect(await count(s.name)).toBe(8);
+      expect(await load(s, [], { kind: 'append' })).toEqual({ rowsLoaded: 0 });
+      expect(await count(s.name)).toBe(8);
+    });
+
+    it('replaceRange: replaces exactly the rows of the range; a rerun leaves the same rows', async () => {
+      const s = dailySchema(tableName('range'));
+      await load(s, dailyRows, { kind: 'append' });
+      const reload: Row[] = [
+        { day: '2024-03-02', channel: 'a', views: 200 },
+        { day: '2024-03-03', channel: 'a', views: 300 },
+        { day: '2024-03-03', channel: 'c', views: 301 },
+      ];
+      const mode: WriteMode = { kind: 'replaceRange', column: 'day', from: '2024-03-02', to: '2024-03-03' };
+      const expected = [
+        { day: '2024-03-01', channel: 'a', views: 1 },
+        { day: '2024-03-01', channel: 'b', views: 10 },
+        { day: '2024-03-02', channel: 'a', views: 200 },
+        { day: '2024-03-03', channel: 'a', views: 300 },
+        { day: '2024-03-03', channel: 'c', views: 301 },
+        { day: '2024-03-04', channel: 'a', views: 4 },
+        { day: '2024-03-04', channel: 'b', views: 40 },
+      ];
+      expect(await load(s, reload, mode)).toEqual({ rowsLoaded: 3 });
+      expect(await daily(s.name)).toEqual(expected);
+      expect(await load(s, reload, mode, 1)).toEqual({ rowsLoaded: 3 });
+      expect(await daily(s.name)).toEqual(expected);
+      // A range that now has no rows at the source ends up empty.
+      const empty: WriteMode = { kind: 'replaceRange', column: 'day', from: '2024-03-04', to: '2024-03-04' };
+      expect(await load(s, [], empty)).toEqual({ rowsLoaded: 0 });
+      expect(await daily(s.name)).toEqual(expected.slice(0, 5));
+    });
+
+    it('merge: upserts on the key, keeping the last staged row of a key loaded twice', async () => {
+      const s = productSchema(tableName('merge'));
+      const mode: WriteMode = { kind: 'merge', keys: ['sku'] };
+      const first: Row[] = [
+        { sku: 'A', title: 'apple', price: 1 },
+        { sku: 'B', title: 'banana', price: 2 },
+        { sku: 'C', title: 'cherry', price: 3 },
+      ];
+      expect(await load(s, first, mode)).toEqual({ rowsLoaded: 3 });
+      const second: Row[] = [
+        { sku: 'A', title: 'apple v1', price: 1.1 },
+        { sku: 'B', title: 'banana v2', price: null },
+        { sku: 'D', title: 'date v1', price: 4 },
+        { sku: 'A', title: 'apple v2', price: 1.2 }, // in a later batch: wins over v1
+        { sku: 'D', title: 'date v2', price: 4.5 },
+      ];
+      const expected = [
+        { sku: 'A', title: 'apple v2', price: 1.2 },
+        { sku: 'B', title: 'banana v2', price: null },
+        { sku: 'C', title: 'cherry', price: 3 },
+        { sku: 'D', title: 'date v2', price: 4.5 },
+      ];
+      const products = () => wh.query(`SELECT sku, title, price FROM ${s.name} ORDER BY sku`);
+      expect(await load(s, second, mode)).toEqual({ rowsLoaded: 3 }); // distinct keys staged
+      expect(await products()).toEqual(expected);
+      expect(await load(s, second, mode, 5)).toEqual({ rowsLoaded: 3 });
+      expect(await products()).toEqual(expected);
+    });
+
+    it('merge: compares composite keys by typed value (the same instant written two ways is one key)', async () => {
+      const s: TableSchema = {
+        name: tableName('merge_keys'),
+        columns: [
+          { name: 'channel', type: 'STRING', nullable: false },
+          { name: 'hour', type: 'TIMESTAMP', nullable: false },
+          { name: 'views', type: 'INT64' },
+        ],
+      };
+      const mode: WriteMode = { kind: 'merge', keys: ['channel', 'hour'] };
+      await load(s, [{ channel: 'a', hour: '2024-01-02T03:00:00Z', views: 1 }], mode);
+      const rows: Row[] = [
+        { channel: 'a', hour: '2024-01-02T03:00:00.000Z', views: 2 },
+        { channel: 'b', hour: '2024-01-02T03:00:00Z', views: 20 },
+        { channel: 'a', hour: '2024-01-02T05:00:00+02:00', views: 3 },
+      ];
+      expect(await load(s, rows, mode)).toEqual({ rowsLoaded: 2 });
+      expect(await wh.query(`SELECT channel, hour, views FROM ${s.name} ORDER BY channel`)).toEqual([
+        { channel: 'a', hour: '2024-01-02T03:00:00.000Z', views: 3 },
+        { channel: 'b', hour: '2024-01-02T03:00:00.000Z', views: 20 },
+      ]);
+    });
+
+    it('a load that fails (source error, bad value) changes nothing', async () => {
+      const s = dailySchema(tableName('atomic'));
+      await load(s, dailyRows, { kind: 'append' });
+      const before = await daily(s.name);
+      const range: WriteMode = { kind: 'replaceRange', column: 'day', from: '2024-03-01', to: '2024-03-04' };
+      await expect(wh.load(s, failingBatches(dailyRows.slice(0, 2)), range)).rejects.toThrow(/mid-load/);
+      await expect(load(s, [{ day: '2024-03-01', channel: 'a', views: 'many' }], range)).rejects.toThrow();
+      await expect(load(s, [{ day: 'someday', channel: 'a', views: 1 }], range)).rejects.toThrow();
+      await expect(load(s, [...dailyRows, { day: '2024-03-01', channel: null, views: 1 }], range)).rejects.toThrow();
+      const merge: WriteMode = { kind: 'merge', keys: ['day', 'channel'] };
+      await expect(load(s, [...dailyRows, { day: '2024-02-30', channel: 'z', views: 1 }], merge)).rejects.toThrow();
+      await expect(wh.load(s, failingBatches(dailyRows), { kind: 'append' })).rejects.toThrow(/mid-load/);
+      expect(await daily(s.name)).toEqual(before);
+      const t = typedSchema(tableName('atomic_json'));
+      await expect(
+        load(
+          t,
+          [
+            { id: 'a', doc: '{"ok":1}' },
+            { id: 'b', doc: '{oops' },
+          ],
+          { kind: 'append' },
+        ),
+      ).rejects.toThrow();
+      expect(await count(t.name)).toBe(0);
+    });
+
+    it('query: takes named parameters', async () => {
+      const s = dailySchema(tableName('params'));
+      await load(s, dailyRows, { kind: 'append' });
+      const sql = `SELECT day, views FROM ${s.name} WHERE channel = ${p('channel')} AND views >= ${p('min')} ORDER BY day`;
+      expect(await wh.query(sql, { channel: 'b', min: 25 })).toEqual([
+        { day: '2024-03-03', views: 30 },
+        { day: '2024-03-04', views: 40 },
+      ]);
+      const injected = await wh.query(`SELECT count(*) AS n FROM ${s.name} WHERE channel = ${p('c')}`, {
+        c: "a' OR '1'='1",
+      });
+      expect(injected).toEqual([{ n: 0 }]);
+    });
+  });
+}
+
+export interface TestServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real server executable for an integration contract (MinIO, the BigQuery emulator), logs its
+ * output to test-results/<name>.log, and waits until `ready()` answers true.
+ */
+export async function startTestServer(opts: {
+  name: string;
+  exe: string;
+  args: string[];
+  env?: Record<string, string>;
+  url: string;
+  ready: () => Promise<boolean>;
+  timeoutMs?: number;
+}): Promise<TestServer> {
+  const logFile = path.join(paths.root, 'test-results', `${opts.name}.log`);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const out = fs.openSync(logFile, 'w');
+  const proc = spawn(opts.exe, opts.args, { stdio: ['ignore', out, out], env: { ...process.env, ...opts.env } });
+  fs.closeSync(out);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      proc.once('exit', () => (clearTimeout(t), resolve()));
+      proc.kill('SIGTERM');
+    });
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${opts.name} exited with code ${proc.exitCode}; see ${logFile}`);
+    if (await opts.ready().catch(() => false)) return { url: opts.url, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${opts.name} did not answer at ${opts.url}; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

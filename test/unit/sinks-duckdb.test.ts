@@ -1,0 +1,39 @@
+/** The Warehouse contract on DuckDB (a file in a temporary folder), plus what is specific to the file. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDbWarehouse } from '../../src/sinks/duckdb';
+import { fromArray } from '../../src/sinks/warehouse';
+import { warehouseContract } from '../helpers/sink-contracts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-duckdb-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+warehouseContract('DuckDbWarehouse', {
+  make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
+  param: (name) => `$${name}`,
+});
+
+describe('DuckDbWarehouse file', () => {
+  it('releases the file between operations, so a second instance (another process) can use it', async () => {
+    const file = path.join(dir, 'shared.duckdb');
+    const a = new DuckDbWarehouse({ path: file, lockTimeoutMs: 5_000 });
+    const b = new DuckDbWarehouse({ path: file, lockTimeoutMs: 5_000 });
+    const s = { name: 'shared', columns: [{ name: 'k', type: 'STRING' as const }] };
+    await a.load(s, fromArray([{ k: 'from a' }]), { kind: 'append' });
+    await b.load(s, fromArray([{ k: 'from b' }]), { kind: 'append' });
+    expect(await a.query('SELECT k FROM shared ORDER BY k')).toEqual([{ k: 'from a' }, { k: 'from b' }]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('serializes the operations of one instance', async () => {
+    const wh = new DuckDbWarehouse({ path: path.join(dir, 'serial.duckdb') });
+    const s = { name: 'serial', columns: [{ name: 'i', type: 'INT64' as const }] };
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => wh.load(s, fromArray([{ i }]), { kind: 'merge', keys: ['i'] })),
+    );
+    expect(await wh.query('SELECT count(*) AS n, sum(i) AS s FROM serial')).toEqual([{ n: 10, s: 45 }]);
+    await wh.close();
+  });
+});
