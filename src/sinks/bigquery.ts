@@ -1,0 +1,300 @@
+/**
+ * BigQuery warehouse, with the semantics of the DuckDB one (src/sinks/duckdb.ts). A load:
+ *  1. streams the batches as newline-delimited JSON into a typed staging table with ONE load job (free,
+ *     no streaming-insert buffer, memory bounded by one batch): BigQuery converts the values, so a bad one
+ *     fails the load before the target is touched; NOT NULL columns and JSON text are checked on the way;
+ *  2. applies the write mode in ONE script job — append: INSERT…SELECT; replaceRange: DELETE of the range
+ *     + INSERT in a transaction; merge: the staged rows deduped on the keys (last one wins), then MERGE
+ *     (matched rows updated, new rows inserted);
+ *  3. drops the staging table (it expires after a day should the process die first).
+ * Query results take DuckDB's shape: DATE 'YYYY-MM-DD', TIMESTAMP ISO 8601 UTC (milliseconds), INT64 a
+ * number (a string beyond 2^53), JSON its text. Parameters are named: `@name`.
+ *
+ * Shaped by the emulator the tests run on (goccy/bigquery-emulator 0.8): it accepts the transaction but
+ * runs the statements one by one without rollback (harmless here: the INSERT after the DELETE reads rows
+ * already typed and checked); MERGE needs a plain table as source (hence the dedupe inside the staging
+ * table); query parameters reach every statement of a script (hence the range bounds inlined as escaped
+ * literals); each table dropped costs it memory (hence no temp tables). Merge differs from DuckDB only
+ * for a target already holding several rows of one key (an appended table): MERGE updates each of them,
+ * DuckDB keeps one.
+ */
+import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  BigQuery,
+  BigQueryDate,
+  BigQueryDatetime,
+  BigQueryInt,
+  BigQueryTime,
+  BigQueryTimestamp,
+  type BigQueryOptions,
+  type Dataset,
+  type Query,
+  type Table,
+} from '@google-cloud/bigquery';
+import {
+  assertSchema,
+  toCell,
+  type ColumnType,
+  type LoadResult,
+  type Row,
+  type TableSchema,
+  type Warehouse,
+  type WriteMode,
+} from './warehouse';
+
+export interface BigQueryWarehouseOptions {
+  projectId: string;
+  datasetId: string;
+  /** Where the dataset lives (and the jobs run), e.g. 'EU'. */
+  location?: string;
+  /** E.g. the emulator's http://127.0.0.1:9050. */
+  apiEndpoint?: string;
+  /**
+   * Send a fixed token instead of Google credentials (the emulator accepts any). Defaults to true for a
+   * plain-HTTP apiEndpoint (Google's own endpoints are all HTTPS).
+   */
+  anonymous?: boolean;
+}
+
+/** An auth client without credentials: enough for @google-cloud/bigquery 8 to talk to an emulator. */
+const anonymousAuth = {
+  getRequestHeaders: async () => new Headers({ authorization: 'Bearer anonymous' }),
+  getAccessToken: async () => ({ token: 'anonymous' }),
+} as unknown as BigQueryOptions['authClient'];
+
+const STAGE_TTL_MS = 24 * 3600 * 1000;
+
+/** The staging column type: JSON is staged as its (checked) text and parsed when applied. */
+const stageType = (type: ColumnType) => (type === 'JSON' ? 'STRING' : type);
+
+/**
+ * A cell as the load job reads it: BOOL and FLOAT64 as JSON booleans/numbers when they are plainly ones;
+ * INT64 stays a string (exact beyond 2^53, as BigQuery advises), as do the other types and anything
+ * unusual (BigQuery then decides, and refuses what is not of the column type).
+ */
+function stageValue(cell: string, type: ColumnType): string | number | boolean {
+  if (type === 'BOOL' && /^(true|false)$/i.test(cell)) return cell.toLowerCase() === 'true';
+  if (type === 'FLOAT64' && cell.trim() !== '' && Number.isFinite(Number(cell))) return Number(cell);
+  return cell;
+}
+
+/** The SQL reading a staged column as the target type. */
+const fromStage = (expr: string, type: ColumnType) => (type === 'JSON' ? `PARSE_JSON(${expr})` : expr);
+
+/** A GoogleSQL string literal: a JSON string literal is one (same escapes, double quotes). */
+const literal = (s: string) => JSON.stringify(s);
+
+const q = (ident: string) => `\`${ident}\``;
+
+/** Query parameters the way both BigQuery and the emulator read them: values as text, with their type. */
+function queryParams(params: Record<string, unknown>): Pick<Query, 'params' | 'types'> {
+  const values: Record<string, unknown> = {};
+  const types: Record<string, string> = {};
+  for (const [k, v] of Object.entries(params)) {
+    if (typeof v === 'number') [values[k], types[k]] = [String(v), Number.isInteger(v) ? 'INT64' : 'FLOAT64'];
+    else if (typeof v === 'bigint') [values[k], types[k]] = [v.toString(), 'INT64'];
+    else if (typeof v === 'boolean') [values[k], types[k]] = [String(v), 'BOOL'];
+    else values[k] = v;
+  }
+  return { params: values, types };
+}
+
+/** A result value in the warehouse-neutral shape (see the header). */
+function jsValue(v: unknown): unknown {
+  if (v instanceof BigQueryInt) {
+    const n = Number(v.value);
+    return Number.isSafeInteger(n) ? n : v.value;
+  }
+  if (v instanceof BigQueryTimestamp) return new Date(v.value).toISOString();
+  if (v instanceof BigQueryDate || v instanceof BigQueryDatetime || v instanceof BigQueryTime) return v.value;
+  if (v && typeof v === 'object' && v.constructor?.name === 'Big') return Number(String(v)); // NUMERIC
+  if (Array.isArray(v)) return v.map(jsValue);
+  if (v && typeof v === 'object' && !Buffer.isBuffer(v) && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsValue(x)]));
+  }
+  return v;
+}
+
+export class BigQueryWarehouse implements Warehouse {
+  readonly kind = 'bigquery' as const;
+  readonly client: BigQuery;
+  private readonly dataset: Dataset;
+  private datasetReady?: Promise<unknown>;
+
+  constructor(private readonly opts: BigQueryWarehouseOptions) {
+    // Both are interpolated into SQL (`project.dataset.table`): only the characters BigQuery allows.
+    if (!/^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$/.test(opts.projectId))
+      throw new Error(`Invalid project "${opts.projectId}"`);
+    if (!/^[A-Za-z0-9_]{1,1024}$/.test(opts.datasetId)) throw new Error(`Invalid dataset "${opts.datasetId}"`);
+    const anonymous = opts.anonymous ?? opts.apiEndpoint?.startsWith('http:') ?? false;
+    this.client = new BigQuery({
+      projectId: opts.projectId,
+      location: opts.location,
+      apiEndpoint: opts.apiEndpoint,
+      ...(anonymous ? { authClient: anonymousAuth } : {}),
+    });
+    this.dataset = this.client.dataset(opts.datasetId, { location: opts.location });
+  }
+
+  /** `project.dataset.table`, quoted. */
+  private fq(table: string): string {
+    return q(`${this.opts.projectId}.${this.opts.datasetId}.${table}`);
+  }
+
+  private ensureDataset(): Promise<unknown> {
+    this.datasetReady ??= this.dataset.get({ autoCreate: true }).catch((err: unknown) => {
+      this.datasetReady = undefined;
+      throw err;
+    });
+    return this.datasetReady;
+  }
+
+  private async createTable(name: string, fields: object[], expires?: number): Promise<void> {
+    try {
+      await this.dataset.createTable(name, {
+        schema: { fields },
+        ...(expires ? { expirationTime: String(expires) } : {}),
+      });
+    } catch (err) {
+      if ((err as { code?: number }).code !== 409) throw err; // created meanwhile
+    }
+  }
+
+  async ensureTable(schema: TableSchema): Promise<void> {
+    assertSchema(schema);
+    await this.ensureDataset();
+    const [exists] = await this.dataset.table(schema.name).exists();
+    if (exists) return;
+    const fields = schema.columns.map((c) => ({
+      name: c.name,
+      type: c.type,
+      mode: c.nullable === false ? 'REQUIRED' : 'NULLABLE',
+    }));
+    await this.createTable(schema.name, fields);
+  }
+
+  async load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode: WriteMode): Promise<LoadResult> {
+    assertSchema(schema, mode);
+    await this.ensureTable(schema);
+    const stageName = `_stage_${schema.name}_${randomUUID().replace(/-/g, '')}`;
+    const fields = schema.columns.map((c) => ({ name: c.name, type: stageType(c.type) }));
+    await this.createTable(stageName, [...fields, { name: '_seq', type: 'INT64' }], Date.now() + STAGE_TTL_MS);
+    try {
+      const staged = await this.stage(this.dataset.table(stageName), schema, batches);
+      if (staged === 0 && mode.kind !== 'replaceRange') return { rowsLoaded: 0 }; // nothing to apply
+      const [result] = await this.run(this.applyScript(schema, stageName, mode));
+      return { rowsLoaded: mode.kind === 'merge' ? Number(result.n) : staged };
+    } finally {
+      await this.dataset
+        .table(stageName)
+        .delete()
+        .catch(() => undefined); // expires anyway
+    }
+  }
+
+  /**
+   * Streams the rows into the staging table with one load job; returns how many were staged. When the
+   * source fails midway, the upload is ended cleanly (an aborted upload request would hang on the open
+   * connection) and the error rethrown: the partial staging table is dropped, never applied.
+   */
+  private async stage(table: Table, schema: TableSchema, batches: AsyncIterable<Row[]>): Promise<number> {
+    let seq = 0;
+    let failure: { error: unknown } | undefined;
+    async function* ndjson(): AsyncGenerator<string> {
+      try {
+        for await (const batch of batches) {
+          let chunk = '';
+          for (const row of batch) {
+            const rec: Record<string, string | number | boolean | null> = { _seq: seq };
+            for (const c of schema.columns) {
+              const cell = toCell(row[c.name]);
+              if (cell === null && c.nullable === false)
+                throw new Error(`${schema.name}.${c.name} is NOT NULL but row ${seq} has no value`);
+              if (cell !== null && c.type === 'JSON') JSON.parse(cell); // throws on malformed JSON
+              rec[c.name] = cell === null ? null : stageValue(cell, c.type);
+            }
+            seq++;
+            chunk += JSON.stringify(rec) + '\n';
+          }
+          if (chunk) yield chunk;
+        }
+      } catch (error) {
+        failure = { error };
+      }
+    }
+    const lines = ndjson();
+    const first = await lines.next(); // no load job for no rows
+    if (!first.done) {
+      const source = Readable.from(
+        (async function* () {
+          yield first.value;
+          yield* lines;
+        })(),
+      );
+      // The write stream finishes only once the load job is done (and fails with the job's error).
+      await pipeline(
+        source,
+        table.createWriteStream({ sourceFormat: 'NEWLINE_DELIMITED_JSON', writeDisposition: 'WRITE_APPEND' }),
+      );
+    }
+    if (failure) throw failure.error;
+    return seq;
+  }
+
+  private applyScript(schema: TableSchema, stageName: string, mode: WriteMode): string {
+    const target = this.fq(schema.name);
+    const stage = this.fq(stageName);
+    const cols = schema.columns.map((c) => q(c.name));
+    const values = (prefix: string) => schema.columns.map((c) => fromStage(prefix + q(c.name), c.type));
+    const insert = `INSERT INTO ${target} (${cols.join(', ')}) SELECT ${values('').join(', ')} FROM ${stage};`;
+    switch (mode.kind) {
+      case 'append':
+        return insert;
+      case 'replaceRange': {
+        const col = schema.columns.find((c) => c.name === mode.column)!;
+        const bound = (v: string) => `CAST(${literal(v)} AS ${col.type})`;
+        return [
+          'BEGIN TRANSACTION;',
+          `DELETE FROM ${target} WHERE ${q(col.name)} BETWEEN ${bound(mode.from)} AND ${bound(mode.to)};`,
+          insert,
+          'COMMIT TRANSACTION;',
+        ].join('\n');
+      }
+      case 'merge': {
+        const keys = mode.keys.map(q);
+        const on = keys.map((k) => `T.${k} = S.${k}`).join(' AND ');
+        const sources = values('S.');
+        const updates = cols.flatMap((c, i) => (keys.includes(c) ? [] : [`${c} = ${sources[i]}`]));
+        return [
+          `DELETE FROM ${stage} WHERE _seq NOT IN (SELECT MAX(_seq) FROM ${stage} GROUP BY ${keys.join(', ')});`,
+          `MERGE ${target} T USING ${stage} S ON ${on}`,
+          updates.length ? `WHEN MATCHED THEN UPDATE SET ${updates.join(', ')}` : '',
+          `WHEN NOT MATCHED THEN INSERT (${cols.join(', ')}) VALUES (${sources.join(', ')});`,
+          `SELECT COUNT(*) AS n FROM ${stage};`,
+        ].join('\n');
+      }
+    }
+  }
+
+  /** Runs a query job (a script's result is its last statement's) and returns its rows as they come. */
+  private async run(query: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    const [job] = await this.client.createQueryJob({
+      query,
+      ...(params ? queryParams(params) : {}),
+      defaultDataset: { projectId: this.opts.projectId, datasetId: this.opts.datasetId },
+      location: this.opts.location,
+    });
+    const [rows] = await job.getQueryResults({ wrapIntegers: true });
+    return rows as Record<string, unknown>[];
+  }
+
+  async query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
+    const rows = await this.run(sql, params);
+    return rows.map((r) => jsValue(r) as T);
+  }
+
+  /** Nothing to release: every call is a stateless HTTP request. */
+  async close(): Promise<void> {}
+}
