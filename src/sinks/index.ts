@@ -1,16 +1,30 @@
 /** Builds the configured warehouse and bucket (DuckDB + local folder by default). */
 import { paths, type Config } from '../config';
 import type { Bucket } from './bucket';
+import { BigQueryWarehouse } from './bigquery';
 import { DuckDbWarehouse } from './duckdb';
 import { LocalBucket } from './local-bucket';
+import { S3Bucket } from './s3-bucket';
 import type { Warehouse } from './warehouse';
+
+/** The value of a variable the chosen sink cannot work without. */
+function required<K extends keyof Config>(config: Config, key: K, what: string): NonNullable<Config[K]> {
+  const v = config[key];
+  if (v === undefined || v === null || v === '') throw new Error(`${what} needs ${String(key)}`);
+  return v as NonNullable<Config[K]>;
+}
 
 export function createWarehouse(config: Config): Warehouse {
   switch (config.WAREHOUSE) {
     case 'duckdb':
       return new DuckDbWarehouse({ path: paths.duckdb(config) });
     case 'bigquery':
-      throw new Error('WAREHOUSE=bigquery is not wired yet');
+      return new BigQueryWarehouse({
+        projectId: required(config, 'BIGQUERY_PROJECT', 'WAREHOUSE=bigquery'),
+        datasetId: required(config, 'BIGQUERY_DATASET', 'WAREHOUSE=bigquery'),
+        location: config.BIGQUERY_LOCATION,
+        apiEndpoint: config.BIGQUERY_API_ENDPOINT,
+      });
   }
 }
 
@@ -18,8 +32,21 @@ export function createBucket(config: Config): Bucket {
   switch (config.BUCKET) {
     case 'local':
       return new LocalBucket(paths.bucket(config));
-    case 's3':
-      throw new Error('BUCKET=s3 is not wired yet');
+    case 's3': {
+      const bucket = required(config, 'S3_BUCKET', 'BUCKET=s3');
+      // Static credentials come as a pair; with neither, the SDK's default chain (env, profile, role) applies.
+      const id = config.S3_ACCESS_KEY_ID;
+      const secret = config.S3_SECRET_ACCESS_KEY;
+      if (id && !secret) throw new Error('S3_ACCESS_KEY_ID is set: BUCKET=s3 also needs S3_SECRET_ACCESS_KEY');
+      if (secret && !id) throw new Error('S3_SECRET_ACCESS_KEY is set: BUCKET=s3 also needs S3_ACCESS_KEY_ID');
+      return new S3Bucket({
+        bucket,
+        region: config.S3_REGION,
+        endpoint: config.S3_ENDPOINT,
+        forcePathStyle: config.S3_FORCE_PATH_STYLE,
+        credentials: id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
+      });
+    }
   }
 }
 

@@ -1,0 +1,96 @@
+/**
+ * The Warehouse contract on a real BigQuery API: goccy/bigquery-emulator built by `scripts/setup.sh --all`,
+ * started per file (REST and gRPC on free ports, project `test`, dataset `longhaul`).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config';
+import { freePort, tool } from '../../src/dev/servers';
+import { createWarehouse } from '../../src/sinks';
+import { BigQueryWarehouse } from '../../src/sinks/bigquery';
+import { fromArray } from '../../src/sinks/warehouse';
+import { startTestServer, warehouseContract, type TestServer } from '../helpers/sink-contracts';
+
+const emulator = tool('bigquery-emulator');
+
+if (!emulator) console.warn('BigQuery tests skipped: .longhaul/bin/bigquery-emulator missing (scripts/setup.sh --all)');
+
+describe.skipIf(!emulator)('BigQuery warehouse on the emulator', () => {
+  let server: TestServer;
+  const options = () => ({ projectId: 'test', datasetId: 'longhaul', apiEndpoint: server.url });
+
+  beforeAll(async () => {
+    const [port, grpcPort] = [await freePort(), await freePort()];
+    const url = `http://127.0.0.1:${port}`;
+    const listen = ['--host', '127.0.0.1', '--port', `${port}`, '--grpc-port', `${grpcPort}`];
+    server = await startTestServer({
+      name: 'bigquery-emulator',
+      exe: emulator!,
+      args: [...listen, '--project', 'test', '--dataset', 'longhaul'],
+      url,
+      ready: async () => (await fetch(`${url}/bigquery/v2/projects/test/datasets`)).ok,
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  warehouseContract('BigQueryWarehouse', {
+    make: async () => new BigQueryWarehouse(options()),
+    param: (name) => `@${name}`,
+  });
+
+  describe('BigQuery-specific behaviour', () => {
+    it('creates the tables with the declared types and modes, and drops its staging tables', async () => {
+      const wh = new BigQueryWarehouse(options());
+      const schema = {
+        name: 'bq_modes',
+        columns: [
+          { name: 'id', type: 'STRING' as const, nullable: false },
+          { name: 'n', type: 'INT64' as const },
+          { name: 'doc', type: 'JSON' as const },
+        ],
+      };
+      await wh.load(schema, fromArray([{ id: 'a', n: 1, doc: '{}' }]), { kind: 'merge', keys: ['id'] });
+      const [meta] = await wh.client.dataset('longhaul').table('bq_modes').getMetadata();
+      expect(meta.schema.fields).toEqual([
+        expect.objectContaining({ name: 'id', type: 'STRING', mode: 'REQUIRED' }),
+        expect.objectContaining({ name: 'n', type: 'INT64', mode: 'NULLABLE' }),
+        expect.objectContaining({ name: 'doc', type: 'JSON', mode: 'NULLABLE' }),
+      ]);
+      const [tables] = await wh.client.dataset('longhaul').getTables();
+      expect(tables.map((t) => t.id).filter((id) => id?.startsWith('_stage_'))).toEqual([]);
+    });
+
+    it('creates a missing dataset on first use', async () => {
+      const wh = new BigQueryWarehouse({ ...options(), datasetId: 'created_on_first_use' });
+      await wh.ensureTable({ name: 't', columns: [{ name: 'k', type: 'STRING' }] });
+      const [exists] = await wh.client.dataset('created_on_first_use').table('t').exists();
+      expect(exists).toBe(true);
+    });
+
+    it('is what createWarehouse builds for WAREHOUSE=bigquery', async () => {
+      const config = parseConfig({
+        WAREHOUSE: 'bigquery',
+        BIGQUERY_PROJECT: 'test',
+        BIGQUERY_DATASET: 'longhaul',
+        BIGQUERY_API_ENDPOINT: server.url,
+      });
+      const wh = createWarehouse(config);
+      expect(wh).toBeInstanceOf(BigQueryWarehouse);
+      expect(await wh.query('SELECT 1 + @n AS two', { n: 1 })).toEqual([{ two: 2 }]);
+    });
+  });
+});
+
+describe('createWarehouse for WAREHOUSE=bigquery', () => {
+  it('names the variable that is missing, and refuses names that would break the SQL', () => {
+    expect(() => createWarehouse(parseConfig({ WAREHOUSE: 'bigquery' }))).toThrow(
+      'WAREHOUSE=bigquery needs BIGQUERY_PROJECT',
+    );
+    const config = parseConfig({ WAREHOUSE: 'bigquery', BIGQUERY_PROJECT: 'my-project', BIGQUERY_DATASET: 'a`; DROP' });
+    expect(() => createWarehouse(config)).toThrow(/Invalid dataset/);
+    expect(() => createWarehouse({ ...config, BIGQUERY_PROJECT: 'x`.y', BIGQUERY_DATASET: 'd' })).toThrow(
+      /Invalid project/,
+    );
+  });
+});
