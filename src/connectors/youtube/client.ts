@@ -8,10 +8,11 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import type { Config } from '../../config';
+import { MAX_IDS_PER_CALL } from './enums';
 import { classifyError, YoutubeError } from './errors';
 import { searchListSchema, VIDEO_ID, videoListSchema, type SearchResult, type Video, type VideoPart } from './schemas';
 
-export const MAX_IDS_PER_CALL = 50;
+export { MAX_IDS_PER_CALL };
 
 export interface VideosListResult {
   items: Video[];

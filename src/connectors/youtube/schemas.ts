@@ -4,11 +4,7 @@
  */
 import { z } from 'zod';
 
-export const VIDEO_PARTS = ['snippet', 'contentDetails', 'status', 'statistics', 'topicDetails'] as const;
-export type VideoPart = (typeof VIDEO_PARTS)[number];
-
-/** A well-formed video ID: 11 characters of the URL-safe base64 alphabet. */
-export const VIDEO_ID = /^[A-Za-z0-9_-]{11}$/;
+export { VIDEO_PARTS, VIDEO_ID, type VideoPart } from './enums';
 
 export const videoSchema = z.looseObject({
   kind: z.literal('youtube#video'),

@@ -86,6 +86,22 @@ const rateLimited = () =>
     'usageLimits',
   );
 
+/** One API call as the sandbox saw it (tests check who called what, on which key and Pacific day). */
+export interface YoutubeCall {
+  method: 'videos.list' | 'search.list';
+  /** Sandbox-clock time (epoch ms). */
+  at: number;
+  status: number;
+  key?: string;
+  project?: string;
+  /** Pacific day the units were charged to. */
+  day?: string;
+  units?: number;
+  /** videos.list: the IDs asked for. */
+  ids?: string[];
+  q?: string;
+}
+
 const pacificDayFmt = new Intl.DateTimeFormat('en-CA', {
   timeZone: 'America/Los_Angeles',
   year: 'numeric',
@@ -101,6 +117,8 @@ export class YoutubeSandbox extends SandboxServer {
   private readonly feeds = new Map<string, SearchFeed>();
   private rateLimitLeft = 0;
   readonly seed: number;
+  /** Every API call with its facts (the framework log's `meta` is only safe to write before a handler awaits). */
+  readonly calls: YoutubeCall[] = [];
 
   constructor(private readonly o: YoutubeSandboxOptions = {}) {
     super('youtube', {
@@ -115,8 +133,12 @@ export class YoutubeSandbox extends SandboxServer {
     this.seed = o.seed ?? 1;
     this.projects = o.projects ?? YOUTUBE_DEMO_PROJECTS;
     for (const p of this.projects) for (const k of p.keys) this.keyProject.set(k, p);
-    this.route('GET', '/youtube/v3/videos', 'videos.list', (req) => this.videos(req));
-    this.route('GET', '/youtube/v3/search', 'search.list', (req) => this.search(req));
+    this.route('GET', '/youtube/v3/videos', 'videos.list', (req) =>
+      this.record('videos.list', req, (c) => this.videos(req, c)),
+    );
+    this.route('GET', '/youtube/v3/search', 'search.list', (req) =>
+      this.record('search.list', req, (c) => this.search(req, c)),
+    );
     this.route('POST', '/__sandbox/youtube/revoke', 'admin', (req) => {
       this.revokeKey(req.json<{ key: string }>().key);
       return { status: 204 };
@@ -147,7 +169,7 @@ export class YoutubeSandbox extends SandboxServer {
   }
 
   /** Authenticates the key and charges its project, or throws the API's error. */
-  private async charge(req: SandboxRequest, units: number): Promise<SandboxProject> {
+  private async charge(req: SandboxRequest, units: number, call: YoutubeCall): Promise<SandboxProject> {
     const key = req.query.get('key');
     if (!key)
       throw new HttpError(
@@ -157,20 +179,50 @@ export class YoutubeSandbox extends SandboxServer {
         }),
       );
     const project = this.keyProject.get(key);
-    this.note({ key: fingerprint(key), project: project?.id });
+    call.key = fingerprint(key);
+    call.project = project?.id;
     if (!project || this.revoked.has(key)) throw keyInvalid();
     if (this.rateLimitLeft > 0) {
       this.rateLimitLeft--;
       throw new HttpError(403, rateLimited());
     }
-    const day = pacificDayFmt.format(new Date(await this.clock.now()));
+    call.at = await this.clock.now();
+    const day = pacificDayFmt.format(new Date(call.at));
     const u = this.usage.get(project.id);
     const used = u?.day === day ? u.used : 0;
     const quota = project.unitsPerDay ?? this.o.unitsPerDay ?? 10_000;
     if (used + units > quota) throw quotaExceeded();
     this.usage.set(project.id, { day, used: used + units });
-    this.note({ units, day });
+    call.day = day;
+    call.units = units;
     return project;
+  }
+
+  /** Notes the call's facts in the framework log (synchronously, before any await) and in `calls`. */
+  private async record(
+    method: YoutubeCall['method'],
+    req: SandboxRequest,
+    handler: (call: YoutubeCall) => Promise<SandboxResponse>,
+  ): Promise<SandboxResponse> {
+    const key = req.query.get('key');
+    const ids = method === 'videos.list' ? (req.query.get('id') ?? '').split(',').filter(Boolean) : undefined;
+    const call: YoutubeCall = { method, at: 0, status: 0, ids, q: req.query.get('q') ?? undefined };
+    this.calls.push(call);
+    this.note({
+      key: key ? fingerprint(key) : undefined,
+      project: key ? this.keyProject.get(key)?.id : undefined,
+      ids: ids?.length,
+    });
+    try {
+      const res = await handler(call);
+      call.status = res.status ?? 200;
+      return res;
+    } catch (err) {
+      call.status = err instanceof HttpError ? err.status : 500;
+      throw err;
+    } finally {
+      if (!call.at) call.at = await this.clock.now();
+    }
   }
 
   private async latency(): Promise<void> {
@@ -190,7 +242,7 @@ export class YoutubeSandbox extends SandboxServer {
     return new Set(parts);
   }
 
-  private async videos(req: SandboxRequest): Promise<SandboxResponse> {
+  private async videos(req: SandboxRequest, call: YoutubeCall): Promise<SandboxResponse> {
     await this.latency();
     const parts = this.parts(req);
     const idParam = req.query.get('id');
@@ -200,13 +252,12 @@ export class YoutubeSandbox extends SandboxServer {
         googleError(400, 'No filter selected. Expected one of: myRated, chart, id', 'missingRequiredParameter'),
       );
     const ids = idParam.split(',').filter(Boolean);
-    await this.charge(req, this.o.costs?.videos ?? 1);
+    await this.charge(req, this.o.costs?.videos ?? 1, call);
     if (ids.length > 50)
       throw new HttpError(
         400,
         googleError(400, 'The request specifies an invalid filter parameter.', 'invalidFilters'),
       );
-    this.note({ ids });
     const rate = this.o.missingRate ?? 0.04;
     const items = ids
       .filter((id) => /^[A-Za-z0-9_-]{11}$/.test(id) && !isMissing(this.seed, id, rate))
@@ -227,12 +278,12 @@ export class YoutubeSandbox extends SandboxServer {
     return f;
   }
 
-  private async search(req: SandboxRequest): Promise<SandboxResponse> {
+  private async search(req: SandboxRequest, call: YoutubeCall): Promise<SandboxResponse> {
     await this.latency();
     const parts = this.parts(req);
     if (!parts.has('snippet') && !parts.has('id'))
       throw new HttpError(400, googleError(400, `'${[...parts].join(',')}'`, 'unknownPart'));
-    await this.charge(req, this.o.costs?.search ?? 100);
+    await this.charge(req, this.o.costs?.search ?? 100, call);
     const q = req.query.get('q') ?? '';
     const maxResults = Number(req.query.get('maxResults') ?? '5');
     if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 50)
@@ -271,7 +322,6 @@ export class YoutubeSandbox extends SandboxServer {
     const all = feed.window(after, before);
     const page = all.slice(offset, offset + maxResults);
     const enc = (o: number) => Buffer.from(JSON.stringify({ o, b: before, q })).toString('base64url');
-    this.note({ q, results: page.length, offset });
     return {
       body: {
         kind: 'youtube#searchListResponse',

@@ -1,0 +1,175 @@
+/**
+ * youtube-enrich, step 1: the distinct video IDs of the input, as sorted chunk files in the bucket, without
+ * ever holding them in workflow history. The CSV (local path or s3://…) is streamed, IDs are checked
+ * (11 URL-safe characters), hash-partitioned into temporary files, and each partition is deduplicated and
+ * sorted on its own, so memory stays bounded by one partition (or by `limit`, which keeps the first
+ * `limit` distinct IDs in input order). The activity returns counts and the chunk count only, and is
+ * idempotent: a rerun finds `prepared.json` and returns it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Bucket } from '../sinks/bucket';
+import { VIDEO_ID } from '../connectors/youtube/enums';
+
+export interface PrepareArgs {
+  workKey: string;
+  csv?: string;
+  column: string;
+  ids?: string[];
+  limit?: number;
+  chunkSize: number;
+}
+
+export interface Prepared {
+  rows: number;
+  distinct: number;
+  duplicates: number;
+  invalid: number;
+  /** A few invalid values, for the operator. */
+  invalidSample: string[];
+  chunks: number;
+  chunkSize: number;
+}
+
+const PARTITIONS = 64;
+export const chunkKey = (workKey: string, chunk: number) =>
+  `${workKey}/ids/chunk-${String(chunk).padStart(6, '0')}.txt`;
+export const preparedKey = (workKey: string) => `${workKey}/prepared.json`;
+
+function partitionOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
+  return h % PARTITIONS;
+}
+
+/** Opens the CSV: `s3://<bucket>/<key>` through the configured bucket, anything else as a local file. */
+async function openCsv(bucket: Bucket, csv: string): Promise<Readable> {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(csv);
+  if (m) {
+    const key = m[2];
+    if (bucket.kind === 's3' && bucket.uri(key) !== csv)
+      throw ApplicationFailure.nonRetryable(
+        `${csv} is not in the configured bucket (${bucket.uri('')}): copy it there or give a local path`,
+        'InvalidInput',
+      );
+    if (!(await bucket.exists(key)))
+      throw ApplicationFailure.nonRetryable(`CSV not found in the bucket: ${csv}`, 'InvalidInput');
+    return bucket.getStream(key);
+  }
+  if (!fs.existsSync(csv)) throw ApplicationFailure.nonRetryable(`CSV not found: ${csv}`, 'InvalidInput');
+  return fs.createReadStream(csv);
+}
+
+async function* csvColumn(stream: Readable, column: string): AsyncGenerator<string> {
+  const parser = stream.pipe(
+    parse({
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim: true,
+      columns: (header: string[]) => {
+        if (!header.includes(column))
+          throw ApplicationFailure.nonRetryable(
+            `column "${column}" is not in the CSV header (${header.slice(0, 20).join(', ')})`,
+            'InvalidInput',
+          );
+        return header;
+      },
+    }),
+  );
+  for await (const rec of parser as AsyncIterable<Record<string, string>>) yield rec[column] ?? '';
+}
+
+async function* inline(ids: string[]): AsyncGenerator<string> {
+  yield* ids.map((s) => s.trim());
+}
+
+export function createYoutubePrepareActivities({ bucket }: { bucket: Bucket }) {
+  return {
+    async youtubePrepare(args: PrepareArgs): Promise<Prepared> {
+      if (await bucket.exists(preparedKey(args.workKey)))
+        return JSON.parse((await bucket.get(preparedKey(args.workKey))).toString('utf8')) as Prepared;
+      const ctx = Context.current();
+      const source = args.csv ? csvColumn(await openCsv(bucket, args.csv), args.column) : inline(args.ids ?? []);
+      const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `longhaul-yt-${randomUUID().slice(0, 8)}-`));
+      try {
+        const files = Array.from({ length: PARTITIONS }, (_, i) => path.join(dir, `p${i}.txt`));
+        const buffers: string[][] = files.map(() => []);
+        const flush = async (i: number) => {
+          if (buffers[i].length) await fs.promises.appendFile(files[i], buffers[i].join('\n') + '\n');
+          buffers[i] = [];
+        };
+        const seen = args.limit ? new Set<string>() : undefined;
+        const invalidSample = new Set<string>();
+        let rows = 0;
+        let invalid = 0;
+        let valid = 0;
+        for await (const raw of source) {
+          rows++;
+          if (rows % 50_000 === 0) ctx.heartbeat({ rows });
+          if (!VIDEO_ID.test(raw)) {
+            invalid++;
+            if (invalidSample.size < 20) invalidSample.add(raw.slice(0, 60));
+            continue;
+          }
+          valid++;
+          if (seen) {
+            if (seen.has(raw)) continue;
+            seen.add(raw);
+          }
+          const p = partitionOf(raw);
+          buffers[p].push(raw);
+          if (buffers[p].length >= 4096) await flush(p);
+          if (seen && seen.size >= args.limit!) break;
+        }
+        for (let i = 0; i < PARTITIONS; i++) await flush(i);
+
+        // Each partition deduplicated and sorted on its own; chunks cut from the concatenation.
+        let distinct = 0;
+        let chunks = 0;
+        let pending: string[] = [];
+        const emit = async () => {
+          await bucket.put(chunkKey(args.workKey, chunks++), pending.join('\n') + '\n', { contentType: 'text/plain' });
+          pending = [];
+        };
+        for (const file of files) {
+          if (!fs.existsSync(file)) continue;
+          const ids = new Set<string>();
+          const lines = readline.createInterface({ input: fs.createReadStream(file), crlfDelay: Infinity });
+          for await (const line of lines) if (line) ids.add(line);
+          for (const id of [...ids].sort()) {
+            pending.push(id);
+            distinct++;
+            if (pending.length === args.chunkSize) await emit();
+          }
+          ctx.heartbeat({ rows, distinct });
+        }
+        if (pending.length) await emit();
+        const out: Prepared = {
+          rows,
+          distinct,
+          duplicates: valid - distinct,
+          invalid,
+          invalidSample: [...invalidSample],
+          chunks,
+          chunkSize: args.chunkSize,
+        };
+        await bucket.put(preparedKey(args.workKey), JSON.stringify(out), { contentType: 'application/json' });
+        return out;
+      } finally {
+        await fs.promises.rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Reads a chunk's IDs back (fetch activity). */
+export async function readChunk(bucket: Bucket, workKey: string, chunk: number): Promise<string[]> {
+  return (await bucket.get(chunkKey(workKey, chunk))).toString('utf8').split('\n').filter(Boolean);
+}

@@ -1,0 +1,111 @@
+/**
+ * `youtube-enrich`: the details (snippet, contentDetails, status, statistics, topicDetails) of every
+ * distinct video ID of a CSV column or an inline list, through videos.list (50 IDs a call) within the
+ * daily quota of the configured Google Cloud projects — waiting for the Pacific-midnight reset as often as
+ * it takes. Output: gzip NDJSON shards + manifest in the bucket, a flat warehouse table merged on video_id.
+ * `longhaul run youtube-enrich --csv data/youtube_playlog.csv --column song --wait`; `--dry-run` plans.
+ */
+import { z } from 'zod';
+import { VIDEO_PARTS } from '../connectors/youtube/enums';
+import type { EnrichPlan } from '../shared/youtube-plan';
+import { TASK_QUEUES } from '../shared/task-queues';
+import { definePipeline, stableHash } from './types';
+
+const prefix = z
+  .string()
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9_./-]{0,200}$/, 'a bucket prefix: letters, digits, _ - . /')
+  .refine((s) => !s.includes('..') && !s.includes('//') && !s.endsWith('/'), 'no "..", "//" or trailing "/"');
+
+export const youtubeEnrichInput = z
+  .object({
+    /** A CSV: local path, or s3://<bucket>/<key> read through the configured bucket. */
+    csv: z.string().min(1).optional(),
+    /** The CSV column holding video IDs (`song` in the play log). */
+    column: z.string().min(1).default('song'),
+    /** An inline list of IDs instead of a CSV. */
+    ids: z.array(z.string()).min(1).max(50_000).optional(),
+    parts: z
+      .array(z.enum(VIDEO_PARTS))
+      .min(1)
+      .default([...VIDEO_PARTS]),
+    /** Where shards, manifest and working files go in the bucket. */
+    outPrefix: prefix.default('youtube/videos'),
+    /** Keep only the first `limit` distinct IDs of the input (e.g. a 5,000-ID sample). */
+    limit: z.number().int().positive().optional(),
+    /** Count distinct IDs, calls, units and days of quota; call nothing. */
+    dryRun: z.boolean().default(false),
+    /** Chunk activities running at once (each makes its calls one after the other). */
+    concurrency: z.number().int().min(1).max(256).default(8),
+    /** videos.list calls per activity (a chunk is 50 × this many IDs). */
+    callsPerActivity: z.number().int().min(1).max(1000).default(20),
+    /** Daily units of each project (10,000 by default; raised by a quota extension). */
+    unitsPerDay: z.number().int().positive().default(10_000),
+    /** Units per videos.list call (1 today; the notebook's older model said 11). */
+    costPerCall: z.number().int().positive().default(1),
+    /** Quota ledger pool shared with other YouTube pipelines. */
+    pool: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,60}$/)
+      .default('youtube'),
+    table: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]{0,100}$/)
+      .default('youtube_videos'),
+    /** Chunks per run before continuing as new (keeps history small). */
+    chunksPerRun: z.number().int().min(1).max(5000).default(200),
+  })
+  .refine((i) => (i.csv === undefined) !== (i.ids === undefined), {
+    message: 'give either csv or ids (not both)',
+    path: ['csv'],
+  });
+export type YoutubeEnrichInput = z.input<typeof youtubeEnrichInput>;
+export type YoutubeEnrichConfig = z.output<typeof youtubeEnrichInput>;
+
+export interface YoutubeEnrichResult {
+  dryRun: boolean;
+  plan: EnrichPlan;
+  rows: number;
+  distinct: number;
+  duplicates: number;
+  invalid: number;
+  fetched: number;
+  missing: number;
+  calls: number;
+  units: number;
+  unitsByKey: Record<string, number>;
+  quotaWaits: number;
+  quotaExceeded: number;
+  invalidKeys: string[];
+  shards: number;
+  manifest?: string;
+  table?: string;
+  rowsInTable?: number;
+}
+
+/** The working area of an input: the same source and chunking always map to the same place. */
+export const workKeyOf = (i: YoutubeEnrichConfig) =>
+  `${i.outPrefix}/_work/${stableHash({ csv: i.csv, column: i.column, ids: i.ids, limit: i.limit, c: i.callsPerActivity })}`;
+
+export const youtubeEnrichPipeline = definePipeline({
+  name: 'youtube-enrich',
+  description: 'YouTube video details for every distinct ID of a CSV or list, within the projects’ daily quota',
+  input: youtubeEnrichInput,
+  workflowType: 'youtubeEnrich',
+  taskQueue: TASK_QUEUES.main,
+  workflowId: (i) =>
+    `youtube-enrich-${i.dryRun ? 'plan-' : ''}${stableHash({
+      csv: i.csv,
+      column: i.column,
+      ids: i.ids,
+      limit: i.limit,
+      parts: i.parts,
+      out: i.outPrefix,
+    })}`,
+  listFlags: ['ids', 'parts'],
+  summarize: (r: YoutubeEnrichResult) =>
+    r.dryRun
+      ? `plan: ${r.distinct} distinct IDs → ${r.plan.calls} calls, ${r.plan.units} units, ${r.plan.days} day(s) of quota with ${r.plan.projects} project(s)`
+      : `${r.distinct} distinct IDs: ${r.fetched} fetched, ${r.missing} missing, ${r.invalid} invalid; ${r.calls} calls, ` +
+        `${r.units} units, ${r.quotaWaits} quota waits → ${r.manifest} and ${r.table} (${r.rowsInTable} rows)`,
+  example: { csv: 'data/youtube_playlog.csv', column: 'song', limit: 5000 },
+});

@@ -1,0 +1,203 @@
+/**
+ * youtube-enrich on the time-skipping server against the YouTube sandbox, whose clock follows the test
+ * server's, so projects' quotas reset at Pacific midnight in workflow time: 3 projects (one with two keys)
+ * × 4 units a day over 2,250 distinct IDs (45 calls) take 4 days — 3 durable waits for the reset — and
+ * every ID is fetched exactly once; a revoked key is taken out of the pool; a project that runs out before
+ * the ledger expects is parked until its reset; a pool with no valid key fails with a clear message.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/server';
+import { youtubeKeyPairs } from '../../src/sandbox/youtube';
+import { fakeId } from '../../src/sandbox/youtube/videos';
+import { fingerprint } from '../../src/shared/fingerprint';
+import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
+import { nextReset, periodStart } from '../../src/shared/quota-reset';
+import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
+import { testDeps, timeSkippingEnv, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
+
+const PROJECTS: SandboxProject[] = [
+  { id: 'proj-a', keys: ['key-a-1-AIzaTest', 'key-a-2-AIzaTest'] },
+  { id: 'proj-b', keys: ['key-b-1-AIzaTest'] },
+  { id: 'proj-c', keys: ['key-c-1-AIzaTest'] },
+];
+
+/** n distinct well-formed IDs, a CSV of them with duplicates and a few bad values in a `song` column. */
+function playlog(n: number, seed: number): { ids: string[]; csv: string } {
+  const ids = Array.from({ length: n }, (_, i) => fakeId(seed, 'playlog', i));
+  expect(new Set(ids).size).toBe(n);
+  const rows = ['user_id,song,timestamp'];
+  ids.forEach((id, i) => {
+    rows.push(`u${i % 37},${id},2026-01-0${(i % 9) + 1}`);
+    if (i % 7 === 0) rows.push(`u${i % 11},${id},2026-02-01`); // a second play of the same song
+  });
+  rows.push('u1,not-an-id,2026-01-01', 'u2,,2026-01-01', 'u3,way-too-long-to-be-an-id,2026-01-01');
+  const file = path.join(tmpDir('yt-csv-'), 'playlog.csv');
+  fs.writeFileSync(file, rows.join('\n') + '\n');
+  return { ids, csv: file };
+}
+
+describe('youtube-enrich on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: YoutubeSandbox;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  const ledgers: string[] = [];
+  afterEach(async () => {
+    await sandbox?.stop();
+    // The ledgers live as long as their pool is used; end this test's so they do not outlive it.
+    for (const id of ledgers.splice(0))
+      await env.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => {});
+  });
+  const newPool = (): string => {
+    const pool = uniqueQueue('yt');
+    ledgers.push(ledgerWorkflowId(pool));
+    return pool;
+  };
+
+  /**
+   * Skipped time is global to the server, so a test may begin just after a Pacific midnight (where the ledger
+   * gives a "spent" answer the benefit of the doubt for a few minutes) or just before one: move to 01:00.
+   */
+  async function awayFromMidnight(): Promise<void> {
+    const now = await env.currentTimeMs();
+    const next = nextReset({ kind: 'pacific-midnight' }, now);
+    const sinceReset = now - periodStart({ kind: 'pacific-midnight' }, now);
+    if (sinceReset < 3_600_000 || next - now < 3_600_000) await env.sleep(next - now + 3_600_000);
+  }
+
+  async function start(projects: SandboxProject[], unitsPerDay: number) {
+    await awayFromMidnight();
+    sandbox = new YoutubeSandbox({ seed: 5, projects, unitsPerDay, missingRate: 0.05 });
+    const url = await sandbox.start();
+    sandbox.clock.follow(() => env.currentTimeMs());
+    return testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS) });
+  }
+  const served = () => sandbox.calls.filter((c) => c.method === 'videos.list' && c.status === 200);
+  const fetchedIds = () => served().flatMap((c) => c.ids!);
+
+  it('spreads 4 days of quota over 3 projects, waits for 3 resets and fetches every ID once', async () => {
+    const deps = await start(PROJECTS, 4);
+    const { ids, csv } = playlog(2250, 1);
+    const pool = newPool();
+    const result: YoutubeEnrichResult = await withWorker(env, deps, (taskQueue) =>
+      env.client.workflow.execute('youtubeEnrich', {
+        taskQueue,
+        workflowId: uniqueQueue('yt-4days'),
+        args: [{ csv, column: 'song', unitsPerDay: 4, callsPerActivity: 5, concurrency: 3, pool, chunksPerRun: 4 }],
+      }),
+    );
+    expect(result).toMatchObject({ distinct: 2250, invalid: 3, duplicates: Math.ceil(2250 / 7), calls: 45 });
+    expect(result.plan).toMatchObject({ calls: 45, projects: 3, callsPerDay: 12, days: 4 });
+    expect(result.quotaWaits).toBe(3);
+    expect(result.quotaExceeded).toBe(0);
+    const span = served().at(-1)!.at - served()[0].at; // workflow time from the first call to the last
+    expect(span).toBeGreaterThan(2 * 86_400_000);
+    expect(span).toBeLessThan(4 * 86_400_000);
+
+    // Every ID fetched exactly once; the sandbox never had to refuse a call.
+    const got = fetchedIds();
+    expect(got).toHaveLength(2250);
+    expect(new Set(got).size).toBe(2250);
+    expect([...got].sort()).toEqual([...ids].sort());
+    expect(sandbox.calls.filter((c) => c.status !== 200)).toEqual([]);
+    // At most 4 calls per project per Pacific day, spread over 4 days; both keys of proj-a were used.
+    const perDay = new Map<string, number>();
+    for (const e of served()) perDay.set(`${e.project} ${e.day}`, (perDay.get(`${e.project} ${e.day}`) ?? 0) + 1);
+    expect(Math.max(...perDay.values())).toBe(4);
+    expect(new Set(served().map((e) => e.day)).size).toBe(4);
+    expect(
+      new Set(
+        served()
+          .filter((e) => e.project === 'proj-a')
+          .map((e) => e.key),
+      ),
+    ).toEqual(new Set(PROJECTS[0].keys.map(fingerprint)));
+    expect(Object.values(result.unitsByKey).reduce((a, b) => a + b, 0)).toBe(45);
+
+    // Outputs reconcile: fetched + missing = distinct, in the shards, the manifest and the warehouse.
+    expect(result.fetched + result.missing).toBe(2250);
+    expect(result.missing).toBeGreaterThan(50);
+    const manifest = JSON.parse((await deps.bucket.get(result.manifest!)).toString('utf8')) as {
+      shards: { key: string; videos: number }[];
+      fetched: number;
+    };
+    expect(manifest.shards).toHaveLength(9);
+    let lines = 0;
+    for (const s of manifest.shards)
+      lines += gunzipSync(await deps.bucket.get(s.key))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean).length;
+    expect(lines).toBe(result.fetched);
+    const [{ n }] = await deps.warehouse.query<{ n: number }>(
+      'SELECT count(DISTINCT video_id) AS n FROM youtube_videos',
+    );
+    expect(Number(n)).toBe(result.fetched);
+    const [{ m }] = await deps.warehouse.query<{ m: number }>('SELECT count(*) AS m FROM youtube_videos_missing');
+    expect(Number(m)).toBe(result.missing);
+  });
+
+  it('takes a revoked key out of the pool and parks a project the API says is spent', async () => {
+    // proj-b really has 3 units a day while the ledger is told 4: its 4th call of the day is refused.
+    const deps = await start([PROJECTS[0], { ...PROJECTS[1], unitsPerDay: 3 }, PROJECTS[2]], 4);
+    sandbox.revokeKey(PROJECTS[0].keys[0]);
+    const { ids } = playlog(1000, 2);
+    const pool = newPool();
+    const { result, ledger } = await withWorker(env, deps, async (taskQueue) => {
+      const result: YoutubeEnrichResult = await env.client.workflow.execute('youtubeEnrich', {
+        taskQueue,
+        workflowId: uniqueQueue('yt-keys'),
+        args: [{ ids, unitsPerDay: 4, callsPerActivity: 4, concurrency: 2, pool, outPrefix: 'yt/keys' }],
+      });
+      // The ledger answers queries while a worker polls its queue.
+      const ledger = await env.client.workflow.getHandle(ledgerWorkflowId(pool)).query(ledgerStateQuery);
+      return { result, ledger };
+    });
+    const badFp = fingerprint(PROJECTS[0].keys[0]);
+    expect(result.invalidKeys).toHaveLength(1);
+    expect(result.invalidKeys[0]).toContain(badFp);
+    expect(result.invalidKeys[0]).toMatch(/API key not valid/);
+    const refused = sandbox.calls.filter((c) => c.status === 400);
+    expect(refused).toHaveLength(1); // tried once, then never again
+    expect(refused[0].key).toBe(badFp);
+    expect(result.quotaExceeded).toBeGreaterThanOrEqual(1);
+    const spent = sandbox.calls.filter((c) => c.status === 403);
+    expect(spent.length).toBe(result.quotaExceeded);
+    expect(spent.every((c) => c.project === 'proj-b')).toBe(true);
+    // 20 calls at 11 a day: one wait.
+    expect(result.quotaWaits).toBe(1);
+    const got = fetchedIds();
+    expect(got).toHaveLength(1000);
+    expect([...got].sort()).toEqual([...ids].sort());
+    expect(ledger.removed).toMatchObject([{ fingerprint: badFp, bucket: 'proj-a' }]);
+  });
+
+  it('fails with a clear message when no key of the pool is valid', async () => {
+    const deps = await start(PROJECTS, 4);
+    for (const p of PROJECTS) for (const k of p.keys) sandbox.revokeKey(k);
+    const err = await withWorker(env, deps, (taskQueue) =>
+      env.client.workflow.execute('youtubeEnrich', {
+        taskQueue,
+        workflowId: uniqueQueue('yt-nokeys'),
+        args: [{ ids: playlog(120, 3).ids, pool: newPool(), outPrefix: 'yt/nokeys' }],
+      }),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { cause?: { message: string; type?: string } };
+    expect(cause.cause?.type).toBe('YoutubeNoUsableKey');
+    expect(cause.cause?.message).toMatch(/no usable key in the pool — removed: .*API key not valid/);
+    expect(sandbox.calls.filter((c) => c.status === 400)).toHaveLength(4); // each key tried once
+  });
+});
