@@ -4,6 +4,7 @@ import { createDailymotionActivities } from './dailymotion';
 import { createSelftestActivities } from './selftest';
 import { createTiteliveActivities } from './titelive';
 import { createSemaphoreActivities } from './semaphore';
+import { createYoutubeActivities } from './youtube';
 import { createDatoramaActivities } from './datorama';
 
 export function createActivities(deps: Deps) {
@@ -12,6 +13,7 @@ export function createActivities(deps: Deps) {
     ...createTiteliveActivities(deps),
     ...createSemaphoreActivities(),
     ...createDailymotionActivities(deps),
+    ...createYoutubeActivities(deps),
     ...createDatoramaActivities(deps),
   };
 }

@@ -2,6 +2,8 @@
 export { selftest } from './selftest';
 export { titelive } from './titelive';
 export { semaphore } from './semaphore';
+export { quotaLedger } from './quota-ledger';
+export { youtubeEnrich } from './youtube-enrich';
 export { datoramaLimiter } from './datorama-limiter';
 export { datoramaProcess } from './datorama-process';
 export { datoramaRerun, datoramaRerunAll } from './datorama-rerun';
