@@ -56,6 +56,8 @@ export interface TiteliveResult {
   rows: number;
   articles: number;
   filteredOut: number;
+  /** Values that did not fit their declared column type (stored as null), by column. */
+  typeErrors: Record<string, number>;
   parquet: string;
   table: string;
   imagesTable: string;

@@ -175,6 +175,7 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
     rows: parsed.uniqueRows,
     articles: parsed.articles,
     filteredOut: parsed.filteredOut,
+    typeErrors: parsed.typeErrors,
     parquet: parsed.parquetKey,
     table: parsed.table,
     imagesTable: 'titelive_images',

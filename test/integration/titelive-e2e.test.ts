@@ -58,6 +58,10 @@ describe('titelive on the dev server', () => {
     const result = outcome.result as TiteliveResult;
     expect(result).toMatchObject({ products: 2000, rows: articles.length, articles: articles.length, pages: 17 });
     expect(outcome.summary).toMatch(/2000 products/);
+    // "None" weights are nulls; "288 p." page counts do not fit INT64: null, and counted.
+    const dirty = articles.filter(({ p }) => p.id % 97 === 0).length;
+    expect(dirty).toBeGreaterThan(0);
+    expect(result.typeErrors).toEqual({ article_pages: dirty });
 
     // Parquet and warehouse hold the same rows.
     const file = path.join(deps.dir, 'bucket', ...result.parquet.split('/')).replace(/'/g, "''");

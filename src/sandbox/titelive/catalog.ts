@@ -237,7 +237,7 @@ export function renderItem(p: CatalogProduct): Record<string, unknown> {
       langueiso: 'fra',
       codesupport: a.support.code,
       libellesupport: a.support.label,
-      pages: String(a.pages),
+      pages: p.id % 97 === 0 ? `${a.pages} p.` : String(a.pages), // a dirty value now and then
       longueur: 21.2,
       largeur: 14.6,
       poids: p.id % 5 === 0 ? 'None' : String(150 + (p.id % 400)),
