@@ -28,7 +28,8 @@ export default async function setup(): Promise<(() => Promise<void>) | void> {
         logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
       }),
     ]);
-    const bundlePath = path.join(ROOT, '.longhaul', 'cache', 'workflow-bundle.js');
+    // One file per test run: several runs on one machine must not overwrite each other's bundle.
+    const bundlePath = path.join(ROOT, '.longhaul', 'cache', `workflow-bundle-${process.pid}.js`);
     fs.mkdirSync(path.dirname(bundlePath), { recursive: true });
     fs.writeFileSync(bundlePath, bundle.code);
     process.env.LONGHAUL_TEST_TS_PORT = String(ts.port);
@@ -43,5 +44,6 @@ export default async function setup(): Promise<(() => Promise<void>) | void> {
   }
   return async () => {
     await Promise.all(started.map((s) => s.stop()));
+    fs.rmSync(process.env.LONGHAUL_TEST_BUNDLE!, { force: true });
   };
 }
