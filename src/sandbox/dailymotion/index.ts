@@ -17,4 +17,7 @@ export {
   DM_SANDBOX_PORT,
   DM_SANDBOX_SCOPES,
   DM_SANDBOX_USERNAME,
+  type AskView,
+  type DailymotionSandboxOptions,
+  type Settings as DailymotionSandboxSettings,
 } from './server';
