@@ -9,7 +9,7 @@
  * NDJSON shard plus a done record (fetched count, missing IDs).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Bucket } from '../sinks/bucket';
 import { MAX_IDS_PER_CALL, type VideoPart } from '../connectors/youtube/enums';
@@ -150,6 +150,8 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
       try {
         for (let t = 0; t < todo.length; t++) {
           const b = todo[t];
+          // Cancelled (worker shutting down, run cancelled): stop between batches; the done ones stay done.
+          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('youtubeFetchChunk cancelled');
           for (;;) {
             if (!permit || used >= permit.calls) {
               permit = undefined;
@@ -183,7 +185,7 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
             out.unitsByKey[fp] = (out.unitsByKey[fp] ?? 0) + args.costPerCall;
             let res;
             try {
-              res = await client.videosList(batches[b], args.parts, key.key);
+              res = await client.videosList(batches[b], args.parts, key.key, ctx.cancellationSignal);
             } catch (err) {
               if (!(err instanceof YoutubeError)) {
                 await giveBack(used);

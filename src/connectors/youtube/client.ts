@@ -61,11 +61,12 @@ export class YoutubeClient {
     });
   }
 
-  private async get(path: string, params: Record<string, string>): Promise<unknown> {
+  private async get(path: string, params: Record<string, string>, signal?: AbortSignal): Promise<unknown> {
     let res;
     try {
-      res = await this.http.get<string>(path, { params });
+      res = await this.http.get<string>(path, { params, signal });
     } catch (err) {
+      if (signal?.aborted) throw err;
       const e = err as { code?: string; message?: string };
       throw new YoutubeError(
         'transient',
@@ -86,12 +87,17 @@ export class YoutubeClient {
   }
 
   /** `videos.list` for at most 50 IDs. */
-  async videosList(ids: string[], parts: readonly VideoPart[], key: string): Promise<VideosListResult> {
+  async videosList(
+    ids: string[],
+    parts: readonly VideoPart[],
+    key: string,
+    signal?: AbortSignal,
+  ): Promise<VideosListResult> {
     if (ids.length === 0 || ids.length > MAX_IDS_PER_CALL)
       throw new YoutubeError('invalidRequest', `videos.list takes 1 to ${MAX_IDS_PER_CALL} IDs, got ${ids.length}`);
     const bad = ids.find((id) => !VIDEO_ID.test(id));
     if (bad !== undefined) throw new YoutubeError('invalidRequest', `not a video ID: ${JSON.stringify(bad)}`);
-    const body = await this.get('/videos', { part: parts.join(','), id: ids.join(','), key });
+    const body = await this.get('/videos', { part: parts.join(','), id: ids.join(','), key }, signal);
     const parsed = videoListSchema.safeParse(body);
     if (!parsed.success)
       throw new YoutubeError('transient', `videos.list answer does not match the contract: ${parsed.error.message}`);
