@@ -142,6 +142,8 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
           }
         }
       } catch (err) {
+        // Cancelled mid-request (axios reports its own CanceledError): confirm with the SDK's reason.
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
         throw toFailure(err);
       }
     },

@@ -10,7 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { titeliveSandbox } from '../../src/sandbox/titelive';
 import { TiteliveSandbox } from '../../src/sandbox/titelive/server';
 import type { TiteliveResult } from '../../src/pipelines/titelive';
-import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import { createTestWorker, testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
 
 const BOOKS = 600;
 const PER_PAGE = 50;
@@ -203,5 +203,40 @@ describe('titelive on the time-skipping server', () => {
     expect(result.rows).toBe(
       sandbox.catalog.filter((p) => p.base === 'paper').reduce((k, p) => k + p.articles.length, 0),
     );
+  });
+
+  it('a worker stopped mid-extraction: a new worker resumes after the last checkpointed page', async () => {
+    const deps = await start();
+    sandbox.faults.add({ route: 'search', kind: 'slow', rate: 1, delayMs: 80 }); // ~80 ms per page
+    const taskQueue = uniqueQueue('tl-restart');
+    // No sticky cache, so the next workflow task goes straight to the new worker; in-flight activities
+    // are cancelled 10 ms after the shutdown request.
+    const first = await createTestWorker(env, deps, taskQueue, { shutdownGraceTime: '10ms', maxCachedWorkflows: 0 });
+    const running = first.run();
+    const handle = await env.client.workflow.start('titelive', {
+      taskQueue,
+      workflowId: uniqueQueue('tl-restart'),
+      args: [{ category: 'LIVRE', minModifiedDate: '2025-01-01', resultsPerPage: PER_PAGE, images: false }],
+    });
+    while (okPages().length < 4) await new Promise((r) => setTimeout(r, 5));
+    first.shutdown();
+    await running;
+    const ckKey = (await deps.bucket.list('titelive/raw/')).find((o) => o.key.endsWith('checkpoint.json'))!.key;
+    const { lastPage } = JSON.parse((await deps.bucket.get(ckKey)).toString()) as { lastPage: number };
+    expect(lastPage).toBeGreaterThanOrEqual(4);
+    expect(lastPage).toBeLessThan(PAGES);
+    const seen = searches().length;
+
+    const second = await createTestWorker(env, deps, taskQueue);
+    const result = (await second.runUntil(handle.result())) as TiteliveResult;
+    expect(result).toMatchObject({ pages: PAGES, products: BOOKS });
+    // The new worker asked for lastPage + 1 first, then the rest, each once.
+    expect(
+      searches()
+        .slice(seen)
+        .map((e) => [e.meta?.page, e.status]),
+    ).toEqual(Array.from({ length: PAGES - lastPage }, (_, i) => [lastPage + 1 + i, 200]));
+    const [{ n }] = await deps.warehouse.query<{ n: number }>('SELECT count(DISTINCT id) AS n FROM titelive_products');
+    expect(n).toBe(BOOKS);
   });
 });
