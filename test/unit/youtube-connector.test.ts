@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { YoutubeClient } from '../../src/connectors/youtube/client';
 import { VIDEO_PARTS } from '../../src/connectors/youtube/enums';
-import { classifyError, YoutubeError } from '../../src/connectors/youtube/errors';
+import { classifyError, type YoutubeError } from '../../src/connectors/youtube/errors';
 import { durationSeconds, flattenVideo } from '../../src/connectors/youtube/flatten';
 import { parseYoutubeKeys, projectsOf } from '../../src/connectors/youtube/keys';
 import { YoutubeSandbox } from '../../src/sandbox/youtube/server';
@@ -85,16 +85,16 @@ describe('YouTube connector against the sandbox', () => {
   });
 
   it("counts a project's units across its keys and resets them at Pacific midnight", async () => {
-    await client.videosList(ids, ['id'], 'k1');
-    await client.videosList(ids, ['id'], 'k1b');
-    await client.videosList(ids, ['id'], 'k1');
-    const e = await err(client.videosList(ids, ['id'], 'k1b'));
+    await client.videosList(ids, ['snippet'], 'k1');
+    await client.videosList(ids, ['snippet'], 'k1b');
+    await client.videosList(ids, ['snippet'], 'k1');
+    const e = await err(client.videosList(ids, ['snippet'], 'k1b'));
     expect(e).toMatchObject({ kind: 'quotaExceeded', status: 403, reason: 'quotaExceeded' });
     expect(e?.message).toMatch(/exceeded your <a href/);
     await sandbox.clock.set(Date.parse('2026-03-08T07:59:59Z')); // 23:59:59 PST: still the same day
-    expect(await err(client.videosList(ids, ['id'], 'k1'))).toMatchObject({ kind: 'quotaExceeded' });
+    expect(await err(client.videosList(ids, ['snippet'], 'k1'))).toMatchObject({ kind: 'quotaExceeded' });
     await sandbox.clock.set(Date.parse('2026-03-08T08:00:00Z')); // midnight PST
-    expect((await client.videosList(ids, ['id'], 'k1')).items.length).toBeGreaterThan(0);
+    expect((await client.videosList(ids, ['snippet'], 'k1')).items.length).toBeGreaterThan(0);
     expect((await sandbox.usageToday()).p1).toBe(1);
   });
 
