@@ -9,7 +9,8 @@ import type { Worker } from '@temporalio/worker';
 import type { Deps } from '../../src/activities/deps';
 import { datoramaWorkerOptions } from '../../src/datorama-worker';
 import { DatoramaSandbox, type DatoramaSandboxOptions } from '../../src/sandbox/datorama';
-import { WINDOW_MS } from '../../src/shared/datorama';
+import { limiterWorkflowId, WINDOW_MS } from '../../src/shared/datorama';
+import { fingerprint } from '../../src/shared/fingerprint';
 import { createTestWorker, testDeps, uniqueQueue } from './temporal';
 
 export async function datoramaSandbox(
@@ -28,17 +29,29 @@ export function datoramaDeps(sandboxEnv: Record<string, string>, extra: Record<s
   return testDeps({ ...sandboxEnv, ...extra });
 }
 
-/** Runs `fn` while a main-queue worker and a datorama call-queue worker poll. */
+/**
+ * Runs `fn` while a main-queue worker and a datorama call-queue worker poll. The token's limiter is
+ * terminated at the end: an entity left running on a queue nobody polls would hold a workflow task that
+ * stops the time-skipping server from skipping time for the next tests.
+ */
 export async function withDatoramaWorkers<T>(
   env: TestWorkflowEnvironment,
   deps: Deps,
   fn: (taskQueue: string) => Promise<T>,
+  taskQueue = uniqueQueue('dato'),
 ): Promise<T> {
-  const taskQueue = uniqueQueue('dato');
   const main = await createTestWorker(env, deps, taskQueue);
   const opts = datoramaWorkerOptions(deps, taskQueue);
   const calls: Worker = await createTestWorker(env, deps, opts.taskQueue, opts);
-  return main.runUntil(() => calls.runUntil(() => fn(taskQueue)));
+  try {
+    return await main.runUntil(() => calls.runUntil(() => fn(taskQueue)));
+  } finally {
+    const limiter = limiterWorkflowId(fingerprint(deps.config.DATORAMA_TOKEN ?? 'no-token'));
+    await env.client.workflow
+      .getHandle(limiter)
+      .terminate('test over')
+      .catch(() => undefined);
+  }
 }
 
 /** The most calls in any 60-second window (a, a + 60 s] of the given times. */

@@ -43,16 +43,16 @@ describe('datorama limits on the time-skipping server', () => {
     } finally {
       await sandbox.stop();
     }
-  }, 240_000);
+  }, 400_000);
 
   it('two runs at once share the token limit', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 160, maxJobs: 1 });
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 90, maxJobs: 1 });
     try {
       const deps = datoramaDeps(sEnv);
       const ids = sandbox.data.streams.map((s) => s.id);
       const results = await withDatoramaWorkers(env, deps, (taskQueue) =>
         Promise.all(
-          [ids.slice(0, 80), ids.slice(80)].map((streams): Promise<DatoramaResult> =>
+          [ids.slice(0, 45), ids.slice(45)].map((streams): Promise<DatoramaResult> =>
             env.client.workflow.execute('datoramaRerunAll', {
               taskQueue,
               workflowId: uniqueQueue('rerun-all-pair'),
@@ -62,25 +62,25 @@ describe('datorama limits on the time-skipping server', () => {
         ),
       );
       const calls = sandbox.calls('rerun-all');
-      expect(calls).toHaveLength(160);
-      expect(results.map((r) => r.actions.submitted)).toEqual([80, 80]);
+      expect(calls).toHaveLength(90);
+      expect(results.map((r) => r.actions.submitted)).toEqual([45, 45]);
       expect(sandbox.log.filter((e) => e.status === 429)).toHaveLength(0);
       expect(maxInWindow(calls.map((c) => c.at))).toBeLessThanOrEqual(60);
       // Both ran at the same time, interleaved (not one after the other).
-      const owner = (c: (typeof calls)[number]) => (ids.indexOf(Number(c.path.split('/')[4])) < 80 ? 'a' : 'b');
-      const firstHalf = calls.slice(0, 80).map(owner);
+      const owner = (c: (typeof calls)[number]) => (ids.indexOf(Number(c.path.split('/')[4])) < 45 ? 'a' : 'b');
+      const firstHalf = calls.slice(0, 45).map(owner);
       expect(firstHalf).toContain('a');
       expect(firstHalf).toContain('b');
-      expect(calls[159].at - calls[0].at).toBeGreaterThanOrEqual(159_000);
+      expect(calls[89].at - calls[0].at).toBeGreaterThanOrEqual(89_000);
     } finally {
       await sandbox.stop();
     }
   }, 180_000);
 
   it('the daily cap makes a run wait for 00:00 UTC, then finish', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 70, maxJobs: 1, perDay: 50 });
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 40, maxJobs: 1, perDay: 30 });
     try {
-      const deps = datoramaDeps(sEnv, { DATORAMA_PER_DAY: '50' });
+      const deps = datoramaDeps(sEnv, { DATORAMA_PER_DAY: '30' });
       const streams = sandbox.data.streams.map((s) => s.id);
       const { result, end } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
         const result: DatoramaResult = await env.client.workflow.execute('datoramaRerunAll', {
@@ -91,18 +91,18 @@ describe('datorama limits on the time-skipping server', () => {
         return { result, end: await env.currentTimeMs() };
       });
       const calls = sandbox.calls('rerun-all');
-      expect(calls).toHaveLength(70);
-      expect(result.actions).toMatchObject({ submitted: 70, failed: 0 });
+      expect(calls).toHaveLength(40);
+      expect(result.actions).toMatchObject({ submitted: 40, failed: 0 });
       expect(sandbox.log.filter((e) => e.status === 429)).toHaveLength(0);
       const day = (t: number) => Math.floor(t / 86_400_000);
       const firstDay = day(calls[0].at);
-      // If the run started close to midnight the first day may hold fewer; never more than 50 in a day.
+      // If the run started close to midnight the first day may hold fewer; never more than 30 in a day.
       const perDay = new Map<number, number>();
       for (const c of calls) perDay.set(day(c.at), (perDay.get(day(c.at)) ?? 0) + 1);
-      for (const n of perDay.values()) expect(n).toBeLessThanOrEqual(50);
-      expect(perDay.get(firstDay)).toBe(50);
-      expect(perDay.get(firstDay + 1)).toBe(20);
-      expect(calls[50].at).toBeGreaterThanOrEqual((firstDay + 1) * 86_400_000);
+      for (const n of perDay.values()) expect(n).toBeLessThanOrEqual(30);
+      expect(perDay.get(firstDay)).toBe(30);
+      expect(perDay.get(firstDay + 1)).toBe(10);
+      expect(calls[30].at).toBeGreaterThanOrEqual((firstDay + 1) * 86_400_000);
       expect(end).toBeGreaterThanOrEqual((firstDay + 1) * 86_400_000);
     } finally {
       await sandbox.stop();
