@@ -1,0 +1,97 @@
+/**
+ * The titelive pipeline with the bucket on MinIO (S3): raw pages, Parquet and every cover image land in
+ * the S3 bucket; the Parquet downloaded from MinIO holds the warehouse's rows; each ok image's object
+ * has the image host's exact bytes. Skipped when MinIO is not built (`scripts/setup.sh --all`).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort, tool } from '../../src/dev/servers';
+import { S3Bucket } from '../../src/sinks/s3-bucket';
+import type { TiteliveResult } from '../../src/pipelines/titelive';
+import { titeliveSandbox } from '../../src/sandbox/titelive';
+import { TiteliveSandbox } from '../../src/sandbox/titelive/server';
+import { startTestServer, type TestServer } from '../helpers/sink-contracts';
+import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+
+const minio = tool('minio');
+const USER = 'longhaul-test';
+const PASSWORD = 'longhaul-test-secret';
+
+describe.skipIf(!minio)('titelive with the bucket on MinIO (skipped: .longhaul/bin/minio missing)', () => {
+  let env: TestWorkflowEnvironment;
+  let server: TestServer;
+  let sandbox: TiteliveSandbox;
+  let dataDir: string;
+  let bucket: S3Bucket;
+  beforeAll(async () => {
+    env = await devServerEnv();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-minio-titelive-'));
+    const [port, consolePort] = [await freePort(), await freePort()];
+    const url = `http://127.0.0.1:${port}`;
+    server = await startTestServer({
+      name: 'minio-titelive',
+      exe: minio!,
+      args: ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`],
+      env: { MINIO_ROOT_USER: USER, MINIO_ROOT_PASSWORD: PASSWORD, MINIO_BROWSER: 'off' },
+      url,
+      ready: async () => (await fetch(`${url}/minio/health/ready`)).ok,
+    });
+    bucket = new S3Bucket({
+      bucket: 'titelive',
+      endpoint: url,
+      forcePathStyle: true,
+      credentials: { accessKeyId: USER, secretAccessKey: PASSWORD },
+    });
+    await bucket.ensureBucket();
+    sandbox = new TiteliveSandbox({ seed: 9, catalog: { books: 300, music: 0 } });
+    await sandbox.start();
+  });
+  afterAll(async () => {
+    bucket?.destroy();
+    await sandbox?.stop();
+    await server?.stop();
+    await env?.teardown();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('writes raw pages, Parquet and every image to MinIO', async () => {
+    const deps = { ...testDeps({ ...titeliveSandbox.env(sandbox.url), TITELIVE_IMAGE_POOL_SIZE: '4' }), bucket };
+    const result: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
+      env.client.workflow.execute('titelive', {
+        taskQueue,
+        workflowId: uniqueQueue('tl-minio'),
+        args: [{ category: 'LIVRE', minModifiedDate: '2025-01-01', imageRetryDelay: '1s' }],
+      }),
+    );
+    const articles = sandbox.catalog.reduce((n, p) => n + p.articles.length, 0);
+    expect(result).toMatchObject({ products: 300, rows: articles, pages: 3 });
+    const raw = await bucket.list('titelive/raw/');
+    expect(raw.filter((o) => o.key.endsWith('.ndjson.gz'))).toHaveLength(3);
+
+    // The Parquet from MinIO holds exactly the warehouse rows.
+    const local = path.join(deps.dir, 'from-minio.parquet');
+    fs.writeFileSync(local, await bucket.get(result.parquet));
+    const [{ pq, diff }] = await deps.warehouse.query<{ pq: number; diff: number }>(
+      `SELECT (SELECT count(*) FROM read_parquet('${local}')) AS pq,
+              (SELECT count(*) FROM (SELECT * FROM read_parquet('${local}') EXCEPT ALL SELECT * FROM titelive_products)) +
+              (SELECT count(*) FROM (SELECT * FROM titelive_products EXCEPT ALL SELECT * FROM read_parquet('${local}'))) AS diff`,
+    );
+    expect({ pq, diff }).toEqual({ pq: articles, diff: 0 });
+
+    // Every ok image is in MinIO with the host's bytes; the failed ones have a reason.
+    const rows = await deps.warehouse.query<{ status: string; object_key: string; source_url: string; reason: string }>(
+      'SELECT status, object_key, source_url, reason FROM titelive_images',
+    );
+    expect(rows).toHaveLength(articles * 2);
+    const ok = rows.filter((r) => r.status === 'ok');
+    expect(ok.length).toBe(result.images.ok);
+    expect((await bucket.list('titelive/images/')).length).toBe(ok.length);
+    for (const r of ok)
+      expect((await bucket.get(r.object_key)).equals(sandbox.images.bytes(new URL(r.source_url).pathname))).toBe(true);
+    expect(rows.filter((r) => r.status !== 'ok').every((r) => !!r.reason)).toBe(true);
+    expect(sandbox.images.peakConnections).toBeLessThanOrEqual(4);
+  });
+});
