@@ -200,4 +200,27 @@ describe('youtube-enrich on the time-skipping server', () => {
     expect(cause.cause?.message).toMatch(/no usable key in the pool — removed: .*API key not valid/);
     expect(sandbox.calls.filter((c) => c.status === 400)).toHaveLength(4); // each key tried once
   });
+
+  it('plans a dry run (distinct IDs, calls, units, days) without calling the API', async () => {
+    const deps = await start(PROJECTS, 4);
+    const { csv } = playlog(2250, 4);
+    const result: YoutubeEnrichResult = await withWorker(env, deps, (taskQueue) =>
+      env.client.workflow.execute('youtubeEnrich', {
+        taskQueue,
+        workflowId: uniqueQueue('yt-plan'),
+        args: [{ csv, dryRun: true, unitsPerDay: 4, limit: 1000, pool: newPool(), outPrefix: 'yt/plan' }],
+      }),
+    );
+    expect(result).toMatchObject({ dryRun: true, distinct: 1000, fetched: 0, calls: 0 });
+    expect(result.plan).toEqual({
+      distinctIds: 1000,
+      calls: 20,
+      units: 20,
+      projects: 3,
+      unitsPerDayAllProjects: 12,
+      callsPerDay: 12,
+      days: 2,
+    });
+    expect(sandbox.calls).toEqual([]);
+  });
 });
