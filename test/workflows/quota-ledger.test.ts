@@ -1,0 +1,88 @@
+/**
+ * The quota ledger entity workflow on the time-skipping server: reservations through real updates, an
+ * invalid reservation refused by the validator (nothing in history), "wait until the reset" and a grant
+ * after it, and state carried across continue-as-new.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  ledgerStateQuery,
+  markInvalidUpdate,
+  refundUpdate,
+  reserveUpdate,
+  type LedgerConfig,
+  type ReserveResult,
+} from '../../src/shared/quota';
+import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+
+const config: LedgerConfig = {
+  buckets: [
+    { id: 'p1', unitsPerPeriod: 5, reset: { kind: 'pacific-midnight' }, keys: ['fp-1a', 'fp-1b'] },
+    { id: 'p2', unitsPerPeriod: 5, reset: { kind: 'pacific-midnight' }, keys: ['fp-2'] },
+  ],
+  costs: { 'videos.list': 1 },
+};
+
+describe('quota ledger workflow', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('grants, refuses bad requests, says wait, grants after the reset and survives continue-as-new', async () => {
+    const ledgerId = uniqueQueue('quota-ledger-test');
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const handle = await env.client.workflow.start('quotaLedger', {
+        taskQueue,
+        workflowId: ledgerId,
+        args: [{ config, continueAsNewAfter: 4 }],
+      });
+      const firstRun = handle.firstExecutionRunId;
+      const reserve = (calls: number) =>
+        env.client.workflow
+          .getHandle(ledgerId)
+          .executeUpdate(reserveUpdate, { args: [{ method: 'videos.list', calls }] }) as Promise<ReserveResult>;
+
+      const a = await reserve(3);
+      expect(a).toMatchObject({ kind: 'granted', permit: { bucket: 'p1', fingerprint: 'fp-1a', calls: 3 } });
+      const err = await env.client.workflow
+        .getHandle(ledgerId)
+        .executeUpdate(reserveUpdate, { args: [{ method: 'nope', calls: 1 }] })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(String((err as WorkflowUpdateFailedError).cause)).toMatch(/no cost configured for method nope/);
+      if (a.kind !== 'granted') throw new Error('unreachable');
+      await env.client.workflow
+        .getHandle(ledgerId)
+        .executeUpdate(refundUpdate, { args: [{ permit: a.permit, callsUsed: 1 }] });
+      await env.client.workflow
+        .getHandle(ledgerId)
+        .executeUpdate(markInvalidUpdate, { args: [{ fingerprint: 'fp-1b', reason: 'API key not valid' }] });
+      expect(await reserve(10)).toMatchObject({ kind: 'granted', permit: { bucket: 'p2', calls: 5 } });
+      expect(await reserve(10)).toMatchObject({
+        kind: 'granted',
+        permit: { bucket: 'p1', fingerprint: 'fp-1a', calls: 4 },
+      });
+      const wait = await reserve(1);
+      expect(wait.kind).toBe('wait');
+      if (wait.kind !== 'wait') throw new Error('unreachable');
+
+      // More than 4 updates: the ledger continued as new and kept its state.
+      const state = await env.client.workflow.getHandle(ledgerId).query(ledgerStateQuery);
+      expect((await env.client.workflow.getHandle(ledgerId).describe()).runId).not.toBe(firstRun);
+      expect(state.buckets.map((b) => [b.id, b.used])).toEqual([
+        ['p1', 5],
+        ['p2', 5],
+      ]);
+      expect(state.removed).toMatchObject([{ fingerprint: 'fp-1b', bucket: 'p1', reason: 'API key not valid' }]);
+
+      await env.sleep(wait.until - (await env.currentTimeMs()) + 1000);
+      expect(await reserve(2)).toMatchObject({ kind: 'granted', permit: { calls: 2 } });
+      await env.client.workflow.getHandle(ledgerId).terminate('test over');
+    });
+  });
+});
