@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import type { Bucket } from '../sinks/bucket';
 import { fromArray, type TableSchema, type Warehouse } from '../sinks/warehouse';
-import { imageUuid, mapLimit, type ImageFetcher } from '../connectors/titelive/images';
+import { imageUuid, mapLimit, type ImageFetcher, type ImageOutcome } from '../connectors/titelive/images';
 import type { ImageRef } from '../connectors/titelive/parse';
 import { imageChunkKey } from './titelive-parse';
 
@@ -64,6 +64,21 @@ export function createTiteliveImagesActivities(deps: {
     let done = 0;
     // Heartbeat on a timer too: a batch of slow hosts must not look like a dead worker.
     const beat = setInterval(() => ctx.heartbeat({ done }), 10_000);
+    // One download and one write per distinct URL (placeholders are listed by many articles).
+    type Done = Exclude<ImageOutcome, { kind: 'ok' }> | { kind: 'ok'; httpStatus: number; bytes: number };
+    const once = new Map<string, Promise<Done & { attempts: number }>>();
+    const download = (url: string) => {
+      let p = once.get(url);
+      if (!p) {
+        p = fetcher.fetch(url, deps.retry).then(async (out) => {
+          if (out.kind !== 'ok') return out;
+          await bucket.put(imageObjectKey(imageUuid(url)), out.body, { contentType: out.contentType });
+          return { kind: 'ok' as const, httpStatus: out.httpStatus, bytes: out.body.length, attempts: out.attempts };
+        });
+        once.set(url, p);
+      }
+      return p;
+    };
     const rows = await mapLimit(refs, concurrency, async (ref) => {
       const base = {
         product_id: ref.product_id,
@@ -77,16 +92,15 @@ export function createTiteliveImagesActivities(deps: {
       if (!ref.url) row = { ...base, status: 'missing', reason: 'no URL listed', attempts: 0, updated_at: stamp() };
       else {
         const uuid = imageUuid(ref.url);
-        const out = await fetcher.fetch(ref.url, deps.retry);
+        const out = await download(ref.url);
         if (out.kind === 'ok') {
-          await bucket.put(imageObjectKey(uuid), out.body, { contentType: out.contentType });
           row = {
             ...base,
             uuid,
             object_key: imageObjectKey(uuid),
             status: 'ok',
             http_status: out.httpStatus,
-            bytes: out.body.length,
+            bytes: out.bytes,
             attempts: out.attempts,
             updated_at: stamp(),
           };

@@ -13,6 +13,7 @@ import type { TiteliveResult } from '../../src/pipelines/titelive';
 import { progressQuery } from '../../src/shared/messages';
 import { imageUuid } from '../../src/connectors/titelive/images';
 import { titeliveSandbox } from '../../src/sandbox/titelive';
+import { articleImageUrls } from '../../src/sandbox/titelive/catalog';
 import { TiteliveSandbox } from '../../src/sandbox/titelive/server';
 import { devServerEnv, testDeps, withWorker } from '../helpers/temporal';
 
@@ -89,16 +90,17 @@ describe('titelive on the dev server', () => {
     expect(statuses).toHaveLength(articles.length * 2);
     const byKey = new Map(statuses.map((s) => [`${s.article_id}/${s.side}`, s]));
     const counts = { ok: 0, missing: 0, failed: 0 };
-    for (const { a } of articles)
+    for (const { p, a } of articles)
       for (const side of ['recto', 'verso'] as const) {
         const row = byKey.get(`${a.gencod}/${side}`)!;
-        const listed = a.images && a.images[side];
+        const listed = articleImageUrls(p, a)?.[side];
         if (!listed) {
           expect(row).toMatchObject({ status: 'missing', reason: 'no URL listed', source_url: null });
           counts.missing++;
           continue;
         }
-        const behaviour = sandbox.images.behaviour(new URL(row.source_url!).pathname);
+        expect(row.source_url).toBe(listed);
+        const behaviour = sandbox.images.behaviour(new URL(listed).pathname);
         if (behaviour === 'missing') {
           expect(row).toMatchObject({ status: 'missing', reason: 'HTTP 404' });
           counts.missing++;
@@ -107,16 +109,24 @@ describe('titelive on the dev server', () => {
           expect(row.reason).toMatch(/^HTTP 500 after 3 attempts$/);
           counts.failed++;
         } else {
-          expect(row).toMatchObject({ status: 'ok', object_key: `titelive/images/${imageUuid(row.source_url!)}` });
+          expect(row).toMatchObject({ status: 'ok', object_key: `titelive/images/${imageUuid(listed)}` });
           const body = await deps.bucket.get(row.object_key!);
-          expect(body.equals(sandbox.images.bytes(new URL(row.source_url!).pathname))).toBe(true);
+          expect(body.equals(sandbox.images.bytes(new URL(listed).pathname))).toBe(true);
           counts.ok++;
         }
       }
+    // The shared placeholder: listed by many articles, fetched once per images activity, one object.
+    const placeholder = statuses.filter((s) => s.source_url?.endsWith('/no_ebook.png'));
+    const fetched = sandbox.images.log.filter((e) => e.path === '/no_ebook.png').length;
+    expect(placeholder.length).toBeGreaterThan(50);
+    expect(fetched).toBeLessThanOrEqual(Math.ceil((articles.length * 2) / 500) * 3);
+    expect(new Set(placeholder.map((s) => s.object_key)).size).toBe(1);
     expect(result.images).toEqual(counts);
     expect(counts.failed).toBeGreaterThan(0);
     expect(counts.missing).toBeGreaterThan(0);
-    expect((await deps.bucket.list('titelive/images/')).length).toBe(counts.ok);
+    expect((await deps.bucket.list('titelive/images/')).length).toBe(
+      new Set(statuses.map((s) => s.object_key).filter(Boolean)).size,
+    );
 
     // The image host never saw more connections than the pool, and the pool was used.
     expect(sandbox.images.peakConnections).toBeLessThanOrEqual(POOL);

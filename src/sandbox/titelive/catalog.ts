@@ -187,7 +187,8 @@ export function generateCatalog(opts: CatalogOptions = {}): CatalogProduct[] {
 /** The latest article modification of a product (the search sorts and filters on article dates). */
 export const lastModified = (p: CatalogProduct) => p.articles.reduce((m, a) => (a.modified > m ? a.modified : m), '');
 
-function imageUrls(p: CatalogProduct, a: CatalogArticle): Record<string, string> | undefined {
+/** The `imagesUrl` of an article as the API lists it (undefined when it lists none). */
+export function articleImageUrls(p: CatalogProduct, a: CatalogArticle): Record<string, string> | undefined {
   if (!a.images) return undefined;
   const dir = `https://images.epagine.fr/${a.gencod.slice(-3)}`;
   const music = p.base === 'music';
@@ -197,6 +198,8 @@ function imageUrls(p: CatalogProduct, a: CatalogArticle): Record<string, string>
     moyen: `${dir}/${a.gencod}_1_m.jpg`,
   };
   if (a.images.verso) urls.verso = music ? `${dir}/${a.gencod}_2.jpg` : `${dir}/${a.gencod}_4_75.jpg`;
+  // Like the real API, some articles list a shared placeholder as their back cover.
+  else if (p.id % 3 === 0) urls.verso = 'https://images.epagine.fr/no_ebook.png';
   return urls;
 }
 
@@ -254,7 +257,7 @@ export function renderItem(p: CatalogProduct): Record<string, unknown> {
       stock: 0,
       collector: '0',
     };
-    const urls = imageUrls(p, a);
+    const urls = articleImageUrls(p, a);
     if (urls) art.imagesUrl = urls;
     if (p.base === 'music')
       Object.assign(art, { artiste: p.authors[0].name, label: LABELS[p.id % LABELS.length], nb_galettes: '1' });

@@ -36,6 +36,7 @@ export class ImageHost extends SandboxServer {
   constructor(private readonly o: ImageHostOptions = {}) {
     super('titelive-images', { seed: o.seed, errorBody: (s) => `<html><body>${s}</body></html>` });
     this.route('GET', '/:dir/:file', 'image', (req) => this.serve(req.path));
+    this.route('GET', '/:file', 'image', (req) => this.serve(req.path));
   }
 
   /** What this path does (the tests predict outcomes from it). */
