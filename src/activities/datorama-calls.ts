@@ -198,7 +198,11 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
           message: 'unanswered earlier call',
         };
       const todo = all.filter((k) => known.get(k.key)?.state !== 'SUBMITTED');
-      if (!todo.length) return { kind: 'skipped', called: false, keys: all.map((k) => k.key), jobs: [] };
+      if (!todo.length) {
+        // Submitted already: by an earlier attempt of this very call (its answer was lost), or an earlier run.
+        const mine = all.every((k) => known.get(k.key)?.run_id === args.runId);
+        return { kind: mine ? 'done' : 'skipped', called: false, keys: all.map((k) => k.key), jobs: [] };
+      }
       const act: SubmitAction =
         action.kind === 'process'
           ? { ...action, streams: todo.map((k) => k.stream) }

@@ -1,0 +1,193 @@
+/**
+ * Datorama against the sandbox on the dev server (real time, the server-side rate limit of the datorama
+ * queue on): bulk process of 200 streams and bulk rerun, each with a job log CSV that matches the
+ * sandbox's record of calls exactly; a rerun of the same workflow ID skips what succeeded; killing the
+ * worker process in the middle of a call and starting another submits no action twice.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DatoramaResult } from '../../src/pipelines/datorama';
+import type { LoggedAction } from '../../src/sandbox/datorama';
+import { devServerEnv, uniqueQueue } from '../helpers/temporal';
+import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
+
+/** The job log CSV as rows of cells. */
+function parseCsv(text: string): Record<string, string>[] {
+  const [head, ...lines] = text.trim().split('\n');
+  const cols = head.split(',');
+  return lines.map((l) => {
+    const cells = l.match(/("([^"]|"")*"|[^,]*)(,|$)/g)!.map((c) => c.replace(/,$/, '').replace(/^"|"$/g, ''));
+    return Object.fromEntries(cols.map((c, i) => [c, cells[i] ?? '']));
+  });
+}
+
+const key = (r: { stream: number | string; job?: number | string; start?: string; end?: string }) =>
+  `${r.stream}|${r.job ?? ''}|${r.start ?? ''}|${r.end ?? ''}`;
+
+describe('datorama on the dev server', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await devServerEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('bulk process of 200 streams: 4 calls, job log CSV = the sandbox record; a rerun skips it all', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 240, maxJobs: 0 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const streams = sandbox.data.streams
+        .filter((s) => s.enabled)
+        .slice(0, 200)
+        .map((s) => s.id);
+      const input = { streams, start: '2025-03-01', end: '2025-03-20' };
+      const workflowId = uniqueQueue('dato-process');
+      const [first, again] = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const run = () =>
+          env.client.workflow.execute('datoramaProcess', {
+            taskQueue,
+            workflowId,
+            args: [input],
+          }) as Promise<DatoramaResult>;
+        return [await run(), await run()];
+      });
+      expect(first.chunks).toBe(2);
+      expect(first.calls).toBe(4);
+      expect(first.actions).toMatchObject({ total: 400, submitted: 400, failed: 0 });
+      const calls = sandbox.calls('process-bulk');
+      expect(calls).toHaveLength(4);
+      const logged = calls.flatMap((c) => c.meta!.actions as LoggedAction[]);
+      expect(logged).toHaveLength(400);
+      const csv = parseCsv((await deps.bucket.get(`datorama/job-logs/${workflowId}/${first.runId}.csv`)).toString());
+      expect(csv).toHaveLength(400);
+      expect(csv.every((r) => r.status === 'SUBMITTED' && r.http_status === '200')).toBe(true);
+      expect(
+        csv.map((r) => key({ stream: r.stream_id, job: r.job_id, start: r.start_date, end: r.end_date })).sort(),
+      ).toEqual(logged.map(key).sort());
+      const table = await deps.warehouse.query<{ n: number }>(
+        `SELECT count(*) AS n FROM datorama_job_log WHERE run_id = $r AND status = 'SUBMITTED'`,
+        { r: first.runId },
+      );
+      expect(Number(table[0].n)).toBe(400);
+      // Same workflow ID again: everything was submitted, nothing is called.
+      expect(again.calls).toBe(0);
+      expect(again.actions).toMatchObject({ total: 400, submitted: 0, skipped: 400 });
+      expect(sandbox.calls('process-bulk')).toHaveLength(4);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  it('bulk rerun: one call per stream, a refused job listed, job log CSV = the sandbox record', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 40, maxJobs: 4 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const jobs = sandbox.data.jobs.slice(0, 60).map((j) => `${j.dataStreamId}:${j.id}`);
+      const wrong = `${sandbox.data.streams[39].id}:${sandbox.data.jobs[0].id}`; // a job of another stream
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        env.client.workflow.execute('datoramaRerun', {
+          taskQueue,
+          workflowId: uniqueQueue('dato-rerun'),
+          args: [{ jobs: [...jobs, wrong] }],
+        }),
+      );
+      const streams = new Set(jobs.map((p) => p.split(':')[0]));
+      const calls = sandbox.calls('rerun');
+      expect(calls).toHaveLength(streams.size + 1);
+      expect(maxInWindow(calls.map((c) => c.at))).toBeLessThanOrEqual(60);
+      expect(result.actions).toMatchObject({ total: 61, submitted: 60, failed: 1 });
+      expect(result.failures).toEqual([
+        expect.objectContaining({
+          action: `r:${wrong}`,
+          httpStatus: 400,
+          message: expect.stringMatching(/does not belong/),
+        }),
+      ]);
+      const csv = parseCsv(
+        (await deps.bucket.get(`datorama/job-logs/${result.runKey}/${result.runId}.csv`)).toString(),
+      );
+      const ok = csv.filter((r) => r.status === 'SUBMITTED');
+      const logged = calls.filter((c) => c.status === 200).flatMap((c) => c.meta!.actions as LoggedAction[]);
+      expect(
+        ok.map((r) => key({ stream: r.stream_id, job: r.job_id, start: r.start_date, end: r.end_date })).sort(),
+      ).toEqual(logged.map(key).sort());
+      expect(csv.filter((r) => r.status === 'FAILED').map((r) => `${r.stream_id}:${r.http_status}`)).toEqual([
+        `${wrong.split(':')[0]}:400`,
+      ]);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  it('killing the worker in the middle of a call and restarting submits no action twice', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 20, maxJobs: 2 });
+    const deps = datoramaDeps(sEnv);
+    const taskQueue = uniqueQueue('dato-kill');
+    const streams = sandbox.data.streams.map((s) => s.id);
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'datorama-worker-child.ts'), taskQueue],
+      { env: { ...process.env, ...sEnv, LONGHAUL_DATA_DIR: deps.dir }, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+      });
+      const handle = await env.client.workflow.start('datoramaRerunAll', {
+        taskQueue,
+        workflowId: uniqueQueue('dato-rerun-all-kill'),
+        args: [{ streams }],
+      });
+      const until = async (cond: () => boolean) => {
+        while (!cond()) await new Promise((r) => setTimeout(r, 50));
+      };
+      await until(() => sandbox.calls('rerun-all').length >= 6);
+      // The next call is answered slowly: the worker dies after sending it, before the answer — the
+      // sandbox still applies it, so only a check before resubmitting avoids doing it twice.
+      sandbox.faults.add({ route: 'rerun-all', kind: 'slow', times: 1, delayMs: 3000 });
+      await until(() => sandbox.log.some((e) => e.fault === 'slow'));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, () => handle.result(), taskQueue);
+      const perStream = new Map<string, number>();
+      for (const c of sandbox.calls('rerun-all')) perStream.set(c.path, (perStream.get(c.path) ?? 0) + 1);
+      expect(perStream.size).toBe(20);
+      expect([...perStream.values()].every((n) => n === 1)).toBe(true); // no action submitted twice
+      expect(result.actions).toMatchObject({ total: 20, submitted: 20, failed: 0 });
+      // The unanswered call was checked (stats) and found applied.
+      expect(sandbox.calls('stats').length).toBeGreaterThanOrEqual(1);
+      const csv = parseCsv(
+        (await deps.bucket.get(`datorama/job-logs/${result.runKey}/${result.runId}.csv`)).toString(),
+      );
+      const logged = sandbox
+        .calls('rerun-all')
+        .filter((c) => c.status === 200)
+        .flatMap((c) => c.meta!.actions as LoggedAction[]);
+      const submitted = csv.filter((r) => r.status === 'SUBMITTED');
+      expect(
+        submitted
+          .filter((r) => r.job_id)
+          .map((r) => key({ stream: r.stream_id, job: r.job_id, start: r.start_date, end: r.end_date }))
+          .sort(),
+      ).toEqual(logged.map(key).sort());
+      // A stream without jobs: one row without a job, and a call that reran nothing.
+      const empty = sandbox
+        .calls('rerun-all')
+        .filter((c) => (c.meta!.actions as LoggedAction[]).length === 0)
+        .map((c) => c.path.split('/')[4]);
+      expect(
+        submitted
+          .filter((r) => !r.job_id)
+          .map((r) => r.stream_id)
+          .sort(),
+      ).toEqual(empty.sort());
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await sandbox.stop();
+    }
+  });
+});
