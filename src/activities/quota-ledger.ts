@@ -18,6 +18,8 @@ import {
   type ReserveResult,
 } from '../shared/quota';
 
+const MAX_ATTEMPTS = 60;
+
 export class QuotaLedgerClient {
   private configured = false;
 
@@ -47,16 +49,24 @@ export class QuotaLedgerClient {
     this.configured = true;
   }
 
-  /** Sends an update, starting (or restarting) the ledger when it is not running. */
+  /**
+   * Sends an update. A ledger that is not running is started; one that is continuing as new (its validators
+   * answer LedgerDraining, or the server aborts the update as the run closes) is asked again shortly, which
+   * reaches the next run.
+   */
   private async send<R>(f: () => Promise<R>): Promise<R> {
-    if (!this.configured) await this.ensure();
-    try {
-      return await f();
-    } catch (err) {
-      const gone = err instanceof WorkflowNotFoundError || /workflow execution already completed/i.test(String(err));
-      if (!gone) throw err;
-      await this.ensure();
-      return f();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (!this.configured) await this.ensure();
+        return await f();
+      } catch (err) {
+        const text = `${String(err)} ${String((err as { cause?: unknown }).cause)}`;
+        const gone = err instanceof WorkflowNotFoundError || /workflow execution already completed/i.test(text);
+        const moving = text.includes('LedgerDraining') || /update was aborted/i.test(text);
+        if ((!gone && !moving) || attempt >= MAX_ATTEMPTS) throw err;
+        if (gone) this.configured = false;
+        await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 1000)));
+      }
     }
   }
 

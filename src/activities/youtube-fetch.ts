@@ -10,6 +10,7 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Bucket } from '../sinks/bucket';
 import { MAX_IDS_PER_CALL, type VideoPart } from '../connectors/youtube/enums';
@@ -96,6 +97,23 @@ export async function readDone(bucket: Bucket, workKey: string, chunk: number): 
 export function createYoutubeFetchActivities(deps: { config: Config; bucket: Bucket; client: YoutubeClient }) {
   const { config, bucket, client } = deps;
   const keys = new Map(parseYoutubeKeys(config.YOUTUBE_API_KEYS).map((k) => [k.fingerprint, k]));
+  // One ledger client per pool and settings in this worker: the configuration is pushed once, not per chunk.
+  const ledgers = new Map<string, QuotaLedgerClient>();
+  const ledgerFor = (client: Client, a: FetchChunkArgs, taskQueue: string) => {
+    const id = `${ledgerWorkflowId(a.pool)}|${taskQueue}|${a.unitsPerDay}|${a.costPerCall}`;
+    let l = ledgers.get(id);
+    if (!l)
+      ledgers.set(
+        id,
+        (l = new QuotaLedgerClient(
+          client,
+          ledgerWorkflowId(a.pool),
+          taskQueue,
+          youtubeLedgerConfig(config, a.unitsPerDay, a.costPerCall),
+        )),
+      );
+    return l;
+  };
 
   return {
     async youtubeFetchChunk(args: FetchChunkArgs): Promise<ChunkOutcome> {
@@ -134,12 +152,7 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
         if (!done.has(b) && (await bucket.exists(batchKey(args.workKey, args.chunk, b)))) done.add(b);
       const todo = batches.map((_, b) => b).filter((b) => !done.has(b));
 
-      const ledger = new QuotaLedgerClient(
-        ctx.client,
-        ledgerWorkflowId(args.pool),
-        ctx.info.taskQueue,
-        youtubeLedgerConfig(config, args.unitsPerDay, args.costPerCall),
-      );
+      const ledger = ledgerFor(ctx.client, args, ctx.info.taskQueue);
       let permit: Permit | undefined;
       let used = 0;
       const giveBack = async (callsUsed: number) => {

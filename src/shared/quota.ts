@@ -108,5 +108,11 @@ export const markSpentUpdate = defineUpdate<{ until: number }, [{ fingerprint: s
 export const markInvalidUpdate = defineUpdate<void, [{ fingerprint: string; reason: string }]>('quotaMarkInvalid');
 export const ledgerStateQuery = defineQuery<LedgerState>('quotaLedgerState');
 
+/**
+ * What a ledger's validators answer while it drains before continuing as new: callers retry shortly (the
+ * update then reaches the new run). Rejected updates leave no trace in history.
+ */
+export const LEDGER_DRAINING = 'LedgerDraining: the quota ledger is continuing as new, retry';
+
 /** The ledger workflow ID for a pool: one ledger per API and pool, shared by every pipeline. */
 export const ledgerWorkflowId = (pool: string) => `quota-ledger-${pool}`;

@@ -14,6 +14,7 @@ import {
   markSpentUpdate,
   refundUpdate,
   reserveUpdate,
+  LEDGER_DRAINING,
   type LedgerConfig,
   type LedgerState,
 } from '../shared/quota';
@@ -47,27 +48,39 @@ export async function quotaLedger(input: QuotaLedgerInput): Promise<void> {
     state.updates++;
     return f();
   };
+  // Before continuing as new, the ledger stops admitting updates (callers retry, reaching the next run), so
+  // the run can close with every handler finished even under constant traffic.
+  let draining = false;
+  const open = () => {
+    if (draining) throw new Error(LEDGER_DRAINING);
+  };
 
   setHandler(ledgerStateQuery, () => state);
   setHandler(configureLedgerUpdate, (config) => counted(() => (configure(state, config, workflowNow()), state)), {
-    validator: validateConfig,
+    validator: (config) => (open(), validateConfig(config)),
   });
   setHandler(reserveUpdate, (req) => counted(() => reserve(state, req, workflowNow(), ledgerId)), {
-    validator: (req) => validateReserve(state, req),
+    validator: (req) => (open(), validateReserve(state, req)),
   });
-  setHandler(refundUpdate, (req) => counted(() => refund(state, req, workflowNow())));
+  setHandler(refundUpdate, (req) => counted(() => refund(state, req, workflowNow())), {
+    validator: (_req) => open(),
+  });
   setHandler(markSpentUpdate, ({ fingerprint }) => counted(() => markSpent(state, fingerprint, workflowNow())), {
     validator: ({ fingerprint }) => {
+      open();
       if (!state.buckets.some((b) => b.keys.some((k) => k.fingerprint === fingerprint)))
         throw new Error(`unknown key ${fingerprint}`);
     },
   });
-  setHandler(markInvalidUpdate, ({ fingerprint, reason }) =>
-    counted(() => markInvalid(state, fingerprint, reason, workflowNow())),
+  setHandler(
+    markInvalidUpdate,
+    ({ fingerprint, reason }) => counted(() => markInvalid(state, fingerprint, reason, workflowNow())),
+    { validator: (_req) => open() },
   );
 
   const limit = input.continueAsNewAfter;
   await condition(() => workflowInfo().continueAsNewSuggested || (limit !== undefined && state.updates >= limit));
+  draining = true;
   await condition(allHandlersFinished);
   roll(state, workflowNow());
   await continueAsNew<typeof quotaLedger>({ config: input.config, state, continueAsNewAfter: limit });

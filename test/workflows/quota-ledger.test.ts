@@ -14,6 +14,7 @@ import {
   type LedgerConfig,
   type ReserveResult,
 } from '../../src/shared/quota';
+import { QuotaLedgerClient } from '../../src/activities/quota-ledger';
 import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
 
 const config: LedgerConfig = {
@@ -82,6 +83,32 @@ describe('quota ledger workflow', () => {
 
       await env.sleep(wait.until - (await env.currentTimeMs()) + 1000);
       expect(await reserve(2)).toMatchObject({ kind: 'granted', permit: { calls: 2 } });
+      await env.client.workflow.getHandle(ledgerId).terminate('test over');
+    });
+  });
+
+  it('keeps serving concurrent callers while it continues as new every few updates', async () => {
+    const ledgerId = uniqueQueue('quota-ledger-busy');
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const busy: LedgerConfig = { ...config, buckets: config.buckets.map((b) => ({ ...b, unitsPerPeriod: 1000 })) };
+      await env.client.workflow.start('quotaLedger', {
+        taskQueue,
+        workflowId: ledgerId,
+        args: [{ config: busy, continueAsNewAfter: 5 }],
+      });
+      const client = new QuotaLedgerClient(env.client, ledgerId, taskQueue, busy);
+      const results = await Promise.all(
+        Array.from({ length: 40 }, async () => {
+          const r = await client.reserve({ method: 'videos.list', calls: 3 });
+          if (r.kind !== 'granted') throw new Error(JSON.stringify(r));
+          await client.refund(r.permit, 1);
+          return r.permit;
+        }),
+      );
+      expect(new Set(results.map((p) => p.id)).size).toBe(40);
+      const state = await env.client.workflow.getHandle(ledgerId).query(ledgerStateQuery);
+      expect(state.buckets.reduce((n, b) => n + b.used, 0)).toBe(40); // 3 reserved, 2 given back, each time
+      expect(state.permits).toBe(40);
       await env.client.workflow.getHandle(ledgerId).terminate('test over');
     });
   });
