@@ -1,0 +1,115 @@
+/**
+ * Datorama rename/patch (+ undo), collect and the workspace throttle on the time-skipping server.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DatoramaResult } from '../../src/pipelines/datorama';
+import { timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
+import { datoramaDeps, datoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
+
+describe('datorama operations on the time-skipping server', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('renames with PATCH, keeps the other fields, and --undo restores the previous names', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 6, maxJobs: 0 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const [a, b, c] = sandbox.data.streams;
+      const before = { a: a.name, b: b.name, c: c.name, desc: a.description };
+      const { renamed, undone } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const renamed: DatoramaResult = await env.client.workflow.execute('datoramaRename', {
+          taskQueue,
+          workflowId: uniqueQueue('rename'),
+          args: [{ renames: [`${a.id}=A new`, `${b.id}=B new`, `${c.id}=C new`] }],
+        });
+        expect([a.name, b.name, c.name]).toEqual(['A new', 'B new', 'C new']);
+        expect(a.description).toBe(before.desc); // PATCH, not PUT
+        c.name = 'changed by someone else';
+        const undone: DatoramaResult = await env.client.workflow.execute('datoramaRename', {
+          taskQueue,
+          workflowId: uniqueQueue('undo'),
+          args: [{ undo: renamed.runId }],
+        });
+        return { renamed, undone };
+      });
+      expect(renamed.actions).toMatchObject({ total: 3, submitted: 3, failed: 0 });
+      expect(renamed.calls).toBe(6); // GET + PATCH per stream
+      expect([a.name, b.name]).toEqual([before.a, before.b]);
+      expect(c.name).toBe('changed by someone else'); // a conflict is listed, not overwritten
+      expect(undone.actions).toMatchObject({ total: 3, submitted: 2, failed: 1 });
+      expect(undone.failures[0]).toMatchObject({ stream: c.id, message: expect.stringMatching(/changed since/) });
+      expect(sandbox.calls('put')).toHaveLength(0);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 120_000);
+
+  it('collects workspaces, streams and jobs with the calls estimated up front', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { workspaces: 3, streams: 12, maxJobs: 7 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        env.client.workflow.execute('datoramaCollect', {
+          taskQueue,
+          workflowId: uniqueQueue('collect'),
+          args: [{ pageSize: 3 }],
+        }),
+      );
+      const jobs = sandbox.data.jobs.length;
+      expect(result.collected).toEqual({ workspaces: 3, streams: 12, jobs });
+      expect(result.calls).toBe(result.estimatedCalls);
+      expect(result.calls).toBe(sandbox.calls().length);
+      const n = async (t: string) =>
+        Number((await deps.warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${t}`))[0].n);
+      expect(await n('datorama_workspaces')).toBe(3);
+      expect(await n('datorama_streams')).toBe(12);
+      expect(await n('datorama_jobs')).toBe(jobs);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 120_000);
+
+  it('the workspace throttle waits (durable timers) while a workspace has N jobs running', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { workspaces: 1, streams: 4, maxJobs: 0, failEvery: 0 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const streams = sandbox.data.streams
+        .filter((s) => s.enabled)
+        .map((s) => s.id)
+        .slice(0, 3);
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        env.client.workflow.execute('datoramaProcess', {
+          taskQueue,
+          workflowId: uniqueQueue('throttle'),
+          args: [
+            {
+              streams,
+              start: '2025-01-01',
+              end: '2025-01-30',
+              batchSize: 1,
+              workspaceThrottle: 2,
+              throttlePoll: '30s',
+            },
+          ],
+        }),
+      );
+      expect(result.actions).toMatchObject({ total: 9, submitted: 9, failed: 0 });
+      // Never submitted while 2 or more of the jobs it had submitted were pending or running.
+      const submits = sandbox.calls('process');
+      expect(submits).toHaveLength(9);
+      for (const s of submits) {
+        const running = sandbox.data.jobs.filter((j) => j.createTime < s.at && j.endAt > s.at).length;
+        expect(running).toBeLessThan(2);
+      }
+      expect(sandbox.calls('status-bulk').length).toBeGreaterThan(0);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 120_000);
+});
