@@ -13,6 +13,7 @@ import { fakeId } from '../../src/sandbox/youtube/videos';
 import { progressQuery } from '../../src/shared/messages';
 import { ledgerWorkflowId } from '../../src/shared/quota';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
+import { maybeSaveHistory } from '../helpers/histories';
 import { createTestWorker, devServerEnv, testDeps, uniqueQueue } from '../helpers/temporal';
 
 const N = 20_000;
@@ -161,5 +162,6 @@ describe('youtube-enrich on the dev server', () => {
     // Continue-as-new kept the history small: more than one run.
     const desc = await handle.describe();
     expect(desc.runId).not.toBe(handle.firstExecutionRunId);
+    await maybeSaveHistory(env.address, workflowId, 'youtube-enrich');
   });
 });
