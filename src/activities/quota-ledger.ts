@@ -51,8 +51,8 @@ export class QuotaLedgerClient {
 
   /**
    * Sends an update. A ledger that is not running is started; one that is continuing as new (its validators
-   * answer LedgerDraining, or the server aborts the update as the run closes) is asked again shortly, which
-   * reaches the next run.
+   * answer LedgerDraining, or the server aborts the update as the run closes) or that has too many updates in
+   * flight is asked again shortly, with jittered backoff.
    */
   private async send<R>(f: () => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
@@ -63,9 +63,12 @@ export class QuotaLedgerClient {
         const text = `${String(err)} ${String((err as { cause?: unknown }).cause)}`;
         const gone = err instanceof WorkflowNotFoundError || /workflow execution already completed/i.test(text);
         const moving = text.includes('LedgerDraining') || /update was aborted/i.test(text);
-        if ((!gone && !moving) || attempt >= MAX_ATTEMPTS) throw err;
+        // The server admits a few in-flight updates per workflow (10 by default): back off with jitter.
+        const crowded = /in-flight updates/i.test(text);
+        if ((!gone && !moving && !crowded) || attempt >= MAX_ATTEMPTS) throw err;
         if (gone) this.configured = false;
-        await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 1000)));
+        const backoff = Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
+        await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * backoff));
       }
     }
   }

@@ -7,7 +7,7 @@
  * (warehouse, missing IDs, manifest). Progress (IDs done/total, calls, units per key, missing, quota waits,
  * ETA including waits) answers the shared `progress` query.
  */
-import { continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { YoutubeActivities } from '../activities/youtube';
 import type { ChunkOutcome } from '../activities/youtube-fetch';
 import type { Prepared } from '../activities/youtube-prepare';
@@ -90,6 +90,11 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
       chunkSize: 50 * input.callsPerActivity,
     });
     const pool = await youtubePool();
+    if (pool.projects === 0 && !input.dryRun)
+      throw ApplicationFailure.nonRetryable(
+        'No YouTube key configured on the worker: set YOUTUBE_API_KEYS=<gcp-project>:<key>,…',
+        'YoutubeNoUsableKey',
+      );
     cursor = {
       prepared,
       projects: pool.projects,
@@ -114,7 +119,7 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
   const { prepared } = c;
   const plan = planEnrichment({
     distinctIds: prepared.distinct,
-    projects: c.projects,
+    projects: Math.max(1, c.projects), // a dry run without keys plans for one project
     unitsPerDay: input.unitsPerDay,
     costPerCall: input.costPerCall,
   });
