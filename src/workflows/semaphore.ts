@@ -2,7 +2,8 @@
  * A durable counting semaphore as an entity workflow. Requesters (workflows) ask through an activity that
  * signal-with-starts this workflow, wait for the `slotGranted` signal, and signal `release` when done.
  * Grants are first come, first served. A holder whose lease runs out (it died without releasing) loses its
- * slot. The workflow continues-as-new when history grows, and ends when idle (the next request starts it).
+ * slot. The workflow continues-as-new when history grows, and ends as soon as nobody holds or waits for a
+ * slot (the next request signal-with-starts it again), so no idle semaphore lingers.
  */
 import { condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
@@ -19,8 +20,6 @@ export interface SemaphoreInput {
   permits: number;
   /** How long a holder may keep a slot without releasing it (ms). */
   leaseMs: number;
-  /** End after this long with nobody holding or waiting (ms). */
-  idleMs?: number;
   /** Carried across continue-as-new. */
   state?: SemaphoreState;
 }
@@ -53,23 +52,28 @@ export async function semaphore(input: SemaphoreInput): Promise<void> {
     state.holders = state.holders.filter((h) => Date.parse(h.leaseUntil) > now);
     while (state.holders.length < state.permits && state.waiting.length > 0) {
       const next = state.waiting.shift()!;
+      // Held from the moment it is granted: a release may arrive while the grant signal is on its way.
+      const holder = { ...next, since: iso(workflowNow()), leaseUntil: iso(workflowNow() + input.leaseMs) };
+      state.holders.push(holder);
       try {
         await getExternalWorkflowHandle(next.requesterId).signal(slotGrantedSignal, { requestId: next.requestId });
       } catch {
-        continue; // the requester is gone: skip it
+        state.holders = state.holders.filter((h) => h !== holder); // the requester is gone
+        continue;
       }
-      state.holders.push({ ...next, since: iso(workflowNow()), leaseUntil: iso(workflowNow() + input.leaseMs) });
       state.granted++;
       state.peakHeld = Math.max(state.peakHeld, state.holders.length);
     }
     if (workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof semaphore>({ ...input, state });
     }
-    const isIdle = () => state.holders.length === 0 && state.waiting.length === 0;
-    const timeout = isIdle()
-      ? (input.idleMs ?? 10 * 60_000)
-      : Math.max(1, Math.min(...state.holders.map((h) => Date.parse(h.leaseUntil))) - workflowNow());
-    const canGrant = await condition(() => state.waiting.length > 0 && state.holders.length < state.permits, timeout);
-    if (!canGrant && isIdle()) return;
+    if (state.holders.length === 0 && state.waiting.length === 0) return;
+    // Wake up when a slot can be granted, when the last holder leaves (to end), or when the earliest lease runs out.
+    const nextLeaseEnd = Math.min(...state.holders.map((h) => Date.parse(h.leaseUntil)));
+    const wake = () =>
+      (state.waiting.length > 0 && state.holders.length < state.permits) ||
+      (state.holders.length === 0 && state.waiting.length === 0);
+    if (state.holders.length) await condition(wake, Math.max(1, nextLeaseEnd - workflowNow()));
+    else await condition(wake);
   }
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Client } from '@temporalio/client';
 import { Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { parseConfig } from '../../src/config';
 import { createActivities } from '../../src/activities';
@@ -98,4 +99,53 @@ export async function withWorker<T>(
   const taskQueue = overrides.taskQueue ?? uniqueQueue();
   const worker = await createTestWorker(env, deps, taskQueue, overrides);
   return worker.runUntil(() => fn(taskQueue, worker));
+}
+
+/**
+ * Awaits several runs at once on the time-skipping server. Its client unlocks time skipping around each
+ * `result()`, which is not meant to be done concurrently; here it is unlocked once, the results are awaited
+ * through a plain client, and it is locked again.
+ */
+export async function resultsWhileSkipping<T>(env: TestWorkflowEnvironment, workflowIds: string[]): Promise<T[]> {
+  const plain = new Client({ connection: env.connection, namespace: env.namespace ?? 'default' });
+  const ts = env.connection.testService!;
+  await ts.unlockTimeSkipping({});
+  try {
+    return await Promise.all(workflowIds.map((id) => plain.workflow.getHandle(id).result() as Promise<T>));
+  } finally {
+    await ts.lockTimeSkipping({});
+  }
+}
+
+/**
+ * Waits (real time, up to `timeoutMs`) until a workflow has closed or does not exist. Tests call it before
+ * their worker stops, for workflows that end just after the one under test (e.g. a semaphore processing its
+ * last release): a workflow task left behind on a queue nobody polls would hold the shared time-skipping
+ * server's clock for the tests after it.
+ */
+export async function waitForClose(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await env.client.workflow
+      .getHandle(workflowId)
+      .describe()
+      .catch((e: Error) => (e.name === 'WorkflowNotFoundError' ? undefined : Promise.reject(e)));
+    if (!d || d.status.name !== 'RUNNING') return;
+    if (Date.now() > deadline) {
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      const last = (history.events ?? []).slice(-6).map((e) => e.eventType);
+      const state = await env.client.workflow
+        .getHandle(workflowId)
+        .query('semaphoreState')
+        .catch(() => undefined);
+      throw new Error(
+        `${workflowId} still running after ${timeoutMs} ms (last events: ${last.join(', ')}) ${JSON.stringify(state)}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -1,0 +1,172 @@
+/**
+ * dailymotion-report on the time-skipping server, against the Dailymotion sandbox whose clock follows the
+ * test server's: reports that take hours finish in seconds of wall time.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
+import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
+import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
+import {
+  resultsWhileSkipping,
+  testDeps,
+  timeSkippingEnv,
+  uniqueQueue,
+  waitForClose,
+  withWorker,
+} from '../helpers/temporal';
+
+const HOUR = 3_600_000;
+const base = {
+  metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'],
+  dimensions: ['DAY', 'VIDEO_ID'],
+  product: 'CONTENT',
+  poll: { initialDelay: '30s', factor: 2, maxDelay: '10m' },
+} satisfies Partial<DailymotionReportInput>;
+
+describe('dailymotion-report (time skipping)', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: DailymotionSandbox;
+  let dmEnv: Record<string, string>;
+  let account: string;
+
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  const fresh = async (opts: Parameters<typeof startDailymotionSandbox>[0] = {}) => {
+    ({ sandbox, env: dmEnv } = await startDailymotionSandbox(opts));
+    sandbox.clock.follow(() => env.currentTimeMs());
+    // Each test its own account key, so its report semaphore lives on its own worker's task queue.
+    account = uniqueQueue('account');
+    return testDeps({ ...dmEnv, DM_ACCOUNT: account });
+  };
+  afterEach(async () => {
+    await sandbox?.stop();
+  });
+
+  const run = (taskQueue: string, input: DailymotionReportInput) =>
+    env.client.workflow.execute('dailymotionReport', {
+      taskQueue,
+      workflowId: uniqueQueue('dm'),
+      args: [input],
+    }) as Promise<DailymotionReportResult>;
+
+  it('waits out a report that takes 2 hours, on durable timers, and loads exactly its rows', async () => {
+    const deps = await fresh({ generationMs: 2 * HOUR });
+    const input = { ...base, startDate: '2026-01-01', endDate: '2026-01-10', table: 'dm_two_hours' };
+    const t0 = await env.currentTimeMs();
+    const wall0 = Date.now();
+    const result = await withWorker(env, deps, (q) => run(q, input));
+    const skipped = (await env.currentTimeMs()) - t0;
+    console.log(`2 h report: ${skipped / HOUR} h of workflow time in ${Date.now() - wall0} ms of wall time`);
+    expect(skipped).toBeGreaterThanOrEqual(2 * HOUR);
+    expect(result.windows).toHaveLength(1);
+    expect(result.reportsAsked).toBe(1);
+    const expected = expectedRowKeys(sandbox, {
+      ...input,
+      metrics: [...input.metrics],
+      dimensions: [...input.dimensions],
+    } as never);
+    expect(result.rowsLoaded).toBe(expected.length);
+    expect(
+      await warehouseRowKeys(deps.warehouse, 'dm_two_hours', ['day', 'video_id', 'views', 'time_watched_seconds']),
+    ).toEqual(expected);
+  });
+
+  it('splits a 95-day range into 4 windows, one report each', async () => {
+    const deps = await fresh({ generationMs: 20 * 60_000 });
+    const result = await withWorker(env, deps, (q) =>
+      run(q, { ...base, startDate: '2026-01-01', endDate: '2026-04-05', table: 'dm_95' }),
+    );
+    expect(result.windows.map((w) => [w.start, w.end])).toEqual([
+      ['2026-01-01', '2026-01-30'],
+      ['2026-01-31', '2026-03-01'],
+      ['2026-03-02', '2026-03-31'],
+      ['2026-04-01', '2026-04-05'],
+    ]);
+    expect((await sandbox.asks()).length).toBe(4);
+    const [{ n, days }] = await deps.warehouse.query<{ n: number; days: number }>(
+      'SELECT count(*) AS n, count(DISTINCT day) AS days FROM dm_95',
+    );
+    expect(days).toBe(95);
+    expect(n).toBe(result.rowsLoaded);
+  });
+
+  it('holds 5 concurrent runs to 2 reports generating at once for the account', async () => {
+    const deps = await fresh({ generationMs: HOUR });
+    const results = await withWorker(env, deps, async (q) => {
+      const ids = await Promise.all(
+        [1, 2, 3, 4, 5].map(async (i) => {
+          const input = { ...base, startDate: `2026-0${i}-01`, endDate: `2026-0${i}-05`, table: 'dm_five' };
+          const h = await env.client.workflow.start('dailymotionReport', {
+            taskQueue: q,
+            workflowId: uniqueQueue('dm5'),
+            args: [input],
+          });
+          return h.workflowId;
+        }),
+      );
+      const results = await resultsWhileSkipping<DailymotionReportResult>(env, ids);
+      await waitForClose(env, `semaphore-dailymotion-reports-${account}`);
+      return results;
+    });
+    expect(results.every((r) => r.windows.length === 1)).toBe(true);
+    expect(sandbox.maxConcurrentGenerating()).toBe(2); // the limit was used, and never exceeded
+    expect(sandbox.refusedAsks()).toEqual([]); // no third ask ever reached the API
+    expect((await sandbox.asks()).length).toBe(5);
+  });
+
+  it('asks again when a finished report’s files are gone (403/404) before they are read', async () => {
+    const deps = await fresh({ generationMs: 10 * 60_000 });
+    sandbox.faults.add({ route: 'download', kind: '404', times: 1 });
+    const result = await withWorker(env, deps, (q) =>
+      run(q, { ...base, startDate: '2026-02-01', endDate: '2026-02-03', table: 'dm_gone' }),
+    );
+    expect(result.reportsAsked).toBe(2);
+    expect((await sandbox.asks()).length).toBe(2);
+    expect(result.rowsLoaded).toBeGreaterThan(0);
+  });
+
+  it('asks again after a FAILED report, and fails clearly when every ask fails', async () => {
+    let deps = await fresh({ generationMs: 10 * 60_000 });
+    sandbox.failNextAsks(1);
+    const ok = await withWorker(env, deps, (q) =>
+      run(q, { ...base, startDate: '2026-02-01', endDate: '2026-02-02', table: 'dm_fail_once' }),
+    );
+    expect(ok.reportsAsked).toBe(2);
+    await sandbox.stop();
+
+    deps = await fresh({ generationMs: 10 * 60_000, failureRate: 1 });
+    const err = await withWorker(env, deps, (q) =>
+      run(q, { ...base, startDate: '2026-02-01', endDate: '2026-02-02', table: 'dm_fail', maxAsks: 3 }),
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; message: string };
+    expect(cause.type).toBe('WindowsFailed');
+    expect(cause.message).toMatch(
+      /1 of 1 window\(s\) failed: 2026-02-01\.\.2026-02-02: .*failed 3 time\(s\): report FAILED/,
+    );
+    expect((await sandbox.asks()).length).toBe(3);
+  });
+
+  it('refuses bad input inside the workflow with a non-retryable failure naming the field', async () => {
+    const deps = await fresh();
+    const err = await withWorker(env, deps, (q) =>
+      run(q, {
+        ...base,
+        dimensions: ['VIDEO_ID'],
+        startDate: '2026-02-01',
+        endDate: '2026-01-01',
+      } as DailymotionReportInput),
+    ).catch((e: unknown) => e);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; message: string; nonRetryable?: boolean };
+    expect(cause.type).toBe('InvalidInput');
+    expect(cause.nonRetryable).toBe(true);
+    expect(cause.message).toMatch(/dimensions: needs a time dimension/);
+    expect(cause.message).toMatch(/endDate: 2026-01-01 is before startDate 2026-02-01/);
+  });
+});
