@@ -2,10 +2,12 @@
  * Benchmark of youtube-enrich: N distinct IDs (630,000 by default) against the YouTube sandbox with
  * unlimited quota and a fixed latency, through the whole pipeline on a local dev server (dedupe, chunked
  * activities with the quota ledger, shards, manifest, DuckDB merge) versus a plain concurrent loop making
- * the same videos.list calls at the same concurrency with no Temporal and no storage. Prints wall time,
+ * the same videos.list calls at the same concurrency with no Temporal and no storage. The sandbox runs in
+ * a child process (its fake-data generation would otherwise starve the worker's event loop). Prints wall time,
  * calls/s and the ratio, then the dry-run plan (calls, units, days) for 1, 3 and 10 projects.
  * `npx tsx bench/youtube-enrich.ts [--ids 630000] [--latency 50] [--concurrency 32] [--calls 50]`.
  */
+import { fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -41,16 +43,31 @@ const PROJECTS: SandboxProject[] = [
 ];
 const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error };
 
+/** The sandbox runs in a child process of its own, so its CPU does not compete with the worker's. */
+async function serve(): Promise<void> {
+  const sandbox = new YoutubeSandbox({ seed: 7, projects: PROJECTS, unitsPerDay: 1e12, latencyMs: LATENCY });
+  const url = await sandbox.start();
+  process.send!({ url });
+}
+
+async function startSandboxProcess(): Promise<{ url: string; stop: () => void }> {
+  const child = fork(__filename, ['--serve', '--latency', String(LATENCY)], { execArgv: process.execArgv });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('message', (m: { url: string }) => resolve(m.url));
+    child.once('exit', (code) => reject(new Error(`sandbox process exited (${code})`)));
+  });
+  return { url, stop: () => void child.kill() };
+}
+
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'yt-bench-'));
   const ids = Array.from({ length: N }, (_, i) => fakeId(7, 'bench', i));
   const csv = path.join(dir, 'playlog.csv');
   fs.writeFileSync(csv, 'song\n' + ids.join('\n') + '\n');
-  const opts = { seed: 7, projects: PROJECTS, unitsPerDay: 1e12, latencyMs: LATENCY };
 
   // 1. A plain concurrent loop: the same calls, keys in turn, no Temporal, nothing stored.
-  const plain = new YoutubeSandbox(opts);
-  const plainUrl = await plain.start();
+  const plain = await startSandboxProcess();
+  const plainUrl = plain.url;
   const client = new YoutubeClient({ baseUrl: `${plainUrl}/youtube/v3`, maxSockets: CONCURRENCY });
   const keys = PROJECTS.flatMap((p) => p.keys);
   const batches: string[][] = [];
@@ -58,11 +75,11 @@ async function main(): Promise<void> {
   let t0 = performance.now();
   await mapLimit(batches, CONCURRENCY, (b, i) => client.videosList(b, VIDEO_PARTS, keys[i % keys.length]));
   const plainS = (performance.now() - t0) / 1000;
-  await plain.stop();
+  plain.stop();
 
   // 2. The pipeline on a local dev server.
-  const sandbox = new YoutubeSandbox(opts);
-  const url = await sandbox.start();
+  const sandbox = await startSandboxProcess();
+  const url = sandbox.url;
   const server = await startDevServer({ headless: true, logFile: path.join(dir, 'dev-server.log') });
   const config = parseConfig({
     LONGHAUL_DATA_DIR: dir,
@@ -96,7 +113,7 @@ async function main(): Promise<void> {
     .getHandle('quota-ledger-youtube')
     .terminate('bench over')
     .catch(() => {});
-  await sandbox.stop();
+  sandbox.stop();
   await server.stop();
   await deps.warehouse.close();
 
@@ -128,7 +145,7 @@ async function main(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((err: unknown) => {
+(process.argv.includes('--serve') ? serve() : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

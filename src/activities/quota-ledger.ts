@@ -20,15 +20,31 @@ import {
 
 const MAX_ATTEMPTS = 60;
 
+/** Ledgers this process has configured (by ledger, queue and configuration): configured once, not per call. */
+const configuredLedgers = new Set<string>();
+
 export class QuotaLedgerClient {
-  private configured = false;
+  private readonly configKey: string;
 
   constructor(
     private readonly client: Client,
     readonly ledgerId: string,
     private readonly taskQueue: string,
     private readonly config: LedgerConfig,
-  ) {}
+  ) {
+    this.configKey = `${ledgerId}|${taskQueue}|${JSON.stringify(config)}`;
+  }
+
+  private get configured(): boolean {
+    return configuredLedgers.has(this.configKey);
+  }
+  private set configured(v: boolean) {
+    if (v) configuredLedgers.add(this.configKey);
+    else configuredLedgers.delete(this.configKey);
+  }
+
+  /** Called while an update is being retried (an activity heartbeats, so a long wait is not a dead worker). */
+  onRetry?: () => void;
 
   private handle() {
     return this.client.workflow.getHandle(this.ledgerId);
@@ -67,6 +83,7 @@ export class QuotaLedgerClient {
         const crowded = /in-flight updates/i.test(text);
         if ((!gone && !moving && !crowded) || attempt >= MAX_ATTEMPTS) throw err;
         if (gone) this.configured = false;
+        this.onRetry?.();
         const backoff = Math.min(50 * 2 ** Math.min(attempt, 6), 2000);
         await new Promise((r) => setTimeout(r, backoff / 2 + Math.random() * backoff));
       }

@@ -10,7 +10,6 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Bucket } from '../sinks/bucket';
 import { MAX_IDS_PER_CALL, type VideoPart } from '../connectors/youtube/enums';
@@ -97,24 +96,6 @@ export async function readDone(bucket: Bucket, workKey: string, chunk: number): 
 export function createYoutubeFetchActivities(deps: { config: Config; bucket: Bucket; client: YoutubeClient }) {
   const { config, bucket, client } = deps;
   const keys = new Map(parseYoutubeKeys(config.YOUTUBE_API_KEYS).map((k) => [k.fingerprint, k]));
-  // One ledger client per pool and settings in this worker: the configuration is pushed once, not per chunk.
-  const ledgers = new Map<string, QuotaLedgerClient>();
-  const ledgerFor = (client: Client, a: FetchChunkArgs, taskQueue: string) => {
-    const id = `${ledgerWorkflowId(a.pool)}|${taskQueue}|${a.unitsPerDay}|${a.costPerCall}`;
-    let l = ledgers.get(id);
-    if (!l)
-      ledgers.set(
-        id,
-        (l = new QuotaLedgerClient(
-          client,
-          ledgerWorkflowId(a.pool),
-          taskQueue,
-          youtubeLedgerConfig(config, a.unitsPerDay, a.costPerCall),
-        )),
-      );
-    return l;
-  };
-
   return {
     async youtubeFetchChunk(args: FetchChunkArgs): Promise<ChunkOutcome> {
       const ctx = Context.current();
@@ -152,7 +133,14 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
         if (!done.has(b) && (await bucket.exists(batchKey(args.workKey, args.chunk, b)))) done.add(b);
       const todo = batches.map((_, b) => b).filter((b) => !done.has(b));
 
-      const ledger = ledgerFor(ctx.client, args, ctx.info.taskQueue);
+      const ledger = new QuotaLedgerClient(
+        ctx.client,
+        ledgerWorkflowId(args.pool),
+        ctx.info.taskQueue,
+        youtubeLedgerConfig(config, args.unitsPerDay, args.costPerCall),
+      );
+      let lastDetails: unknown = ctx.info.heartbeatDetails;
+      ledger.onRetry = () => ctx.heartbeat(lastDetails); // waiting on a busy ledger is not a dead worker
       let permit: Permit | undefined;
       let used = 0;
       const giveBack = async (callsUsed: number) => {
@@ -237,7 +225,8 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
               contentType: 'application/gzip',
             });
             done.add(b);
-            ctx.heartbeat({ batchesDone: [...done] });
+            lastDetails = { batchesDone: [...done] };
+            ctx.heartbeat(lastDetails);
             break;
           }
         }
