@@ -187,16 +187,15 @@ export class DatoramaRun {
       this.c.jobs += out.jobs.length;
       onJobs?.(out.jobs);
     } else if (out.kind === 'skipped') this.c.skipped += out.keys.length;
-    else if (out.kind === 'failed') {
-      this.c.failed += out.keys.length;
-      for (const k of out.keys)
-        this.c.failures.push({
-          action: k,
-          stream: Number(k.split(':')[1]),
-          httpStatus: out.httpStatus,
-          message: out.message ?? 'refused',
-        });
-    } else if (out.kind === 'uncertain') {
+    else if (out.kind === 'failed' && action.kind === 'process' && action.streams.length > 1) {
+      // A batch is refused as a whole for one bad stream ("Data stream 123 is disabled"): submit the others.
+      const bad = Number(/Data stream (\d+)/.exec(out.message ?? '')?.[1]);
+      if (!action.streams.includes(bad) || depth >= 5) return this.failedKeys(out);
+      this.failedKeys({ ...out, keys: out.keys.filter((k) => Number(k.split(':')[1]) === bad) });
+      const rest = out.keys.filter((k) => Number(k.split(':')[1]) !== bad);
+      if (rest.length) await this.submit(restrict(action, rest), onJobs, depth + 1);
+    } else if (out.kind === 'failed') this.failedKeys(out);
+    else if (out.kind === 'uncertain') {
       this.progress.add('uncertain', out.keys.length);
       if (depth >= 3) {
         this.c.failed += out.keys.length;
@@ -223,6 +222,17 @@ export class DatoramaRun {
       }
       if (notApplied.length) await this.submit(restrict(action, notApplied), onJobs, depth + 1);
     }
+  }
+
+  private failedKeys(out: SubmitOutcome): void {
+    this.c.failed += out.keys.length;
+    for (const k of out.keys)
+      this.c.failures.push({
+        action: k,
+        stream: Number(k.split(':')[1]),
+        httpStatus: out.httpStatus,
+        message: out.message ?? 'refused',
+      });
   }
 
   /** An activity that failed for good: a 401 fails the run; anything else is listed and the run goes on. */

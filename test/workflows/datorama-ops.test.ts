@@ -112,4 +112,28 @@ describe('datorama operations on the time-skipping server', () => {
       await sandbox.stop();
     }
   }, 120_000);
+
+  it('a batch refused for one disabled stream: that one is listed, the others are submitted', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 5, maxJobs: 0, failEvery: 0 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const [a, b, c] = sandbox.data.streams;
+      for (const s of [a, b, c]) s.enabled = true;
+      b.enabled = false;
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        env.client.workflow.execute('datoramaProcess', {
+          taskQueue,
+          workflowId: uniqueQueue('process-disabled'),
+          args: [{ streams: [a.id, b.id, c.id], start: '2025-01-01', end: '2025-01-05' }],
+        }),
+      );
+      expect(result.actions).toMatchObject({ total: 3, submitted: 2, failed: 1 });
+      expect(result.failures).toEqual([
+        expect.objectContaining({ stream: b.id, httpStatus: 400, message: expect.stringMatching(/disabled/) }),
+      ]);
+      expect(sandbox.calls('process-bulk').map((e) => e.status)).toEqual([400, 200]);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 120_000);
 });
