@@ -12,6 +12,11 @@ import { startStack } from './cli/stack';
 import { PIPELINES } from './pipelines';
 import { SANDBOXES } from './sandbox';
 import { createWarehouse } from './sinks';
+import { createSchedule, listSchedules } from './cli/schedule';
+import { AesGcmCodec, keysFromEnv } from './codec/aes-codec';
+import { createCodecServer } from './codec/codec-server';
+import { runWorker } from './worker';
+import { demo } from './cli/demo';
 
 const program = new Command('longhaul').description('Durable data pipelines on Temporal').showHelpAfterError();
 
@@ -127,7 +132,6 @@ schedule
       opts: { cron: string; id: string; input?: string; overlap: string; catchup: string; timezone: string },
       cmd: Command,
     ) => {
-      const { createSchedule } = await import('./cli/schedule');
       const pipeline = pipelineByName(name);
       const valued = new Set(['--cron', '--id', '--input', '--overlap', '--catchup', '--timezone']);
       const rest = cmd.args.slice(1);
@@ -144,7 +148,6 @@ schedule
   .command('list')
   .option('--json')
   .action(async (opts: { json?: boolean }) => {
-    const { listSchedules } = await import('./cli/schedule');
     const rows = await listSchedules(await connectClient(loadConfig()));
     if (opts.json) return out(rows);
     for (const r of rows)
@@ -188,8 +191,6 @@ program
   .option('--port <n>', 'port', (v) => Number(v), 8888)
   .option('--host <address>', 'address to listen on', '127.0.0.1')
   .action(async (opts: { port: number; host: string }) => {
-    const { AesGcmCodec, keysFromEnv } = await import('./codec/aes-codec');
-    const { createCodecServer } = await import('./codec/codec-server');
     const keys = keysFromEnv();
     if (!keys) throw new Error('LONGHAUL_ENCRYPTION_KEY is not set: nothing to decode');
     const server = createCodecServer(new AesGcmCodec(keys), { token: process.env.LONGHAUL_CODEC_TOKEN });
@@ -201,10 +202,19 @@ program
   });
 
 program
+  .command('demo')
+  .description('Run the main job end to end on the embedded defaults: dev server, sandbox, worker, DuckDB')
+  .option('--generation <duration>', 'how long the sandbox takes to generate a report', '15s')
+  .option('--days <n>', 'days of data (30-day windows)', (v) => Number(v), 95)
+  .option('--keep', 'keep the stack (and Web UI) up afterwards until Ctrl-C')
+  .action(async (opts: { generation: string; days: number; keep?: boolean }) => {
+    process.exitCode = await demo(opts, (l) => out(l));
+  });
+
+program
   .command('worker')
   .description('Run a worker against TEMPORAL_ADDRESS')
   .action(async () => {
-    const { runWorker } = await import('./worker');
     await runWorker();
   });
 
