@@ -20,6 +20,25 @@ import {
 
 const MAX_ATTEMPTS = 60;
 
+/**
+ * Updates this process has in flight to any ledger, at most MAX_IN_FLIGHT: the server admits only a few
+ * in-flight updates per workflow (10 by default), and a crowd of refused updates only churns it.
+ */
+const MAX_IN_FLIGHT = 4;
+let inFlight = 0;
+const queue: (() => void)[] = [];
+async function slot<R>(f: () => Promise<R>): Promise<R> {
+  if (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((r) => queue.push(r));
+  else inFlight++;
+  try {
+    return await f();
+  } finally {
+    const next = queue.shift();
+    if (next) next();
+    else inFlight--;
+  }
+}
+
 /** Ledgers this process has configured (by ledger, queue and configuration): configured once, not per call. */
 const configuredLedgers = new Set<string>();
 
@@ -73,8 +92,8 @@ export class QuotaLedgerClient {
   private async send<R>(f: () => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       try {
-        if (!this.configured) await this.ensure();
-        return await f();
+        if (!this.configured) await slot(() => this.ensure());
+        return await slot(f);
       } catch (err) {
         const text = `${String(err)} ${String((err as { cause?: unknown }).cause)}`;
         const gone = err instanceof WorkflowNotFoundError || /workflow execution already completed/i.test(text);
