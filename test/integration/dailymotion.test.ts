@@ -1,0 +1,132 @@
+/**
+ * dailymotion-report on the real dev server against the sandbox: exact rows in DuckDB, no duplicates on a
+ * rerun, and the same rows when the worker process is killed (SIGKILL) in the middle of a run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
+import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
+import { progressQuery } from '../../src/shared/messages';
+import { maybeSaveHistory } from '../helpers/histories';
+import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
+import { devServerEnv, testDeps, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
+
+const COLUMNS = ['day', 'video_id', 'visitor_country', 'views', 'time_watched_seconds'];
+const input = (table: string): DailymotionReportInput => ({
+  metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'],
+  dimensions: ['DAY', 'VIDEO_ID', 'VISITOR_COUNTRY'],
+  product: 'CONTENT',
+  startDate: '2026-01-01',
+  endDate: '2026-02-14',
+  windowDays: 15,
+  table,
+  poll: { initialDelay: '200ms', factor: 1.5, maxDelay: '1s' },
+});
+
+/** All rows the sandbox serves for the run's windows. */
+function expected(sandbox: DailymotionSandbox, result: DailymotionReportResult, i: DailymotionReportInput): string[] {
+  return result.windows
+    .flatMap((w) =>
+      expectedRowKeys(sandbox, {
+        metrics: i.metrics,
+        dimensions: i.dimensions,
+        product: i.product,
+        startDate: w.start,
+        endDate: w.end,
+      } as never),
+    )
+    .sort();
+}
+
+describe('dailymotion-report on the dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: DailymotionSandbox;
+  let dmEnv: Record<string, string>;
+  beforeAll(async () => {
+    env = await devServerEnv();
+    ({ sandbox, env: dmEnv } = await startDailymotionSandbox({ generationMs: 1500, rowsPerFile: 400 }));
+  });
+  afterAll(async () => {
+    await sandbox?.stop();
+    await env?.teardown();
+  });
+
+  it('lands exactly the sandbox rows of a 3-window run, and a rerun leaves the same rows', async () => {
+    const deps = testDeps({ ...dmEnv, DM_ACCOUNT: uniqueQueue('acct') });
+    const i = input('dm_exact');
+    const workflowId = uniqueQueue('dm-exact');
+    const [first, second] = await withWorker(env, deps, async (taskQueue) => {
+      const a = (await env.client.workflow.execute('dailymotionReport', {
+        taskQueue,
+        workflowId,
+        args: [i],
+      })) as DailymotionReportResult;
+      await maybeSaveHistory(env.address, workflowId, 'dailymotion-report');
+      const b = (await env.client.workflow.execute('dailymotionReport', {
+        taskQueue,
+        workflowId,
+        args: [i],
+      })) as DailymotionReportResult;
+      return [a, b];
+    });
+    expect(first.windows.map((w) => `${w.start}..${w.end}`)).toEqual([
+      '2026-01-01..2026-01-15',
+      '2026-01-16..2026-01-30',
+      '2026-01-31..2026-02-14',
+    ]);
+    expect(first.windows.every((w) => w.files > 1)).toBe(true); // several CSV links per report, all read
+    const want = expected(sandbox, first, i);
+    expect(first.rowsLoaded).toBe(want.length);
+    expect(first.badRows).toBe(0);
+    expect(second.rowsLoaded).toBe(want.length);
+    expect(await warehouseRowKeys(deps.warehouse, 'dm_exact', COLUMNS)).toEqual(want);
+  });
+
+  it('finishes with the same rows when the worker process is killed mid-run and started again', async () => {
+    const dir = tmpDir();
+    const account = uniqueQueue('acct');
+    const taskQueue = uniqueQueue('dm-kill');
+    const workerEnv = {
+      ...process.env,
+      ...dmEnv,
+      DM_ACCOUNT: account,
+      TEMPORAL_ADDRESS: env.address,
+      LONGHAUL_TASK_QUEUE: taskQueue,
+      LONGHAUL_DATA_DIR: dir,
+      LONGHAUL_LOG_LEVEL: 'warn',
+    };
+    const startWorker = (): ChildProcess =>
+      spawn(process.execPath, [path.resolve(__dirname, '../../bin/longhaul.js'), 'worker'], {
+        env: workerEnv,
+        stdio: 'ignore',
+      });
+    sandbox.configure({ generationMs: 4000 });
+    const i = input('dm_killed');
+    let worker = startWorker();
+    try {
+      const handle = await env.client.workflow.start('dailymotionReport', {
+        taskQueue,
+        workflowId: uniqueQueue('dm-kill'),
+        args: [i],
+      });
+      // Kill once the run is under way (a report generating), then start a new worker.
+      for (let n = 0; n < 600; n++) {
+        const p = await handle.query(progressQuery).catch(() => undefined);
+        if (p && /generating/.test(p.phase)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      worker.kill('SIGKILL');
+      await new Promise((r) => worker.once('exit', r));
+      worker = startWorker();
+      const result = (await handle.result()) as DailymotionReportResult;
+      const deps = testDeps({}, dir);
+      const want = expected(sandbox, result, i);
+      expect(await warehouseRowKeys(deps.warehouse, 'dm_killed', COLUMNS)).toEqual(want);
+    } finally {
+      sandbox.configure({ generationMs: 1500 });
+      worker.kill('SIGKILL');
+    }
+  });
+});
