@@ -14,6 +14,10 @@ describe('replay of saved histories (determinism guard)', () => {
   it.each(files)('%s replays with the current workflow code', async (file) => {
     // Proto JSON as `temporal workflow show --output json` writes it; the SDK converts it.
     const history: unknown = JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, file), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, path.basename(file, '.json'));
+    // Replay under the recorded workflow ID: workflows derive child IDs from their own.
+    const started = (history as { events?: { workflowExecutionStartedEventAttributes?: { workflowId?: string } }[] })
+      .events?.[0];
+    const workflowId = started?.workflowExecutionStartedEventAttributes?.workflowId ?? path.basename(file, '.json');
+    await Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, workflowId);
   });
 });
