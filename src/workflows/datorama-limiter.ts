@@ -14,7 +14,14 @@
  * `leaseMs`. The workflow continues-as-new when its history grows, and ends when idle with nothing
  * drawn from today's budget (so the daily count is never lost).
  */
-import { condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
 import {
   DAY_MS,
   limiterBlockSignal,
@@ -53,6 +60,8 @@ export async function datoramaLimiter(input: LimiterInput): Promise<void> {
   Object.assign(s, { perMinute: input.perMinute, perDay: input.perDay, spacingMs: input.spacingMs });
   const leaseMs = input.leaseMs ?? 15 * 60_000;
   let version = 0;
+  let idleSince: number | undefined;
+  const pending = new Set<number>();
 
   setHandler(permitRequestSignal, (req) => {
     if (!s.recent.some((r) => r.requestId === req.requestId) && !s.waiting.some((w) => w.requestId === req.requestId))
@@ -126,17 +135,28 @@ export async function datoramaLimiter(input: LimiterInput): Promise<void> {
       await continueAsNew<typeof datoramaLimiter>({ ...input, state: s });
     }
     const idle = s.waiting.length === 0 && s.recent.every((r) => r.releasedAt !== undefined);
+    if (!idle) idleSince = undefined;
+    else idleSince ??= now;
+    const idleMs = input.idleMs ?? 10 * 60_000;
+    if (idle && s.recent.length === 0 && s.usedToday === 0 && now - idleSince! >= idleMs) return;
     const seen = version;
     const holders = s.recent.filter((r) => r.releasedAt === undefined).map((r) => r.grantedAt + leaseMs);
     const wakeAt = Math.min(
       s.waiting.length ? nextAt : Infinity,
       holders.length ? Math.min(...holders) : Infinity,
       // Idle: end after idleMs — but not while today's budget has been drawn on (the count must survive).
-      idle ? (s.usedToday > 0 ? (s.day + 1) * DAY_MS : now + (input.idleMs ?? 10 * 60_000)) : Infinity,
+      idle ? (s.usedToday > 0 ? (s.day + 1) * DAY_MS : idleSince! + idleMs) : Infinity,
+      s.recent.length ? Math.min(...s.recent.map((r) => (r.releasedAt ?? Infinity) + WINDOW_MS)) : Infinity,
     );
-    const signalled = await (Number.isFinite(wakeAt)
-      ? condition(() => version !== seen, Math.max(1, wakeAt - workflowNow()))
-      : condition(() => version !== seen).then(() => true));
-    if (!signalled && idle && s.waiting.length === 0 && s.recent.length === 0 && s.usedToday === 0) return;
+    // Timers are never cancelled (a pending one at or before the wake time is reused): the time-skipping
+    // test server strands a run whose task cancels a timer that fired meanwhile (sdk-java#3088).
+    if (Number.isFinite(wakeAt) && ![...pending].some((t) => t <= wakeAt)) {
+      pending.add(wakeAt);
+      void sleep(Math.max(1, wakeAt - workflowNow())).then(() => {
+        pending.delete(wakeAt);
+        version++;
+      });
+    }
+    await condition(() => version !== seen);
   }
 }

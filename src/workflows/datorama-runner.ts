@@ -13,6 +13,7 @@ import {
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
+  sleep,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -25,6 +26,7 @@ import {
   permitReleaseSignal,
   permitRequestSignal,
   type ObservedLimits,
+  type PermitRequest,
 } from '../shared/datorama';
 import { formatDuration } from '../shared/durations';
 import { type ProgressTracker, workflowNow } from './common';
@@ -117,22 +119,46 @@ export class DatoramaRun {
     return main.datoramaLimits();
   }
 
+  private readonly outstanding = new Map<string, { request: PermitRequest; since: number }>();
+  private watchdog = false;
+
+  /**
+   * Every 5 minutes, asks again (signal-with-start, idempotent) for permits still not granted: a limiter
+   * that was ending when we asked has not lost us. A loop of plain timers, never cancelled (the time-skipping
+   * test server strands a run whose task cancels a timer that fired meanwhile, sdk-java#3088).
+   */
+  private startWatchdog(): void {
+    if (this.watchdog) return;
+    this.watchdog = true;
+    void (async () => {
+      for (;;) {
+        await sleep(5 * 60_000);
+        for (const o of this.outstanding.values())
+          if (workflowNow() - o.since >= 5 * 60_000) {
+            o.since = workflowNow();
+            await main.datoramaRequestPermit({
+              limits: this.limits,
+              taskQueue: workflowInfo().taskQueue,
+              request: o.request,
+            });
+          }
+      }
+    })();
+  }
+
   /** Waits (durably, as long as it takes) for a permit from the limiter. */
   private async permit(purpose: string): Promise<{ requestId: string; grantedAt: number }> {
     const requestId = uuid4();
     const request = { requestId, requesterId: this.runKey, purpose };
-    let first = true;
-    for (;;) {
-      try {
-        if (!first) throw new Error('ask again through signal-with-start');
-        await getExternalWorkflowHandle(this.limits.limiterId).signal(permitRequestSignal, request);
-      } catch {
-        await main.datoramaRequestPermit({ limits: this.limits, taskQueue: workflowInfo().taskQueue, request });
-      }
-      first = false;
-      // Asked again after a while (idempotent): a limiter that was ending when we asked has not lost us.
-      if (await condition(() => this.grants.has(requestId), '5 minutes')) break;
+    try {
+      await getExternalWorkflowHandle(this.limits.limiterId).signal(permitRequestSignal, request);
+    } catch {
+      await main.datoramaRequestPermit({ limits: this.limits, taskQueue: workflowInfo().taskQueue, request });
     }
+    this.outstanding.set(requestId, { request, since: workflowNow() });
+    this.startWatchdog();
+    await condition(() => this.grants.has(requestId));
+    this.outstanding.delete(requestId);
     const grantedAt = this.grants.get(requestId)!;
     this.grants.delete(requestId);
     return { requestId, grantedAt };
