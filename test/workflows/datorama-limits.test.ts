@@ -18,33 +18,6 @@ describe('datorama limits on the time-skipping server', () => {
     await env?.teardown();
   });
 
-  it('300 calls take over 5 minutes of workflow time, never more than 60 in any 60 s', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 300, maxJobs: 2 });
-    try {
-      const deps = datoramaDeps(sEnv);
-      const streams = sandbox.data.streams.map((s) => s.id);
-      const { result, tookMs } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
-        const t0 = await env.currentTimeMs();
-        const result: DatoramaResult = await env.client.workflow.execute('datoramaRerunAll', {
-          taskQueue,
-          workflowId: uniqueQueue('rerun-all'),
-          args: [{ streams }],
-        });
-        return { result, tookMs: (await env.currentTimeMs()) - t0 };
-      });
-      const calls = sandbox.calls('rerun-all');
-      expect(calls).toHaveLength(300);
-      expect(sandbox.log.filter((e) => e.status === 429)).toHaveLength(0);
-      expect(result.calls).toBe(300);
-      expect(result.actions).toMatchObject({ total: 300, submitted: 300, failed: 0 });
-      expect(tookMs).toBeGreaterThanOrEqual(5 * 60_000);
-      expect(maxInWindow(calls.map((c) => c.at))).toBeLessThanOrEqual(60);
-      expect(calls[calls.length - 1].at - calls[0].at).toBeGreaterThanOrEqual(299_000);
-    } finally {
-      await sandbox.stop();
-    }
-  }, 400_000);
-
   it('two runs at once share the token limit', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 90, maxJobs: 1 });
     try {
@@ -146,4 +119,33 @@ describe('datorama limits on the time-skipping server', () => {
       await sandbox.stop();
     }
   }, 120_000);
+
+  // Last in this file: after it, the time-skipping server was seen to stop skipping time for later tests
+  // (cause not found yet; see docs/datorama.md, open issues).
+  it('300 calls take over 5 minutes of workflow time, never more than 60 in any 60 s', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 300, maxJobs: 2 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const streams = sandbox.data.streams.map((s) => s.id);
+      const { result, tookMs } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const t0 = await env.currentTimeMs();
+        const result: DatoramaResult = await env.client.workflow.execute('datoramaRerunAll', {
+          taskQueue,
+          workflowId: uniqueQueue('rerun-all'),
+          args: [{ streams }],
+        });
+        return { result, tookMs: (await env.currentTimeMs()) - t0 };
+      });
+      const calls = sandbox.calls('rerun-all');
+      expect(calls).toHaveLength(300);
+      expect(sandbox.log.filter((e) => e.status === 429)).toHaveLength(0);
+      expect(result.calls).toBe(300);
+      expect(result.actions).toMatchObject({ total: 300, submitted: 300, failed: 0 });
+      expect(tookMs).toBeGreaterThanOrEqual(5 * 60_000);
+      expect(maxInWindow(calls.map((c) => c.at))).toBeLessThanOrEqual(60);
+      expect(calls[calls.length - 1].at - calls[0].at).toBeGreaterThanOrEqual(299_000);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 400_000);
 });
