@@ -3,27 +3,49 @@ import { defineConfig } from 'vitest/config';
 // Three projects: unit tests run in parallel; workflow tests share one time-skipping test server (time
 // skipping is global to it, so they run one file at a time); integration tests share one dev server.
 // test/global-setup.ts starts both servers once and bundles the workflow code once.
+//
+// Quarantined (not in `npm test`, run with `npm run test:quarantine`): files that are not yet reliable on
+// the shared time-skipping server. Each one is listed with its reason in docs/ and its issue stays open.
+const QUARANTINE = [
+  // Datorama rate-limit tests: pass alone, but stall the shared server's clock for later tests when the
+  // machine is loaded (docs/datorama.md, "Open issues").
+  'test/workflows/datorama-limits.test.ts',
+];
+const quarantine = process.env.LONGHAUL_QUARANTINE === '1';
+
 export default defineConfig({
   test: {
     globalSetup: ['test/global-setup.ts'],
     reporters: ['default', ['json', { outputFile: 'test-results/results.json' }]],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    projects: [
-      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      {
-        extends: true,
-        test: { name: 'workflows', include: ['test/workflows/**/*.test.ts'], fileParallelism: false },
-      },
-      {
-        extends: true,
-        test: {
-          name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
-          fileParallelism: false,
-          testTimeout: 300_000,
-        },
-      },
-    ],
+    projects: quarantine
+      ? [
+          {
+            extends: true,
+            test: { name: 'quarantine', include: QUARANTINE, fileParallelism: false, testTimeout: 600_000 },
+          },
+        ]
+      : [
+          { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+          {
+            extends: true,
+            test: {
+              name: 'workflows',
+              include: ['test/workflows/**/*.test.ts'],
+              exclude: QUARANTINE,
+              fileParallelism: false,
+            },
+          },
+          {
+            extends: true,
+            test: {
+              name: 'integration',
+              include: ['test/integration/**/*.test.ts'],
+              fileParallelism: false,
+              testTimeout: 300_000,
+            },
+          },
+        ],
   },
 });
