@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { loadConfig } from './config';
 import { connectClient } from './cli/connect';
+import { pipelineArgs } from './cli/flags';
 import { describeProgress } from './cli/render';
 import { cancel, list, result, status } from './cli/inspect';
 import { buildInput, follow, pipelineByName, runPipeline } from './cli/run';
@@ -34,16 +35,7 @@ program
   .allowExcessArguments()
   .action(async (name: string, opts: { input?: string; wait?: boolean; json?: boolean; id?: string }, cmd: Command) => {
     const pipeline = pipelineByName(name);
-    const known = new Set(['--input', '--wait', '--json', '--id']);
-    const rest = cmd.args.slice(1);
-    const flagArgs: string[] = [];
-    for (let i = 0; i < rest.length; i++) {
-      if (known.has(rest[i])) {
-        if (rest[i] === '--input' || rest[i] === '--id') i++;
-        continue;
-      }
-      flagArgs.push(rest[i]);
-    }
+    const flagArgs = pipelineArgs(cmd.args.slice(1), ['--input', '--id'], ['--wait', '--json']);
     const input = buildInput(pipeline, opts, flagArgs);
     const config = loadConfig();
     const client = await connectClient(config);
@@ -133,9 +125,14 @@ schedule
       cmd: Command,
     ) => {
       const pipeline = pipelineByName(name);
-      const valued = new Set(['--cron', '--id', '--input', '--overlap', '--catchup', '--timezone']);
-      const rest = cmd.args.slice(1);
-      const flagArgs = rest.filter((a, i) => !valued.has(a) && !valued.has(rest[i - 1]));
+      const flagArgs = pipelineArgs(cmd.args.slice(1), [
+        '--cron',
+        '--id',
+        '--input',
+        '--overlap',
+        '--catchup',
+        '--timezone',
+      ]);
       const input = buildInput(pipeline, opts, flagArgs);
       const config = loadConfig();
       await createSchedule(await connectClient(config), pipeline, input, opts);

@@ -35,3 +35,16 @@ function parseScalar(v: string): unknown {
   }
   return v;
 }
+
+/**
+ * The arguments left for the pipeline once a command's own options are taken out: `valued` options drop
+ * with their value (`--input file`), `switches` alone (`--wait`).
+ */
+export function pipelineArgs(args: string[], valued: string[], switches: string[] = []): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (valued.includes(args[i])) i++;
+    else if (!switches.includes(args[i])) out.push(args[i]);
+  }
+  return out;
+}

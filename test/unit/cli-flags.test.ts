@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flagsToInput } from '../../src/cli/flags';
+import { flagsToInput, pipelineArgs } from '../../src/cli/flags';
 import { buildInput, pipelineByName } from '../../src/cli/run';
 import { parseDuration, formatDuration } from '../../src/shared/durations';
 
@@ -14,6 +14,18 @@ describe('flagsToInput', () => {
   });
   it('refuses positional arguments', () => {
     expect(() => flagsToInput(['oops'])).toThrow(/Unexpected argument "oops"/);
+  });
+});
+
+describe('pipelineArgs', () => {
+  it("takes out the command's own options, with their values, and keeps the pipeline's", () => {
+    expect(
+      pipelineArgs(
+        ['--input', 'in.json', '--sleep', '5s', '--wait', '--id', 'x', '--label', 'a'],
+        ['--input', '--id'],
+        ['--wait'],
+      ),
+    ).toEqual(['--sleep', '5s', '--label', 'a']);
   });
 });
 
