@@ -26,6 +26,8 @@ async function start(opts: ConstructorParameters<typeof DatoramaSandbox>[0] = {}
 describe('datorama sandbox + connector', () => {
   it('answers 429 on the 61st call within 60 s, with the reset of the sliding window', async () => {
     const client = await start({ streams: 4 });
+    const t0 = Date.UTC(2026, 0, 10, 12);
+    sandbox!.clock.follow(() => t0); // frozen: only advance() moves it, so no real-time drift
     for (let i = 0; i < 60; i++) {
       const r = await client.listWorkspaces();
       expect(r.limits.minuteRemaining).toBe(59 - i);
@@ -34,9 +36,12 @@ describe('datorama sandbox + connector', () => {
     const err = await client.listWorkspaces().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatoramaRateLimitedError);
     expect((err as DatoramaRateLimitedError).scope).toBe('minute');
-    const t0 = sandbox!.log[0].at; // the sandbox clock runs in real time here: read it from the log
+    expect(sandbox!.log[0].at).toBe(t0);
     expect((err as DatoramaRateLimitedError).resetAt).toBe(t0 + 60_000);
-    sandbox!.clock.advance(t0 + 60_000 - (await sandbox!.clock.now()) + 1);
+    expect(await sandbox!.clock.now()).toBe(t0 + 30_000);
+    sandbox!.clock.advance(29_999); // 1 ms before the first call leaves the window: still refused
+    expect(await client.listWorkspaces().catch((e: unknown) => e)).toBeInstanceOf(DatoramaRateLimitedError);
+    sandbox!.clock.advance(1);
     const ok = await client.listWorkspaces();
     expect(ok.limits.dayRemaining).toBe(20_000 - 61);
   });
