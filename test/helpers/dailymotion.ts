@@ -5,6 +5,8 @@ import {
   DM_SANDBOX_CLIENT_SECRET,
   type DailymotionSandboxOptions,
 } from '../../src/sandbox/dailymotion';
+import { afterEach } from 'vitest';
+import { DailymotionClient, type DailymotionClientOptions } from '../../src/connectors/dailymotion/client';
 import type { Warehouse } from '../../src/sinks/warehouse';
 import { planReport, reportRows } from '../../src/sandbox/dailymotion/rows';
 import type { AskReportInput } from '../../src/connectors/dailymotion/enums';
@@ -15,6 +17,46 @@ export async function startDailymotionSandbox(opts: DailymotionSandboxOptions = 
   const env = { DM_BASE_URL: url, DM_CLIENT_API: DM_SANDBOX_CLIENT_ID, DM_CLIENT_SECRET: DM_SANDBOX_CLIENT_SECRET };
   return { sandbox, url, env };
 }
+
+/** A client of the sandbox at `url` with its client-credentials pair (any option overridable). */
+export function sandboxClient(url: string, opts: Partial<DailymotionClientOptions> = {}): DailymotionClient {
+  return new DailymotionClient({
+    baseUrl: url,
+    credentials: { kind: 'client_credentials', clientId: DM_SANDBOX_CLIENT_ID, clientSecret: DM_SANDBOX_CLIENT_SECRET },
+    scope: 'create_reports read_reports',
+    ...opts,
+  });
+}
+
+/**
+ * For a test file: `start(opts)` starts a fresh sandbox (seeded by `seed` unless opts say otherwise) and
+ * returns it with a client; every sandbox started is stopped after each test.
+ */
+export function dailymotionSandboxPerTest(seed: number, scope?: string) {
+  let current: DailymotionSandbox | undefined;
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return async (sandboxOpts: DailymotionSandboxOptions = {}, clientOpts: Partial<DailymotionClientOptions> = {}) => {
+    const s = (current = new DailymotionSandbox({ seed, ...sandboxOpts }));
+    const url = await s.start();
+    return { s, url, client: sandboxClient(url, { ...(scope ? { scope } : {}), ...clientOpts }) };
+  };
+}
+
+/** Nine valid dimensions: one more than an ask may have. */
+export const NINE_DIMENSIONS = [
+  'DAY',
+  'VIDEO_ID',
+  'VIDEO_TITLE',
+  'VISITOR_COUNTRY',
+  'VISITOR_DEVICE_TYPE',
+  'PLAYER_ID',
+  'PLAYLIST_ID',
+  'MEDIA_TYPE',
+  'VISITOR_DOMAIN_GROUP',
+] as const;
 
 /** The rows the sandbox serves for this ask, as `col=value|…` lines (sorted), straight from its generator. */
 export function expectedRowKeys(sandbox: DailymotionSandbox, input: AskReportInput): string[] {

@@ -5,24 +5,19 @@
  * fromConfig's checks, and secrets that never reach an error message.
  */
 import { inspect } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config';
-import { DailymotionClient, type DailymotionClientOptions } from '../../src/connectors/dailymotion/client';
+import { DailymotionClient } from '../../src/connectors/dailymotion/client';
 import { DailymotionApiError } from '../../src/connectors/dailymotion/errors';
 import {
   dailymotionSandbox,
-  DailymotionSandbox,
+  type DailymotionSandbox,
   DM_SANDBOX_CLIENT_ID,
   DM_SANDBOX_CLIENT_SECRET,
   DM_SANDBOX_PASSWORD,
   DM_SANDBOX_USERNAME,
 } from '../../src/sandbox/dailymotion';
-
-let sandbox: DailymotionSandbox | undefined;
-afterEach(async () => {
-  await sandbox?.stop();
-  sandbox = undefined;
-});
+import { dailymotionSandboxPerTest, sandboxClient } from '../helpers/dailymotion';
 
 const SCOPE = 'create_reports read_reports access_ads access_revenue delete_reports';
 const ASK = {
@@ -32,20 +27,7 @@ const ASK = {
   endDate: '2025-06-02',
 };
 
-async function setup(
-  sandboxOpts: ConstructorParameters<typeof DailymotionSandbox>[0] = {},
-  clientOpts: Partial<DailymotionClientOptions> = {},
-) {
-  sandbox = new DailymotionSandbox({ seed: 5, ...sandboxOpts });
-  const url = await sandbox.start();
-  const client = new DailymotionClient({
-    baseUrl: url,
-    credentials: { kind: 'client_credentials', clientId: DM_SANDBOX_CLIENT_ID, clientSecret: DM_SANDBOX_CLIENT_SECRET },
-    scope: SCOPE,
-    ...clientOpts,
-  });
-  return { s: sandbox, client, url };
-}
+const setup = dailymotionSandboxPerTest(5, SCOPE);
 
 async function failure(p: Promise<unknown>): Promise<DailymotionApiError> {
   const err = await p.then(
@@ -197,15 +179,7 @@ describe('dailymotion client: error typing', () => {
     expect([e429.kind, e429.status, e429.retryAfterMs, e429.retryable]).toEqual(['rate_limited', 429, 7000, true]);
 
     s.faults.add({ route: 'token', kind: '500', times: 1 });
-    const fresh = new DailymotionClient({
-      baseUrl: s.url,
-      credentials: {
-        kind: 'client_credentials',
-        clientId: DM_SANDBOX_CLIENT_ID,
-        clientSecret: DM_SANDBOX_CLIENT_SECRET,
-      },
-      scope: SCOPE,
-    });
+    const fresh = sandboxClient(s.url, { scope: SCOPE });
     const eToken = await failure(fresh.accessToken());
     expect([eToken.kind, eToken.status]).toEqual(['transient', 500]);
     expect(await client.askReport(ASK)).toMatch(/^[0-9a-f]{32}$/);
@@ -221,15 +195,7 @@ describe('dailymotion client: error typing', () => {
     const malformed = await failure(client.askReport(ASK));
     expect([malformed.kind, malformed.status]).toEqual(['transient', 200]);
     s.faults.add({ route: 'token', kind: 'reset', times: 1 });
-    const other = new DailymotionClient({
-      baseUrl: s.url,
-      credentials: {
-        kind: 'client_credentials',
-        clientId: DM_SANDBOX_CLIENT_ID,
-        clientSecret: DM_SANDBOX_CLIENT_SECRET,
-      },
-      scope: SCOPE,
-    });
+    const other = sandboxClient(s.url, { scope: SCOPE });
     const tokenReset = await failure(other.accessToken());
     expect(tokenReset.kind).toBe('transient');
     for (const e of [reset, malformed, tokenReset]) expect(inspect(e)).not.toContain(DM_SANDBOX_CLIENT_SECRET);
@@ -278,10 +244,14 @@ describe('DailymotionClient.fromConfig', () => {
     expect(DailymotionClient.accountKey(parseConfig({ DM_CLIENT_API: 'k' }))).toMatch(/^fp-/);
     expect(DailymotionClient.accountKey(parseConfig({ DM_ACCOUNT: 'acme' }))).toBe('acme');
 
-    sandbox = dailymotionSandbox.create({ seed: 2 }) as DailymotionSandbox;
-    const url = await sandbox.start();
-    const client = DailymotionClient.fromConfig(parseConfig(dailymotionSandbox.env(url)));
-    expect(await client.askReport(ASK)).toMatch(/^[0-9a-f]{32}$/);
+    const sandbox = dailymotionSandbox.create({ seed: 2 }) as DailymotionSandbox;
+    try {
+      const url = await sandbox.start();
+      const client = DailymotionClient.fromConfig(parseConfig(dailymotionSandbox.env(url)));
+      expect(await client.askReport(ASK)).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      await sandbox.stop();
+    }
     expect(dailymotionSandbox.port).toBe(4101);
   });
 });

@@ -9,33 +9,13 @@ import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import type { Readable } from 'node:stream';
 import axios from 'axios';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DailymotionClient, type DailymotionClientOptions } from '../../src/connectors/dailymotion/client';
+import { describe, expect, it } from 'vitest';
 import type { AskReportInput } from '../../src/connectors/dailymotion/enums';
 import { DailymotionApiError, ReportLinkGoneError } from '../../src/connectors/dailymotion/errors';
 import { SandboxClock } from '../../src/sandbox/clock';
-import { DailymotionSandbox, DM_SANDBOX_CLIENT_ID, DM_SANDBOX_CLIENT_SECRET } from '../../src/sandbox/dailymotion';
+import { dailymotionSandboxPerTest, NINE_DIMENSIONS } from '../helpers/dailymotion';
 
-let sandbox: DailymotionSandbox | undefined;
-afterEach(async () => {
-  await sandbox?.stop();
-  sandbox = undefined;
-});
-
-async function setup(
-  sandboxOpts: ConstructorParameters<typeof DailymotionSandbox>[0] = {},
-  clientOpts: Partial<DailymotionClientOptions> = {},
-) {
-  sandbox = new DailymotionSandbox({ seed: 11, ...sandboxOpts });
-  const url = await sandbox.start();
-  const client = new DailymotionClient({
-    baseUrl: url,
-    credentials: { kind: 'client_credentials', clientId: DM_SANDBOX_CLIENT_ID, clientSecret: DM_SANDBOX_CLIENT_SECRET },
-    scope: 'create_reports read_reports',
-    ...clientOpts,
-  });
-  return { s: sandbox, client };
-}
+const setup = dailymotionSandboxPerTest(11);
 
 async function text(stream: Readable): Promise<string> {
   const parts: Buffer[] = [];
@@ -141,22 +121,7 @@ describe('dailymotion reports: limits', () => {
     const today = new Date(await s.clock.now()).toISOString().slice(0, 10);
     const tomorrow = new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
     const cases: [Partial<AskReportInput>, RegExp][] = [
-      [
-        {
-          dimensions: [
-            'DAY',
-            'VIDEO_ID',
-            'VIDEO_TITLE',
-            'VISITOR_COUNTRY',
-            'VISITOR_DEVICE_TYPE',
-            'PLAYER_ID',
-            'PLAYLIST_ID',
-            'MEDIA_TYPE',
-            'VISITOR_DOMAIN_GROUP',
-          ],
-        },
-        /maximum of 8 dimensions/,
-      ],
+      [{ dimensions: [...NINE_DIMENSIONS] }, /maximum of 8 dimensions/],
       [{ startDate: '2025-01-01', endDate: '2025-06-30' }, /cannot exceed 180 days/],
       [{ startDate: '2025-06-02', endDate: '2025-06-01' }, /before or equal/],
       [{ startDate: today, endDate: tomorrow }, /future/],
