@@ -6,6 +6,7 @@ import { PIPELINES } from '../pipelines';
 import type { PipelineDef } from '../pipelines/types';
 import { progressQuery } from '../shared/messages';
 import { PIPELINE_ATTRIBUTE } from '../shared/search-attributes';
+import { TASK_QUEUES } from '../shared/task-queues';
 import { InputError, parseInput } from '../shared/validation';
 import { uiLink } from './connect';
 import { flagsToInput } from './flags';
@@ -39,6 +40,10 @@ export function buildInput(pipeline: PipelineDef, opts: RunOptions, flagArgs: st
     } catch (e) {
       throw new InputError(`--input ${opts.input} is not valid JSON: ${(e as Error).message}`);
     }
+    if (!base || typeof base !== 'object' || Array.isArray(base))
+      throw new InputError(
+        `--input ${opts.input} must hold a JSON object (the pipeline's options), not ${text.trim().slice(0, 40)}`,
+      );
   }
   let flags: Record<string, unknown>;
   try {
@@ -46,8 +51,19 @@ export function buildInput(pipeline: PipelineDef, opts: RunOptions, flagArgs: st
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  return parseInput(pipeline.input, { ...base, ...flags }, `input for ${pipeline.name}`);
+  const raw = { ...base, ...flags };
+  // Pipeline schemas drop keys they do not know: a mistyped option (`--start-dat`) would be ignored silently.
+  const shape = (pipeline.input as { shape?: Record<string, unknown> }).shape;
+  const unknown = shape && raw && typeof raw === 'object' ? Object.keys(raw).filter((k) => !(k in shape)) : [];
+  if (shape && unknown.length)
+    throw new InputError(
+      `Invalid input for ${pipeline.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map(kebab).join(', ')}` +
+        ` (known: ${Object.keys(shape).map(kebab).join(', ')})`,
+    );
+  return parseInput(pipeline.input, raw, `input for ${pipeline.name}`);
 }
+
+const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export interface RunOutcome {
   workflowId: string;
@@ -69,7 +85,8 @@ export async function runPipeline(
 ): Promise<RunOutcome> {
   const workflowId = opts.id ?? pipeline.workflowId(input);
   const options = {
-    taskQueue: pipeline.taskQueue,
+    // A worker polls LONGHAUL_TASK_QUEUE (default `longhaul`): runs of main-queue pipelines start there.
+    taskQueue: pipeline.taskQueue === TASK_QUEUES.main ? config.LONGHAUL_TASK_QUEUE : pipeline.taskQueue,
     workflowId,
     args: [input],
     // Same input → same ID: while a run is going, starting again attaches to it; once it has ended, a new
