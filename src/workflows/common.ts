@@ -1,6 +1,22 @@
-/** Workflow helpers shared by every pipeline: input validation as a non-retryable failure, progress. */
-import { ApplicationFailure, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+/**
+ * Workflow helpers shared by every pipeline: input validation as a non-retryable failure, progress (with the
+ * Web UI's "current details" and the outcome memo), and activities whose calls carry a summary for the Web
+ * UI timeline.
+ */
+import {
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { z } from 'zod';
+import { formatDuration } from '../shared/durations';
 import { progressQuery, type Progress } from '../shared/messages';
 import { PIPELINE_ATTRIBUTE, STATE_ATTRIBUTE, type RunState } from '../shared/search-attributes';
 import { formatIssues } from '../shared/validation';
@@ -22,6 +38,7 @@ export function validateInput<S extends z.ZodType>(schema: S, input: unknown): z
 export class ProgressTracker {
   readonly state: Progress;
   private runState?: RunState;
+  private outcome?: string;
   private readonly searchable = workflowInfo().typedSearchAttributes.get(PIPELINE_ATTRIBUTE) !== undefined;
 
   constructor(pipeline: string, unit: string, total = 0) {
@@ -29,6 +46,7 @@ export class ProgressTracker {
     this.state = { pipeline, phase: 'starting', done: 0, total, unit, counters: {}, startedAt: now, updatedAt: now };
     setHandler(progressQuery, () => this.state);
     this.setRunState('running');
+    this.showDetails();
   }
   set(patch: Partial<Omit<Progress, 'counters'>>): void {
     Object.assign(this.state, patch, { updatedAt: new Date().toISOString() });
@@ -37,6 +55,21 @@ export class ProgressTracker {
     this.setRunState(
       phase === 'done' ? 'done' : phase === 'failed' ? 'failed' : this.state.waiting ? 'waiting' : 'running',
     );
+    this.showDetails();
+  }
+  /**
+   * Records the run's outcome in one line in its memo (`outcome`), next to the `summary` the client wrote at
+   * start: `longhaul status` / `list` and the Web UI show it. Guarded by a patch marker: histories recorded
+   * before the memo existed replay without it.
+   */
+  finish(outcome: string): void {
+    this.outcome = outcome;
+    this.showDetails();
+    if (patched('longhaul-outcome-memo')) upsertMemo({ outcome });
+  }
+  /** The Web UI's "current details" (workflow metadata query): the progress as a few Markdown lines. */
+  private showDetails(): void {
+    setCurrentDetails(progressDetails(this.state, workflowNow(), this.outcome));
   }
   private setRunState(s: RunState): void {
     if (!this.searchable || s === this.runState) return;
@@ -46,7 +79,46 @@ export class ProgressTracker {
   add(counter: string, n = 1): void {
     this.state.counters[counter] = (this.state.counters[counter] ?? 0) + n;
     this.state.updatedAt = new Date().toISOString();
+    this.showDetails();
   }
+}
+
+/** A run's progress as the few Markdown lines the Web UI shows under "Current details". Pure. */
+export function progressDetails(p: Progress, nowMs: number, outcome?: string): string {
+  const lines = [`**${p.phase}** — ${p.done}/${p.total} ${p.unit}`];
+  const counters = Object.entries(p.counters).map(([k, v]) => `${k} ${thousands(v)}`);
+  if (counters.length) lines.push(counters.join(' · '));
+  if (p.waiting)
+    lines.push(`waiting: ${p.waiting.reason}${p.waiting.until ? ` until ${untilText(p.waiting.until, nowMs)}` : ''}`);
+  if (outcome) lines.push(`outcome: ${outcome}`);
+  lines.push(`updated ${p.updatedAt}`);
+  return lines.join('\n\n');
+}
+
+/** 1234567 → "1,234,567" (no Intl: the same text on every worker). */
+export function thousands(n: number): string {
+  const [int, frac] = String(n).split('.');
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return frac ? `${grouped}.${frac}` : grouped;
+}
+
+/** "2026-01-02T08:00:00.000Z (in 5h12m)". */
+export function untilText(iso: string, nowMs: number): string {
+  const ms = Date.parse(iso) - nowMs;
+  return `${iso} (${ms > 0 ? `in ${formatDuration(ms)}` : 'now'})`;
+}
+
+/** The tail of an account or key fingerprint for summaries: "fp-12ab34ab12" → "…ab12". */
+export const tail = (id: string): string => `…${id.slice(-4)}`;
+
+/**
+ * Activities whose each call carries a one-line summary, shown on the Web UI timeline instead of the bare
+ * activity type: `api('poll report 3 of window 2026-01-01..2026-01-30').reportStatus(token)`. The summary
+ * is user metadata on the ScheduleActivityTask command (it does not change the command order, so histories
+ * recorded without it still replay).
+ */
+export function describedActivities<A>(options: ActivityOptions): (summary: string) => ActivityInterfaceFor<A> {
+  return (summary) => proxyActivities<A>({ ...options, summary });
 }
 
 /**

@@ -8,18 +8,20 @@ import { ApplicationFailure, executeChild, proxyActivities, setHandler, workflow
 import type { DailymotionActivities } from '../activities/dailymotion';
 import {
   dailymotionReportInput,
+  dailymotionReportPipeline,
   reportWindows,
   type DailymotionReportInput,
   type DailymotionReportResult,
   type WindowResult,
 } from '../pipelines/dailymotion-report';
 import { windowStateSignal, type WindowState } from '../shared/dailymotion';
-import { ProgressTracker, validateInput, workflowNow } from './common';
+import { ProgressTracker, tail, validateInput, workflowNow } from './common';
 import { dailymotionReportWindow } from './dailymotion-window';
 
 const { dailymotionAccount } = proxyActivities<DailymotionActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 3 },
+  summary: 'identify the Dailymotion account (fingerprint of the credentials)',
 });
 
 /** Windows in flight at once (each still waits for a report slot). */
@@ -56,6 +58,8 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
       try {
         results[index] = await executeChild(dailymotionReportWindow, {
           workflowId: `${workflowInfo().workflowId}-w${index + 1}-${w.start}_${w.end}`,
+          staticSummary: `window ${index + 1}/${windows.length}: ${w.start} → ${w.end}, account ${tail(account)}`,
+          staticDetails: `${metrics.join(', ')} by ${dimensions.join(', ')} → \`${table}\` (${writeMode})`,
           args: [
             {
               params: { metrics, dimensions, product, filters, table, writeMode, poll, maxAsks, maxConcurrentReports },
@@ -90,6 +94,11 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
     wallTimeMs: workflowNow() - t0,
   };
   progress.set({ phase: failures.length ? 'failed' : 'done' });
+  progress.finish(
+    failures.length
+      ? `${failures.length} of ${windows.length} window(s) failed; ${result.rowsLoaded} rows loaded from the others`
+      : dailymotionReportPipeline.summarize(result),
+  );
   if (failures.length) {
     throw ApplicationFailure.nonRetryable(
       `${failures.length} of ${windows.length} window(s) failed: ${failures.join('; ')}`,

@@ -4,27 +4,20 @@
  * exponential backoff, give the slot back once it stops generating, then download and load it. A report
  * that FAILED, EXPIRED or whose links are gone is asked again, a bounded number of times.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  getExternalWorkflowHandle,
-  log,
-  proxyActivities,
-  sleep,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, sleep } from '@temporalio/workflow';
 import type { DailymotionActivities } from '../activities/dailymotion';
 import type { DailymotionReportParams, WindowResult } from '../pipelines/dailymotion-report';
 import { windowStateSignal, type WindowState } from '../shared/dailymotion';
 import type { DateWindow } from '../shared/dates';
 import { formatDuration } from '../shared/durations';
-import { ProgressTracker, workflowNow } from './common';
+import { describedActivities, ProgressTracker, tail, workflowNow } from './common';
 import { SlotRequester } from './slots';
 
-const api = proxyActivities<DailymotionActivities>({
+const api = describedActivities<DailymotionActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
 });
-const loader = proxyActivities<DailymotionActivities>({
+const loader = describedActivities<DailymotionActivities>({
   // Large reports take a while to download and load; the heartbeat shows the activity is alive.
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '2 minutes',
@@ -61,6 +54,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
     semaphoreId: `semaphore-dailymotion-reports-${input.account}`,
     permits: params.maxConcurrentReports,
     leaseMs: params.poll.budget + 30 * 60_000,
+    what: `report slot (at most ${params.maxConcurrentReports} generating, account ${tail(input.account)})`,
   });
   const tell = async (state: WindowState, detail?: string) => {
     progress.set({ phase: state });
@@ -70,11 +64,11 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
       .catch(() => undefined); // the parent may be gone; the window's own work goes on
   };
 
-  const waitForReport = async (token: string): Promise<Final> => {
+  const waitForReport = async (token: string, ask: number): Promise<Final> => {
     const deadline = workflowNow() + params.poll.budget;
     let delay = params.poll.initialDelay;
-    for (;;) {
-      const status = await api.reportStatus(token);
+    for (let poll = 1; ; poll++) {
+      const status = await api(`poll ${poll} of report ${label} (ask ${ask}/${params.maxAsks})`).reportStatus(token);
       if (status !== 'IN_PROGRESS') return status as Final;
       if (workflowNow() + delay > deadline) {
         throw ApplicationFailure.nonRetryable(
@@ -86,7 +80,9 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
         phase: 'generating',
         waiting: { reason: 'report generating', until: new Date(workflowNow() + delay).toISOString() },
       });
-      await sleep(delay);
+      await sleep(delay, {
+        summary: `report ${label} still generating: poll ${poll + 1} in ${formatDuration(delay)}`,
+      });
       delay = Math.min(delay * params.poll.factor, params.poll.maxDelay);
     }
   };
@@ -95,12 +91,12 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
   for (let ask = 1; ask <= params.maxAsks; ask++) {
     progress.set({ done: ask - 1 });
     await tell('waiting for report slot');
-    const slot = await slots.acquire(`report ${label}`);
+    const slot = await slots.acquire(`report ${label}, ask ${ask}/${params.maxAsks}`);
     let token: string;
     let status: Final;
     try {
       await tell('generating');
-      token = await api.askReport({
+      token = await api(`ask report ${label} (ask ${ask}/${params.maxAsks})`).askReport({
         metrics: params.metrics,
         dimensions: params.dimensions,
         product: params.product,
@@ -108,7 +104,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
         window,
       });
       progress.add('reportsAsked');
-      status = await waitForReport(token);
+      status = await waitForReport(token, ask);
     } finally {
       await slots.release(slot);
     }
@@ -119,7 +115,9 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
     }
     await tell('downloading and loading');
     try {
-      const loaded = await loader.loadReport({
+      const loaded = await loader(
+        `download and load report ${label} into ${params.table} (${params.writeMode})`,
+      ).loadReport({
         reportToken: token,
         metrics: params.metrics,
         dimensions: params.dimensions,
@@ -129,6 +127,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
       });
       await tell('done');
       progress.set({ done: ask, phase: 'done' });
+      progress.finish(`${loaded.rowsLoaded} rows loaded for ${label} from ${loaded.files} file(s), ${ask} ask(s)`);
       return { start: window.start, end: window.end, reportsAsked: ask, ...loaded };
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
@@ -141,6 +140,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
     }
   }
   await tell('failed', lastProblem);
+  progress.finish(`failed after ${params.maxAsks} ask(s): ${lastProblem}`);
   throw ApplicationFailure.nonRetryable(
     `report for ${label} failed ${params.maxAsks} time(s): ${lastProblem}`,
     'ReportFailed',

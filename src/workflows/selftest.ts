@@ -1,9 +1,10 @@
-import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { sleep, workflowInfo } from '@temporalio/workflow';
 import type { SelftestActivities } from '../activities/selftest';
-import { selftestInput, type SelftestInput, type SelftestResult } from '../pipelines/selftest';
-import { ProgressTracker, validateInput, workflowNow } from './common';
+import { selftestInput, selftestPipeline, type SelftestInput, type SelftestResult } from '../pipelines/selftest';
+import { formatDuration } from '../shared/durations';
+import { describedActivities, ProgressTracker, validateInput, workflowNow } from './common';
 
-const { selftestWrite } = proxyActivities<SelftestActivities>({
+const activities = describedActivities<SelftestActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
 });
@@ -16,9 +17,15 @@ export async function selftest(rawInput: SelftestInput): Promise<SelftestResult>
     waiting: { reason: 'durable timer', until: new Date(workflowNow() + input.sleep).toISOString() },
   });
   const t0 = workflowNow();
-  await sleep(input.sleep);
+  await sleep(input.sleep, { summary: `selftest: durable timer of ${formatDuration(input.sleep)}` });
   progress.set({ phase: 'writing', done: 1 });
-  const written = await selftestWrite({ runId: workflowInfo().runId, label: input.label, sleptMs: workflowNow() - t0 });
+  const written = await activities(`write a warehouse row and a bucket object (label ${input.label})`).selftestWrite({
+    runId: workflowInfo().runId,
+    label: input.label,
+    sleptMs: workflowNow() - t0,
+  });
   progress.set({ phase: 'done', done: 2 });
-  return { runId: workflowInfo().runId, sleptMs: workflowNow() - t0, ...written };
+  const result = { runId: workflowInfo().runId, sleptMs: workflowNow() - t0, ...written };
+  progress.finish(selftestPipeline.summarize(result));
+  return result;
 }

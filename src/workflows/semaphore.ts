@@ -5,7 +5,15 @@
  * slot. The workflow continues-as-new when history grows, and ends as soon as nobody holds or waits for a
  * slot (the next request signal-with-starts it again), so no idle semaphore lingers.
  */
-import { condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  setCurrentDetails,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { formatDuration } from '../shared/durations';
 import {
   acquireSignal,
   releaseSignal,
@@ -14,7 +22,7 @@ import {
   type SemaphoreState,
   type SlotRequest,
 } from '../shared/semaphore';
-import { workflowNow } from './common';
+import { untilText, workflowNow } from './common';
 
 export interface SemaphoreInput {
   permits: number;
@@ -68,12 +76,29 @@ export async function semaphore(input: SemaphoreInput): Promise<void> {
       await continueAsNew<typeof semaphore>({ ...input, state });
     }
     if (state.holders.length === 0 && state.waiting.length === 0) return;
+    setCurrentDetails(describeSemaphore(state, workflowNow()));
     // Wake up when a slot can be granted, when the last holder leaves (to end), or when the earliest lease runs out.
     const nextLeaseEnd = Math.min(...state.holders.map((h) => Date.parse(h.leaseUntil)));
     const wake = () =>
       (state.waiting.length > 0 && state.holders.length < state.permits) ||
       (state.holders.length === 0 && state.waiting.length === 0);
-    if (state.holders.length) await condition(wake, Math.max(1, nextLeaseEnd - workflowNow()));
-    else await condition(wake);
+    if (state.holders.length) {
+      const leaseMs = Math.max(1, nextLeaseEnd - workflowNow());
+      await condition(wake, leaseMs, {
+        summary: `${state.holders.length}/${state.permits} slots held, ${state.waiting.length} waiting; earliest lease ends in ${formatDuration(leaseMs)}`,
+      });
+    } else await condition(wake);
   }
+}
+
+/** The semaphore's holders and queue, for the Web UI's "current details". */
+function describeSemaphore(state: SemaphoreState, nowMs: number): string {
+  const lines = [`**${state.holders.length}/${state.permits} slots held**, ${state.waiting.length} waiting`];
+  for (const h of state.holders)
+    lines.push(
+      `- held by ${h.requesterId}${h.purpose ? ` (${h.purpose})` : ''}, lease until ${untilText(h.leaseUntil, nowMs)}`,
+    );
+  for (const w of state.waiting)
+    lines.push(`- waiting: ${w.requesterId}${w.purpose ? ` (${w.purpose})` : ''} since ${w.since}`);
+  return lines.join('\n');
 }

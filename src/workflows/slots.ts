@@ -3,15 +3,15 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
-  proxyActivities,
   setHandler,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SemaphoreActivities } from '../activities/semaphore';
 import { releaseSignal, slotGrantedSignal } from '../shared/semaphore';
+import { describedActivities } from './common';
 
-const { requestSlot } = proxyActivities<SemaphoreActivities>({
+const semaphoreActivities = describedActivities<SemaphoreActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
@@ -21,6 +21,8 @@ export interface SemaphoreRef {
   permits: number;
   /** How long a slot may be held without release before the semaphore reclaims it (ms). */
   leaseMs: number;
+  /** What a slot is, for the Web UI timeline: "report slot (at most 2 generating, account …ab12)". */
+  what?: string;
 }
 
 /** Create once per workflow run (it registers the `slotGranted` signal handler). */
@@ -33,10 +35,11 @@ export class SlotRequester {
 
   /** Waits (durably, as long as it takes) for a slot; returns its request id. */
   async acquire(purpose?: string): Promise<string> {
-    const { semaphoreId, permits, leaseMs } = this.ref;
+    const { semaphoreId, permits, leaseMs, what = `slot of ${semaphoreId}` } = this.ref;
     const requestId = uuid4();
     try {
-      await requestSlot({
+      // The activity queues the request; the wait for the grant that follows is a signal, not a command.
+      await semaphoreActivities(`wait for a ${what}${purpose ? `: ${purpose}` : ''}`).requestSlot({
         semaphoreId,
         permits,
         leaseMs,

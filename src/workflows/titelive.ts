@@ -6,15 +6,16 @@
  * Image failures are counted, retried once more after a durable wait, and never fail the run. The
  * high-water mark is written last, so only a successful run moves it.
  */
-import { ApplicationFailure, isCancellation, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { TiteliveActivities } from '../activities/titelive';
 import type { ExtractOutcome } from '../activities/titelive-extract';
-import { titeliveInput, type TiteliveInput, type TiteliveResult } from '../pipelines/titelive';
-import { ProgressTracker, validateInput, workflowNow } from './common';
+import { titeliveInput, titelivePipeline, type TiteliveInput, type TiteliveResult } from '../pipelines/titelive';
+import { formatDuration } from '../shared/durations';
+import { describedActivities, ProgressTracker, validateInput, workflowNow } from './common';
 import { isoDayOf, queryKey, splitQuery, type RangeQuery } from './titelive-ranges';
 
-const { titeliveExtract } = proxyActivities<TiteliveActivities>({
+const extractor = describedActivities<TiteliveActivities>({
   startToCloseTimeout: '2 hours',
   // A page answers in about a second; the client gives up on one after 45 s. Heartbeats are throttled to
   // 80% of this, which is also how soon a cancellation reaches the activity.
@@ -27,17 +28,17 @@ const { titeliveExtract } = proxyActivities<TiteliveActivities>({
     nonRetryableErrorTypes: ['TiteliveAuthError', 'TiteliveError'],
   },
 });
-const { titeliveParse } = proxyActivities<TiteliveActivities>({
+const parser = describedActivities<TiteliveActivities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '5 minutes',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 3 },
 });
-const { titeliveImages, titeliveRetryFailedImages } = proxyActivities<TiteliveActivities>({
+const imager = describedActivities<TiteliveActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5 },
 });
-const { titeliveReadHighWaterMark, titeliveSaveHighWaterMark } = proxyActivities<TiteliveActivities>({
+const marker = describedActivities<TiteliveActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
 });
@@ -65,7 +66,9 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
   let dateMin = input.minModifiedDate;
   if (input.incremental) {
     progress.set({ phase: 'reading the high-water mark' });
-    dateMin = (await titeliveReadHighWaterMark({ category })) ?? input.minModifiedDate;
+    dateMin =
+      (await marker(`read the high-water mark of ${category}`).titeliveReadHighWaterMark({ category })) ??
+      input.minModifiedDate;
     if (!dateMin)
       throw ApplicationFailure.nonRetryable(
         `No high-water mark recorded for ${category} yet: give minModifiedDate for the first run`,
@@ -90,7 +93,9 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
     let startPage = 1;
     let limited = 0;
     for (;;) {
-      const out: ExtractOutcome = await titeliveExtract({
+      const out: ExtractOutcome = await extractor(
+        `extract ${category} ${queryKey(query)} from page ${startPage} (query ${queries})`,
+      ).titeliveExtract({
         runId,
         category,
         query,
@@ -109,7 +114,9 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
           phase: `rate limited on ${queryKey(query)} page ${out.nextPage}`,
           waiting: { reason: 'HTTP 429 from Titelive', until: new Date(workflowNow() + wait).toISOString() },
         });
-        await sleep(wait);
+        await sleep(wait, {
+          summary: `Titelive 429 on ${queryKey(query)}: page ${out.nextPage} again in ${formatDuration(wait)} (${limited} in a row)`,
+        });
         startPage = out.nextPage;
         continue;
       }
@@ -126,7 +133,12 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
 
   // Parse.
   progress.set({ phase: 'parsing' });
-  const parsed = await titeliveParse({ runId, category, minModifiedDate: dateMin!, imageBatch: input.imageBatch });
+  const parsed = await parser(`parse the extracted pages of ${category} into the warehouse`).titeliveParse({
+    runId,
+    category,
+    minModifiedDate: dateMin!,
+    imageBatch: input.imageBatch,
+  });
   progress.add('rows', parsed.uniqueRows);
 
   // Images.
@@ -134,7 +146,11 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
   if (input.images && parsed.images > 0) {
     progress.set({ phase: 'images', unit: 'image chunks', done: 0, total: parsed.imageChunks });
     for (let chunk = 1; chunk <= parsed.imageChunks; chunk++) {
-      const r = await titeliveImages({ runId, chunkPrefix: parsed.imageChunkPrefix, chunk });
+      const r = await imager(`images chunk ${chunk}/${parsed.imageChunks}`).titeliveImages({
+        runId,
+        chunkPrefix: parsed.imageChunkPrefix,
+        chunk,
+      });
       images.ok += r.ok;
       images.missing += r.missing;
       images.failed += r.failed;
@@ -151,8 +167,10 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
           until: new Date(workflowNow() + input.imageRetryDelay).toISOString(),
         },
       });
-      await sleep(input.imageRetryDelay);
-      const r = await titeliveRetryFailedImages({ runId });
+      await sleep(input.imageRetryDelay, {
+        summary: `${images.failed} image(s) failed: retry once more in ${formatDuration(input.imageRetryDelay)}`,
+      });
+      const r = await imager(`retry ${images.failed} failed image(s)`).titeliveRetryFailedImages({ runId });
       images.ok += r.ok;
       images.missing += r.missing;
       images.failed += r.failed - r.retried;
@@ -162,9 +180,13 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
     }
   }
 
-  await titeliveSaveHighWaterMark({ category, date: dateMax, runId });
+  await marker(`move the high-water mark of ${category} to ${dateMax}`).titeliveSaveHighWaterMark({
+    category,
+    date: dateMax,
+    runId,
+  });
   progress.set({ phase: 'done' });
-  return {
+  const result: TiteliveResult = {
     category,
     dateMin: dateMin!,
     dateMax,
@@ -182,4 +204,6 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
     images,
     highWaterMark: dateMax,
   };
+  progress.finish(titelivePipeline.summarize(result));
+  return result;
 }

@@ -7,30 +7,31 @@
  * (warehouse, missing IDs, manifest). Progress (IDs done/total, calls, units per key, missing, quota waits,
  * ETA including waits) answers the shared `progress` query.
  */
-import { ApplicationFailure, continueAsNew, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, sleep, workflowInfo } from '@temporalio/workflow';
 import type { YoutubeActivities } from '../activities/youtube';
 import type { ChunkOutcome } from '../activities/youtube-fetch';
 import type { Prepared } from '../activities/youtube-prepare';
 import {
   workKeyOf,
   youtubeEnrichInput,
+  youtubeEnrichPipeline,
   type YoutubeEnrichInput,
   type YoutubeEnrichResult,
 } from '../pipelines/youtube-enrich';
 import { formatDuration } from '../shared/durations';
 import { estimateRemainingMs, planEnrichment } from '../shared/youtube-plan';
-import { ProgressTracker, validateInput, workflowNow } from './common';
+import { describedActivities, ProgressTracker, tail, thousands, validateInput, workflowNow } from './common';
 
-const { youtubePrepare } = proxyActivities<YoutubeActivities>({
+const youtubePrepareWith = describedActivities<YoutubeActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '5 minutes',
   retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput'] },
 });
-const { youtubePool } = proxyActivities<YoutubeActivities>({
+const youtubePoolWith = describedActivities<YoutubeActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
 });
-const { youtubeFetchChunk } = proxyActivities<YoutubeActivities>({
+const youtubeFetchChunkWith = describedActivities<YoutubeActivities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '2 minutes',
   retry: {
@@ -42,7 +43,7 @@ const { youtubeFetchChunk } = proxyActivities<YoutubeActivities>({
     nonRetryableErrorTypes: ['YoutubeNoUsableKey', 'YoutubeInvalidRequest', 'InvalidInput'],
   },
 });
-const { youtubeFinalize } = proxyActivities<YoutubeActivities>({
+const youtubeFinalizeWith = describedActivities<YoutubeActivities>({
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '5 minutes',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 5 },
@@ -81,7 +82,8 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
 
   if (!cursor) {
     progress.set({ phase: 'reading and deduplicating the input' });
-    const prepared = await youtubePrepare({
+    const source = input.csv ? `${input.csv} (column ${input.column})` : `${input.ids!.length} inline IDs`;
+    const prepared = await youtubePrepareWith(`read and deduplicate the video IDs of ${source}`).youtubePrepare({
       workKey,
       csv: input.csv,
       column: input.column,
@@ -89,7 +91,7 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
       limit: input.limit,
       chunkSize: 50 * input.callsPerActivity,
     });
-    const pool = await youtubePool();
+    const pool = await youtubePoolWith('count the YouTube API keys configured on the worker').youtubePool();
     if (pool.projects === 0 && !input.dryRun)
       throw ApplicationFailure.nonRetryable(
         'No YouTube key configured on the worker: set YOUTUBE_API_KEYS=<gcp-project>:<key>,…',
@@ -162,7 +164,9 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
 
   if (input.dryRun) {
     progress.set({ phase: 'done (dry run)', done: 0, total: prepared.distinct });
-    return summary();
+    const planned = summary();
+    progress.finish(youtubeEnrichPipeline.summarize(planned));
+    return planned;
   }
 
   // Fetch.
@@ -196,7 +200,9 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
       launched++;
       running.set(
         chunk,
-        youtubeFetchChunk({
+        youtubeFetchChunkWith(
+          `fetch chunk ${chunk + 1}/${prepared.chunks} (up to ${thousands(50 * input.callsPerActivity)} IDs, ${input.callsPerActivity} videos.list calls)`,
+        ).youtubeFetchChunk({
           workKey,
           outPrefix: input.outPrefix,
           chunk,
@@ -215,7 +221,10 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
         reason: 'YouTube daily quota (resets at midnight America/Los_Angeles)',
         until: new Date(until).toISOString(),
       });
-      await sleep(Math.max(0, until - workflowNow()) + SLEEP_MARGIN_MS);
+      const keys = Object.keys(c.unitsByKey).map(tail).join(', ') || 'every key';
+      await sleep(Math.max(0, until - workflowNow()) + SLEEP_MARGIN_MS, {
+        summary: `quota spent on ${keys}: waiting for the daily reset (midnight PT) at ${new Date(until).toISOString()}, in ${formatDuration(until - workflowNow())}`,
+      });
       c.totals.quotaWaits++;
       pausedUntil = undefined;
       lastMark = workflowNow();
@@ -238,7 +247,9 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
   }
 
   report('writing the warehouse table and the manifest');
-  const fin = await youtubeFinalize({
+  const fin = await youtubeFinalizeWith(
+    `write ${input.table}, the missing IDs and the manifest under ${input.outPrefix}`,
+  ).youtubeFinalize({
     workKey,
     outPrefix: input.outPrefix,
     chunks: prepared.chunks,
@@ -257,5 +268,12 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
   c.totals.fetched = fin.fetched;
   c.totals.missing = fin.missing;
   report('done');
-  return summary({ manifest: fin.manifestKey, table: fin.table, rowsInTable: fin.rowsInTable, shards: fin.shards });
+  const result = summary({
+    manifest: fin.manifestKey,
+    table: fin.table,
+    rowsInTable: fin.rowsInTable,
+    shards: fin.shards,
+  });
+  progress.finish(youtubeEnrichPipeline.summarize(result));
+  return result;
 }
