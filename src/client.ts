@@ -55,7 +55,9 @@ program
     const s = await status(await connectClient(config), config, id);
     if (opts.json) return out(s);
     out(`${s.workflowId} [${s.type}] ${s.status} since ${s.startTime}${s.closeTime ? ` until ${s.closeTime}` : ''}`);
+    if (s.summary) out(`  ${s.summary}`);
     if (s.progress) out(`  ${describeProgress(s.progress)}`);
+    if (s.outcome) out(`  outcome: ${s.outcome}`);
     out(`  ${s.url}`);
   });
 
@@ -90,7 +92,10 @@ program
   .action(async (opts: { pipeline?: string; state?: string; limit: number; json?: boolean }) => {
     const rows = await list(await connectClient(loadConfig()), opts);
     if (opts.json) return out(rows);
-    for (const r of rows) out(`${r.startTime}  ${r.status.padEnd(10)} ${r.type.padEnd(20)} ${r.workflowId}`);
+    for (const r of rows) {
+      out(`${r.startTime}  ${r.status.padEnd(10)} ${r.type.padEnd(20)} ${r.workflowId}`);
+      if (r.summary || r.outcome) out(`    ${[r.summary, r.outcome].filter(Boolean).join(' — ')}`);
+    }
   });
 
 program

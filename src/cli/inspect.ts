@@ -13,8 +13,18 @@ export interface StatusReport {
   status: string;
   startTime: string;
   closeTime?: string;
+  /** What the run is (memo `summary`, written by the client at start). */
+  summary?: string;
+  /** How it ended (memo `outcome`, written by the workflow at its end). */
+  outcome?: string;
   progress?: Progress;
   url: string;
+}
+
+/** The one-line summary and outcome kept in a run's memo. */
+export function memoLines(memo: Record<string, unknown> | undefined): { summary?: string; outcome?: string } {
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  return { summary: text(memo?.summary), outcome: text(memo?.outcome) };
 }
 
 export async function status(client: Client, config: Config, workflowId: string): Promise<StatusReport> {
@@ -28,6 +38,7 @@ export async function status(client: Client, config: Config, workflowId: string)
     status: d.status.name,
     startTime: d.startTime.toISOString(),
     closeTime: d.closeTime?.toISOString(),
+    ...memoLines(d.memo),
     progress,
     url: uiLink(config, workflowId, d.runId),
   };
@@ -50,9 +61,22 @@ export async function list(client: Client, opts: { pipeline?: string; state?: st
     else if (status) clauses.push(`ExecutionStatus = '${status}'`);
     else throw new Error(`Unknown state "${opts.state}" (one of waiting, ${statuses.join(', ')})`);
   }
-  const rows: { workflowId: string; type: string; status: string; startTime: string }[] = [];
+  const rows: {
+    workflowId: string;
+    type: string;
+    status: string;
+    startTime: string;
+    summary?: string;
+    outcome?: string;
+  }[] = [];
   for await (const w of client.workflow.list({ query: clauses.join(' AND ') || undefined })) {
-    rows.push({ workflowId: w.workflowId, type: w.type, status: w.status.name, startTime: w.startTime.toISOString() });
+    rows.push({
+      workflowId: w.workflowId,
+      type: w.type,
+      status: w.status.name,
+      startTime: w.startTime.toISOString(),
+      ...memoLines(w.memo),
+    });
     if (rows.length >= (opts.limit ?? 50)) break;
   }
   return rows;

@@ -1,5 +1,8 @@
 /** Shows a run's progress: a live bar on a terminal, plain lines otherwise (CI, SSH without a TTY). */
 import cliProgress from 'cli-progress';
+import type { PipelineDef } from '../pipelines/types';
+import { stableHash } from '../pipelines/types';
+import { formatDuration } from '../shared/durations';
 import type { Progress } from '../shared/messages';
 
 export function describeProgress(p: Progress): string {
@@ -45,4 +48,61 @@ export function progressView(stream: NodeJS.WriteStream = process.stderr): Progr
     },
     stop: () => started && bar.stop(),
   };
+}
+
+/** What the client writes on a run at start: the Web UI's summary and details, and the memo. */
+export interface RunDescription {
+  /** One line: "Dailymotion report 2026-01-01 → 2026-03-31 (4 windows of 30 days), account …ab12". */
+  summary: string;
+  /** A few Markdown lines: the input's main fields. */
+  details: string;
+  /** Stable fingerprint of the validated input (the same input gives the same fingerprint). */
+  fingerprint: string;
+}
+
+type Input = Record<string, unknown>;
+const list = (v: unknown, max = 4): string => {
+  const a = Array.isArray(v) ? v.map(String) : [String(v)];
+  return a.length > max ? `${a.slice(0, max).join(', ')} +${a.length - max}` : a.join(', ');
+};
+const days = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)) / 86_400_000) + 1;
+
+/** Per pipeline, the one line a person needs to recognise a run; undefined → the generic line. */
+const SUMMARIES: Record<string, (i: Input, account?: string) => string> = {
+  selftest: (i) =>
+    `Selftest "${String(i.label)}": durable timer of ${formatDuration(Number(i.sleep))}, then a row + an object`,
+  'dailymotion-report': (i, account) => {
+    const n = days(String(i.startDate), String(i.endDate));
+    const windows = Math.ceil(n / Number(i.windowDays));
+    return (
+      `Dailymotion report ${String(i.startDate)} → ${String(i.endDate)} (${windows} window${windows > 1 ? 's' : ''} of ` +
+      `${Number(i.windowDays)} days) into ${String(i.table)}${account ? `, account …${account.slice(-4)}` : ''}`
+    );
+  },
+  titelive: (i) =>
+    `Titelive ${String(i.category)} ${i.incremental ? 'incremental (from the high-water mark)' : `from ${String(i.minModifiedDate)}`}` +
+    `${i.maxModifiedDate ? ` to ${String(i.maxModifiedDate)}` : ''}${i.images === false ? ', no images' : ''}`,
+  'youtube-enrich': (i) =>
+    `YouTube details for ${i.csv ? `${String(i.csv)} (column ${String(i.column)})` : `${(i.ids as unknown[]).length} IDs`}` +
+    `${i.limit ? `, first ${Number(i.limit)}` : ''}${i.dryRun ? ' — dry run (plan only)' : ` → ${String(i.table)}`}`,
+};
+
+/** The run's description from its validated input; `account` is the API account fingerprint when known. */
+export function describeRun(pipeline: PipelineDef, input: unknown, account?: string): RunDescription {
+  const i = (input && typeof input === 'object' ? input : {}) as Input;
+  const scalar = Object.entries(i).filter(([, v]) => v !== undefined && (typeof v !== 'object' || Array.isArray(v)));
+  const generic = () =>
+    `${pipeline.name}: ${
+      scalar
+        .slice(0, 4)
+        .map(([k, v]) => `${k} ${list(v)}`)
+        .join(', ') || pipeline.description
+    }`;
+  const summary = SUMMARIES[pipeline.name]?.(i, account) ?? generic();
+  const details = [
+    `**${pipeline.name}** — ${pipeline.description}`,
+    ...scalar.map(([k, v]) => `- ${k}: ${list(v, 12)}`),
+    ...(account ? [`- account: …${account.slice(-4)}`] : []),
+  ].join('\n');
+  return { summary: summary.length > 200 ? `${summary.slice(0, 199)}…` : summary, details, fingerprint: stableHash(i) };
 }

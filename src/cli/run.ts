@@ -10,7 +10,8 @@ import { TASK_QUEUES } from '../shared/task-queues';
 import { InputError, parseInput } from '../shared/validation';
 import { uiLink } from './connect';
 import { flagsToInput } from './flags';
-import { progressView } from './render';
+import { DailymotionClient } from '../connectors/dailymotion/client';
+import { describeRun, progressView } from './render';
 
 export interface RunOptions {
   input?: string;
@@ -84,6 +85,7 @@ export async function runPipeline(
   log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
 ): Promise<RunOutcome> {
   const workflowId = opts.id ?? pipeline.workflowId(input);
+  const run = describeRun(pipeline, input, accountOf(pipeline, config));
   const options = {
     // A worker polls LONGHAUL_TASK_QUEUE (default `longhaul`): runs of main-queue pipelines start there.
     taskQueue: pipeline.taskQueue === TASK_QUEUES.main ? config.LONGHAUL_TASK_QUEUE : pipeline.taskQueue,
@@ -93,7 +95,10 @@ export async function runPipeline(
     // run may start (loads are idempotent, so a rerun replaces rather than duplicates).
     workflowIdConflictPolicy: 'USE_EXISTING' as const,
     workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
-    memo: { pipeline: pipeline.name },
+    // Shown by the Web UI (summary and details on the run's page) and by `longhaul status` / `list` (memo).
+    staticSummary: run.summary,
+    staticDetails: run.details,
+    memo: { pipeline: pipeline.name, input: run.fingerprint, summary: run.summary },
   };
   const handle = await client.workflow
     .start(pipeline.workflowType, {
@@ -119,6 +124,12 @@ export async function runPipeline(
     url,
     summary: outcome.status === 'completed' ? pipeline.summarize(outcome.result) : undefined,
   };
+}
+
+/** The API account a run works for, as a fingerprint, when the client knows it (same config as the worker). */
+function accountOf(pipeline: PipelineDef, config: Config): string | undefined {
+  if (pipeline.name !== 'dailymotion-report' || (!config.DM_ACCOUNT && !config.DM_CLIENT_API)) return undefined;
+  return DailymotionClient.accountKey(config);
 }
 
 /** Follows a run to its end, showing live progress (bars on a terminal, plain lines otherwise). */
