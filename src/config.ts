@@ -90,6 +90,10 @@ export const envSchema = z.object({
   YOUTUBE_BASE_URL: z.url().default('http://127.0.0.1:4102/youtube/v3'),
   /** `project:key` pairs, comma separated (keys of one Google Cloud project share its quota). */
   YOUTUBE_API_KEYS: csv,
+
+  // Videos store of youtube-watch and `longhaul api` (docs/videos-api.md)
+  VIDEOS_STORE: z.enum(['sqlite']).default('sqlite'),
+  VIDEOS_SQLITE_PATH: z.string().optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;
@@ -130,4 +134,5 @@ export const paths = {
   duckdb: (c: Config) => c.DUCKDB_PATH ?? path.join(c.LONGHAUL_DATA_DIR, 'warehouse.duckdb'),
   bucket: (c: Config) => c.BUCKET_DIR ?? path.join(c.LONGHAUL_DATA_DIR, 'bucket'),
   temporalDb: (c: Config) => path.join(c.LONGHAUL_DATA_DIR, 'temporal.db'),
+  videosSqlite: (c: Config) => c.VIDEOS_SQLITE_PATH ?? path.join(c.LONGHAUL_DATA_DIR, 'videos.sqlite'),
 };
