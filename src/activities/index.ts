@@ -6,8 +6,9 @@ import { createTiteliveActivities } from './titelive';
 import { createSemaphoreActivities } from './semaphore';
 import { createYoutubeActivities } from './youtube';
 import { createDatoramaActivities } from './datorama';
+import { youtubeWatchActivities, type WithVideosStore } from './youtube-watch';
 
-export function createActivities(deps: Deps) {
+export function createActivities(deps: Deps & WithVideosStore) {
   return {
     ...createSelftestActivities(deps),
     ...createTiteliveActivities(deps),
@@ -15,6 +16,7 @@ export function createActivities(deps: Deps) {
     ...createDailymotionActivities(deps),
     ...createYoutubeActivities(deps),
     ...createDatoramaActivities(deps),
+    ...youtubeWatchActivities(deps),
   };
 }
 

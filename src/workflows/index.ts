@@ -4,6 +4,7 @@ export { titelive } from './titelive';
 export { semaphore } from './semaphore';
 export { quotaLedger } from './quota-ledger';
 export { youtubeEnrich } from './youtube-enrich';
+export { youtubeWatch } from './youtube-watch';
 export { datoramaLimiter } from './datorama-limiter';
 export { datoramaProcess } from './datorama-process';
 export { datoramaRerun, datoramaRerunAll } from './datorama-rerun';

@@ -1,8 +1,9 @@
 /**
  * The YouTube Data API v3 sandbox: `GET /youtube/v3/videos` and `GET /youtube/v3/search` with the real
  * parameters, response shapes and error bodies. Keys belong to projects; each project has a daily quota
- * (10,000 units by default; videos.list 1 unit, search.list 100) counted on the sandbox clock and reset at
- * midnight America/Los_Angeles (computed here with Intl, independently of the ledger's own arithmetic).
+ * (10,000 units by default; videos.list 1 unit, search.list 100 — or, with `searchCallsPerDay`, the newer
+ * model's separate bucket of search calls) counted on the sandbox clock and reset at midnight
+ * America/Los_Angeles (computed here with Intl, independently of the ledger's own arithmetic).
  * Errors: 403 quotaExceeded, 400 API_KEY_INVALID (unknown or revoked key), 403 rateLimitExceeded
  * (`rateLimit(n)` or injected '429' faults), 5xx backendError, 400 invalidFilters / missingRequiredParameter.
  * Every call is logged with its project, key fingerprint, units charged and requested IDs.
@@ -17,6 +18,8 @@ export interface SandboxProject {
   keys: string[];
   /** Units per Pacific day (default: the sandbox's `unitsPerDay`). */
   unitsPerDay?: number;
+  /** search.list calls per Pacific day under the newer model (default: the sandbox's `searchCallsPerDay`). */
+  searchCallsPerDay?: number;
 }
 
 export interface YoutubeSandboxOptions {
@@ -30,6 +33,13 @@ export interface YoutubeSandboxOptions {
   latencyMs?: number;
   /** Where search feeds start (epoch ms). */
   searchOriginMs?: number;
+  /** Spacing of every search feed's uploads (default: seeded per query, 5 to 60 minutes). */
+  searchIntervalMs?: number;
+  /**
+   * The newer quota model: search.list draws on its own bucket of this many calls per project and Pacific
+   * day (1 unit a call) instead of `costs.search` units of the daily units. Unset: the classic model.
+   */
+  searchCallsPerDay?: number;
 }
 
 export const YOUTUBE_DEMO_PROJECTS: SandboxProject[] = [
@@ -100,6 +110,10 @@ export interface YoutubeCall {
   /** videos.list: the IDs asked for. */
   ids?: string[];
   q?: string;
+  /** search.list: the time filters and whether a page token was sent. */
+  publishedAfter?: string;
+  publishedBefore?: string;
+  pageToken?: boolean;
 }
 
 const pacificDayFmt = new Intl.DateTimeFormat('en-CA', {
@@ -169,7 +183,12 @@ export class YoutubeSandbox extends SandboxServer {
   }
 
   /** Authenticates the key and charges its project, or throws the API's error. */
-  private async charge(req: SandboxRequest, units: number, call: YoutubeCall): Promise<SandboxProject> {
+  private async charge(
+    req: SandboxRequest,
+    units: number,
+    call: YoutubeCall,
+    bucket: 'units' | 'search' = 'units',
+  ): Promise<SandboxProject> {
     const key = req.query.get('key');
     if (!key)
       throw new HttpError(
@@ -188,11 +207,15 @@ export class YoutubeSandbox extends SandboxServer {
     }
     call.at = await this.clock.now();
     const day = pacificDayFmt.format(new Date(call.at));
-    const u = this.usage.get(project.id);
+    const usageKey = bucket === 'search' ? `search:${project.id}` : project.id;
+    const u = this.usage.get(usageKey);
     const used = u?.day === day ? u.used : 0;
-    const quota = project.unitsPerDay ?? this.o.unitsPerDay ?? 10_000;
+    const quota =
+      bucket === 'search'
+        ? (project.searchCallsPerDay ?? this.o.searchCallsPerDay ?? 100)
+        : (project.unitsPerDay ?? this.o.unitsPerDay ?? 10_000);
     if (used + units > quota) throw quotaExceeded();
-    this.usage.set(project.id, { day, used: used + units });
+    this.usage.set(usageKey, { day, used: used + units });
     call.day = day;
     call.units = units;
     return project;
@@ -207,6 +230,11 @@ export class YoutubeSandbox extends SandboxServer {
     const key = req.query.get('key');
     const ids = method === 'videos.list' ? (req.query.get('id') ?? '').split(',').filter(Boolean) : undefined;
     const call: YoutubeCall = { method, at: 0, status: 0, ids, q: req.query.get('q') ?? undefined };
+    if (method === 'search.list') {
+      call.publishedAfter = req.query.get('publishedAfter') ?? undefined;
+      call.publishedBefore = req.query.get('publishedBefore') ?? undefined;
+      call.pageToken = req.query.has('pageToken');
+    }
     this.calls.push(call);
     this.note({
       key: key ? fingerprint(key) : undefined,
@@ -274,7 +302,11 @@ export class YoutubeSandbox extends SandboxServer {
 
   private feed(q: string): SearchFeed {
     let f = this.feeds.get(q);
-    if (!f) this.feeds.set(q, (f = new SearchFeed(this.seed, q, this.o.searchOriginMs ?? Date.UTC(2026, 0, 1))));
+    if (!f)
+      this.feeds.set(
+        q,
+        (f = new SearchFeed(this.seed, q, this.o.searchOriginMs ?? Date.UTC(2026, 0, 1), this.o.searchIntervalMs)),
+      );
     return f;
   }
 
@@ -283,7 +315,8 @@ export class YoutubeSandbox extends SandboxServer {
     const parts = this.parts(req);
     if (!parts.has('snippet') && !parts.has('id'))
       throw new HttpError(400, googleError(400, `'${[...parts].join(',')}'`, 'unknownPart'));
-    await this.charge(req, this.o.costs?.search ?? 100, call);
+    if (this.o.searchCallsPerDay !== undefined) await this.charge(req, 1, call, 'search');
+    else await this.charge(req, this.o.costs?.search ?? 100, call);
     const q = req.query.get('q') ?? '';
     const maxResults = Number(req.query.get('maxResults') ?? '5');
     if (!Number.isInteger(maxResults) || maxResults < 0 || maxResults > 50)

@@ -126,8 +126,10 @@ export class SearchFeed {
     private readonly seed: number,
     readonly q: string,
     readonly originMs: number,
+    /** Spacing of the uploads (default: seeded per query, one video every 5 to 60 minutes). */
+    intervalMs?: number,
   ) {
-    this.intervalMs = (5 + (seedOf(seed, 'feed', q) % 55)) * 60_000; // one video every 5 to 60 minutes
+    this.intervalMs = intervalMs ?? (5 + (seedOf(seed, 'feed', q) % 55)) * 60_000;
   }
   publishedAt(k: number): number {
     const jitter = (seedOf(this.seed, 'jitter', this.q, k) % 1000) / 1000;

@@ -1,0 +1,284 @@
+/**
+ * youtube-watch: one tick of a watcher — search.list (type=video, order=date) for the videos published since
+ * the watcher's cursor (minus an overlap, for videos the API indexes late), page after page until a page
+ * reaches the cursor, the results run out, or `maxPages` is reached; every page is upserted into the videos
+ * store (known videos are merged, never stored twice) and the activity heartbeats. Keys come from the quota
+ * ledger one call at a time, charged by the watcher's quota model: quotaExceeded parks the key's project
+ * until its reset and the next project is tried; keyInvalid takes the key out of the pool; when the ledger
+ * says every project is spent, the tick hands the reset time back to the workflow, which sleeps on a durable
+ * timer. Only the new position and counts return to the workflow. Idempotent: the same tick again stores
+ * nothing new and returns the same position; a retried attempt resumes below the pages it already stored.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Config } from '../config';
+import { YoutubeError } from '../connectors/youtube/errors';
+import { createYoutubeClient, type YoutubeClient } from '../connectors/youtube/client';
+import { parseYoutubeKeys } from '../connectors/youtube/keys';
+import type { SearchResult } from '../connectors/youtube/schemas';
+import type { VideosStore, VideoUpsert } from '../sinks/videos-store';
+import { ledgerWorkflowId, type Permit } from '../shared/quota';
+import { SEARCH_METHOD, type WatchPosition } from '../shared/youtube-watch';
+import type { Deps } from './deps';
+import { QuotaLedgerClient } from './quota-ledger';
+import { youtubeLedgerConfig } from './youtube-fetch';
+
+export interface WatchTickArgs {
+  query: string;
+  position: WatchPosition;
+  /** `backfillFrom` (ISO): the lower bound of the first sweep when there is no cursor yet. */
+  floor?: string;
+  overlapSeconds: number;
+  maxPages: number;
+  pageSize: number;
+  pool: string;
+  unitsPerDay: number;
+  costPerCall: number;
+  /** The watcher's workflow ID (ledger logs). */
+  requester: string;
+  /** The tick's workflow time (ISO): the store's `seenAt`. */
+  seenAt: string;
+}
+
+export interface WatchTickResult {
+  /** `wait`: the ledger says every project is spent until `until` (epoch ms); the pages before it count. */
+  status: 'done' | 'wait';
+  until?: number;
+  waitReason?: string;
+  /** The sweep reached the cursor (or the end of the results): the cursor moved to the newest video seen. */
+  reached: boolean;
+  position: WatchPosition;
+  pages: number;
+  fetched: number;
+  inserted: number;
+  merged: number;
+  calls: number;
+  units: number;
+  quotaExceeded: number;
+  invalidKeys: string[];
+  keyFingerprint?: string;
+  /** Videos of this query in the store after the tick. */
+  videosStored: number;
+}
+
+/** What a tick has done so far: its heartbeat, from which a retried attempt resumes. */
+interface TickProgress {
+  pages: number;
+  fetched: number;
+  inserted: number;
+  merged: number;
+  calls: number;
+  units: number;
+  quotaExceeded: number;
+  invalidKeys: string[];
+  keyFingerprint?: string;
+  /** Newest and oldest publish time seen by the tick (API strings). */
+  newest?: string;
+  oldest?: string;
+}
+
+const ms = (iso: string) => Date.parse(iso);
+const later = (a: string | undefined, b: string | undefined) => (!a ? b : !b ? a : ms(b) > ms(a) ? b : a);
+const earlier = (a: string | undefined, b: string | undefined) => (!a ? b : !b ? a : ms(b) < ms(a) ? b : a);
+const rfc3339 = (epochMs: number) => new Date(epochMs).toISOString().replace('.000Z', 'Z');
+
+/** A search result as a store row (thumbnail URLs by size; the raw item kept as the API sent it). */
+export function toUpsert(item: SearchResult, query: string, seenAt: string): VideoUpsert | undefined {
+  const videoId = item.id.videoId;
+  const s = item.snippet as
+    | (NonNullable<SearchResult['snippet']> & {
+        description?: string;
+        channelTitle?: string;
+        thumbnails?: Record<string, { url?: string }>;
+      })
+    | undefined;
+  if (!videoId || !s) return undefined;
+  const thumbnails: Record<string, string> = {};
+  for (const [size, t] of Object.entries(s.thumbnails ?? {})) if (t?.url) thumbnails[size] = t.url;
+  return {
+    videoId,
+    query,
+    title: s.title,
+    description: s.description ?? '',
+    publishedAt: s.publishedAt,
+    channelId: s.channelId,
+    channelTitle: s.channelTitle ?? '',
+    thumbnails,
+    raw: item,
+    seenAt,
+  };
+}
+
+export interface WatchDeps {
+  config: Config;
+  client: YoutubeClient;
+  /** The videos store, opened on first use (one per worker process). */
+  videos: () => Promise<VideosStore>;
+}
+
+export function createYoutubeWatchActivities(deps: WatchDeps) {
+  const { config, client } = deps;
+  const keys = new Map(parseYoutubeKeys(config.YOUTUBE_API_KEYS).map((k) => [k.fingerprint, k]));
+  return {
+    async youtubeWatchTick(args: WatchTickArgs): Promise<WatchTickResult> {
+      const ctx = Context.current();
+      const store = await deps.videos();
+      const hb = ctx.info.heartbeatDetails as TickProgress | undefined;
+      const acc: TickProgress = hb ?? {
+        pages: 0,
+        fetched: 0,
+        inserted: 0,
+        merged: 0,
+        calls: 0,
+        units: 0,
+        quotaExceeded: 0,
+        invalidKeys: [],
+      };
+
+      // A watcher without a position (first start, or restarted after its history was lost) takes the
+      // newest video the store holds for its query — unless it was asked to backfill.
+      let pos = args.position;
+      if (!pos.cursor && !pos.sweep && !args.floor) {
+        const stored = await store.newestPublishedAt(args.query);
+        if (stored) pos = { cursor: stored };
+      }
+      // No cursor and no backfill date: the newest page only, and the cursor starts there.
+      const firstPageOnly = !pos.cursor && !pos.sweep && !args.floor;
+      const publishedAfter = pos.cursor
+        ? rfc3339(ms(pos.cursor) - args.overlapSeconds * 1000)
+        : args.floor
+          ? rfc3339(ms(args.floor))
+          : undefined;
+      // Continuing a sweep (or a retried attempt): below the oldest video already stored by it.
+      const publishedBefore = acc.oldest ?? pos.sweep?.before;
+
+      const ledger = new QuotaLedgerClient(ctx.client, ledgerWorkflowId(args.pool), ctx.info.taskQueue, {
+        ...youtubeLedgerConfig(config, args.unitsPerDay, args.costPerCall),
+        costs: { [SEARCH_METHOD]: args.costPerCall },
+      });
+      ledger.onRetry = () => ctx.heartbeat(acc);
+
+      const finish = async (status: 'done' | 'wait', reached: boolean, wait?: { until: number; reason: string }) => {
+        const top = later(pos.sweep?.top, acc.newest);
+        let position: WatchPosition;
+        if (reached) position = { cursor: later(pos.cursor, top) };
+        else if (acc.oldest && top) position = { cursor: pos.cursor, sweep: { top, before: acc.oldest } };
+        else position = pos;
+        if (!position.cursor) delete position.cursor;
+        return {
+          status,
+          ...(wait ? { until: wait.until, waitReason: wait.reason } : {}),
+          reached,
+          position,
+          ...acc,
+          videosStored: await store.count({ query: args.query }),
+        } satisfies WatchTickResult;
+      };
+
+      let pageToken: string | undefined;
+      while (acc.pages < args.maxPages) {
+        // One permit per call: a page is one search.list call.
+        const r = await ledger.reserve({ method: SEARCH_METHOD, calls: 1, requester: args.requester });
+        if (r.kind === 'none')
+          throw ApplicationFailure.nonRetryable(`YouTube watcher cannot go on: ${r.reason}`, 'YoutubeNoUsableKey');
+        if (r.kind === 'wait') return finish('wait', false, { until: r.until, reason: r.reason });
+        const permit: Permit = r.permit;
+        const fp = permit.fingerprint;
+        const key = keys.get(fp);
+        if (!key) {
+          await ledger.refund(permit, 0);
+          throw ApplicationFailure.retryable(`key ${fp} is not in this worker's YOUTUBE_API_KEYS`, 'YoutubeKeyUnknown');
+        }
+        acc.keyFingerprint = fp;
+        let page;
+        try {
+          page = await client.searchList(
+            {
+              q: args.query,
+              order: 'date',
+              maxResults: args.pageSize,
+              publishedAfter,
+              publishedBefore,
+              pageToken,
+            },
+            key.key,
+          );
+        } catch (err) {
+          if (err instanceof YoutubeError && err.kind === 'quotaExceeded') {
+            // Not served: give the call back, park the project until its reset, ask the ledger again.
+            await ledger.refund(permit, 0);
+            acc.quotaExceeded++;
+            await ledger.markSpent(fp);
+            continue;
+          }
+          if (err instanceof YoutubeError && err.kind === 'keyInvalid') {
+            await ledger.refund(permit, 0);
+            const reason = `${err.message} (project ${key.project})`;
+            await ledger.markInvalid(fp, reason);
+            acc.invalidKeys.push(`${fp}: ${reason}`);
+            ctx.log.warn(`YouTube key ${fp} of project ${key.project} taken out of the pool: ${err.message}`);
+            continue;
+          }
+          if (!(err instanceof YoutubeError)) throw err;
+          if (err.retryable)
+            throw ApplicationFailure.create({
+              message: err.message,
+              type: err.kind === 'rateLimited' ? 'YoutubeRateLimited' : 'YoutubeTransient',
+              nextRetryDelay: err.retryAfterMs,
+            });
+          throw ApplicationFailure.nonRetryable(err.message, 'YoutubeInvalidRequest');
+        }
+        acc.calls++;
+        acc.units += args.costPerCall;
+        const rows = page.items
+          .map((item) => toUpsert(item, args.query, args.seenAt))
+          .filter((v): v is VideoUpsert => v !== undefined);
+        if (rows.length) {
+          const u = await store.upsert(rows);
+          acc.inserted += u.inserted;
+          acc.merged += u.merged;
+        }
+        acc.pages++;
+        acc.fetched += rows.length;
+        for (const v of rows) {
+          acc.newest = later(acc.newest, v.publishedAt);
+          acc.oldest = earlier(acc.oldest, v.publishedAt);
+        }
+        ctx.heartbeat(acc);
+        if (firstPageOnly || !page.nextPageToken) return finish('done', true);
+        // Results come newest first: a page whose oldest video is at or before the cursor has reached the
+        // videos stored by earlier ticks (what follows is the overlap, already seen).
+        const last = rows.at(-1);
+        if (pos.cursor && last && ms(last.publishedAt) <= ms(pos.cursor)) return finish('done', true);
+        pageToken = page.nextPageToken;
+      }
+      return finish('done', false);
+    },
+  };
+}
+
+export type YoutubeWatchActivities = ReturnType<typeof createYoutubeWatchActivities>;
+
+/** Activity deps may carry an open videos store (tests, the API process); else the worker opens its own. */
+export interface WithVideosStore {
+  videos?: VideosStore;
+}
+
+/** The watcher's activities from the worker's deps: the store is opened (and initialized) once, on first use. */
+export function youtubeWatchActivities(deps: Deps & WithVideosStore) {
+  let opened: Promise<VideosStore> | undefined;
+  const videos = () =>
+    (opened ??= (async () => {
+      const store = deps.videos ?? openVideosStore(deps.config);
+      await store.init();
+      return store;
+    })().catch((err: unknown) => {
+      opened = undefined;
+      throw err;
+    }));
+  return createYoutubeWatchActivities({ config: deps.config, client: createYoutubeClient(deps.config), videos });
+}
+
+// Until the SQLite store lands (src/sinks/videos.ts), a worker without an injected store cannot watch.
+function openVideosStore(_config: Config): VideosStore {
+  throw ApplicationFailure.nonRetryable('no videos store configured on this worker', 'VideosStoreMissing');
+}
