@@ -92,8 +92,10 @@ export const envSchema = z.object({
   YOUTUBE_API_KEYS: csv,
 
   // Videos store of youtube-watch and `longhaul api` (docs/videos-api.md)
-  VIDEOS_STORE: z.enum(['sqlite']).default('sqlite'),
+  VIDEOS_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),
   VIDEOS_SQLITE_PATH: z.string().optional(),
+  /** `postgres://…` (VIDEOS_STORE=postgres) */
+  VIDEOS_DATABASE_URL: z.string().optional(),
 });
 
 export type Config = z.infer<typeof envSchema>;

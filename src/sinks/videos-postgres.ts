@@ -1,0 +1,226 @@
+/**
+ * The production videos store: PostgreSQL through `pg`. Same semantics as the SQLite store: text search is
+ * a case-insensitive substring match of every word in title or description (ILIKE, served by pg_trgm GIN
+ * indexes), titles and ids compare byte-wise (`COLLATE "C"`, as SQLite does), times are `timestamptz`.
+ * `raw` is kept as `json` (the text as sent, key order included). All SQL is parameterized.
+ */
+import { Pool, type PoolClient } from 'pg';
+import {
+  finishVideoList,
+  formatVideoTime,
+  planVideoList,
+  toDate,
+  type StoredVideo,
+  type UpsertResult,
+  type VideoListParams,
+  type VideoListResult,
+  type VideosStore,
+  type VideoUpsert,
+} from './videos-store';
+import { searchTerms } from './videos-sqlite';
+
+export interface PostgresVideosStoreOptions {
+  /** `postgres://user:password@host:port/database` */
+  connectionString: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+}
+
+const SCHEMA = `
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+CREATE TABLE IF NOT EXISTS videos (
+  video_id text COLLATE "C" PRIMARY KEY,
+  title text COLLATE "C" NOT NULL,
+  description text NOT NULL,
+  published_at timestamptz NOT NULL,
+  channel_id text NOT NULL,
+  channel_title text NOT NULL,
+  thumbnails jsonb NOT NULL,
+  raw json NOT NULL,
+  first_seen_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS videos_published ON videos (published_at DESC, video_id DESC);
+CREATE INDEX IF NOT EXISTS videos_title ON videos (title, video_id);
+CREATE INDEX IF NOT EXISTS videos_title_trgm ON videos USING gin (title gin_trgm_ops);
+CREATE INDEX IF NOT EXISTS videos_description_trgm ON videos USING gin (description gin_trgm_ops);
+CREATE TABLE IF NOT EXISTS video_queries (
+  video_id text COLLATE "C" NOT NULL REFERENCES videos (video_id) ON DELETE CASCADE,
+  query text COLLATE "C" NOT NULL,
+  PRIMARY KEY (video_id, query)
+);
+CREATE INDEX IF NOT EXISTS video_queries_query ON video_queries (query, video_id);
+`;
+
+interface Row {
+  video_id: string;
+  title: string;
+  description: string;
+  published_at: Date;
+  channel_id: string;
+  channel_title: string;
+  thumbnails: Record<string, string>;
+  raw: string;
+  first_seen_at: Date;
+  updated_at: Date;
+  queries: string[];
+}
+
+// raw::text: the json exactly as stored (pg would parse it into an object otherwise)
+const COLUMNS = `v.video_id, v.title, v.description, v.published_at, v.channel_id, v.channel_title, v.thumbnails,
+  v.raw::text AS raw, v.first_seen_at, v.updated_at,
+  ARRAY(SELECT q.query FROM video_queries q WHERE q.video_id = v.video_id ORDER BY q.query) AS queries`;
+
+const toVideo = (r: Row): StoredVideo => ({
+  videoId: r.video_id,
+  title: r.title,
+  description: r.description,
+  publishedAt: formatVideoTime(r.published_at),
+  channelId: r.channel_id,
+  channelTitle: r.channel_title,
+  thumbnails: r.thumbnails,
+  queries: r.queries,
+  raw: JSON.parse(r.raw) as unknown,
+  firstSeenAt: formatVideoTime(r.first_seen_at),
+  updatedAt: formatVideoTime(r.updated_at),
+});
+
+const likePattern = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+type Filter = Pick<VideoListParams, 'query' | 'search' | 'publishedAfter' | 'publishedBefore'>;
+
+function where(f: Filter, args: unknown[]): string[] {
+  const parts: string[] = [];
+  const arg = (v: unknown) => `$${args.push(v)}`;
+  if (f.query !== undefined)
+    parts.push(`EXISTS (SELECT 1 FROM video_queries q WHERE q.query = ${arg(f.query)} AND q.video_id = v.video_id)`);
+  if (f.publishedAfter !== undefined)
+    parts.push(`v.published_at >= ${arg(toDate(f.publishedAfter, 'publishedAfter').toISOString())}::timestamptz`);
+  if (f.publishedBefore !== undefined)
+    parts.push(`v.published_at <= ${arg(toDate(f.publishedBefore, 'publishedBefore').toISOString())}::timestamptz`);
+  for (const t of searchTerms(f.search)) {
+    const p = arg(likePattern(t));
+    parts.push(`(v.title ILIKE ${p} OR v.description ILIKE ${p})`);
+  }
+  return parts;
+}
+
+const whereSql = (parts: string[]) => (parts.length ? `WHERE ${parts.join(' AND ')}` : '');
+
+export class PostgresVideosStore implements VideosStore {
+  readonly pool: Pool;
+
+  constructor(readonly options: PostgresVideosStoreOptions) {
+    this.pool = new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
+  }
+
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  async init(): Promise<void> {
+    await this.tx(async (c) => {
+      // one process at a time creates the schema (CREATE … IF NOT EXISTS races otherwise)
+      await c.query(`SELECT pg_advisory_xact_lock(hashtext('longhaul.videos.schema'))`);
+      await c.query(SCHEMA);
+    });
+  }
+
+  async upsert(videos: VideoUpsert[]): Promise<UpsertResult> {
+    if (videos.length === 0) return { inserted: 0, merged: 0 };
+    return this.tx(async (c) => {
+      const result: UpsertResult = { inserted: 0, merged: 0 };
+      for (const v of videos) {
+        const seenAt = toDate(v.seenAt, 'seenAt').toISOString();
+        const known = (await c.query('SELECT 1 FROM videos WHERE video_id = $1', [v.videoId])).rowCount! > 0;
+        await c.query(
+          `INSERT INTO videos AS o (video_id, title, description, published_at, channel_id, channel_title, thumbnails, raw,
+             first_seen_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+           ON CONFLICT (video_id) DO UPDATE SET
+             title = excluded.title, description = excluded.description, published_at = excluded.published_at,
+             channel_id = excluded.channel_id, channel_title = excluded.channel_title, thumbnails = excluded.thumbnails,
+             raw = excluded.raw, updated_at = greatest(o.updated_at, excluded.updated_at)
+           WHERE (o.title, o.description, o.published_at, o.channel_id, o.channel_title, o.thumbnails, o.raw::text)
+             IS DISTINCT FROM (excluded.title, excluded.description, excluded.published_at, excluded.channel_id,
+               excluded.channel_title, excluded.thumbnails, excluded.raw::text)`,
+          [
+            v.videoId,
+            v.title,
+            v.description,
+            toDate(v.publishedAt, 'publishedAt').toISOString(),
+            v.channelId,
+            v.channelTitle,
+            JSON.stringify(v.thumbnails),
+            JSON.stringify(v.raw ?? null),
+            seenAt,
+          ],
+        );
+        const added = await c.query(
+          'INSERT INTO video_queries (video_id, query) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+          [v.videoId, v.query],
+        );
+        if (added.rowCount! > 0 && known)
+          await c.query('UPDATE videos SET updated_at = greatest(updated_at, $1) WHERE video_id = $2', [
+            seenAt,
+            v.videoId,
+          ]);
+        if (known) result.merged++;
+        else result.inserted++;
+      }
+      return result;
+    });
+  }
+
+  async newestPublishedAt(query: string): Promise<string | undefined> {
+    const r = await this.pool.query<{ p: Date | null }>(
+      `SELECT max(v.published_at) AS p FROM videos v JOIN video_queries q ON q.video_id = v.video_id WHERE q.query = $1`,
+      [query],
+    );
+    const p = r.rows[0]?.p;
+    return p ? formatVideoTime(p) : undefined;
+  }
+
+  async count(filter: Filter = {}): Promise<number> {
+    const args: unknown[] = [];
+    const sql = `SELECT count(*)::int AS n FROM videos v ${whereSql(where(filter, args))}`;
+    return (await this.pool.query<{ n: number }>(sql, args)).rows[0].n;
+  }
+
+  async list(params: VideoListParams): Promise<VideoListResult> {
+    const plan = planVideoList(params);
+    const args: unknown[] = [];
+    const conds = where(params, args);
+    const col = plan.field === 'title' ? 'v.title' : 'v.published_at';
+    const dir = plan.sqlDesc ? 'DESC' : 'ASC';
+    if (plan.after) {
+      const key =
+        plan.field === 'title' ? `$${args.push(plan.after.key)}` : `$${args.push(plan.after.key)}::timestamptz`;
+      conds.push(`(${col}, v.video_id) ${plan.after.op} (${key}, $${args.push(plan.after.videoId)})`);
+    }
+    const sql = `SELECT ${COLUMNS} FROM videos v ${whereSql(conds)}
+      ORDER BY ${col} ${dir}, v.video_id ${dir} LIMIT $${args.push(plan.limit)} OFFSET $${args.push(plan.offset)}`;
+    const [rows, total] = await Promise.all([this.pool.query<Row>(sql, args), this.count(params)]);
+    return finishVideoList(params, plan, rows.rows.map(toVideo), total);
+  }
+
+  async get(videoId: string): Promise<StoredVideo | undefined> {
+    const r = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM videos v WHERE v.video_id = $1`, [videoId]);
+    return r.rows[0] && toVideo(r.rows[0]);
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+}
