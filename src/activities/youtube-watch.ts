@@ -15,6 +15,7 @@ import { YoutubeError } from '../connectors/youtube/errors';
 import { createYoutubeClient, type YoutubeClient } from '../connectors/youtube/client';
 import { parseYoutubeKeys } from '../connectors/youtube/keys';
 import type { SearchResult } from '../connectors/youtube/schemas';
+import { createVideosStore } from '../sinks/videos';
 import type { VideosStore, VideoUpsert } from '../sinks/videos-store';
 import { ledgerWorkflowId, type Permit } from '../shared/quota';
 import { SEARCH_METHOD, type WatchPosition } from '../shared/youtube-watch';
@@ -268,7 +269,7 @@ export function youtubeWatchActivities(deps: Deps & WithVideosStore) {
   let opened: Promise<VideosStore> | undefined;
   const videos = () =>
     (opened ??= (async () => {
-      const store = deps.videos ?? openVideosStore(deps.config);
+      const store = deps.videos ?? createVideosStore(deps.config);
       await store.init();
       return store;
     })().catch((err: unknown) => {
@@ -276,9 +277,4 @@ export function youtubeWatchActivities(deps: Deps & WithVideosStore) {
       throw err;
     }));
   return createYoutubeWatchActivities({ config: deps.config, client: createYoutubeClient(deps.config), videos });
-}
-
-// Until the SQLite store lands (src/sinks/videos.ts), a worker without an injected store cannot watch.
-function openVideosStore(_config: Config): VideosStore {
-  throw ApplicationFailure.nonRetryable('no videos store configured on this worker', 'VideosStoreMissing');
 }

@@ -1,0 +1,101 @@
+/**
+ * youtube-watch on the dev server (real time) against the YouTube sandbox (one video a second), with the
+ * worker opening the real embedded store (SQLite, WAL) from its configuration: after N ticks a second
+ * connection to the same file reads exactly the sandbox's newest videos, newest first, each stored once.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/server';
+import { youtubeKeyPairs } from '../../src/sandbox/youtube';
+import { SearchFeed } from '../../src/sandbox/youtube/videos';
+import { ledgerWorkflowId } from '../../src/shared/quota';
+import { watchStatusQuery, type YoutubeWatchResult } from '../../src/shared/youtube-watch';
+import { createVideosStore } from '../../src/sinks/videos';
+import type { VideosStore } from '../../src/sinks/videos-store';
+import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { feedIds } from '../helpers/youtube-watch';
+
+const PROJECTS: SandboxProject[] = [{ id: 'watch-int-a', keys: ['watch-int-key-a-1'] }];
+const SEED = 11;
+const FEED_MS = 1000;
+const Q = 'cricket';
+
+describe('youtube-watch on the dev server', () => {
+  let env: TestWorkflowEnvironment;
+  let sandbox: YoutubeSandbox | undefined;
+  let reader: VideosStore | undefined;
+  const started: string[] = [];
+  beforeAll(async () => {
+    env = await devServerEnv();
+  });
+  afterEach(async () => {
+    for (const id of started.splice(0))
+      await env.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => {});
+    await sandbox?.stop();
+    await reader?.close();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  it('after 6 one-second ticks the SQLite store holds exactly the sandbox’s newest videos', async () => {
+    const origin = Date.now() - 10 * 60_000;
+    sandbox = new YoutubeSandbox({
+      seed: SEED,
+      projects: PROJECTS,
+      searchCallsPerDay: 1000,
+      searchOriginMs: origin,
+      searchIntervalMs: FEED_MS,
+    });
+    const url = await sandbox.start();
+    const deps = testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS) });
+    const feed = new SearchFeed(SEED, Q, origin, FEED_MS);
+    const pool = uniqueQueue('ytw-int');
+    const workflowId = uniqueQueue('ytw-int');
+    started.push(workflowId, ledgerWorkflowId(pool));
+
+    const { result, midway } = await withWorker(env, deps, async (taskQueue) => {
+      const handle = await env.client.workflow.start('youtubeWatch', {
+        taskQueue,
+        workflowId,
+        args: [{ query: Q, intervalSeconds: 1, overlapSeconds: 5, pool, stopAfterTicks: 6 }],
+      });
+      // The status query answers while it runs.
+      let midway = await handle.query(watchStatusQuery);
+      for (let i = 0; i < 100 && midway.ticks < 2; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        midway = await handle.query(watchStatusQuery);
+      }
+      return { result: (await handle.result()) as YoutubeWatchResult, midway };
+    });
+    expect(midway.ticks).toBeGreaterThanOrEqual(2);
+    expect(midway.query).toBe(Q);
+    expect(midway.position.cursor).toBeDefined();
+    expect(result).toMatchObject({ ticks: 6, calls: 6, failedTicks: 0, quotaWaits: 0, state: 'stopped' });
+
+    // A second connection to the worker's file (the API's view).
+    reader = createVideosStore(deps.config);
+    await reader.init();
+    const total = await reader.count({ query: Q });
+    expect(total).toBe(result.videosStored);
+    expect(total).toBe(result.inserted);
+    const page = await reader.list({ query: Q, pageSize: 100 });
+    expect(page.total).toBe(total);
+    const ids = page.items.map((v) => v.videoId);
+    const newest = Date.parse(page.items[0].publishedAt);
+    const oldest = Date.parse(page.items.at(-1)!.publishedAt);
+    // Exactly the feed's videos over that span, newest first, and none published by the last call missing.
+    expect(ids).toEqual(feedIds(feed, oldest, newest));
+    const calls = sandbox.calls.filter((c) => c.method === 'search.list' && c.status === 200);
+    expect(calls).toHaveLength(6);
+    expect(feedIds(feed, newest + 1, calls.at(-1)!.at)).toEqual([]);
+    // The first tick took the newest page (50); 5 more seconds of feed came in over the next ticks.
+    expect(total).toBeGreaterThanOrEqual(50 + 4);
+    const first = await reader.get(ids[0]);
+    expect(first).toMatchObject({ queries: [Q], thumbnails: { default: expect.stringContaining(ids[0]) } });
+    expect((first!.raw as { id: { videoId: string } }).id.videoId).toBe(ids[0]);
+  });
+});
