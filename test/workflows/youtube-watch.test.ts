@@ -300,6 +300,30 @@ describe('youtube-watch on the time-skipping server', () => {
     expectWholeFeed();
   });
 
+  it('records a tick that keeps failing and carries on; fails clearly when no key is usable', async () => {
+    const deps = await start([P1]);
+    sandbox!.rateLimit(5); // the first tick's 5 attempts all answer 403 rateLimitExceeded
+    const result = await withWorker(env, deps, (q) =>
+      run(q, newId('failing'), { query: Q, pool: newPool(), stopAfterTicks: 4 }),
+    );
+    expect(result).toMatchObject({ ticks: 4, failedTicks: 1, calls: 3 });
+    expect(result.lastTick?.outcome).toBe('ok');
+    expect(searches().filter((c) => c.status === 403)).toHaveLength(5);
+    expectWholeFeed();
+
+    await sandbox!.stop();
+    const deps2 = await start([P1, P2]);
+    for (const p of [P1, P2]) for (const k of p.keys) sandbox!.revokeKey(k);
+    const err = await withWorker(env, deps2, (q) => run(q, newId('nokeys'), { query: Q, pool: newPool() })).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('YoutubeNoUsableKey');
+    expect(cause.message).toMatch(/no usable key in the pool — removed: .*API key not valid/);
+    expect(searches().filter((c) => c.status === 400)).toHaveLength(3); // each key tried once
+  });
+
   it('refuses bad input at once, naming the field', async () => {
     const deps = await start([P1]);
     const err = await withWorker(env, deps, (q) =>
