@@ -12,7 +12,8 @@ export const youtubeSandbox: SandboxFactory = {
     YOUTUBE_BASE_URL: `${url}/youtube/v3`,
     YOUTUBE_API_KEYS: youtubeKeyPairs(YOUTUBE_DEMO_PROJECTS),
   }),
-  create: ({ seed }) => new YoutubeSandbox({ seed, latencyMs: 50 }),
+  // search.list on Google's current model: its own 100 calls a day per project (the watcher's default).
+  create: ({ seed }) => new YoutubeSandbox({ seed, latencyMs: 50, searchCallsPerDay: 100 }),
 };
 
 export { YoutubeSandbox, YOUTUBE_DEMO_PROJECTS, type SandboxProject } from './server';
