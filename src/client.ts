@@ -2,7 +2,7 @@
  * `longhaul` — the command users type. Start and inspect pipeline runs, run the local stack, query the
  * warehouse. `longhaul --help` lists the commands.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from './config';
 import { connectClient } from './cli/connect';
 import { pipelineArgs } from './cli/flags';
@@ -18,6 +18,14 @@ import { AesGcmCodec, keysFromEnv } from './codec/aes-codec';
 import { createCodecServer } from './codec/codec-server';
 import { runWorker } from './worker';
 import { demo } from './cli/demo';
+import { createVideosStore } from './sinks/videos';
+import { startApiServer } from './api/server';
+
+function apiPort(v: string): number {
+  const n = Number(v);
+  if (!/^\d{1,5}$/.test(v) || n > 65535) throw new InvalidArgumentError('a port number from 0 to 65535');
+  return n;
+}
 
 const program = new Command('longhaul').description('Durable data pipelines on Temporal').showHelpAfterError();
 
@@ -239,6 +247,24 @@ program
     await wh.close();
     if (opts.json) out(rows);
     else console.table(rows);
+  });
+
+program
+  .command('api')
+  .description('Serve the videos API (/api/videos, /openapi.json) and the dashboard (/) from the videos store')
+  .option('--port <n>', 'port (0 = any free port)', apiPort, 8080)
+  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  .action(async (opts: { port: number; host: string }) => {
+    const store = createVideosStore(loadConfig());
+    await store.init();
+    const api = await startApiServer({ store, host: opts.host, port: opts.port });
+    out(`Videos API on ${api.url}/api/videos — dashboard ${api.url}/ — Ctrl-C stops`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await api.close();
+    await store.close();
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {
