@@ -86,6 +86,8 @@ export const envSchema = z.object({
   DATORAMA_PER_DAY: z.coerce.number().int().min(1).default(20_000),
   /** Added to the 60 s / limit spacing between calls, against clock skew (ms). */
   DATORAMA_SPACING_MARGIN_MS: z.coerce.number().int().min(0).max(60_000).default(50),
+  /** A Datorama run continues as new after this many platform calls (checked between blocks of actions). */
+  DATORAMA_CALLS_PER_RUN: z.coerce.number().int().min(1).default(1000),
 
   YOUTUBE_BASE_URL: z.url().default('http://127.0.0.1:4102/youtube/v3'),
   /** `project:key` pairs, comma separated (keys of one Google Cloud project share its quota). */

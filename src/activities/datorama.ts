@@ -18,6 +18,8 @@ export interface DatoramaLimits {
   perMinute: number;
   perDay: number;
   spacingMs: number;
+  /** Continue as new after this many calls in one execution (absent in histories recorded before it). */
+  callsPerRun?: number;
 }
 
 export function createDatoramaActivities(deps: Deps) {
@@ -34,6 +36,7 @@ export function createDatoramaActivities(deps: Deps) {
         perMinute: config.DATORAMA_PER_MINUTE,
         perDay: config.DATORAMA_PER_DAY,
         spacingMs: spacingMs(config.DATORAMA_PER_MINUTE, config.DATORAMA_SPACING_MARGIN_MS),
+        callsPerRun: config.DATORAMA_CALLS_PER_RUN,
       };
     },
 

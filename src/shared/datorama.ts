@@ -42,6 +42,8 @@ export interface LimiterState {
   granted: number;
   /** Most permits in any window, as the limiter counted them (operators and tests check it). */
   peakInWindow: number;
+  /** Asked to drain: ends once no permit is waiting or held and the last window has passed. */
+  draining?: boolean;
 }
 
 export const permitRequestSignal = defineSignal<[PermitRequest]>('datoramaPermitRequest');
@@ -49,6 +51,13 @@ export const permitReleaseSignal = defineSignal<[PermitRelease]>('datoramaPermit
 export const permitGrantedSignal = defineSignal<[{ requestId: string; grantedAt: number }]>('datoramaPermitGranted');
 /** An activity got a 429: nobody calls before `until`. */
 export const limiterBlockSignal = defineSignal<[{ until: number; scope: 'minute' | 'day' }]>('datoramaLimiterBlock');
+/**
+ * Ends the limiter once nobody waits for or holds a permit and no call is left in the last 60 s (so the
+ * next limiter for the token cannot exceed the per-minute limit). Today's count is not carried over: the
+ * next limiter learns it back from the API's `X-DailyQuota-Remaining`. Used before a worker goes away
+ * for good (tests, before their worker stops) and to restart a token's limiter with new settings.
+ */
+export const limiterDrainSignal = defineSignal('datoramaLimiterDrain');
 export const limiterStateQuery = defineQuery<LimiterState>('datoramaLimiterState');
 
 export const WINDOW_MS = 60_000;

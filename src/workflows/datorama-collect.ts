@@ -70,7 +70,7 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
         );
     }
     run.setPhase(`collecting the jobs of ${todo.length} streams`);
-    const BLOCK = 100;
+    const BLOCK = run.block(100);
     for (let i = 0; i < todo.length; i += BLOCK) {
       await pool(todo.slice(i, i + BLOCK), 2, async (s) => {
         let n = 0;

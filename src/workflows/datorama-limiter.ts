@@ -12,7 +12,8 @@
  *   - the API did not say to wait (a 429, or 0 remaining, until the reset it gave).
  * Grants are first come, first served. A holder that never releases (its run died) is reclaimed after
  * `leaseMs`. The workflow continues-as-new when its history grows, and ends when idle with nothing
- * drawn from today's budget (so the daily count is never lost).
+ * drawn from today's budget (so the daily count is never lost), or when drained (`limiterDrainSignal`:
+ * once idle and the last window has passed).
  */
 import {
   condition,
@@ -25,6 +26,7 @@ import {
 import {
   DAY_MS,
   limiterBlockSignal,
+  limiterDrainSignal,
   limiterStateQuery,
   permitGrantedSignal,
   permitReleaseSignal,
@@ -89,6 +91,10 @@ export async function datoramaLimiter(input: LimiterInput): Promise<void> {
     s.blockedUntil = Math.max(s.blockedUntil, until);
     version++;
   });
+  setHandler(limiterDrainSignal, () => {
+    s.draining = true;
+    version++;
+  });
   setHandler(limiterStateQuery, () => s);
 
   const inWindow = (now: number) =>
@@ -139,6 +145,7 @@ export async function datoramaLimiter(input: LimiterInput): Promise<void> {
     else idleSince ??= now;
     const idleMs = input.idleMs ?? 10 * 60_000;
     if (idle && s.recent.length === 0 && s.usedToday === 0 && now - idleSince! >= idleMs) return;
+    if (idle && s.recent.length === 0 && s.draining) return;
     const seen = version;
     const holders = s.recent.filter((r) => r.releasedAt === undefined).map((r) => r.grantedAt + leaseMs);
     const wakeAt = Math.min(

@@ -45,7 +45,7 @@ async function applyChanges(
   const todo = changes.filter((c) => !skip.has(`u:${c.stream}`) && !mine.has(`u:${c.stream}`));
   run.estimated = carry?.estimated ?? run.c.calls + 2 * todo.length;
   run.setPhase(`${op}: ${todo.length} streams (GET + PATCH each)`);
-  const BLOCK = 50;
+  const BLOCK = run.block(50);
   for (let i = 0; i < todo.length; i += BLOCK) {
     await pool(todo.slice(i, i + BLOCK), 2, async (c) => {
       const fields = Object.keys(c.fields);

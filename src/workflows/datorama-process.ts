@@ -114,7 +114,7 @@ export async function datoramaProcess(
     }
   };
 
-  const BLOCK = 50;
+  const BLOCK = run.block(50);
   for (let i = 0; i < todo.length; i += BLOCK) {
     await pool(todo.slice(i, i + BLOCK), input.workspaceThrottle ? 1 : 2, async (b) => {
       await throttle(b.workspaceId);

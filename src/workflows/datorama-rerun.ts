@@ -35,7 +35,7 @@ async function runActions(
     .filter((a): a is SubmitAction => a !== null && (a.kind !== 'rerun' || a.jobs.length > 0));
   run.estimated = carry?.estimated ?? run.c.calls + todo.length;
   run.setPhase(`${run.op}: ${todo.length} calls`);
-  const BLOCK = 50;
+  const BLOCK = run.block(50);
   for (let i = 0; i < todo.length; i += BLOCK) {
     await pool(todo.slice(i, i + BLOCK), 2, (a) => run.submit(a));
     if (i + BLOCK < todo.length && run.shouldContinueAsNew()) await again({ run: run.c, estimated: run.estimated });

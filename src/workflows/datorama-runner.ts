@@ -93,6 +93,7 @@ export class DatoramaRun {
   estimated = 0;
   private readonly grants = new Map<string, number>();
   private inFlight = 0;
+  private readonly callsAtStart: number;
 
   constructor(
     readonly op: string,
@@ -101,6 +102,7 @@ export class DatoramaRun {
     carry?: RunCarry,
   ) {
     this.c = carry ?? emptyCarry();
+    this.callsAtStart = this.c.calls;
     setHandler(permitGrantedSignal, ({ requestId, grantedAt }) => void this.grants.set(requestId, grantedAt));
     this.calls = proxyActivities<DatoramaActivities>({
       taskQueue: callQueueOf(workflowInfo().taskQueue),
@@ -306,8 +308,24 @@ export class DatoramaRun {
     return { skip: new Set(s.submitted), mine: new Set(s.submittedByThisRun) };
   }
 
+  /** Actions per block (continue-as-new is decided between blocks): `max`, or fewer when callsPerRun is. */
+  block(max: number): number {
+    return Math.max(1, Math.min(max, this.limits.callsPerRun ?? max));
+  }
+
+  /**
+   * Between blocks of actions: continue as new when the server suggests it, the history is long, or this
+   * execution made `limits.callsPerRun` calls (DATORAMA_CALLS_PER_RUN). Counters travel in the carry; what
+   * was submitted is read back from `datorama_actions`.
+   */
   shouldContinueAsNew(): boolean {
-    return this.inFlight === 0 && (workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > 20_000);
+    const callsHere = this.c.calls - this.callsAtStart;
+    return (
+      this.inFlight === 0 &&
+      (workflowInfo().continueAsNewSuggested ||
+        workflowInfo().historyLength > 20_000 ||
+        (this.limits.callsPerRun !== undefined && callsHere >= this.limits.callsPerRun))
+    );
   }
 
   async finish(extra: Partial<DatoramaResult> = {}): Promise<DatoramaResult> {

@@ -9,7 +9,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Deps } from '../../src/activities/deps';
 import { datoramaWorkerOptions } from '../../src/datorama-worker';
 import { DatoramaSandbox, type DatoramaSandboxOptions } from '../../src/sandbox/datorama';
-import { limiterWorkflowId, WINDOW_MS } from '../../src/shared/datorama';
+import { limiterDrainSignal, limiterWorkflowId, WINDOW_MS } from '../../src/shared/datorama';
 import { fingerprint } from '../../src/shared/fingerprint';
 import { createTestWorker, testDeps, uniqueQueue } from './temporal';
 
@@ -30,9 +30,12 @@ export function datoramaDeps(sandboxEnv: Record<string, string>, extra: Record<s
 }
 
 /**
- * Runs `fn` while a main-queue worker and a datorama call-queue worker poll. The token's limiter is
- * terminated at the end: an entity left running on a queue nobody polls would hold a workflow task that
- * stops the time-skipping server from skipping time for the next tests.
+ * Runs `fn` while a main-queue worker and a datorama call-queue worker poll, then drains the token's
+ * limiter and waits for it to end — still while the workers poll. On the time-skipping server an entity
+ * left running after its worker stopped would get a workflow task (its next timer) on a queue nobody
+ * polls, and that task's time lock would stop the shared server from skipping time for every later test.
+ * Terminating it instead is not safe either: the test server never releases the time lock of a workflow
+ * task that was pending when its workflow was terminated.
  */
 export async function withDatoramaWorkers<T>(
   env: TestWorkflowEnvironment,
@@ -43,14 +46,42 @@ export async function withDatoramaWorkers<T>(
   const main = await createTestWorker(env, deps, taskQueue);
   const opts = datoramaWorkerOptions(deps, taskQueue);
   const calls: Worker = await createTestWorker(env, deps, opts.taskQueue, opts);
+  const limiterId = limiterWorkflowId(fingerprint(deps.config.DATORAMA_TOKEN ?? 'no-token'));
+  return main.runUntil(() =>
+    calls.runUntil(async () => {
+      let result: T;
+      try {
+        result = await fn(taskQueue);
+      } catch (err) {
+        await drainLimiter(env, limiterId).catch((e: Error) => console.error(e.message)); // keep the test's error
+        throw err;
+      }
+      await drainLimiter(env, limiterId);
+      return result;
+    }),
+  );
+}
+
+/**
+ * Asks the limiter to end once idle (limiterDrainSignal) and awaits its end. `result()` of the
+ * time-skipping client lets the server skip to the end of the limiter's last 60-second window.
+ */
+export async function drainLimiter(env: TestWorkflowEnvironment, limiterId: string, timeoutMs = 60_000) {
+  const handle = env.client.workflow.getHandle(limiterId);
   try {
-    return await main.runUntil(() => calls.runUntil(() => fn(taskQueue)));
+    await handle.signal(limiterDrainSignal);
+  } catch (err) {
+    if ((err as Error).name === 'WorkflowNotFoundError') return; // never started, or already ended
+    throw err;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`limiter ${limiterId} did not end within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([handle.result(), timeout]);
   } finally {
-    const limiter = limiterWorkflowId(fingerprint(deps.config.DATORAMA_TOKEN ?? 'no-token'));
-    await env.client.workflow
-      .getHandle(limiter)
-      .terminate('test over')
-      .catch(() => undefined);
+    clearTimeout(timer);
   }
 }
 

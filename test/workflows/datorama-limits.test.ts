@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
-import { timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
+import { resultsWhileSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
 
 describe('datorama limits on the time-skipping server', () => {
@@ -23,17 +23,23 @@ describe('datorama limits on the time-skipping server', () => {
     try {
       const deps = datoramaDeps(sEnv);
       const ids = sandbox.data.streams.map((s) => s.id);
-      const results = await withDatoramaWorkers(env, deps, (taskQueue) =>
-        Promise.all(
-          [ids.slice(0, 45), ids.slice(45)].map((streams): Promise<DatoramaResult> =>
-            env.client.workflow.execute('datoramaRerunAll', {
+      const results = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const runs = await Promise.all(
+          [ids.slice(0, 45), ids.slice(45)].map((streams) =>
+            env.client.workflow.start('datoramaRerunAll', {
               taskQueue,
               workflowId: uniqueQueue('rerun-all-pair'),
               args: [{ streams }],
             }),
           ),
-        ),
-      );
+        );
+        // One unlock of the server's time skipping for both results: two concurrent `result()` calls of the
+        // time-skipping client unlock it twice, and the server then skips time while tasks are in flight.
+        return resultsWhileSkipping<DatoramaResult>(
+          env,
+          runs.map((r) => r.workflowId),
+        );
+      });
       const calls = sandbox.calls('rerun-all');
       expect(calls).toHaveLength(90);
       expect(results.map((r) => r.actions.submitted)).toEqual([45, 45]);
@@ -107,7 +113,8 @@ describe('datorama limits on the time-skipping server', () => {
         expect(new Set(a.map((x) => x.stream))).toEqual(new Set(streams));
         return `${a[0].start}..${a[0].end}`;
       });
-      expect(ranges).toEqual([
+      // Two lanes submit at once: the order of two neighbouring chunks depends on which permit came first.
+      expect([...ranges].sort()).toEqual([
         '2025-01-01..2025-01-10',
         '2025-01-11..2025-01-20',
         '2025-01-21..2025-01-30',
@@ -120,8 +127,6 @@ describe('datorama limits on the time-skipping server', () => {
     }
   }, 120_000);
 
-  // Last in this file: after it, the time-skipping server was seen to stop skipping time for later tests
-  // (cause not found yet; see docs/datorama.md, open issues).
   it('300 calls take over 5 minutes of workflow time, never more than 60 in any 60 s', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 300, maxJobs: 2 });
     try {
