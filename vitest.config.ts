@@ -6,11 +6,9 @@ import { defineConfig } from 'vitest/config';
 //
 // Quarantined (not in `npm test`, run with `npm run test:quarantine`): files that are not yet reliable on
 // the shared time-skipping server. Each one is listed with its reason in docs/ and its issue stays open.
-const QUARANTINE = [
-  // Datorama rate-limit tests: pass alone, but stall the shared server's clock for later tests when the
-  // machine is loaded (docs/datorama.md, "Open issues").
-  'test/workflows/datorama-limits.test.ts',
-];
+// Empty now: the Datorama rate-limit tests left it once their stall of the shared server was found and fixed
+// (docs/datorama.md, "Time-skipping tests").
+const QUARANTINE: string[] = [];
 const quarantine = process.env.LONGHAUL_QUARANTINE === '1';
 
 export default defineConfig({
@@ -23,7 +21,13 @@ export default defineConfig({
       ? [
           {
             extends: true,
-            test: { name: 'quarantine', include: QUARANTINE, fileParallelism: false, testTimeout: 600_000 },
+            test: {
+              name: 'quarantine',
+              include: QUARANTINE,
+              passWithNoTests: true,
+              fileParallelism: false,
+              testTimeout: 600_000,
+            },
           },
         ]
       : [

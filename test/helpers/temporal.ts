@@ -149,3 +149,31 @@ export async function waitForClose(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Fails unless the shared time-skipping server still skips time: `skipMs` of workflow time must pass
+ * within `timeoutMs` of real time. A test that leaves a time lock behind (a workflow task on a queue
+ * nobody polls, a workflow the server deadlocked) is then caught by the test that caused it, not by a
+ * later one that runs in real time and times out.
+ */
+export async function expectTimeSkipping(
+  env: TestWorkflowEnvironment,
+  skipMs = 3_600_000,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const t0 = await env.currentTimeMs();
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the time-skipping server did not skip ${skipMs} ms within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    await Promise.race([env.sleep(skipMs), stalled]);
+  } finally {
+    clearTimeout(timer);
+  }
+  const skipped = (await env.currentTimeMs()) - t0;
+  if (skipped < skipMs) throw new Error(`the time-skipping server skipped ${skipped} ms of ${skipMs} ms`);
+}

@@ -3,10 +3,10 @@
  * run continues as new three times mid-run. Every action reaches the sandbox exactly once, the counters
  * and the job log of the logical run (first execution's run ID) cover all four executions.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
-import { timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
+import { expectTimeSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
 
 describe('datorama continue-as-new on the time-skipping server', () => {
@@ -17,6 +17,8 @@ describe('datorama continue-as-new on the time-skipping server', () => {
   afterAll(async () => {
     await env?.teardown();
   });
+  // The server must still skip time after each test (a leftover time lock would stall every later file).
+  afterEach(() => expectTimeSkipping(env));
 
   it('a process run that continues as new mid-run submits every action once, counters and job log whole', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 });

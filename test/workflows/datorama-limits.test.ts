@@ -3,10 +3,10 @@
  * 60-second window of the sandbox's clock (which follows the test server's), alone and with two runs at
  * once; the daily cap makes a run wait for 00:00 UTC and then finish; a 45-day range is 5 chunks.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
-import { resultsWhileSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
+import { expectTimeSkipping, resultsWhileSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
 
 describe('datorama limits on the time-skipping server', () => {
@@ -17,6 +17,8 @@ describe('datorama limits on the time-skipping server', () => {
   afterAll(async () => {
     await env?.teardown();
   });
+  // The server must still skip time after each test (a leftover time lock would stall every later file).
+  afterEach(() => expectTimeSkipping(env));
 
   it('two runs at once share the token limit', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 90, maxJobs: 1 });

@@ -1,10 +1,10 @@
 /**
  * Datorama rename/patch (+ undo), collect and the workspace throttle on the time-skipping server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
-import { timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
+import { expectTimeSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
 
 describe('datorama operations on the time-skipping server', () => {
@@ -15,6 +15,8 @@ describe('datorama operations on the time-skipping server', () => {
   afterAll(async () => {
     await env?.teardown();
   });
+  // The server must still skip time after each test (a leftover time lock would stall every later file).
+  afterEach(() => expectTimeSkipping(env));
 
   it('renames with PATCH, keeps the other fields, and --undo restores the previous names', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 6, maxJobs: 0 });
