@@ -14,7 +14,6 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
-  proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -32,9 +31,11 @@ import {
   type YoutubeWatchInput,
   type YoutubeWatchResult,
 } from '../shared/youtube-watch';
-import { ProgressTracker, validateInput, workflowNow } from './common';
+import { formatDuration } from '../shared/durations';
+import { youtubeWatchPipeline } from '../pipelines/youtube-watch';
+import { describedActivities, ProgressTracker, validateInput, workflowNow } from './common';
 
-const { youtubeWatchTick } = proxyActivities<YoutubeWatchActivities>({
+const tickWith = describedActivities<YoutubeWatchActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '1 minute',
   retry: {
@@ -151,7 +152,7 @@ export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCar
   /** Sleeps `ms` on a timer that is never cancelled; returns early (false) when woken by a signal/update. */
   const nap = async (ms: number): Promise<boolean> => {
     let fired = false;
-    void sleep(ms).then(() => (fired = true));
+    void sleep(ms, { summary: `next tick in ${formatDuration(ms)}` }).then(() => (fired = true));
     const seen = wakes;
     await condition(() => fired || wakes !== seen);
     return fired;
@@ -211,7 +212,14 @@ export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCar
     delete s.nextTickAt;
     let r: WatchTickResult;
     try {
-      r = await youtubeWatchTick({
+      const since = s.position.sweep
+        ? `catching up below ${s.position.sweep.before}`
+        : s.position.cursor
+          ? `since ${s.position.cursor}`
+          : input.backfillFrom
+            ? `since ${input.backfillFrom} (backfill)`
+            : 'newest page';
+      r = await tickWith(`tick ${s.ticks + 1}: search "${input.query}", ${since}`).youtubeWatchTick({
         query: input.query,
         position: s.position,
         floor: input.backfillFrom,
@@ -251,7 +259,9 @@ export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCar
       s.state = 'waiting-for-quota';
       s.nextReset = iso(until);
       report();
-      await sleep(Math.max(0, until - workflowNow()) + SLEEP_MARGIN_MS);
+      await sleep(Math.max(0, until - workflowNow()) + SLEEP_MARGIN_MS, {
+        summary: `YouTube search quota spent on every project: wait for the reset at ${s.nextReset}`,
+      });
       s.quotaWaits++;
       delete s.nextReset;
       lastTickStart = undefined; // the quota is back: tick at once
@@ -264,6 +274,7 @@ export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCar
   s.state = 'stopped';
   delete s.nextTickAt;
   report();
+  progress.finish(youtubeWatchPipeline.summarize(s));
   return s;
 }
 

@@ -16,7 +16,7 @@ import { youtubeKeyPairs } from '../../src/sandbox/youtube';
 import { SearchFeed } from '../../src/sandbox/youtube/videos';
 import { fingerprint } from '../../src/shared/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
-import { nextReset } from '../../src/shared/quota-reset';
+import { nextReset, periodStart } from '../../src/shared/quota-reset';
 import {
   pauseWatchSignal,
   resumeWatchSignal,
@@ -102,6 +102,17 @@ describe('youtube-watch on the time-skipping server', () => {
     for (const v of stored) expect(v.queries).toEqual([Q]);
   }
 
+  /**
+   * Skipped time is global to the server: a test may begin just after a Pacific midnight (where the ledger
+   * gives a "spent" answer the benefit of the doubt for a few minutes) or just before one. Move to 01:00.
+   */
+  async function awayFromMidnight(): Promise<void> {
+    const now = await env.currentTimeMs();
+    const next = nextReset({ kind: 'pacific-midnight' }, now);
+    const sinceReset = now - periodStart({ kind: 'pacific-midnight' }, now);
+    if (sinceReset < 3_600_000 || next - now < 3_600_000) await env.sleep(next - now + 3_600_000);
+  }
+
   const run = (taskQueue: string, workflowId: string, input: YoutubeWatchInput): Promise<YoutubeWatchResult> =>
     env.client.workflow.execute('youtubeWatch', { taskQueue, workflowId, args: [input] });
 
@@ -167,6 +178,7 @@ describe('youtube-watch on the time-skipping server', () => {
 
   it('parks a project the API says is spent and drops a revoked key, without losing a video', async () => {
     // proj-a really has 2 search calls a day while the ledger expects 100: its 3rd call is refused.
+    await awayFromMidnight();
     const deps = await start([{ ...P1, searchCallsPerDay: 2 }, P2]);
     sandbox!.revokeKey(P2.keys[0]);
     const pool = newPool();
@@ -192,7 +204,11 @@ describe('youtube-watch on the time-skipping server', () => {
     expect(served().filter((c) => c.project === 'proj-a')).toHaveLength(2);
     expect(served()).toHaveLength(8);
     expect(result.keyFingerprint).toBe(fingerprint(P2.keys[1]));
-    expect(ledger.buckets.find((b) => b.id === 'proj-a')!.spentUntil).toBeGreaterThan(await env.currentTimeMs());
+    // Parked until the Pacific-midnight reset that followed the refusal.
+    const the403 = searches().find((c) => c.status === 403)!;
+    expect(ledger.buckets.find((b) => b.id === 'proj-a')!.spentUntil).toBe(
+      nextReset({ kind: 'pacific-midnight' }, the403.at),
+    );
     expect(ledger.removed).toMatchObject([{ fingerprint: fingerprint(P2.keys[0]), bucket: 'proj-b' }]);
     expectWholeFeed();
   });
