@@ -26,7 +26,7 @@ import {
   type YoutubeWatchResult,
 } from '../../src/shared/youtube-watch';
 import type { WatchCarry } from '../../src/workflows/youtube-watch';
-import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import { expectTimeSkipping, testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
 import { feedIds, MemoryVideosStore, newestFirst } from '../helpers/youtube-watch';
 
 const SEED = 7;
@@ -54,6 +54,7 @@ describe('youtube-watch on the time-skipping server', () => {
         .catch(() => {});
     await sandbox?.stop();
     sandbox = undefined;
+    await expectTimeSkipping(env); // nothing this test left behind holds the shared clock
   });
   const newPool = (): string => {
     const pool = uniqueQueue('ytw');
