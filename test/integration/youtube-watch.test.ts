@@ -1,7 +1,8 @@
 /**
  * youtube-watch on the dev server (real time) against the YouTube sandbox (one video a second), with the
  * worker opening the real embedded store (SQLite, WAL) from its configuration: after N ticks a second
- * connection to the same file reads exactly the sandbox's newest videos, newest first, each stored once.
+ * connection to the same file reads exactly the sandbox's newest videos, newest first, each stored once, and
+ * the videos API started on it serves them in that order.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -10,6 +11,7 @@ import { youtubeKeyPairs } from '../../src/sandbox/youtube';
 import { SearchFeed } from '../../src/sandbox/youtube/videos';
 import { ledgerWorkflowId } from '../../src/shared/quota';
 import { watchStatusQuery, type YoutubeWatchResult } from '../../src/shared/youtube-watch';
+import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createVideosStore } from '../../src/sinks/videos';
 import type { VideosStore } from '../../src/sinks/videos-store';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
@@ -24,6 +26,7 @@ describe('youtube-watch on the dev server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: YoutubeSandbox | undefined;
   let reader: VideosStore | undefined;
+  let api: ApiServer | undefined;
   const started: string[] = [];
   beforeAll(async () => {
     env = await devServerEnv();
@@ -34,6 +37,8 @@ describe('youtube-watch on the dev server', () => {
         .getHandle(id)
         .terminate('test over')
         .catch(() => {});
+    await api?.close();
+    api = undefined;
     await sandbox?.stop();
     await reader?.close();
   });
@@ -41,7 +46,7 @@ describe('youtube-watch on the dev server', () => {
     await env?.teardown();
   });
 
-  it('after 6 one-second ticks the SQLite store holds exactly the sandbox’s newest videos', async () => {
+  it('after 6 one-second ticks the SQLite store and the API hold exactly the sandbox’s newest videos', async () => {
     const origin = Date.now() - 10 * 60_000;
     sandbox = new YoutubeSandbox({
       seed: SEED,
@@ -97,5 +102,27 @@ describe('youtube-watch on the dev server', () => {
     const first = await reader.get(ids[0]);
     expect(first).toMatchObject({ queries: [Q], thumbnails: { default: expect.stringContaining(ids[0]) } });
     expect((first!.raw as { id: { videoId: string } }).id.videoId).toBe(ids[0]);
+
+    // The videos API on that store: the first pages are the sandbox's newest videos, in order.
+    api = await startApiServer({ store: reader, host: '127.0.0.1', port: 0 });
+    const get = async (pathAndQuery: string) => {
+      const res = await fetch(`${api!.url}${pathAndQuery}`);
+      expect(res.status).toBe(200);
+      return (await res.json()) as {
+        items: { videoId: string; publishedAt: string }[];
+        total: number;
+        next: string | null;
+        videoId?: string;
+        raw?: unknown;
+      };
+    };
+    const page1 = await get(`/api/videos?query=${Q}&pageSize=20`);
+    expect(page1.total).toBe(total);
+    expect(page1.items.map((v) => v.videoId)).toEqual(ids.slice(0, 20));
+    expect(page1.next).not.toBeNull();
+    const page2 = await get(`/api/videos?query=${Q}&pageSize=20&page=2`);
+    expect(page2.items.map((v) => v.videoId)).toEqual(ids.slice(20, 40));
+    const one = await get(`/api/videos/${ids[0]}`);
+    expect(one).toMatchObject({ videoId: ids[0], raw: { id: { videoId: ids[0] } } });
   });
 });
