@@ -10,10 +10,17 @@ import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/s
 import { youtubeKeyPairs } from '../../src/sandbox/youtube';
 import { SearchFeed } from '../../src/sandbox/youtube/videos';
 import { ledgerWorkflowId } from '../../src/shared/quota';
-import { watchStatusQuery, type YoutubeWatchResult } from '../../src/shared/youtube-watch';
+import {
+  pauseWatchSignal,
+  resumeWatchSignal,
+  setWatchIntervalUpdate,
+  watchStatusQuery,
+  type YoutubeWatchResult,
+} from '../../src/shared/youtube-watch';
 import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createVideosStore } from '../../src/sinks/videos';
 import type { VideosStore } from '../../src/sinks/videos-store';
+import { maybeSaveHistory } from '../helpers/histories';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
 import { feedIds } from '../helpers/youtube-watch';
 
@@ -74,7 +81,19 @@ describe('youtube-watch on the dev server', () => {
         await new Promise((r) => setTimeout(r, 100));
         midway = await handle.query(watchStatusQuery);
       }
-      return { result: (await handle.result()) as YoutubeWatchResult, midway };
+      // Pause, resume and an interval update on the way (their handlers are in the saved history).
+      expect(await handle.executeUpdate(setWatchIntervalUpdate, { args: [1] })).toMatchObject({ previous: 1 });
+      await handle.signal(pauseWatchSignal);
+      let paused = await handle.query(watchStatusQuery);
+      for (let i = 0; i < 100 && paused.state !== 'paused'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        paused = await handle.query(watchStatusQuery);
+      }
+      expect(paused.state).toBe('paused');
+      await handle.signal(resumeWatchSignal);
+      const result = (await handle.result()) as YoutubeWatchResult;
+      await maybeSaveHistory(env.address, workflowId, 'youtube-watch');
+      return { result, midway };
     });
     expect(midway.ticks).toBeGreaterThanOrEqual(2);
     expect(midway.query).toBe(Q);
