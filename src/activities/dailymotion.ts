@@ -4,6 +4,7 @@
  * Credentials come from the worker's configuration, never from workflow arguments.
  */
 import { Context, ApplicationFailure } from '@temporalio/activity';
+import { ConfigError } from '../config';
 import { DailymotionClient } from '../connectors/dailymotion/client';
 import { DailymotionApiError, ReportLinkGoneError } from '../connectors/dailymotion/errors';
 import type { AskReportInput } from '../connectors/dailymotion/enums';
@@ -37,6 +38,8 @@ export interface LoadResult extends ParseStats {
 export function toFailure(err: unknown): unknown {
   if (err instanceof ReportLinkGoneError) return ApplicationFailure.nonRetryable(err.message, 'ReportLinkGone');
   if (err instanceof CsvHeaderError) return ApplicationFailure.nonRetryable(err.message, 'ReportFormat');
+  // A missing credential does not appear by retrying: fail the run with the variable's name.
+  if (err instanceof ConfigError) return ApplicationFailure.nonRetryable(err.message, 'Config');
   if (!(err instanceof DailymotionApiError)) return err;
   switch (err.kind) {
     case 'invalid_request':

@@ -83,7 +83,15 @@ async function* csvColumn(stream: Readable, column: string): AsyncGenerator<stri
       },
     }),
   );
-  for await (const rec of parser as AsyncIterable<Record<string, string>>) yield rec[column] ?? '';
+  try {
+    for await (const rec of parser as AsyncIterable<Record<string, string>>) yield rec[column] ?? '';
+  } catch (err) {
+    // A malformed file (csv-parse's CSV_* errors) reads the same on every attempt: fail at once, naming it.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('CSV_'))
+      throw ApplicationFailure.nonRetryable(`malformed CSV: ${(err as Error).message}`, 'InvalidInput');
+    throw err;
+  }
 }
 
 async function* inline(ids: string[]): AsyncGenerator<string> {
