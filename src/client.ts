@@ -51,7 +51,9 @@ program
     if (opts.json) out(outcome);
     else if (outcome.status === 'completed') out(`Completed: ${outcome.summary}`);
     else if (outcome.status === 'failed') out(`Failed: ${outcome.error}`);
-    if (outcome.status === 'failed') process.exitCode = 1;
+    if (outcome.problems?.length && !opts.json)
+      out(`${outcome.problems.length} problem(s):\n${outcome.problems.map((p) => `  ${p}`).join('\n')}`);
+    if (outcome.status === 'failed' || outcome.problems?.length) process.exitCode = 1;
   });
 
 program

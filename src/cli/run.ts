@@ -72,6 +72,8 @@ export interface RunOutcome {
   status: 'started' | 'completed' | 'failed';
   result?: unknown;
   summary?: string;
+  /** What a completed run could not do (PipelineDef.problems); the command exits 1 if there are any. */
+  problems?: string[];
   error?: string;
   url: string;
 }
@@ -123,6 +125,7 @@ export async function runPipeline(
     runId,
     url,
     summary: outcome.status === 'completed' ? pipeline.summarize(outcome.result) : undefined,
+    problems: outcome.status === 'completed' ? pipeline.problems?.(outcome.result) : undefined,
   };
 }
 

@@ -136,7 +136,9 @@ const summarize = (r: DatoramaResult) =>
   `${r.actions.failed} failed, ${r.jobs} jobs, ${r.calls} calls (estimated ${r.estimatedCalls}); job log ${r.jobLog.csv}` +
   (r.failures.length ? `; failures: ${r.failures.map((f) => `${f.action} (${f.message})`).join('; ')}` : '');
 
-const common = { taskQueue: TASK_QUEUES.main, summarize };
+const problems = (r: DatoramaResult) => r.failures.map((f) => `${f.action}: ${f.message}`);
+
+const common = { taskQueue: TASK_QUEUES.main, summarize, problems };
 
 export const datoramaProcessPipeline = definePipeline({
   ...common,

@@ -18,6 +18,8 @@ export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
   listFlags?: string[];
   /** One line for people at the end of `--wait`. */
   summarize(result: R): string;
+  /** What a completed run could not do (e.g. actions the API refused): `longhaul run --wait` exits 1 if any. */
+  problems?(result: R): string[];
   /** An example input for `longhaul run <pipeline> --help` and the docs. */
   example: Record<string, unknown>;
 }
