@@ -158,7 +158,7 @@ export async function waitForClose(
  */
 export async function expectTimeSkipping(
   env: TestWorkflowEnvironment,
-  skipMs = 3_600_000,
+  skipMs = 10 * 60_000,
   timeoutMs = 15_000,
 ): Promise<void> {
   const t0 = await env.currentTimeMs();
