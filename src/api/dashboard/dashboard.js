@@ -17,6 +17,11 @@ function writeForm() {
   $('before').value = state.before;
   $('ordering').value = state.ordering;
   $('pageSize').value = state.pageSize;
+  showSort();
+}
+
+/** The ▲/▼ on the sorted column. */
+function showSort() {
   for (const b of document.querySelectorAll('button.sort')) {
     const f = b.dataset.field;
     if (state.ordering === f) b.dataset.dir = '▲';
@@ -105,10 +110,13 @@ async function load() {
   }
 }
 
+// The form is written from the state only at start (from the URL): afterwards the inputs lead, so a
+// change elsewhere never overwrites what the user is still typing.
 function change(k, v) {
   state[k] = v;
   state.page = 1;
-  writeForm();
+  if (k === 'ordering') $('ordering').value = v;
+  showSort();
   void load();
 }
 
