@@ -99,10 +99,10 @@ export function describeRun(pipeline: PipelineDef, input: unknown, account?: str
         .join(', ') || pipeline.description
     }`;
   const summary = SUMMARIES[pipeline.name]?.(i, account) ?? generic();
-  const details = [
-    `**${pipeline.name}** — ${pipeline.description}`,
+  const fields = [
     ...scalar.map(([k, v]) => `- ${k}: ${list(v, 12)}`),
     ...(account ? [`- account: …${account.slice(-4)}`] : []),
-  ].join('\n');
+  ];
+  const details = `**${pipeline.name}** — ${pipeline.description}\n\n${fields.join('\n')}`;
   return { summary: summary.length > 200 ? `${summary.slice(0, 199)}…` : summary, details, fingerprint: stableHash(i) };
 }

@@ -85,13 +85,13 @@ export class ProgressTracker {
 
 /** A run's progress as the few Markdown lines the Web UI shows under "Current details". Pure. */
 export function progressDetails(p: Progress, nowMs: number, outcome?: string): string {
-  const lines = [`**${p.phase}** — ${p.done}/${p.total} ${p.unit}`];
-  const counters = Object.entries(p.counters).map(([k, v]) => `${k} ${thousands(v)}`);
-  if (counters.length) lines.push(counters.join(' · '));
+  // "2 of 4", not "2/4": the Web UI's Markdown typesets a slash between numbers as a fraction.
+  // One line each for what, why waiting, outcome: the UI's box shows about three lines.
+  const counters = Object.entries(p.counters).map(([k, v]) => ` · ${k} ${thousands(v)}`);
+  const lines = [`**${p.phase}** — ${p.done} of ${p.total} ${p.unit}${counters.join('')}`];
   if (p.waiting)
     lines.push(`waiting: ${p.waiting.reason}${p.waiting.until ? ` until ${untilText(p.waiting.until, nowMs)}` : ''}`);
   if (outcome) lines.push(`outcome: ${outcome}`);
-  lines.push(`updated ${p.updatedAt}`);
   return lines.join('\n\n');
 }
 

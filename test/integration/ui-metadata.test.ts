@@ -108,7 +108,7 @@ describe('Web UI metadata on the dev server', () => {
 
       // Current details (what the Web UI shows under "Current details"), through the SDK's metadata query.
       const meta = await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-      expect(meta.currentDetails).toContain('**done** — 2/2 windows');
+      expect(meta.currentDetails).toContain('**done** — 2 of 2 windows');
       expect(meta.currentDetails).toContain(`outcome: ${d.memo?.outcome as string}`);
 
       // The CLI shows both lines.
