@@ -14,6 +14,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  isCancellation,
   setHandler,
   sleep,
   workflowInfo,
@@ -152,7 +153,12 @@ export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCar
   /** Sleeps `ms` on a timer that is never cancelled; returns early (false) when woken by a signal/update. */
   const nap = async (ms: number): Promise<boolean> => {
     let fired = false;
-    void sleep(ms, { summary: `next tick in ${formatDuration(ms)}` }).then(() => (fired = true));
+    // A timer left behind by an early wake-up rejects when the run is cancelled: the condition below (or
+    // the next wait) carries the cancellation; this one must not become an unhandled rejection.
+    void sleep(ms, { summary: `next tick in ${formatDuration(ms)}` }).then(
+      () => (fired = true),
+      () => undefined,
+    );
     const seen = wakes;
     await condition(() => fired || wakes !== seen);
     return fired;
@@ -233,6 +239,7 @@ export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCar
         seenAt: iso(at),
       });
     } catch (err) {
+      if (isCancellation(err)) throw err; // the watcher was cancelled (longhaul cancel)
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
       if (cause instanceof ApplicationFailure && cause.type === 'YoutubeNoUsableKey')
         throw ApplicationFailure.nonRetryable(cause.message, 'YoutubeNoUsableKey');

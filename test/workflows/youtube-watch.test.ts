@@ -9,7 +9,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
-import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/server';
 import { youtubeKeyPairs } from '../../src/sandbox/youtube';
@@ -277,7 +277,7 @@ describe('youtube-watch on the time-skipping server', () => {
     expectWholeFeed();
   });
 
-  it('pauses, resumes and changes its interval; refuses a bad interval', async () => {
+  it('pauses, resumes and changes its interval; refuses a bad interval; ends when cancelled', async () => {
     const deps = await start([P1]);
     const workflowId = newId('pause');
     await withWorker(env, deps, async (q) => {
@@ -312,7 +312,13 @@ describe('youtube-watch on the time-skipping server', () => {
       expect(String((refused as WorkflowUpdateFailedError).cause?.message)).toMatch(/intervalSeconds/);
       const status = await handle.query(watchStatusQuery);
       expect(status).toMatchObject({ state: 'sleeping', paused: false, intervalSeconds: 30, ticks: 6 });
-      await handle.terminate('test over');
+      // Cancelled while sleeping, with the timer the interval update left behind still pending: the run ends
+      // cancelled (not stuck on an unhandled rejection of that timer).
+      await handle.cancel();
+      const end = await handle.result().catch((e: unknown) => e);
+      expect(end).toBeInstanceOf(WorkflowFailedError);
+      expect((end as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+      expect((await handle.describe()).status.name).toBe('CANCELLED');
     });
     expectWholeFeed();
   });
