@@ -93,7 +93,7 @@ async function get<T = Page>(
 }
 
 const qs = (f: Filter & { pageSize?: number; page?: number }) =>
-  new URLSearchParams(Object.entries(f).map(([k, v]) => [k, String(v)])).toString();
+  new URLSearchParams(Object.entries(f).map(([k, v]): [string, string] => [k, String(v)])).toString();
 
 /** Follows `next` links from `first`, returning every id in order (fails on a repeated page). */
 async function walk(first: string, link: 'next' | 'prev' = 'next'): Promise<{ ids: string[]; pages: Page[] }> {
@@ -342,20 +342,20 @@ describe('dashboard in headless Chromium', () => {
     });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    const rowIds = () => page.$$eval('#videos tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.id));
+    // browser-side code as strings: this project compiles without the DOM library
+    const rowIds = () =>
+      page.locator('#videos tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
     const settled = async (status: string) => {
       await page
         .waitForFunction(
-          (s) => !document.body.dataset.loading && document.getElementById('status')?.textContent === s,
-          status,
+          `!document.body.dataset.loading && document.getElementById('status')?.textContent === ${JSON.stringify(status)}`,
+          undefined,
           { timeout: 15_000 },
         )
         .catch(async (e: unknown) => {
-          const shown = await page.evaluate(() => [
-            document.getElementById('status')?.textContent,
-            document.getElementById('error')?.textContent,
-            location.search,
-          ]);
+          const shown = await page.evaluate<string[]>(
+            `[document.getElementById('status')?.textContent, document.getElementById('error')?.textContent, location.search]`,
+          );
           throw new Error(`dashboard never showed "${status}"; it shows ${JSON.stringify(shown)}: ${String(e)}`);
         });
     };
@@ -391,11 +391,7 @@ describe('dashboard in headless Chromium', () => {
 
     await page.click('button.sort[data-field="title"]');
     await settled(`Page 1 of ${Math.ceil(cricket.length / 20)} · ${cricket.length} videos`);
-    await page.waitForFunction(
-      () =>
-        document.querySelector('#ordering') instanceof HTMLSelectElement &&
-        (document.querySelector('#ordering') as HTMLSelectElement).value === 'title',
-    );
+    expect(await page.inputValue('#ordering')).toBe('title');
     expect(await rowIds()).toEqual(sqlIds({ search: 'cricket', ordering: 'title' }, 20));
 
     await page.fill('#search', '');
@@ -410,9 +406,9 @@ describe('dashboard in headless Chromium', () => {
     await settled(statusOf({}));
     expect(await rowIds()).toEqual(sqlIds({}, 20));
     expect(
-      await page.$$eval('#videos tbody img', (imgs) =>
-        imgs.every((i) => (i as HTMLImageElement).src.startsWith('data:image/svg+xml')),
-      ),
+      await page
+        .locator('#videos tbody img')
+        .evaluateAll((imgs) => imgs.every((i) => i.getAttribute('src')?.startsWith('data:image/svg+xml'))),
     ).toBe(true);
 
     expect(apiCalls.length).toBeGreaterThanOrEqual(8);
