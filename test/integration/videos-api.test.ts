@@ -44,6 +44,12 @@ function seed(): VideoUpsert[] {
   return [...cricket, ...india, ...both].map((v, i) => ({ ...v, thumbnails: { medium: svg(i), default: svg(i) } }));
 }
 
+/** The little of the DOM the browser-side callbacks use (this project compiles without the DOM library). */
+interface Doc {
+  body: { dataset: Record<string, string | undefined> };
+  getElementById(id: string): { textContent: string | null } | null;
+}
+
 interface Filter {
   search?: string;
   query?: string;
@@ -342,20 +348,27 @@ describe('dashboard in headless Chromium', () => {
     });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
-    // browser-side code as strings: this project compiles without the DOM library
     const rowIds = () =>
       page.locator('#videos tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')));
     const settled = async (status: string) => {
       await page
         .waitForFunction(
-          `!document.body.dataset.loading && document.getElementById('status')?.textContent === ${JSON.stringify(status)}`,
-          undefined,
+          (want) => {
+            const d = (globalThis as unknown as { document: Doc }).document;
+            return !d.body.dataset.loading && d.getElementById('status')?.textContent === want;
+          },
+          status,
           { timeout: 15_000 },
         )
         .catch(async (e: unknown) => {
-          const shown = await page.evaluate<string[]>(
-            `[document.getElementById('status')?.textContent, document.getElementById('error')?.textContent, location.search]`,
-          );
+          const shown = await page.evaluate(() => {
+            const g = globalThis as unknown as { document: Doc; location: { search: string } };
+            return [
+              g.document.getElementById('status')?.textContent,
+              g.document.getElementById('error')?.textContent,
+              g.location.search,
+            ];
+          });
           throw new Error(`dashboard never showed "${status}"; it shows ${JSON.stringify(shown)}: ${String(e)}`);
         });
     };
