@@ -3,7 +3,8 @@
 # everything comes from package registries (Go module proxy, Maven Central). Idempotent; results are
 # cached under .longhaul/ (git-ignored). Usage:
 #   scripts/setup.sh            temporal CLI + time-skipping test server (enough for `npm run demo`)
-#   scripts/setup.sh --all      also MinIO and the BigQuery emulator (needed by `npm test`)
+#   scripts/setup.sh --all      also MinIO, the BigQuery emulator, and Debian's postgresql and chromium
+#                               packages (apt-get, as root; needed by `npm test`)
 # Each tool: an executable already under .longhaul/bin is kept; else one on PATH is linked; else it is
 # built from source; if that is impossible (no Go / JDK), the SDK's own download is used at run time.
 set -euo pipefail
@@ -89,5 +90,21 @@ if [ "$WITH_ALL" = 1 ]; then
   # 4. BigQuery emulator (pure Go since v0.7.0; peak ~1.6 GB while compiling)
   go_build bigquery-emulator github.com/goccy/bigquery-emulator/cmd/bigquery-emulator "$BIGQUERY_EMULATOR_VERSION" module \
     || log "bigquery-emulator: not built; BigQuery tests will be skipped"
+  # 5. Debian packages: PostgreSQL 15 (videos store contract test) and Chromium (dashboard test)
+  need_pkgs=()
+  [ -x "${LONGHAUL_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ] || need_pkgs+=(postgresql)
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need_pkgs+=(chromium)
+  if [ "${#need_pkgs[@]}" -gt 0 ]; then
+    if [ "$(id -u)" != 0 ] || ! have apt-get; then
+      log "apt: ${need_pkgs[*]} missing and cannot be installed here (needs root and apt-get): install them, or tests fail"
+      exit 1
+    fi
+    log "apt: installing ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >&2 || { log "apt: apt-get update failed"; exit 1; }
+    apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >&2 || { log "apt: installing ${need_pkgs[*]} failed"; exit 1; }
+    # Debian's postgresql package starts a cluster service; the tests run their own throwaway servers
+  fi
+  log "apt: postgresql and chromium present"
 fi
 log "done: $(ls "$BIN" | tr '\n' ' ')"
