@@ -67,13 +67,14 @@ describe('youtube-watch on the time-skipping server', () => {
     return id;
   };
 
-  async function start(projects: SandboxProject[], searchCallsPerDay = 1000) {
+  /** `searchCallsPerDay` null: the sandbox charges searches on the classic model (100 of the daily units). */
+  async function start(projects: SandboxProject[], searchCallsPerDay: number | null = 1000) {
     const now = await env.currentTimeMs();
     const origin = now - 3_600_000; // the feed started an hour ago
     sandbox = new YoutubeSandbox({
       seed: SEED,
       projects,
-      searchCallsPerDay,
+      ...(searchCallsPerDay === null ? {} : { searchCallsPerDay }),
       searchOriginMs: origin,
       searchIntervalMs: FEED_MS,
     });
@@ -175,6 +176,27 @@ describe('youtube-watch on the time-skipping server', () => {
     expect(stored.length).toBeGreaterThan(400);
     expectWholeFeed();
     expect(result.inserted).toBe(store.videos.size);
+  });
+
+  it('charges 100 of the daily units per search on the classic model', async () => {
+    await awayFromMidnight();
+    const deps = await start([P1], null);
+    const pool = newPool();
+    const { result, ledger } = await withWorker(env, deps, async (q) => {
+      const result = await run(q, newId('classic'), { query: Q, quotaModel: 'classic', pool, stopAfterTicks: 3 });
+      const ledger = await env.client.workflow.getHandle(ledgerWorkflowId(pool)).query(ledgerStateQuery);
+      return { result, ledger };
+    });
+    expect(result).toMatchObject({ ticks: 3, calls: 3, units: 300, failedTicks: 0 });
+    // (Not usageToday(): once the run is over the server may skip far ahead, to the ledger's run timeout.)
+    expect(served().map((c) => [c.project, c.units])).toEqual([
+      ['proj-a', 100],
+      ['proj-a', 100],
+      ['proj-a', 100],
+    ]);
+    expect(ledger.costs['search.list']).toBe(100);
+    expect(ledger.buckets).toMatchObject([{ id: 'proj-a', unitsPerPeriod: 10_000, used: 300 }]);
+    expectWholeFeed();
   });
 
   it('parks a project the API says is spent and drops a revoked key, without losing a video', async () => {
