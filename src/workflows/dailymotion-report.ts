@@ -72,9 +72,10 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
         });
         progress.add('rowsLoaded', results[index]!.rowsLoaded);
       } catch (err) {
-        failures.push(
-          `${w.start}..${w.end}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`,
-        );
+        // The innermost cause says what went wrong ("DM_CLIENT_API is not set…", not "Activity task failed").
+        let cause = err as Error;
+        while (cause.cause instanceof Error) cause = cause.cause;
+        failures.push(`${w.start}..${w.end}: ${cause.message}`);
         progress.add('windowsFailed');
       }
       states.delete(index);

@@ -7,7 +7,7 @@
  * (warehouse, missing IDs, manifest). Progress (IDs done/total, calls, units per key, missing, quota waits,
  * ETA including waits) answers the shared `progress` query.
  */
-import { ApplicationFailure, continueAsNew, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { YoutubeActivities } from '../activities/youtube';
 import type { ChunkOutcome } from '../activities/youtube-fetch';
 import type { Prepared } from '../activities/youtube-prepare';
@@ -80,7 +80,20 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
   const progress = new ProgressTracker('youtube-enrich', 'IDs');
   const requester = workflowInfo().workflowId;
 
+  const countKeys = async () => {
+    const pool = await youtubePoolWith('count the YouTube API keys configured on the worker').youtubePool();
+    if (pool.projects === 0 && !input.dryRun)
+      throw ApplicationFailure.nonRetryable(
+        'No YouTube key configured on the worker: set YOUTUBE_API_KEYS=<gcp-project>:<key>,…',
+        'YoutubeNoUsableKey',
+      );
+    return pool;
+  };
+
   if (!cursor) {
+    // Keys are counted before the input is read, so a worker without keys leaves no working files behind
+    // (runs started before this change count them after, as their histories recorded).
+    const early = patched('youtube-enrich-keys-first') ? await countKeys() : undefined;
     progress.set({ phase: 'reading and deduplicating the input' });
     const source = input.csv ? `${input.csv} (column ${input.column})` : `${input.ids!.length} inline IDs`;
     const prepared = await youtubePrepareWith(`read and deduplicate the video IDs of ${source}`).youtubePrepare({
@@ -91,12 +104,7 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
       limit: input.limit,
       chunkSize: 50 * input.callsPerActivity,
     });
-    const pool = await youtubePoolWith('count the YouTube API keys configured on the worker').youtubePool();
-    if (pool.projects === 0 && !input.dryRun)
-      throw ApplicationFailure.nonRetryable(
-        'No YouTube key configured on the worker: set YOUTUBE_API_KEYS=<gcp-project>:<key>,…',
-        'YoutubeNoUsableKey',
-      );
+    const pool = early ?? (await countKeys());
     cursor = {
       prepared,
       projects: pool.projects,
