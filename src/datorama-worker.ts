@@ -30,7 +30,8 @@ export async function createDatoramaWorker(opts: {
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace ?? opts.deps.config.TEMPORAL_NAMESPACE,
-    ...datoramaWorkerOptions(opts.deps),
+    // The call queue of the main queue this process's worker polls (LONGHAUL_TASK_QUEUE, default `longhaul`).
+    ...datoramaWorkerOptions(opts.deps, opts.deps.config.LONGHAUL_TASK_QUEUE),
     dataConverter: dataConverterFromEnv(),
     ...opts.overrides,
   });
