@@ -5,7 +5,7 @@
  * process on loopback: the first page, a deep page by offset and the SAME page by cursor (the rows are
  * checked equal first), a text search, and a search with query and date filters. Prints p50/p99 latency
  * and requests/s per case and writes bench/results/videos-api.json.
- * `npm run bench:videos-api -- [--videos 1000000] [--duration 10] [--connections 4] [--fresh]`
+ * `npm run bench:videos-api -- [--videos 1000000] [--duration 10] [--connections 1] [--fresh]`
  */
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +23,8 @@ function arg(name: string, def: number): number {
 }
 const N = arg('videos', 1_000_000);
 const DURATION = arg('duration', 10);
-const CONNECTIONS = arg('connections', 4);
+// one connection by default: latency of one request at a time (the server is one Node process)
+const CONNECTIONS = arg('connections', 1);
 const FRESH = process.argv.includes('--fresh');
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', 'results');
@@ -152,6 +153,7 @@ async function wrk(name: string, url: string, pathAndQuery: string): Promise<Mea
     ['-t1', `-c${CONNECTIONS}`, `-d${DURATION}s`, '--latency', '--timeout', '10s', `${url}${pathAndQuery}`],
     { maxBuffer: 1 << 20 },
   );
+  if (/\b0 requests in/.test(stdout)) throw new Error(`${name}: no request completed in ${DURATION} s:\n${stdout}`);
   const pct = (p: string) => {
     const m = new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm').exec(stdout);
     if (!m) throw new Error(`wrk output without ${p}%:\n${stdout}`);

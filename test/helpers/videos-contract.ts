@@ -97,6 +97,24 @@ export function videosStoreContract(name: string, make: () => Promise<VideosStor
       await expect(store.upsert([{ ...v, publishedAt: 'yesterday' }])).rejects.toThrow(VideosStoreInputError);
     });
 
+    it('every way of counting agrees: unfiltered, by query, by search alone, combined', async () => {
+      const q = `q-${unique()}`;
+      const token = `tok${unique()}`;
+      const before = await store.count();
+      const batch = makeVideos(12, q, `k${unique()}`).map((v, i) =>
+        i % 3 === 0 ? { ...v, title: `${v.title} ${token}` } : v,
+      );
+      await store.upsert(batch);
+      await store.upsert(batch.slice(0, 4)); // merges do not count twice
+      expect(await store.count()).toBe(before + 12);
+      expect(await store.count({ query: q })).toBe(12);
+      expect(await store.count({ search: token })).toBe(4);
+      expect(await store.count({ search: token.toUpperCase() })).toBe(4);
+      expect(await store.count({ search: `${token} video` })).toBe(4);
+      expect(await store.count({ query: q, search: token, publishedAfter: '2024-01-01T00:02:00Z' })).toBe(2); // videos 6 and 9
+      expect((await store.list({ search: token, pageSize: 10 })).total).toBe(4);
+    });
+
     it('newestPublishedAt is per query, undefined for an unknown one', async () => {
       const q = `q-${unique()}`;
       const batch = makeVideos(9, q, `n${unique()}`, Date.UTC(2023, 5, 1));
