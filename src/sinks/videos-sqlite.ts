@@ -247,11 +247,12 @@ export class SqliteVideosStore implements VideosStore {
       conds.push(`(${col}, v.video_id) ${plan.after.op} (?, ?)`);
       args.push(plan.after.key, plan.after.videoId);
     }
-    // the page's rowids first, then their columns: the per-row queries list is built for the page only
+    // the page's rowids first, then their columns (the per-row queries list is built for the page only);
+    // CROSS JOIN keeps that order: the planner would otherwise scan all videos and probe the page
     const sql = `SELECT ${COLUMNS} FROM (
         SELECT v.rowid AS rid FROM videos v ${conds.length ? `WHERE ${conds.join(' AND ')}` : ''}
         ORDER BY ${col} ${dir}, v.video_id ${dir} LIMIT ? OFFSET ?
-      ) page JOIN videos v ON v.rowid = page.rid
+      ) page CROSS JOIN videos v ON v.rowid = page.rid
       ORDER BY ${col} ${dir}, v.video_id ${dir}`;
     const read = this.db.transaction(() => {
       const rows = this.db.prepare<unknown[], Row>(sql).all(...args, plan.limit, plan.offset);
