@@ -1,9 +1,10 @@
 /**
  * The YouTube sandbox's search.list as the watcher uses it: the newer quota model (a bucket of search calls
  * per project and Pacific day, apart from the daily units), a fixed upload spacing, and the call log's time
- * filters. Plus the watcher's input schema and workflow ID.
+ * filters. Plus the watcher's input schema, workflow ID and pipeline registration.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildInput, pipelineByName } from '../../src/cli/run';
 import { YoutubeClient } from '../../src/connectors/youtube/client';
 import type { YoutubeError } from '../../src/connectors/youtube/errors';
 import { YoutubeSandbox } from '../../src/sandbox/youtube/server';
@@ -88,6 +89,14 @@ describe('youtube-watch input', () => {
     expect(bad({ query: 'x', backfillFrom: 'last week' })).toEqual(['backfillFrom']);
     expect(bad({ query: 'x', maxPagesPerTick: 11 })).toEqual(['maxPagesPerTick']);
     expect(bad({ intervalSeconds: 5 })).toEqual(['query']);
+  });
+  it('is a pipeline `longhaul run youtube-watch --query cricket` starts', () => {
+    const p = pipelineByName('youtube-watch');
+    expect(p.workflowType).toBe('youtubeWatch');
+    const input = buildInput(p, {}, ['--query', 'cricket', '--interval-seconds', '30', '--quota-model', 'classic']);
+    expect(input).toMatchObject({ query: 'cricket', intervalSeconds: 30, quotaModel: 'classic' });
+    expect(p.workflowId(input)).toBe(watchWorkflowId('cricket'));
+    expect(() => buildInput(p, {}, ['--query', 'cricket', '--interval-seconds', '0'])).toThrow(/intervalSeconds/);
   });
   it('derives one workflow ID per query', () => {
     expect(watchWorkflowId('Cricket World Cup')).toMatch(/^youtube-watch-cricket-world-cup-[0-9a-f]{8}$/);
