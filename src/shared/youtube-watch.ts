@@ -64,7 +64,7 @@ export const youtubeWatchInput = z.object({
   unitsPerDay: z.number().int().positive().optional(),
   /** Units per search.list call (default by model: 1, or 100). */
   costPerCall: z.number().int().positive().optional(),
-  /** Ticks per workflow run before continue-as-new (keeps history small: ~10 events a tick). */
+  /** Ticks per workflow run before continue-as-new (keeps history small: 11 events a tick — activity 3, timer 2, two workflow tasks 6). */
   ticksPerRun: z.number().int().min(1).max(1000).default(200),
   /** Stop (complete) after this many ticks in all; unset = watch until cancelled. */
   stopAfterTicks: z.number().int().positive().optional(),
