@@ -38,16 +38,19 @@ export const processInput = z
   });
 export type ProcessInput = z.input<typeof processInput>;
 
-const pair = z.union([
-  z
-    .string()
-    .regex(/^\d+:\d+$/, 'expected stream:job')
-    .transform((s) => {
-      const [stream, job] = s.split(':').map(Number);
-      return { stream, job };
-    }),
-  z.object({ stream: id, job: id }),
-]);
+const pair = z.union(
+  [
+    z
+      .string()
+      .regex(/^\d+:\d+$/, 'expected stream:job')
+      .transform((s) => {
+        const [stream, job] = s.split(':').map(Number);
+        return { stream, job };
+      }),
+    z.object({ stream: id, job: id }),
+  ],
+  { error: 'expected stream:job (e.g. 10001:700002) or { stream, job }' },
+);
 
 export const rerunInput = z.object({
   /** (stream, job) pairs: `--jobs 10001:700002,10001:700003` or objects. */
@@ -60,16 +63,19 @@ export type RerunInput = z.input<typeof rerunInput>;
 export const rerunAllInput = z.object({ streams: ids });
 export type RerunAllInput = z.input<typeof rerunAllInput>;
 
-const rename = z.union([
-  z
-    .string()
-    .regex(/^\d+=.+$/, 'expected stream=new name')
-    .transform((s) => {
-      const at = s.indexOf('=');
-      return { stream: Number(s.slice(0, at)), name: s.slice(at + 1) };
-    }),
-  z.object({ stream: id, name: z.string().min(1).max(500) }),
-]);
+const rename = z.union(
+  [
+    z
+      .string()
+      .regex(/^\d+=.+$/, 'expected stream=new name')
+      .transform((s) => {
+        const at = s.indexOf('=');
+        return { stream: Number(s.slice(0, at)), name: s.slice(at + 1) };
+      }),
+    z.object({ stream: id, name: z.string().min(1).max(500) }),
+  ],
+  { error: 'expected stream=new name (e.g. 10001=FB - Brand FR) or { stream, name }' },
+);
 
 export const renameInput = z
   .object({

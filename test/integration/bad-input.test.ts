@@ -439,13 +439,19 @@ const CASES: Case[] = [
   {
     name: 'datorama-rerun: malformed stream:job pair',
     args: ['run', 'datorama-rerun', '--jobs', '10001-7'],
-    message: /jobs\.0/,
+    message: /jobs\.0: expected stream:job/,
     exit: 2,
   },
   {
     name: 'datorama-rerun-all: negative stream ID',
     args: ['run', 'datorama-rerun-all', '--streams', '-4'],
     message: /streams\.0: Too small/,
+    exit: 2,
+  },
+  {
+    name: 'datorama-rename: malformed rename',
+    args: ['run', 'datorama-rename', '--renames', '10001'],
+    message: /renames\.0: expected stream=new name/,
     exit: 2,
   },
   {
