@@ -10,9 +10,11 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIST_PARAMETERS } from '../../src/api/params';
 import { startApiServer, type ApiServer } from '../../src/api/server';
+import { PostgresVideosStore } from '../../src/sinks/videos-postgres';
 import { SqliteVideosStore } from '../../src/sinks/videos-sqlite';
 import type { VideoOrdering, VideoUpsert } from '../../src/sinks/videos-store';
 import { launchChromium, type TestBrowser } from '../helpers/chromium';
+import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { tmpDir } from '../helpers/temporal';
 import { makeVideos } from '../helpers/videos';
 
@@ -131,6 +133,22 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+const filters: Filter[] = [
+  { query: 'cricket' },
+  { query: 'india' },
+  { query: 'nobody-watches-this' },
+  { search: 'cricket' },
+  { search: 'CRICKET final' },
+  { search: 'number 1' },
+  { search: 'T2' },
+  { search: '100%' },
+  { publishedAfter: '2024-01-01T01:30:00Z' },
+  { publishedBefore: '2024-01-01T00:30:00Z' },
+  { publishedAfter: '2024-01-01', publishedBefore: '2024-01-01T01:00:00+01:00' },
+  { query: 'india', search: 'live', publishedAfter: '2024-01-01T00:55:00Z', ordering: 'title' },
+  { search: 'world', ordering: '-title' },
+];
+
 describe('GET /api/videos', () => {
   it('the first page by default: 20 newest, total, cursor link to the next page', async () => {
     const { status, body, res } = await get('/api/videos');
@@ -166,21 +184,6 @@ describe('GET /api/videos', () => {
     },
   );
 
-  const filters: Filter[] = [
-    { query: 'cricket' },
-    { query: 'india' },
-    { query: 'nobody-watches-this' },
-    { search: 'cricket' },
-    { search: 'CRICKET final' },
-    { search: 'number 1' },
-    { search: 'T2' },
-    { search: '100%' },
-    { publishedAfter: '2024-01-01T01:30:00Z' },
-    { publishedBefore: '2024-01-01T00:30:00Z' },
-    { publishedAfter: '2024-01-01', publishedBefore: '2024-01-01T01:00:00+01:00' },
-    { query: 'india', search: 'live', publishedAfter: '2024-01-01T00:55:00Z', ordering: 'title' },
-    { search: 'world', ordering: '-title' },
-  ];
   it.each(filters)('filter %j: total and rows as the direct SQL query, through every page', async (f) => {
     const want = sqlIds(f);
     const first = await get(`/api/videos?${qs({ ...f, pageSize: 100 })}`);
@@ -430,5 +433,42 @@ describe('dashboard in headless Chromium', () => {
     fs.mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/dashboard.png', fullPage: false });
     expect(fs.statSync('test-results/dashboard.png').size).toBeGreaterThan(10_000);
+  });
+});
+
+describe('the same API over PostgreSQL', () => {
+  let pg: TestPostgres;
+  let pgStore: PostgresVideosStore;
+  let pgApi: ApiServer;
+  beforeAll(async () => {
+    pg = await startPostgres();
+    pgStore = new PostgresVideosStore({ connectionString: pg.url });
+    await pgStore.init();
+    // a copy of every video the SQLite store holds now, one upsert per query that found it
+    const all = await store.list({ pageSize: 1000 });
+    expect(all.items.length).toBe(all.total);
+    await pgStore.upsert(all.items.flatMap((v) => v.queries.map((query) => ({ ...v, query, seenAt: v.firstSeenAt }))));
+    pgApi = await startApiServer({ store: pgStore, port: 0 });
+  });
+  afterAll(async () => {
+    await pgApi?.close();
+    await pgStore?.close();
+    await pg?.stop();
+  });
+
+  it.each<VideoOrdering>(['-publishedAt', 'title'])(
+    'ordering %s: cursor and page links as the SQL reference',
+    async (ordering) => {
+      const want = sqlIds({ ordering });
+      expect((await walk(`${pgApi.url}/api/videos?${qs({ ordering, pageSize: 37 })}`)).ids).toEqual(want);
+      expect((await walk(`${pgApi.url}/api/videos?${qs({ ordering, pageSize: 37, page: 1 })}`)).ids).toEqual(want);
+    },
+  );
+
+  it.each(filters)('filter %j: same rows and total as the SQL reference', async (f) => {
+    const want = sqlIds(f);
+    const all = await walk(`${pgApi.url}/api/videos?${qs({ ...f, pageSize: 29 })}`);
+    expect(all.ids).toEqual(want);
+    expect(all.pages[0].total).toBe(want.length);
   });
 });
