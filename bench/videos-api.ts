@@ -4,16 +4,20 @@
  * the same count), starts `longhaul api` in a process of its own, then loads it with `wrk` from a second
  * process on loopback: the first page, a deep page by offset and the SAME page by cursor (the rows are
  * checked equal first), a text search, and a search with query and date filters. Prints p50/p99 latency
- * and requests/s per case and writes bench/results/videos-api.json.
- * `npm run bench:videos-api -- [--videos 1000000] [--duration 10] [--connections 1] [--fresh]`
+ * and requests/s per case and writes bench/results/videos-api[-postgres].json.
+ * With `--postgres`, the same videos are copied from the SQLite file into a throwaway PostgreSQL 15 server
+ * (test/helpers/postgres.ts) and the API serves them from there.
+ * `npm run bench:videos-api -- [--videos 1000000] [--duration 10] [--connections 1] [--fresh] [--postgres]`
  */
 import { spawn, execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { PostgresVideosStore } from '../src/sinks/videos-postgres';
 import { SqliteVideosStore } from '../src/sinks/videos-sqlite';
 import { encodeVideoCursor, filtersFingerprint } from '../src/sinks/videos-store';
+import { startPostgres, type TestPostgres } from '../test/helpers/postgres';
 
 const run = promisify(execFile);
 
@@ -26,6 +30,7 @@ const DURATION = arg('duration', 10);
 // one connection by default: latency of one request at a time (the server is one Node process)
 const CONNECTIONS = arg('connections', 1);
 const FRESH = process.argv.includes('--fresh');
+const POSTGRES = process.argv.includes('--postgres');
 const ROOT = path.resolve(__dirname, '..');
 const OUT = path.join(ROOT, 'bench', 'results');
 const DB = path.join(OUT, 'videos-api.sqlite');
@@ -111,9 +116,60 @@ function storedCount(): number {
   }
 }
 
-async function startApi(): Promise<{ url: string; stop: () => Promise<void> }> {
+/** Copies the SQLite file's videos into PostgreSQL (multi-row INSERTs of 1,000), then ANALYZE. */
+async function loadPostgres(url: string): Promise<number> {
+  const t0 = Date.now();
+  const store = new PostgresVideosStore({ connectionString: url, poolSize: 2 });
+  await store.init();
+  const src = new Database(DB, { readonly: true });
+  const insert = async (table: string, cols: string[], rows: unknown[][]) => {
+    if (rows.length === 0) return;
+    const values = rows.map((_, r) => `(${cols.map((_c, c) => `$${r * cols.length + c + 1}`).join(', ')})`);
+    await store.pool.query(`INSERT INTO ${table} (${cols.join(', ')}) VALUES ${values.join(', ')}`, rows.flat());
+  };
+  const vcols = [
+    'video_id',
+    'title',
+    'description',
+    'published_at',
+    'channel_id',
+    'channel_title',
+    'thumbnails',
+    'raw',
+  ];
+  let batch: unknown[][] = [];
+  for (const r of src.prepare<[], Record<string, string>>('SELECT * FROM videos').iterate()) {
+    batch.push([...vcols.map((c) => r[c]), r.first_seen_at, r.updated_at]);
+    if (batch.length === 1000) {
+      await insert('videos', [...vcols, 'first_seen_at', 'updated_at'], batch);
+      batch = [];
+    }
+  }
+  await insert('videos', [...vcols, 'first_seen_at', 'updated_at'], batch);
+  batch = [];
+  for (const r of src
+    .prepare<[], { video_id: string; query: string }>('SELECT video_id, query FROM video_queries')
+    .iterate()) {
+    batch.push([r.video_id, r.query]);
+    if (batch.length === 5000) {
+      await insert('video_queries', ['video_id', 'query'], batch);
+      batch = [];
+    }
+  }
+  await insert('video_queries', ['video_id', 'query'], batch);
+  src.close();
+  await store.pool.query('VACUUM ANALYZE videos');
+  await store.pool.query('VACUUM ANALYZE video_queries');
+  await store.close();
+  return Date.now() - t0;
+}
+
+async function startApi(pgUrl?: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const storeEnv = pgUrl
+    ? { VIDEOS_STORE: 'postgres', VIDEOS_DATABASE_URL: pgUrl }
+    : { VIDEOS_STORE: 'sqlite', VIDEOS_SQLITE_PATH: DB };
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'longhaul.js'), 'api', '--port', '0'], {
-    env: { ...process.env, VIDEOS_STORE: 'sqlite', VIDEOS_SQLITE_PATH: DB, LONGHAUL_LOG_LEVEL: 'warn' },
+    env: { ...process.env, ...storeEnv, LONGHAUL_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -201,7 +257,15 @@ async function main(): Promise<void> {
     filters: filtersFingerprint({}),
   });
 
-  const api = await startApi();
+  let pg: TestPostgres | undefined;
+  let loadMs: number | undefined;
+  if (POSTGRES) {
+    pg = await startPostgres({ shared_buffers: '256MB', max_wal_size: '4GB', checkpoint_timeout: '30min' });
+    process.stdout.write('Copying them into a throwaway PostgreSQL 15 …\n');
+    loadMs = await loadPostgres(pg.url);
+    process.stdout.write(`  loaded in ${(loadMs / 1000).toFixed(1)} s\n`);
+  }
+  const api = await startApi(pg?.url);
   try {
     type P = { items: { videoId: string }[]; total: number };
     const byOffset = await json<P>(`${api.url}/api/videos?pageSize=${PAGE_SIZE}&page=${deepPage}`);
@@ -238,7 +302,7 @@ async function main(): Promise<void> {
       errors: r.errors,
     }));
     process.stdout.write(
-      `\n${N.toLocaleString('en')} videos, SQLite ${sizeMb.toFixed(0)} MB; wrk -t1 -c${CONNECTIONS} -d${DURATION}s from another process, loopback\n`,
+      `\n${N.toLocaleString('en')} videos, ${POSTGRES ? 'PostgreSQL 15' : `SQLite ${sizeMb.toFixed(0)} MB`}; wrk -t1 -c${CONNECTIONS} -d${DURATION}s from another process, loopback\n`,
     );
     console.table(rows);
     const offset = results[1];
@@ -247,13 +311,15 @@ async function main(): Promise<void> {
       `deep page: offset/cursor p50 ${(offset.p50ms / keyset.p50ms).toFixed(1)}x, p99 ${(offset.p99ms / keyset.p99ms).toFixed(1)}x\n`,
     );
     fs.writeFileSync(
-      path.join(OUT, 'videos-api.json'),
+      path.join(OUT, POSTGRES ? 'videos-api-postgres.json' : 'videos-api.json'),
       JSON.stringify(
         {
           at: new Date().toISOString(),
           videos: N,
           dbMb: sizeMb,
+          store: POSTGRES ? 'postgres' : 'sqlite',
           generationMs: genMs,
+          postgresLoadMs: loadMs,
           connections: CONNECTIONS,
           durationS: DURATION,
           totals,
@@ -265,6 +331,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await api.stop();
+    await pg?.stop();
   }
 }
 
