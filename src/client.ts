@@ -8,7 +8,7 @@ import { connectClient } from './cli/connect';
 import { pipelineArgs } from './cli/flags';
 import { describeProgress } from './cli/render';
 import { cancel, list, result, status } from './cli/inspect';
-import { buildInput, follow, pipelineByName, runPipeline } from './cli/run';
+import { buildInput, follow, pipelineByName, rootCause, runPipeline } from './cli/run';
 import { startStack } from './cli/stack';
 import { PIPELINES } from './pipelines';
 import { SANDBOXES } from './sandbox';
@@ -68,6 +68,7 @@ program
     if (s.summary) out(`  ${s.summary}`);
     if (s.progress) out(`  ${describeProgress(s.progress)}`);
     if (s.outcome) out(`  outcome: ${s.outcome}`);
+    if (s.note) out(`  ${s.note}`);
     out(`  ${s.url}`);
   });
 
@@ -270,6 +271,7 @@ program
   });
 
 program.parseAsync(process.argv).catch((err: Error) => {
-  process.stderr.write(`longhaul: ${err.message}\n`);
+  // The innermost cause says why ("Failed to list workflows" alone does not).
+  process.stderr.write(`longhaul: ${rootCause(err)}\n`);
   process.exitCode = err.name === 'InputError' || err.name === 'ConfigError' ? 2 : 1;
 });

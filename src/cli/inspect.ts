@@ -18,6 +18,8 @@ export interface StatusReport {
   /** How it ended (memo `outcome`, written by the workflow at its end). */
   outcome?: string;
   progress?: Progress;
+  /** Why there is no progress, when a running run's query went unanswered. */
+  note?: string;
   url: string;
 }
 
@@ -27,10 +29,24 @@ export function memoLines(memo: Record<string, unknown> | undefined): { summary?
   return { summary: text(memo?.summary), outcome: text(memo?.outcome) };
 }
 
-export async function status(client: Client, config: Config, workflowId: string): Promise<StatusReport> {
+export async function status(
+  client: Client,
+  config: Config,
+  workflowId: string,
+  queryWaitMs = 5000,
+): Promise<StatusReport> {
   const handle = client.workflow.getHandle(workflowId);
   const d = await handle.describe();
-  const progress = await handle.query(progressQuery).catch(() => undefined);
+  // A query is answered by a worker: with none polling the run's task queue it would hang (the server
+  // waits), so it is abandoned after queryWaitMs.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), queryWaitMs);
+  const progress = await client
+    .withAbortSignal(abort.signal, () => handle.query(progressQuery))
+    .catch(() => undefined)
+    .finally(() => clearTimeout(timer));
+  const answer = abort.signal.aborted ? 'no answer' : 'answered';
+  const running = d.status.name === 'RUNNING';
   return {
     workflowId,
     runId: d.runId,
@@ -40,6 +56,11 @@ export async function status(client: Client, config: Config, workflowId: string)
     closeTime: d.closeTime?.toISOString(),
     ...memoLines(d.memo),
     progress,
+    ...(answer === 'no answer' && running
+      ? {
+          note: `no worker answered the progress query within ${queryWaitMs / 1000} s: is a worker polling task queue "${d.taskQueue}"?`,
+        }
+      : {}),
     url: uiLink(config, workflowId, d.runId),
   };
 }

@@ -75,7 +75,6 @@ export function buildInput(pipeline: PipelineDef, opts: RunOptions, flagArgs: st
 /** The largest pipeline input the client starts a run with (JSON bytes). */
 export const MAX_INPUT_BYTES = 1 << 20;
 
-
 const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export interface RunOutcome {
@@ -120,7 +119,8 @@ export async function runPipeline(
       typedSearchAttributes: [{ key: PIPELINE_ATTRIBUTE, value: pipeline.name }],
     })
     .catch(async (err: Error) => {
-      if (!/search attribute/i.test(err.message)) throw err;
+      // The server's reason is in the cause: "… has no mapping defined for search attribute LonghaulPipeline".
+      if (!/search attribute/i.test(rootCause(err))) throw err;
       log(
         'Note: this server has no LonghaulPipeline search attribute registered (see docs/operations.md); starting without it.',
       );

@@ -122,4 +122,24 @@ describe('Web UI metadata on the dev server', () => {
       expect(rows.find((r) => r.workflowId === outcome.workflowId)).toMatchObject({ summary, outcome: s.outcome });
     });
   });
+
+  it('status says so when no worker answers the progress query, instead of hanging', async () => {
+    const deps = testDeps();
+    const taskQueue = uniqueQueue('nobody'); // no worker polls it
+    const pipeline = { ...PIPELINES.selftest, taskQueue };
+    const input = pipeline.input.parse({ sleep: 1000, label: uniqueQueue('noworker') });
+    const started = await runPipeline(env.client, deps.config, pipeline, input, {}, () => {});
+    try {
+      const t0 = Date.now();
+      const s = await status(env.client, deps.config, started.workflowId, 1000);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      expect(s.progress).toBeUndefined();
+      expect(s.note).toBe(
+        `no worker answered the progress query within 1 s: is a worker polling task queue "${taskQueue}"?`,
+      );
+      expect(s.summary).toBe(`Selftest "${input.label}": durable timer of 1s, then a row + an object`);
+    } finally {
+      await env.client.workflow.getHandle(started.workflowId).terminate('test over');
+    }
+  });
 });
