@@ -57,6 +57,8 @@ export interface RunningServer {
   port: number;
   uiUrl?: string;
   stop(): Promise<void>;
+  /** SIGKILL, no shutdown (the chaos suite's crash of the server); only for a `temporal` CLI process. */
+  kill?(): Promise<void>;
 }
 
 function stopper(proc: ChildProcess): () => Promise<void> {
@@ -127,6 +129,12 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
     port,
     uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : undefined,
     stop: stopper(proc),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.kill('SIGKILL');
+      }),
   };
 }
 

@@ -1,0 +1,212 @@
+/**
+ * The chaos suite (issue #8): for every pipeline, a reference run without faults, then runs whose worker
+ * process is SIGKILLed at seeded random points, whose dev server is stopped and restarted (SIGTERM, then
+ * SIGKILL) on a persistent database, and whose sandbox injects faults at seeded rates. Each run's warehouse
+ * tables (every row) and bucket objects (keys + sha256) must equal the reference: nothing missing, nothing
+ * extra, nothing twice — or, for faults, the run fails with a clear, specific error. Figures go to
+ * test-results/chaos-report.json. `npm test` runs the bounded size; `npm run test:chaos` the full one
+ * (LONGHAUL_CHAOS=full); LONGHAUL_CHAOS_SEED overrides the seed. See docs/chaos.md.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort, startDevServer, type RunningServer } from '../../src/dev/servers';
+import { ChaosReport, chaosSettings, compare, seeded, sleep, type ChaosEntry, type Snapshot } from '../helpers/chaos';
+import { devServerEnv, tmpDir } from '../helpers/temporal';
+import { runScenario, type RunOutcome } from './run';
+import { dailymotionReport, datoramaProcess, datoramaRerun, titelive, youtubeEnrich, type Scenario } from './scenarios';
+
+const settings = chaosSettings();
+const { full, seed } = settings;
+const SCENARIOS: Scenario[] = [
+  dailymotionReport,
+  youtubeEnrich(full ? 5000 : 2000),
+  titelive(full ? 400 : 150),
+  datoramaProcess(full ? 40 : 16),
+  datoramaRerun(full ? 30 : 12),
+];
+const MINUTE = 60_000;
+const report = new ChaosReport(settings);
+
+function entry(
+  pipeline: string,
+  mode: ChaosEntry['mode'],
+  run: RunOutcome,
+  ref: Snapshot | undefined,
+  clear?: RegExp,
+): ChaosEntry & { samples: string[] } {
+  const c = ref ? compare(ref, run.snapshot) : undefined;
+  const outcome: ChaosEntry['outcome'] =
+    run.error !== undefined
+      ? clear?.test(run.error)
+        ? 'failed-clearly'
+        : 'different'
+      : c && c.differences > 0
+        ? 'different'
+        : 'exact';
+  const e = {
+    pipeline,
+    mode,
+    outcome,
+    seed,
+    durationMs: run.durationMs,
+    killsSurvived: run.kills,
+    serverRestarts: run.serverRestarts,
+    workerCrashes: run.workerCrashes,
+    faultsInjected: run.faultsInjected,
+    activityRetries: run.attempts.retries,
+    maxAttempt: run.attempts.maxAttempt,
+    rowsCompared: c?.rowsCompared ?? 0,
+    objectsCompared: c?.objectsCompared ?? 0,
+    differences: run.error === undefined ? (c?.differences ?? 0) : 0,
+    ...(run.error !== undefined ? { error: run.error } : {}),
+  };
+  report.add(e);
+  return { ...e, samples: c?.samples ?? [] };
+}
+
+type Mode = 'reference' | 'kills' | 'server-restart' | 'faults';
+/** Bounded: the dev-server restarts on one pipeline; full: on all of them. */
+const RESTARTED = full ? SCENARIOS : SCENARIOS.filter((s) => s.name === 'dailymotion-report');
+const MAX_RESTARTS = full ? 6 : 2;
+
+describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
+  let env: TestWorkflowEnvironment;
+  const t0 = Date.now();
+  // Every run of every mode starts at once (they share nothing: own sandbox, data folder, task queue,
+  // worker process), so the suite takes as long as its slowest run; the tests below await their runs.
+  const runs = new Map<string, Promise<RunOutcome>>();
+  const key = (s: Scenario, m: Mode) => `${s.name}/${m}`;
+  let server: RunningServer | undefined;
+  const restarts: string[] = [];
+  let restarter: Promise<void> | undefined;
+
+  beforeAll(async () => {
+    console.log(`[chaos] ${full ? 'full' : 'bounded'} size, seed ${seed} (LONGHAUL_CHAOS_SEED=${seed} to replay)`);
+    env = await devServerEnv();
+    // A dev server of its own, on a database file, for the restart runs.
+    const port = await freePort();
+    const dbFile = path.join(tmpDir('longhaul-chaos-db-'), 'temporal.db');
+    const logFile = path.join('test-results', 'chaos-dev-server.log');
+    fs.mkdirSync('test-results', { recursive: true });
+    server = await startDevServer({ port, dbFile, headless: true, logFile });
+    const connection = await Connection.connect({ address: server.address });
+    const restartable = new Client({ connection });
+    const shared = { client: () => env.client, address: env.address, seed };
+    for (const s of SCENARIOS) {
+      runs.set(key(s, 'reference'), runScenario(s, shared));
+      runs.set(key(s, 'kills'), runScenario(s, { ...shared, kills: settings.kills }));
+      runs.set(key(s, 'faults'), runScenario(s, { ...shared, faults: true }));
+    }
+    for (const s of RESTARTED)
+      runs.set(
+        key(s, 'server-restart'),
+        runScenario(s, {
+          client: () => restartable,
+          address: server.address,
+          seed,
+          serverRestarts: () => restarts.length,
+        }),
+      );
+    for (const p of runs.values()) p.catch(() => undefined); // awaited by the tests
+    const restartRuns = RESTARTED.map((s) => runs.get(key(s, 'server-restart'))!);
+    let active = true;
+    void Promise.allSettled(restartRuns).then(() => (active = false));
+    // Stops the server at seeded points while those runs are going — SIGTERM, then SIGKILL, alternately —
+    // and starts it again on the same port and database file.
+    restarter = (async () => {
+      const random = seeded(seed, 'server-restarts');
+      while (active && restarts.length < MAX_RESTARTS) {
+        await sleep(4000 + random() * 8000);
+        if (!active) break;
+        const signal = restarts.length % 2 === 0 ? 'SIGTERM' : 'SIGKILL';
+        if (signal === 'SIGTERM') await server!.stop();
+        else await server!.kill!();
+        await sleep(1000);
+        server = await startDevServer({ port, dbFile, headless: true, logFile });
+        restarts.push(signal);
+      }
+    })();
+  }, 5 * MINUTE);
+
+  afterAll(async () => {
+    await Promise.allSettled(runs.values());
+    await restarter;
+    report.write(t0);
+    await server?.stop();
+    await env?.teardown();
+  });
+
+  async function settled(s: Scenario, m: Mode): Promise<{ run: RunOutcome; ref: Snapshot }> {
+    const ref = await runs.get(key(s, 'reference'))!;
+    expect(ref.error, `${s.name} reference run failed`).toBeUndefined();
+    return { run: await runs.get(key(s, m))!, ref: ref.snapshot };
+  }
+
+  it('reference runs without faults land rows and objects', { timeout: 20 * MINUTE }, async () => {
+    for (const s of SCENARIOS) {
+      const run = await runs.get(key(s, 'reference'))!;
+      const e = entry(s.name, 'reference', run, run.snapshot);
+      expect(run.error, `${s.name} reference run failed`).toBeUndefined();
+      expect(e.rowsCompared + e.objectsCompared, `${s.name} wrote nothing`).toBeGreaterThan(0);
+    }
+  });
+
+  it(
+    `worker SIGKILLed ${settings.kills}× per pipeline: identical rows and objects`,
+    { timeout: (full ? 60 : 20) * MINUTE },
+    async () => {
+      for (const s of SCENARIOS) {
+        const { run, ref } = await settled(s, 'kills');
+        const e = entry(s.name, 'kills', run, ref);
+        expect(run.error, s.name).toBeUndefined();
+        expect(e.samples, `${s.name}: differences from the reference`).toEqual([]);
+        expect(e.differences).toBe(0);
+        expect(run.kills, `${s.name} finished before ${settings.kills} kills`).toBe(settings.kills);
+        expect(run.attempts.withinPolicy, `${s.name}: an activity went past its retry policy`).toBe(true);
+      }
+    },
+  );
+
+  it(
+    `dev server stopped and restarted mid-run (SIGTERM, SIGKILL) on its database file: same result (${RESTARTED.map((s) => s.name).join(', ')})`,
+    { timeout: (full ? 60 : 20) * MINUTE },
+    async () => {
+      for (const s of RESTARTED) {
+        const { run, ref } = await settled(s, 'server-restart');
+        const e = entry(s.name, 'server-restart', run, ref);
+        expect(run.error, s.name).toBeUndefined();
+        expect(e.samples, `${s.name}: differences from the reference`).toEqual([]);
+        expect(e.differences).toBe(0);
+        expect(run.serverRestarts, `${s.name}: no restart happened during the run`).toBeGreaterThanOrEqual(1);
+      }
+      await restarter;
+      expect(restarts.slice(0, 2)).toEqual(['SIGTERM', 'SIGKILL']);
+    },
+  );
+
+  it(
+    'sandbox faults at seeded rates: exact results or a clear error; retries bounded and counted',
+    { timeout: (full ? 60 : 20) * MINUTE },
+    async () => {
+      for (const s of SCENARIOS) {
+        const { run, ref } = await settled(s, 'faults');
+        const e = entry(s.name, 'faults', run, ref, s.clearFailure);
+        expect(
+          Object.values(run.faultsInjected).reduce((a, b) => a + b, 0),
+          `${s.name}: no fault injected`,
+        ).toBeGreaterThan(0);
+        if (run.error !== undefined)
+          expect(run.error, `${s.name} failed without a clear error`).toMatch(s.clearFailure ?? /^$/);
+        else {
+          expect(e.samples, `${s.name}: differences from the reference`).toEqual([]);
+          expect(e.differences).toBe(0);
+        }
+        expect(run.attempts.retries, `${s.name}: faults but no retry in the histories`).toBeGreaterThan(0);
+        expect(run.attempts.withinPolicy, `${s.name}: an activity went past its retry policy`).toBe(true);
+      }
+    },
+  );
+});

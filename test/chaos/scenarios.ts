@@ -1,0 +1,229 @@
+/**
+ * The pipelines the chaos suite runs: each one's sandbox (a fresh one per run, same seed, so every run
+ * sees the same data), its input, the columns that legitimately differ between two correct runs, and
+ * the faults its sandbox injects in the fault run (routes of that API; rates are seeded).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FaultRuleInput } from '../../src/sandbox/faults';
+import type { SandboxServer } from '../../src/sandbox/server';
+import { DailymotionSandbox, DM_SANDBOX_CLIENT_ID, DM_SANDBOX_CLIENT_SECRET } from '../../src/sandbox/dailymotion';
+import { DatoramaSandbox, type LoggedAction } from '../../src/sandbox/datorama';
+import { TiteliveSandbox, titeliveSandbox } from '../../src/sandbox/titelive';
+import { YoutubeSandbox, youtubeKeyPairs, type SandboxProject } from '../../src/sandbox/youtube';
+import { fakeId } from '../../src/sandbox/youtube/videos';
+import { LocalBucket } from '../../src/sinks/local-bucket';
+import path from 'node:path';
+
+export interface RunIds {
+  taskQueue: string;
+  workflowId: string;
+  /** A name unique to this run for shared entities (report slots, quota pools, rate limiters). */
+  unique: string;
+}
+
+export interface ScenarioSandbox {
+  servers: SandboxServer[];
+  /** Datorama: the sandbox's stream IDs. */
+  streams?: number[];
+  /**
+   * Actions the API applied (non-idempotent calls), as sorted keys: compared with the reference like a
+   * table, so an action applied twice or never shows as a duplicate or a missing row.
+   */
+  applied?: () => string[];
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface Scenario {
+  name: string;
+  sandbox(seed: number): Promise<ScenarioSandbox>;
+  /** Inputs the run reads, written to the run's data folder before it starts. */
+  prepare?(dir: string): Promise<void>;
+  workflowType: string;
+  input(ids: RunIds, sandbox: ScenarioSandbox): unknown;
+  /** Columns beyond the timestamps (VOLATILE_COLUMNS) that differ between two correct runs. */
+  volatileColumns?: string[];
+  /** Faults for the fault run, at seeded rates, on this API's routes. */
+  faults: FaultRuleInput[];
+  /** What a fault run may fail with instead of finishing exactly (a clear, specific error). */
+  clearFailure?: RegExp;
+  /** Workflows to terminate after a run (entities that outlive it). */
+  entities?(ids: RunIds, env: Record<string, string>): string[];
+}
+
+const DATA_SEED = 8;
+/** Sandbox time the Datorama history is seeded from: fixed, so every run sees the same jobs. */
+const DATORAMA_SEED_NOW = Date.UTC(2026, 10, 1);
+
+/** HTTP faults every API can get: rate limiting, server errors, dropped connections. */
+const common = (routes: string[], rate: number): FaultRuleInput[] =>
+  routes.flatMap((route) => [
+    { route, kind: '429', rate, retryAfterSec: 1 },
+    { route, kind: '500', rate: rate / 2 },
+    { route, kind: '502', rate: rate / 2 },
+    { route, kind: '503', rate: rate / 2 },
+    { route, kind: 'reset', rate: rate / 2 },
+  ]);
+
+export const dailymotionReport: Scenario = {
+  name: 'dailymotion-report',
+  async sandbox(seed) {
+    const s = new DailymotionSandbox({ seed: seed ^ DATA_SEED, generationMs: 1500, rowsPerFile: 400 });
+    const url = await s.start(0);
+    return {
+      servers: [s],
+      env: { DM_BASE_URL: url, DM_CLIENT_API: DM_SANDBOX_CLIENT_ID, DM_CLIENT_SECRET: DM_SANDBOX_CLIENT_SECRET },
+      stop: () => s.stop(),
+    };
+  },
+  workflowType: 'dailymotionReport',
+  input: () => ({
+    metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'],
+    dimensions: ['DAY', 'VIDEO_ID', 'VISITOR_COUNTRY'],
+    product: 'CONTENT',
+    startDate: '2026-01-01',
+    endDate: '2026-02-14',
+    windowDays: 15,
+    table: 'dm_chaos',
+    poll: { initialDelay: '200ms', factor: 1.5, maxDelay: '1s' },
+  }),
+  faults: [
+    ...common(['token', 'graphql', 'download'], 0.1),
+    { route: 'graphql', kind: 'malformed', rate: 0.05 },
+    { route: 'download', kind: 'truncated', rate: 0.1 },
+    // At least one of each, whatever the seed.
+    { route: 'graphql', kind: 'malformed', times: 1 },
+    { route: 'download', kind: 'truncated', times: 1 },
+  ],
+};
+
+const YT_PROJECTS: SandboxProject[] = [
+  { id: 'chaos-a', keys: ['chaos-key-a-1', 'chaos-key-a-2'] },
+  { id: 'chaos-b', keys: ['chaos-key-b-1'] },
+];
+
+export function youtubeEnrich(ids: number): Scenario {
+  return {
+    name: 'youtube-enrich',
+    async sandbox(seed) {
+      const s = new YoutubeSandbox({ seed: seed ^ DATA_SEED, projects: YT_PROJECTS, latencyMs: 10, missingRate: 0.03 });
+      const url = await s.start(0);
+      return {
+        servers: [s],
+        env: { YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(YT_PROJECTS) },
+        stop: () => s.stop(),
+      };
+    },
+    async prepare(dir) {
+      const rows = ['song,user,ts'];
+      for (let i = 0; i < ids; i++) {
+        const id = fakeId(DATA_SEED, 'chaos', i);
+        rows.push(`${id},u${i % 50},2026-01-01T00:00:00Z`);
+        if (i % 7 === 0) rows.push(`${id},u${(i + 1) % 50},2026-01-02T00:00:00Z`);
+      }
+      await new LocalBucket(path.join(dir, 'bucket')).put('inputs/playlog.csv', rows.join('\n') + '\n');
+    },
+    workflowType: 'youtubeEnrich',
+    input: ({ unique }) => ({
+      csv: 's3://longhaul/inputs/playlog.csv',
+      column: 'song',
+      pool: unique,
+      outPrefix: 'youtube/chaos',
+      concurrency: 4,
+      callsPerActivity: 4,
+      chunksPerRun: 5,
+    }),
+    faults: [...common(['videos.list'], 0.05), { route: 'videos.list', kind: 'malformed', rate: 0.02 }],
+    entities: ({ unique }) => [`quota-ledger-${unique}`],
+  };
+}
+
+export function titelive(books: number): Scenario {
+  return {
+    name: 'titelive',
+    async sandbox(seed) {
+      const s = new TiteliveSandbox({ seed: seed ^ DATA_SEED, catalog: { books, music: 0 } });
+      const url = await s.start(0);
+      return {
+        servers: [s, s.images],
+        env: { ...titeliveSandbox.env(url), TITELIVE_IMAGE_POOL_SIZE: '4', TITELIVE_IMAGE_CONCURRENCY: '8' },
+        stop: () => s.stop(),
+      };
+    },
+    workflowType: 'titelive',
+    input: () => ({
+      category: 'LIVRE',
+      minModifiedDate: '2025-01-01',
+      maxModifiedDate: '2025-12-31',
+      resultsPerPage: 20,
+      imageBatch: 200,
+      imageRetryDelay: '2s',
+    }),
+    faults: [
+      ...common(['login', 'search'], 0.1),
+      { route: 'search', kind: 'malformed', rate: 0.05 },
+      { route: 'search', kind: 'truncated', rate: 0.05 },
+      { route: 'search', kind: 'malformed', times: 1 },
+      { route: 'search', kind: 'truncated', times: 1 },
+    ],
+  };
+}
+
+function datoramaSandbox(streams: number, maxJobs: number, route: 'process-bulk' | 'rerun-all') {
+  return async (seed: number): Promise<ScenarioSandbox> => {
+    const token = `chaos-token-${randomUUID()}`;
+    const s = new DatoramaSandbox({
+      seed: seed ^ DATA_SEED,
+      tokens: [token],
+      seedNow: DATORAMA_SEED_NOW,
+      streams,
+      maxJobs,
+    });
+    const url = await s.start(0);
+    return {
+      servers: [s],
+      streams: s.data.streams.filter((x) => x.enabled).map((x) => x.id),
+      // Jobs a process call creates get IDs in call order: the action is the stream and range.
+      applied: () =>
+        s
+          .calls(route)
+          .flatMap((c) => (c.meta?.actions ?? []) as LoggedAction[])
+          .map((a) => (route === 'process-bulk' ? `${a.stream} ${a.start}..${a.end}` : `${a.stream} job ${a.job}`))
+          .sort(),
+      env: { DATORAMA_BASE_URL: `${url}/v1`, DATORAMA_TOKEN: token },
+      stop: () => s.stop(),
+    };
+  };
+}
+
+export function datoramaProcess(streams: number): Scenario {
+  return {
+    name: 'datorama-process',
+    sandbox: datoramaSandbox(streams, 0, 'process-bulk'),
+    // The platform numbers new jobs in the order calls arrive; the row key carries the job and a time.
+    volatileColumns: ['job_id', 'row_key'],
+    workflowType: 'datoramaProcess',
+    input: (_ids, sb) => ({
+      streams: sb.streams,
+      start: '2025-03-01',
+      end: '2025-03-30',
+      batchSize: 8,
+    }),
+    faults: [...common(['process-bulk'], 0.08), { route: 'process-bulk', kind: 'slow', times: 1, delayMs: 31_000 }],
+  };
+}
+
+export function datoramaRerun(streams: number): Scenario {
+  return {
+    name: 'datorama-rerun',
+    sandbox: datoramaSandbox(streams, 3, 'rerun-all'),
+    volatileColumns: ['row_key'],
+    workflowType: 'datoramaRerunAll',
+    input: (_ids, sb) => ({ streams: sb.streams }),
+    faults: [
+      ...common(['rerun-all'], 0.08),
+      // Answered after the call activity's 30 s timeout: the call was applied, the answer never read.
+      { route: 'rerun-all', kind: 'slow', times: 1, delayMs: 31_000 },
+    ],
+  };
+}

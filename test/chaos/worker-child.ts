@@ -1,0 +1,30 @@
+/**
+ * The chaos suite's worker process: the production worker factories (src/worker.ts createWorker, the
+ * datorama call-queue worker) on the task queue the harness gives, connected to TEMPORAL_ADDRESS, with the
+ * suite's prebuilt workflow bundle. The harness SIGKILLs it at seeded random points and starts another.
+ * Run with `node --import tsx test/chaos/worker-child.ts <taskQueue>`; prints `ready` once both poll.
+ */
+import { NativeConnection } from '@temporalio/worker';
+import { parseConfig } from '../../src/config';
+import { createDatoramaWorker } from '../../src/datorama-worker';
+import { callQueueOf } from '../../src/shared/datorama';
+import { createDeps, createWorker } from '../../src/worker';
+
+async function main(): Promise<void> {
+  const taskQueue = process.argv[2];
+  if (!taskQueue) throw new Error('usage: worker-child.ts <taskQueue>');
+  const config = parseConfig(process.env);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const deps = createDeps(config);
+  const workflowBundle = { codePath: process.env.LONGHAUL_TEST_BUNDLE! };
+  const worker = await createWorker({ connection, deps, taskQueue, workflowBundle });
+  const calls = await createDatoramaWorker({ connection, deps, overrides: { taskQueue: callQueueOf(taskQueue) } });
+  process.stdout.write('ready\n');
+  await Promise.all([worker.run(), calls.run()]);
+  await deps.warehouse.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

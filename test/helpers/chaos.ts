@@ -1,0 +1,422 @@
+/**
+ * The chaos harness (test/chaos/): settings and seeds, a supervised worker process that the harness
+ * SIGKILLs and restarts, snapshots of a run's warehouse tables and bucket objects and their comparison,
+ * activity attempts counted from the event histories, and the JSON report (test-results/chaos-report.json).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { parse } from 'csv-parse/sync';
+import { prng } from '../../src/sandbox/faults';
+import { DuckDbWarehouse } from '../../src/sinks/duckdb';
+import { LocalBucket } from '../../src/sinks/local-bucket';
+
+const ROOT = path.resolve(__dirname, '../..');
+export const REPORT_FILE = path.join(ROOT, 'test-results', 'chaos-report.json');
+const WORKER_LOG = path.join(ROOT, 'test-results', 'chaos-workers.log');
+const CHILD = path.join(ROOT, 'test', 'chaos', 'worker-child.ts');
+
+export interface ChaosSettings {
+  full: boolean;
+  seed: number;
+  /** Worker SIGKILLs per pipeline chaos run. */
+  kills: number;
+}
+
+/** `LONGHAUL_CHAOS=full` for the full size (npm run test:chaos); `LONGHAUL_CHAOS_SEED` overrides the seed. */
+export function chaosSettings(env: NodeJS.ProcessEnv = process.env): ChaosSettings {
+  const full = env.LONGHAUL_CHAOS === 'full';
+  const raw = env.LONGHAUL_CHAOS_SEED;
+  const seed = raw === undefined || raw === '' ? 20261122 : Number(raw);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`LONGHAUL_CHAOS_SEED must be a non-negative integer`);
+  return { full, seed, kills: full ? 10 : 2 };
+}
+
+/** A seeded stream of numbers for one purpose (kill delays of one pipeline…), derived from the suite seed. */
+export function seeded(seed: number, purpose: string): () => number {
+  const h = createHash('sha256').update(`${seed}:${purpose}`).digest();
+  return prng(h.readUInt32LE(0));
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * One worker process at a time on a task queue (test/chaos/worker-child.ts: the production worker code).
+ * `kill()` SIGKILLs it; an exit the harness did not cause (e.g. the worker giving up while the server is
+ * down) is counted as a crash and the process is started again.
+ */
+export class WorkerProcess {
+  private proc?: ChildProcess;
+  private stopping = false;
+  kills = 0;
+  starts = 0;
+  crashes = 0;
+
+  constructor(
+    readonly taskQueue: string,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  /** Worker processes starting at once (each compiles the TS sources with tsx: CPU-bound on 2 cores). */
+  private static starting = 0;
+
+  async start(): Promise<void> {
+    while (WorkerProcess.starting >= 3) await sleep(100);
+    WorkerProcess.starting++;
+    try {
+      await this.spawnReady();
+    } finally {
+      WorkerProcess.starting--;
+    }
+  }
+
+  private async spawnReady(): Promise<void> {
+    fs.mkdirSync(path.dirname(WORKER_LOG), { recursive: true });
+    const log = fs.openSync(WORKER_LOG, 'a');
+    const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, this.taskQueue], {
+      env: { ...process.env, LONGHAUL_LOG_LEVEL: 'warn', ...this.env },
+      stdio: ['ignore', 'pipe', log],
+    });
+    fs.closeSync(log);
+    this.proc = proc;
+    this.starts++;
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => {
+        proc.kill('SIGKILL');
+        reject(new Error(`worker for ${this.taskQueue} not ready in 180 s`));
+      }, 180_000);
+      proc.stdout!.on('data', (d: Buffer) => {
+        if (!d.toString().includes('ready')) return;
+        clearTimeout(t);
+        resolve();
+      });
+      proc.once('exit', (code, signal) => {
+        clearTimeout(t);
+        if (this.proc === proc) this.proc = undefined;
+        reject(new Error(`worker for ${this.taskQueue} exited before ready (${code ?? signal})`));
+      });
+    });
+    proc.once('exit', () => {
+      if (this.proc !== proc || this.stopping) return;
+      this.crashes++;
+      this.proc = undefined;
+      void this.restartAfterCrash();
+    });
+  }
+
+  /** Starts a new process after a crash, trying again while it fails (e.g. the server is still down). */
+  private async restartAfterCrash(): Promise<void> {
+    for (let i = 0; i < 120 && !this.stopping && !this.proc; i++) {
+      await sleep(1000);
+      if (this.stopping || this.proc) return;
+      try {
+        await this.start();
+        return;
+      } catch {
+        // try again
+      }
+    }
+  }
+
+  private async killNow(): Promise<void> {
+    const proc = this.proc;
+    this.proc = undefined;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGKILL');
+    await exited;
+  }
+
+  /** SIGKILL (no shutdown, activities in flight are abandoned) and start a new process. */
+  async killAndRestart(): Promise<void> {
+    await this.killNow();
+    this.kills++;
+    await this.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.killNow();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- snapshots
+
+export interface Snapshot {
+  /** Table → rows as canonical JSON (volatile columns dropped, run identifiers replaced), sorted. */
+  tables: Record<string, string[]>;
+  /** Object key (run identifiers replaced) → sha256 of its (normalised) content. */
+  objects: Record<string, string>;
+}
+
+/**
+ * Columns that record when a row was written (wall-clock time of the load, the attempt, the extraction):
+ * they differ between two correct runs, so snapshots leave them out of tables, Parquet files and CSVs.
+ */
+export const VOLATILE_COLUMNS = ['at', 'updated_at', 'attempt_at', 'collected_at', 'extracted_at', 'written_at'];
+
+export interface SnapshotOptions {
+  /** Strings of this run (workflow ID, run IDs, task queue) and their placeholders, replaced everywhere. */
+  runTokens: [placeholder: string, value: string][];
+  volatileColumns?: string[];
+}
+
+function canonical(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object' && !(v instanceof Date))
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
+  return v;
+}
+
+/**
+ * All tables of the run's DuckDB file and all objects of its local bucket. Objects are hashed as stored,
+ * except Parquet and CSV files, which are hashed as their sorted rows without the volatile columns.
+ */
+export async function snapshot(dir: string, opts: SnapshotOptions): Promise<Snapshot> {
+  const tokens = opts.runTokens.filter(([, v]) => v);
+  const replace = (s: string) => tokens.reduce((acc, [name, v]) => acc.split(v).join(`<${name}>`), s);
+  const volatile = new Set(opts.volatileColumns ?? VOLATILE_COLUMNS);
+  const rowsOf = (rows: Record<string, unknown>[]) =>
+    rows
+      .map((r) => {
+        for (const c of volatile) delete r[c];
+        return replace(JSON.stringify(canonical(r)));
+      })
+      .sort();
+  const tables: Record<string, string[]> = {};
+  const objects: Record<string, string> = {};
+  const wh = new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') });
+  try {
+    if (fs.existsSync(path.join(dir, 'warehouse.duckdb'))) {
+      const names = await wh.query<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`,
+      );
+      for (const { name } of names) tables[name] = rowsOf(await wh.query(`SELECT * FROM "${name}"`));
+    }
+    const bucket = new LocalBucket(path.join(dir, 'bucket'));
+    for (const o of await bucket.list('')) {
+      const file = path.join(dir, 'bucket', ...o.key.split('/')).replace(/'/g, "''");
+      let content: Buffer | string;
+      if (o.key.endsWith('.parquet'))
+        content = rowsOf(await wh.query(`SELECT * FROM read_parquet('${file}')`)).join('\n');
+      else if (o.key.endsWith('.csv'))
+        content = rowsOf(parse(await bucket.get(o.key), { columns: true }) as Record<string, unknown>[]).join('\n');
+      else content = await bucket.get(o.key);
+      objects[replace(o.key)] = createHash('sha256').update(content).digest('hex');
+    }
+  } finally {
+    await wh.close();
+  }
+  return { tables, objects };
+}
+
+export interface Comparison {
+  tables: number;
+  rowsCompared: number;
+  objectsCompared: number;
+  missingRows: number;
+  extraRows: number;
+  duplicateRows: number;
+  missingObjects: number;
+  extraObjects: number;
+  changedObjects: number;
+  differences: number;
+  /** The first few differences, for the failure message. */
+  samples: string[];
+}
+
+function counts(rows: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of rows) m.set(r, (m.get(r) ?? 0) + 1);
+  return m;
+}
+
+/** Compares a run with the reference: every row and object the same, none missing, none extra, none twice. */
+export function compare(ref: Snapshot, got: Snapshot): Comparison {
+  const c: Comparison = {
+    tables: 0,
+    rowsCompared: 0,
+    objectsCompared: 0,
+    missingRows: 0,
+    extraRows: 0,
+    duplicateRows: 0,
+    missingObjects: 0,
+    extraObjects: 0,
+    changedObjects: 0,
+    differences: 0,
+    samples: [],
+  };
+  const note = (s: string) => c.samples.length < 8 && c.samples.push(s.slice(0, 300));
+  for (const table of new Set([...Object.keys(ref.tables), ...Object.keys(got.tables)])) {
+    c.tables++;
+    const want = counts(ref.tables[table] ?? []);
+    const have = counts(got.tables[table] ?? []);
+    c.rowsCompared += Math.max(ref.tables[table]?.length ?? 0, got.tables[table]?.length ?? 0);
+    if (!(table in got.tables)) note(`table ${table} missing`);
+    if (!(table in ref.tables)) note(`table ${table} not in the reference`);
+    for (const [row, n] of want) {
+      const m = have.get(row) ?? 0;
+      if (m < n) {
+        c.missingRows += n - m;
+        note(`${table}: missing ${row}`);
+      } else if (m > n) {
+        c.duplicateRows += m - n;
+        note(`${table}: ${m - n} extra copies of ${row}`);
+      }
+    }
+    for (const [row, m] of have) {
+      if (want.has(row)) continue;
+      c.extraRows += m;
+      note(`${table}: unexpected ${row}`);
+    }
+  }
+  for (const key of new Set([...Object.keys(ref.objects), ...Object.keys(got.objects)])) {
+    c.objectsCompared++;
+    if (!(key in got.objects)) {
+      c.missingObjects++;
+      note(`object ${key} missing`);
+    } else if (!(key in ref.objects)) {
+      c.extraObjects++;
+      note(`object ${key} not in the reference`);
+    } else if (ref.objects[key] !== got.objects[key]) {
+      c.changedObjects++;
+      note(`object ${key} differs`);
+    }
+  }
+  c.differences = c.missingRows + c.extraRows + c.duplicateRows + c.missingObjects + c.extraObjects + c.changedObjects;
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------- histories
+
+export interface AttemptCounts {
+  workflows: number;
+  activities: number;
+  /** Attempts beyond the first, summed over every activity of every workflow on the queue. */
+  retries: number;
+  /** The highest attempt any activity reached, and whether every one stayed within its policy's maximum. */
+  maxAttempt: number;
+  withinPolicy: boolean;
+  byType: Record<string, number>;
+  /** Run IDs of every workflow run seen (to replace them in row values and object keys). */
+  runIds: string[];
+}
+
+/**
+ * Activity attempts of every workflow run on a task queue (children, continued-as-new runs and entity
+ * workflows included), read from the event histories — the same numbers the Web UI shows per activity.
+ */
+export async function activityAttempts(client: Client, taskQueue: string): Promise<AttemptCounts> {
+  const out: AttemptCounts = {
+    workflows: 0,
+    activities: 0,
+    retries: 0,
+    maxAttempt: 0,
+    withinPolicy: true,
+    byType: {},
+    runIds: [],
+  };
+  for await (const wf of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+    out.workflows++;
+    out.runIds.push(wf.runId);
+    const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const scheduled = new Map<string, { type: string; max: number }>();
+    for (const e of history.events ?? []) {
+      const s = e.activityTaskScheduledEventAttributes;
+      if (s) {
+        out.activities++;
+        scheduled.set(String(e.eventId), {
+          type: s.activityType?.name ?? '?',
+          max: Number(s.retryPolicy?.maximumAttempts ?? 0),
+        });
+      }
+      const st = e.activityTaskStartedEventAttributes;
+      if (st) {
+        const attempt = Number(st.attempt ?? 1);
+        const sch = scheduled.get(String(st.scheduledEventId));
+        out.retries += attempt - 1;
+        out.maxAttempt = Math.max(out.maxAttempt, attempt);
+        if (sch && attempt > 1) out.byType[sch.type] = (out.byType[sch.type] ?? 0) + attempt - 1;
+        if (sch && sch.max > 0 && attempt > sch.max) out.withinPolicy = false;
+      }
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------- report
+
+export interface ChaosEntry {
+  pipeline: string;
+  mode: 'reference' | 'kills' | 'server-restart' | 'faults';
+  outcome: 'exact' | 'failed-clearly' | 'different';
+  seed: number;
+  durationMs: number;
+  killsSurvived: number;
+  serverRestarts: number;
+  workerCrashes: number;
+  faultsInjected: Record<string, number>;
+  activityRetries: number;
+  maxAttempt: number;
+  rowsCompared: number;
+  objectsCompared: number;
+  differences: number;
+  error?: string;
+}
+
+export class ChaosReport {
+  readonly entries: ChaosEntry[] = [];
+  constructor(readonly settings: ChaosSettings) {}
+
+  add(e: ChaosEntry): void {
+    this.entries.push(e);
+  }
+
+  write(startedAt: number): void {
+    fs.mkdirSync(path.dirname(REPORT_FILE), { recursive: true });
+    const totals = {
+      killsSurvived: this.entries.reduce((n, e) => n + e.killsSurvived, 0),
+      serverRestarts: this.entries.reduce((n, e) => n + e.serverRestarts, 0),
+      faultsInjected: this.entries.reduce((n, e) => n + Object.values(e.faultsInjected).reduce((a, b) => a + b, 0), 0),
+      rowsCompared: this.entries.reduce((n, e) => n + e.rowsCompared, 0),
+      objectsCompared: this.entries.reduce((n, e) => n + e.objectsCompared, 0),
+      differences: this.entries.reduce((n, e) => n + e.differences, 0),
+    };
+    const doc = {
+      size: this.settings.full ? 'full' : 'bounded',
+      seed: this.settings.seed,
+      startedAt: new Date(startedAt).toISOString(),
+      wallTimeMs: Date.now() - startedAt,
+      totals,
+      runs: this.entries,
+    };
+    fs.writeFileSync(REPORT_FILE, JSON.stringify(doc, null, 2) + '\n');
+    console.log(
+      `[chaos] ${doc.size} suite, seed ${doc.seed}, ${Math.round(doc.wallTimeMs / 1000)} s → ${path.relative(ROOT, REPORT_FILE)}`,
+    );
+    console.table(
+      this.entries.map((e) => ({
+        pipeline: e.pipeline,
+        mode: e.mode,
+        outcome: e.outcome,
+        s: Math.round(e.durationMs / 1000),
+        kills: e.killsSurvived,
+        restarts: e.serverRestarts,
+        faults: Object.entries(e.faultsInjected)
+          .map(([k, n]) => `${k}:${n}`)
+          .join(' '),
+        retries: e.activityRetries,
+        rows: e.rowsCompared,
+        objects: e.objectsCompared,
+        diffs: e.differences,
+      })),
+    );
+  }
+}
