@@ -127,7 +127,8 @@ describe('Web UI metadata on the dev server', () => {
     const deps = testDeps();
     const taskQueue = uniqueQueue('nobody'); // no worker polls it
     const pipeline = { ...PIPELINES.selftest, taskQueue };
-    const input = pipeline.input.parse({ sleep: 1000, label: uniqueQueue('noworker') });
+    const label = uniqueQueue('noworker');
+    const input = pipeline.input.parse({ sleep: 1000, label });
     const started = await runPipeline(env.client, deps.config, pipeline, input, {}, () => {});
     try {
       const t0 = Date.now();
@@ -137,7 +138,7 @@ describe('Web UI metadata on the dev server', () => {
       expect(s.note).toBe(
         `no worker answered the progress query within 1 s: is a worker polling task queue "${taskQueue}"?`,
       );
-      expect(s.summary).toBe(`Selftest "${input.label}": durable timer of 1s, then a row + an object`);
+      expect(s.summary).toBe(`Selftest "${label}": durable timer of 1s, then a row + an object`);
     } finally {
       await env.client.workflow.getHandle(started.workflowId).terminate('test over');
     }
