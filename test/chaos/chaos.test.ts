@@ -21,7 +21,7 @@ import { dailymotionReport, datoramaProcess, datoramaRerun, titelive, youtubeEnr
 const settings = chaosSettings();
 const { full, seed } = settings;
 const SCENARIOS: Scenario[] = [
-  dailymotionReport,
+  dailymotionReport(full),
   youtubeEnrich(full ? 5000 : 2000),
   titelive(full ? 400 : 150),
   datoramaProcess(full ? 40 : 16),
@@ -62,6 +62,7 @@ function entry(
     objectsCompared: c?.objectsCompared ?? 0,
     differences: run.error === undefined ? (c?.differences ?? 0) : 0,
     ...(run.error !== undefined ? { error: run.error } : {}),
+    ...(c?.samples.length ? { samples: c.samples } : {}),
   };
   report.add(e);
   return { ...e, samples: c?.samples ?? [] };

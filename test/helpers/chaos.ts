@@ -253,7 +253,7 @@ export function compare(ref: Snapshot, got: Snapshot): Comparison {
     differences: 0,
     samples: [],
   };
-  const note = (s: string) => c.samples.length < 8 && c.samples.push(s.slice(0, 300));
+  const note = (s: string) => c.samples.length < 12 && c.samples.push(s.slice(0, 400));
   for (const table of new Set([...Object.keys(ref.tables), ...Object.keys(got.tables)])) {
     c.tables++;
     const want = counts(ref.tables[table] ?? []);
@@ -369,6 +369,8 @@ export interface ChaosEntry {
   objectsCompared: number;
   differences: number;
   error?: string;
+  /** The first differences found, if any. */
+  samples?: string[];
 }
 
 export class ChaosReport {
