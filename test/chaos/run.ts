@@ -141,7 +141,11 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     ['unique', ids.unique],
     ...attempts.runIds.map((r): [string, string] => ['runId', r]),
   ];
-  const snap = await snapshot(dir, { runTokens, volatileColumns: [...VOLATILE_COLUMNS, ...(s.volatileColumns ?? [])] });
+  const snap = await snapshot(dir, {
+    runTokens,
+    volatileColumns: [...VOLATILE_COLUMNS, ...(s.volatileColumns ?? [])],
+    ignoreRow: s.ignoreRow,
+  });
   if (sb.applied) snap.tables['sandbox: actions applied'] = sb.applied();
   return {
     ids,

@@ -161,6 +161,8 @@ export interface SnapshotOptions {
   /** Strings of this run (workflow ID, run IDs, task queue) and their placeholders, replaced everywhere. */
   runTokens: [placeholder: string, value: string][];
   volatileColumns?: string[];
+  /** Rows left out of tables, Parquet and CSV objects (events that depend on which faults a run met). */
+  ignoreRow?: (row: Record<string, unknown>) => boolean;
 }
 
 function canonical(v: unknown): unknown {
@@ -185,6 +187,7 @@ export async function snapshot(dir: string, opts: SnapshotOptions): Promise<Snap
   const volatile = new Set(opts.volatileColumns ?? VOLATILE_COLUMNS);
   const rowsOf = (rows: Record<string, unknown>[]) =>
     rows
+      .filter((r) => !opts.ignoreRow?.(r))
       .map((r) => {
         for (const c of volatile) delete r[c];
         return replace(JSON.stringify(canonical(r)));
