@@ -231,7 +231,7 @@ export interface Comparison {
   extraObjects: number;
   changedObjects: number;
   differences: number;
-  /** The first few differences, for the failure message. */
+  /** The differences (up to 500), for the failure message and the report.  */
   samples: string[];
 }
 
@@ -256,7 +256,7 @@ export function compare(ref: Snapshot, got: Snapshot): Comparison {
     differences: 0,
     samples: [],
   };
-  const note = (s: string) => c.samples.length < 12 && c.samples.push(s.slice(0, 400));
+  const note = (s: string) => c.samples.length < 500 && c.samples.push(s.slice(0, 400));
   for (const table of new Set([...Object.keys(ref.tables), ...Object.keys(got.tables)])) {
     c.tables++;
     const want = counts(ref.tables[table] ?? []);
