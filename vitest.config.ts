@@ -45,6 +45,16 @@ export default defineConfig({
               testTimeout: 300_000,
             },
           },
+          // Chaos suite (docs/chaos.md): bounded in `npm test`, full with `npm run test:chaos`.
+          {
+            extends: true,
+            test: {
+              name: 'chaos',
+              include: ['test/chaos/**/*.test.ts'],
+              fileParallelism: false,
+              testTimeout: 600_000,
+            },
+          },
         ],
   },
 });
