@@ -61,7 +61,12 @@ export async function* csvBatches(
     if (stats.badRowSamples.length < 5) stats.badRowSamples.push(msg);
   };
   for (let f = 0; f < files; f++) {
-    const parser = (await open(f)).pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true }));
+    const source = await open(f);
+    const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+    // `pipe` does not carry the source's errors: a connection reset mid-download would leave the parser
+    // waiting forever (the activity then dies only by its heartbeat timeout). Fail the parse instead.
+    source.once('error', (e) => parser.destroy(e));
+    source.pipe(parser);
     let index: number[] | undefined;
     let batch: Row[] = [];
     let line = 0;

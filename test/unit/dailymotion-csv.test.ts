@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { csvBatches, type ParseStats } from '../../src/activities/dailymotion-csv';
 import { reportSchema } from '../../src/shared/dailymotion';
@@ -46,5 +46,21 @@ describe('report CSV parsing', () => {
     await expect(parseAll(['day,views\n2026-01-01,1\n'])).rejects.toThrow(
       /lacks column\(s\) video_title, view_through_rate/,
     );
+  });
+
+  it('fails (instead of waiting forever) when the download breaks mid-file', async () => {
+    const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+    const broken = () => {
+      const p = new PassThrough();
+      p.write('day,video_title,views,view_through_rate\n2026-01-01,a,1,0.5\n');
+      setTimeout(() => p.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })), 20);
+      return p;
+    };
+    const rows: unknown[] = [];
+    const run = (async () => {
+      for await (const b of csvBatches(schema, 1, async () => broken(), stats, 1)) rows.push(...b);
+    })();
+    await expect(run).rejects.toThrow('aborted');
+    expect(stats.files).toBe(0);
   });
 });
