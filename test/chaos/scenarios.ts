@@ -98,13 +98,14 @@ export const dailymotionReport = (full: boolean): Scenario => ({
     ...common(['token', 'graphql'], 0.08),
     { route: 'graphql', kind: 'malformed', rate: 0.04 },
     { route: 'graphql', kind: 'malformed', times: 1 }, // at least one, whatever the seed
-    // A fault on a CSV download costs the load activity its 2-minute heartbeat timeout (docs/chaos.md,
-    // "Findings"): only in the full suite, to keep the bounded one short.
+    // Faults on CSV downloads (a broken download used to wait for the 2-minute heartbeat timeout; fixed in
+    // src/activities/dailymotion-csv.ts): one truncated and one reset download in every size, more in full.
+    { route: 'download', kind: 'truncated', times: 1 },
+    { route: 'download', kind: 'reset', times: 1 },
     ...(full
       ? ([
           ...common(['download'], 0.02),
           { route: 'download', kind: 'truncated', rate: 0.02 },
-          { route: 'download', kind: 'truncated', times: 1 },
         ] satisfies FaultRuleInput[])
       : []),
   ],

@@ -66,7 +66,17 @@ export class WorkerProcess {
     while (WorkerProcess.starting >= 3) await sleep(100);
     WorkerProcess.starting++;
     try {
-      await this.spawnReady();
+      // A worker that exits before it is ready (e.g. the dev server is being restarted right then) is
+      // started again, a few times; one that never gets ready in time is an error at once.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.spawnReady();
+          return;
+        } catch (err) {
+          if (attempt >= 5 || !/exited before ready/.test((err as Error).message)) throw err;
+          await sleep(2000);
+        }
+      }
     } finally {
       WorkerProcess.starting--;
     }
