@@ -122,7 +122,13 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
       op: ctx.op,
       at,
       ...r,
-      row_key: `${String(r.action_key)}|${String(r.job_id ?? '')}|${ctx.grantedAt}`,
+      // An action is SUBMITTED once per run: its row key leaves out the call's time, so recording it again
+      // (a call logged, then the worker killed before the action's state was saved, then found applied by
+      // the retry's check) merges onto the same row. Other events (FAILED, UNCERTAIN, …) keep one row a call.
+      row_key:
+        r.status === 'SUBMITTED'
+          ? `${String(r.action_key)}|${String(r.job_id ?? '')}|SUBMITTED`
+          : `${String(r.action_key)}|${String(r.job_id ?? '')}|${ctx.grantedAt}`,
     }));
   }
 
@@ -322,7 +328,9 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
                 (j.dataEndDate ?? '9999') <= action.end
               : (j.updateTime ?? 0) >= since,
           );
-          applied = found.length > 0;
+          // A rerun-all of a stream without jobs changes nothing that could be seen: calling it again would
+          // only be a second call, so it counts as done.
+          applied = found.length > 0 || (action.kind === 'rerun-all' && r.data.length === 0);
           jobs = found.map((j) => jobRef(j, stream));
         }
         if (applied) {

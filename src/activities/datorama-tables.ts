@@ -3,7 +3,8 @@
  * row per action of a run key (workflow ID): PENDING_SUBMIT is written before a call that changes
  * something, SUBMITTED / FAILED / NOT_SUBMITTED after — so a retried activity or a rerun of the same
  * workflow ID knows what was submitted, and checks an unanswered call before submitting it again.
- * `datorama_job_log` has one row per action per call (stream, job, range, status, HTTP code, time).
+ * `datorama_job_log` has one row per action per call (stream, job, range, status, HTTP code, time), and a
+ * single SUBMITTED row per action and job in a run, however often that outcome is recorded.
  */
 import type { Bucket } from '../sinks/bucket';
 import { fromArray, type Row, type TableSchema, type Warehouse } from '../sinks/warehouse';
