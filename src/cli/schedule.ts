@@ -10,6 +10,7 @@ import { parseDuration } from '../shared/durations';
 import { PIPELINE_ATTRIBUTE } from '../shared/search-attributes';
 import { InputError } from '../shared/validation';
 import type { PipelineDef } from '../pipelines/types';
+import { describeRun } from './render';
 
 export const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
   skip: 'SKIP',
@@ -46,6 +47,8 @@ export async function createSchedule(
   } catch (e) {
     throw new InputError(`--catchup: ${(e as Error).message}`);
   }
+  // Scheduled runs carry the same Web UI summary/details and memo as runs started by `longhaul run`.
+  const run = describeRun(pipeline, input);
   return client.schedule.create({
     scheduleId: opts.id,
     spec: { cronExpressions: [opts.cron], timezone: opts.timezone ?? 'UTC' },
@@ -56,7 +59,9 @@ export async function createSchedule(
       args: [input],
       workflowId: `${opts.id}-run`,
       typedSearchAttributes: [{ key: PIPELINE_ATTRIBUTE, value: pipeline.name }],
-      memo: { pipeline: pipeline.name, schedule: opts.id },
+      staticSummary: `${run.summary} (schedule ${opts.id})`,
+      staticDetails: run.details,
+      memo: { pipeline: pipeline.name, schedule: opts.id, input: run.fingerprint, summary: run.summary },
     },
     policies: { overlap, catchupWindow },
     state: { note: opts.note ?? `longhaul ${pipeline.name}` },

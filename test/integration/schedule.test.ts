@@ -36,7 +36,12 @@ describe('schedules on the dev server', () => {
           if (!runId) await new Promise((r) => setTimeout(r, 100));
         }
         expect(runId).toMatch(new RegExp(`^${id}-run`));
-        await env.client.workflow.getHandle(runId!).result();
+        const run = env.client.workflow.getHandle(runId!);
+        await run.result();
+        // The scheduled run carries the Web UI summary and the memo a `longhaul run` would give it.
+        const info = await run.describe();
+        expect(await info.staticSummary()).toMatch(new RegExp(`^Selftest .*\\(schedule ${id}\\)$`));
+        expect(info.memo).toMatchObject({ pipeline: 'selftest', schedule: id, summary: expect.any(String) });
       } finally {
         await handle.delete();
       }
