@@ -8,6 +8,7 @@
  * Needs Chromium: CHROMIUM_PATH, default /usr/bin/chromium (Debian: `apt-get install chromium`).
  * `--out <dir>` writes elsewhere than docs/img.
  */
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/dev/chromium';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,13 +27,12 @@ import { progressQuery } from '../src/shared/messages';
 const ROOT = path.resolve(__dirname, '..');
 const outArg = process.argv.indexOf('--out');
 const OUT = outArg > 0 ? path.resolve(process.argv[outArg + 1]) : path.join(ROOT, 'docs', 'img');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MAX_BYTES = 300 * 1024;
 const log = (line: string) => process.stdout.write(`[screenshots] ${line}\n`);
 
 async function main(): Promise<void> {
-  if (!fs.existsSync(CHROMIUM))
-    throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
+  if (!fs.existsSync(CHROMIUM_PATH))
+    throw new Error(`No Chromium at ${CHROMIUM_PATH}: apt-get install chromium, or set CHROMIUM_PATH`);
   fs.mkdirSync(OUT, { recursive: true });
   // A private stack: nothing of the user's own dev server or data is touched.
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-screenshots-'));
@@ -46,19 +46,10 @@ async function main(): Promise<void> {
   const stack = await startStack({ sandboxes: ['dailymotion', 'youtube'], log });
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
   const browser = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
+    executablePath: CHROMIUM_PATH,
     headless: true,
     viewport: { width: 1400, height: 860 },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_ARGS,
   });
   try {
     const ui = stack.config.TEMPORAL_UI_URL;
