@@ -137,14 +137,20 @@ export interface DatoramaResult {
   collected?: { workspaces: number; streams: number; jobs: number };
 }
 
-const summarize = (r: DatoramaResult) =>
+/** One line for a Datorama run (the CLI and the run's outcome memo): at most 5 failures, then how many more. */
+export const summarizeDatorama = (r: DatoramaResult) =>
   `${r.op}: ${r.actions.submitted}/${r.actions.total} actions submitted, ${r.actions.skipped} skipped (done before), ` +
   `${r.actions.failed} failed, ${r.jobs} jobs, ${r.calls} calls (estimated ${r.estimatedCalls}); job log ${r.jobLog.csv}` +
-  (r.failures.length ? `; failures: ${r.failures.map((f) => `${f.action} (${f.message})`).join('; ')}` : '');
+  (r.failures.length
+    ? `; failures: ${r.failures
+        .slice(0, 5)
+        .map((f) => `${f.action} (${f.message})`)
+        .join('; ')}${r.failures.length > 5 ? `; and ${r.failures.length - 5} more (the result lists all)` : ''}`
+    : '');
 
 const problems = (r: DatoramaResult) => r.failures.map((f) => `${f.action}: ${f.message}`);
 
-const common = { taskQueue: TASK_QUEUES.main, summarize, problems };
+const common = { taskQueue: TASK_QUEUES.main, summarize: summarizeDatorama, problems };
 
 export const datoramaProcessPipeline = definePipeline({
   ...common,

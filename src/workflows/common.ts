@@ -39,6 +39,7 @@ export class ProgressTracker {
   readonly state: Progress;
   private runState?: RunState;
   private outcome?: string;
+  private note?: string;
   private readonly searchable = workflowInfo().typedSearchAttributes.get(PIPELINE_ATTRIBUTE) !== undefined;
 
   constructor(pipeline: string, unit: string, total = 0) {
@@ -67,9 +68,19 @@ export class ProgressTracker {
     this.showDetails();
     if (patched('longhaul-outcome-memo')) upsertMemo({ outcome });
   }
+  /**
+   * A passing line under the progress in the Web UI's current details (e.g. "waiting for a call permit"),
+   * or none. Only the metadata query shows it: no command, no search attribute, nothing in the history.
+   */
+  detail(line?: string): void {
+    if (line === this.note) return;
+    this.note = line;
+    this.showDetails();
+  }
   /** The Web UI's "current details" (workflow metadata query): the progress as a few Markdown lines. */
   private showDetails(): void {
-    setCurrentDetails(progressDetails(this.state, workflowNow(), this.outcome));
+    const details = progressDetails(this.state, workflowNow(), this.outcome);
+    setCurrentDetails(this.note && !this.outcome ? `${details}\n\n${this.note}` : details);
   }
   private setRunState(s: RunState): void {
     if (!this.searchable || s === this.runState) return;

@@ -5,13 +5,13 @@
  * budget and the ETA are given up front. Resumable: a stream whose jobs were collected is recorded
  * (action `c:<stream>`) and skipped by a rerun of the same workflow ID or after continue-as-new.
  */
-import { ApplicationFailure, continueAsNew, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
 import type { DatoramaActivities } from '../activities/datorama';
 import { collectInput, type CollectInput, type DatoramaResult } from '../pipelines/datorama';
-import { ProgressTracker, validateInput } from './common';
+import { describedActivities, ProgressTracker, validateInput } from './common';
 import { DatoramaRun, pool, type RunCarry } from './datorama-runner';
 
-const { datoramaMarkCollected } = proxyActivities<DatoramaActivities>({
+const record = describedActivities<DatoramaActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 10 },
 });
@@ -39,16 +39,16 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
 
   if (!carry) {
     run.setPhase('listing workspaces');
-    const ws = await run.withPermit('list workspaces', (ctx) =>
-      run.calls.datoramaCollectCall({ ...ctx, what: 'workspaces' }),
+    const ws = await run.withPermit('list workspaces', (ctx, calls) =>
+      calls.datoramaCollectCall({ ...ctx, what: 'workspaces' }),
     );
     const ids = (ws.workspaces ?? []).filter((w) => !input.workspaces || input.workspaces.includes(w));
     workspaces = ids.length;
     run.estimated = 1 + ids.length;
     run.setPhase(`listing the streams of ${ids.length} workspaces`);
     for (const w of ids) {
-      const st = await run.withPermit(`list streams of ${w}`, (ctx) =>
-        run.calls.datoramaCollectCall({ ...ctx, what: 'streams', workspaceId: w }),
+      const st = await run.withPermit(`list the streams of workspace ${w}`, (ctx, calls) =>
+        calls.datoramaCollectCall({ ...ctx, what: 'streams', workspaceId: w }),
       );
       streams.push(...(st.streams ?? []));
     }
@@ -78,8 +78,10 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
           if (page > pages(s.jobs)) run.estimated++; // more jobs than listed: one more page
           let r;
           try {
-            r = await run.withPermit(`jobs of stream ${s.id} page ${page}`, (ctx) =>
-              run.calls.datoramaCollectCall({ ...ctx, what: 'jobs', streamId: s.id, page, pageSize: input.pageSize }),
+            r = await run.withPermit(
+              `jobs of stream ${s.id}, page ${page} of ${Math.max(page, pages(s.jobs))}`,
+              (ctx, calls) =>
+                calls.datoramaCollectCall({ ...ctx, what: 'jobs', streamId: s.id, page, pageSize: input.pageSize }),
             );
           } catch (err) {
             run.failedCall(err, { kind: 'rerun-all', stream: s.id });
@@ -91,7 +93,12 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
         jobRows += n;
         run.c.jobs += n;
         run.c.submitted++;
-        await datoramaMarkCollected({ runKey: run.runKey, runId: run.runId, stream: s.id, jobs: n });
+        await record(`Datorama: stream ${s.id} collected (${n} jobs): skip it on a rerun`).datoramaMarkCollected({
+          runKey: run.runKey,
+          runId: run.runId,
+          stream: s.id,
+          jobs: n,
+        });
       });
       if (i + BLOCK < todo.length && run.shouldContinueAsNew())
         await continueAsNew<typeof datoramaCollect>(rawInput, {

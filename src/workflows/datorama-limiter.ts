@@ -19,6 +19,7 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  setCurrentDetails,
   setHandler,
   sleep,
   workflowInfo,
@@ -34,7 +35,55 @@ import {
   WINDOW_MS,
   type LimiterState,
 } from '../shared/datorama';
-import { workflowNow } from './common';
+import { formatDuration } from '../shared/durations';
+import { thousands, workflowNow } from './common';
+
+interface Wake {
+  at: number;
+  /** Why, given the wait as text ("23s"): the summary of the limiter's timer in the Web UI. */
+  why: (wait: string) => string;
+}
+
+/** When the next permit can be granted, and why not sooner (Infinity: only a release frees a slot). Pure. */
+export function nextPermit(s: LimiterState): Wake {
+  const candidates: Wake[] = [
+    {
+      at: s.lastGrantAt + s.spacingMs,
+      why: (w) => `next permit in ${w}: calls are spaced ${formatDuration(s.spacingMs)} apart (${s.perMinute}/min)`,
+    },
+    {
+      at: s.blockedUntil,
+      why: (w) => `next permit in ${w}: the API said to wait (a 429, or 0 calls remaining) until its reset`,
+    },
+  ];
+  if (s.usedToday >= s.perDay)
+    candidates.push({
+      at: (s.day + 1) * DAY_MS,
+      why: (w) =>
+        `daily cap reached (${thousands(s.usedToday)} of ${thousands(s.perDay)} calls today): ` +
+        `next permit at the reset, 00:00 UTC, in ${w}`,
+    });
+  if (s.recent.length >= s.perMinute) {
+    const released = s.recent.filter((r) => r.releasedAt !== undefined).map((r) => r.releasedAt! + WINDOW_MS);
+    candidates.push({
+      at: released.length ? Math.min(...released) + 1 : Infinity,
+      why: (w) => `${s.perMinute}/min window full (${s.recent.length} calls in the last 60 s): next permit in ${w}`,
+    });
+  }
+  return candidates.reduce((a, b) => (b.at > a.at ? b : a));
+}
+
+/** The limiter's state as the Web UI's current details. Pure. */
+export function limiterDetails(s: LimiterState, now: number): string {
+  const running = s.recent.filter((r) => r.releasedAt === undefined).length;
+  const lines = [
+    `**${thousands(s.granted)} permits granted** · ${running} call(s) running · ${s.waiting.length} waiting`,
+    `last 60 s: ${s.recent.length} of ${s.perMinute} (peak ${s.peakInWindow}) · today: ` +
+      `${thousands(s.usedToday)} of ${thousands(s.perDay)} (UTC day)`,
+  ];
+  if (s.blockedUntil > now) lines.push(`blocked by the API until ${new Date(s.blockedUntil).toISOString()}`);
+  return lines.join('\n\n');
+}
 
 export interface LimiterInput {
   perMinute: number;
@@ -110,13 +159,10 @@ export async function datoramaLimiter(input: LimiterInput): Promise<void> {
     for (const r of s.recent) if (r.releasedAt === undefined && now - r.grantedAt > leaseMs) r.releasedAt = now; // holder died
     s.recent = inWindow(now);
 
+    setCurrentDetails(limiterDetails(s, now));
     // When could the next permit be granted? (Infinity: only a release can free a slot.)
-    let nextAt = Math.max(s.lastGrantAt + s.spacingMs, s.blockedUntil);
-    if (s.usedToday >= s.perDay) nextAt = Math.max(nextAt, (s.day + 1) * DAY_MS);
-    if (s.recent.length >= s.perMinute) {
-      const released = s.recent.filter((r) => r.releasedAt !== undefined).map((r) => r.releasedAt! + WINDOW_MS);
-      nextAt = Math.max(nextAt, released.length ? Math.min(...released) + 1 : Infinity);
-    }
+    const next = nextPermit(s);
+    const nextAt = next.at;
 
     if (s.waiting.length > 0 && now >= nextAt) {
       const next = s.waiting.shift()!;
@@ -148,18 +194,36 @@ export async function datoramaLimiter(input: LimiterInput): Promise<void> {
     if (idle && s.recent.length === 0 && s.draining) return;
     const seen = version;
     const holders = s.recent.filter((r) => r.releasedAt === undefined).map((r) => r.grantedAt + leaseMs);
-    const wakeAt = Math.min(
-      s.waiting.length ? nextAt : Infinity,
-      holders.length ? Math.min(...holders) : Infinity,
+    const wakes: Wake[] = [
+      {
+        at: s.waiting.length ? nextAt : Infinity,
+        why: (w) => `${next.why(w)} · ${s.waiting.length} waiting`,
+      },
+      {
+        at: holders.length ? Math.min(...holders) : Infinity,
+        why: (w) => `a permit's lease ends in ${w} (reclaimed if its holder died)`,
+      },
       // Idle: end after idleMs — but not while today's budget has been drawn on (the count must survive).
-      idle ? (s.usedToday > 0 ? (s.day + 1) * DAY_MS : idleSince! + idleMs) : Infinity,
-      s.recent.length ? Math.min(...s.recent.map((r) => (r.releasedAt ?? Infinity) + WINDOW_MS)) : Infinity,
-    );
+      {
+        at: idle ? (s.usedToday > 0 ? (s.day + 1) * DAY_MS : idleSince! + idleMs) : Infinity,
+        why: (w) =>
+          s.usedToday > 0
+            ? `idle; keeps today's count (${thousands(s.usedToday)} of ${thousands(s.perDay)}) until the reset, in ${w}`
+            : `idle: ends in ${w} unless a run asks for a permit`,
+      },
+      {
+        at: s.recent.length ? Math.min(...s.recent.map((r) => (r.releasedAt ?? Infinity) + WINDOW_MS)) : Infinity,
+        why: (w) => `a finished call leaves the 60-second window in ${w}`,
+      },
+    ];
+    const wake = wakes.reduce((a, b) => (b.at < a.at ? b : a));
+    const wakeAt = wake.at;
     // Timers are never cancelled (a pending one at or before the wake time is reused): the time-skipping
     // test server strands a run whose task cancels a timer that fired meanwhile (sdk-java#3088).
     if (Number.isFinite(wakeAt) && ![...pending].some((t) => t <= wakeAt)) {
       pending.add(wakeAt);
-      void sleep(Math.max(1, wakeAt - workflowNow())).then(() => {
+      const ms = Math.max(1, wakeAt - workflowNow());
+      void sleep(ms, { summary: `Datorama limiter: ${wake.why(formatDuration(ms))}` }).then(() => {
         pending.delete(wakeAt);
         version++;
       });

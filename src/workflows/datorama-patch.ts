@@ -7,14 +7,13 @@
 import { continueAsNew } from '@temporalio/workflow';
 import type { DatoramaActivities } from '../activities/datorama';
 import { patchInput, renameInput, type DatoramaResult, type PatchInput, type RenameInput } from '../pipelines/datorama';
-import { proxyActivities } from '@temporalio/workflow';
-import { ProgressTracker, validateInput } from './common';
+import { describedActivities, ProgressTracker, validateInput } from './common';
 import { DatoramaRun, pool, type RunCarry } from './datorama-runner';
 
-const { datoramaChanges } = proxyActivities<DatoramaActivities>({
+const { datoramaChanges } = describedActivities<DatoramaActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
-});
+})('Datorama: the changes of the run being undone, with their previous values');
 
 interface Change {
   stream: number;
@@ -51,8 +50,9 @@ async function applyChanges(
       const fields = Object.keys(c.fields);
       let current;
       try {
-        current = await run.withPermit(`read stream ${c.stream}`, (ctx) =>
-          run.calls.datoramaReadStream({ ...ctx, stream: c.stream, fields }),
+        current = await run.withPermit(
+          `read stream ${c.stream}'s current ${fields.join(', ')} (kept for --undo)`,
+          (ctx, calls) => calls.datoramaReadStream({ ...ctx, stream: c.stream, fields }),
         );
       } catch (err) {
         return run.failedCall(err, { kind: 'patch', stream: c.stream, fields: c.fields, previous: {} });

@@ -7,6 +7,7 @@
 import { continueAsNew, sleep } from '@temporalio/workflow';
 import { processInput, type DatoramaResult, type ProcessInput } from '../pipelines/datorama';
 import { chunkRange } from '../shared/datorama';
+import { formatDuration } from '../shared/durations';
 import { ProgressTracker, validateInput, workflowNow } from './common';
 import { DatoramaRun, pool, type RunCarry } from './datorama-runner';
 
@@ -56,13 +57,13 @@ export async function datoramaProcess(
   if (input.workspaceThrottle) {
     run.setPhase('mapping streams to workspaces');
     const wanted = new Set(ranges.map((r) => r.stream));
-    const ws = await run.withPermit('list workspaces', (ctx) =>
-      run.calls.datoramaCollectCall({ ...ctx, what: 'workspaces' }),
+    const ws = await run.withPermit('list workspaces', (ctx, calls) =>
+      calls.datoramaCollectCall({ ...ctx, what: 'workspaces' }),
     );
     for (const w of ws.workspaces ?? []) {
       if ([...wanted].every((s) => workspaceOf.has(s))) break;
-      const st = await run.withPermit(`list streams of ${w}`, (ctx) =>
-        run.calls.datoramaCollectCall({ ...ctx, what: 'streams', workspaceId: w }),
+      const st = await run.withPermit(`list the streams of workspace ${w}`, (ctx, calls) =>
+        calls.datoramaCollectCall({ ...ctx, what: 'streams', workspaceId: w }),
       );
       for (const s of st.streams ?? []) if (wanted.has(s.id)) workspaceOf.set(s.id, s.workspaceId);
     }
@@ -100,12 +101,17 @@ export async function datoramaProcess(
         phase: `workspace ${ws} has ${r.jobs} jobs pending or running (throttle ${input.workspaceThrottle})`,
         waiting: { reason: 'workspace throttle', until: new Date(workflowNow() + input.throttlePoll).toISOString() },
       });
-      await sleep(input.throttlePoll);
+      await sleep(input.throttlePoll, {
+        summary:
+          `Datorama: workspace ${ws} has ${r.jobs} of our jobs pending or running (throttle ${input.workspaceThrottle}): ` +
+          `poll its job status again in ${formatDuration(input.throttlePoll)}`,
+      });
       let n = 0;
       const ids = [...r.streams];
       for (let i = 0; i < ids.length; i += 100) {
-        const s = await run.withPermit(`status of workspace ${ws}`, (ctx) =>
-          run.calls.datoramaRunningJobs({ ...ctx, workspaceId: ws, streams: ids.slice(i, i + 100) }),
+        const s = await run.withPermit(
+          `job status of ${Math.min(100, ids.length - i)} stream(s) in workspace ${ws} (throttle)`,
+          (ctx, calls) => calls.datoramaRunningJobs({ ...ctx, workspaceId: ws, streams: ids.slice(i, i + 100) }),
         );
         n += s.running;
       }

@@ -11,15 +11,15 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
-  proxyActivities,
   setHandler,
   sleep,
   uuid4,
   workflowInfo,
+  type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import type { DatoramaActivities, DatoramaLimits } from '../activities/datorama';
 import type { CallContext, JobRef, SubmitAction, SubmitOutcome } from '../activities/datorama-calls';
-import type { DatoramaFailure, DatoramaResult } from '../pipelines/datorama';
+import { summarizeDatorama, type DatoramaFailure, type DatoramaResult } from '../pipelines/datorama';
 import {
   callQueueOf,
   permitGrantedSignal,
@@ -29,12 +29,29 @@ import {
   type PermitRequest,
 } from '../shared/datorama';
 import { formatDuration } from '../shared/durations';
-import { type ProgressTracker, workflowNow } from './common';
+import { describedActivities, type ProgressTracker, thousands as thousandsOf, workflowNow } from './common';
 
-const main = proxyActivities<DatoramaActivities>({
+/** Activities on the main queue (no platform call), each with its Web UI summary. */
+const main = describedActivities<DatoramaActivities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
+
+/** The platform-call activities (on the datorama queue) of one call, summarised as "Datorama: <purpose>". */
+export type DatoramaCalls = ActivityInterfaceFor<DatoramaActivities>;
+
+const callsOn = (taskQueue: string) =>
+  describedActivities<DatoramaActivities>({
+    taskQueue,
+    startToCloseTimeout: '30 seconds',
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      maximumAttempts: 12,
+      nonRetryableErrorTypes: ['DatoramaAuth', 'DatoramaRefused'],
+    },
+  });
 
 /** Counters carried across continue-as-new. */
 export interface RunCarry {
@@ -88,7 +105,7 @@ const describe = (a: SubmitAction) =>
 export class DatoramaRun {
   readonly runKey = workflowInfo().workflowId;
   readonly runId = workflowInfo().firstExecutionRunId;
-  readonly calls: ReturnType<typeof proxyActivities<DatoramaActivities>>;
+  private readonly callsFor = callsOn(callQueueOf(workflowInfo().taskQueue));
   readonly c: RunCarry;
   estimated = 0;
   private readonly grants = new Map<string, number>();
@@ -104,21 +121,10 @@ export class DatoramaRun {
     this.c = carry ?? emptyCarry();
     this.callsAtStart = this.c.calls;
     setHandler(permitGrantedSignal, ({ requestId, grantedAt }) => void this.grants.set(requestId, grantedAt));
-    this.calls = proxyActivities<DatoramaActivities>({
-      taskQueue: callQueueOf(workflowInfo().taskQueue),
-      startToCloseTimeout: '30 seconds',
-      retry: {
-        initialInterval: '2s',
-        backoffCoefficient: 2,
-        maximumInterval: '2 minutes',
-        maximumAttempts: 12,
-        nonRetryableErrorTypes: ['DatoramaAuth', 'DatoramaRefused'],
-      },
-    });
   }
 
   static async limits(): Promise<DatoramaLimits> {
-    return main.datoramaLimits();
+    return main('Datorama: the token limits (per minute, per day) and its limiter').datoramaLimits();
   }
 
   private readonly outstanding = new Map<string, { request: PermitRequest; since: number }>();
@@ -134,11 +140,13 @@ export class DatoramaRun {
     this.watchdog = true;
     void (async () => {
       for (;;) {
-        await sleep(5 * 60_000);
+        await sleep(5 * 60_000, {
+          summary: 'Datorama: every 5 minutes, ask the limiter again for any permit still not granted',
+        });
         for (const o of this.outstanding.values())
           if (workflowNow() - o.since >= 5 * 60_000) {
             o.since = workflowNow();
-            await main.datoramaRequestPermit({
+            await main(`Datorama: ask the limiter again for a permit (${o.request.purpose})`).datoramaRequestPermit({
               limits: this.limits,
               taskQueue: workflowInfo().taskQueue,
               request: o.request,
@@ -155,12 +163,18 @@ export class DatoramaRun {
     try {
       await getExternalWorkflowHandle(this.limits.limiterId).signal(permitRequestSignal, request);
     } catch {
-      await main.datoramaRequestPermit({ limits: this.limits, taskQueue: workflowInfo().taskQueue, request });
+      await main(`Datorama: start the limiter and ask for a permit (${purpose})`).datoramaRequestPermit({
+        limits: this.limits,
+        taskQueue: workflowInfo().taskQueue,
+        request,
+      });
     }
     this.outstanding.set(requestId, { request, since: workflowNow() });
     this.startWatchdog();
+    this.showWaiting();
     await condition(() => this.grants.has(requestId));
     this.outstanding.delete(requestId);
+    this.showWaiting();
     const grantedAt = this.grants.get(requestId)!;
     this.grants.delete(requestId);
     return { requestId, grantedAt };
@@ -176,22 +190,40 @@ export class DatoramaRun {
     });
   }
 
-  /** One platform call under a permit. */
+  /** The current details' extra line while calls wait for a permit: how many, since when, for what. */
+  private showWaiting(): void {
+    const waiting = [...this.outstanding.values()];
+    if (!waiting.length) return this.progress.detail(undefined);
+    const oldest = waiting.reduce((a, b) => (b.since < a.since ? b : a));
+    this.progress.detail(
+      `waiting for ${waiting.length === 1 ? 'a call permit' : `${waiting.length} call permits`} from ` +
+        `${this.limits.limiterId} (${this.limits.perMinute}/min, ${thousandsOf(this.limits.perDay)}/day) since ` +
+        `${new Date(oldest.since).toISOString()}: ${oldest.request.purpose}`,
+    );
+  }
+
+  /**
+   * One platform call under a permit: `fn` gets the call context and the call activities, whose summary on
+   * the Web UI timeline is "Datorama: <purpose>".
+   */
   async withPermit<T extends { observed?: ObservedLimits; called?: boolean }>(
     purpose: string,
-    fn: (ctx: CallContext) => Promise<T>,
+    fn: (ctx: CallContext, calls: DatoramaCalls) => Promise<T>,
   ): Promise<T> {
     const p = await this.permit(purpose);
     this.inFlight++;
     let observed: ObservedLimits | undefined;
     try {
-      const r = await fn({
-        runKey: this.runKey,
-        runId: this.runId,
-        op: this.op,
-        limiterId: this.limits.limiterId,
-        grantedAt: p.grantedAt,
-      });
+      const r = await fn(
+        {
+          runKey: this.runKey,
+          runId: this.runId,
+          op: this.op,
+          limiterId: this.limits.limiterId,
+          grantedAt: p.grantedAt,
+        },
+        this.callsFor(`Datorama: ${purpose}`),
+      );
       observed = r.observed;
       if (r.called !== false) this.c.calls++;
       return r;
@@ -206,7 +238,7 @@ export class DatoramaRun {
   async submit(action: SubmitAction, onJobs?: (jobs: JobRef[]) => void, depth = 0): Promise<void> {
     let out: SubmitOutcome;
     try {
-      out = await this.withPermit(describe(action), (ctx) => this.calls.datoramaSubmit({ ...ctx, action }));
+      out = await this.withPermit(describe(action), (ctx, calls) => calls.datoramaSubmit({ ...ctx, action }));
     } catch (err) {
       return this.failedCall(err, action);
     }
@@ -234,8 +266,8 @@ export class DatoramaRun {
       for (const single of perStream(action, out.keys)) {
         let r: SubmitOutcome;
         try {
-          r = await this.withPermit(`check ${describe(single)}`, (ctx) =>
-            this.calls.datoramaReconcile({ ...ctx, action: single }),
+          r = await this.withPermit(`check whether it was applied: ${describe(single)}`, (ctx, calls) =>
+            calls.datoramaReconcile({ ...ctx, action: single }),
           );
         } catch (err) {
           this.failedCall(err, single);
@@ -302,9 +334,17 @@ export class DatoramaRun {
 
   /** Action states recorded for this workflow ID: skipped if an earlier run submitted them (logged). */
   async previous(): Promise<{ skip: Set<string>; mine: Set<string> }> {
-    const s = await main.datoramaActionStates({ runKey: this.runKey, runId: this.runId });
+    const s = await main('Datorama: the actions earlier runs of this workflow ID submitted').datoramaActionStates({
+      runKey: this.runKey,
+      runId: this.runId,
+    });
     if (s.submitted.length)
-      await main.datoramaLogSkipped({ runKey: this.runKey, runId: this.runId, op: this.op, keys: s.submitted });
+      await main(`Datorama: log ${s.submitted.length} action(s) skipped as done before`).datoramaLogSkipped({
+        runKey: this.runKey,
+        runId: this.runId,
+        op: this.op,
+        keys: s.submitted,
+      });
     return { skip: new Set(s.submitted), mine: new Set(s.submittedByThisRun) };
   }
 
@@ -330,9 +370,12 @@ export class DatoramaRun {
 
   async finish(extra: Partial<DatoramaResult> = {}): Promise<DatoramaResult> {
     this.progress.set({ phase: 'writing the job log' });
-    const log = await main.datoramaWriteJobLog({ runKey: this.runKey, runId: this.runId });
+    const log = await main('Datorama: write the job log (bucket CSV + datorama_job_log)').datoramaWriteJobLog({
+      runKey: this.runKey,
+      runId: this.runId,
+    });
     this.progress.set({ phase: 'done', done: this.c.calls, total: Math.max(this.estimated, this.c.calls) });
-    return {
+    const result: DatoramaResult = {
       op: this.op,
       runKey: this.runKey,
       runId: this.runId,
@@ -344,6 +387,8 @@ export class DatoramaRun {
       jobLog: { table: 'datorama_job_log', csv: log.uri, rows: log.rows },
       ...extra,
     };
+    this.progress.finish(summarizeDatorama(result));
+    return result;
   }
 }
 

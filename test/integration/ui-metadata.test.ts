@@ -5,8 +5,6 @@
  * the workflow's current details (the metadata query the Web UI calls) follow its progress.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { temporal } from '@temporalio/proto';
-import { defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { list, status } from '../../src/cli/inspect';
 import { runPipeline } from '../../src/cli/run';
@@ -14,26 +12,8 @@ import { PIPELINES } from '../../src/pipelines';
 import type { DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
 import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
+import { summaries } from '../helpers/histories';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-const text = (p: temporal.api.common.v1.IPayload | null | undefined): string | undefined =>
-  p ? defaultPayloadConverter.fromPayload<string>(p) : undefined;
-
-/** The summaries of a history's activity, timer and child-workflow events, in order, as "kind: summary". */
-function summaries(events: HistoryEvent[]): string[] {
-  const kinds: [keyof HistoryEvent, string][] = [
-    ['activityTaskScheduledEventAttributes', 'activity'],
-    ['timerStartedEventAttributes', 'timer'],
-    ['startChildWorkflowExecutionInitiatedEventAttributes', 'child'],
-  ];
-  return events.flatMap((e) => {
-    const kind = kinds.find(([attr]) => e[attr]);
-    const summary = text(e.userMetadata?.summary);
-    return kind ? [`${kind[1]}: ${summary ?? '(none)'}`] : [];
-  });
-}
 
 describe('Web UI metadata on the dev server', () => {
   let env: TestWorkflowEnvironment;

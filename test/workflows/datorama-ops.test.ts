@@ -3,7 +3,10 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DatoramaResult } from '../../src/pipelines/datorama';
+import { datoramaProcessPipeline, type DatoramaResult } from '../../src/pipelines/datorama';
+import { limiterWorkflowId } from '../../src/shared/datorama';
+import { fingerprint } from '../../src/shared/fingerprint';
+import { summaries } from '../helpers/histories';
 import { expectTimeSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
 
@@ -85,10 +88,12 @@ describe('datorama operations on the time-skipping server', () => {
         .filter((s) => s.enabled)
         .map((s) => s.id)
         .slice(0, 3);
-      const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
-        env.client.workflow.execute('datoramaProcess', {
+      const workflowId = uniqueQueue('throttle');
+      const limiterId = limiterWorkflowId(fingerprint(sEnv.DATORAMA_TOKEN));
+      const { result, limiterSteps } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const result: DatoramaResult = await env.client.workflow.execute('datoramaProcess', {
           taskQueue,
-          workflowId: uniqueQueue('throttle'),
+          workflowId,
           args: [
             {
               streams,
@@ -99,9 +104,43 @@ describe('datorama operations on the time-skipping server', () => {
               throttlePoll: '30s',
             },
           ],
-        }),
-      );
+        });
+        const limiterSteps = summaries((await env.client.workflow.getHandle(limiterId).fetchHistory()).events ?? []);
+        // The Web UI's current details at the end: the last phase and the outcome, no permit wait left over.
+        const meta = await env.client.workflow
+          .getHandle(workflowId)
+          .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+        expect(meta.currentDetails).toMatch(/^\*\*done\*\* — (\d+) of \1 calls/);
+        expect(meta.currentDetails).toContain(`outcome: process: 9/9 actions submitted`);
+        expect(meta.currentDetails).not.toContain('waiting for');
+        return { result, limiterSteps };
+      });
       expect(result.actions).toMatchObject({ total: 9, submitted: 9, failed: 0 });
+
+      // The Web UI timeline reads as a story: each call, the throttle's timers and the limiter's waits say why.
+      const handle = env.client.workflow.getHandle(workflowId);
+      const steps = summaries((await handle.fetchHistory()).events ?? []);
+      expect(steps.every((x) => !x.endsWith('(none)'))).toBe(true);
+      expect(steps).toContain('activity: Datorama: list workspaces');
+      expect(steps).toContain(`activity: Datorama: process 1 stream(s) 2025-01-01..2025-01-10`);
+      expect(steps).toContainEqual(
+        expect.stringMatching(
+          /^timer: Datorama: workspace \d+ has [23] of our jobs pending or running \(throttle 2\): poll its job status again in 30s$/,
+        ),
+      );
+      expect(steps).toContainEqual(
+        expect.stringMatching(/^activity: Datorama: job status of [12] stream\(s\) in workspace \d+ \(throttle\)$/),
+      );
+      expect(steps.at(-1)).toBe('activity: Datorama: write the job log (bucket CSV + datorama_job_log)');
+      expect(limiterSteps.length).toBeGreaterThan(0);
+      expect(limiterSteps.every((x) => x.startsWith('timer: Datorama limiter: '))).toBe(true);
+      expect(limiterSteps).toContainEqual(
+        expect.stringMatching(
+          /^timer: Datorama limiter: next permit in \d+(ms|s): calls are spaced 1s apart \(60\/min\) · 1 waiting$/,
+        ),
+      );
+      // The outcome memo, as `longhaul status` and the Web UI show it.
+      expect((await handle.describe()).memo?.outcome).toBe(datoramaProcessPipeline.summarize(result));
       // Never submitted while 2 or more of the jobs it had submitted were pending or running.
       const submits = sandbox.calls('process');
       expect(submits).toHaveLength(9);
