@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
 import type { LoggedAction } from '../../src/sandbox/datorama';
+import { maybeSaveHistory } from '../helpers/histories';
 import { devServerEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
 
@@ -52,7 +53,9 @@ describe('datorama on the dev server', () => {
             workflowId,
             args: [input],
           }) as Promise<DatoramaResult>;
-        return [await run(), await run()];
+        const first = await run();
+        await maybeSaveHistory(env.address, workflowId, 'datorama-process');
+        return [first, await run()];
       });
       expect(first.chunks).toBe(2);
       expect(first.calls).toBe(4);
