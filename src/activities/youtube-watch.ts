@@ -40,7 +40,20 @@ export interface WatchTickArgs {
   seenAt: string;
 }
 
-export interface WatchTickResult {
+/** What a tick did: pages read, videos fetched / new / merged, calls and quota units spent, keys found bad. */
+export interface TickCounts {
+  pages: number;
+  fetched: number;
+  inserted: number;
+  merged: number;
+  calls: number;
+  units: number;
+  quotaExceeded: number;
+  invalidKeys: string[];
+  keyFingerprint?: string;
+}
+
+export interface WatchTickResult extends TickCounts {
   /** `wait`: the ledger says every project is spent until `until` (epoch ms); the pages before it count. */
   status: 'done' | 'wait';
   until?: number;
@@ -48,30 +61,12 @@ export interface WatchTickResult {
   /** The sweep reached the cursor (or the end of the results): the cursor moved to the newest video seen. */
   reached: boolean;
   position: WatchPosition;
-  pages: number;
-  fetched: number;
-  inserted: number;
-  merged: number;
-  calls: number;
-  units: number;
-  quotaExceeded: number;
-  invalidKeys: string[];
-  keyFingerprint?: string;
   /** Videos of this query in the store after the tick. */
   videosStored: number;
 }
 
 /** What a tick has done so far: its heartbeat, from which a retried attempt resumes. */
-interface TickProgress {
-  pages: number;
-  fetched: number;
-  inserted: number;
-  merged: number;
-  calls: number;
-  units: number;
-  quotaExceeded: number;
-  invalidKeys: string[];
-  keyFingerprint?: string;
+interface TickProgress extends TickCounts {
   /** Newest and oldest publish time seen by the tick (API strings). */
   newest?: string;
   oldest?: string;

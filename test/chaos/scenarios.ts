@@ -45,11 +45,6 @@ export interface Scenario {
   volatileColumns?: string[];
   /** Rows that depend on which faults the run met (left out of the comparison). */
   ignoreRow?: (row: Record<string, unknown>) => boolean;
-  /**
-   * A known issue a kill run may show (docs/chaos.md, Findings): differences matching it are reported but
-   * do not fail the test.
-   */
-  knownKillIssue?: RegExp;
   /** Faults for the fault run, at seeded rates, on this API's routes. */
   faults: FaultRuleInput[];
   /** What a fault run may fail with instead of finishing exactly (a clear, specific error). */
@@ -216,10 +211,6 @@ function datoramaSandbox(streams: number, maxJobs: number, route: 'process-bulk'
   };
 }
 
-/** docs/chaos.md, Findings: a killed call's SUBMITTED outcome repeated in the job log (table and CSV). */
-const JOB_LOG_REPEAT =
-  /^datorama_job_log: 1 extra copies of \{.*"status":"SUBMITTED"|^object datorama\/job-logs\/.*\.csv differs$/;
-
 export function datoramaProcess(streams: number): Scenario {
   return {
     name: 'datorama-process',
@@ -230,8 +221,6 @@ export function datoramaProcess(streams: number): Scenario {
     // action's message and HTTP status say how its outcome was learned (the call's answer, or a stats check
     // after an unanswered call). Its state is compared, and the platform's record of applied actions.
     volatileColumns: ['job_id', 'row_key', 'message', 'http_status'],
-    // The job log can repeat a killed call's SUBMITTED outcome (the platform applied it once).
-    knownKillIssue: JOB_LOG_REPEAT,
     workflowType: 'datoramaProcess',
     input: (_ids, sb) => ({
       streams: sb.streams,
@@ -250,8 +239,6 @@ export function datoramaRerun(streams: number): Scenario {
     // The job log is a log of events: a call left unanswered adds an UNCERTAIN event before the outcome.
     ignoreRow: (r) => r.status === 'UNCERTAIN',
     volatileColumns: ['row_key', 'message', 'http_status'],
-    // The job log can repeat a killed call's SUBMITTED outcome (the platform applied it once).
-    knownKillIssue: JOB_LOG_REPEAT,
     workflowType: 'datoramaRerunAll',
     input: (_ids, sb) => ({ streams: sb.streams }),
     faults: [

@@ -4,6 +4,7 @@
  * and its `-datorama` call queue with the production options (src/datorama-worker.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Deps } from '../../src/activities/deps';
@@ -11,7 +12,23 @@ import { datoramaWorkerOptions } from '../../src/datorama-worker';
 import { DatoramaSandbox, type DatoramaSandboxOptions } from '../../src/sandbox/datorama';
 import { limiterDrainSignal, limiterWorkflowId, WINDOW_MS } from '../../src/shared/datorama';
 import { fingerprint } from '../../src/shared/fingerprint';
-import { createTestWorker, testDeps, uniqueQueue } from './temporal';
+import { createTestWorker, expectTimeSkipping, testDeps, timeSkippingEnv, uniqueQueue } from './temporal';
+
+/**
+ * Inside a `describe`: the time-skipping server for its tests (`set` receives it), torn down at the end, and
+ * checked after each test to still skip time (a leftover time lock would stall every later file).
+ */
+export function useTimeSkippingServer(set: (env: TestWorkflowEnvironment) => void): void {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+    set(env);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  afterEach(() => expectTimeSkipping(env!));
+}
 
 export async function datoramaSandbox(
   env: TestWorkflowEnvironment | undefined,

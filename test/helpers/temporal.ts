@@ -177,3 +177,15 @@ export async function expectTimeSkipping(
   const skipped = (await env.currentTimeMs()) - t0;
   if (skipped < skipMs) throw new Error(`the time-skipping server skipped ${skipped} ms of ${skipMs} ms`);
 }
+
+/**
+ * Terminates the workflows a test started and empties the list: entities (ledgers, watchers) must not
+ * outlive the test's worker. One already ended is fine.
+ */
+export async function terminateAll(env: TestWorkflowEnvironment, workflowIds: string[]): Promise<void> {
+  for (const id of workflowIds.splice(0))
+    await env.client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
+}

@@ -14,7 +14,7 @@ import { progressQuery } from '../../src/shared/messages';
 import { ledgerWorkflowId } from '../../src/shared/quota';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
 import { maybeSaveHistory } from '../helpers/histories';
-import { createTestWorker, devServerEnv, testDeps, uniqueQueue } from '../helpers/temporal';
+import { createTestWorker, devServerEnv, terminateAll, testDeps, uniqueQueue } from '../helpers/temporal';
 
 const N = 20_000;
 const PROJECTS: SandboxProject[] = [
@@ -39,11 +39,7 @@ describe('youtube-enrich on the dev server', () => {
   });
   afterEach(async () => {
     await sandbox?.stop();
-    for (const id of ledgers.splice(0))
-      await env.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => {});
+    await terminateAll(env, ledgers);
   });
   afterAll(async () => {
     await env?.teardown();

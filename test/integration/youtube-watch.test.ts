@@ -21,7 +21,7 @@ import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createVideosStore } from '../../src/sinks/videos';
 import type { VideosStore } from '../../src/sinks/videos-store';
 import { maybeSaveHistory } from '../helpers/histories';
-import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { devServerEnv, terminateAll, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
 import { feedIds } from '../helpers/youtube-watch';
 
 const PROJECTS: SandboxProject[] = [{ id: 'watch-int-a', keys: ['watch-int-key-a-1'] }];
@@ -39,11 +39,7 @@ describe('youtube-watch on the dev server', () => {
     env = await devServerEnv();
   });
   afterEach(async () => {
-    for (const id of started.splice(0))
-      await env.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => {});
+    await terminateAll(env, started);
     await api?.close();
     api = undefined;
     await sandbox?.stop();

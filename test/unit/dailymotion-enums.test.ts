@@ -4,6 +4,7 @@
  * and the ask checks (8 dimensions, 1–180 days, no future dates).
  */
 import { describe, expect, it } from 'vitest';
+import { NINE_DIMENSIONS } from '../helpers/dailymotion';
 import {
   AskReportInput,
   askProblems,
@@ -86,17 +87,7 @@ describe('dailymotion enums', () => {
     expect(askProblems({ ...ok, startDate: '2025-06-02', endDate: '2025-06-01' }, '2025-07-01')).toEqual([
       'startDate must be before or equal to endDate',
     ]);
-    const nine = [
-      'DAY',
-      'VIDEO_ID',
-      'VIDEO_TITLE',
-      'VISITOR_COUNTRY',
-      'VISITOR_DEVICE_TYPE',
-      'PLAYER_ID',
-      'PLAYLIST_ID',
-      'MEDIA_TYPE',
-      'ACTION',
-    ] as const;
+    const nine = NINE_DIMENSIONS;
     expect(askProblems({ ...ok, dimensions: [...nine] }, '2025-07-01')).toEqual([
       'A maximum of 8 dimensions can be passed in a single report',
     ]);

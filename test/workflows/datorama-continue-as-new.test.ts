@@ -3,22 +3,21 @@
  * run continues as new three times mid-run. Every action reaches the sandbox exactly once, the counters
  * and the job log of the logical run (first execution's run ID) cover all four executions.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
-import { expectTimeSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
-import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
+import { uniqueQueue } from '../helpers/temporal';
+import {
+  useTimeSkippingServer,
+  datoramaDeps,
+  datoramaSandbox,
+  maxInWindow,
+  withDatoramaWorkers,
+} from '../helpers/datorama';
 
 describe('datorama continue-as-new on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  // The server must still skip time after each test (a leftover time lock would stall every later file).
-  afterEach(() => expectTimeSkipping(env));
+  useTimeSkippingServer((e) => (env = e));
 
   it('a process run that continues as new mid-run submits every action once, counters and job log whole', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 });

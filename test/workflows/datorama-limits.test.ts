@@ -3,22 +3,21 @@
  * 60-second window of the sandbox's clock (which follows the test server's), alone and with two runs at
  * once; the daily cap makes a run wait for 00:00 UTC and then finish; a 45-day range is 5 chunks.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
-import { expectTimeSkipping, resultsWhileSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
-import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
+import { resultsWhileSkipping, uniqueQueue } from '../helpers/temporal';
+import {
+  useTimeSkippingServer,
+  datoramaDeps,
+  datoramaSandbox,
+  maxInWindow,
+  withDatoramaWorkers,
+} from '../helpers/datorama';
 
 describe('datorama limits on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  // The server must still skip time after each test (a leftover time lock would stall every later file).
-  afterEach(() => expectTimeSkipping(env));
+  useTimeSkippingServer((e) => (env = e));
 
   it('two runs at once share the token limit', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 90, maxJobs: 1 });

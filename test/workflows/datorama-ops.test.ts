@@ -1,25 +1,18 @@
 /**
  * Datorama rename/patch (+ undo), collect and the workspace throttle on the time-skipping server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { datoramaProcessPipeline, type DatoramaResult } from '../../src/pipelines/datorama';
 import { limiterWorkflowId } from '../../src/shared/datorama';
 import { fingerprint } from '../../src/shared/fingerprint';
 import { summaries } from '../helpers/histories';
-import { expectTimeSkipping, timeSkippingEnv, uniqueQueue } from '../helpers/temporal';
-import { datoramaDeps, datoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
+import { uniqueQueue } from '../helpers/temporal';
+import { useTimeSkippingServer, datoramaDeps, datoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
 
 describe('datorama operations on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  // The server must still skip time after each test (a leftover time lock would stall every later file).
-  afterEach(() => expectTimeSkipping(env));
+  useTimeSkippingServer((e) => (env = e));
 
   it('renames with PATCH, keeps the other fields, and --undo restores the previous names', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 6, maxJobs: 0 });

@@ -18,7 +18,7 @@ import { fingerprint } from '../../src/shared/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
 import { nextReset, periodStart } from '../../src/shared/quota-reset';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
-import { testDeps, timeSkippingEnv, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
+import { terminateAll, testDeps, timeSkippingEnv, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
 
 const PROJECTS: SandboxProject[] = [
   { id: 'proj-a', keys: ['key-a-1-AIzaTest', 'key-a-2-AIzaTest'] },
@@ -54,11 +54,7 @@ describe('youtube-enrich on the time-skipping server', () => {
   afterEach(async () => {
     await sandbox?.stop();
     // The ledgers live as long as their pool is used; end this test's so they do not outlive it.
-    for (const id of ledgers.splice(0))
-      await env.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => {});
+    await terminateAll(env, ledgers);
   });
   const newPool = (): string => {
     const pool = uniqueQueue('yt');

@@ -26,7 +26,14 @@ import {
   type YoutubeWatchResult,
 } from '../../src/shared/youtube-watch';
 import type { WatchCarry } from '../../src/workflows/youtube-watch';
-import { expectTimeSkipping, testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import {
+  expectTimeSkipping,
+  terminateAll,
+  testDeps,
+  timeSkippingEnv,
+  uniqueQueue,
+  withWorker,
+} from '../helpers/temporal';
 import { feedIds, MemoryVideosStore, newestFirst } from '../helpers/youtube-watch';
 
 const SEED = 7;
@@ -47,11 +54,7 @@ describe('youtube-watch on the time-skipping server', () => {
   /** Workflows to end after each test (watchers and ledgers): nothing may outlive its worker. */
   const started: string[] = [];
   afterEach(async () => {
-    for (const id of started.splice(0))
-      await env.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => {});
+    await terminateAll(env, started);
     await sandbox?.stop();
     sandbox = undefined;
     await expectTimeSkipping(env); // nothing this test left behind holds the shared clock
