@@ -7,7 +7,9 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { loadConfig, type Config } from './config';
 import { createActivities } from './activities';
 import type { Deps } from './activities/deps';
+import type { WithVideosStore } from './activities/youtube-watch';
 import { createBucket, createWarehouse } from './sinks';
+import { LazyVideosStore } from './sinks/videos';
 import { TASK_QUEUES } from './shared/task-queues';
 import { dataConverterFromEnv } from './codec/aes-codec';
 import { createDatoramaWorker } from './datorama-worker';
@@ -15,14 +17,27 @@ import { installRuntime } from './shared/runtime';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
 
-export function createDeps(config: Config): Deps {
-  return { config, warehouse: createWarehouse(config), bucket: createBucket(config) };
+export type WorkerDeps = Deps & Required<WithVideosStore>;
+
+/** The worker's sinks: the warehouse, the bucket and the videos store (opened on first use). */
+export function createDeps(config: Config): WorkerDeps {
+  return {
+    config,
+    warehouse: createWarehouse(config),
+    bucket: createBucket(config),
+    videos: new LazyVideosStore(config),
+  };
+}
+
+/** Closes what createDeps opened (at worker shutdown). */
+export async function closeDeps(deps: WorkerDeps): Promise<void> {
+  await Promise.allSettled([deps.warehouse.close(), deps.videos.close()]);
 }
 
 export interface LonghaulWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
-  deps: Deps;
+  deps: Deps & WithVideosStore;
   taskQueue?: string;
   /** A pre-built bundle (tests build it once); else the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -53,7 +68,7 @@ export async function runWorker(config = loadConfig()): Promise<void> {
     const datorama = await createDatoramaWorker({ connection, deps });
     await Promise.all([worker.run(), datorama.run()]);
   } finally {
-    await deps.warehouse.close();
+    await closeDeps(deps);
     await connection.close();
   }
 }

@@ -9,7 +9,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { parseConfig, paths, type Config } from '../config';
 import { portOpen, startDevServer, type RunningServer } from '../dev/servers';
 import { startSandboxes, type RunningSandboxes } from '../sandbox';
-import { createDeps, createWorker } from '../worker';
+import { closeDeps, createDeps, createWorker } from '../worker';
 import { createDatoramaWorker } from '../datorama-worker';
 import { installRuntime } from '../shared/runtime';
 
@@ -65,20 +65,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const deps = createDeps(config);
       stack.worker = await createWorker({ connection, deps });
       stack.workerDone = stack.worker.run();
+      const workers: { worker: Worker; done: Promise<void> }[] = [{ worker: stack.worker, done: stack.workerDone }];
+      // Both workers stop first; then the sinks and the connection they share are closed.
       stops.push(async () => {
-        if (stack.worker!.getState() === 'RUNNING') stack.worker!.shutdown();
-        await stack.workerDone!.catch(() => undefined);
-        await deps.warehouse.close();
+        for (const w of workers) if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        await Promise.all(workers.map((w) => w.done.catch(() => undefined)));
+        await closeDeps(deps);
         await connection.close();
       });
       log(`Worker: polling task queue "${stack.worker.options.taskQueue}"`);
       // Datorama: a second worker on its own queue, rate-limited server-side (src/datorama-worker.ts).
       const datorama = await createDatoramaWorker({ connection, deps });
-      const datoramaDone = datorama.run();
-      stops.push(async () => {
-        if (datorama.getState() === 'RUNNING') datorama.shutdown();
-        await datoramaDone.catch(() => undefined);
-      });
+      workers.push({ worker: datorama, done: datorama.run() });
       log(`Worker: polling task queue "${datorama.options.taskQueue}" (${deps.config.DATORAMA_PER_MINUTE}/min)`);
     }
     return stack;
