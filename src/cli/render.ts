@@ -85,6 +85,41 @@ const SUMMARIES: Record<string, (i: Input, account?: string) => string> = {
   'youtube-enrich': (i) =>
     `YouTube details for ${i.csv ? `${String(i.csv)} (column ${String(i.column)})` : `${(i.ids as unknown[]).length} IDs`}` +
     `${i.limit ? `, first ${Number(i.limit)}` : ''}${i.dryRun ? ' — dry run (plan only)' : ` → ${String(i.table)}`}`,
+  'youtube-watch': (i) =>
+    `YouTube watcher for "${String(i.query)}": every ${Number(i.intervalSeconds)} s` +
+    `${i.backfillFrom ? `, back to ${String(i.backfillFrom)}` : ''} → the videos store`,
+  'datorama-process': (i) => {
+    const ranges = (i.ranges as unknown[] | undefined)?.length ?? 0;
+    const streams = (i.streams as unknown[] | undefined)?.length ?? 0;
+    return (
+      `Datorama process ${[
+        streams ? `${streams} stream(s) ${String(i.start)} → ${String(i.end)}` : '',
+        ranges ? `${ranges} stream range(s)` : '',
+      ]
+        .filter(Boolean)
+        .join(' + ')} in chunks of ${Number(i.dRange)} days` +
+      `${i.workspaceThrottle ? `, at most ${Number(i.workspaceThrottle)} jobs running per workspace` : ''}`
+    );
+  },
+  'datorama-rerun': (i) => {
+    const jobs = i.jobs as { stream: number }[];
+    return `Datorama rerun of ${jobs.length} job(s) in ${new Set(jobs.map((j) => j.stream)).size} stream(s)`;
+  },
+  'datorama-rerun-all': (i) => `Datorama rerun of every job of ${(i.streams as unknown[]).length} stream(s)`,
+  'datorama-rename': (i) =>
+    i.undo
+      ? `Datorama undo of run ${String(i.undo)}`
+      : `Datorama rename of ${(i.renames as unknown[]).length} stream(s)`,
+  'datorama-patch': (i) =>
+    i.undo
+      ? `Datorama undo of run ${String(i.undo)}`
+      : i.patches
+        ? `Datorama patch of ${(i.patches as unknown[]).length} stream(s)`
+        : `Datorama patch of ${(i.streams as unknown[]).length} stream(s): ${Object.keys(i.fields as object).join(', ')}`,
+  'datorama-collect': (i) =>
+    `Datorama metadata of ${i.workspaces ? `${(i.workspaces as unknown[]).length} workspace(s)` : 'every workspace'}: ` +
+    `workspaces, streams${i.jobs ? `, jobs (pages of ${Number(i.pageSize)})` : ''}` +
+    `${i.maxCalls ? `, at most ${Number(i.maxCalls)} job calls` : ''}`,
 };
 
 /** The run's description from its validated input; `account` is the API account fingerprint when known. */
