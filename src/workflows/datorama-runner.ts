@@ -236,6 +236,14 @@ export class DatoramaRun {
 
   /** Submits an action; settles an uncertain outcome by checking, then submitting only what was not applied. */
   async submit(action: SubmitAction, onJobs?: (jobs: JobRef[]) => void, depth = 0): Promise<void> {
+    try {
+      await this.settle(action, onJobs, depth);
+    } finally {
+      this.tick(); // the progress counts the outcome at once (a call's own tick runs before it is known)
+    }
+  }
+
+  private async settle(action: SubmitAction, onJobs: ((jobs: JobRef[]) => void) | undefined, depth: number) {
     let out: SubmitOutcome;
     try {
       out = await this.withPermit(describe(action), (ctx, calls) => calls.datoramaSubmit({ ...ctx, action }));
@@ -321,10 +329,15 @@ export class DatoramaRun {
       total: Math.max(this.estimated, this.c.calls),
       phase: `${phase ?? this.phase} — ${left} calls left, ETA ${formatDuration(etaMs)} (${this.limits.perMinute}/min)`,
     });
-    this.progress.state.counters.submitted = this.c.submitted;
-    this.progress.state.counters.skipped = this.c.skipped;
-    this.progress.state.counters.failed = this.c.failed;
-    this.progress.state.counters.jobs = this.c.jobs;
+    this.counters();
+  }
+  private counters(): void {
+    Object.assign(this.progress.state.counters, {
+      submitted: this.c.submitted,
+      skipped: this.c.skipped,
+      failed: this.c.failed,
+      jobs: this.c.jobs,
+    });
   }
   phase = 'starting';
   setPhase(phase: string): void {
@@ -374,6 +387,9 @@ export class DatoramaRun {
       runKey: this.runKey,
       runId: this.runId,
     });
+    // The counters as the result gives them (tick() runs when a call ends, before its outcome is counted).
+    this.counters();
+    this.progress.state.counters.eta_seconds = 0;
     this.progress.set({ phase: 'done', done: this.c.calls, total: Math.max(this.estimated, this.c.calls) });
     const result: DatoramaResult = {
       op: this.op,

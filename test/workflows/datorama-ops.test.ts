@@ -106,6 +106,9 @@ describe('datorama operations on the time-skipping server', () => {
         expect(meta.currentDetails).toMatch(/^\*\*done\*\* — (\d+) of \1 calls/);
         expect(meta.currentDetails).toContain(`outcome: process: 9/9 actions submitted`);
         expect(meta.currentDetails).not.toContain('waiting for');
+        // The progress at the end counts what the result counts (`longhaul status` shows these).
+        expect(meta.currentDetails).toContain(' · submitted 9 · skipped 0 · failed 0 · jobs 9');
+        expect(meta.currentDetails).toContain('eta_seconds 0');
         return { result, limiterSteps };
       });
       expect(result.actions).toMatchObject({ total: 9, submitted: 9, failed: 0 });
