@@ -7,7 +7,9 @@ import { loadConfig } from './config';
 import { connectClient } from './cli/connect';
 import { pipelineArgs } from './cli/flags';
 import { describeProgress } from './cli/render';
-import { cancel, list, result, status } from './cli/inspect';
+import { cancel, list, result, status, type ListOptions } from './cli/inspect';
+import { registerSearchAttributes } from './cli/search-attributes';
+import { parseDuration } from './shared/durations';
 import { buildInput, follow, pipelineByName, rootCause, runPipeline } from './cli/run';
 import { startStack } from './cli/stack';
 import { PIPELINES } from './pipelines';
@@ -66,6 +68,8 @@ program
     if (opts.json) return out(s);
     out(`${s.workflowId} [${s.type}] ${s.status} since ${s.startTime}${s.closeTime ? ` until ${s.closeTime}` : ''}`);
     if (s.summary) out(`  ${s.summary}`);
+    if (s.account || s.range)
+      out(`  ${[s.account && `account ${s.account}`, s.range && `range ${s.range}`].filter(Boolean).join(', ')}`);
     if (s.progress) out(`  ${describeProgress(s.progress)}`);
     if (s.outcome) out(`  outcome: ${s.outcome}`);
     if (s.note) out(`  ${s.note}`);
@@ -98,13 +102,19 @@ program
   .description('List recent runs')
   .option('--pipeline <name>')
   .option('--state <state>', 'Running, Completed, Failed, …')
+  .option('--account <fingerprint>', 'runs for this source account (its fingerprint, as `longhaul status` shows it)')
+  .option('--from <date>', 'runs whose data range reaches this date or later (YYYY-MM-DD)')
+  .option('--to <date>', 'runs whose data range starts on or before this date (YYYY-MM-DD)')
   .option('--limit <n>', 'at most n rows', (v) => Number(v), 50)
   .option('--json')
-  .action(async (opts: { pipeline?: string; state?: string; limit: number; json?: boolean }) => {
+  .action(async (opts: ListOptions & { limit: number; json?: boolean }) => {
     const rows = await list(await connectClient(loadConfig()), opts);
     if (opts.json) return out(rows);
     for (const r of rows) {
-      out(`${r.startTime}  ${r.status.padEnd(10)} ${r.type.padEnd(20)} ${r.workflowId}`);
+      const tags = [r.account && `account ${r.account}`, r.range && `range ${r.range}`].filter(Boolean);
+      out(
+        `${r.startTime}  ${r.status.padEnd(10)} ${r.type.padEnd(20)} ${r.workflowId}${tags.length ? `  (${tags.join(', ')})` : ''}`,
+      );
       if (r.summary || r.outcome) out(`    ${[r.summary, r.outcome].filter(Boolean).join(' — ')}`);
     }
   });
@@ -151,7 +161,7 @@ schedule
       ]);
       const input = buildInput(pipeline, opts, flagArgs);
       const config = loadConfig();
-      await createSchedule(await connectClient(config), pipeline, input, opts);
+      await createSchedule(await connectClient(config), pipeline, input, opts, config);
       out(
         `Schedule ${opts.id}: ${pipeline.name} at "${opts.cron}" (${opts.timezone}), overlap ${opts.overlap}, catch-up ${opts.catchup}`,
       );
@@ -222,6 +232,31 @@ program
   .option('--keep', 'keep the stack (and Web UI) up afterwards until Ctrl-C')
   .action(async (opts: { generation: string; days: number; keep?: boolean }) => {
     process.exitCode = await demo(opts, (l) => out(l));
+  });
+
+program
+  .command('search-attributes')
+  .description(
+    `Register longhaul's search attributes on TEMPORAL_ADDRESS's namespace (idempotent; \`longhaul dev\` needs none)`,
+  )
+  .option('--wait <duration>', 'keep trying while the server is not reachable yet', '2m')
+  .action(async (opts: { wait: string }) => {
+    const config = loadConfig();
+    const until = Date.now() + parseDuration(opts.wait);
+    for (;;) {
+      try {
+        const r = await registerSearchAttributes(await connectClient(config), config.TEMPORAL_NAMESPACE);
+        out(
+          `Search attributes on namespace "${config.TEMPORAL_NAMESPACE}": ` +
+            `${r.added.length ? `added ${r.added.join(', ')}` : 'nothing to add'}` +
+            `${r.present.length ? `; already there: ${r.present.join(', ')}` : ''}`,
+        );
+        return;
+      } catch (err) {
+        if (!/UNAVAILABLE|connect|ECONNREFUSED|Failed to connect/i.test(String(err)) || Date.now() > until) throw err;
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+    }
   });
 
 program

@@ -1,9 +1,10 @@
 /** `longhaul status | list | result | cancel`. */
 import type { Client } from '@temporalio/client';
+import type { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config';
 import { PIPELINES } from '../pipelines';
 import { progressQuery, type Progress } from '../shared/messages';
-import { RUN_STATES } from '../shared/search-attributes';
+import { ACCOUNT_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE, RUN_STATES } from '../shared/search-attributes';
 import { uiLink } from './connect';
 
 export interface StatusReport {
@@ -17,6 +18,9 @@ export interface StatusReport {
   summary?: string;
   /** How it ended (memo `outcome`, written by the workflow at its end). */
   outcome?: string;
+  /** The source account's fingerprint and the data's date range (search attributes LonghaulAccount, …Range…). */
+  account?: string;
+  range?: string;
   progress?: Progress;
   /** Why there is no progress, when a running run's query went unanswered. */
   note?: string;
@@ -27,6 +31,15 @@ export interface StatusReport {
 export function memoLines(memo: Record<string, unknown> | undefined): { summary?: string; outcome?: string } {
   const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
   return { summary: text(memo?.summary), outcome: text(memo?.outcome) };
+}
+
+/** The run's source account and data range, from its search attributes (when set). */
+function attributeTags(a: TypedSearchAttributes): { account?: string; range?: string } {
+  const [start, end] = [a.get(RANGE_START_ATTRIBUTE), a.get(RANGE_END_ATTRIBUTE)].map((d) =>
+    d ? d.toISOString().slice(0, 10) : undefined,
+  );
+  const account = a.get(ACCOUNT_ATTRIBUTE);
+  return { ...(account ? { account } : {}), ...(start || end ? { range: `${start ?? '…'}..${end ?? '…'}` } : {}) };
 }
 
 export async function status(
@@ -55,6 +68,7 @@ export async function status(
     startTime: d.startTime.toISOString(),
     closeTime: d.closeTime?.toISOString(),
     ...memoLines(d.memo),
+    ...attributeTags(d.typedSearchAttributes),
     progress,
     ...(answer === 'no answer' && running
       ? {
@@ -65,7 +79,22 @@ export async function status(
   };
 }
 
-export async function list(client: Client, opts: { pipeline?: string; state?: string; limit?: number }) {
+export interface ListOptions {
+  pipeline?: string;
+  state?: string;
+  /** The source account's fingerprint (LonghaulAccount), as `longhaul status` shows it. */
+  account?: string;
+  /** Runs whose data range overlaps [from, to] (ISO dates, inclusive; either may be left open). */
+  from?: string;
+  to?: string;
+  limit?: number;
+}
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+const quoted = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/** The visibility query of `longhaul list`; throws a clear error for an unknown pipeline, state or date. */
+export function listQuery(opts: ListOptions): string | undefined {
   const clauses: string[] = [];
   if (opts.pipeline) {
     if (!PIPELINES[opts.pipeline])
@@ -82,6 +111,25 @@ export async function list(client: Client, opts: { pipeline?: string; state?: st
     else if (status) clauses.push(`ExecutionStatus = '${status}'`);
     else throw new Error(`Unknown state "${opts.state}" (one of waiting, ${statuses.join(', ')})`);
   }
+  if (opts.account !== undefined) {
+    if (!opts.account.trim()) throw new Error('--account: give the fingerprint `longhaul status` shows');
+    clauses.push(`LonghaulAccount = ${quoted(opts.account.trim())}`);
+  }
+  for (const [flag, v] of [
+    ['from', opts.from],
+    ['to', opts.to],
+  ] as const)
+    if (v !== undefined && (!ISO_DAY.test(v) || Number.isNaN(Date.parse(v))))
+      throw new Error(`--${flag} "${v}": expected a date as YYYY-MM-DD`);
+  if (opts.from && opts.to && opts.from > opts.to) throw new Error(`--from ${opts.from} is after --to ${opts.to}`);
+  // Overlap of [RangeStart, RangeEnd] with [from, to]: a run without a range never matches a range filter.
+  if (opts.from) clauses.push(`LonghaulRangeEnd >= '${opts.from}T00:00:00Z'`);
+  if (opts.to) clauses.push(`LonghaulRangeStart <= '${opts.to}T23:59:59.999Z'`);
+  return clauses.join(' AND ') || undefined;
+}
+
+export async function list(client: Client, opts: ListOptions) {
+  const query = listQuery(opts);
   const rows: {
     workflowId: string;
     type: string;
@@ -89,14 +137,17 @@ export async function list(client: Client, opts: { pipeline?: string; state?: st
     startTime: string;
     summary?: string;
     outcome?: string;
+    account?: string;
+    range?: string;
   }[] = [];
-  for await (const w of client.workflow.list({ query: clauses.join(' AND ') || undefined })) {
+  for await (const w of client.workflow.list({ query })) {
     rows.push({
       workflowId: w.workflowId,
       type: w.type,
       status: w.status.name,
       startTime: w.startTime.toISOString(),
       ...memoLines(w.memo),
+      ...attributeTags(w.typedSearchAttributes),
     });
     if (rows.length >= (opts.limit ?? 50)) break;
   }

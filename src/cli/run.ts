@@ -5,12 +5,11 @@ import type { Config } from '../config';
 import { PIPELINES } from '../pipelines';
 import type { PipelineDef } from '../pipelines/types';
 import { progressQuery } from '../shared/messages';
-import { PIPELINE_ATTRIBUTE } from '../shared/search-attributes';
 import { TASK_QUEUES } from '../shared/task-queues';
 import { InputError, parseInput } from '../shared/validation';
 import { uiLink } from './connect';
 import { flagsToInput } from './flags';
-import { DailymotionClient } from '../connectors/dailymotion/client';
+import { accountOf, runAttributes } from './attributes';
 import { describeRun, progressView } from './render';
 
 export interface RunOptions {
@@ -116,13 +115,15 @@ export async function runPipeline(
   const handle = await client.workflow
     .start(pipeline.workflowType, {
       ...options,
-      typedSearchAttributes: [{ key: PIPELINE_ATTRIBUTE, value: pipeline.name }],
+      typedSearchAttributes: runAttributes(pipeline, input, config),
     })
     .catch(async (err: Error) => {
       // The server's reason is in the cause: "… has no mapping defined for search attribute LonghaulPipeline".
       if (!/search attribute/i.test(rootCause(err))) throw err;
+      const missing = /search attribute (\w+)/i.exec(rootCause(err))?.[1] ?? 'of longhaul';
       log(
-        'Note: this server has no LonghaulPipeline search attribute registered (see docs/operations.md); starting without it.',
+        `Note: this server has no search attribute ${missing} registered; starting without longhaul's search ` +
+          'attributes. `longhaul search-attributes` registers them (docs/operations.md).',
       );
       return client.workflow.start(pipeline.workflowType, options);
     });
@@ -139,12 +140,6 @@ export async function runPipeline(
     summary: outcome.status === 'completed' ? pipeline.summarize(outcome.result) : undefined,
     problems: outcome.status === 'completed' ? pipeline.problems?.(outcome.result) : undefined,
   };
-}
-
-/** The API account a run works for, as a fingerprint, when the client knows it (same config as the worker). */
-function accountOf(pipeline: PipelineDef, config: Config): string | undefined {
-  if (pipeline.name !== 'dailymotion-report' || (!config.DM_ACCOUNT && !config.DM_CLIENT_API)) return undefined;
-  return DailymotionClient.accountKey(config);
 }
 
 /** Follows a run to its end, showing live progress (bars on a terminal, plain lines otherwise). */

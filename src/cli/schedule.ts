@@ -7,9 +7,10 @@
  */
 import type { Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { parseDuration } from '../shared/durations';
-import { PIPELINE_ATTRIBUTE } from '../shared/search-attributes';
 import { InputError } from '../shared/validation';
 import type { PipelineDef } from '../pipelines/types';
+import type { Config } from '../config';
+import { accountOf, runAttributes } from './attributes';
 import { describeRun } from './render';
 
 export const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
@@ -34,6 +35,8 @@ export async function createSchedule(
   pipeline: PipelineDef,
   input: unknown,
   opts: ScheduleCreateOptions,
+  /** The client's configuration: the source account's fingerprint goes on each run (LonghaulAccount). */
+  config?: Config,
 ) {
   if (!/^[\w-]{1,200}$/.test(opts.id)) throw new InputError(`--id "${opts.id}": letters, digits, - and _ only`);
   const overlap = OVERLAP[opts.overlap ?? 'skip'];
@@ -48,7 +51,7 @@ export async function createSchedule(
     throw new InputError(`--catchup: ${(e as Error).message}`);
   }
   // Scheduled runs carry the same Web UI summary/details and memo as runs started by `longhaul run`.
-  const run = describeRun(pipeline, input);
+  const run = describeRun(pipeline, input, config && accountOf(pipeline, config));
   return client.schedule.create({
     scheduleId: opts.id,
     spec: { cronExpressions: [opts.cron], timezone: opts.timezone ?? 'UTC' },
@@ -58,7 +61,7 @@ export async function createSchedule(
       taskQueue: pipeline.taskQueue,
       args: [input],
       workflowId: `${opts.id}-run`,
-      typedSearchAttributes: [{ key: PIPELINE_ATTRIBUTE, value: pipeline.name }],
+      typedSearchAttributes: runAttributes(pipeline, input, config),
       staticSummary: `${run.summary} (schedule ${opts.id})`,
       staticDetails: run.details,
       memo: { pipeline: pipeline.name, schedule: opts.id, input: run.fingerprint, summary: run.summary },

@@ -5,11 +5,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { parseConfig, paths, type Config } from '../config';
 import { portOpen, startDevServer, type RunningServer } from '../dev/servers';
 import { startSandboxes, type RunningSandboxes } from '../sandbox';
 import { closeDeps, createDeps, createWorker } from '../worker';
+import { registerSearchAttributes } from './search-attributes';
 import { createDatoramaWorker } from '../datorama-worker';
 import { installRuntime } from '../shared/runtime';
 
@@ -50,6 +52,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       stops.push(() => stack.server!.stop());
       log(`Temporal dev server: ${stack.server.address} (database ${paths.temporalDb(config)})`);
       log(`Temporal Web UI: ${stack.server.uiUrl}`);
+      // The start flags register the search attributes on a new database only; one kept from an older
+      // longhaul gets the ones added since here (idempotent).
+      const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+      try {
+        const { added } = await registerSearchAttributes(
+          new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+          config.TEMPORAL_NAMESPACE,
+        );
+        if (added.length) log(`Temporal: registered search attributes ${added.join(', ')}`);
+      } finally {
+        await connection.close();
+      }
     }
     if (opts.sandboxes?.length) {
       stack.sandboxes = await startSandboxes(opts.sandboxes);

@@ -78,6 +78,8 @@ export interface DevServerOptions {
   dbFile?: string;
   headless?: boolean;
   logFile?: string;
+  /** Register longhaul's search attributes at start (default true; false: a bare server, as another would be). */
+  searchAttributes?: boolean;
 }
 
 /** `temporal server start-dev` on 127.0.0.1. */
@@ -92,7 +94,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
         dbFilename: opts.dbFile,
         ui: !opts.headless,
         uiPort: opts.uiPort,
-        extraArgs: SEARCH_ATTRIBUTE_FLAGS,
+        extraArgs: opts.searchAttributes === false ? [] : SEARCH_ATTRIBUTE_FLAGS,
       },
     });
     return {
@@ -111,7 +113,7 @@ export async function startDevServer(opts: DevServerOptions = {}): Promise<Runni
     String(port),
     '--log-level',
     'warn',
-    ...SEARCH_ATTRIBUTE_FLAGS,
+    ...(opts.searchAttributes === false ? [] : SEARCH_ATTRIBUTE_FLAGS),
   ];
   if (opts.dbFile) {
     fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });

@@ -9,6 +9,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { list, status } from '../../src/cli/inspect';
 import { runPipeline } from '../../src/cli/run';
 import { PIPELINES } from '../../src/pipelines';
+import {
+  ACCOUNT_ATTRIBUTE,
+  PIPELINE_ATTRIBUTE,
+  RANGE_END_ATTRIBUTE,
+  RANGE_START_ATTRIBUTE,
+} from '../../src/shared/search-attributes';
 import type { DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
 import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
@@ -55,6 +61,11 @@ describe('Web UI metadata on the dev server', () => {
       expect(await d.staticDetails()).toContain('- metrics: VIEWS');
       expect(d.memo).toMatchObject({ pipeline: 'dailymotion-report', summary });
       expect(d.memo?.input).toMatch(/^[0-9a-f]{8}$/);
+      // Search attributes: the pipeline, the account, the data range (whole days, UTC).
+      expect(d.typedSearchAttributes.get(PIPELINE_ATTRIBUTE)).toBe('dailymotion-report');
+      expect(d.typedSearchAttributes.get(ACCOUNT_ATTRIBUTE)).toBe(account);
+      expect(d.typedSearchAttributes.get(RANGE_START_ATTRIBUTE)?.toISOString()).toBe('2026-01-01T00:00:00.000Z');
+      expect(d.typedSearchAttributes.get(RANGE_END_ATTRIBUTE)?.toISOString()).toBe('2026-01-30T23:59:59.999Z');
       // Written by the workflow at its end.
       expect(d.memo?.outcome).toBe(pipeline.summarize(result));
       expect(d.memo?.outcome).toMatch(/^\d+ rows into ui_meta_\w+ from 2 window\(s\), 2 report\(s\) asked/);

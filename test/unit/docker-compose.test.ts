@@ -15,6 +15,7 @@ const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'ut
       environment?: Record<string, string>;
       ports?: string[];
       depends_on?: unknown;
+      restart?: string;
       command?: string[];
     }
   >;
@@ -50,5 +51,16 @@ describe('docker-compose.yml', () => {
         expect(fs.existsSync(path.join(ROOT, src)), `Dockerfile copies ${src}`).toBe(true);
     expect(dockerfile).toMatch(/ENTRYPOINT \["node", "bin\/longhaul.js"\]/);
     expect(compose.services.worker.command).toEqual(['worker']);
+  });
+
+  it('registers the search attributes once, with the client command, before the worker starts', () => {
+    const setup = compose.services['search-attributes'];
+    expect(setup.command?.[0]).toBe('search-attributes');
+    const client = fs.readFileSync(path.join(ROOT, 'src/client.ts'), 'utf8');
+    expect(client).toContain(`.command('search-attributes')`);
+    expect(parseConfig(setup.environment!).TEMPORAL_ADDRESS).toBe('temporal:7233');
+    expect(compose.services.worker.depends_on).toMatchObject({
+      'search-attributes': { condition: 'service_completed_successfully' },
+    });
   });
 });
