@@ -2,6 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { PipelineDef } from '../pipelines/types';
 import { stableHash } from '../pipelines/types';
+import { isRelativeDay, resolveDate } from '../shared/dates';
 import { formatDuration } from '../shared/durations';
 import type { Progress } from '../shared/messages';
 
@@ -72,11 +73,15 @@ const SUMMARIES: Record<string, (i: Input, account?: string) => string> = {
   selftest: (i) =>
     `Selftest "${String(i.label)}": durable timer of ${formatDuration(Number(i.sleep))}, then a row + an object`,
   'dailymotion-report': (i, account) => {
-    const n = days(String(i.startDate), String(i.endDate));
+    // Relative days (a schedule's `yesterday`) span the same number of days whichever day a run starts.
+    const now = Date.now();
+    const n = days(resolveDate(String(i.startDate), now), resolveDate(String(i.endDate), now));
     const windows = Math.ceil(n / Number(i.windowDays));
+    const relative = isRelativeDay(String(i.startDate)) || isRelativeDay(String(i.endDate));
     return (
-      `Dailymotion report ${String(i.startDate)} → ${String(i.endDate)} (${windows} window${windows > 1 ? 's' : ''} of ` +
-      `${Number(i.windowDays)} days) into ${String(i.table)}${account ? `, account …${account.slice(-4)}` : ''}`
+      `Dailymotion report ${String(i.startDate)} → ${String(i.endDate)}${relative ? ' (UTC days of each run)' : ''} ` +
+      `(${windows} window${windows > 1 ? 's' : ''} of ${Number(i.windowDays)} days) into ${String(i.table)}` +
+      `${account ? `, account …${account.slice(-4)}` : ''}`
     );
   },
   titelive: (i) =>

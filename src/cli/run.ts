@@ -92,10 +92,12 @@ export async function runPipeline(
   client: Client,
   config: Config,
   pipeline: PipelineDef,
-  input: unknown,
+  given: unknown,
   opts: RunOptions,
   log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
 ): Promise<RunOutcome> {
+  // Relative days (`--startDate yesterday`) are made dates now: the run, its ID and its tags say which.
+  const input = pipeline.resolve ? pipeline.resolve(given, Date.now()) : given;
   const workflowId = opts.id ?? pipeline.workflowId(input);
   const run = describeRun(pipeline, input, accountOf(pipeline, config));
   const options = {

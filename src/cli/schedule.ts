@@ -12,6 +12,7 @@ import type { PipelineDef } from '../pipelines/types';
 import type { Config } from '../config';
 import { accountOf, runAttributes } from './attributes';
 import { describeRun } from './render';
+import { missingSearchAttributes } from './search-attributes';
 
 export const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
   skip: 'SKIP',
@@ -50,6 +51,12 @@ export async function createSchedule(
   } catch (e) {
     throw new InputError(`--catchup: ${(e as Error).message}`);
   }
+  // A scheduled run may tag itself later (a relative range, once resolved): every attribute must exist.
+  const missing = await missingSearchAttributes(client, client.options.namespace);
+  if (missing.length)
+    throw new InputError(
+      `this server has no search attribute ${missing.join(', ')}: run \`longhaul search-attributes\` first`,
+    );
   // Scheduled runs carry the same Web UI summary/details and memo as runs started by `longhaul run`.
   const run = describeRun(pipeline, input, config && accountOf(pipeline, config));
   return client.schedule.create({

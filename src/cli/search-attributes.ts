@@ -39,3 +39,9 @@ export async function registerSearchAttributes(
   if (added.length) await operator.addSearchAttributes({ namespace, searchAttributes: missing });
   return { added, present };
 }
+
+/** Which of longhaul's search attributes the namespace lacks (none: runs can carry them all). */
+export async function missingSearchAttributes(client: Client, namespace: string): Promise<string[]> {
+  const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+  return Object.keys(SEARCH_ATTRIBUTES).filter((name) => customAttributes?.[name] === undefined);
+}

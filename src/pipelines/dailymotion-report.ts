@@ -12,7 +12,7 @@ import {
   PartnerReportProduct,
   TIME_DIMENSIONS,
 } from '../connectors/dailymotion/enums';
-import { isoDate, splitWindows, toIso } from '../shared/dates';
+import { dayOrRelative, isRelativeDay, resolveDate, splitWindows, toIso } from '../shared/dates';
 import { durationMs, formatDuration } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
 import { definePipeline, stableHash } from './types';
@@ -41,8 +41,9 @@ export const dailymotionReportInput = z
       .max(MAX_DIMENSIONS, `at most ${MAX_DIMENSIONS} dimensions (API limit)`),
     product: PartnerReportProduct.optional(),
     filters: PartnerReportFilters.optional(),
-    startDate: isoDate,
-    endDate: isoDate,
+    /** YYYY-MM-DD, or relative to the run's start day (UTC): today, yesterday, today-N (schedules). */
+    startDate: dayOrRelative,
+    endDate: dayOrRelative,
     /** Days per report (the API accepts 1–180). */
     windowDays: z.number().int().min(1).max(MAX_WINDOW_DAYS).default(30),
     /** Warehouse table (one table per report configuration). */
@@ -78,15 +79,22 @@ export const dailymotionReportInput = z
         path: ['writeMode'],
         message: `replace needs a ${RANGE_DIMENSIONS.join(', ')} dimension to know which rows a window owns`,
       });
-    if (v.endDate < v.startDate)
-      ctx.addIssue({ code: 'custom', path: ['endDate'], message: `${v.endDate} is before startDate ${v.startDate}` });
     // `new Date()` is the workflow clock inside a workflow, the machine clock in the client.
-    const today = toIso(new Date().getTime());
-    if (v.endDate > today)
+    const now = new Date().getTime();
+    const [start, end] = [resolveDate(v.startDate, now), resolveDate(v.endDate, now)];
+    const shown = (raw: string, day: string) => (raw === day ? day : `${raw} (${day})`);
+    if (end < start)
       ctx.addIssue({
         code: 'custom',
         path: ['endDate'],
-        message: `${v.endDate} is in the future (today is ${today} UTC)`,
+        message: `${shown(v.endDate, end)} is before startDate ${shown(v.startDate, start)}`,
+      });
+    const today = toIso(now);
+    if (end > today)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endDate'],
+        message: `${shown(v.endDate, end)} is in the future (today is ${today} UTC)`,
       });
   });
 
@@ -113,7 +121,18 @@ export interface DailymotionReportResult {
   wallTimeMs: number;
 }
 
-/** The windows a run will ask reports for. */
+/**
+ * The input with relative days (`yesterday`, …) made dates, for a run starting at `nowMs`: by `longhaul run`
+ * before it starts a run, by the workflow from its start time (a scheduled run keeps the relative days).
+ */
+export function resolveReportDates(p: DailymotionReportParams, nowMs: number): DailymotionReportParams {
+  return { ...p, startDate: resolveDate(p.startDate, nowMs), endDate: resolveDate(p.endDate, nowMs) };
+}
+
+export const hasRelativeDates = (p: { startDate: string; endDate: string }) =>
+  isRelativeDay(p.startDate) || isRelativeDay(p.endDate);
+
+/** The windows a run will ask reports for (its dates resolved). */
 export const reportWindows = (p: DailymotionReportParams) => splitWindows(p.startDate, p.endDate, p.windowDays);
 
 export const dailymotionReportPipeline = definePipeline({
@@ -123,6 +142,7 @@ export const dailymotionReportPipeline = definePipeline({
   workflowType: 'dailymotionReport',
   taskQueue: TASK_QUEUES.main,
   listFlags: ['metrics', 'dimensions'],
+  resolve: resolveReportDates,
   workflowId: (p) => {
     const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, ...what } = p;
     return `dailymotion-report-${p.startDate}_${p.endDate}-${stableHash(what)}`;

@@ -12,6 +12,11 @@ export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
   input: S;
   workflowType: string;
   taskQueue: string;
+  /**
+   * The input as of a run starting at `nowMs` (relative days made dates). `longhaul run` applies it before
+   * starting; schedules do not (their workflow resolves from its own start time).
+   */
+  resolve?(input: z.output<S>, nowMs: number): z.output<S>;
   /** Deterministic from the input where a rerun must not duplicate work. */
   workflowId(input: z.output<S>): string;
   /** Flags whose value is a comma-separated list (`--metrics VIEWS,TIME_WATCHED_SECONDS`). */

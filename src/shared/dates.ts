@@ -8,6 +8,35 @@ export const isoDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
   .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && toIso(fromIso(s)) === s, 'not a real calendar date');
 
+const RELATIVE = /^(today|yesterday|today-(\d{1,4}))$/;
+
+/**
+ * A day given as YYYY-MM-DD, or relative to the day a run starts (UTC): `today`, `yesterday`, `today-N`.
+ * Relative days let a schedule ask for "yesterday's report" every morning: the workflow resolves them from
+ * its own start time (resolveDate), `longhaul run` from the moment it starts the run.
+ */
+export const dayOrRelative = z
+  .string()
+  .trim()
+  .superRefine((s, ctx) => {
+    if (RELATIVE.test(s)) return;
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(s))
+      ctx.addIssue({ code: 'custom', message: 'expected YYYY-MM-DD, today, yesterday or today-N' });
+    else
+      for (const issue of isoDate.safeParse(s).error?.issues ?? [])
+        ctx.addIssue({ code: 'custom', message: issue.message });
+  });
+
+export const isRelativeDay = (s: string): boolean => RELATIVE.test(s);
+
+/** The date `day` (dayOrRelative) stands for on the UTC day of `nowMs`. Pure. */
+export function resolveDate(day: string, nowMs: number): string {
+  const m = RELATIVE.exec(day);
+  if (!m) return day;
+  const back = m[1] === 'today' ? 0 : m[1] === 'yesterday' ? 1 : Number(m[2]);
+  return toIso(Math.floor(nowMs / DAY_MS) * DAY_MS - back * DAY_MS);
+}
+
 export function fromIso(date: string): number {
   return Date.parse(`${date}T00:00:00Z`);
 }

@@ -4,17 +4,29 @@
  * A failed window does not stop the others; the run then fails listing what failed, and a rerun with the
  * same input replaces every window's rows (no duplicates).
  */
-import { ApplicationFailure, executeChild, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  executeChild,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { DailymotionActivities } from '../activities/dailymotion';
 import {
   dailymotionReportInput,
   dailymotionReportPipeline,
+  hasRelativeDates,
   reportWindows,
+  resolveReportDates,
   type DailymotionReportInput,
   type DailymotionReportResult,
   type WindowResult,
 } from '../pipelines/dailymotion-report';
 import { windowStateSignal, type WindowState } from '../shared/dailymotion';
+import { PIPELINE_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE } from '../shared/search-attributes';
 import { ProgressTracker, tail, validateInput, workflowNow } from './common';
 import { dailymotionReportWindow } from './dailymotion-window';
 
@@ -24,11 +36,38 @@ const { dailymotionAccount } = proxyActivities<DailymotionActivities>({
   summary: 'identify the Dailymotion account (fingerprint of the credentials)',
 });
 
+/** Set by Temporal Schedules on the runs they start: the time the run was due (a backfill's past times too). */
+const SCHEDULED_START = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * The time a run stands for: a scheduled run's due time (a run caught up after an outage, or backfilled,
+ * loads the days it was due for), else its start.
+ */
+function nominalTime(): number {
+  const info = workflowInfo();
+  const typed = info.typedSearchAttributes.get(SCHEDULED_START);
+  const untyped = info.searchAttributes?.TemporalScheduledStartTime?.[0];
+  const due = typed ?? (untyped !== undefined ? new Date(untyped as string | Date) : undefined);
+  return due && !Number.isNaN(due.getTime()) ? due.getTime() : info.startTime.getTime();
+}
+
 /** Windows in flight at once (each still waits for a report slot). */
 const PARALLEL_WINDOWS = 4;
 
 export async function dailymotionReport(raw: DailymotionReportInput): Promise<DailymotionReportResult> {
-  const p = validateInput(dailymotionReportInput, raw);
+  const given = validateInput(dailymotionReportInput, raw);
+  // Relative days (a schedule's "yesterday") are the UTC days of the time this run stands for, the same on replay.
+  const p = resolveReportDates(given, nominalTime());
+  if (
+    hasRelativeDates(given) &&
+    workflowInfo().typedSearchAttributes.get(PIPELINE_ATTRIBUTE) !== undefined &&
+    patched('longhaul-resolved-range-attributes')
+  )
+    // The client could not tag the range (it was relative when the schedule was made): tag it now.
+    upsertSearchAttributes([
+      { key: RANGE_START_ATTRIBUTE, value: new Date(`${p.startDate}T00:00:00.000Z`) },
+      { key: RANGE_END_ATTRIBUTE, value: new Date(Date.parse(`${p.endDate}T00:00:00.000Z`) + 86_400_000 - 1) },
+    ]);
   const t0 = workflowNow();
   const windows = reportWindows(p);
   const progress = new ProgressTracker('dailymotion-report', 'windows', windows.length);

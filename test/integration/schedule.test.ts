@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSchedule, listSchedules } from '../../src/cli/schedule';
 import { PIPELINES } from '../../src/pipelines';
+import type { DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
+import { ACCOUNT_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE } from '../../src/shared/search-attributes';
+import { startDailymotionSandbox } from '../helpers/dailymotion';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
 
 describe('schedules on the dev server', () => {
@@ -54,5 +57,69 @@ describe('schedules on the dev server', () => {
     await expect(
       createSchedule(env.client, PIPELINES.selftest, {}, { id: 'x', cron: '0 6 * * *', overlap: 'sometimes' }),
     ).rejects.toThrow(/--overlap must be one of/);
+  });
+
+  it("a schedule of yesterday's Dailymotion report: each run resolves the days from the time it was due (a backfill too) and tags its range", async () => {
+    const { sandbox, env: dmEnv } = await startDailymotionSandbox({ generationMs: 300, rowsPerFile: 50 });
+    const id = uniqueQueue('sched-dm');
+    const deps = testDeps({ ...dmEnv, DM_ACCOUNT: `${id}-acct` });
+    try {
+      await withWorker(env, deps, async (taskQueue) => {
+        const pipeline = { ...PIPELINES['dailymotion-report'], taskQueue };
+        const input = pipeline.input.parse({
+          metrics: ['VIEWS'],
+          dimensions: ['DAY', 'VIDEO_ID'],
+          startDate: 'today-2',
+          endDate: 'yesterday',
+          table: 'sched_dm',
+          poll: { initialDelay: '200ms', maxDelay: '1s' },
+        });
+        const handle = await createSchedule(env.client, pipeline, input, { id, cron: '0 7 * * *' }, deps.config);
+        try {
+          // The schedule keeps the relative days: every run asks for its own yesterday.
+          const action = (await handle.describe()).action as { args?: unknown[] };
+          expect(action.args?.[0]).toMatchObject({ startDate: 'today-2', endDate: 'yesterday' });
+          await handle.trigger();
+          let workflowId: string | undefined;
+          for (let i = 0; i < 100 && !workflowId; i++) {
+            workflowId = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId;
+            if (!workflowId) await new Promise((r) => setTimeout(r, 100));
+          }
+          const run = env.client.workflow.getHandle(workflowId!);
+          const result: DailymotionReportResult = await run.result();
+          const info = await run.describe();
+          const day = (back: number) =>
+            new Date(Math.floor(info.startTime.getTime() / 86_400_000) * 86_400_000 - back * 86_400_000)
+              .toISOString()
+              .slice(0, 10);
+          expect(result.windows.map((w) => [w.start, w.end])).toEqual([[day(2), day(1)]]);
+          expect(result.rowsLoaded).toBeGreaterThan(0);
+          expect(await info.staticSummary()).toMatch(
+            /^Dailymotion report today-2 → yesterday \(UTC days of each run\) \(1 window of 30 days\) into sched_dm, account …acct \(schedule /,
+          );
+          const a = info.typedSearchAttributes;
+          expect(a.get(ACCOUNT_ATTRIBUTE)).toBe(`${id}-acct`);
+          expect(a.get(RANGE_START_ATTRIBUTE)?.toISOString()).toBe(`${day(2)}T00:00:00.000Z`);
+          expect(a.get(RANGE_END_ATTRIBUTE)?.toISOString()).toBe(`${day(1)}T23:59:59.999Z`);
+
+          // A backfilled (or caught-up) run loads the days it was due for, not those of the day it ran.
+          const due = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 3 * 86_400_000 + 7 * 3_600_000; // 07:00, 3 days ago
+          await handle.backfill([{ start: new Date(due - 60_000), end: new Date(due + 60_000), overlap: 'ALLOW_ALL' }]);
+          let backfilled: string | undefined;
+          for (let i = 0; i < 100 && !backfilled; i++) {
+            backfilled = (await handle.describe()).info.recentActions.find((r) => r.scheduledAt.getTime() === due)
+              ?.action.workflow.workflowId;
+            if (!backfilled) await new Promise((r) => setTimeout(r, 100));
+          }
+          const old: DailymotionReportResult = await env.client.workflow.getHandle(backfilled!).result();
+          const dueDay = (back: number) => new Date(due - 7 * 3_600_000 - back * 86_400_000).toISOString().slice(0, 10);
+          expect(old.windows.map((w) => [w.start, w.end])).toEqual([[dueDay(2), dueDay(1)]]);
+        } finally {
+          await handle.delete();
+        }
+      });
+    } finally {
+      await sandbox.stop();
+    }
   });
 });

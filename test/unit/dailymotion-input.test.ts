@@ -50,4 +50,32 @@ describe('dailymotion-report input (refused before anything starts)', () => {
   ])('refuses %j', (flags, message) => {
     expect(bad(...flags)).toThrow(message);
   });
+
+  it('relative days: kept in the input (a schedule resolves them at each run), resolved by the pipeline for a run now', () => {
+    const rel = [
+      '--metrics',
+      'VIEWS',
+      '--dimensions',
+      'DAY,VIDEO_ID',
+      '--start-date',
+      'today-7',
+      '--end-date',
+      'yesterday',
+    ];
+    const input = buildInput(p, {}, rel) as { startDate: string; endDate: string };
+    expect(input).toMatchObject({ startDate: 'today-7', endDate: 'yesterday' });
+    const now = Date.parse('2026-03-10T23:30:00Z');
+    const resolved = p.resolve!(input, now) as { startDate: string; endDate: string };
+    expect([resolved.startDate, resolved.endDate]).toEqual(['2026-03-03', '2026-03-09']);
+    expect(p.workflowId(resolved)).toMatch(/^dailymotion-report-2026-03-03_2026-03-09-/);
+  });
+  it.each([
+    [['--start-date', 'tomorrow'], /startDate: expected YYYY-MM-DD, today, yesterday or today-N/],
+    [
+      ['--start-date', 'today', '--end-date', 'yesterday'],
+      /endDate: yesterday \(\d{4}-\d{2}-\d{2}\) is before startDate today \(/,
+    ],
+  ])('refuses relative days that do not make a range: %j', (flags, message) => {
+    expect(bad(...flags)).toThrow(message);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { daysInclusive, splitWindows } from '../../src/shared/dates';
+import { dayOrRelative, daysInclusive, resolveDate, splitWindows } from '../../src/shared/dates';
 
 describe('splitWindows', () => {
   it('splits a 95-day range into 4 windows of at most 30 days, covering every day once', () => {
@@ -19,5 +19,21 @@ describe('splitWindows', () => {
   });
   it('refuses an inverted range', () => {
     expect(() => splitWindows('2026-02-02', '2026-02-01', 30)).toThrow(/before start/);
+  });
+});
+
+describe('relative days', () => {
+  const now = Date.parse('2026-01-01T00:30:00Z'); // just after midnight UTC: yesterday is last year
+  it('resolve on the UTC day of the given instant', () => {
+    expect(resolveDate('today', now)).toBe('2026-01-01');
+    expect(resolveDate('yesterday', now)).toBe('2025-12-31');
+    expect(resolveDate('today-31', now)).toBe('2025-12-01');
+    expect(resolveDate('2025-06-15', now)).toBe('2025-06-15');
+  });
+  it('accept dates and the three relative forms only', () => {
+    for (const ok of ['2025-06-15', 'today', 'yesterday', 'today-0', 'today-365'])
+      expect(dayOrRelative.safeParse(ok).success, ok).toBe(true);
+    for (const bad of ['tomorrow', 'today+1', 'yesterday-1', '2025-02-30', 'today-12345', ''])
+      expect(dayOrRelative.safeParse(bad).success, bad).toBe(false);
   });
 });
