@@ -22,6 +22,8 @@ import { createVideosStore } from '../src/sinks/videos';
 import { freePort } from '../src/dev/servers';
 import type { DailymotionSandbox } from '../src/sandbox/dailymotion';
 import { addDays, toIso } from '../src/shared/dates';
+import { limiterWorkflowId } from '../src/shared/datorama';
+import { fingerprint } from '../src/shared/fingerprint';
 import { progressQuery } from '../src/shared/messages';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
     TEMPORAL_UI_URL: `http://127.0.0.1:${uiPort}`,
     LONGHAUL_LOG_LEVEL: process.env.LONGHAUL_LOG_LEVEL ?? 'warn',
   });
-  const stack = await startStack({ sandboxes: ['dailymotion', 'youtube'], log });
+  const stack = await startStack({ sandboxes: ['dailymotion', 'youtube', 'datorama'], log });
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-chromium-'));
   const browser = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
@@ -97,6 +99,20 @@ async function main(): Promise<void> {
       ...['--backfill-from', new Date(Date.now() - 6 * 3600_000).toISOString()],
     ]);
     const watcher = await runPipeline(client, stack.config, watch, watchInput, {}, log);
+
+    // Datorama: a bulk process under the token's limiter (60 calls/min), running beside the report below.
+    const dato = pipelineByName('datorama-process');
+    const datoRun = await runPipeline(
+      client,
+      stack.config,
+      dato,
+      buildInput(dato, {}, [
+        ...['--streams', '10001,10002,10003,10004,10005,10006,10007,10008'],
+        ...['--start', addDays(toIso(Date.now()), -20), '--end', addDays(toIso(Date.now()), -1), '--batch-size', '1'],
+      ]),
+      {},
+      log,
+    );
 
     // The demo pipeline (95 days → 4 windows, at most 2 reports generating at once, 12 s per report), and a
     // smaller report on the same account that competes for its report slots.
@@ -193,6 +209,33 @@ async function main(): Promise<void> {
       },
     );
 
+    // The Datorama run's timeline (each call says what it does) and its token limiter's (why it waits).
+    await client.workflow.getHandle(datoRun.workflowId).result();
+    await shot(
+      'datorama-timeline',
+      `${await workflowPath(datoRun.workflowId)}/history`,
+      'a datorama-process run: each platform call under a permit, summarised as what it does',
+      text('Event History'),
+      (p) =>
+        p
+          .getByText('Event History')
+          .first()
+          .evaluate((el) => el.scrollIntoView({ block: 'start' })),
+    );
+    const limiterId = limiterWorkflowId(fingerprint(stack.config.DATORAMA_TOKEN!));
+    await shot(
+      'datorama-limiter',
+      `${await workflowPath(limiterId)}/history`,
+      "the token's limiter: each timer says why the next permit waits (spacing, a full window, the daily cap, a 429)",
+      text('Event History'),
+      (p) =>
+        p
+          .getByText('Event History')
+          .first()
+          .evaluate((el) => el.scrollIntoView({ block: 'start' })),
+    );
+    await client.workflow.getHandle(limiterId).terminate('screenshots taken');
+
     // The videos dashboard, on the store the watcher has been filling during the run.
     const store = createVideosStore(stack.config);
     await store.init();
@@ -210,17 +253,18 @@ async function main(): Promise<void> {
       await client.workflow.getHandle(watcher.workflowId).cancel();
     }
 
-    // Yesterday's report every morning (a schedule repeats one input: these dates are fixed at creation).
+    // Yesterday's report every morning: each run resolves `yesterday` from the time it is due.
     const daily = buildInput(dm, {}, [
       ...['--metrics', 'VIEWS', '--dimensions', 'DAY,VIDEO_ID', '--table', 'dailymotion_daily'],
-      ...['--start-date', end, '--end-date', end],
+      ...['--start-date', 'yesterday', '--end-date', 'yesterday'],
     ]);
-    await createSchedule(client, dm, daily, {
-      id: 'dailymotion-daily',
-      cron: '0 6 * * *',
-      overlap: 'skip',
-      catchup: '1d',
-    });
+    await createSchedule(
+      client,
+      dm,
+      daily,
+      { id: 'dailymotion-daily', cron: '0 6 * * *', overlap: 'skip', catchup: '1d' },
+      stack.config,
+    );
     await shot(
       'schedule',
       `${ui}/namespaces/${ns}/schedules/dailymotion-daily`,
