@@ -7,6 +7,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { Config } from '../config';
 import { DailymotionClient } from '../connectors/dailymotion/client';
 import type { PipelineDef } from '../pipelines/types';
+import { dayEdge, isoDate, isRelativeDay } from '../shared/dates';
 import { fingerprint } from '../shared/fingerprint';
 import {
   ACCOUNT_ATTRIBUTE,
@@ -64,10 +65,10 @@ export function rangeOf(pipeline: PipelineDef, input: unknown): { start?: string
 
 /** An ISO date is the whole day: its start for a range start, its last millisecond for a range end. */
 function instant(v: string, edge: 'start' | 'end'): Date | undefined {
-  const day = /^\d{4}-\d{2}-\d{2}$/.test(v);
-  const t = Date.parse(day ? `${v}T00:00:00.000Z` : v);
-  if (Number.isNaN(t)) return undefined;
-  return new Date(day && edge === 'end' ? t + 86_400_000 - 1 : t);
+  if (isoDate.safeParse(v).success) return dayEdge(v, edge);
+  // An instant (youtube-watch's backfillFrom); a relative day is left out (V8 parses "today-2" as a year).
+  const t = Date.parse(v);
+  return Number.isNaN(t) || isRelativeDay(v) ? undefined : new Date(t);
 }
 
 /** The typed search attributes for a run of `pipeline` with `input`. */

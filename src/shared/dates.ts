@@ -41,6 +41,11 @@ export function fromIso(date: string): number {
   return Date.parse(`${date}T00:00:00Z`);
 }
 
+/** The first (`start`) or last (`end`) millisecond, UTC, of the day `date` (YYYY-MM-DD). */
+export function dayEdge(date: string, edge: 'start' | 'end'): Date {
+  return new Date(fromIso(date) + (edge === 'end' ? DAY_MS - 1 : 0));
+}
+
 export function toIso(epochMs: number): string {
   return new Date(epochMs).toISOString().slice(0, 10);
 }

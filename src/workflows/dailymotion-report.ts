@@ -26,6 +26,7 @@ import {
   type WindowResult,
 } from '../pipelines/dailymotion-report';
 import { windowStateSignal, type WindowState } from '../shared/dailymotion';
+import { dayEdge } from '../shared/dates';
 import { PIPELINE_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE } from '../shared/search-attributes';
 import { ProgressTracker, tail, validateInput, workflowNow } from './common';
 import { dailymotionReportWindow } from './dailymotion-window';
@@ -65,8 +66,8 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
   )
     // The client could not tag the range (it was relative when the schedule was made): tag it now.
     upsertSearchAttributes([
-      { key: RANGE_START_ATTRIBUTE, value: new Date(`${p.startDate}T00:00:00.000Z`) },
-      { key: RANGE_END_ATTRIBUTE, value: new Date(Date.parse(`${p.endDate}T00:00:00.000Z`) + 86_400_000 - 1) },
+      { key: RANGE_START_ATTRIBUTE, value: dayEdge(p.startDate, 'start') },
+      { key: RANGE_END_ATTRIBUTE, value: dayEdge(p.endDate, 'end') },
     ]);
   const t0 = workflowNow();
   const windows = reportWindows(p);

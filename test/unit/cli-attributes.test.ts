@@ -64,6 +64,16 @@ describe('run attributes', () => {
     expect(runAttributes(PIPELINES.selftest, { sleep: 0, label: 'x' }).map((p) => p.key.name)).toEqual([
       'LonghaulPipeline',
     ]);
+    // Relative days (a schedule's input) are not tagged by the client: the run tags its resolved range.
+    const relative = parsed('dailymotion-report', {
+      metrics: ['VIEWS'],
+      dimensions: ['DAY'],
+      startDate: 'today-2',
+      endDate: 'yesterday',
+    });
+    expect(runAttributes(PIPELINES['dailymotion-report'], relative).map((p) => p.key.name)).toEqual([
+      'LonghaulPipeline',
+    ]);
   });
 });
 
