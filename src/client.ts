@@ -270,8 +270,15 @@ program
   .command('sandbox [names...]')
   .description(`Run API sandboxes on their default ports (${Object.keys(SANDBOXES).join(', ') || 'none yet'})`)
   .action(async (names: string[]) => {
-    const stack = await startStack({ sandboxes: names.length ? names : Object.keys(SANDBOXES), worker: false });
-    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    const stack = await startStack({
+      sandboxes: names.length ? names : Object.keys(SANDBOXES),
+      server: false,
+      worker: false,
+    });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     await stack.stop();
   });
 

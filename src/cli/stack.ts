@@ -26,6 +26,8 @@ export interface Stack {
 
 export interface StackOptions {
   sandboxes?: string[];
+  /** Start (or reuse) the Temporal dev server; false: only what else is asked (`longhaul sandbox`). */
+  server?: boolean;
   worker?: boolean;
   log?: (line: string) => void;
 }
@@ -38,7 +40,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   try {
     const [host, portText] = config.TEMPORAL_ADDRESS.split(':');
     const port = Number(portText);
-    if (await portOpen(port, host)) {
+    if (opts.server === false) {
+      // No Temporal server wanted (`longhaul sandbox`).
+    } else if (await portOpen(port, host)) {
       log(`Temporal: using the server already listening at ${config.TEMPORAL_ADDRESS}`);
     } else {
       fs.mkdirSync(config.LONGHAUL_DATA_DIR, { recursive: true });

@@ -29,7 +29,7 @@ import {
   type PermitRequest,
 } from '../shared/datorama';
 import { formatDuration } from '../shared/durations';
-import { describedActivities, type ProgressTracker, thousands as thousandsOf, workflowNow } from './common';
+import { describedActivities, type ProgressTracker, thousands, workflowNow } from './common';
 
 /** Activities on the main queue (no platform call), each with its Web UI summary. */
 const main = describedActivities<DatoramaActivities>({
@@ -127,7 +127,8 @@ export class DatoramaRun {
     return main('Datorama: the token limits (per minute, per day) and its limiter').datoramaLimits();
   }
 
-  private readonly outstanding = new Map<string, { request: PermitRequest; since: number }>();
+  /** Permits asked for and not granted yet: since when (shown), and when last asked (the watchdog). */
+  private readonly outstanding = new Map<string, { request: PermitRequest; since: number; askedAt: number }>();
   private watchdog = false;
 
   /**
@@ -144,8 +145,8 @@ export class DatoramaRun {
           summary: 'Datorama: every 5 minutes, ask the limiter again for any permit still not granted',
         });
         for (const o of this.outstanding.values())
-          if (workflowNow() - o.since >= 5 * 60_000) {
-            o.since = workflowNow();
+          if (workflowNow() - o.askedAt >= 5 * 60_000) {
+            o.askedAt = workflowNow();
             await main(`Datorama: ask the limiter again for a permit (${o.request.purpose})`).datoramaRequestPermit({
               limits: this.limits,
               taskQueue: workflowInfo().taskQueue,
@@ -169,7 +170,7 @@ export class DatoramaRun {
         request,
       });
     }
-    this.outstanding.set(requestId, { request, since: workflowNow() });
+    this.outstanding.set(requestId, { request, since: workflowNow(), askedAt: workflowNow() });
     this.startWatchdog();
     this.showWaiting();
     await condition(() => this.grants.has(requestId));
@@ -197,7 +198,7 @@ export class DatoramaRun {
     const oldest = waiting.reduce((a, b) => (b.since < a.since ? b : a));
     this.progress.detail(
       `waiting for ${waiting.length === 1 ? 'a call permit' : `${waiting.length} call permits`} from ` +
-        `${this.limits.limiterId} (${this.limits.perMinute}/min, ${thousandsOf(this.limits.perDay)}/day) since ` +
+        `${this.limits.limiterId} (${this.limits.perMinute}/min, ${thousands(this.limits.perDay)}/day) since ` +
         `${new Date(oldest.since).toISOString()}: ${oldest.request.purpose}`,
     );
   }
