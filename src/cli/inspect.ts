@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { TypedSearchAttributes } from '@temporalio/common';
 import type { Config } from '../config';
 import { PIPELINES } from '../pipelines';
+import { isoDate } from '../shared/dates';
 import { progressQuery, type Progress } from '../shared/messages';
 import { ACCOUNT_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE, RUN_STATES } from '../shared/search-attributes';
 import { uiLink } from './connect';
@@ -90,7 +91,6 @@ export interface ListOptions {
   limit?: number;
 }
 
-const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
 const quoted = (v: string) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The visibility query of `longhaul list`; throws a clear error for an unknown pipeline, state or date. */
@@ -119,7 +119,7 @@ export function listQuery(opts: ListOptions): string | undefined {
     ['from', opts.from],
     ['to', opts.to],
   ] as const)
-    if (v !== undefined && (!ISO_DAY.test(v) || Number.isNaN(Date.parse(v))))
+    if (v !== undefined && !isoDate.safeParse(v).success)
       throw new Error(`--${flag} "${v}": expected a date as YYYY-MM-DD`);
   if (opts.from && opts.to && opts.from > opts.to) throw new Error(`--from ${opts.from} is after --to ${opts.to}`);
   // Overlap of [RangeStart, RangeEnd] with [from, to]: a run without a range never matches a range filter.

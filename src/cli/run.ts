@@ -121,8 +121,9 @@ export async function runPipeline(
     })
     .catch(async (err: Error) => {
       // The server's reason is in the cause: "… has no mapping defined for search attribute LonghaulPipeline".
-      if (!/search attribute/i.test(rootCause(err))) throw err;
-      const missing = /search attribute (\w+)/i.exec(rootCause(err))?.[1] ?? 'of longhaul';
+      const reason = rootCause(err);
+      if (!/search attribute/i.test(reason)) throw err;
+      const missing = /search attribute (\w+)/i.exec(reason)?.[1] ?? 'of longhaul';
       log(
         `Note: this server has no search attribute ${missing} registered; starting without longhaul's search ` +
           'attributes. `longhaul search-attributes` registers them (docs/operations.md).',

@@ -14,34 +14,44 @@ const TYPES: Record<string, temporal.api.enums.v1.IndexedValueType> = {
   Datetime: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
 };
 
+/**
+ * Longhaul's attributes as the namespace has them: missing, present with the right type, or registered with
+ * another type (`has`).
+ */
+async function survey(client: Client, namespace: string) {
+  const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
+  const missing: { name: string; type: string }[] = [];
+  const present: string[] = [];
+  const wrong: { name: string; type: string; has: temporal.api.enums.v1.IndexedValueType }[] = [];
+  for (const [name, type] of Object.entries(SEARCH_ATTRIBUTES)) {
+    const has = customAttributes?.[name];
+    if (has === undefined || has === null) missing.push({ name, type });
+    else if (has !== TYPES[type]) wrong.push({ name, type, has });
+    else present.push(name);
+  }
+  return { missing, present, wrong };
+}
+
 export async function registerSearchAttributes(
   client: Client,
   namespace: string,
 ): Promise<{ added: string[]; present: string[] }> {
-  const operator = client.connection.operatorService;
-  const { customAttributes } = await operator.listSearchAttributes({ namespace });
-  const added: string[] = [];
-  const present: string[] = [];
-  const missing: Record<string, temporal.api.enums.v1.IndexedValueType> = {};
-  for (const [name, typeName] of Object.entries(SEARCH_ATTRIBUTES)) {
-    const want = TYPES[typeName];
-    const have = customAttributes?.[name];
-    if (have === undefined || have === null) {
-      missing[name] = want;
-      added.push(name);
-    } else if (have !== want)
-      throw new Error(
-        `Search attribute ${name} is registered on namespace "${namespace}" as ${IndexedValueType[have]}, ` +
-          `longhaul needs ${typeName}: remove it (temporal operator search-attribute remove --name ${name}) and run this again`,
-      );
-    else present.push(name);
-  }
-  if (added.length) await operator.addSearchAttributes({ namespace, searchAttributes: missing });
-  return { added, present };
+  const { missing, present, wrong } = await survey(client, namespace);
+  const [w] = wrong; // the first is enough to say what to do
+  if (w)
+    throw new Error(
+      `Search attribute ${w.name} is registered on namespace "${namespace}" as ${IndexedValueType[w.has]}, ` +
+        `longhaul needs ${w.type}: remove it (temporal operator search-attribute remove --name ${w.name}) and run this again`,
+    );
+  if (missing.length)
+    await client.connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(missing.map((m) => [m.name, TYPES[m.type]])),
+    });
+  return { added: missing.map((m) => m.name), present };
 }
 
 /** Which of longhaul's search attributes the namespace lacks (none: runs can carry them all). */
 export async function missingSearchAttributes(client: Client, namespace: string): Promise<string[]> {
-  const { customAttributes } = await client.connection.operatorService.listSearchAttributes({ namespace });
-  return Object.keys(SEARCH_ATTRIBUTES).filter((name) => customAttributes?.[name] === undefined);
+  return (await survey(client, namespace)).missing.map((m) => m.name);
 }

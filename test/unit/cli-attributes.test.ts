@@ -93,6 +93,7 @@ describe('longhaul list query', () => {
     expect(() => listQuery({ pipeline: 'nope' })).toThrow(/Unknown pipeline "nope" \(known: /);
     expect(() => listQuery({ state: 'sleeping' })).toThrow(/Unknown state "sleeping"/);
     expect(() => listQuery({ from: '2026-13-01' })).toThrow('--from "2026-13-01": expected a date as YYYY-MM-DD');
+    expect(() => listQuery({ from: '2026-02-30' })).toThrow('--from "2026-02-30": expected a date as YYYY-MM-DD');
     expect(() => listQuery({ to: 'yesterday' })).toThrow('--to "yesterday": expected a date as YYYY-MM-DD');
     expect(() => listQuery({ from: '2026-02-01', to: '2026-01-01' })).toThrow(
       '--from 2026-02-01 is after --to 2026-01-01',
