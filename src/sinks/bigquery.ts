@@ -34,10 +34,14 @@ import {
   type Table,
 } from '@google-cloud/bigquery';
 import {
+  assertNotAborted,
   assertSchema,
+  outsideRange,
   toCell,
   type ColumnType,
+  type LoadOptions,
   type LoadResult,
+  type TableColumn,
   type Row,
   type TableSchema,
   type Warehouse,
@@ -87,6 +91,20 @@ const fromStage = (expr: string, type: ColumnType) => (type === 'JSON' ? `PARSE_
 const literal = (s: string) => JSON.stringify(s);
 
 const q = (ident: string) => `\`${ident}\``;
+
+/** BigQuery's type names (legacy and standard) of the types longhaul declares. */
+const FROM_BQ: Record<string, ColumnType | undefined> = {
+  STRING: 'STRING',
+  INT64: 'INT64',
+  INTEGER: 'INT64',
+  FLOAT64: 'FLOAT64',
+  FLOAT: 'FLOAT64',
+  BOOL: 'BOOL',
+  BOOLEAN: 'BOOL',
+  DATE: 'DATE',
+  TIMESTAMP: 'TIMESTAMP',
+  JSON: 'JSON',
+};
 
 /** Query parameters the way both BigQuery and the emulator read them: values as text, with their type. */
 function queryParams(params: Record<string, unknown>): Pick<Query, 'params' | 'types'> {
@@ -175,7 +193,29 @@ export class BigQueryWarehouse implements Warehouse {
     await this.createTable(schema.name, fields);
   }
 
-  async load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode: WriteMode): Promise<LoadResult> {
+  async describeTable(name: string): Promise<TableColumn[] | undefined> {
+    await this.ensureDataset();
+    let meta: { schema?: { fields?: { name?: string; type?: string; mode?: string }[] } };
+    try {
+      [meta] = await this.dataset.table(name).getMetadata();
+    } catch (err) {
+      if ((err as { code?: number }).code === 404) return undefined;
+      throw err;
+    }
+    return (meta.schema?.fields ?? []).map((f) => ({
+      name: f.name ?? '',
+      type: FROM_BQ[(f.type ?? '').toUpperCase()],
+      nativeType: f.type ?? 'UNKNOWN',
+      nullable: f.mode !== 'REQUIRED',
+    }));
+  }
+
+  async load(
+    schema: TableSchema,
+    batches: AsyncIterable<Row[]>,
+    mode: WriteMode,
+    opts: LoadOptions = {},
+  ): Promise<LoadResult> {
     assertSchema(schema, mode);
     await this.ensureTable(schema);
     const stageName = `_stage_${schema.name}_${randomUUID().replace(/-/g, '')}`;
@@ -184,6 +224,15 @@ export class BigQueryWarehouse implements Warehouse {
     try {
       const staged = await this.stage(this.dataset.table(stageName), schema, batches);
       if (staged === 0 && mode.kind !== 'replaceRange') return { rowsLoaded: 0 }; // nothing to apply
+      if (mode.kind === 'replaceRange' && staged > 0) {
+        const [r] = await this.run(
+          `SELECT COUNT(*) AS n FROM ${this.fq(stageName)} WHERE (${this.owned(schema, mode)}) IS NOT TRUE`,
+        );
+        const outside = Number(jsValue(r?.n));
+        if (outside > 0) throw outsideRange(schema, mode, outside);
+      }
+      // An attempt given up meanwhile (cancelled, timed out: a retry may be loading) must not apply.
+      assertNotAborted(opts.signal, schema.name);
       const [result] = await this.run(this.applyScript(schema, stageName, mode));
       return { rowsLoaded: mode.kind === 'merge' ? Number(result.n) : staged };
     } finally {
@@ -253,11 +302,9 @@ export class BigQueryWarehouse implements Warehouse {
       case 'append':
         return insert;
       case 'replaceRange': {
-        const col = schema.columns.find((c) => c.name === mode.column)!;
-        const bound = (v: string) => `CAST(${literal(v)} AS ${col.type})`;
         return [
           'BEGIN TRANSACTION;',
-          `DELETE FROM ${target} WHERE ${q(col.name)} BETWEEN ${bound(mode.from)} AND ${bound(mode.to)};`,
+          `DELETE FROM ${target} WHERE ${this.owned(schema, mode)};`,
           insert,
           'COMMIT TRANSACTION;',
         ].join('\n');
@@ -276,6 +323,16 @@ export class BigQueryWarehouse implements Warehouse {
         ].join('\n');
       }
     }
+  }
+
+  /** The condition on a row this replaceRange owns: in the range, and of the `where` values (as literals). */
+  private owned(schema: TableSchema, mode: Extract<WriteMode, { kind: 'replaceRange' }>): string {
+    const typeOf = (name: string) => stageType(schema.columns.find((c) => c.name === name)!.type);
+    const value = (name: string, v: string) => `CAST(${literal(v)} AS ${typeOf(name)})`;
+    return [
+      `${q(mode.column)} BETWEEN ${value(mode.column, mode.from)} AND ${value(mode.column, mode.to)}`,
+      ...Object.entries(mode.where ?? {}).map(([k, v]) => `${q(k)} = ${value(k, v)}`),
+    ].join(' AND ');
   }
 
   /** Runs a query job (a script's result is its last statement's) and returns its rows as they come. */

@@ -4,13 +4,18 @@
  * between loads; an operation that finds the file locked by another process waits and tries again.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import {
+  assertNotAborted,
   assertSchema,
+  outsideRange,
   toCell,
   type ColumnType,
+  type LoadOptions,
   type LoadResult,
+  type TableColumn,
   type Row,
   type TableSchema,
   type Warehouse,
@@ -27,7 +32,58 @@ const DUCK_TYPES: Record<ColumnType, string> = {
   JSON: 'VARCHAR',
 };
 
+/** DuckDB's names of the types longhaul declares (JSON is VARCHAR: schemaDifferences knows). */
+const FROM_DUCK: Record<string, ColumnType | undefined> = {
+  VARCHAR: 'STRING',
+  BIGINT: 'INT64',
+  DOUBLE: 'FLOAT64',
+  BOOLEAN: 'BOOL',
+  DATE: 'DATE',
+  TIMESTAMP: 'TIMESTAMP',
+};
+
 const q = (ident: string) => `"${ident}"`;
+/** A SQL string literal. */
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+interface Spool {
+  dir: string;
+  file: string;
+  rows: number;
+}
+
+/**
+ * Writes the batches as newline-delimited JSON (every cell as its canonical text or null, plus `_seq`) to
+ * a private temporary file, honouring the file stream's backpressure: memory stays bounded by one batch.
+ */
+async function spoolRows(schema: TableSchema, batches: AsyncIterable<Row[]>): Promise<Spool> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-duckdb-spool-'));
+  const file = path.join(dir, 'rows.ndjson');
+  const out = fs.createWriteStream(file, { mode: 0o600 });
+  const failed = new Promise<never>((_, reject) => out.once('error', reject));
+  failed.catch(() => undefined);
+  let rows = 0;
+  try {
+    for await (const batch of batches) {
+      let chunk = '';
+      for (const row of batch) {
+        const rec: Record<string, string | number | null> = {};
+        for (const col of schema.columns) rec[col.name] = toCell(row[col.name]);
+        rec._seq = rows++;
+        chunk += JSON.stringify(rec) + '\n';
+      }
+      if (chunk && !out.write(chunk)) {
+        await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed]);
+      }
+    }
+    await Promise.race([new Promise<void>((r) => out.end(r)), failed]);
+    return { dir, file, rows };
+  } catch (err) {
+    out.destroy();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
 
 /**
  * SQL converting staged text to a column type. A TIMESTAMP goes through TIMESTAMPTZ: a plain cast would
@@ -117,36 +173,69 @@ export class DuckDbWarehouse implements Warehouse {
     this.known.add(schema.name);
   }
 
-  async load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode: WriteMode): Promise<LoadResult> {
-    assertSchema(schema, mode);
-    return this.withConnection(async (c) => {
-      await c.run(this.createSql(schema));
-      const stage = `_stage_${schema.name}`;
-      const names = schema.columns.map((col) => col.name);
-      await c.run(
-        `CREATE OR REPLACE TEMP TABLE ${q(stage)} (${names.map((n) => `${q(n)} VARCHAR`).join(', ')}, _seq BIGINT)`,
+  async describeTable(name: string): Promise<TableColumn[] | undefined> {
+    const rows = await this.withConnection(async (c) => {
+      const r = await c.runAndReadAll(
+        'SELECT column_name AS name, data_type AS type, is_nullable AS nullable FROM information_schema.columns ' +
+          "WHERE table_schema = 'main' AND lower(table_name) = lower($t) AND table_catalog = current_database() " +
+          'ORDER BY ordinal_position',
+        { t: name },
       );
-      let seq = 0;
-      const appender = await c.createAppender(stage, 'main', 'temp');
-      try {
-        for await (const batch of batches) {
-          for (const row of batch) {
-            for (const n of names) {
-              const cell = toCell(row[n]);
-              if (cell === null) appender.appendNull();
-              else appender.appendVarchar(cell);
-            }
-            appender.appendBigInt(BigInt(seq++));
-            appender.endRow();
-          }
-          appender.flushSync();
-        }
-      } finally {
-        appender.closeSync();
+      return r.getRowObjectsJS() as { name: string; type: string; nullable: string }[];
+    });
+    if (rows.length === 0) return undefined;
+    return rows.map((r) => ({
+      name: r.name,
+      type: FROM_DUCK[r.type.toUpperCase()],
+      nativeType: r.type,
+      nullable: r.nullable !== 'NO',
+    }));
+  }
+
+  /**
+   * Spools the caller's batches to a file first (outside the per-process queue: a slow download holds no
+   * lock and makes no other operation of this worker wait), then takes the queue only for the short
+   * step: stage the file, check it, and apply it in one transaction.
+   */
+  async load(
+    schema: TableSchema,
+    batches: AsyncIterable<Row[]>,
+    mode: WriteMode,
+    opts: LoadOptions = {},
+  ): Promise<LoadResult> {
+    assertSchema(schema, mode);
+    const spool = await spoolRows(schema, batches);
+    try {
+      return await this.withConnection((c) => this.apply(c, schema, spool, mode, opts.signal));
+    } finally {
+      fs.rmSync(spool.dir, { recursive: true, force: true });
+    }
+  }
+
+  private async apply(
+    c: DuckDBConnection,
+    schema: TableSchema,
+    spool: Spool,
+    mode: WriteMode,
+    signal: AbortSignal | undefined,
+  ): Promise<LoadResult> {
+    assertNotAborted(signal, schema.name); // e.g. timed out while waiting for the queue
+    await c.run(this.createSql(schema));
+    const stage = `_stage_${schema.name}`;
+    const names = schema.columns.map((col) => col.name);
+    const stageCols = [...names.map((n) => `${q(n)} VARCHAR`), '_seq BIGINT'];
+    await c.run(`CREATE OR REPLACE TEMP TABLE ${q(stage)} (${stageCols.join(', ')})`);
+    try {
+      if (spool.rows > 0) {
+        const columns = `{${[...names.map((n) => `${literal(n)}: 'VARCHAR'`), "'_seq': 'BIGINT'"].join(', ')}}`;
+        await c.run(
+          `INSERT INTO temp.${q(stage)} SELECT ${[...names.map(q), '_seq'].join(', ')} FROM read_json(${literal(spool.file)}, ` +
+            `format = 'newline_delimited', columns = ${columns}, maximum_object_size = 268435456)`,
+        );
       }
       const casts = schema.columns.map((col) => `${cast(q(col.name), col.type)} AS ${q(col.name)}`);
       let source = `SELECT ${casts.join(', ')} FROM ${q(stage)}`;
-      let rowsLoaded = seq;
+      let rowsLoaded = spool.rows;
       if (mode.kind === 'merge') {
         // Dedupe on the typed keys (text '2024-01-02T03:00Z' and '…05:00+02:00' are one key): last row wins.
         const keys = mode.keys.map(q).join(', ');
@@ -156,28 +245,43 @@ export class DuckDbWarehouse implements Warehouse {
         const r = await c.runAndReadAll(`SELECT count(*) AS n FROM (${source})`);
         rowsLoaded = Number(r.getRowObjectsJS()[0]?.n);
       }
+      let owned = '';
+      const params: Record<string, string> = {};
+      if (mode.kind === 'replaceRange') {
+        // The rows this load owns: in the range, and (with `where`) of the given values.
+        const col = schema.columns.find((x) => x.name === mode.column)!;
+        const conds = [`${q(col.name)} BETWEEN ${cast('$from', col.type)} AND ${cast('$to', col.type)}`];
+        Object.assign(params, { from: mode.from, to: mode.to });
+        Object.entries(mode.where ?? {}).forEach(([k, v], i) => {
+          const wc = schema.columns.find((x) => x.name === k)!;
+          conds.push(`${q(wc.name)} = ${cast(`$w${i}`, wc.type)}`);
+          params[`w${i}`] = v;
+        });
+        owned = conds.join(' AND ');
+        const r = await c.runAndReadAll(`SELECT count(*) AS n FROM (${source}) WHERE (${owned}) IS NOT TRUE`, params);
+        const outside = Number(r.getRowObjectsJS()[0]?.n);
+        if (outside > 0) throw outsideRange(schema, mode, outside);
+      }
       await c.run('BEGIN TRANSACTION');
       try {
         if (mode.kind === 'replaceRange') {
-          const col = schema.columns.find((x) => x.name === mode.column)!;
-          await c.run(
-            `DELETE FROM ${q(schema.name)} WHERE ${q(col.name)} BETWEEN ${cast('$from', col.type)} AND ${cast('$to', col.type)}`,
-            { from: mode.from, to: mode.to },
-          );
+          await c.run(`DELETE FROM ${q(schema.name)} WHERE ${owned}`, params);
         } else if (mode.kind === 'merge') {
           const keys = mode.keys.map(q).join(', ');
           await c.run(`DELETE FROM ${q(schema.name)} WHERE (${keys}) IN (SELECT ${keys} FROM (${source}))`);
         }
         await c.run(`INSERT INTO ${q(schema.name)} (${names.map(q).join(', ')}) ${source}`);
+        // An attempt given up meanwhile (cancelled, timed out: a retry may be loading) must not commit.
+        assertNotAborted(signal, schema.name);
         await c.run('COMMIT');
       } catch (err) {
         await c.run('ROLLBACK').catch(() => undefined);
         throw err;
-      } finally {
-        await c.run(`DROP TABLE IF EXISTS temp.${q(stage)}`).catch(() => undefined);
       }
       return { rowsLoaded };
-    });
+    } finally {
+      await c.run(`DROP TABLE IF EXISTS temp.${q(stage)}`).catch(() => undefined);
+    }
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {

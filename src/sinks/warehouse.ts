@@ -23,8 +23,13 @@ export type Row = Record<string, string | number | boolean | null | undefined>;
 
 export type WriteMode =
   | { kind: 'append' }
-  /** Delete the rows whose `column` lies in [from, to] (inclusive), then insert: the way to reload a date range. */
-  | { kind: 'replaceRange'; column: string; from: string; to: string }
+  /**
+   * Delete the rows whose `column` lies in [from, to] (inclusive) — and, with `where`, whose STRING columns
+   * equal the given values (the rows this load owns, e.g. one report configuration's) — then insert: the
+   * way to reload a date range. Every loaded row must lie in the range (and match `where`), or the load
+   * fails before anything is replaced (RowsOutsideRangeError).
+   */
+  | { kind: 'replaceRange'; column: string; from: string; to: string; where?: Record<string, string> }
   /** Upsert on key columns: rows with the same key replace the existing ones. */
   | { kind: 'merge'; keys: string[] };
 
@@ -32,11 +37,70 @@ export interface LoadResult {
   rowsLoaded: number;
 }
 
+export interface LoadOptions {
+  /**
+   * Aborted when the caller gives up (e.g. the activity was cancelled or timed out): the load then fails
+   * before it writes the target (checked before the transaction starts and again before it commits).
+   */
+  signal?: AbortSignal;
+}
+
+/** A column of an existing table, as the warehouse describes it. */
+export interface TableColumn {
+  name: string;
+  /** The longhaul type it maps to; undefined for a native type longhaul never declares. */
+  type: ColumnType | undefined;
+  /** The warehouse's own type name (e.g. BIGINT, INTEGER). */
+  nativeType: string;
+  nullable: boolean;
+}
+
+/** A load aborted by its caller's signal (nothing was written). */
+export class LoadAbortedError extends Error {
+  override name = 'LoadAbortedError';
+}
+
+/** Loaded rows fall outside a replaceRange's range: nothing was written. */
+export class RowsOutsideRangeError extends Error {
+  override name = 'RowsOutsideRangeError';
+}
+
+export function assertNotAborted(signal: AbortSignal | undefined, table: string): void {
+  if (signal?.aborted)
+    throw new LoadAbortedError(
+      `load into ${table} abandoned before writing: the caller gave up (cancelled or timed out)`,
+    );
+}
+
+/**
+ * How an existing table differs from a declared schema: columns missing from the table, columns the
+ * schema does not declare, and columns of another type (each as one readable phrase; empty = they match).
+ * Nullability is not compared; a declared JSON column matches DuckDB's VARCHAR (how DuckDB stores it).
+ */
+export function schemaDifferences(schema: TableSchema, existing: TableColumn[]): string[] {
+  const sameType = (d: ColumnType, f: TableColumn) =>
+    f.type === d || (d === 'JSON' && f.nativeType.toUpperCase() === 'VARCHAR');
+  const found = new Map(existing.map((c) => [c.name.toLowerCase(), c]));
+  const declared = new Set(schema.columns.map((c) => c.name.toLowerCase()));
+  const out: string[] = [];
+  const missing = schema.columns.filter((c) => !found.has(c.name.toLowerCase())).map((c) => c.name);
+  if (missing.length) out.push(`missing column(s) ${missing.join(', ')}`);
+  const extra = existing.filter((c) => !declared.has(c.name.toLowerCase())).map((c) => c.name);
+  if (extra.length) out.push(`undeclared column(s) ${extra.join(', ')}`);
+  for (const c of schema.columns) {
+    const f = found.get(c.name.toLowerCase());
+    if (f && !sameType(c.type, f)) out.push(`column ${c.name} is ${f.nativeType}, declared ${c.type}`);
+  }
+  return out;
+}
+
 export interface Warehouse {
   readonly kind: 'duckdb' | 'bigquery';
   ensureTable(schema: TableSchema): Promise<void>;
+  /** The columns of an existing table, in table order; undefined if there is no such table. */
+  describeTable(name: string): Promise<TableColumn[] | undefined>;
   /** Loads batches (memory stays bounded by one batch) and applies them atomically with `mode`. */
-  load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode: WriteMode): Promise<LoadResult>;
+  load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode: WriteMode, opts?: LoadOptions): Promise<LoadResult>;
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   close(): Promise<void>;
 }
@@ -53,7 +117,12 @@ export function assertSchema(schema: TableSchema, mode?: WriteMode): void {
     if (names.has(c.name)) throw new Error(`Duplicate column "${c.name}" in ${schema.name}`);
     names.add(c.name);
   }
-  const need = mode?.kind === 'merge' ? mode.keys : mode?.kind === 'replaceRange' ? [mode.column] : [];
+  const need =
+    mode?.kind === 'merge'
+      ? mode.keys
+      : mode?.kind === 'replaceRange'
+        ? [mode.column, ...Object.keys(mode.where ?? {})]
+        : [];
   if (mode?.kind === 'merge' && mode.keys.length === 0) throw new Error('merge needs at least one key column');
   for (const k of need) if (!names.has(k)) throw new Error(`Column "${k}" is not in table ${schema.name}`);
 }
@@ -82,4 +151,17 @@ export async function* rebatch<T>(source: AsyncIterable<T[]>, size: number): Asy
 
 export async function* fromArray<T>(rows: T[], size = 10_000): AsyncGenerator<T[]> {
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+}
+
+/** The failure of a replaceRange load some of whose rows lie outside its range (no value is quoted). */
+export function outsideRange(
+  schema: TableSchema,
+  mode: Extract<WriteMode, { kind: 'replaceRange' }>,
+  n: number,
+): RowsOutsideRangeError {
+  const where = Object.keys(mode.where ?? {});
+  return new RowsOutsideRangeError(
+    `${n} row(s) loaded into ${schema.name} lie outside the range being replaced (${mode.column} ` +
+      `${mode.from}..${mode.to}${where.length ? `, with its ${where.join(', ')}` : ''}): nothing was replaced`,
+  );
 }

@@ -12,7 +12,16 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../src/config';
 import type { Bucket } from '../../src/sinks/bucket';
-import { fromArray, type Row, type TableSchema, type Warehouse, type WriteMode } from '../../src/sinks/warehouse';
+import {
+  fromArray,
+  LoadAbortedError,
+  RowsOutsideRangeError,
+  schemaDifferences,
+  type Row,
+  type TableSchema,
+  type Warehouse,
+  type WriteMode,
+} from '../../src/sinks/warehouse';
 
 const unique = () => randomUUID().replace(/-/g, '').slice(0, 10);
 
@@ -396,6 +405,95 @@ export function warehouseContract(name: string, c: WarehouseContract): void {
         ),
       ).rejects.toThrow();
       expect(await count(t.name)).toBe(0);
+    });
+
+    it('describeTable: the columns of an existing table in order, with their types; undefined for none', async () => {
+      const s = typedSchema(tableName('describe'));
+      expect(await wh.describeTable(s.name)).toBeUndefined();
+      await wh.ensureTable(s);
+      const cols = await wh.describeTable(s.name);
+      expect(cols?.map((x) => x.name)).toEqual(s.columns.map((x) => x.name));
+      // DuckDB stores JSON as VARCHAR: schemaDifferences knows they match.
+      expect(cols?.filter((x) => x.name !== 'doc').map((x) => x.type)).toEqual(
+        s.columns.filter((x) => x.name !== 'doc').map((x) => x.type),
+      );
+      expect(cols?.find((x) => x.name === 'id')?.nullable).toBe(false);
+      expect(schemaDifferences(s, cols!)).toEqual([]);
+      const drift: TableSchema = {
+        name: s.name,
+        columns: [
+          { name: 'id', type: 'STRING' },
+          { name: 'n', type: 'STRING' },
+          { name: 'x', type: 'FLOAT64' },
+          { name: 'extra', type: 'INT64' },
+        ],
+      };
+      expect(schemaDifferences(drift, cols!)).toEqual([
+        'missing column(s) extra',
+        'undeclared column(s) ok, d, ts, doc',
+        `column n is ${cols!.find((x) => x.name === 'n')!.nativeType}, declared STRING`,
+      ]);
+    });
+
+    it('replaceRange with where: replaces only the rows of its own values in the range', async () => {
+      const s: TableSchema = {
+        name: tableName('range_where'),
+        columns: [...dailySchema('x').columns, { name: 'config', type: 'STRING' }],
+      };
+      const rows = (config: string, views: number) => dailyRows.map((r) => ({ ...r, views, config }));
+      await load(s, [...rows('A', 1), ...rows('B', 2)], { kind: 'append' });
+      const mode = (config: string): WriteMode => ({
+        kind: 'replaceRange',
+        column: 'day',
+        from: '2024-03-01',
+        to: '2024-03-04',
+        where: { config },
+      });
+      expect(await load(s, rows('B', 3).slice(0, 3), mode('B'))).toEqual({ rowsLoaded: 3 });
+      const got = await wh.query<{ config: string; n: unknown; v: unknown }>(
+        `SELECT config, count(*) AS n, sum(views) AS v FROM ${s.name} GROUP BY config ORDER BY config`,
+      );
+      expect(got.map((r) => [r.config, Number(r.n), Number(r.v)])).toEqual([
+        ['A', 8, 8],
+        ['B', 3, 9],
+      ]);
+      // A row of another config is not this load's to write: refused, nothing replaced.
+      await expect(load(s, [...rows('B', 4).slice(0, 1), ...rows('A', 4).slice(0, 1)], mode('B'))).rejects.toThrow(
+        RowsOutsideRangeError,
+      );
+      expect(Number((await wh.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${s.name}`))[0].n)).toBe(11);
+    });
+
+    it('replaceRange: refuses rows outside the range (or without a value) and changes nothing', async () => {
+      const s = dailySchema(tableName('range_outside'));
+      await load(s, dailyRows, { kind: 'append' });
+      const before = await daily(s.name);
+      const mode: WriteMode = { kind: 'replaceRange', column: 'day', from: '2024-03-02', to: '2024-03-03' };
+      const inside = [{ day: '2024-03-02', channel: 'a', views: 7 }];
+      await expect(load(s, [...inside, { day: '2024-03-04', channel: 'z', views: 1 }], mode)).rejects.toThrow(
+        /1 row\(s\) loaded into c_range_outside_\w+ lie outside the range being replaced \(day 2024-03-02\.\.2024-03-03\)/,
+      );
+      await expect(load(s, [...inside, { day: '2024-02-01', channel: 'z', views: 1 }], mode)).rejects.toThrow(
+        RowsOutsideRangeError,
+      );
+      expect(await daily(s.name)).toEqual(before);
+    });
+
+    it('a load whose caller gave up (aborted signal) writes nothing', async () => {
+      const s = dailySchema(tableName('aborted'));
+      await load(s, dailyRows, { kind: 'append' });
+      const ac = new AbortController();
+      async function* abortingBatches(): AsyncGenerator<Row[]> {
+        yield dailyRows.slice(0, 2);
+        ac.abort(); // e.g. the activity timed out while its rows were still coming
+        yield dailyRows.slice(2);
+      }
+      const range: WriteMode = { kind: 'replaceRange', column: 'day', from: '2024-03-01', to: '2024-03-04' };
+      await expect(wh.load(s, abortingBatches(), range, { signal: ac.signal })).rejects.toThrow(LoadAbortedError);
+      await expect(wh.load(s, fromArray(dailyRows), { kind: 'append' }, { signal: ac.signal })).rejects.toThrow(
+        /abandoned before writing/,
+      );
+      expect(await count(s.name)).toBe(8);
     });
 
     it('query: takes named parameters', async () => {

@@ -36,4 +36,28 @@ describe('DuckDbWarehouse file', () => {
     expect(await wh.query('SELECT count(*) AS n, sum(i) AS s FROM serial')).toEqual([{ n: 10, s: 45 }]);
     await wh.close();
   });
+
+  it('does not hold its queue while a load is still consuming the caller’s batches', async () => {
+    const wh = new DuckDbWarehouse({ path: path.join(dir, 'queue.duckdb') });
+    const s = { name: 'slow', columns: [{ name: 'i', type: 'INT64' as const }] };
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    async function* slowDownload(): AsyncGenerator<{ i: number }[]> {
+      yield [{ i: 1 }];
+      await gate; // a download still going
+      yield [{ i: 2 }];
+    }
+    const loading = wh.load(s, slowDownload(), { kind: 'append' });
+    // Another activity of the same worker (e.g. a short query) must not wait behind the download.
+    const other = wh.query('SELECT 42 AS n');
+    const first = await Promise.race([
+      other.then(() => 'query'),
+      new Promise((r) => setTimeout(() => r('still waiting'), 3000)),
+    ]);
+    release();
+    expect(first).toBe('query');
+    expect(await loading).toEqual({ rowsLoaded: 2 });
+    expect(await wh.query('SELECT i FROM slow ORDER BY i')).toEqual([{ i: 1 }, { i: 2 }]);
+    await wh.close();
+  });
 });
