@@ -1,6 +1,8 @@
 /**
  * Streams report CSV files into typed warehouse rows, in bounded batches: memory does not grow with the
- * report. Rows that do not fit the declared schema are counted (with a few samples), never silently dropped.
+ * report. Rows that do not fit the declared schema are counted (with a few samples), never silently
+ * dropped; past the tolerance (`maxBadRows`) the parse fails at once (BadRowsError), naming the file, line
+ * and column — never quoting the file's content.
  */
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
@@ -17,27 +19,35 @@ export class CsvHeaderError extends Error {
   override name = 'CsvHeaderError';
 }
 
+/** More rows failed typing than the tolerance allows. */
+export class BadRowsError extends Error {
+  override name = 'BadRowsError';
+}
+
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INT = /^-?\d+$/;
+
+/** A value that does not fit its column; the message says what was expected, never the value. */
+class CellError extends Error {}
 
 function convert(type: string, raw: string): string | number | null {
   const v = raw.trim();
   if (v === '') return null;
   switch (type) {
     case 'DATE':
-      if (!DATE.test(v)) throw new Error(`not a date: "${v}"`);
+      if (!DATE.test(v)) throw new CellError('not a date (YYYY-MM-DD)');
       return v;
     case 'TIMESTAMP': {
       const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
-      if (Number.isNaN(t)) throw new Error(`not a timestamp: "${v}"`);
+      if (Number.isNaN(t)) throw new CellError('not a timestamp');
       return new Date(t).toISOString();
     }
     case 'INT64':
-      if (!INT.test(v)) throw new Error(`not an integer: "${v}"`);
+      if (!INT.test(v)) throw new CellError('not an integer');
       return Number(v);
     case 'FLOAT64': {
       const n = Number(v);
-      if (!Number.isFinite(n)) throw new Error(`not a number: "${v}"`);
+      if (!Number.isFinite(n)) throw new CellError('not a number');
       return n;
     }
     default:
@@ -46,8 +56,8 @@ function convert(type: string, raw: string): string | number | null {
 }
 
 /**
- * Yields batches of rows from CSV streams opened one after another (`open(i)` for file i).
- * `onBatch` is called after each batch (e.g. to heartbeat).
+ * Yields batches of rows from CSV streams opened one after another (`open(i)` for file i). A row that
+ * does not type is counted in `stats`; the one that takes the count past `maxBadRows` fails the parse.
  */
 export async function* csvBatches(
   schema: TableSchema,
@@ -55,10 +65,16 @@ export async function* csvBatches(
   open: (i: number) => Promise<Readable>,
   stats: ParseStats,
   batchSize = 5000,
+  maxBadRows = Infinity,
 ): AsyncGenerator<Row[]> {
   const sample = (msg: string) => {
     stats.badRows++;
     if (stats.badRowSamples.length < 5) stats.badRowSamples.push(msg);
+    if (stats.badRows > maxBadRows)
+      throw new BadRowsError(
+        `report ${msg} (${stats.badRows} bad row${stats.badRows > 1 ? 's' : ''}, over the tolerance of ` +
+          `${maxBadRows}: maxBadRows)`,
+      );
   };
   for (let f = 0; f < files; f++) {
     const source = await open(f);
@@ -68,6 +84,7 @@ export async function* csvBatches(
     source.once('error', (e) => parser.destroy(e));
     source.pipe(parser);
     let index: number[] | undefined;
+    let fields = 0; // the header's
     let batch: Row[] = [];
     let line = 0;
     for await (const record of parser as AsyncIterable<string[]>) {
@@ -80,21 +97,30 @@ export async function* csvBatches(
             `report file ${f + 1} lacks column(s) ${missing.join(', ')} (header: ${header.join(',')})`,
           );
         index = schema.columns.map((c) => header.indexOf(c.name));
+        fields = header.length;
         continue;
       }
       stats.rowsParsed++;
-      if (record.length < index.length) {
-        sample(`file ${f + 1} line ${line}: ${record.length} fields, expected ${index.length}`);
+      if (record.length < fields) {
+        sample(`file ${f + 1} line ${line}: ${record.length} fields, the header has ${fields}`);
         continue;
       }
-      try {
-        const row: Row = {};
-        schema.columns.forEach((c, i) => (row[c.name] = convert(c.type, record[index![i]] ?? '')));
-        batch.push(row);
-      } catch (e) {
-        sample(`file ${f + 1} line ${line}: ${(e as Error).message}`);
+      const row: Row = {};
+      let bad: string | undefined;
+      for (const [i, c] of schema.columns.entries()) {
+        try {
+          row[c.name] = convert(c.type, record[index[i]] ?? '');
+        } catch (e) {
+          if (!(e instanceof CellError)) throw e;
+          bad = `file ${f + 1} line ${line}, column ${c.name}: ${e.message}`;
+          break;
+        }
+      }
+      if (bad) {
+        sample(bad);
         continue;
       }
+      batch.push(row);
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];

@@ -1,17 +1,34 @@
 /**
  * Dailymotion activities: the account key for the report semaphore, ask a report, read its status, and
- * download + parse + load a finished report into the warehouse (idempotent: the window's rows are replaced).
- * Credentials come from the worker's configuration, never from workflow arguments.
+ * download + parse + load a finished report into the warehouse (idempotent: the rows the window's report
+ * configuration owns are replaced). Credentials come from the worker's configuration, never from workflow
+ * arguments.
  */
 import { Context, ApplicationFailure } from '@temporalio/activity';
 import { ConfigError } from '../config';
 import { DailymotionClient } from '../connectors/dailymotion/client';
 import { DailymotionApiError, ReportLinkGoneError } from '../connectors/dailymotion/errors';
 import type { AskReportInput } from '../connectors/dailymotion/enums';
-import { reportSchema, windowRange } from '../shared/dailymotion';
+import {
+  REPORT_CONFIG_COLUMN,
+  reportConfig,
+  reportSchema,
+  reportTableSchema,
+  windowRange,
+} from '../shared/dailymotion';
 import type { DateWindow } from '../shared/dates';
+import { RowsOutsideRangeError, schemaDifferences, type Row, type WriteMode } from '../sinks/warehouse';
+import { chaosPoint } from './chaos-points';
 import type { Deps } from './deps';
-import { csvBatches, CsvHeaderError, type ParseStats } from './dailymotion-csv';
+import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from './dailymotion-csv';
+
+/** How often a load heartbeats, whatever it is doing (downloading, queued for the warehouse, committing). */
+export const LOAD_HEARTBEAT_MS = 15_000;
+
+/** The warehouse table exists with other columns than the report's: refused, never filled with NULLs. */
+export class TableSchemaError extends Error {
+  override name = 'TableSchemaError';
+}
 
 export interface AskInput {
   metrics: string[];
@@ -25,19 +42,30 @@ export interface LoadInput {
   reportToken: string;
   metrics: string[];
   dimensions: string[];
+  /** With metrics and dimensions, the report configuration whose rows a replace owns (report_config). */
+  product?: string;
+  filters?: Record<string, string>;
   window: DateWindow;
   table: string;
   writeMode: 'replace' | 'append';
+  /** Rows that may fail typing (counted, reported, not loaded) before the window fails; default 0. */
+  maxBadRows?: number;
 }
 
 export interface LoadResult extends ParseStats {
   rowsLoaded: number;
+  /** The tolerance the window was loaded with. */
+  maxBadRows: number;
 }
 
 /** Turns connector errors into retry decisions Temporal understands. */
 export function toFailure(err: unknown): unknown {
   if (err instanceof ReportLinkGoneError) return ApplicationFailure.nonRetryable(err.message, 'ReportLinkGone');
   if (err instanceof CsvHeaderError) return ApplicationFailure.nonRetryable(err.message, 'ReportFormat');
+  // The same file gives the same rows: retrying cannot help, and nothing was replaced.
+  if (err instanceof BadRowsError) return ApplicationFailure.nonRetryable(err.message, 'BadRows');
+  if (err instanceof RowsOutsideRangeError) return ApplicationFailure.nonRetryable(err.message, 'RowsOutsideRange');
+  if (err instanceof TableSchemaError) return ApplicationFailure.nonRetryable(err.message, 'TableSchema');
   // A missing credential does not appear by retrying: fail the run with the variable's name.
   if (err instanceof ConfigError) return ApplicationFailure.nonRetryable(err.message, 'Config');
   if (!(err instanceof DailymotionApiError)) return err;
@@ -98,34 +126,66 @@ export function createDailymotionActivities(deps: Pick<Deps, 'config' | 'warehou
     },
 
     async loadReport(input: LoadInput): Promise<LoadResult> {
-      return guard(async () => {
-        const report = await dm().getReport(input.reportToken);
-        if (report.status !== 'FINISHED') {
-          throw new ReportLinkGoneError(
-            `report is ${report.status}, not FINISHED: its files can no longer be read`,
-            200,
-          );
-        }
-        const schema = reportSchema(input.table, input.dimensions, input.metrics);
-        const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
-        const ctx = Context.current();
-        const batches = csvBatches(schema, report.links.length, (i) => dm().downloadCsv(report.links[i]), stats);
-        const heartbeating = async function* () {
-          for await (const b of batches) {
-            ctx.heartbeat({ rowsParsed: stats.rowsParsed, files: stats.files });
-            yield b;
+      const ctx = Context.current();
+      const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+      // Heartbeat on a timer, not only per batch: while queued behind another load, while the warehouse
+      // commits or a BigQuery job runs, the attempt stays alive — and learns when it was cancelled or
+      // timed out (ctx.cancellationSignal), so it never commits after a retry did.
+      const beat = () => ctx.heartbeat({ rowsParsed: stats.rowsParsed, files: stats.files });
+      const timer = setInterval(beat, LOAD_HEARTBEAT_MS);
+      try {
+        return await guard(async () => {
+          const report = await dm().getReport(input.reportToken);
+          if (report.status !== 'FINISHED') {
+            throw new ReportLinkGoneError(
+              `report is ${report.status}, not FINISHED: its files can no longer be read`,
+              200,
+            );
           }
-        };
-        const range = windowRange(input.dimensions, input.window.start, input.window.end);
-        const mode =
-          input.writeMode === 'replace' && range
-            ? { kind: 'replaceRange' as const, ...range }
-            : { kind: 'append' as const };
-        const { rowsLoaded } = await deps.warehouse.load(schema, heartbeating(), mode);
-        const good = stats.rowsParsed - stats.badRows;
-        if (rowsLoaded !== good) throw new Error(`row count mismatch: ${good} good rows parsed, ${rowsLoaded} loaded`);
-        return { ...stats, rowsLoaded };
-      });
+          const csvSchema = reportSchema(input.table, input.dimensions, input.metrics);
+          const schema = reportTableSchema(input.table, input.dimensions, input.metrics);
+          const existing = await deps.warehouse.describeTable(input.table);
+          const diff = existing ? schemaDifferences(schema, existing) : [];
+          if (diff.length)
+            throw new TableSchemaError(
+              `table ${input.table} does not have this report's columns (${diff.join('; ')}): nothing was ` +
+                'loaded. Load this report configuration into a table of its own with --table <name> ' +
+                '(each metrics/dimensions set needs its own table)',
+            );
+          const config = reportConfig(input);
+          const maxBadRows = input.maxBadRows ?? 0;
+          const batches = csvBatches(
+            csvSchema,
+            report.links.length,
+            (i) => dm().downloadCsv(report.links[i]),
+            stats,
+            5000,
+            maxBadRows,
+          );
+          const tagged = async function* (): AsyncGenerator<Row[]> {
+            for await (const b of batches) {
+              beat();
+              for (const row of b) row[REPORT_CONFIG_COLUMN] = config;
+              yield b;
+            }
+          };
+          const range = windowRange(input.dimensions, input.window.start, input.window.end);
+          const mode: WriteMode =
+            input.writeMode === 'replace' && range
+              ? { kind: 'replaceRange', ...range, where: { [REPORT_CONFIG_COLUMN]: config } }
+              : { kind: 'append' };
+          const { rowsLoaded } = await deps.warehouse.load(schema, tagged(), mode, {
+            signal: ctx.cancellationSignal,
+          });
+          chaosPoint('dailymotion.load.after-commit');
+          const good = stats.rowsParsed - stats.badRows;
+          if (rowsLoaded !== good)
+            throw new Error(`row count mismatch: ${good} good rows parsed, ${rowsLoaded} loaded`);
+          return { ...stats, rowsLoaded, maxBadRows };
+        });
+      } finally {
+        clearInterval(timer);
+      }
     },
   };
 }

@@ -46,13 +46,24 @@ export const dailymotionReportInput = z
     endDate: dayOrRelative,
     /** Days per report (the API accepts 1–180). */
     windowDays: z.number().int().min(1).max(MAX_WINDOW_DAYS).default(30),
-    /** Warehouse table (one table per report configuration). */
+    /**
+     * Warehouse table. Several report configurations may share one only if they have the same columns
+     * (each row carries its configuration's fingerprint, report_config); a table with other columns is refused.
+     */
     table: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and underscores')
       .default('dailymotion_report'),
-    /** replace: each window's date range is replaced (reruns never duplicate); append: rows are added. */
+    /**
+     * replace: each window's date range is replaced, for this report configuration only (reruns never
+     * duplicate); append: rows are added.
+     */
     writeMode: z.enum(['replace', 'append']).default('replace'),
+    /**
+     * Rows per window that may fail typing (counted, reported as problems, not loaded) before the window
+     * fails without replacing anything. Default 0: any bad row fails its window.
+     */
+    maxBadRows: z.number().int().min(0).max(1_000_000_000).default(0),
     poll: pollSettings.default(pollSettings.parse({})),
     /** Asks per window when reports fail or expire before they are read. */
     maxAsks: z.number().int().min(1).max(10).default(3),
@@ -110,6 +121,8 @@ export interface WindowResult {
   rowsLoaded: number;
   badRows: number;
   badRowSamples: string[];
+  /** The tolerance the window was loaded with (absent in runs from before it existed). */
+  maxBadRows?: number;
 }
 
 export interface DailymotionReportResult {
@@ -144,9 +157,19 @@ export const dailymotionReportPipeline = definePipeline({
   listFlags: ['metrics', 'dimensions'],
   resolve: resolveReportDates,
   workflowId: (p) => {
-    const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, ...what } = p;
-    return `dailymotion-report-${p.startDate}_${p.endDate}-${stableHash(what)}`;
+    const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, maxBadRows, ...what } = p;
+    // The default tolerance leaves the ID as it was before the option existed.
+    return `dailymotion-report-${p.startDate}_${p.endDate}-${stableHash(maxBadRows ? { ...what, maxBadRows } : what)}`;
   },
+  // Bad rows a window tolerated (maxBadRows) were not loaded: `longhaul run --wait` lists them and exits 1.
+  problems: (r: DailymotionReportResult) =>
+    r.windows
+      .filter((w) => w.badRows > 0)
+      .map(
+        (w) =>
+          `${w.start}..${w.end}: ${w.badRows} bad row(s) not loaded (tolerated, maxBadRows ${w.maxBadRows ?? '?'})` +
+          (w.badRowSamples.length ? `: ${w.badRowSamples.join('; ')}` : ''),
+      ),
   summarize: (r: DailymotionReportResult) =>
     `${r.rowsLoaded} rows into ${r.table} from ${r.windows.length} window(s), ${r.reportsAsked} report(s) asked, ` +
     `${r.badRows} bad row(s), in ${formatDuration(r.wallTimeMs)}`,

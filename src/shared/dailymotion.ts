@@ -33,3 +33,47 @@ export function windowRange(dimensions: string[], start: string, end: string) {
   if (!d) return undefined;
   return { column: d.toLowerCase(), from: `${start} 00:00:00`, to: `${end} 23:59:59.999` };
 }
+
+/** The column holding a row's report configuration (see reportConfig). */
+export const REPORT_CONFIG_COLUMN = 'report_config';
+
+export interface ReportConfigInput {
+  metrics: string[];
+  dimensions: string[];
+  product?: string;
+  filters?: Record<string, string | undefined>;
+}
+
+/**
+ * A 64-bit fingerprint (16 hex digits, FNV-1a 64) of a report configuration, normalised: metric and
+ * dimension names upper-cased and sorted, no product written as '', filters sorted by name (empty ones
+ * dropped). Every row a report loads carries it in `report_config`, and a replace deletes only the rows
+ * of its own configuration: two configurations sharing a table never delete each other's rows. Pure.
+ */
+export function reportConfig(c: ReportConfigInput): string {
+  const norm = (xs: string[]) => [...new Set(xs.map((x) => x.toUpperCase()))].sort();
+  const filters = Object.entries(c.filters ?? {})
+    .filter(([, v]) => v !== undefined && v !== '')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const text = JSON.stringify({
+    metrics: norm(c.metrics),
+    dimensions: norm(c.dimensions),
+    product: (c.product ?? '').toUpperCase(),
+    filters,
+  });
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i); // UTF-16 code unit, hashed as two bytes
+    for (const b of [unit >> 8, unit & 0xff]) {
+      h ^= BigInt(b);
+      h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
+    }
+  }
+  return h.toString(16).padStart(16, '0');
+}
+
+/** The table a report lands in: the report's columns (reportSchema) and its `report_config`. */
+export function reportTableSchema(table: string, dimensions: string[], metrics: string[]): TableSchema {
+  const csv = reportSchema(table, dimensions, metrics);
+  return { name: table, columns: [...csv.columns, { name: REPORT_CONFIG_COLUMN, type: 'STRING' }] };
+}

@@ -87,7 +87,8 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
   });
 
   const account = await dailymotionAccount();
-  const { poll, maxAsks, maxConcurrentReports, metrics, dimensions, product, filters, table, writeMode } = p;
+  const { poll, maxAsks, maxConcurrentReports, metrics, dimensions, product, filters, table, writeMode, maxBadRows } =
+    p;
   const results: (WindowResult | undefined)[] = new Array(windows.length);
   const failures: string[] = [];
   let next = 0;
@@ -102,7 +103,18 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
           staticDetails: `${metrics.join(', ')} by ${dimensions.join(', ')} → \`${table}\` (${writeMode})`,
           args: [
             {
-              params: { metrics, dimensions, product, filters, table, writeMode, poll, maxAsks, maxConcurrentReports },
+              params: {
+                metrics,
+                dimensions,
+                product,
+                filters,
+                table,
+                writeMode,
+                poll,
+                maxAsks,
+                maxConcurrentReports,
+                maxBadRows,
+              },
               window: w,
               index,
               account,

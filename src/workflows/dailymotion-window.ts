@@ -36,7 +36,7 @@ export interface ReportWindowInput {
     | 'poll'
     | 'maxAsks'
     | 'maxConcurrentReports'
-  >;
+  > & { maxBadRows?: number };
   window: DateWindow;
   index: number;
   /** Fingerprint of the partner account: the semaphore is per account. */
@@ -121,9 +121,12 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
         reportToken: token,
         metrics: params.metrics,
         dimensions: params.dimensions,
+        product: params.product,
+        filters: params.filters,
         window,
         table: params.table,
         writeMode: params.writeMode,
+        maxBadRows: params.maxBadRows,
       });
       await tell('done');
       progress.set({ done: ask, phase: 'done' });

@@ -1,15 +1,15 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { csvBatches, type ParseStats } from '../../src/activities/dailymotion-csv';
+import { BadRowsError, csvBatches, type ParseStats } from '../../src/activities/dailymotion-csv';
 import { reportSchema } from '../../src/shared/dailymotion';
 
 const schema = reportSchema('t', ['DAY', 'VIDEO_TITLE'], ['VIEWS', 'VIEW_THROUGH_RATE']);
 
-async function parseAll(files: string[], batchSize = 2) {
+async function parseAll(files: string[], batchSize = 2, maxBadRows?: number) {
   const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
   const batches = [];
-  for await (const b of csvBatches(schema, files.length, async (i) => Readable.from([files[i]]), stats, batchSize))
-    batches.push(b);
+  const open = async (i: number) => Readable.from([files[i]]);
+  for await (const b of csvBatches(schema, files.length, open, stats, batchSize, maxBadRows)) batches.push(b);
   return { batches, stats };
 }
 
@@ -36,9 +36,9 @@ describe('report CSV parsing', () => {
     expect(stats.rowsParsed).toBe(4);
     expect(stats.badRows).toBe(3);
     expect(stats.badRowSamples).toEqual([
-      'file 1 line 2: not an integer: "1.5"',
-      'file 1 line 3: not a date: "2026-13-01x"',
-      'file 1 line 4: 2 fields, expected 4',
+      'file 1 line 2, column views: not an integer',
+      'file 1 line 3, column day: not a date (YYYY-MM-DD)',
+      'file 1 line 4: 2 fields, the header has 4',
     ]);
   });
 
@@ -62,5 +62,27 @@ describe('report CSV parsing', () => {
     })();
     await expect(run).rejects.toThrow('aborted');
     expect(stats.files).toBe(0);
+  });
+
+  it('counts a row with fewer fields than the header as bad, even when the declared columns are all there', async () => {
+    const f = 'day,video_title,views,view_through_rate,extra\n2026-01-01,a,1,0.5,x\n2026-01-02,b,2,0.5\n';
+    const { batches, stats } = await parseAll([f], 100);
+    expect(batches.flat()).toHaveLength(1);
+    expect(stats.badRows).toBe(1);
+    expect(stats.badRowSamples).toEqual(['file 1 line 3: 4 fields, the header has 5']);
+  });
+
+  it('fails on the first bad row beyond the tolerance, naming file, line and column but not the value', async () => {
+    const f = 'day,video_title,views,view_through_rate\n2026-01-01,a,"1,234",0\n2026-01-02,b,"5,678",0\n';
+    const err = await parseAll([f], 100, 0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRowsError);
+    expect((err as Error).message).toBe(
+      'report file 1 line 2, column views: not an integer (1 bad row, over the tolerance of 0: maxBadRows)',
+    );
+    expect((err as Error).message).not.toContain('1,234');
+    // Within the tolerance the rows are counted, and the good ones kept.
+    const { batches, stats } = await parseAll([f + '2026-01-03,c,9,0\n'], 100, 2);
+    expect(batches.flat()).toEqual([{ day: '2026-01-03', video_title: 'c', views: 9, view_through_rate: 0 }]);
+    expect(stats.badRows).toBe(2);
   });
 });

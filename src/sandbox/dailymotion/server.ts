@@ -41,13 +41,24 @@ export interface DailymotionSandboxOptions extends Partial<ReportSettings> {
   tokenTtlSec?: number;
   /** Start every CSV file with a UTF-8 byte-order mark. */
   bom?: boolean;
+  /**
+   * Write metric values with thousands separators ("1,234", "1,234.5"; the field then quoted): an upstream
+   * format change a client must not load as something else.
+   */
+  thousandsSeparator?: boolean;
   catalog?: Omit<CatalogOptions, 'seed'>;
   /** downloadLinks page size when `first` is omitted (default 10) and the largest page served (100). */
   linksPerPage?: number;
   maxLinksPerPage?: number;
 }
 
-export type Settings = ReportSettings & { bom: boolean; tokenTtlSec: number };
+export type Settings = ReportSettings & { bom: boolean; tokenTtlSec: number; thousandsSeparator: boolean };
+
+/** 1234567.5 → 1,234,567.5 (text that is not a plain number is left as it is). */
+export function withThousands(v: string): string {
+  const m = /^(-?)(\d+)(\.\d+)?$/.exec(v);
+  return m ? `${m[1]}${m[2].replace(/\B(?=(\d{3})+(?!\d))/g, ',')}${m[3] ?? ''}` : v;
+}
 
 export interface AskView extends Omit<ReportRecord, 'fails'> {
   status: string;
@@ -70,6 +81,7 @@ export class DailymotionSandbox extends SandboxServer {
   readonly registry: ReportRegistry;
   readonly seed: number;
   private bom: boolean;
+  private thousandsSeparator: boolean;
   private readonly linkKey: string;
 
   constructor(private readonly o: DailymotionSandboxOptions = {}) {
@@ -93,6 +105,7 @@ export class DailymotionSandbox extends SandboxServer {
       if (o[k] !== undefined) (settings as unknown as Record<string, unknown>)[k] = o[k];
     this.registry = new ReportRegistry(settings, this.seed);
     this.bom = o.bom ?? false;
+    this.thousandsSeparator = o.thousandsSeparator ?? false;
     this.linkKey = fingerprint(`dailymotion-links-${this.seed}-${Math.random()}`);
 
     this.route('POST', '/oauth/v1/token', 'token', (req) => this.token(req));
@@ -104,17 +117,26 @@ export class DailymotionSandbox extends SandboxServer {
 
   // ---- test controls -------------------------------------------------------------------------------
 
-  /** Changes generation time, failure rate, rows per file, retention, concurrency, BOM, token lifetime. */
+  /**
+   * Changes generation time, failure rate, rows per file, retention, concurrency, BOM, token lifetime,
+   * number format.
+   */
   configure(s: Partial<Settings>): Settings {
-    const { bom, tokenTtlSec, ...report } = s;
+    const { bom, tokenTtlSec, thousandsSeparator, ...report } = s;
     if (bom !== undefined) this.bom = bom;
+    if (thousandsSeparator !== undefined) this.thousandsSeparator = thousandsSeparator;
     if (tokenTtlSec !== undefined) this.tokens.ttlSec = tokenTtlSec;
     for (const [k, v] of Object.entries(report)) if (v !== undefined) Object.assign(this.registry.settings, { [k]: v });
     return this.settings();
   }
 
   settings(): Settings {
-    return { ...this.registry.settings, bom: this.bom, tokenTtlSec: this.tokens.ttlSec };
+    return {
+      ...this.registry.settings,
+      bom: this.bom,
+      tokenTtlSec: this.tokens.ttlSec,
+      thousandsSeparator: this.thousandsSeparator,
+    };
   }
 
   /** The next `n` accepted asks end FAILED. */
@@ -294,8 +316,20 @@ export class DailymotionSandbox extends SandboxServer {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="report_${n}.csv"`,
       },
-      body: csvStream(plan.header, reportRows(plan, from, to), { bom: this.bom }),
+      body: csvStream(
+        plan.header,
+        this.formatted(plan.header.length - rec.input.metrics.length, reportRows(plan, from, to)),
+        {
+          bom: this.bom,
+        },
+      ),
     };
+  }
+
+  /** The rows as served: metric fields (from index `firstMetric`) with thousands separators if configured. */
+  private *formatted(firstMetric: number, rows: Iterable<string[]>): Generator<string[]> {
+    if (!this.thousandsSeparator) return yield* rows;
+    for (const row of rows) yield row.map((v, i) => (i >= firstMetric ? withThousands(v) : v));
   }
 
   private sign(token: string, n: number): string {
