@@ -85,7 +85,10 @@ export function toFailure(err: unknown): unknown {
   }
 }
 
-export function createDailymotionActivities(deps: Pick<Deps, 'config' | 'warehouse'>) {
+export function createDailymotionActivities(
+  deps: Pick<Deps, 'config' | 'warehouse'>,
+  opts: { /** Load heartbeat period (tests shorten it). */ heartbeatMs?: number } = {},
+) {
   let client: DailymotionClient | undefined;
   const dm = () => (client ??= DailymotionClient.fromConfig(deps.config));
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -132,7 +135,7 @@ export function createDailymotionActivities(deps: Pick<Deps, 'config' | 'warehou
       // commits or a BigQuery job runs, the attempt stays alive — and learns when it was cancelled or
       // timed out (ctx.cancellationSignal), so it never commits after a retry did.
       const beat = () => ctx.heartbeat({ rowsParsed: stats.rowsParsed, files: stats.files });
-      const timer = setInterval(beat, LOAD_HEARTBEAT_MS);
+      const timer = setInterval(beat, opts.heartbeatMs ?? LOAD_HEARTBEAT_MS);
       try {
         return await guard(async () => {
           const report = await dm().getReport(input.reportToken);
