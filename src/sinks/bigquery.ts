@@ -3,8 +3,9 @@
  *  1. streams the batches as newline-delimited JSON into a typed staging table with ONE load job (free,
  *     no streaming-insert buffer, memory bounded by one batch): BigQuery converts the values, so a bad one
  *     fails the load before the target is touched; NOT NULL columns and JSON text are checked on the way;
- *  2. applies the write mode in ONE script job — append: INSERT…SELECT; replaceRange: DELETE of the range
- *     + INSERT in a transaction; merge: the staged rows deduped on the keys (last one wins), then MERGE
+ *  2. applies the write mode in ONE script job — append: INSERT…SELECT; replaceRange: (once a query found
+ *     every staged row inside the range and its `where` values) DELETE of the rows it owns + INSERT in a
+ *     transaction; merge: the staged rows deduped on the keys (last one wins), then MERGE
  *     (matched rows updated, new rows inserted);
  *  3. drops the staging table (it expires after a day should the process die first).
  * Query results take DuckDB's shape: DATE 'YYYY-MM-DD', TIMESTAMP ISO 8601 UTC (milliseconds), INT64 a
@@ -226,7 +227,7 @@ export class BigQueryWarehouse implements Warehouse {
       if (staged === 0 && mode.kind !== 'replaceRange') return { rowsLoaded: 0 }; // nothing to apply
       if (mode.kind === 'replaceRange' && staged > 0) {
         const [r] = await this.run(
-          `SELECT COUNT(*) AS n FROM ${this.fq(stageName)} WHERE (${this.owned(schema, mode)}) IS NOT TRUE`,
+          `SELECT COUNT(*) AS n FROM ${this.fq(stageName)} WHERE NOT COALESCE(${this.owned(schema, mode)}, FALSE)`,
         );
         const outside = Number(jsValue(r?.n));
         if (outside > 0) throw outsideRange(schema, mode, outside);

@@ -5,12 +5,16 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { fromArray } from '../../src/sinks/warehouse';
-import { warehouseContract } from '../helpers/sink-contracts';
+import { warehouseContract, warehouseOwnershipContract } from '../helpers/sink-contracts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-duckdb-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 warehouseContract('DuckDbWarehouse', {
+  make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
+  param: (name) => `$${name}`,
+});
+warehouseOwnershipContract('DuckDbWarehouse', {
   make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
   param: (name) => `$${name}`,
 });
