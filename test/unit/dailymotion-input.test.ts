@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildInput, pipelineByName } from '../../src/cli/run';
+import { withThousands } from '../../src/sandbox/dailymotion/server';
+import { reportConfig } from '../../src/shared/dailymotion';
 import { addDays, toIso } from '../../src/shared/dates';
 
 const p = pipelineByName('dailymotion-report');
@@ -77,5 +79,73 @@ describe('dailymotion-report input (refused before anything starts)', () => {
     ],
   ])('refuses relative days that do not make a range: %j', (flags, message) => {
     expect(bad(...flags)).toThrow(message);
+  });
+});
+
+describe('dailymotion-report bad-row tolerance and report_config', () => {
+  it('maxBadRows defaults to 0, takes --max-bad-rows, refuses a negative one naming the field', () => {
+    expect(buildInput(p, {}, ok)).toMatchObject({ maxBadRows: 0 });
+    expect(buildInput(p, {}, [...ok, '--max-bad-rows', '25'])).toMatchObject({ maxBadRows: 25 });
+    expect(bad('--max-bad-rows', '-1')).toThrow(/maxBadRows/);
+    expect(bad('--max-bad-rows', '1.5')).toThrow(/maxBadRows/);
+  });
+
+  it('keeps the workflow ID of an input without tolerance; a tolerance makes another run', () => {
+    const plain = buildInput(p, {}, ok);
+    const id = p.workflowId(plain);
+    const { maxBadRows: _m, ...before } = plain as Record<string, unknown>;
+    expect(p.workflowId(before)).toBe(id);
+    expect(p.workflowId(buildInput(p, {}, [...ok, '--max-bad-rows', '3']))).not.toBe(id);
+  });
+
+  it('lists tolerated bad rows as problems (so `run --wait` exits 1)', () => {
+    const w = { start: '2026-01-01', end: '2026-01-31', reportsAsked: 1, files: 1, rowsParsed: 10, rowsLoaded: 8 };
+    const result = {
+      table: 't',
+      reportsAsked: 2,
+      rowsLoaded: 18,
+      badRows: 2,
+      wallTimeMs: 1,
+      windows: [
+        { ...w, badRows: 2, maxBadRows: 5, badRowSamples: ['file 1 line 3, column views: not an integer'] },
+        { ...w, start: '2026-02-01', end: '2026-02-28', rowsLoaded: 10, badRows: 0, badRowSamples: [] },
+      ],
+    };
+    expect(p.problems?.(result)).toEqual([
+      '2026-01-01..2026-01-31: 2 bad row(s) not loaded (tolerated, maxBadRows 5): file 1 line 3, column views: not an integer',
+    ]);
+    expect(p.problems?.({ ...result, windows: [result.windows[1]] })).toEqual([]);
+  });
+
+  it('report_config: 16 hex digits, the same for the same configuration written differently', () => {
+    const a = reportConfig({ metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'], dimensions: ['DAY', 'VIDEO_ID'] });
+    expect(a).toMatch(/^[0-9a-f]{16}$/);
+    expect(reportConfig({ metrics: ['time_watched_seconds', 'VIEWS'], dimensions: ['VIDEO_ID', 'DAY'] })).toBe(a);
+    const others = [
+      reportConfig({ metrics: ['VIEWS'], dimensions: ['DAY', 'VIDEO_ID'] }),
+      reportConfig({ metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'], dimensions: ['DAY', 'VIDEO_ID'], product: 'CONTENT' }),
+      reportConfig({
+        metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'],
+        dimensions: ['DAY', 'VIDEO_ID'],
+        filters: { channelSlug: 'a' },
+      }),
+      reportConfig({
+        metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'],
+        dimensions: ['DAY', 'VIDEO_ID'],
+        filters: { channelSlug: 'b' },
+      }),
+    ];
+    expect(new Set([a, ...others]).size).toBe(5);
+  });
+
+  it('the sandbox writes thousands separators only into plain numbers', () => {
+    expect(['1234', '-1234567.25', '999', '12', 'abc', '1e21'].map(withThousands)).toEqual([
+      '1,234',
+      '-1,234,567.25',
+      '999',
+      '12',
+      'abc',
+      '1e21',
+    ]);
   });
 });
