@@ -24,6 +24,11 @@ const csv = z
 export const envSchema = z.object({
   LONGHAUL_DATA_DIR: z.string().default(path.join(ROOT, 'data')),
   LONGHAUL_HOME: z.string().default(path.join(ROOT, '.longhaul')),
+  /**
+   * The only folder of the worker's disk a pipeline input may be read from (youtube-enrich's `--csv`); a
+   * relative input path is taken inside it. Default: `<LONGHAUL_DATA_DIR>/input`. docs/security.md
+   */
+  LONGHAUL_INPUT_DIR: z.string().min(1).optional(),
   LONGHAUL_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   LONGHAUL_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 
@@ -137,6 +142,7 @@ export const paths = {
   root: ROOT,
   duckdb: (c: Config) => c.DUCKDB_PATH ?? path.join(c.LONGHAUL_DATA_DIR, 'warehouse.duckdb'),
   bucket: (c: Config) => c.BUCKET_DIR ?? path.join(c.LONGHAUL_DATA_DIR, 'bucket'),
+  input: (c: Config) => c.LONGHAUL_INPUT_DIR ?? path.join(c.LONGHAUL_DATA_DIR, 'input'),
   temporalDb: (c: Config) => path.join(c.LONGHAUL_DATA_DIR, 'temporal.db'),
   videosSqlite: (c: Config) => c.VIDEOS_SQLITE_PATH ?? path.join(c.LONGHAUL_DATA_DIR, 'videos.sqlite'),
 };

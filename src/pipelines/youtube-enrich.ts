@@ -3,7 +3,8 @@
  * distinct video ID of a CSV column or an inline list, through videos.list (50 IDs a call) within the
  * daily quota of the configured Google Cloud projects — waiting for the Pacific-midnight reset as often as
  * it takes. Output: gzip NDJSON shards + manifest in the bucket, a flat warehouse table merged on video_id.
- * `longhaul run youtube-enrich --csv data/youtube_playlog.csv --column song --wait`; `--dry-run` plans.
+ * `longhaul run youtube-enrich --csv youtube_playlog.csv --column song --wait` (a file in the worker's input folder,
+ * LONGHAUL_INPUT_DIR, or s3://…); `--dry-run` plans.
  */
 import { z } from 'zod';
 import { VIDEO_PARTS } from '../connectors/youtube/enums';
@@ -18,7 +19,7 @@ const prefix = z
 
 export const youtubeEnrichInput = z
   .object({
-    /** A CSV: local path, or s3://<bucket>/<key> read through the configured bucket. */
+    /** A CSV: a file inside the worker's input folder (LONGHAUL_INPUT_DIR), or s3://<bucket>/<key> in the bucket. */
     csv: z.string().min(1).optional(),
     /** The CSV column holding video IDs (`song` in the play log). */
     column: z.string().min(1).default('song'),
@@ -107,5 +108,5 @@ export const youtubeEnrichPipeline = definePipeline({
       ? `plan: ${r.distinct} distinct IDs → ${r.plan.calls} calls, ${r.plan.units} units, ${r.plan.days} day(s) of quota with ${r.plan.projects} project(s)`
       : `${r.distinct} distinct IDs: ${r.fetched} fetched, ${r.missing} missing, ${r.invalid} invalid; ${r.calls} calls, ` +
         `${r.units} units, ${r.quotaWaits} quota waits → ${r.manifest} and ${r.table} (${r.rowsInTable} rows)`,
-  example: { csv: 'data/youtube_playlog.csv', column: 'song', limit: 5000 },
+  example: { csv: 'youtube_playlog.csv', column: 'song', limit: 5000 },
 });

@@ -270,7 +270,7 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
       distinct: prepared.distinct,
       duplicates: prepared.duplicates,
       invalid: prepared.invalid,
-      invalidSample: prepared.invalidSample,
+      invalidLines: prepared.invalidLines,
     },
   });
   c.totals.fetched = fin.fetched;

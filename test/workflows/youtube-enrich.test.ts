@@ -26,6 +26,9 @@ const PROJECTS: SandboxProject[] = [
   { id: 'proj-c', keys: ['key-c-1-AIzaTest'] },
 ];
 
+/** The workers' input folder (LONGHAUL_INPUT_DIR): a CSV on the worker's disk is read only from inside it. */
+const INPUT_DIR = tmpDir('yt-input-');
+
 /** n distinct well-formed IDs, a CSV of them with duplicates and a few bad values in a `song` column. */
 function playlog(n: number, seed: number): { ids: string[]; csv: string } {
   const ids = Array.from({ length: n }, (_, i) => fakeId(seed, 'playlog', i));
@@ -36,7 +39,7 @@ function playlog(n: number, seed: number): { ids: string[]; csv: string } {
     if (i % 7 === 0) rows.push(`u${i % 11},${id},2026-02-01`); // a second play of the same song
   });
   rows.push('u1,not-an-id,2026-01-01', 'u2,,2026-01-01', 'u3,way-too-long-to-be-an-id,2026-01-01');
-  const file = path.join(tmpDir('yt-csv-'), 'playlog.csv');
+  const file = path.join(fs.mkdtempSync(path.join(INPUT_DIR, 'yt-csv-')), 'playlog.csv');
   fs.writeFileSync(file, rows.join('\n') + '\n');
   return { ids, csv: file };
 }
@@ -78,7 +81,11 @@ describe('youtube-enrich on the time-skipping server', () => {
     sandbox = new YoutubeSandbox({ seed: 5, projects, unitsPerDay, missingRate: 0.05 });
     const url = await sandbox.start();
     sandbox.clock.follow(() => env.currentTimeMs());
-    return testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS) });
+    return testDeps({
+      YOUTUBE_BASE_URL: `${url}/youtube/v3`,
+      YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS),
+      LONGHAUL_INPUT_DIR: INPUT_DIR,
+    });
   }
   const served = () => sandbox.calls.filter((c) => c.method === 'videos.list' && c.status === 200);
   const fetchedIds = () => served().flatMap((c) => c.ids!);
