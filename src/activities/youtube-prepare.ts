@@ -209,6 +209,24 @@ export function createYoutubePrepareActivities({ bucket, inputDir }: { bucket: B
   };
 }
 
+/**
+ * `--refresh`: forgets what a work area holds (prepared IDs, fetched batches, done records), so the run
+ * prepares and fetches everything again. Idempotent: a retried attempt deletes what is left.
+ */
+export function createYoutubeClearActivities({ bucket }: { bucket: Bucket }) {
+  return {
+    async youtubeClearWork(args: { workKey: string }): Promise<{ deleted: number }> {
+      const ctx = Context.current();
+      let deleted = 0;
+      for (const o of await bucket.list(`${args.workKey}/`)) {
+        await bucket.delete(o.key);
+        if (++deleted % 500 === 0) ctx.heartbeat({ deleted });
+      }
+      return { deleted };
+    },
+  };
+}
+
 /** Reads a chunk's IDs back (fetch activity). */
 export async function readChunk(bucket: Bucket, workKey: string, chunk: number): Promise<string[]> {
   return (await bucket.get(chunkKey(workKey, chunk))).toString('utf8').split('\n').filter(Boolean);

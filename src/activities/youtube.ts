@@ -7,7 +7,7 @@ import type { Deps } from './deps';
 import { paths } from '../config';
 import { createYoutubeClient } from '../connectors/youtube/client';
 import { parseYoutubeKeys, projectsOf } from '../connectors/youtube/keys';
-import { createYoutubePrepareActivities } from './youtube-prepare';
+import { createYoutubeClearActivities, createYoutubePrepareActivities } from './youtube-prepare';
 import { createYoutubeFetchActivities } from './youtube-fetch';
 import { createYoutubeFinalizeActivities } from './youtube-finalize';
 
@@ -16,6 +16,7 @@ export function createYoutubeActivities(deps: Deps) {
   const client = createYoutubeClient(config);
   return {
     ...createYoutubePrepareActivities({ bucket, inputDir: paths.input(config) }),
+    ...createYoutubeClearActivities({ bucket }),
     ...createYoutubeFetchActivities({ config, bucket, client }),
     ...createYoutubeFinalizeActivities({ bucket, warehouse }),
 

@@ -204,6 +204,42 @@ describe('youtube-enrich on the time-skipping server', () => {
     expect(sandbox.calls.filter((c) => c.status === 400)).toHaveLength(4); // each key tried once
   });
 
+  it('fetches again when the parts change, and on --refresh; reuses the fetch otherwise', async () => {
+    const deps = await start(PROJECTS, 1000);
+    const ids = playlog(120, 6).ids; // 3 calls a fetch
+    const pool = newPool();
+    const base = { ids, pool, outPrefix: 'yt/parts', unitsPerDay: 1000, callsPerActivity: 2 };
+    const runs = await withWorker(env, deps, async (taskQueue) => {
+      const out: { calls: number; served: number }[] = [];
+      for (const input of [
+        { ...base, parts: ['snippet'] },
+        { ...base }, // every part
+        { ...base }, // the same work again: reused
+        { ...base, refresh: true },
+      ]) {
+        const before = served().length;
+        const r: YoutubeEnrichResult = await env.client.workflow.execute('youtubeEnrich', {
+          taskQueue,
+          workflowId: uniqueQueue('yt-parts'),
+          args: [input],
+        });
+        out.push({ calls: r.calls, served: served().length - before });
+      }
+      return out;
+    });
+    expect(runs).toEqual([
+      { calls: 3, served: 3 },
+      { calls: 3, served: 3 },
+      { calls: 0, served: 0 },
+      { calls: 3, served: 3 },
+    ]);
+    const [{ fetched, stats }] = await deps.warehouse.query<{ fetched: number; stats: number }>(
+      'SELECT count(*) AS fetched, count(view_count) AS stats FROM youtube_videos',
+    );
+    expect(Number(fetched)).toBeGreaterThan(100);
+    expect(Number(stats)).toBe(Number(fetched)); // statistics filled for every video
+  });
+
   it('plans a dry run (distinct IDs, calls, units, days) without calling the API', async () => {
     const deps = await start(PROJECTS, 4);
     const { csv } = playlog(2250, 4);
