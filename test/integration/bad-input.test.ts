@@ -324,7 +324,7 @@ const CASES: Case[] = [
     name: 'youtube: CSV header holding a secret, column missing',
     args: ['run', 'youtube-enrich', '--csv', '{dir}/header-secret.csv', '--column', 'song'],
     reaches: 'sandbox',
-    message: /--column: "song" is not a column of the CSV header \(which has 3 column\(s\)/,
+    message: /--column: \\?"song\\?" is not a column of the CSV header \(which has 3 column\(s\)/,
     exit: 1,
     absent: new RegExp(PLANTED),
   },
