@@ -16,6 +16,7 @@ import { youtubeKeyPairs } from '../../src/sandbox/youtube';
 import { fakeId } from '../../src/sandbox/youtube/videos';
 import { fingerprint } from '../../src/shared/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
+import { progressQuery } from '../../src/shared/messages';
 import { nextReset, periodStart } from '../../src/shared/quota-reset';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
 import { terminateAll, testDeps, timeSkippingEnv, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
@@ -238,6 +239,50 @@ describe('youtube-enrich on the time-skipping server', () => {
     );
     expect(Number(fetched)).toBeGreaterThan(100);
     expect(Number(stats)).toBe(Number(fetched)); // statistics filled for every video
+  });
+
+  it('recovers from a quota ledger terminated mid-run: waiting runs ask again, no quota is exceeded', async () => {
+    const ONE: SandboxProject[] = [{ id: 'proj-solo', keys: ['key-solo-AIzaTest'] }];
+    await awayFromMidnight();
+    sandbox = new YoutubeSandbox({ seed: 5, projects: ONE, unitsPerDay: 4, missingRate: 0.05 });
+    const url = await sandbox.start();
+    sandbox.clock.follow(() => env.currentTimeMs());
+    const deps = testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(ONE) });
+    const pool = newPool();
+    const ledger = () => env.client.workflow.getHandle(ledgerWorkflowId(pool));
+    const common = { pool, unitsPerDay: 4, callsPerActivity: 1, concurrency: 1 };
+    const b = playlog(500, 8).ids; // 10 calls
+    const result = await withWorker(env, deps, async (taskQueue) => {
+      // Run A spends 2 of today's 4 units; then the ledger is terminated.
+      await env.client.workflow.execute('youtubeEnrich', {
+        taskQueue,
+        workflowId: uniqueQueue('yt-ledger-a'),
+        args: [{ ...common, ids: playlog(100, 7).ids, outPrefix: 'yt/ledger-a' }],
+      });
+      await ledger().terminate('test: the ledger is terminated mid-run');
+      // Run B: 2 calls left today, then it waits for the reset — and the ledger is terminated again.
+      const h = await env.client.workflow.start('youtubeEnrich', {
+        taskQueue,
+        workflowId: uniqueQueue('yt-ledger-b'),
+        args: [{ ...common, ids: b, outPrefix: 'yt/ledger-b' }],
+      });
+      for (let i = 0; ; i++) {
+        const p = await h.query(progressQuery);
+        if (p.waiting) break;
+        if (i > 300) throw new Error(`run B never waited for the quota: ${JSON.stringify(p)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await ledger().terminate('test: the ledger is terminated while runs wait');
+      return (await h.result()) as YoutubeEnrichResult;
+    });
+    expect(result).toMatchObject({ distinct: 500, calls: 10, quotaExceeded: 0 });
+    expect(result.fetched + result.missing).toBe(500);
+    expect(result.quotaWaits).toBe(2); // day 1: 2 calls (A spent 2), day 2: 4, day 3: 4
+    expect(sandbox.calls.filter((c) => c.status !== 200)).toEqual([]); // the API never had to refuse
+    const perDay = new Map<string, number>();
+    for (const e of served()) perDay.set(String(e.day), (perDay.get(String(e.day)) ?? 0) + 1);
+    expect([...perDay.values()]).toEqual([4, 4, 4]);
+    expect(new Set(fetchedIds()).size).toBe(600);
   });
 
   it('plans a dry run (distinct IDs, calls, units, days) without calling the API', async () => {
