@@ -97,6 +97,11 @@ export const envSchema = z.object({
   YOUTUBE_BASE_URL: z.url().default('http://127.0.0.1:4102/youtube/v3'),
   /** `project:key` pairs, comma separated (keys of one Google Cloud project share its quota). */
   YOUTUBE_API_KEYS: csv,
+  /**
+   * Results search.list serves per query across its pages (about 500): a watcher walk that runs out near it
+   * narrows its time window and walks again instead of taking it for the end of the results.
+   */
+  YOUTUBE_SEARCH_RESULT_CAP: z.coerce.number().int().min(50).max(100_000).default(500),
 
   // Videos store of youtube-watch and `longhaul api` (docs/videos-api.md)
   VIDEOS_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),

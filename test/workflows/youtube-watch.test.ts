@@ -181,6 +181,26 @@ describe('youtube-watch on the time-skipping server', () => {
     expect(result.inserted).toBe(store.videos.size);
   });
 
+  it('narrows the time window when a walk runs out at the API’s ~500-result cap: no video skipped', async () => {
+    const deps = await start([P1]);
+    // ~50 minutes of feed: about 800 videos, more than one query returns (500 across its pages).
+    const from = new Date((await env.currentTimeMs()) - 50 * 60_000).toISOString();
+    const result = await withWorker(env, deps, (q) =>
+      run(q, newId('cap'), { query: Q, pool: newPool(), backfillFrom: from, maxPagesPerTick: 10, stopAfterTicks: 5 }),
+    );
+    // Tick 1 walks 10 pages of one window and reaches the cap: the next walk asks below the oldest it reached.
+    const firstPages = searches().filter((c) => !c.pageToken);
+    expect(firstPages[0]).toMatchObject({ publishedAfter: from.replace('.000Z', 'Z'), publishedBefore: undefined });
+    expect(firstPages[1].publishedAfter).toBe(from.replace('.000Z', 'Z'));
+    expect(firstPages[1].publishedBefore).toBeDefined();
+    expect(result).toMatchObject({ ticks: 5, failedTicks: 0 });
+    expect(result.position.sweep).toBeUndefined();
+    const stored = newestFirst(store.videos.values());
+    expect(stored.length).toBeGreaterThan(700);
+    expect(stored.map((v) => v.videoId)).toEqual(feedIds(feed, Date.parse(from), Date.parse(stored[0].publishedAt)));
+    expectWholeFeed();
+  });
+
   it('charges 100 of the daily units per search on the classic model', async () => {
     await awayFromMidnight();
     const deps = await start([P1], null);
