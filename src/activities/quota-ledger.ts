@@ -20,6 +20,7 @@ import {
   type ReserveRequest,
   type ReserveResult,
 } from '../shared/quota';
+import { LEDGER_CONFLICT } from '../shared/quota-state';
 
 const MAX_ATTEMPTS = 60;
 
@@ -107,7 +108,7 @@ export class QuotaLedgerClient {
       await this.handle().executeUpdate(configureLedgerUpdate, { args: [this.config] });
     } catch (err) {
       const message = err instanceof WorkflowUpdateFailedError ? String((err.cause as Error)?.message) : '';
-      if (message.startsWith('LedgerConflict')) throw ApplicationFailure.nonRetryable(message, 'QuotaLedgerConflict');
+      if (message.startsWith(LEDGER_CONFLICT)) throw ApplicationFailure.nonRetryable(message, 'QuotaLedgerConflict');
       throw err;
     }
     this.configured = true;

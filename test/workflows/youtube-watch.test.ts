@@ -15,7 +15,7 @@ import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/s
 import { youtubeKeyPairs } from '../../src/sandbox/youtube';
 import { SearchFeed } from '../../src/sandbox/youtube/videos';
 import { fingerprint } from '../../src/shared/fingerprint';
-import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
+import { ledgerStateQuery, ledgerWorkflowId, type LedgerConfig } from '../../src/shared/quota';
 import { nextReset, periodStart } from '../../src/shared/quota-reset';
 import {
   pauseWatchSignal,
@@ -390,6 +390,29 @@ describe('youtube-watch on the time-skipping server', () => {
     expect(cause.type).toBe('YoutubeNoUsableKey');
     expect(cause.message).toMatch(/no usable key in the pool — removed: .*API key not valid/);
     expect(searches().filter((c) => c.status === 400)).toHaveLength(3); // each key tried once
+  });
+
+  it('fails at once when its quota settings contradict the pool ledger’s (never flips them)', async () => {
+    const deps = await start([P1]);
+    const pool = newPool();
+    // Another pipeline runs the pool's ledger with 7 searches a day for proj-a; this watcher says 100.
+    const other: LedgerConfig = {
+      buckets: [{ id: P1.id, unitsPerPeriod: 7, reset: { kind: 'pacific-midnight' }, keys: [fingerprint(P1.keys[0])] }],
+      costs: { 'search.list': 1 },
+    };
+    const err = await withWorker(env, deps, async (q) => {
+      await env.client.workflow.start('quotaLedger', {
+        taskQueue: q,
+        workflowId: ledgerWorkflowId(pool),
+        args: [{ config: other }],
+      });
+      return run(q, newId('conflict'), { query: Q, pool, stopAfterTicks: 3 }).catch((e: unknown) => e);
+    });
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('QuotaLedgerConflict');
+    expect(cause.message).toMatch(/bucket proj-a: 100 units per period asked, the ledger has 7/);
+    expect(searches()).toEqual([]);
   });
 
   it('refuses bad input at once, naming the field', async () => {
