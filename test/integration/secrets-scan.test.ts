@@ -166,13 +166,17 @@ describe('secrets in histories and logs', () => {
       ],
       ['datoramaCollect', queues.main, { jobs: false }],
       // Completes, with an invalid value (the secret) counted by line, never quoted.
-      ['youtubeEnrich', queues.main, { csv: 'values.csv', outPrefix: 'youtube/secrets-csv', pool: `secrets-${tag}` }],
+      [
+        'youtubeEnrich',
+        queues.main,
+        { csv: path.join(inputDir, 'values.csv'), outPrefix: 'youtube/secrets-csv', pool: `secrets-${tag}` },
+      ],
     ];
     // Refused inputs: each run must fail (InvalidInput), quoting nothing of the file.
     const refused: [string, unknown][] = [
       ['environ', { csv: '/proc/self/environ', column: 'x' }],
-      ['header', { csv: 'header.csv', column: 'song' }],
-      ['unclosed', { csv: 'unclosed.csv' }],
+      ['header', { csv: path.join(inputDir, 'header.csv'), column: 'song' }],
+      ['unclosed', { csv: path.join(inputDir, 'unclosed.csv') }],
       ['dotdot', { csv: `../${path.basename(outsideDir)}/secret.csv`, column: 'x' }],
       ['symlink', { csv: 'link.csv', column: 'x' }],
     ].map(([name, input]) => [
