@@ -83,6 +83,7 @@ async function main(): Promise<void> {
   const server = await startDevServer({ headless: true, logFile: path.join(dir, 'dev-server.log') });
   const config = parseConfig({
     LONGHAUL_DATA_DIR: dir,
+    LONGHAUL_INPUT_DIR: dir, // the CSV is written there
     YOUTUBE_BASE_URL: `${url}/youtube/v3`,
     YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS),
   });

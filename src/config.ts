@@ -24,6 +24,11 @@ const csv = z
 export const envSchema = z.object({
   LONGHAUL_DATA_DIR: z.string().default(path.join(ROOT, 'data')),
   LONGHAUL_HOME: z.string().default(path.join(ROOT, '.longhaul')),
+  /**
+   * The only folder of the worker's disk a pipeline input may be read from (youtube-enrich's `--csv`); a
+   * relative input path is taken inside it. Default: `<LONGHAUL_DATA_DIR>/input`. docs/security.md
+   */
+  LONGHAUL_INPUT_DIR: z.string().min(1).optional(),
   LONGHAUL_LOG_FORMAT: z.enum(['pretty', 'json']).optional(),
   LONGHAUL_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
 
@@ -92,6 +97,11 @@ export const envSchema = z.object({
   YOUTUBE_BASE_URL: z.url().default('http://127.0.0.1:4102/youtube/v3'),
   /** `project:key` pairs, comma separated (keys of one Google Cloud project share its quota). */
   YOUTUBE_API_KEYS: csv,
+  /**
+   * Results search.list serves per query across its pages (about 500): a watcher walk that runs out near it
+   * narrows its time window and walks again instead of taking it for the end of the results.
+   */
+  YOUTUBE_SEARCH_RESULT_CAP: z.coerce.number().int().min(50).max(100_000).default(500),
 
   // Videos store of youtube-watch and `longhaul api` (docs/videos-api.md)
   VIDEOS_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),
@@ -137,6 +147,7 @@ export const paths = {
   root: ROOT,
   duckdb: (c: Config) => c.DUCKDB_PATH ?? path.join(c.LONGHAUL_DATA_DIR, 'warehouse.duckdb'),
   bucket: (c: Config) => c.BUCKET_DIR ?? path.join(c.LONGHAUL_DATA_DIR, 'bucket'),
+  input: (c: Config) => c.LONGHAUL_INPUT_DIR ?? path.join(c.LONGHAUL_DATA_DIR, 'input'),
   temporalDb: (c: Config) => path.join(c.LONGHAUL_DATA_DIR, 'temporal.db'),
   videosSqlite: (c: Config) => c.VIDEOS_SQLITE_PATH ?? path.join(c.LONGHAUL_DATA_DIR, 'videos.sqlite'),
 };

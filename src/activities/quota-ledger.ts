@@ -4,19 +4,23 @@
  * worker's config (fingerprints only), and sends the reserve/refund/markSpent/markInvalid updates.
  * Generic: the YouTube enrichment uses it, and so can any pipeline whose API meters quota per key pool.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/activity';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import {
   configureLedgerUpdate,
+  ledgerStateQuery,
   markInvalidUpdate,
   markSpentUpdate,
   refundUpdate,
   reserveUpdate,
   type LedgerConfig,
+  type LedgerState,
   type Permit,
   type ReserveRequest,
   type ReserveResult,
 } from '../shared/quota';
+import { LEDGER_CONFLICT } from '../shared/quota-state';
 
 const MAX_ATTEMPTS = 60;
 
@@ -69,18 +73,44 @@ export class QuotaLedgerClient {
     return this.client.workflow.getHandle(this.ledgerId);
   }
 
-  /** Starts the ledger if it is not running and applies this worker's pool configuration. */
+  /**
+   * The last state of a ledger that is not running (terminated, failed, timed out), to start its successor
+   * from: today's usage must survive, or the new ledger would hand out units already spent. Undefined when
+   * there is no such ledger or its state cannot be read.
+   */
+  private async predecessorState(): Promise<LedgerState | undefined> {
+    try {
+      const d = await this.handle().describe();
+      if (d.status.name === 'RUNNING') return undefined;
+      return await this.handle().query(ledgerStateQuery);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Starts the ledger if it is not running — from its predecessor's last state when it was ended (terminated
+   * mid-run: usage kept, this configuration taken) — and joins this worker's pool configuration. A
+   * configuration that contradicts the running ledger's is refused: a non-retryable QuotaLedgerConflict.
+   */
   async ensure(): Promise<void> {
+    const state = await this.predecessorState();
     try {
       await this.client.workflow.start('quotaLedger', {
         workflowId: this.ledgerId,
         taskQueue: this.taskQueue,
-        args: [{ config: this.config }],
+        args: [state ? { config: this.config, state, recovered: true } : { config: this.config }],
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
-    await this.handle().executeUpdate(configureLedgerUpdate, { args: [this.config] });
+    try {
+      await this.handle().executeUpdate(configureLedgerUpdate, { args: [this.config] });
+    } catch (err) {
+      const message = err instanceof WorkflowUpdateFailedError ? String((err.cause as Error)?.message) : '';
+      if (message.startsWith(LEDGER_CONFLICT)) throw ApplicationFailure.nonRetryable(message, 'QuotaLedgerConflict');
+      throw err;
+    }
     this.configured = true;
   }
 

@@ -1,6 +1,7 @@
 /**
  * youtube-enrich, step 1: the distinct video IDs of the input, as sorted chunk files in the bucket, without
- * ever holding them in workflow history. The CSV (local path or s3://…) is streamed, IDs are checked
+ * ever holding them in workflow history. The CSV (s3://… in the bucket, or a file inside the worker's input
+ * folder LONGHAUL_INPUT_DIR — youtube-input.ts) is streamed, IDs are checked
  * (11 URL-safe characters), hash-partitioned into temporary files, and each partition is deduplicated and
  * sorted on its own, so memory stays bounded by one partition (or by `limit`, which keeps the first
  * `limit` distinct IDs in input order). The activity returns counts and the chunk count only, and is
@@ -16,6 +17,7 @@ import { parse } from 'csv-parse';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Bucket } from '../sinks/bucket';
 import { VIDEO_ID } from '../connectors/youtube/enums';
+import { resolveInputFile } from './youtube-input';
 
 export interface PrepareArgs {
   workKey: string;
@@ -31,8 +33,11 @@ export interface Prepared {
   distinct: number;
   duplicates: number;
   invalid: number;
-  /** A few invalid values, for the operator. */
-  invalidSample: string[];
+  /**
+   * Where the first invalid values are: CSV line numbers (or positions in the inline list), never the values
+   * (they would land in history and the manifest, and may be anything the file holds).
+   */
+  invalidLines: number[];
   chunks: number;
   chunkSize: number;
 }
@@ -48,35 +53,48 @@ function partitionOf(id: string): number {
   return h % PARTITIONS;
 }
 
-/** Opens the CSV: `s3://<bucket>/<key>` through the configured bucket, anything else as a local file. */
-async function openCsv(bucket: Bucket, csv: string): Promise<Readable> {
+/**
+ * Opens the CSV: `s3://<bucket>/<key>` through the configured bucket; anything else only inside the worker's
+ * input folder (youtube-input.ts: real path checked, `/proc/…`, `../` and symlinks out refused).
+ */
+async function openCsv(bucket: Bucket, csv: string, inputDir: string): Promise<Readable> {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(csv);
   if (m) {
     const key = m[2];
     if (bucket.kind === 's3' && bucket.uri(key) !== csv)
       throw ApplicationFailure.nonRetryable(
-        `${csv} is not in the configured bucket (${bucket.uri('')}): copy it there or give a local path`,
+        `--csv: ${csv} is not in the configured bucket (${bucket.uri('')}): copy it there or into the input folder`,
         'InvalidInput',
       );
-    if (!(await bucket.exists(key)))
-      throw ApplicationFailure.nonRetryable(`CSV not found in the bucket: ${csv}`, 'InvalidInput');
+    let found: boolean;
+    try {
+      found = await bucket.exists(key);
+    } catch {
+      throw ApplicationFailure.nonRetryable(`--csv: ${csv} is not a valid bucket key`, 'InvalidInput');
+    }
+    if (!found) throw ApplicationFailure.nonRetryable(`--csv: CSV not found in the bucket: ${csv}`, 'InvalidInput');
     return bucket.getStream(key);
   }
-  if (!fs.existsSync(csv)) throw ApplicationFailure.nonRetryable(`CSV not found: ${csv}`, 'InvalidInput');
-  return fs.createReadStream(csv);
+  return fs.createReadStream(await resolveInputFile(csv, inputDir, '--csv'));
 }
 
-async function* csvColumn(stream: Readable, column: string): AsyncGenerator<string> {
+/**
+ * The values of one column, each with its line number. Errors name the flag and give counts and line
+ * numbers only: a header or a value may be anything the file holds (a secret), so none is ever quoted.
+ */
+async function* csvColumn(stream: Readable, column: string): AsyncGenerator<{ value: string; line: number }> {
   const parser = stream.pipe(
     parse({
       bom: true,
       skip_empty_lines: true,
       relax_column_count: true,
       trim: true,
+      info: true,
       columns: (header: string[]) => {
         if (!header.includes(column))
           throw ApplicationFailure.nonRetryable(
-            `column "${column}" is not in the CSV header (${header.slice(0, 20).join(', ')})`,
+            `--column: "${column}" is not a column of the CSV header (which has ${header.length} column(s); ` +
+              `header names are not shown: they are file content)`,
             'InvalidInput',
           );
         return header;
@@ -84,27 +102,41 @@ async function* csvColumn(stream: Readable, column: string): AsyncGenerator<stri
     }),
   );
   try {
-    for await (const rec of parser as AsyncIterable<Record<string, string>>) yield rec[column] ?? '';
+    for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>)
+      yield { value: rec.record[column] ?? '', line: rec.info.lines };
   } catch (err) {
-    // A malformed file (csv-parse's CSV_* errors) reads the same on every attempt: fail at once, naming it.
-    const code = (err as { code?: unknown }).code;
+    if (err instanceof ApplicationFailure) throw err;
+    // A malformed file (csv-parse's CSV_* errors) reads the same on every attempt: fail at once, naming the
+    // line and the kind of fault — never csv-parse's message, which may quote the field.
+    const { code, lines } = err as { code?: unknown; lines?: unknown };
     if (typeof code === 'string' && code.startsWith('CSV_'))
-      throw ApplicationFailure.nonRetryable(`malformed CSV: ${(err as Error).message}`, 'InvalidInput');
+      throw ApplicationFailure.nonRetryable(
+        `--csv: malformed CSV${typeof lines === 'number' ? ` at line ${lines}` : ''} (${code})`,
+        'InvalidInput',
+      );
     throw err;
   }
 }
 
-async function* inline(ids: string[]): AsyncGenerator<string> {
-  yield* ids.map((s) => s.trim());
+async function* inline(ids: string[]): AsyncGenerator<{ value: string; line: number }> {
+  yield* ids.map((s, i) => ({ value: s.trim(), line: i + 1 }));
 }
 
-export function createYoutubePrepareActivities({ bucket }: { bucket: Bucket }) {
+export function createYoutubePrepareActivities({ bucket, inputDir }: { bucket: Bucket; inputDir: string }) {
   return {
     async youtubePrepare(args: PrepareArgs): Promise<Prepared> {
-      if (await bucket.exists(preparedKey(args.workKey)))
-        return JSON.parse((await bucket.get(preparedKey(args.workKey))).toString('utf8')) as Prepared;
+      if (await bucket.exists(preparedKey(args.workKey))) {
+        const p = JSON.parse((await bucket.get(preparedKey(args.workKey))).toString('utf8')) as Prepared & {
+          invalidSample?: unknown;
+        };
+        // Written by an older version: its invalidSample held values, which must not reach history.
+        delete p.invalidSample;
+        return { ...p, invalidLines: p.invalidLines ?? [] };
+      }
       const ctx = Context.current();
-      const source = args.csv ? csvColumn(await openCsv(bucket, args.csv), args.column) : inline(args.ids ?? []);
+      const source = args.csv
+        ? csvColumn(await openCsv(bucket, args.csv, inputDir), args.column)
+        : inline(args.ids ?? []);
       const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `longhaul-yt-${randomUUID().slice(0, 8)}-`));
       try {
         const files = Array.from({ length: PARTITIONS }, (_, i) => path.join(dir, `p${i}.txt`));
@@ -114,16 +146,16 @@ export function createYoutubePrepareActivities({ bucket }: { bucket: Bucket }) {
           buffers[i] = [];
         };
         const seen = args.limit ? new Set<string>() : undefined;
-        const invalidSample = new Set<string>();
+        const invalidLines: number[] = [];
         let rows = 0;
         let invalid = 0;
         let valid = 0;
-        for await (const raw of source) {
+        for await (const { value: raw, line } of source) {
           rows++;
           if (rows % 50_000 === 0) ctx.heartbeat({ rows });
           if (!VIDEO_ID.test(raw)) {
             invalid++;
-            if (invalidSample.size < 20) invalidSample.add(raw.slice(0, 60));
+            if (invalidLines.length < 20) invalidLines.push(line);
             continue;
           }
           valid++;
@@ -164,7 +196,7 @@ export function createYoutubePrepareActivities({ bucket }: { bucket: Bucket }) {
           distinct,
           duplicates: valid - distinct,
           invalid,
-          invalidSample: [...invalidSample],
+          invalidLines,
           chunks,
           chunkSize: args.chunkSize,
         };
@@ -173,6 +205,24 @@ export function createYoutubePrepareActivities({ bucket }: { bucket: Bucket }) {
       } finally {
         await fs.promises.rm(dir, { recursive: true, force: true });
       }
+    },
+  };
+}
+
+/**
+ * `--refresh`: forgets what a work area holds (prepared IDs, fetched batches, done records), so the run
+ * prepares and fetches everything again. Idempotent: a retried attempt deletes what is left.
+ */
+export function createYoutubeClearActivities({ bucket }: { bucket: Bucket }) {
+  return {
+    async youtubeClearWork(args: { workKey: string }): Promise<{ deleted: number }> {
+      const ctx = Context.current();
+      let deleted = 0;
+      for (const o of await bucket.list(`${args.workKey}/`)) {
+        await bucket.delete(o.key);
+        if (++deleted % 500 === 0) ctx.heartbeat({ deleted });
+      }
+      return { deleted };
     },
   };
 }

@@ -1,7 +1,9 @@
 /**
  * youtube-watch: one tick of a watcher — search.list (type=video, order=date) for the videos published since
  * the watcher's cursor (minus an overlap, for videos the API indexes late), page after page until a page
- * reaches the cursor, the results run out, or `maxPages` is reached; every page is upserted into the videos
+ * reaches the cursor, the results run out, or `maxPages` is reached — results that run out at the API's cap of
+ * about 500 per query (YOUTUBE_SEARCH_RESULT_CAP) are not the end: the walk goes on below the oldest video
+ * it reached (a narrower window), so no video is silently skipped; every page is upserted into the videos
  * store (known videos are merged, never stored twice) and the activity heartbeats. Keys come from the quota
  * ledger one call at a time, charged by the watcher's quota model: quotaExceeded parks the key's project
  * until its reset and the next project is tried; keyInvalid takes the key out of the pool; when the ledger
@@ -51,6 +53,8 @@ export interface TickCounts {
   quotaExceeded: number;
   invalidKeys: string[];
   keyFingerprint?: string;
+  /** Walks that hit the API's result cap and could not be narrowed (results all of one instant): reported. */
+  gaps?: number;
 }
 
 export interface WatchTickResult extends TickCounts {
@@ -113,6 +117,7 @@ export interface WatchDeps {
 
 export function createYoutubeWatchActivities(deps: WatchDeps) {
   const { config, client } = deps;
+  const CAP = config.YOUTUBE_SEARCH_RESULT_CAP;
   const keys = new Map(parseYoutubeKeys(config.YOUTUBE_API_KEYS).map((k) => [k.fingerprint, k]));
   return {
     async youtubeWatchTick(args: WatchTickArgs): Promise<WatchTickResult> {
@@ -145,7 +150,11 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
           ? rfc3339(ms(args.floor))
           : undefined;
       // Continuing a sweep (or a retried attempt): below the oldest video already stored by it.
-      const publishedBefore = acc.oldest ?? pos.sweep?.before;
+      let publishedBefore = acc.oldest ?? pos.sweep?.before;
+      // Results the current walk (one query: its first page and the pages of its tokens) has returned: the API
+      // serves about 500 per query, so a walk that runs out near that many has not reached the window's end.
+      let walked = 0;
+      const capped = () => walked >= Math.min(CAP - args.pageSize, Math.floor(CAP * 0.9));
 
       const ledger = new QuotaLedgerClient(ctx.client, ledgerWorkflowId(args.pool), ctx.info.taskQueue, {
         ...youtubeLedgerConfig(config, args.unitsPerDay, args.costPerCall),
@@ -240,12 +249,31 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
           acc.oldest = earlier(acc.oldest, v.publishedAt);
         }
         ctx.heartbeat(acc);
-        if (firstPageOnly || !page.nextPageToken) return finish('done', true);
+        walked += page.items.length;
+        if (firstPageOnly) return finish('done', true);
         // Results come newest first: a page whose oldest video is at or before the cursor has reached the
         // videos stored by earlier ticks (what follows is the overlap, already seen).
         const last = rows.at(-1);
         if (pos.cursor && last && ms(last.publishedAt) <= ms(pos.cursor)) return finish('done', true);
-        pageToken = page.nextPageToken;
+        if (page.nextPageToken) {
+          pageToken = page.nextPageToken;
+          continue;
+        }
+        if (!capped()) return finish('done', true); // the results ran out: the window's end is reached
+        // The walk ran out at the API's cap, not at the window's end: narrow the window to below the oldest
+        // video reached and walk again (this tick if pages are left, else the next one continues the sweep).
+        if (!acc.oldest || (publishedBefore !== undefined && ms(acc.oldest) >= ms(publishedBefore))) {
+          // Cannot narrow (every result of the walk has the same publish time): report the gap, never hide it.
+          acc.gaps = (acc.gaps ?? 0) + 1;
+          ctx.log.warn(
+            `youtube-watch "${args.query}": ${walked} results published at ${acc.oldest} exhaust the API's ` +
+              `cap of ~${CAP}; older videos of that instant may be missing`,
+          );
+          return finish('done', true);
+        }
+        publishedBefore = acc.oldest;
+        pageToken = undefined;
+        walked = 0;
       }
       return finish('done', false);
     },

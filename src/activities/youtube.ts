@@ -4,9 +4,10 @@
  * The API client is built once per worker from `deps.config`; keys never travel through history.
  */
 import type { Deps } from './deps';
+import { paths } from '../config';
 import { createYoutubeClient } from '../connectors/youtube/client';
 import { parseYoutubeKeys, projectsOf } from '../connectors/youtube/keys';
-import { createYoutubePrepareActivities } from './youtube-prepare';
+import { createYoutubeClearActivities, createYoutubePrepareActivities } from './youtube-prepare';
 import { createYoutubeFetchActivities } from './youtube-fetch';
 import { createYoutubeFinalizeActivities } from './youtube-finalize';
 
@@ -14,7 +15,8 @@ export function createYoutubeActivities(deps: Deps) {
   const { config, bucket, warehouse } = deps;
   const client = createYoutubeClient(config);
   return {
-    ...createYoutubePrepareActivities({ bucket }),
+    ...createYoutubePrepareActivities({ bucket, inputDir: paths.input(config) }),
+    ...createYoutubeClearActivities({ bucket }),
     ...createYoutubeFetchActivities({ config, bucket, client }),
     ...createYoutubeFinalizeActivities({ bucket, warehouse }),
 

@@ -3,12 +3,14 @@
  * distinct video ID of a CSV column or an inline list, through videos.list (50 IDs a call) within the
  * daily quota of the configured Google Cloud projects — waiting for the Pacific-midnight reset as often as
  * it takes. Output: gzip NDJSON shards + manifest in the bucket, a flat warehouse table merged on video_id.
- * `longhaul run youtube-enrich --csv data/youtube_playlog.csv --column song --wait`; `--dry-run` plans.
+ * `longhaul run youtube-enrich --csv youtube_playlog.csv --column song --wait` (a file in the worker's input folder,
+ * LONGHAUL_INPUT_DIR, or s3://…); `--dry-run` plans.
  */
 import { z } from 'zod';
 import { VIDEO_PARTS } from '../connectors/youtube/enums';
 import type { EnrichPlan } from '../shared/youtube-plan';
 import { TASK_QUEUES } from '../shared/task-queues';
+import { stableHash64 } from '../shared/youtube-hash';
 import { definePipeline, stableHash } from './types';
 
 const prefix = z
@@ -18,7 +20,7 @@ const prefix = z
 
 export const youtubeEnrichInput = z
   .object({
-    /** A CSV: local path, or s3://<bucket>/<key> read through the configured bucket. */
+    /** A CSV: a file inside the worker's input folder (LONGHAUL_INPUT_DIR), or s3://<bucket>/<key> in the bucket. */
     csv: z.string().min(1).optional(),
     /** The CSV column holding video IDs (`song` in the play log). */
     column: z.string().min(1).default('song'),
@@ -51,6 +53,11 @@ export const youtubeEnrichInput = z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,100}$/)
       .default('youtube_videos'),
+    /**
+     * Fetch again even if this input (same source, parts and chunking) was fetched before: the run first
+     * clears its work area, so no earlier answer is reused (and a later plain run reuses this fetch).
+     */
+    refresh: z.boolean().default(false),
     /** Chunks per run before continuing as new (keeps history small). */
     chunksPerRun: z.number().int().min(1).max(5000).default(200),
   })
@@ -82,8 +89,18 @@ export interface YoutubeEnrichResult {
   rowsInTable?: number;
 }
 
-/** The working area of an input: the same source and chunking always map to the same place. */
+/** The parts as a set: their order and repeats do not change the work. */
+const partsKey = (parts: readonly string[]) => [...new Set(parts)].sort();
+
+/**
+ * The working area of an input: the same source, parts and chunking always map to the same place — and
+ * anything else to another, so a fetch made with other parts is never reused (64-bit hash).
+ */
 export const workKeyOf = (i: YoutubeEnrichConfig) =>
+  `${i.outPrefix}/_work/${stableHash64({ csv: i.csv, column: i.column, ids: i.ids, limit: i.limit, c: i.callsPerActivity, parts: partsKey(i.parts) })}`;
+
+/** The work area of runs started before the parts were part of it (32-bit hash, parts left out). */
+export const legacyWorkKeyOf = (i: YoutubeEnrichConfig) =>
   `${i.outPrefix}/_work/${stableHash({ csv: i.csv, column: i.column, ids: i.ids, limit: i.limit, c: i.callsPerActivity })}`;
 
 export const youtubeEnrichPipeline = definePipeline({
@@ -93,12 +110,12 @@ export const youtubeEnrichPipeline = definePipeline({
   workflowType: 'youtubeEnrich',
   taskQueue: TASK_QUEUES.main,
   workflowId: (i) =>
-    `youtube-enrich-${i.dryRun ? 'plan-' : ''}${stableHash({
+    `youtube-enrich-${i.dryRun ? 'plan-' : ''}${stableHash64({
       csv: i.csv,
       column: i.column,
       ids: i.ids,
       limit: i.limit,
-      parts: i.parts,
+      parts: partsKey(i.parts),
       out: i.outPrefix,
     })}`,
   listFlags: ['ids', 'parts'],
@@ -107,5 +124,5 @@ export const youtubeEnrichPipeline = definePipeline({
       ? `plan: ${r.distinct} distinct IDs → ${r.plan.calls} calls, ${r.plan.units} units, ${r.plan.days} day(s) of quota with ${r.plan.projects} project(s)`
       : `${r.distinct} distinct IDs: ${r.fetched} fetched, ${r.missing} missing, ${r.invalid} invalid; ${r.calls} calls, ` +
         `${r.units} units, ${r.quotaWaits} quota waits → ${r.manifest} and ${r.table} (${r.rowsInTable} rows)`,
-  example: { csv: 'data/youtube_playlog.csv', column: 'song', limit: 5000 },
+  example: { csv: 'youtube_playlog.csv', column: 'song', limit: 5000 },
 });

@@ -52,7 +52,82 @@ export function validateConfig(config: LedgerConfig): void {
     if (!Number.isFinite(c) || c <= 0) throw new LedgerError(`cost of ${m} must be > 0`);
 }
 
-/** Applies a configuration: buckets and keys added or updated, the ones no longer listed dropped. */
+/**
+ * What in `config` contradicts the configuration a running ledger already holds (a bucket's units per period
+ * or reset rule, a method's cost, a key moved to another bucket, the grace settings) — one line each; empty
+ * when it only repeats or adds to it. A ledger is shared by every run and worker of its pool: a conflicting
+ * configuration is refused (`LedgerConflict`), never applied, so the last caller cannot flip the pool.
+ */
+export function configConflicts(state: LedgerState, config: LedgerConfig): string[] {
+  const out: string[] = [];
+  const buckets = new Map(state.buckets.map((b) => [b.id, b]));
+  const bucketOfKey = new Map(state.buckets.flatMap((b) => b.keys.map((k) => [k.fingerprint, b.id] as const)));
+  for (const c of config.buckets ?? []) {
+    const b = buckets.get(c.id);
+    if (b && b.unitsPerPeriod !== c.unitsPerPeriod)
+      out.push(`bucket ${c.id}: ${c.unitsPerPeriod} units per period asked, the ledger has ${b.unitsPerPeriod}`);
+    if (b && JSON.stringify(b.reset) !== JSON.stringify(c.reset))
+      out.push(`bucket ${c.id}: reset ${JSON.stringify(c.reset)} asked, the ledger has ${JSON.stringify(b.reset)}`);
+    for (const fp of c.keys) {
+      const other = bucketOfKey.get(fp);
+      if (other !== undefined && other !== c.id)
+        out.push(`key ${fp}: in bucket ${c.id} asked, the ledger has ${other}`);
+    }
+  }
+  for (const [m, cost] of Object.entries(config.costs ?? {}))
+    if (state.costs[m] !== undefined && state.costs[m] !== cost)
+      out.push(`method ${m}: cost ${cost} asked, the ledger has ${state.costs[m]}`);
+  if (config.resetGraceMs !== undefined && config.resetGraceMs !== state.resetGraceMs)
+    out.push(`resetGraceMs: ${config.resetGraceMs} asked, the ledger has ${state.resetGraceMs}`);
+  if (config.spentRetryMs !== undefined && config.spentRetryMs !== state.spentRetryMs)
+    out.push(`spentRetryMs: ${config.spentRetryMs} asked, the ledger has ${state.spentRetryMs}`);
+  return out;
+}
+
+/** The prefix of a refused configuration's message (callers fail at once on it: waiting will not help). */
+export const LEDGER_CONFLICT = 'LedgerConflict';
+
+/** The validator of a configure update on a running ledger: a valid configuration that contradicts nothing. */
+export function validateJoin(state: LedgerState, config: LedgerConfig, ledgerId: string): void {
+  validateConfig(config);
+  const conflicts = configConflicts(state, config);
+  if (conflicts.length)
+    throw new LedgerError(
+      `${LEDGER_CONFLICT}: quota ledger ${ledgerId} is configured differently — ${conflicts.join('; ')}. ` +
+        `Give every run and worker of a pool the same settings (unitsPerDay, costPerCall), or use another pool.`,
+    );
+}
+
+/**
+ * A caller's configuration joining a running ledger (validated by validateJoin): buckets, keys and methods
+ * it adds are added; nothing is changed or dropped (another worker may hold other keys of the pool).
+ */
+export function join(state: LedgerState, config: LedgerConfig, now: number): void {
+  for (const c of config.buckets) {
+    const b = state.buckets.find((x) => x.id === c.id);
+    if (!b) {
+      state.buckets.push({
+        id: c.id,
+        unitsPerPeriod: c.unitsPerPeriod,
+        reset: c.reset,
+        periodStart: periodStart(c.reset, now),
+        resetAt: nextReset(c.reset, now),
+        used: 0,
+        keys: c.keys.map((fp) => ({ fingerprint: fp, calls: 0, units: 0 })),
+        nextKey: 0,
+      });
+      continue;
+    }
+    for (const fp of c.keys)
+      if (!b.keys.some((k) => k.fingerprint === fp)) b.keys.push({ fingerprint: fp, calls: 0, units: 0 });
+  }
+  for (const [m, cost] of Object.entries(config.costs)) if (state.costs[m] === undefined) state.costs[m] = cost;
+}
+
+/**
+ * Applies a configuration as the ledger's own (its start, or a restart after it was terminated): buckets and
+ * keys added or updated, the ones no longer listed dropped; usage of the buckets kept.
+ */
 export function configure(state: LedgerState, config: LedgerConfig, now: number): void {
   validateConfig(config);
   const old = new Map(state.buckets.map((b) => [b.id, b]));
@@ -76,6 +151,15 @@ export function configure(state: LedgerState, config: LedgerConfig, now: number)
   state.costs = { ...state.costs, ...config.costs };
   state.resetGraceMs = config.resetGraceMs ?? state.resetGraceMs;
   state.spentRetryMs = config.spentRetryMs ?? state.spentRetryMs;
+}
+
+/**
+ * A ledger started from a terminated predecessor's state: usage and spent marks are kept (they protect
+ * today's quota), keys taken out of the pool get another chance (an operator may have fixed them).
+ */
+export function recover(state: LedgerState): void {
+  for (const b of state.buckets) for (const k of b.keys) delete k.invalid;
+  state.removed = [];
 }
 
 /** Starts a new period for every bucket whose reset has passed; lifts spent marks that have run out. */

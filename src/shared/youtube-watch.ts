@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { stableHash } from '../pipelines/types';
+import { stableHash64 } from './youtube-hash';
 
 /** The ledger method name of a YouTube search call. */
 export const SEARCH_METHOD = 'search.list';
@@ -82,7 +82,7 @@ export function watchQuota(i: YoutubeWatchConfig): { pool: string; unitsPerDay: 
   };
 }
 
-/** One watcher per query: `youtube-watch-<slug>-<hash of the query>`. */
+/** One watcher per query: `youtube-watch-<slug>-<64-bit hash of the query>` (16 hex digits; 8 before 2026-12). */
 export function watchWorkflowId(query: string): string {
   const q = query.trim();
   const slug = q
@@ -91,7 +91,7 @@ export function watchWorkflowId(query: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
     .replace(/-+$/, '');
-  return `youtube-watch-${slug ? `${slug}-` : ''}${stableHash(q)}`;
+  return `youtube-watch-${slug ? `${slug}-` : ''}${stableHash64(q)}`;
 }
 
 /**

@@ -21,20 +21,27 @@ import {
 import {
   configure,
   emptyLedger,
+  join,
   markInvalid,
   markSpent,
+  recover,
   refund,
   reserve,
   roll,
-  validateConfig,
+  validateJoin,
   validateReserve,
 } from '../shared/quota-state';
 import { workflowNow } from './common';
 
 export interface QuotaLedgerInput {
   config: LedgerConfig;
-  /** Carried across continue-as-new. */
+  /** Carried across continue-as-new (or from a terminated predecessor: `recovered`). */
   state?: LedgerState;
+  /**
+   * The state is the last one of a ledger that was terminated (or failed): the ledger keeps its usage and
+   * takes `config` as its configuration (terminating a ledger is how an operator changes a pool's settings).
+   */
+  recovered?: boolean;
   /** Continue-as-new after this many updates even if the server has not suggested it (tests). */
   continueAsNewAfter?: number;
 }
@@ -43,7 +50,8 @@ export async function quotaLedger(input: QuotaLedgerInput): Promise<void> {
   const ledgerId = workflowInfo().workflowId;
   const state = input.state ?? emptyLedger();
   state.updates = 0;
-  if (!input.state) configure(state, input.config, workflowNow());
+  if (input.recovered) recover(state);
+  if (!input.state || input.recovered) configure(state, input.config, workflowNow());
   const counted = <T>(f: () => T): T => {
     state.updates++;
     return f();
@@ -56,8 +64,11 @@ export async function quotaLedger(input: QuotaLedgerInput): Promise<void> {
   };
 
   setHandler(ledgerStateQuery, () => state);
-  setHandler(configureLedgerUpdate, (config) => counted(() => (configure(state, config, workflowNow()), state)), {
-    validator: (config) => (open(), validateConfig(config)),
+  // A caller's configuration joins the ledger's: what it adds is added, a contradiction is refused by the
+  // validator (LedgerConflict, nothing in history) — the last caller never flips the pool's settings.
+  // (Histories recorded before replay with this handler too: it changes state only, never commands.)
+  setHandler(configureLedgerUpdate, (config) => counted(() => (join(state, config, workflowNow()), state)), {
+    validator: (config) => (open(), validateJoin(state, config, ledgerId)),
   });
   setHandler(reserveUpdate, (req) => counted(() => reserve(state, req, workflowNow(), ledgerId)), {
     validator: (req) => (open(), validateReserve(state, req)),

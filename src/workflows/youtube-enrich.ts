@@ -12,6 +12,7 @@ import type { YoutubeActivities } from '../activities/youtube';
 import type { ChunkOutcome } from '../activities/youtube-fetch';
 import type { Prepared } from '../activities/youtube-prepare';
 import {
+  legacyWorkKeyOf,
   workKeyOf,
   youtubeEnrichInput,
   youtubeEnrichPipeline,
@@ -30,6 +31,11 @@ const youtubePrepareWith = describedActivities<YoutubeActivities>({
 const youtubePoolWith = describedActivities<YoutubeActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumAttempts: 5 },
+});
+const youtubeClearWith = describedActivities<YoutubeActivities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: { initialInterval: '5s', backoffCoefficient: 2, maximumAttempts: 10 },
 });
 const youtubeFetchChunkWith = describedActivities<YoutubeActivities>({
   startToCloseTimeout: '30 minutes',
@@ -51,6 +57,8 @@ const youtubeFinalizeWith = describedActivities<YoutubeActivities>({
 
 /** What a run hands to the next one when it continues as new. */
 export interface EnrichCursor {
+  /** The run chain's work area (absent in cursors of runs started before it was carried: the legacy key). */
+  workKey?: string;
   prepared: Prepared;
   projects: number;
   next: number;
@@ -76,7 +84,13 @@ const SLEEP_MARGIN_MS = 1000;
 
 export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: EnrichCursor): Promise<YoutubeEnrichResult> {
   const input = validateInput(youtubeEnrichInput, rawInput);
-  const workKey = workKeyOf(input);
+  // The work area: parts are part of it (64-bit hash) in runs started since 'longhaul-youtube-enrich-work-key';
+  // a chain keeps the area its first run chose (carried in the cursor), and runs begun before keep theirs.
+  const workKey = cursor
+    ? (cursor.workKey ?? legacyWorkKeyOf(input))
+    : patched('longhaul-youtube-enrich-work-key')
+      ? workKeyOf(input)
+      : legacyWorkKeyOf(input);
   const progress = new ProgressTracker('youtube-enrich', 'IDs');
   const requester = workflowInfo().workflowId;
 
@@ -94,6 +108,12 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
     // Keys are counted before the input is read, so a worker without keys leaves no working files behind
     // (runs started before this change count them after, as their histories recorded).
     const early = patched('youtube-enrich-keys-first') ? await countKeys() : undefined;
+    if (input.refresh && patched('longhaul-youtube-enrich-refresh'))
+      await youtubeClearWith(
+        `--refresh: clear the work area ${workKey} (earlier answers are not reused)`,
+      ).youtubeClearWork({
+        workKey,
+      });
     progress.set({ phase: 'reading and deduplicating the input' });
     const source = input.csv ? `${input.csv} (column ${input.column})` : `${input.ids!.length} inline IDs`;
     const prepared = await youtubePrepareWith(`read and deduplicate the video IDs of ${source}`).youtubePrepare({
@@ -106,6 +126,7 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
     });
     const pool = early ?? (await countKeys());
     cursor = {
+      workKey,
       prepared,
       projects: pool.projects,
       next: 0,
@@ -270,7 +291,7 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
       distinct: prepared.distinct,
       duplicates: prepared.duplicates,
       invalid: prepared.invalid,
-      invalidSample: prepared.invalidSample,
+      invalidLines: prepared.invalidLines,
     },
   });
   c.totals.fetched = fin.fetched;

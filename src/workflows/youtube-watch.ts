@@ -46,7 +46,7 @@ const tickWith = describedActivities<YoutubeWatchActivities>({
     backoffCoefficient: 2,
     maximumInterval: '1 minute',
     maximumAttempts: 5,
-    nonRetryableErrorTypes: ['YoutubeNoUsableKey', 'YoutubeInvalidRequest'],
+    nonRetryableErrorTypes: ['YoutubeNoUsableKey', 'YoutubeInvalidRequest', 'QuotaLedgerConflict'],
   },
 });
 
@@ -241,8 +241,13 @@ export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCar
     } catch (err) {
       if (isCancellation(err)) throw err; // the watcher was cancelled (longhaul cancel)
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (cause instanceof ApplicationFailure && cause.type === 'YoutubeNoUsableKey')
-        throw ApplicationFailure.nonRetryable(cause.message, 'YoutubeNoUsableKey');
+      // No usable key, or quota settings that contradict the pool's ledger (QuotaLedgerConflict): waiting for
+      // the next tick will not help — the watcher fails, naming why. (No history before holds a conflict.)
+      if (
+        cause instanceof ApplicationFailure &&
+        (cause.type === 'YoutubeNoUsableKey' || cause.type === 'QuotaLedgerConflict')
+      )
+        throw ApplicationFailure.nonRetryable(cause.message, cause.type);
       if (!(err instanceof ActivityFailure)) throw err;
       // A tick that failed after its retries: recorded, and the watcher carries on at the next interval.
       s.ticks++;

@@ -44,7 +44,12 @@ interface Case {
   completes?: boolean;
   /** Extra environment for the client process. */
   env?: Record<string, string>;
+  /** What must appear nowhere: not in the output, not in the run's failure messages (file content, secrets). */
+  absent?: RegExp;
 }
+
+/** Planted in files the YouTube cases point at: no message may quote it. */
+const PLANTED = `plantedSecret${process.pid}Xk`;
 
 const DM = ['--metrics', 'VIEWS', '--dimensions', 'DAY,VIDEO_ID'];
 const DM_DATES = ['--start-date', '2026-01-01', '--end-date', '2026-01-10'];
@@ -311,8 +316,41 @@ const CASES: Case[] = [
     name: 'youtube: malformed CSV (unclosed quote)',
     args: ['run', 'youtube-enrich', '--csv', '{dir}/unclosed.csv'],
     reaches: 'sandbox',
-    message: /quote|CSV/i,
+    message: /--csv: malformed CSV at line \d+ \(CSV_QUOTE_NOT_CLOSED\)/,
     exit: 1,
+    absent: new RegExp(PLANTED),
+  },
+  {
+    name: 'youtube: CSV header holding a secret, column missing',
+    args: ['run', 'youtube-enrich', '--csv', '{dir}/header-secret.csv', '--column', 'song'],
+    reaches: 'sandbox',
+    message: /--column: \\?"song\\?" is not a column of the CSV header \(which has 3 column\(s\)/,
+    exit: 1,
+    absent: new RegExp(PLANTED),
+  },
+  {
+    name: 'youtube: CSV path /proc/self/environ',
+    args: ['run', 'youtube-enrich', '--csv', '/proc/self/environ', '--column', 'x'],
+    reaches: 'sandbox',
+    message: /--csv: \/proc\/self\/environ is outside the worker's input folder \(LONGHAUL_INPUT_DIR\)/,
+    exit: 1,
+    absent: /PATH=|HOME=|YOUTUBE_API_KEYS|AIza/,
+  },
+  {
+    name: 'youtube: CSV path with ../ out of the input folder',
+    args: ['run', 'youtube-enrich', '--csv', '../{outside}/secret.csv', '--column', 'x'],
+    reaches: 'sandbox',
+    message: /--csv: \.\.\/.*secret\.csv is outside the worker's input folder/,
+    exit: 1,
+    absent: new RegExp(PLANTED),
+  },
+  {
+    name: 'youtube: CSV symlink pointing out of the input folder',
+    args: ['run', 'youtube-enrich', '--csv', 'link-out.csv', '--column', 'x'],
+    reaches: 'sandbox',
+    message: /--csv: link-out\.csv is outside the worker's input folder/,
+    exit: 1,
+    absent: new RegExp(PLANTED),
   },
   {
     name: 'youtube: worker without API keys',
@@ -517,6 +555,8 @@ describe('bad-input catalogue', () => {
   let closedPort: number;
   const groups = {} as Record<Group, { queue: string; deps: Deps & { dir: string }; workers: Worker[] }>;
   const dir = tmpDir('longhaul-bad-input-');
+  /** A folder next to the input folder (`dir`, the workers' LONGHAUL_INPUT_DIR): nothing in it may be read. */
+  const outside = tmpDir('longhaul-bad-outside-');
   const outcomes = new Map<string, Outcome>();
   const before = {} as Record<Group, Awaited<ReturnType<typeof sinkSnapshot>>>;
   let stopWorkers: () => Promise<void> = async () => {};
@@ -528,11 +568,17 @@ describe('bad-input catalogue', () => {
     const creds =
       /^(DM_CLIENT_API|DM_CLIENT_SECRET|DM_USERNAME|DM_PASSWORD|TITELIVE_USERNAME|TITELIVE_PASSWORD|DATORAMA_TOKEN|YOUTUBE_API_KEYS)$/;
     const configs: Record<Group, Record<string, string>> = {
-      sandbox: sandboxes.env,
-      nocreds: Object.fromEntries(Object.entries(sandboxes.env).filter(([k]) => !creds.test(k))),
+      sandbox: { ...sandboxes.env, LONGHAUL_INPUT_DIR: dir },
+      nocreds: {
+        ...Object.fromEntries(Object.entries(sandboxes.env).filter(([k]) => !creds.test(k))),
+        LONGHAUL_INPUT_DIR: dir,
+      },
     };
     fs.writeFileSync(path.join(dir, 'no-column.csv'), 'video,user\nabc,u1\n');
-    fs.writeFileSync(path.join(dir, 'unclosed.csv'), 'song,user\n"abc,u1\ndef,u2\n');
+    fs.writeFileSync(path.join(dir, 'unclosed.csv'), `song,user\n"${PLANTED},u1\ndef,u2\n`);
+    fs.writeFileSync(path.join(dir, 'header-secret.csv'), `user,${PLANTED},other\nu1,dQw4w9WgXcQ,x\n`);
+    fs.writeFileSync(path.join(outside, 'secret.csv'), `${PLANTED},x\n${PLANTED},y\n`);
+    fs.symlinkSync(path.join(outside, 'secret.csv'), path.join(dir, 'link-out.csv'));
     const running: Promise<void>[] = [];
     for (const g of Object.keys(configs) as Group[]) {
       const queue = uniqueQueue(`bad-${g}`);
@@ -560,6 +606,7 @@ describe('bad-input catalogue', () => {
           s
             .replace('{id}', id)
             .replace('{dir}', dir)
+            .replace('{outside}', path.basename(outside))
             .replace('{closedPort}', String(closedPort))
             .replace('{input}', inputFile);
         const group = groups[c.reaches ?? 'sandbox'];
@@ -578,7 +625,7 @@ describe('bad-input catalogue', () => {
     );
     for (const o of results) outcomes.set(o.c.name, o);
     console.log(`[bad-input] ${CASES.length} client processes in ${Date.now() - t0} ms`);
-  }, 300_000);
+  }, 420_000); // 74 client processes, 3 at a time: about 290 s on a loaded 2-core machine
 
   afterAll(async () => {
     // Entity workflows the runs may have started (semaphores, ledgers, limiters) end with the test.
@@ -606,6 +653,7 @@ describe('bad-input catalogue', () => {
     const output = `${run.stdout}\n${run.stderr}`;
     expect(output).toMatch(c.message);
     expect(output).not.toMatch(STACK_TRACE);
+    if (c.absent) expect(output).not.toMatch(c.absent);
     expect(run.code, output).toBe(c.exit);
 
     const handle = env.client.workflow.getHandle(id);
@@ -615,6 +663,7 @@ describe('bad-input catalogue', () => {
     } else {
       const outcome = JSON.parse(run.stdout) as { status: string; error?: string; problems?: string[] };
       const v = await runVerdict(env.client, id);
+      if (c.absent) expect(v.messages.join('\n')).not.toMatch(c.absent);
       if (c.completes) {
         expect(outcome.status).toBe('completed');
         expect(outcome.problems?.length).toBeGreaterThan(0);

@@ -6,9 +6,13 @@
  * password, datorama-collect with a token. Then every event history of every run started since the test
  * began (children, semaphores, quota ledgers, limiters, continue-as-new runs) and everything the workers
  * printed is scanned for every secret, as is, URL-encoded and base64 / base64url at any alignment.
+ * Failed runs count too: youtube-enrich runs pointed at the worker's own /proc/self/environ (which holds every
+ * credential), at a file outside the input folder, at a CSV whose header or values hold a secret, and at a
+ * malformed one — their failures and results must quote no file content.
  * A planted secret proves that the scan finds what it looks for.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -28,6 +32,8 @@ const SECRETS = {
   YOUTUBE_KEY_2: `AIzaYtKeyTwo${tag}Wq`,
   TITELIVE_PASSWORD: `tlPassword${tag}Mn`,
   DATORAMA_TOKEN: `datoToken${tag}Vb`,
+  /** Only in files on the worker's disk (CSV inputs): no run may carry it into history or logs. */
+  CSV_FILE_SECRET: `csvFileSecret${tag}Hj`,
 };
 const DM_CLIENT_ID = `dm-client-${tag}`;
 const DM_USER = `partner-${tag}@longhaul.test`;
@@ -48,6 +54,7 @@ describe('secrets in histories and logs', () => {
   let histories: RunHistory[] = [];
   const queues = { main: uniqueQueue('secrets'), password: uniqueQueue('secrets-pw') };
   const planted: string[] = [];
+  const refusedMessages: string[] = [];
 
   beforeAll(async () => {
     env = await devServerEnv();
@@ -86,6 +93,18 @@ describe('secrets in histories and logs', () => {
       () => dato.stop(),
     );
 
+    // The worker's input folder: CSVs holding a secret in a header, in values, in a malformed field; and a
+    // file outside the folder, reached by ../ and by a symlink.
+    const inputDir = tmpDir('longhaul-secrets-input-');
+    const outsideDir = tmpDir('longhaul-secrets-outside-');
+    const fileSecret = SECRETS.CSV_FILE_SECRET;
+    const id = (i: number) => fakeId(3, 'secrets-csv', i);
+    fs.writeFileSync(path.join(inputDir, 'header.csv'), `user,${fileSecret},when\nu1,${id(0)},x\n`);
+    fs.writeFileSync(path.join(inputDir, 'values.csv'), `user,song\nu1,${id(0)}\nu2,${fileSecret}\nu3,${id(1)}\n`);
+    fs.writeFileSync(path.join(inputDir, 'unclosed.csv'), `song,user\n"${fileSecret},u1\n${id(0)},u2\n`);
+    fs.writeFileSync(path.join(outsideDir, 'secret.csv'), `${fileSecret},song\n${fileSecret},${id(0)}\n`);
+    fs.symlinkSync(path.join(outsideDir, 'secret.csv'), path.join(inputDir, 'link.csv'));
+
     const common = {
       TEMPORAL_ADDRESS: env.address,
       LONGHAUL_LOG_FORMAT: 'json',
@@ -99,6 +118,7 @@ describe('secrets in histories and logs', () => {
         ...common,
         LONGHAUL_TASK_QUEUE: queues.main,
         LONGHAUL_DATA_DIR: tmpDir(),
+        LONGHAUL_INPUT_DIR: inputDir,
         YOUTUBE_BASE_URL: `${ytUrl}/youtube/v3`,
         YOUTUBE_API_KEYS: `proj-a-${tag}:${SECRETS.YOUTUBE_KEY_1},proj-b-${tag}:${SECRETS.YOUTUBE_KEY_2}`,
         TITELIVE_LOGIN_URL: `${tlUrl}/v1`,
@@ -145,7 +165,33 @@ describe('secrets in histories and logs', () => {
         { category: 'LIVRE', minModifiedDate: '2025-03-01', maxModifiedDate: '2025-03-03', images: false },
       ],
       ['datoramaCollect', queues.main, { jobs: false }],
+      // Completes, with an invalid value (the secret) counted by line, never quoted.
+      [
+        'youtubeEnrich',
+        queues.main,
+        { csv: path.join(inputDir, 'values.csv'), outPrefix: 'youtube/secrets-csv', pool: `secrets-${tag}` },
+      ],
     ];
+    // Refused inputs: each run must fail (InvalidInput), quoting nothing of the file.
+    const refused: [string, unknown][] = [
+      ['environ', { csv: '/proc/self/environ', column: 'x' }],
+      ['header', { csv: path.join(inputDir, 'header.csv'), column: 'song' }],
+      ['unclosed', { csv: path.join(inputDir, 'unclosed.csv') }],
+      ['dotdot', { csv: `../${path.basename(outsideDir)}/secret.csv`, column: 'x' }],
+      ['symlink', { csv: 'link.csv', column: 'x' }],
+    ].map(([name, input]) => [
+      name as string,
+      { ...(input as object), pool: `secrets-${tag}`, outPrefix: `yt/${name}` },
+    ]);
+    const refusedHandles = await Promise.all(
+      refused.map(([name, input]) =>
+        env.client.workflow.start('youtubeEnrich', {
+          taskQueue: queues.main,
+          workflowId: uniqueQueue(`secrets-refused-${name}`),
+          args: [input],
+        }),
+      ),
+    );
     const handles = await Promise.all(
       runs.map(([type, taskQueue, input]) =>
         env.client.workflow.start(type, { taskQueue, workflowId: uniqueQueue(`secrets-${type}`), args: [input] }),
@@ -155,6 +201,14 @@ describe('secrets in histories and logs', () => {
     const results = await Promise.allSettled(handles.map((h) => h.result()));
     results.forEach((r, i) => {
       if (r.status === 'rejected') throw new Error(`${runs[i][0]} failed: ${(r.reason as Error).message}`);
+    });
+    const refusals = await Promise.allSettled(refusedHandles.map((h) => h.result()));
+    refusals.forEach((r, i) => {
+      if (r.status === 'fulfilled') throw new Error(`youtube-enrich on ${refused[i][0]} should have been refused`);
+      // The root cause: the activity's failure (the workflow's wraps it).
+      let e = r.reason as { cause?: unknown; message?: string };
+      while (e.cause) e = e.cause as typeof e;
+      refusedMessages.push(String(e.message));
     });
 
     // The self-check: a run whose input holds a secret (as is, and base64-encoded inside a longer string).
@@ -172,7 +226,7 @@ describe('secrets in histories and logs', () => {
       await env.client.workflow.getHandle(id).terminate('planted for the scanner self-check');
     }
     // Visibility lags the histories a little: read until every run of the test is listed.
-    const expected = [...handles.map((h) => h.workflowId), ...planted];
+    const expected = [...handles.map((h) => h.workflowId), ...refusedHandles.map((h) => h.workflowId), ...planted];
     for (let i = 0; ; i++) {
       histories = await allHistories(env.client, since);
       if (expected.every((id) => histories.some((h) => h.workflowId === id)) || i >= 50) break;
@@ -209,6 +263,15 @@ describe('secrets in histories and logs', () => {
     const form = `key=${encodeURIComponent(`${SECRETS.YOUTUBE_KEY_1} x`)}`;
     expect(findSecrets(form, SECRETS, 'log').map((l) => l.secret)).toEqual(['YOUTUBE_KEY_1']);
     expect(secretForms('a b+c')).toMatchObject({ raw: 'a b+c', url: 'a%20b%2Bc', form: 'a+b%2Bc' });
+  });
+
+  it('refused inputs fail with a message that names the flag and quotes no file content', () => {
+    expect(refusedMessages).toHaveLength(5);
+    for (const m of refusedMessages) {
+      expect(m).toMatch(/^--(csv|column): /);
+      expect(m).not.toMatch(/PATH=|HOME=/);
+      expect(findSecrets(m, SECRETS, 'failure')).toEqual([]);
+    }
   });
 
   it('no secret is in any event history of the runs, their children and entity workflows', () => {

@@ -9,10 +9,13 @@ import {
   configure,
   emptyLedger,
   markInvalid,
+  join,
   markSpent,
+  recover,
   refund,
   reserve,
   validateConfig,
+  validateJoin,
 } from '../../src/shared/quota-state';
 import { nextReset } from '../../src/shared/quota-reset';
 
@@ -125,5 +128,29 @@ describe('quota ledger rules', () => {
       }),
     ).toThrow(/two buckets/);
     expect(() => validateConfig({ buckets: [], costs: { m: 0 } })).toThrow(/cost of m/);
+  });
+
+  it('a caller joins a running ledger: additions added, contradictions refused, nothing flipped', () => {
+    const s = ledger();
+    granted(reserve(s, { method: 'videos.list', calls: 4 }, NOON, 'L'));
+    expect(() => validateJoin(s, config(10), 'L')).not.toThrow();
+    expect(() => validateJoin(s, config(20), 'L')).toThrow(
+      /^LedgerConflict: quota ledger L is configured differently — bucket a: 20 units per period asked, the ledger has 10; bucket b: 20/,
+    );
+    expect(() => validateJoin(s, { ...config(10), costs: { 'videos.list': 11 } }, 'L')).toThrow(/cost 11 asked/);
+    const before = JSON.stringify(s);
+    join(s, config(10), NOON);
+    expect(JSON.stringify(s)).toBe(before);
+    join(s, { buckets: [{ id: 'z', unitsPerPeriod: 10, reset: PACIFIC, keys: ['fp-z'] }], costs: { m: 3 } }, NOON);
+    expect(s.buckets.map((b) => [b.id, b.used])).toEqual([
+      ...JSON.parse(before).buckets.map((b: { id: string; used: number }) => [b.id, b.used]),
+      ['z', 0],
+    ]);
+    expect(s.costs).toMatchObject({ 'videos.list': 1, m: 3 });
+    // A recovered ledger keeps usage, gives removed keys another chance.
+    markInvalid(s, 'fp-z', 'API key not valid', NOON);
+    recover(s);
+    expect(s.removed).toEqual([]);
+    expect(s.buckets.find((b) => b.id === 'a')!.used).toBe(4);
   });
 });

@@ -99,9 +99,9 @@ describe('youtube-watch input', () => {
     expect(() => buildInput(p, {}, ['--query', 'cricket', '--interval-seconds', '0'])).toThrow(/intervalSeconds/);
   });
   it('derives one workflow ID per query', () => {
-    expect(watchWorkflowId('Cricket World Cup')).toMatch(/^youtube-watch-cricket-world-cup-[0-9a-f]{8}$/);
+    expect(watchWorkflowId('Cricket World Cup')).toMatch(/^youtube-watch-cricket-world-cup-[0-9a-f]{16}$/);
     expect(watchWorkflowId(' cricket ')).toBe(watchWorkflowId('cricket'));
     expect(watchWorkflowId('cricket')).not.toBe(watchWorkflowId('Cricket'));
-    expect(watchWorkflowId('日本')).toMatch(/^youtube-watch-[0-9a-f]{8}$/);
+    expect(watchWorkflowId('日本')).toMatch(/^youtube-watch-[0-9a-f]{16}$/);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   ledgerStateQuery,
@@ -109,6 +110,59 @@ describe('quota ledger workflow', () => {
       const state = await env.client.workflow.getHandle(ledgerId).query(ledgerStateQuery);
       expect(state.buckets.reduce((n, b) => n + b.used, 0)).toBe(40); // 3 reserved, 2 given back, each time
       expect(state.permits).toBe(40);
+      await env.client.workflow.getHandle(ledgerId).terminate('test over');
+    });
+  });
+
+  it('refuses a configuration that contradicts the running ledger, and joins one that only adds', async () => {
+    const ledgerId = uniqueQueue('quota-ledger-conflict');
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const first = new QuotaLedgerClient(env.client, ledgerId, taskQueue, config);
+      expect(await first.reserve({ method: 'videos.list', calls: 1 })).toMatchObject({ kind: 'granted' });
+      const refusal = (c: LedgerConfig) =>
+        new QuotaLedgerClient(env.client, ledgerId, taskQueue, c).reserve({ method: 'videos.list', calls: 1 }).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      // Another worker or pipeline with other units per day, another cost, a key in another bucket.
+      const units = await refusal({ ...config, buckets: config.buckets.map((b) => ({ ...b, unitsPerPeriod: 7 })) });
+      expect(units).toBeInstanceOf(ApplicationFailure);
+      expect((units as ApplicationFailure).type).toBe('QuotaLedgerConflict');
+      expect((units as ApplicationFailure).nonRetryable).toBe(true);
+      expect((units as ApplicationFailure).message).toMatch(
+        new RegExp(
+          `^LedgerConflict: quota ledger ${ledgerId} is configured differently — bucket p1: 7 units per period asked, the ledger has 5`,
+        ),
+      );
+      const cost = await refusal({ ...config, costs: { 'videos.list': 11 } });
+      expect((cost as ApplicationFailure).message).toMatch(/method videos\.list: cost 11 asked, the ledger has 1/);
+      const moved = await refusal({
+        ...config,
+        buckets: [{ id: 'p9', unitsPerPeriod: 5, reset: { kind: 'pacific-midnight' }, keys: ['fp-2'] }],
+      });
+      expect((moved as ApplicationFailure).message).toMatch(/key fp-2: in bucket p9 asked, the ledger has p2/);
+      let state = await env.client.workflow.getHandle(ledgerId).query(ledgerStateQuery);
+      expect(state.buckets.map((b) => [b.id, b.unitsPerPeriod, b.used])).toEqual([
+        ['p1', 5, 1],
+        ['p2', 5, 0],
+      ]);
+      expect(state.costs).toEqual({ 'videos.list': 1 });
+
+      // A worker with one more project and a watcher's method: added; nothing dropped or changed.
+      const more: LedgerConfig = {
+        buckets: [{ id: 'p3', unitsPerPeriod: 5, reset: { kind: 'pacific-midnight' }, keys: ['fp-3'] }],
+        costs: { 'search.list': 100 },
+      };
+      expect(
+        await new QuotaLedgerClient(env.client, ledgerId, taskQueue, more).reserve({ method: 'search.list', calls: 1 }),
+      ).toMatchObject({ kind: 'wait' }); // 100 units a call: no bucket of 5 can serve it
+      state = await env.client.workflow.getHandle(ledgerId).query(ledgerStateQuery);
+      expect(state.buckets.map((b) => [b.id, b.unitsPerPeriod, b.keys.map((k) => k.fingerprint)])).toEqual([
+        ['p1', 5, ['fp-1a', 'fp-1b']],
+        ['p2', 5, ['fp-2']],
+        ['p3', 5, ['fp-3']],
+      ]);
+      expect(state.costs).toEqual({ 'videos.list': 1, 'search.list': 100 });
       await env.client.workflow.getHandle(ledgerId).terminate('test over');
     });
   });

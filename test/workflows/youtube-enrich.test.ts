@@ -16,6 +16,7 @@ import { youtubeKeyPairs } from '../../src/sandbox/youtube';
 import { fakeId } from '../../src/sandbox/youtube/videos';
 import { fingerprint } from '../../src/shared/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
+import { progressQuery } from '../../src/shared/messages';
 import { nextReset, periodStart } from '../../src/shared/quota-reset';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
 import { terminateAll, testDeps, timeSkippingEnv, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
@@ -25,6 +26,9 @@ const PROJECTS: SandboxProject[] = [
   { id: 'proj-b', keys: ['key-b-1-AIzaTest'] },
   { id: 'proj-c', keys: ['key-c-1-AIzaTest'] },
 ];
+
+/** The workers' input folder (LONGHAUL_INPUT_DIR): a CSV on the worker's disk is read only from inside it. */
+const INPUT_DIR = tmpDir('yt-input-');
 
 /** n distinct well-formed IDs, a CSV of them with duplicates and a few bad values in a `song` column. */
 function playlog(n: number, seed: number): { ids: string[]; csv: string } {
@@ -36,7 +40,7 @@ function playlog(n: number, seed: number): { ids: string[]; csv: string } {
     if (i % 7 === 0) rows.push(`u${i % 11},${id},2026-02-01`); // a second play of the same song
   });
   rows.push('u1,not-an-id,2026-01-01', 'u2,,2026-01-01', 'u3,way-too-long-to-be-an-id,2026-01-01');
-  const file = path.join(tmpDir('yt-csv-'), 'playlog.csv');
+  const file = path.join(fs.mkdtempSync(path.join(INPUT_DIR, 'yt-csv-')), 'playlog.csv');
   fs.writeFileSync(file, rows.join('\n') + '\n');
   return { ids, csv: file };
 }
@@ -78,7 +82,11 @@ describe('youtube-enrich on the time-skipping server', () => {
     sandbox = new YoutubeSandbox({ seed: 5, projects, unitsPerDay, missingRate: 0.05 });
     const url = await sandbox.start();
     sandbox.clock.follow(() => env.currentTimeMs());
-    return testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS) });
+    return testDeps({
+      YOUTUBE_BASE_URL: `${url}/youtube/v3`,
+      YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS),
+      LONGHAUL_INPUT_DIR: INPUT_DIR,
+    });
   }
   const served = () => sandbox.calls.filter((c) => c.method === 'videos.list' && c.status === 200);
   const fetchedIds = () => served().flatMap((c) => c.ids!);
@@ -195,6 +203,86 @@ describe('youtube-enrich on the time-skipping server', () => {
     expect(cause.cause?.type).toBe('YoutubeNoUsableKey');
     expect(cause.cause?.message).toMatch(/no usable key in the pool — removed: .*API key not valid/);
     expect(sandbox.calls.filter((c) => c.status === 400)).toHaveLength(4); // each key tried once
+  });
+
+  it('fetches again when the parts change, and on --refresh; reuses the fetch otherwise', async () => {
+    const deps = await start(PROJECTS, 1000);
+    const ids = playlog(120, 6).ids; // 3 calls a fetch
+    const pool = newPool();
+    const base = { ids, pool, outPrefix: 'yt/parts', unitsPerDay: 1000, callsPerActivity: 2 };
+    const runs = await withWorker(env, deps, async (taskQueue) => {
+      const out: { calls: number; served: number }[] = [];
+      for (const input of [
+        { ...base, parts: ['snippet'] },
+        { ...base }, // every part
+        { ...base }, // the same work again: reused
+        { ...base, refresh: true },
+      ]) {
+        const before = served().length;
+        const r: YoutubeEnrichResult = await env.client.workflow.execute('youtubeEnrich', {
+          taskQueue,
+          workflowId: uniqueQueue('yt-parts'),
+          args: [input],
+        });
+        out.push({ calls: r.calls, served: served().length - before });
+      }
+      return out;
+    });
+    expect(runs).toEqual([
+      { calls: 3, served: 3 },
+      { calls: 3, served: 3 },
+      { calls: 0, served: 0 },
+      { calls: 3, served: 3 },
+    ]);
+    const [{ fetched, stats }] = await deps.warehouse.query<{ fetched: number; stats: number }>(
+      'SELECT count(*) AS fetched, count(view_count) AS stats FROM youtube_videos',
+    );
+    expect(Number(fetched)).toBeGreaterThan(100);
+    expect(Number(stats)).toBe(Number(fetched)); // statistics filled for every video
+  });
+
+  it('recovers from a quota ledger terminated mid-run: waiting runs ask again, no quota is exceeded', async () => {
+    const ONE: SandboxProject[] = [{ id: 'proj-solo', keys: ['key-solo-AIzaTest'] }];
+    await awayFromMidnight();
+    sandbox = new YoutubeSandbox({ seed: 5, projects: ONE, unitsPerDay: 4, missingRate: 0.05 });
+    const url = await sandbox.start();
+    sandbox.clock.follow(() => env.currentTimeMs());
+    const deps = testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(ONE) });
+    const pool = newPool();
+    const ledger = () => env.client.workflow.getHandle(ledgerWorkflowId(pool));
+    const common = { pool, unitsPerDay: 4, callsPerActivity: 1, concurrency: 1 };
+    const b = playlog(500, 8).ids; // 10 calls
+    const result = await withWorker(env, deps, async (taskQueue) => {
+      // Run A spends 2 of today's 4 units; then the ledger is terminated.
+      await env.client.workflow.execute('youtubeEnrich', {
+        taskQueue,
+        workflowId: uniqueQueue('yt-ledger-a'),
+        args: [{ ...common, ids: playlog(100, 7).ids, outPrefix: 'yt/ledger-a' }],
+      });
+      await ledger().terminate('test: the ledger is terminated mid-run');
+      // Run B: 2 calls left today, then it waits for the reset — and the ledger is terminated again.
+      const h = await env.client.workflow.start('youtubeEnrich', {
+        taskQueue,
+        workflowId: uniqueQueue('yt-ledger-b'),
+        args: [{ ...common, ids: b, outPrefix: 'yt/ledger-b' }],
+      });
+      for (let i = 0; ; i++) {
+        const p = await h.query(progressQuery);
+        if (p.waiting) break;
+        if (i > 300) throw new Error(`run B never waited for the quota: ${JSON.stringify(p)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await ledger().terminate('test: the ledger is terminated while runs wait');
+      return (await h.result()) as YoutubeEnrichResult;
+    });
+    expect(result).toMatchObject({ distinct: 500, calls: 10, quotaExceeded: 0 });
+    expect(result.fetched + result.missing).toBe(500);
+    expect(result.quotaWaits).toBe(2); // day 1: 2 calls (A spent 2), day 2: 4, day 3: 4
+    expect(sandbox.calls.filter((c) => c.status !== 200)).toEqual([]); // the API never had to refuse
+    const perDay = new Map<string, number>();
+    for (const e of served()) perDay.set(String(e.day), (perDay.get(String(e.day)) ?? 0) + 1);
+    expect([...perDay.values()]).toEqual([4, 4, 4]);
+    expect(new Set(fetchedIds()).size).toBe(600);
   });
 
   it('plans a dry run (distinct IDs, calls, units, days) without calling the API', async () => {

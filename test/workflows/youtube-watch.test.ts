@@ -15,7 +15,7 @@ import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/s
 import { youtubeKeyPairs } from '../../src/sandbox/youtube';
 import { SearchFeed } from '../../src/sandbox/youtube/videos';
 import { fingerprint } from '../../src/shared/fingerprint';
-import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
+import { ledgerStateQuery, ledgerWorkflowId, type LedgerConfig } from '../../src/shared/quota';
 import { nextReset, periodStart } from '../../src/shared/quota-reset';
 import {
   pauseWatchSignal,
@@ -179,6 +179,26 @@ describe('youtube-watch on the time-skipping server', () => {
     expect(stored.length).toBeGreaterThan(400);
     expectWholeFeed();
     expect(result.inserted).toBe(store.videos.size);
+  });
+
+  it('narrows the time window when a walk runs out at the API’s ~500-result cap: no video skipped', async () => {
+    const deps = await start([P1]);
+    // ~50 minutes of feed: about 800 videos, more than one query returns (500 across its pages).
+    const from = new Date((await env.currentTimeMs()) - 50 * 60_000).toISOString();
+    const result = await withWorker(env, deps, (q) =>
+      run(q, newId('cap'), { query: Q, pool: newPool(), backfillFrom: from, maxPagesPerTick: 10, stopAfterTicks: 5 }),
+    );
+    // Tick 1 walks 10 pages of one window and reaches the cap: the next walk asks below the oldest it reached.
+    const firstPages = searches().filter((c) => !c.pageToken);
+    expect(firstPages[0]).toMatchObject({ publishedAfter: from.replace('.000Z', 'Z'), publishedBefore: undefined });
+    expect(firstPages[1].publishedAfter).toBe(from.replace('.000Z', 'Z'));
+    expect(firstPages[1].publishedBefore).toBeDefined();
+    expect(result).toMatchObject({ ticks: 5, failedTicks: 0 });
+    expect(result.position.sweep).toBeUndefined();
+    const stored = newestFirst(store.videos.values());
+    expect(stored.length).toBeGreaterThan(700);
+    expect(stored.map((v) => v.videoId)).toEqual(feedIds(feed, Date.parse(from), Date.parse(stored[0].publishedAt)));
+    expectWholeFeed();
   });
 
   it('charges 100 of the daily units per search on the classic model', async () => {
@@ -370,6 +390,29 @@ describe('youtube-watch on the time-skipping server', () => {
     expect(cause.type).toBe('YoutubeNoUsableKey');
     expect(cause.message).toMatch(/no usable key in the pool — removed: .*API key not valid/);
     expect(searches().filter((c) => c.status === 400)).toHaveLength(3); // each key tried once
+  });
+
+  it('fails at once when its quota settings contradict the pool ledger’s (never flips them)', async () => {
+    const deps = await start([P1]);
+    const pool = newPool();
+    // Another pipeline runs the pool's ledger with 7 searches a day for proj-a; this watcher says 100.
+    const other: LedgerConfig = {
+      buckets: [{ id: P1.id, unitsPerPeriod: 7, reset: { kind: 'pacific-midnight' }, keys: [fingerprint(P1.keys[0])] }],
+      costs: { 'search.list': 1 },
+    };
+    const err = await withWorker(env, deps, async (q) => {
+      await env.client.workflow.start('quotaLedger', {
+        taskQueue: q,
+        workflowId: ledgerWorkflowId(pool),
+        args: [{ config: other }],
+      });
+      return run(q, newId('conflict'), { query: Q, pool, stopAfterTicks: 3 }).catch((e: unknown) => e);
+    });
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('QuotaLedgerConflict');
+    expect(cause.message).toMatch(/bucket proj-a: 100 units per period asked, the ledger has 7/);
+    expect(searches()).toEqual([]);
   });
 
   it('refuses bad input at once, naming the field', async () => {
