@@ -38,12 +38,14 @@ export function buildInput(pipeline: PipelineDef, opts: RunOptions, flagArgs: st
     try {
       base = JSON.parse(text) as Record<string, unknown>;
     } catch (e) {
-      throw new InputError(`--input ${opts.input} is not valid JSON: ${(e as Error).message}`);
+      // Node's message may quote the file ("Unexpected token … "secret…" is not valid JSON"): say where, not what.
+      const at = /position (\d+)/.exec((e as Error).message)?.[1];
+      throw new InputError(`--input ${opts.input} is not valid JSON${at !== undefined ? ` (at character ${at})` : ''}`);
     }
-    if (!base || typeof base !== 'object' || Array.isArray(base))
-      throw new InputError(
-        `--input ${opts.input} must hold a JSON object (the pipeline's options), not ${text.trim().slice(0, 40)}`,
-      );
+    if (!base || typeof base !== 'object' || Array.isArray(base)) {
+      const kind = base === null ? 'null' : Array.isArray(base) ? 'an array' : `a ${typeof base}`;
+      throw new InputError(`--input ${opts.input} must hold a JSON object (the pipeline's options), not ${kind}`);
+    }
   }
   let flags: Record<string, unknown>;
   try {

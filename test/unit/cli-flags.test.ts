@@ -57,3 +57,31 @@ describe('durations', () => {
     expect(formatDuration(9_000_000)).toBe('2h30m');
   });
 });
+
+describe('buildInput --input file errors', () => {
+  it('never quote the file: a broken or non-object file is refused by position and kind only', async () => {
+    const { default: fs } = await import('node:fs');
+    const { default: os } = await import('node:os');
+    const { default: path } = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-input-'));
+    const secret = 'API_KEY=sk-live-0123456789abcdef';
+    const broken = path.join(dir, 'broken.json');
+    fs.writeFileSync(broken, secret);
+    const scalar = path.join(dir, 'scalar.json');
+    fs.writeFileSync(scalar, JSON.stringify(secret));
+    const selftest = pipelineByName('selftest');
+    for (const [file, message] of [
+      [broken, /--input .*broken\.json is not valid JSON( \(at character \d+\))?$/],
+      [scalar, /--input .*scalar\.json must hold a JSON object \(the pipeline's options\), not a string$/],
+    ] as const) {
+      let err: Error | undefined;
+      try {
+        buildInput(selftest, { input: file }, []);
+      } catch (e) {
+        err = e as Error;
+      }
+      expect(err?.message).toMatch(message);
+      expect(err?.message).not.toContain('sk-live');
+    }
+  });
+});
