@@ -15,7 +15,7 @@ import {
 import { dayOrRelative, isRelativeDay, resolveDate, splitWindows, toIso } from '../shared/dates';
 import { durationMs, formatDuration } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { definePipeline, stableHash } from './types';
+import { definePipeline, identityHash } from './types';
 
 export const MAX_DIMENSIONS = 8;
 export const MAX_WINDOW_DAYS = 180;
@@ -145,7 +145,7 @@ export const dailymotionReportPipeline = definePipeline({
   resolve: resolveReportDates,
   workflowId: (p) => {
     const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, ...what } = p;
-    return `dailymotion-report-${p.startDate}_${p.endDate}-${stableHash(what)}`;
+    return `dailymotion-report-${p.startDate}_${p.endDate}-${identityHash(what)}`;
   },
   summarize: (r: DailymotionReportResult) =>
     `${r.rowsLoaded} rows into ${r.table} from ${r.windows.length} window(s), ${r.reportsAsked} report(s) asked, ` +

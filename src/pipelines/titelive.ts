@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { durationMs } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { definePipeline, stableHash } from './types';
+import { definePipeline, identityHash } from './types';
 
 const isoDay = z
   .string()
@@ -74,7 +74,7 @@ export const titelivePipeline = definePipeline({
   workflowId: (i) =>
     i.incremental && !i.maxModifiedDate
       ? `titelive-${i.category}-incremental`
-      : `titelive-${i.category}-${stableHash({ min: i.minModifiedDate, max: i.maxModifiedDate, inc: i.incremental })}`,
+      : `titelive-${i.category}-${identityHash({ min: i.minModifiedDate, max: i.maxModifiedDate, inc: i.incremental })}`,
   summarize: (r: TiteliveResult) =>
     `${r.category} ${r.dateMin}..${r.dateMax}: ${r.pages} pages, ${r.products} products, ${r.rows} article rows → ${r.table}; ` +
     `images ok ${r.images.ok}, missing ${r.images.missing}, failed ${r.images.failed}` +

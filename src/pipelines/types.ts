@@ -33,17 +33,41 @@ export function definePipeline<S extends z.ZodType, R>(def: PipelineDef<S, R>): 
   return def;
 }
 
-/** A short stable hash (FNV-1a, hex) for workflow IDs derived from an input. Pure, workflow-safe. */
-export function stableHash(value: unknown): string {
-  const text = JSON.stringify(value, (_k, v: unknown) =>
+/** JSON text with object keys sorted, so the same value always gives the same text. */
+const canonicalJson = (value: unknown) =>
+  JSON.stringify(value, (_k, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
       : v,
-  );
+  ) ?? 'undefined';
+
+/**
+ * A short stable hash (FNV-1a, **32 bits**, 8 hex digits). Pure, workflow-safe. Not for identities (it
+ * collides within ~80,000 values): it names YouTube work areas (computed inside running workflows, so it
+ * cannot change under them) and the memo's input fingerprint. Workflow IDs use identityHash.
+ */
+export function stableHash(value: unknown): string {
+  const text = canonicalJson(value);
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, '0');
+}
+
+const FNV64_OFFSET = 0xcbf29ce484222325n;
+const FNV64_PRIME = 0x100000001b3n;
+const MASK64 = 0xffffffffffffffffn;
+
+/**
+ * The hash of an input in a workflow ID: FNV-1a, 64 bits, 16 hex digits (a collision needs ~5 billion
+ * inputs, where 32 bits collided within ~80,000: a different run would have attached to another's ID).
+ * Pure, workflow-safe.
+ */
+export function identityHash(value: unknown): string {
+  const text = canonicalJson(value);
+  let h = FNV64_OFFSET;
+  for (let i = 0; i < text.length; i++) h = ((h ^ BigInt(text.charCodeAt(i))) * FNV64_PRIME) & MASK64;
+  return h.toString(16).padStart(16, '0');
 }

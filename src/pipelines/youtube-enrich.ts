@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { VIDEO_PARTS } from '../connectors/youtube/enums';
 import type { EnrichPlan } from '../shared/youtube-plan';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { definePipeline, stableHash } from './types';
+import { definePipeline, identityHash, stableHash } from './types';
 
 const prefix = z
   .string()
@@ -93,7 +93,7 @@ export const youtubeEnrichPipeline = definePipeline({
   workflowType: 'youtubeEnrich',
   taskQueue: TASK_QUEUES.main,
   workflowId: (i) =>
-    `youtube-enrich-${i.dryRun ? 'plan-' : ''}${stableHash({
+    `youtube-enrich-${i.dryRun ? 'plan-' : ''}${identityHash({
       csv: i.csv,
       column: i.column,
       ids: i.ids,
