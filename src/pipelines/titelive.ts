@@ -62,6 +62,7 @@ export interface TiteliveResult {
   table: string;
   imagesTable: string;
   images: { ok: number; missing: number; failed: number };
+  /** What the next incremental run starts from: dateMax, or the first day of a query in `capped`. */
   highWaterMark: string;
 }
 
@@ -78,6 +79,15 @@ export const titelivePipeline = definePipeline({
   summarize: (r: TiteliveResult) =>
     `${r.category} ${r.dateMin}..${r.dateMax}: ${r.pages} pages, ${r.products} products, ${r.rows} article rows → ${r.table}; ` +
     `images ok ${r.images.ok}, missing ${r.images.missing}, failed ${r.images.failed}` +
-    (r.capped.length ? `; ${r.capped.length} queries still capped at the API limit` : ''),
+    (r.capped.length
+      ? `; ${r.capped.length} queries still capped at the API limit (high-water mark held at ${r.highWaterMark})`
+      : ''),
+  // Data is incomplete: `longhaul run --wait` exits 1.
+  problems: (r: TiteliveResult) =>
+    r.capped.map(
+      (q) =>
+        `${q.dateMin}..${q.dateMax}${q.dispo === undefined ? '' : ` dispo ${q.dispo}`}: ${q.nbreponses} results, at the API's cap ` +
+        `and not splittable further — not all fetched; the high-water mark stays at ${r.highWaterMark}`,
+    ),
   example: { category: 'LIVRE', minModifiedDate: '2025-01-01' },
 });
