@@ -103,8 +103,10 @@ export function createCodecServer(codec: PayloadCodec, opts: CodecServerOptions 
     if (opts.token && req.headers.authorization !== `Bearer ${opts.token}`) return json(401, { error: 'unauthorized' });
     const declared = Number(req.headers['content-length'] ?? 0);
     const tooLarge = () => {
-      json(413, { error: `request body over ${maxBody} bytes` });
-      req.resume();
+      // Answer, then close the connection: the rest of the body is not read.
+      res
+        .writeHead(413, { ...cors, 'content-type': 'application/json', connection: 'close' })
+        .end(JSON.stringify({ error: `request body over ${maxBody} bytes` }), () => req.destroy());
     };
     if (declared > maxBody) return tooLarge();
     const chunks: Buffer[] = [];

@@ -163,6 +163,18 @@ describe('codec server hardening', () => {
       const big = JSON.stringify({ payloads: [{ data: 'A'.repeat(4096) }] });
       const res = await fetch(`${base}/encode`, { method: 'POST', body: big, headers: { authorization: 'Bearer t' } });
       expect(res.status).toBe(413);
+      // Without Content-Length (chunked): counted while read.
+      const { request } = await import('node:http');
+      const chunked = await new Promise<number>((resolve, reject) => {
+        const req = request(`${base}/encode`, { method: 'POST', headers: { authorization: 'Bearer t' } }, (r) => {
+          r.resume();
+          resolve(r.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        for (let i = 0; i < 8; i++) req.write('A'.repeat(512));
+        req.end();
+      });
+      expect(chunked).toBe(413);
       const small = JSON.stringify({ payloads: [plainJson] });
       const ok = await fetch(`${base}/encode`, { method: 'POST', body: small, headers: { authorization: 'Bearer t' } });
       expect(ok.status).toBe(200);
