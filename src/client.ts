@@ -17,7 +17,7 @@ import { SANDBOXES } from './sandbox';
 import { createWarehouse } from './sinks';
 import { createSchedule, listSchedules } from './cli/schedule';
 import { AesGcmCodec, keysFromEnv } from './codec/aes-codec';
-import { createCodecServer } from './codec/codec-server';
+import { codecServerOptionsFromEnv, createCodecServer } from './codec/codec-server';
 import { runWorker } from './worker';
 import { demo } from './cli/demo';
 import { createVideosStore } from './sinks/videos';
@@ -216,11 +216,19 @@ program
   .action(async (opts: { port: number; host: string }) => {
     const keys = keysFromEnv();
     if (!keys) throw new Error('LONGHAUL_ENCRYPTION_KEY is not set: nothing to decode');
-    const server = createCodecServer(new AesGcmCodec(keys), { token: process.env.LONGHAUL_CODEC_TOKEN });
+    // Refuses a non-loopback address without LONGHAUL_CODEC_TOKEN; CORS origin, body cap, strict mode.
+    const options = codecServerOptionsFromEnv(process.env, opts.host);
+    const server = createCodecServer(new AesGcmCodec(keys, { strict: options.strict }), options);
     server.listen(opts.port, opts.host, () =>
-      out(`Codec server on http://${opts.host}:${opts.port} (UI: --ui-codec-endpoint)`),
+      out(
+        `Codec server on http://${opts.host}:${opts.port} for ${options.origin}` +
+          `${options.token ? ', token required' : ', no token (loopback only)'}${options.strict ? ', strict' : ''}`,
+      ),
     );
-    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
     server.close();
   });
 

@@ -39,8 +39,16 @@ function decodeKey(b64: string, name: string): Buffer {
   return k;
 }
 
+export interface CodecOptions {
+  /** Refuse payloads that are not encrypted on decode (LONGHAUL_CODEC_STRICT=1): encryption is mandatory. */
+  strict?: boolean;
+}
+
 export class AesGcmCodec implements PayloadCodec {
-  constructor(private readonly keys: CodecKeys) {
+  constructor(
+    private readonly keys: CodecKeys,
+    private readonly opts: CodecOptions = {},
+  ) {
     if (!keys.keys[keys.currentKeyId]) throw new Error(`no key with id ${keys.currentKeyId}`);
   }
 
@@ -63,7 +71,14 @@ export class AesGcmCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) => {
-      if (Buffer.from(p.metadata?.[METADATA_ENCODING_KEY] ?? []).toString() !== ENCODING) return p;
+      const encoding = Buffer.from(p.metadata?.[METADATA_ENCODING_KEY] ?? []).toString();
+      if (encoding !== ENCODING) {
+        if (this.opts.strict)
+          throw new Error(
+            `payload is not encrypted (encoding "${encoding.slice(0, 40)}"): refused, LONGHAUL_CODEC_STRICT is on`,
+          );
+        return p;
+      }
       const keyId = Buffer.from(p.metadata?.[METADATA_KEY_ID] ?? []).toString();
       const key = this.keys.keys[keyId];
       if (!key)
@@ -77,8 +92,19 @@ export class AesGcmCodec implements PayloadCodec {
   }
 }
 
-/** The data converter option for workers and clients: encryption when a key is configured. */
+/** `LONGHAUL_CODEC_STRICT`: 1/true refuses plaintext payloads on decode; unset, 0 or false does not. */
+export function codecStrictFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const v = env.LONGHAUL_CODEC_STRICT?.trim().toLowerCase();
+  if (!v || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new Error('LONGHAUL_CODEC_STRICT must be 1, true, 0 or false');
+}
+
+/**
+ * The data converter option for workers and clients: encryption when a key is configured; with
+ * LONGHAUL_CODEC_STRICT=1 they also refuse plaintext payloads (e.g. a signal sent without the codec).
+ */
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env) {
   const keys = keysFromEnv(env);
-  return keys ? { payloadCodecs: [new AesGcmCodec(keys)] } : undefined;
+  return keys ? { payloadCodecs: [new AesGcmCodec(keys, { strict: codecStrictFromEnv(env) })] } : undefined;
 }

@@ -15,7 +15,7 @@ import {
 import { dayOrRelative, isRelativeDay, resolveDate, splitWindows, toIso } from '../shared/dates';
 import { durationMs, formatDuration } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { definePipeline, stableHash } from './types';
+import { definePipeline, identityHash } from './types';
 
 export const MAX_DIMENSIONS = 8;
 export const MAX_WINDOW_DAYS = 180;
@@ -158,8 +158,8 @@ export const dailymotionReportPipeline = definePipeline({
   resolve: resolveReportDates,
   workflowId: (p) => {
     const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, maxBadRows, ...what } = p;
-    // The default tolerance leaves the ID as it was before the option existed.
-    return `dailymotion-report-${p.startDate}_${p.endDate}-${stableHash(maxBadRows ? { ...what, maxBadRows } : what)}`;
+    // The default tolerance is left out of the ID (a run without the option keeps its identity).
+    return `dailymotion-report-${p.startDate}_${p.endDate}-${identityHash(maxBadRows ? { ...what, maxBadRows } : what)}`;
   },
   // Bad rows a window tolerated (maxBadRows) were not loaded: `longhaul run --wait` lists them and exits 1.
   problems: (r: DailymotionReportResult) =>

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isoDate } from '../shared/dates';
 import { durationMs } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { definePipeline, stableHash, type PipelineDef } from './types';
+import { definePipeline, identityHash, type PipelineDef } from './types';
 
 const id = z.coerce.number().int().positive();
 const ids = z.array(id).min(1);
@@ -159,7 +159,8 @@ export const datoramaProcessPipeline = definePipeline({
   input: processInput,
   workflowType: 'datoramaProcess',
   listFlags: ['streams'],
-  workflowId: (i) => `datorama-process-${stableHash({ s: i.streams, a: i.start, b: i.end, r: i.ranges, d: i.dRange })}`,
+  workflowId: (i) =>
+    `datorama-process-${identityHash({ s: i.streams, a: i.start, b: i.end, r: i.ranges, d: i.dRange })}`,
   example: { streams: [10001, 10002], start: '2025-01-01', end: '2025-02-14' },
 });
 
@@ -170,7 +171,7 @@ export const datoramaRerunPipeline = definePipeline({
   input: rerunInput,
   workflowType: 'datoramaRerun',
   listFlags: ['jobs'],
-  workflowId: (i) => `datorama-rerun-${stableHash(i.jobs)}`,
+  workflowId: (i) => `datorama-rerun-${identityHash(i.jobs)}`,
   example: { jobs: ['10001:700002', '10001:700003'] },
 });
 
@@ -181,7 +182,7 @@ export const datoramaRerunAllPipeline = definePipeline({
   input: rerunAllInput,
   workflowType: 'datoramaRerunAll',
   listFlags: ['streams'],
-  workflowId: (i) => `datorama-rerun-all-${stableHash(i.streams)}`,
+  workflowId: (i) => `datorama-rerun-all-${identityHash(i.streams)}`,
   example: { streams: [10001, 10002] },
 });
 
@@ -192,7 +193,7 @@ export const datoramaRenamePipeline = definePipeline({
   input: renameInput,
   workflowType: 'datoramaRename',
   listFlags: ['renames'],
-  workflowId: (i) => (i.undo ? `datorama-undo-${i.undo}` : `datorama-rename-${stableHash(i.renames)}`),
+  workflowId: (i) => (i.undo ? `datorama-undo-${i.undo}` : `datorama-rename-${identityHash(i.renames)}`),
   example: { renames: ['10001=FB - Brand FR', '10002=GA4 - Site'] },
 });
 
@@ -204,7 +205,7 @@ export const datoramaPatchPipeline = definePipeline({
   workflowType: 'datoramaPatch',
   listFlags: ['streams'],
   workflowId: (i) =>
-    i.undo ? `datorama-undo-${i.undo}` : `datorama-patch-${stableHash({ s: i.streams, f: i.fields, p: i.patches })}`,
+    i.undo ? `datorama-undo-${i.undo}` : `datorama-patch-${identityHash({ s: i.streams, f: i.fields, p: i.patches })}`,
   example: { streams: [10001, 10002], fields: { enabled: false } },
 });
 
@@ -215,7 +216,7 @@ export const datoramaCollectPipeline = definePipeline({
   input: collectInput,
   workflowType: 'datoramaCollect',
   listFlags: ['workspaces'],
-  workflowId: (i) => `datorama-collect-${stableHash({ w: i.workspaces ?? 'all', j: i.jobs })}`,
+  workflowId: (i) => `datorama-collect-${identityHash({ w: i.workspaces ?? 'all', j: i.jobs })}`,
   example: { jobs: true },
 });
 

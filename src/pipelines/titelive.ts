@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { durationMs } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { definePipeline, stableHash } from './types';
+import { definePipeline, identityHash } from './types';
 
 const isoDay = z
   .string()
@@ -62,6 +62,7 @@ export interface TiteliveResult {
   table: string;
   imagesTable: string;
   images: { ok: number; missing: number; failed: number };
+  /** What the next incremental run starts from: dateMax, or the first day of a query in `capped`. */
   highWaterMark: string;
 }
 
@@ -74,10 +75,19 @@ export const titelivePipeline = definePipeline({
   workflowId: (i) =>
     i.incremental && !i.maxModifiedDate
       ? `titelive-${i.category}-incremental`
-      : `titelive-${i.category}-${stableHash({ min: i.minModifiedDate, max: i.maxModifiedDate, inc: i.incremental })}`,
+      : `titelive-${i.category}-${identityHash({ min: i.minModifiedDate, max: i.maxModifiedDate, inc: i.incremental })}`,
   summarize: (r: TiteliveResult) =>
     `${r.category} ${r.dateMin}..${r.dateMax}: ${r.pages} pages, ${r.products} products, ${r.rows} article rows → ${r.table}; ` +
     `images ok ${r.images.ok}, missing ${r.images.missing}, failed ${r.images.failed}` +
-    (r.capped.length ? `; ${r.capped.length} queries still capped at the API limit` : ''),
+    (r.capped.length
+      ? `; ${r.capped.length} queries still capped at the API limit (high-water mark held at ${r.highWaterMark})`
+      : ''),
+  // Data is incomplete: `longhaul run --wait` exits 1.
+  problems: (r: TiteliveResult) =>
+    r.capped.map(
+      (q) =>
+        `${q.dateMin}..${q.dateMax}${q.dispo === undefined ? '' : ` dispo ${q.dispo}`}: ${q.nbreponses} results, at the API's cap ` +
+        `and not splittable further — not all fetched; the high-water mark stays at ${r.highWaterMark}`,
+    ),
   example: { category: 'LIVRE', minModifiedDate: '2025-01-01' },
 });

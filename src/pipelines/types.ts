@@ -5,6 +5,9 @@
  * Workflow-safe: zod and pure code only (workflows import the input schemas from here).
  */
 import type { z } from 'zod';
+import { canonicalJson } from '../shared/identity-hash';
+
+export { identityHash } from '../shared/identity-hash';
 
 export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
   name: string;
@@ -33,13 +36,13 @@ export function definePipeline<S extends z.ZodType, R>(def: PipelineDef<S, R>): 
   return def;
 }
 
-/** A short stable hash (FNV-1a, hex) for workflow IDs derived from an input. Pure, workflow-safe. */
+/**
+ * A short stable hash (FNV-1a, **32 bits**, 8 hex digits). Pure, workflow-safe. Not for identities (it
+ * collides within ~80,000 values): it names the YouTube work areas of runs started before the 64-bit key
+ * (computed inside running workflows, so it cannot change under them) and the memo's input fingerprint. Workflow IDs use identityHash.
+ */
 export function stableHash(value: unknown): string {
-  const text = JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
+  const text = canonicalJson(value);
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);

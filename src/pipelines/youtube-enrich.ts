@@ -10,8 +10,7 @@ import { z } from 'zod';
 import { VIDEO_PARTS } from '../connectors/youtube/enums';
 import type { EnrichPlan } from '../shared/youtube-plan';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { stableHash64 } from '../shared/youtube-hash';
-import { definePipeline, stableHash } from './types';
+import { definePipeline, identityHash, stableHash } from './types';
 
 const prefix = z
   .string()
@@ -97,7 +96,7 @@ const partsKey = (parts: readonly string[]) => [...new Set(parts)].sort();
  * anything else to another, so a fetch made with other parts is never reused (64-bit hash).
  */
 export const workKeyOf = (i: YoutubeEnrichConfig) =>
-  `${i.outPrefix}/_work/${stableHash64({ csv: i.csv, column: i.column, ids: i.ids, limit: i.limit, c: i.callsPerActivity, parts: partsKey(i.parts) })}`;
+  `${i.outPrefix}/_work/${identityHash({ csv: i.csv, column: i.column, ids: i.ids, limit: i.limit, c: i.callsPerActivity, parts: partsKey(i.parts) })}`;
 
 /** The work area of runs started before the parts were part of it (32-bit hash, parts left out). */
 export const legacyWorkKeyOf = (i: YoutubeEnrichConfig) =>
@@ -110,7 +109,7 @@ export const youtubeEnrichPipeline = definePipeline({
   workflowType: 'youtubeEnrich',
   taskQueue: TASK_QUEUES.main,
   workflowId: (i) =>
-    `youtube-enrich-${i.dryRun ? 'plan-' : ''}${stableHash64({
+    `youtube-enrich-${i.dryRun ? 'plan-' : ''}${identityHash({
       csv: i.csv,
       column: i.column,
       ids: i.ids,

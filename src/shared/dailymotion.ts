@@ -4,6 +4,7 @@
  */
 import { defineSignal } from '@temporalio/workflow';
 import type { Column, ColumnType, TableSchema } from '../sinks/warehouse';
+import { fnv1a64 } from './identity-hash';
 
 export type WindowState = 'waiting for report slot' | 'generating' | 'downloading and loading' | 'done' | 'failed';
 
@@ -61,15 +62,7 @@ export function reportConfig(c: ReportConfigInput): string {
     product: (c.product ?? '').toUpperCase(),
     filters,
   });
-  let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i); // UTF-16 code unit, hashed as two bytes
-    for (const b of [unit >> 8, unit & 0xff]) {
-      h ^= BigInt(b);
-      h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-    }
-  }
-  return h.toString(16).padStart(16, '0');
+  return fnv1a64(text);
 }
 
 /** The table a report lands in: the report's columns (reportSchema) and its `report_config`. */

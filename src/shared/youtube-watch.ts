@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { stableHash64 } from './youtube-hash';
+import { identityHash } from './identity-hash';
 
 /** The ledger method name of a YouTube search call. */
 export const SEARCH_METHOD = 'search.list';
@@ -91,7 +91,7 @@ export function watchWorkflowId(query: string): string {
     .replace(/^-+|-+$/g, '')
     .slice(0, 40)
     .replace(/-+$/, '');
-  return `youtube-watch-${slug ? `${slug}-` : ''}${stableHash64(q)}`;
+  return `youtube-watch-${slug ? `${slug}-` : ''}${identityHash(q)}`;
 }
 
 /**

@@ -4,9 +4,10 @@
  * range, then single days by availability), a 429 is waited out on a durable timer, and each query's
  * pages are checkpointed by the extract activity. Parse and images hand each other bucket keys only.
  * Image failures are counted, retried once more after a durable wait, and never fail the run. The
- * high-water mark is written last, so only a successful run moves it.
+ * high-water mark is written last, so only a successful run moves it, and never past the first day of a
+ * query still at the cap after every split (listed in `capped`; `longhaul run --wait` then exits 1).
  */
-import { ApplicationFailure, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import type { TiteliveActivities } from '../activities/titelive';
 import type { ExtractOutcome } from '../activities/titelive-extract';
@@ -180,11 +181,16 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
     }
   }
 
-  await marker(`move the high-water mark of ${category} to ${dateMax}`).titeliveSaveHighWaterMark({
-    category,
-    date: dateMax,
-    runId,
-  });
+  // A query still at the cap is incomplete: the mark must not pass its first day, so the next incremental
+  // run covers it again (the queue is in date order, so every day before it is complete).
+  let mark = dateMax;
+  if (patched('longhaul-titelive-capped-mark') && capped.length)
+    mark = capped.reduce((d, q) => (q.dateMin < d ? q.dateMin : d), dateMax);
+  await marker(
+    mark === dateMax
+      ? `move the high-water mark of ${category} to ${dateMax}`
+      : `move the high-water mark of ${category} to ${mark} only: ${capped.length} queries still at the result cap`,
+  ).titeliveSaveHighWaterMark({ category, date: mark, runId });
   progress.set({ phase: 'done' });
   const result: TiteliveResult = {
     category,
@@ -202,7 +208,7 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
     table: parsed.table,
     imagesTable: 'titelive_images',
     images,
-    highWaterMark: dateMax,
+    highWaterMark: mark,
   };
   progress.finish(titelivePipeline.summarize(result));
   return result;

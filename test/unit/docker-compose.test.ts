@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { codecServerOptionsFromEnv } from '../../src/codec/codec-server';
 import { parseConfig } from '../../src/config';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -41,7 +42,29 @@ describe('docker-compose.yml', () => {
     expect(env.S3_SECRET_ACCESS_KEY).toBe(compose.services.minio.environment?.MINIO_ROOT_PASSWORD);
     // Payload encryption is on by default: the stack refuses to start without a key.
     expect(env.LONGHAUL_ENCRYPTION_KEY).toMatch(/^\$\{LONGHAUL_ENCRYPTION_KEY:\?/);
-    expect(compose.services['codec-server'].command).toEqual(['codec-server', '--port', '8888', '--host', '0.0.0.0']);
+  });
+
+  it('runs the codec server hardened: token required, strict, UI origin only, not published on all interfaces', () => {
+    const codec = compose.services['codec-server'];
+    // Inside its container it listens on all interfaces (the port mapping is what exposes it)…
+    expect(codec.command).toEqual(['codec-server', '--port', '8888', '--host', '0.0.0.0']);
+    const env = codec.environment!;
+    // …so the stack refuses to start without a token (the server itself would too, naming the variable).
+    expect(env.LONGHAUL_CODEC_TOKEN).toMatch(/^\$\{LONGHAUL_CODEC_TOKEN:\?[^}]+\}$/);
+    expect(() => codecServerOptionsFromEnv({ ...env, LONGHAUL_CODEC_TOKEN: '' }, '0.0.0.0')).toThrow(
+      /LONGHAUL_CODEC_TOKEN/,
+    );
+    const opts = codecServerOptionsFromEnv({ ...env, LONGHAUL_CODEC_TOKEN: 'a-token' }, '0.0.0.0');
+    expect(opts.strict).toBe(true);
+    // The origin allowed is the one the Web UI is published on.
+    const uiPort = compose.services['temporal-ui'].ports!.map((p) => /(\d+):8080$/.exec(p)?.[1]).find(Boolean);
+    expect(opts.origin).toBe(`http://localhost:${uiPort}`);
+    // The UI calls the codec endpoint from the browser: it must match the published (loopback) port.
+    const published = codec.ports ?? [];
+    expect(published.length).toBeGreaterThan(0);
+    for (const p of published) expect(p, `codec-server port ${p}`).toMatch(/^127\.0\.0\.1:\d+:8888$/);
+    const hostPort = /^127\.0\.0\.1:(\d+):8888$/.exec(published[0])![1];
+    expect(compose.services['temporal-ui'].environment?.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${hostPort}`);
   });
 
   it('builds images from a Dockerfile whose copied paths and command exist', () => {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalBucket } from '../../src/sinks/local-bucket';
 import { bucketContract } from '../helpers/sink-contracts';
 
@@ -38,5 +38,82 @@ describe('LocalBucket on disk', () => {
     await b.put('k', 'v');
     fs.writeFileSync(path.join(dir, 'k.1234.part'), 'half');
     expect(await b.list('')).toEqual([{ key: 'k', size: 1 }]);
+  });
+
+  afterEach(() => vi.restoreAllMocks());
+
+  it('makes a put durable: the temporary file is fsynced before the rename, the folder after it', async () => {
+    const dir = path.join(root, 'durable');
+    const b = new LocalBucket(dir);
+    await b.put('x/warm-up', 'w'); // folders exist: only the object's own steps are recorded below
+    const steps: string[] = [];
+    const realOpen = fs.promises.open.bind(fs.promises);
+    vi.spyOn(fs.promises, 'open').mockImplementation(async (...args: Parameters<typeof fs.promises.open>) => {
+      const handle = await realOpen(...args);
+      const name = path.relative(dir, String(args[0])).replace(/\.[0-9a-f-]{36}\.part$/, '.part') || '.';
+      const sync = handle.sync.bind(handle);
+      handle.sync = async () => {
+        steps.push(`fsync ${name}`);
+        return sync();
+      };
+      return handle;
+    });
+    const realRename = fs.promises.rename.bind(fs.promises);
+    vi.spyOn(fs.promises, 'rename').mockImplementation(async (from, to) => {
+      steps.push(`rename ${path.relative(dir, String(to))}`);
+      return realRename(from, to);
+    });
+    await b.put('x/obj.bin', Buffer.from('payload'));
+    expect(steps).toEqual([
+      `fsync ${path.join('x', 'obj.bin.part')}`,
+      `rename ${path.join('x', 'obj.bin')}`,
+      'fsync x',
+    ]);
+    expect(fs.readFileSync(path.join(dir, 'x', 'obj.bin'), 'utf8')).toBe('payload');
+    steps.length = 0;
+    await b.put('x/stream', (await import('node:stream')).Readable.from([Buffer.from('a'), Buffer.from('b')]));
+    expect(steps).toEqual([`fsync ${path.join('x', 'stream.part')}`, `rename ${path.join('x', 'stream')}`, 'fsync x']);
+    expect(fs.readFileSync(path.join(dir, 'x', 'stream'), 'utf8')).toBe('ab');
+  });
+
+  it('lists a prefix by reading only the folders under it, not the whole root', async () => {
+    const dir = path.join(root, 'walk');
+    const b = new LocalBucket(dir);
+    for (const k of [
+      'raw/run-1/q1/page-1',
+      'raw/run-1/q2/page-1',
+      'raw/run-2/q1/page-1',
+      'images/u1',
+      'images/u2',
+      'top',
+    ])
+      await b.put(k, 'x');
+    const read: string[] = [];
+    const realReaddir = fs.promises.readdir.bind(fs.promises) as (...a: unknown[]) => Promise<unknown>;
+    vi.spyOn(fs.promises, 'readdir').mockImplementation((async (...args: unknown[]) => {
+      read.push(path.relative(dir, String(args[0])) || '.');
+      return realReaddir(...args);
+    }) as never);
+    expect((await b.list('raw/run-1/')).map((o) => o.key)).toEqual(['raw/run-1/q1/page-1', 'raw/run-1/q2/page-1']);
+    expect(read.sort()).toEqual([
+      path.join('raw', 'run-1'),
+      path.join('raw', 'run-1', 'q1'),
+      path.join('raw', 'run-1', 'q2'),
+    ]);
+    read.length = 0;
+    // A partial last segment reads its parent folder and only the matching entries below it.
+    expect((await b.list('raw/run-1/q')).map((o) => o.key)).toEqual(['raw/run-1/q1/page-1', 'raw/run-1/q2/page-1']);
+    expect(read.sort()).toEqual([
+      path.join('raw', 'run-1'),
+      path.join('raw', 'run-1', 'q1'),
+      path.join('raw', 'run-1', 'q2'),
+    ]);
+    read.length = 0;
+    expect(await b.list('nothing/here/')).toEqual([]);
+    expect(read).toEqual([path.join('nothing', 'here')]);
+    expect((await b.list('')).length).toBe(6);
+    // A prefix cannot walk out of the root.
+    await expect(b.list('../')).rejects.toThrow(/prefix/);
+    await expect(b.list('raw/../../x')).rejects.toThrow(/prefix/);
   });
 });

@@ -88,7 +88,8 @@ describe('titelive client', () => {
     const p3 = await client.search({ ...q(3, 20) }); // page 3: keyed "0", "1"…
     expect(p1.nbreponses).toBe(300);
     expect(p3.items).toHaveLength(20);
-    const all = s.matches('paper', '2025-01-01');
+    // Latest modification first (tri_ordre=desc): a product modified while paged cannot push others past a page.
+    const all = s.matches('paper', '2025-01-01').reverse();
     expect(p3.items.map((i) => Number(i.id))).toEqual(all.slice(40, 60).map((p) => p.id));
     expect((await client.search(q(3))).items).toHaveLength(20); // 100..119, then the cap
     expect((await client.search(q(4))).items).toHaveLength(0);

@@ -96,7 +96,13 @@ export class TiteliveClient {
     return parsed.data.token;
   }
 
-  /** One page of products modified in [dateMin, dateMax], oldest modification first. */
+  /**
+   * One page of products modified in [dateMin, dateMax], **latest modification first**: a product modified
+   * while a query is paged then moves towards page 1 (already read), so the pages still to read only shift
+   * forward (a product read twice, de-duplicated by parse) — with oldest first it moved to the end and the
+   * products behind it shifted back past the page boundary, one skipped per modification. Products leaving
+   * the range still shift pages back: the extract activity sees `nbreponses` drop and rereads the query.
+   */
   async search(q: SearchQuery, signal?: AbortSignal): Promise<SearchPage> {
     const params: Record<string, string> = {
       base: q.base,
@@ -104,7 +110,7 @@ export class TiteliveClient {
       nombre: String(q.perPage),
       page: String(q.page),
       tri: 'datemodification',
-      tri_ordre: 'asc',
+      tri_ordre: 'desc',
     };
     if (q.dateMax) params.datemaxm = toApiDate(q.dateMax);
     if (q.dispo !== undefined) params.dispo = String(q.dispo);

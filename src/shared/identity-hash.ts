@@ -1,16 +1,19 @@
 /**
- * A 64-bit stable hash (FNV-1a 64 over the canonical JSON of a value, keys sorted), 16 hex digits: the
- * identity of YouTube work areas and workflow IDs, where a 32-bit hash would collide after ~77,000 inputs
- * (birthday bound) and two inputs would share — and reuse — each other's fetched data.
- * Pure and workflow-safe (no BigInt: 32-bit halves with exact integer arithmetic).
+ * The one 64-bit identity hash of the project (FNV-1a 64 over the canonical JSON of a value, keys sorted),
+ * 16 hex digits: workflow IDs derived from an input, YouTube work areas, Dailymotion report configurations.
+ * A 32-bit hash collides after ~77,000 inputs (birthday bound): two inputs would share — and reuse or delete —
+ * each other's runs and data; 64 bits need ~5 billion. Pure and workflow-safe (no BigInt: 32-bit halves with
+ * exact integer arithmetic).
  */
 
 /** The canonical JSON of a value: object keys sorted, so `{a, b}` and `{b, a}` hash the same. */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
+  return (
+    JSON.stringify(value, (_k, v: unknown) =>
+      v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+        : v,
+    ) ?? 'undefined'
   );
 }
 
@@ -31,7 +34,7 @@ export function fnv1a64(text: string): string {
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
 
-/** 64-bit stable hash of a value (16 hex digits). */
-export function stableHash64(value: unknown): string {
+/** 64-bit identity hash of a value (16 hex digits). */
+export function identityHash(value: unknown): string {
   return fnv1a64(canonicalJson(value));
 }

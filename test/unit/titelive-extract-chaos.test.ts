@@ -1,0 +1,62 @@
+/**
+ * The extract activity's chaos point: `titelive.extract.after-write` is reached once per page, right after
+ * the page is in the bucket and before its checkpoint is written (a kill there must leave a page without
+ * checkpoint, the case the resume logic has to survive).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createTiteliveExtractActivities } from '../../src/activities/titelive-extract';
+import { CHAOS_POINTS } from '../../src/activities/chaos-points';
+import { parseConfig } from '../../src/config';
+import { TiteliveClient } from '../../src/connectors/titelive/client';
+import type { Body, Bucket, PutOptions } from '../../src/sinks/bucket';
+import { LocalBucket } from '../../src/sinks/local-bucket';
+import { TiteliveSandbox, TITELIVE_DEMO_PASSWORD, TITELIVE_DEMO_USER } from '../../src/sandbox/titelive/server';
+
+const steps: string[] = [];
+vi.mock('../../src/activities/chaos-points', async (orig) => ({
+  ...(await orig<object>()),
+  chaosPoint: (name: string) => steps.push(`chaos ${name}`),
+}));
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-tl-chaos-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+describe('titelive extract chaos point', () => {
+  it('fires after each page is written and before its checkpoint', async () => {
+    expect(CHAOS_POINTS).toContain('titelive.extract.after-write');
+    const sandbox = new TiteliveSandbox({ seed: 3, catalog: { books: 120, music: 5 } });
+    const url = await sandbox.start();
+    try {
+      const bucket: Bucket = new LocalBucket(root);
+      const put = bucket.put.bind(bucket);
+      bucket.put = async (key: string, body: Body, opts?: PutOptions) => {
+        await put(key, body, opts);
+        steps.push(key.endsWith('checkpoint.json') ? 'checkpoint' : 'page');
+      };
+      const client = new TiteliveClient({
+        loginUrl: `${url}/v1`,
+        searchUrl: `${url}/v1`,
+        username: TITELIVE_DEMO_USER,
+        password: TITELIVE_DEMO_PASSWORD,
+      });
+      const { titeliveExtract } = createTiteliveExtractActivities({ config: parseConfig({}), bucket, client });
+      const out = await new MockActivityEnvironment().run(titeliveExtract, {
+        runId: 'r1',
+        category: 'LIVRE' as const,
+        query: { dateMin: '2025-01-01', dateMax: '2025-12-31' },
+        perPage: 50,
+        startPage: 1,
+      });
+      expect(out).toMatchObject({ status: 'done', pages: 3, products: 120 });
+      expect(steps).toEqual(
+        Array.from({ length: 3 }, () => ['page', 'chaos titelive.extract.after-write', 'checkpoint']).flat(),
+      );
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
