@@ -26,6 +26,7 @@ import {
   shared,
   titelive,
   youtubeEnrich,
+  youtubeWatch,
   type Scenario,
 } from './scenarios';
 import { knownIssue, splitKnown, type KnownIssue } from './truth';
@@ -43,6 +44,7 @@ const SCENARIOS: Scenario[] = [
   datoramaRerun(full ? 30 : 12),
 ].filter((s) => picked(s.name));
 const SHARED = picked('shared') ? shared(full, full ? 16 : 8) : undefined;
+const WATCH = picked('youtube-watch') ? youtubeWatch() : undefined;
 const MINUTE = 60_000;
 const report = new ChaosReport(settings);
 
@@ -128,6 +130,7 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
   // worker process), so the suite takes as long as its slowest run; the tests below await their runs.
   const runs = new Map<string, Promise<RunOutcome>>();
   let sharedRun: Promise<RunOutcome> | undefined;
+  let watchRun: Promise<RunOutcome> | undefined;
   const key = (s: Scenario, m: Mode) => `${s.name}/${m}`;
   let server: RunningServer | undefined;
   const restarts: string[] = [];
@@ -151,6 +154,10 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
       runs.set(key(s, 'faults'), runScenario(s, { ...shared, faults: true }));
     }
     for (const s of PAUSED) runs.set(key(s, 'pause'), runScenario(s, { ...shared, pauseMs: PAUSE_MS }));
+    if (WATCH) {
+      watchRun = runScenario(WATCH, { ...shared, kills: settings.kills, faults: true });
+      watchRun.catch(() => undefined);
+    }
     if (SHARED) {
       sharedRun = runScenario(SHARED, { ...shared, kills: settings.kills });
       sharedRun.catch(() => undefined);
@@ -187,7 +194,7 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
   }, 5 * MINUTE);
 
   afterAll(async () => {
-    await Promise.allSettled([...runs.values(), sharedRun]);
+    await Promise.allSettled([...runs.values(), sharedRun, watchRun]);
     await restarter;
     report.write(t0);
     await server?.stop();
@@ -301,6 +308,20 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
       expect.soft(e.truthCompared, `${SHARED_.name}: nothing compared with the truth`).toBeGreaterThan(0);
       expect.soft(run.kills, `${SHARED_.name} finished before ${settings.kills} kills`).toBe(settings.kills);
       expect.soft(run.attempts.withinPolicy, `${SHARED_.name}: an activity went past its retry policy`).toBe(true);
+    },
+  );
+
+  it.skipIf(!WATCH)(
+    `youtube-watch, killed ${settings.kills}× with search faults: its videos store holds exactly the videos search.list served`,
+    { timeout: (full ? 60 : 20) * MINUTE },
+    async () => {
+      const run = await watchRun!;
+      const e = entry(WATCH!.name, 'kills', run, undefined);
+      expect.soft(run.error, WATCH!.name).toBeUndefined();
+      expect.soft(e.unknownTruth, `${WATCH!.name}: differences from the sandbox's truth`).toEqual([]);
+      expect.soft(e.truthCompared, `${WATCH!.name}: nothing compared with the truth`).toBeGreaterThan(0);
+      expect.soft(run.kills, `${WATCH!.name} finished before ${settings.kills} kills`).toBe(settings.kills);
+      expect.soft(run.attempts.withinPolicy, `${WATCH!.name}: an activity went past its retry policy`).toBe(true);
     },
   );
 });

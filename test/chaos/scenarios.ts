@@ -13,7 +13,15 @@ import { YoutubeSandbox, youtubeKeyPairs, type SandboxProject } from '../../src/
 import { fakeId } from '../../src/sandbox/youtube/videos';
 import { LocalBucket } from '../../src/sinks/local-bucket';
 import path from 'node:path';
-import { datoramaTruth, dailymotionTruth, titeliveTruth, youtubeEnrichTruth, type TruthChecker } from './truth';
+import { SqliteVideosStore } from '../../src/sinks/videos-sqlite';
+import {
+  datoramaTruth,
+  dailymotionTruth,
+  titeliveTruth,
+  youtubeEnrichTruth,
+  youtubeWatchTruth,
+  type TruthChecker,
+} from './truth';
 
 export interface RunIds {
   taskQueue: string;
@@ -322,5 +330,60 @@ export function shared(full: boolean, streams: number): Scenario {
     truth: [dailymotionTruth('dm_shared'), datoramaTruth],
     aim: [],
     faults: [],
+  };
+}
+
+/**
+ * `youtube-watch`: a watcher ticking every second over a sandbox feed that publishes a video a second
+ * (origin 10 minutes before the run), until 25 ticks. Its results depend on when it runs, so it has no
+ * reference twin: its videos store (SQLite in the run's data folder) is checked against the videos the
+ * sandbox's search.list served.
+ */
+export function youtubeWatch(): Scenario {
+  return {
+    name: 'youtube-watch',
+    async sandbox(seed) {
+      const s = new YoutubeSandbox({
+        seed: seed ^ DATA_SEED,
+        projects: YT_PROJECTS,
+        latencyMs: 10,
+        searchCallsPerDay: 10_000,
+        searchOriginMs: Date.now() - 10 * 60_000,
+        searchIntervalMs: 1000,
+      });
+      const url = await s.start(0);
+      return {
+        servers: [s],
+        env: {
+          YOUTUBE_BASE_URL: `${url}/youtube/v3`,
+          YOUTUBE_API_KEYS: youtubeKeyPairs(YT_PROJECTS),
+          VIDEOS_STORE: 'sqlite',
+        },
+        stop: () => s.stop(),
+      };
+    },
+    workflowType: 'youtubeWatch',
+    input: ({ unique }) => ({
+      query: 'chaos watch',
+      intervalSeconds: 1,
+      overlapSeconds: 5,
+      pool: unique,
+      unitsPerDay: 1000,
+      stopAfterTicks: 25,
+    }),
+    truth: [
+      youtubeWatchTruth(async ({ dir }) => {
+        const store = new SqliteVideosStore({ path: path.join(dir, 'videos.sqlite') });
+        try {
+          await store.init();
+          return (await store.list({ pageSize: 100_000 })).items.map((v) => v.videoId);
+        } finally {
+          await store.close();
+        }
+      }),
+    ],
+    aim: [],
+    faults: [...common(['search.list'], 0.05)],
+    entities: ({ unique }) => [`quota-ledger-${unique}`],
   };
 }
