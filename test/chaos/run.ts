@@ -81,6 +81,24 @@ function progress(run: string, msg: string): void {
   fs.appendFileSync(PROGRESS_LOG, `${new Date().toISOString()} ${run}: ${msg}\n`);
 }
 
+/**
+ * Named chaos points the source calls (`chaosPoint('<name>')` under src/): an aimed point the code does not
+ * call cannot fire, so the run reports it at once and keeps its kills for random points.
+ */
+function pointsInCode(): Set<string> {
+  const out = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const f = path.join(dir, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (f.endsWith('.ts'))
+        for (const m of fs.readFileSync(f, 'utf8').matchAll(/chaosPoint\('([^']+)'\)/g)) out.add(m[1]);
+    }
+  };
+  walk(path.resolve(__dirname, '../../src'));
+  return out;
+}
+
 /** Waits for the result through server restarts: connection errors are retried, a workflow failure is not. */
 async function outcome(client: () => Client, workflowId: string, deadline: number): Promise<unknown> {
   for (;;) {
@@ -117,7 +135,9 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
   if (o.faults) for (const server of sb.servers) for (const rule of s.faults) server.faults.add(rule);
   await s.prepare?.(dir);
   const pointsLog = path.join(dir, 'chaos-points.log');
-  const aimed = o.aim ? s.aim : [];
+  const inCode = pointsInCode();
+  const aimed = o.aim ? s.aim.filter((p) => inCode.has(p)) : [];
+  const notInCode = o.aim ? s.aim.filter((p) => !inCode.has(p)) : [];
   const worker = new WorkerProcess(
     ids.taskQueue,
     {
@@ -234,12 +254,15 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     s.truth,
   );
   const pointsFired = fired();
-  const aimProblems = aimed
-    .filter((p) => !pointsFired.includes(p))
-    .map(
+  const aimProblems = [
+    ...notInCode.map(
       (p) =>
-        `aimed chaos point ${p} never fired: no chaosPoint('${p}') call was reached (is it in the code? see src/activities/chaos-points.ts)`,
-    );
+        `aimed chaos point ${p} never fired: the code has no chaosPoint('${p}') call (src/activities/chaos-points.ts)`,
+    ),
+    ...aimed
+      .filter((p) => !pointsFired.includes(p))
+      .map((p) => `aimed chaos point ${p} never fired: the run never reached chaosPoint('${p}')`),
+  ];
   return {
     ids,
     durationMs: Date.now() - t0,
@@ -252,7 +275,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     faultsInjected,
     attempts,
     truth: truthCheck,
-    aimed,
+    aimed: o.aim ? s.aim : [],
     pointsFired,
     aimProblems,
     pauses: worker.pauses,
