@@ -1,7 +1,7 @@
 /**
  * The sandboxes' record of the truth (`GET /__sandbox/truth`), which the chaos suite compares every run
  * with: what an answer served and whether the client received it whole (an injected malformed or truncated
- * body, or an error, is not delivered), and what a call applied.
+ * body, or an error, is not delivered), and what a call applied; and the suite's checks against it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SandboxServer, TruthRecord } from '../../src/sandbox/server';
@@ -10,6 +10,7 @@ import { planReport } from '../../src/sandbox/dailymotion/rows';
 import { DatoramaSandbox } from '../../src/sandbox/datorama';
 import { YoutubeSandbox } from '../../src/sandbox/youtube';
 import { fakeId } from '../../src/sandbox/youtube/videos';
+import { dailymotionServed, datoramaTruth } from '../chaos/truth';
 
 let sandbox: SandboxServer | undefined;
 afterEach(async () => {
@@ -87,5 +88,61 @@ describe('sandbox truth', () => {
       `rename ${stream} `,
       `rerun-all ${stream} `,
     ]);
+  });
+});
+
+describe('chaos truth checks (test/chaos/truth.ts)', () => {
+  const rec = (kind: string, data: Record<string, unknown>, delivered = true): TruthRecord => ({
+    seq: 0,
+    route: kind,
+    kind,
+    data,
+    delivered,
+  });
+  const noDb = {} as never;
+
+  it('datorama: a day applied twice, a day never applied and an action no input asked for are problems', async () => {
+    const started = [
+      { workflowType: 'datoramaProcess', input: { streams: [1, 2], start: '2025-03-01', end: '2025-03-03' } },
+    ];
+    const ok = [
+      rec('applied', { action: 'process', stream: 1, start: '2025-03-01', end: '2025-03-03' }),
+      rec('applied', { action: 'process', stream: 2, start: '2025-03-01', end: '2025-03-03' }),
+    ];
+    expect((await datoramaTruth({ dir: '', truth: { datorama: ok }, started }, noDb)).problems).toEqual([]);
+    const bad = [
+      ok[0],
+      rec('applied', { action: 'process', stream: 1, start: '2025-03-03', end: '2025-03-03' }, false),
+      rec('applied', { action: 'process', stream: 2, start: '2025-03-01', end: '2025-03-02' }),
+      rec('applied', { action: 'rename', stream: 2 }),
+    ];
+    const problems = (await datoramaTruth({ dir: '', truth: { datorama: bad }, started }, noDb)).problems;
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/stream 1 2025-03-03 ×2.*stream 2 2025-03-03 ×0/);
+    expect(problems[1]).toMatch(/1 action\(s\) no input asked for: rename 2/);
+  });
+
+  it('dailymotion: rows served per day come from the last report of each configuration and window', () => {
+    const file = (
+      token: string,
+      askedAt: number,
+      configuration: string,
+      rows: Record<string, number>,
+      delivered = true,
+    ) =>
+      rec(
+        'report-file',
+        { reportToken: token, askedAt, configuration, window: 'w', file: 1, files: 1, rowsPerDay: rows },
+        delivered,
+      );
+    const served = dailymotionServed([
+      file('old', 1, 'A', { d1: 5 }),
+      file('new', 2, 'A', { d1: 7 }),
+      file('b', 1, 'B', { d1: 3 }),
+      file('c', 3, 'B', { d1: 100 }, false), // truncated download: not served
+    ]);
+    expect(served.perDay.get('d1')).toBe(10);
+    expect([...served.configurations].sort()).toEqual(['A', 'B']);
+    expect(served.problems).toEqual([]);
   });
 });
