@@ -18,6 +18,7 @@ import type { YoutubeClient } from '../connectors/youtube/client';
 import { parseYoutubeKeys, projectsOf } from '../connectors/youtube/keys';
 import type { Video } from '../connectors/youtube/schemas';
 import { ledgerWorkflowId, type LedgerConfig, type Permit } from '../shared/quota';
+import { chaosPoint } from './chaos-points';
 import { QuotaLedgerClient } from './quota-ledger';
 import { readChunk } from './youtube-prepare';
 
@@ -224,6 +225,8 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
             await bucket.put(batchKey(args.workKey, args.chunk, b), gzipSync(JSON.stringify(file)), {
               contentType: 'application/gzip',
             });
+            // The chaos suite can kill the worker here: the batch is written, the heartbeat not yet sent.
+            chaosPoint('youtube.fetch.after-write');
             done.add(b);
             lastDetails = { batchesDone: [...done] };
             ctx.heartbeat(lastDetails);

@@ -1,7 +1,8 @@
 /**
  * A tiny HTTP framework for API sandboxes: routes, a controllable clock, seeded fault injection, a log
- * of every call, counts of open connections, and an admin API under `/__sandbox/` so a test in another
- * process can drive it (clock, faults, log).
+ * of every call, counts of open connections, a record of the truth (what each answer served, what each
+ * call applied), and an admin API under `/__sandbox/` so a test in another process can drive it (clock,
+ * faults) and read it (log, state, truth).
  */
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -18,6 +19,29 @@ export interface SandboxRequest {
   body: Buffer;
   json<T = unknown>(): T;
   form(): URLSearchParams;
+  /**
+   * Records a fact of the truth for this request (what the answer serves, what the call applied), tied to
+   * its log entry, so whether the client really received it is known (see TruthRecord.delivered). Safe to
+   * call after awaits (unlike `note()`).
+   */
+  truth(kind: string, data: Record<string, unknown>): void;
+}
+
+/**
+ * One fact of a sandbox's truth: what an answer served (rows, IDs, products, images) or what a call applied
+ * (a Datorama action). Recording only: it never changes what the sandbox answers.
+ */
+export interface TruthRecord {
+  /** The request's log entry. */
+  seq: number;
+  route: string;
+  kind: string;
+  data: Record<string, unknown>;
+  /**
+   * The answer reached the client whole: a 2xx status, written out to the end, and no injected fault that
+   * spoils the body (malformed, truncated). A call can be applied without its answer being delivered.
+   */
+  delivered: boolean;
 }
 
 export interface SandboxResponse {
@@ -38,6 +62,8 @@ export interface LogEntry {
   route: string;
   status: number;
   fault?: FaultKind;
+  /** The whole answer was written out (set when the response finishes). */
+  finished?: boolean;
   /** Free-form facts a sandbox records (token fingerprint, ids…). */
   meta?: Record<string, unknown>;
 }
@@ -71,6 +97,7 @@ export class SandboxServer {
   readonly clock: SandboxClock;
   readonly faults: FaultInjector;
   readonly log: LogEntry[] = [];
+  private readonly truthRecords: { entry: LogEntry; kind: string; data: Record<string, unknown> }[] = [];
   private readonly routes: Route[] = [];
   private server?: http.Server;
   private readonly sockets = new Set<Socket>();
@@ -102,6 +129,24 @@ export class SandboxServer {
   private current?: LogEntry;
   note(meta: Record<string, unknown>): void {
     if (this.current) this.current.meta = { ...this.current.meta, ...meta };
+  }
+
+  /** The truth recorded so far (optionally of one kind), with whether each answer was delivered. */
+  truth(kind?: string): TruthRecord[] {
+    return this.truthRecords
+      .filter((r) => kind === undefined || r.kind === kind)
+      .map(({ entry, kind: k, data }) => ({
+        seq: entry.seq,
+        route: entry.route,
+        kind: k,
+        data,
+        delivered:
+          entry.finished === true &&
+          entry.status >= 200 &&
+          entry.status < 300 &&
+          entry.fault !== 'malformed' &&
+          entry.fault !== 'truncated',
+      }));
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
@@ -183,6 +228,7 @@ export class SandboxServer {
         }
       },
       form: () => new URLSearchParams(body.toString('utf8')),
+      truth: (kind, data) => void this.truthRecords.push({ entry, kind, data }),
     };
     let out: SandboxResponse;
     this.current = entry;
@@ -247,6 +293,7 @@ export class SandboxServer {
       headers['content-type'] ??= 'application/json; charset=utf-8';
     }
     res.writeHead(status, headers);
+    res.once('finish', () => (entry.finished = true));
     if (body instanceof Readable) {
       body.on('error', () => res.destroy());
       body.pipe(res);
@@ -279,6 +326,10 @@ export class SandboxServer {
         totalConnections: this.totalConnections,
         calls: this.log.length,
       },
+    }));
+    // What the sandbox served and applied (recorded by each API's handlers), for checks against the truth.
+    this.route('GET', '/__sandbox/truth', 'admin', (req) => ({
+      body: { name: this.name, records: this.truth(req.query.get('kind') ?? undefined) },
     }));
     this.route('POST', '/__sandbox/faults', 'admin', (req) => {
       const rules = req.json<unknown>();

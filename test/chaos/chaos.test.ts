@@ -1,11 +1,14 @@
 /**
- * The chaos suite (issue #8): for every pipeline, a reference run without faults, then runs whose worker
- * process is SIGKILLed at seeded random points, whose dev server is stopped and restarted (SIGTERM, then
- * SIGKILL) on a persistent database, and whose sandbox injects faults at seeded rates. Each run's warehouse
- * tables (every row) and bucket objects (keys + sha256) must equal the reference: nothing missing, nothing
- * extra, nothing twice — or, for faults, the run fails with a clear, specific error. Figures go to
- * test-results/chaos-report.json. `npm test` runs the bounded size; `npm run test:chaos` the full one
- * (LONGHAUL_CHAOS=full); LONGHAUL_CHAOS_SEED overrides the seed. See docs/chaos.md.
+ * The chaos suite (issues #8, #13): for every pipeline, a reference run without faults, then runs whose
+ * worker process is killed at named dangerous points and SIGKILLed at seeded random points, paused
+ * (SIGSTOP) past its activities' timeouts and resumed, whose dev server is stopped and restarted (SIGTERM,
+ * then SIGKILL) on a persistent database, and whose sandbox injects faults at seeded rates; and one run of
+ * several pipelines sharing a worker, a table, a semaphore and a limiter. Each run's warehouse tables
+ * (every row) and bucket objects (keys + sha256) must equal the reference: nothing missing, nothing extra,
+ * nothing twice — or, for faults, the run fails with a clear, specific error. Every run, the reference
+ * included, is also checked against the sandbox's truth (test/chaos/truth.ts): what the API served and
+ * applied. Figures go to test-results/chaos-report.json. `npm test` runs the bounded size; `npm run
+ * test:chaos` the full one (LONGHAUL_CHAOS=full); LONGHAUL_CHAOS_SEED overrides the seed. See docs/chaos.md.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,19 +19,55 @@ import { freePort, startDevServer, type RunningServer } from '../../src/dev/serv
 import { ChaosReport, chaosSettings, compare, seeded, sleep, type ChaosEntry, type Snapshot } from '../helpers/chaos';
 import { devServerEnv, tmpDir } from '../helpers/temporal';
 import { runScenario, type RunOutcome } from './run';
-import { dailymotionReport, datoramaProcess, datoramaRerun, titelive, youtubeEnrich, type Scenario } from './scenarios';
+import {
+  dailymotionReport,
+  datoramaProcess,
+  datoramaRerun,
+  shared,
+  titelive,
+  youtubeEnrich,
+  youtubeWatch,
+  type Scenario,
+} from './scenarios';
+import { knownIssue, splitKnown, type KnownIssue } from './truth';
 
 const settings = chaosSettings();
 const { full, seed } = settings;
+/** `LONGHAUL_CHAOS_ONLY=youtube-enrich,shared` runs only those scenarios (to debug one; not for the figures). */
+const ONLY = (process.env.LONGHAUL_CHAOS_ONLY ?? '').split(',').filter(Boolean);
+const picked = (name: string) => ONLY.length === 0 || ONLY.includes(name);
 const SCENARIOS: Scenario[] = [
   dailymotionReport(full),
   youtubeEnrich(full ? 5000 : 2000),
   titelive(full ? 400 : 150),
   datoramaProcess(full ? 40 : 16),
   datoramaRerun(full ? 30 : 12),
-];
+].filter((s) => picked(s.name));
+const SHARED = picked('shared') ? shared(full, full ? 16 : 8) : undefined;
+const WATCH = picked('youtube-watch') ? youtubeWatch() : undefined;
 const MINUTE = 60_000;
 const report = new ChaosReport(settings);
+
+/**
+ * Truth problems this suite found whose fix is under way on another branch: allowed by name while they
+ * match, reported as known (`knownIssue(name, scenario, pattern)`); any other problem fails. Remove an entry
+ * once its fix is merged.
+ */
+const KNOWN_ISSUES: KnownIssue[] = [
+  // Found by the shared run (seed 20261122, 2026-12-03): two configurations (products CONTENT and EMBED) into
+  // table dm_shared: every day holds 96 rows where the sandbox served 192 (96 per configuration) — the
+  // second window load's `replace` of the date range deletes the first configuration's rows. The fix is on
+  // the Dailymotion load branch.
+  knownIssue(
+    'dailymotion: a second report configuration in one table replaces the first one’s rows',
+    'shared',
+    /^dailymotion dm_shared: rows per day differ/,
+  ),
+];
+
+/** Bounded: paused workers on these; full: on all. Paused past the Datorama call's 30 s timeout. */
+const PAUSED_NAMES = ['datorama-process', 'dailymotion-report'];
+const PAUSE_MS = 40_000;
 
 function entry(
   pipeline: string,
@@ -36,14 +75,17 @@ function entry(
   run: RunOutcome,
   ref: Snapshot | undefined,
   clear?: RegExp,
-): ChaosEntry & { samples: string[] } {
+): ChaosEntry & { samples: string[]; unknownTruth: string[] } {
   const c = ref ? compare(ref, run.snapshot) : undefined;
+  const truth = splitKnown(pipeline, run.truth.problems, KNOWN_ISSUES);
+  // A run that failed clearly is not held to the truth of rows (it did not finish), only to the actions.
+  const unknownTruth = run.error !== undefined ? truth.unknown.filter((p) => /^datorama/.test(p)) : truth.unknown;
   const outcome: ChaosEntry['outcome'] =
     run.error !== undefined
-      ? clear?.test(run.error)
+      ? clear?.test(run.error) && unknownTruth.length === 0
         ? 'failed-clearly'
         : 'different'
-      : c && c.differences > 0
+      : (c && c.differences > 0) || unknownTruth.length > 0 || run.aimProblems.length > 0
         ? 'different'
         : 'exact';
   const e = {
@@ -61,17 +103,24 @@ function entry(
     rowsCompared: c?.rowsCompared ?? 0,
     objectsCompared: c?.objectsCompared ?? 0,
     differences: run.error === undefined ? (c?.differences ?? 0) : 0,
+    truthCompared: run.truth.compared,
+    truthProblems: unknownTruth,
+    knownIssues: truth.known,
+    pointsAimed: run.aimed,
+    pointsFired: run.pointsFired,
+    pauses: run.pauses,
     ...(run.error !== undefined ? { error: run.error } : {}),
     ...(c?.samples.length ? { samples: c.samples.slice(0, 12) } : {}),
   };
   report.add(e);
-  return { ...e, samples: c?.samples ?? [] };
+  return { ...e, samples: c?.samples ?? [], unknownTruth };
 }
 
-type Mode = 'reference' | 'kills' | 'server-restart' | 'faults';
+type Mode = 'reference' | 'kills' | 'server-restart' | 'faults' | 'pause';
 /** Bounded: the dev-server restarts on one pipeline; full: on all of them. */
 const RESTARTED = full ? SCENARIOS : SCENARIOS.filter((s) => s.name === 'dailymotion-report');
 const MAX_RESTARTS = full ? 6 : 2;
+const PAUSED = full ? SCENARIOS : SCENARIOS.filter((s) => PAUSED_NAMES.includes(s.name));
 
 describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
   let env: TestWorkflowEnvironment;
@@ -79,6 +128,8 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
   // Every run of every mode starts at once (they share nothing: own sandbox, data folder, task queue,
   // worker process), so the suite takes as long as its slowest run; the tests below await their runs.
   const runs = new Map<string, Promise<RunOutcome>>();
+  let sharedRun: Promise<RunOutcome> | undefined;
+  let watchRun: Promise<RunOutcome> | undefined;
   const key = (s: Scenario, m: Mode) => `${s.name}/${m}`;
   let server: RunningServer | undefined;
   const restarts: string[] = [];
@@ -98,8 +149,21 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
     const shared = { client: () => env.client, address: env.address, seed };
     for (const s of SCENARIOS) {
       runs.set(key(s, 'reference'), runScenario(s, shared));
-      runs.set(key(s, 'kills'), runScenario(s, { ...shared, kills: settings.kills }));
+      runs.set(
+        key(s, 'kills'),
+        // An aimed point not fired within this long: random kills go on (the run still fails for it).
+        runScenario(s, { ...shared, kills: settings.kills, aim: true, aimWaitMs: full ? 200_000 : 30_000 }),
+      );
       runs.set(key(s, 'faults'), runScenario(s, { ...shared, faults: true }));
+    }
+    for (const s of PAUSED) runs.set(key(s, 'pause'), runScenario(s, { ...shared, pauseMs: PAUSE_MS }));
+    if (WATCH) {
+      watchRun = runScenario(WATCH, { ...shared, kills: settings.kills, faults: true });
+      watchRun.catch(() => undefined);
+    }
+    if (SHARED) {
+      sharedRun = runScenario(SHARED, { ...shared, kills: settings.kills });
+      sharedRun.catch(() => undefined);
     }
     for (const s of RESTARTED)
       runs.set(
@@ -133,7 +197,7 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
   }, 5 * MINUTE);
 
   afterAll(async () => {
-    await Promise.allSettled(runs.values());
+    await Promise.allSettled([...runs.values(), sharedRun, watchRun]);
     await restarter;
     report.write(t0);
     await server?.stop();
@@ -153,11 +217,13 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
       const e = entry(s.name, 'reference', run, run.snapshot);
       expect.soft(run.error, `${s.name} reference run failed`).toBeUndefined();
       expect.soft(e.rowsCompared + e.objectsCompared, `${s.name} wrote nothing`).toBeGreaterThan(0);
+      expect.soft(e.unknownTruth, `${s.name}: differences from the sandbox's truth`).toEqual([]);
+      expect.soft(e.truthCompared, `${s.name}: nothing compared with the truth`).toBeGreaterThan(0);
     }
   });
 
   it(
-    `worker SIGKILLed ${settings.kills}× per pipeline: identical rows and objects`,
+    `worker killed ${settings.kills}× per pipeline (at its aimed chaos points first, then at random): identical rows and objects, true to the sandbox`,
     { timeout: (full ? 60 : 20) * MINUTE },
     async () => {
       for (const s of SCENARIOS) {
@@ -165,13 +231,15 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
         const e = entry(s.name, 'kills', run, ref);
         expect.soft(run.error, s.name).toBeUndefined();
         expect.soft(e.samples, `${s.name}: differences from the reference`).toEqual([]);
+        expect.soft(e.unknownTruth, `${s.name}: differences from the sandbox's truth`).toEqual([]);
+        expect.soft(run.aimProblems, `${s.name}: aimed chaos points`).toEqual([]);
         expect.soft(run.kills, `${s.name} finished before ${settings.kills} kills`).toBe(settings.kills);
         expect.soft(run.attempts.withinPolicy, `${s.name}: an activity went past its retry policy`).toBe(true);
       }
     },
   );
 
-  it(
+  it.skipIf(RESTARTED.length === 0)(
     `dev server stopped and restarted mid-run (SIGTERM, SIGKILL) on its database file: same result (${RESTARTED.map((s) => s.name).join(', ')})`,
     { timeout: (full ? 60 : 20) * MINUTE },
     async () => {
@@ -181,6 +249,7 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
         expect.soft(run.error, s.name).toBeUndefined();
         expect.soft(e.samples, `${s.name}: differences from the reference`).toEqual([]);
         expect.soft(e.differences).toBe(0);
+        expect.soft(e.unknownTruth, `${s.name}: differences from the sandbox's truth`).toEqual([]);
         expect.soft(run.serverRestarts, `${s.name}: no restart happened during the run`).toBeGreaterThanOrEqual(1);
       }
       await restarter;
@@ -207,9 +276,55 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
           expect.soft(e.samples, `${s.name}: differences from the reference`).toEqual([]);
           expect.soft(e.differences).toBe(0);
         }
+        expect.soft(e.unknownTruth, `${s.name}: differences from the sandbox's truth`).toEqual([]);
         expect.soft(run.attempts.retries, `${s.name}: faults but no retry in the histories`).toBeGreaterThan(0);
         expect.soft(run.attempts.withinPolicy, `${s.name}: an activity went past its retry policy`).toBe(true);
       }
+    },
+  );
+
+  it(
+    `worker paused (SIGSTOP) ${PAUSE_MS / 1000} s, past its activities' timeouts, while another takes over, then resumed: nothing twice (${PAUSED.map((s) => s.name).join(', ')})`,
+    { timeout: (full ? 60 : 20) * MINUTE },
+    async () => {
+      for (const s of PAUSED) {
+        const { run, ref } = await settled(s, 'pause');
+        const e = entry(s.name, 'pause', run, ref);
+        expect.soft(run.error, s.name).toBeUndefined();
+        expect.soft(e.samples, `${s.name}: differences from the reference`).toEqual([]);
+        expect.soft(e.unknownTruth, `${s.name}: differences from the sandbox's truth`).toEqual([]);
+        expect.soft(run.pauses, `${s.name} finished before the pause`).toBe(1);
+        expect.soft(run.attempts.withinPolicy, `${s.name}: an activity went past its retry policy`).toBe(true);
+      }
+    },
+  );
+
+  it.skipIf(!SHARED)(
+    `several pipelines on one worker (2 Dailymotion configurations into one table and one semaphore, Datorama process + rerun-all on one limiter), killed ${settings.kills}×: true to the sandbox`,
+    { timeout: (full ? 60 : 20) * MINUTE },
+    async () => {
+      const SHARED_ = SHARED!;
+      const run = await sharedRun!;
+      const e = entry(SHARED_.name, 'shared', run, undefined);
+      expect.soft(run.error, SHARED_.name).toBeUndefined();
+      expect.soft(e.unknownTruth, `${SHARED_.name}: differences from the sandbox's truth`).toEqual([]);
+      expect.soft(e.truthCompared, `${SHARED_.name}: nothing compared with the truth`).toBeGreaterThan(0);
+      expect.soft(run.kills, `${SHARED_.name} finished before ${settings.kills} kills`).toBe(settings.kills);
+      expect.soft(run.attempts.withinPolicy, `${SHARED_.name}: an activity went past its retry policy`).toBe(true);
+    },
+  );
+
+  it.skipIf(!WATCH)(
+    `youtube-watch, killed ${settings.kills}× with search faults: its videos store holds exactly the videos search.list served`,
+    { timeout: (full ? 60 : 20) * MINUTE },
+    async () => {
+      const run = await watchRun!;
+      const e = entry(WATCH!.name, 'kills', run, undefined);
+      expect.soft(run.error, WATCH!.name).toBeUndefined();
+      expect.soft(e.unknownTruth, `${WATCH!.name}: differences from the sandbox's truth`).toEqual([]);
+      expect.soft(e.truthCompared, `${WATCH!.name}: nothing compared with the truth`).toBeGreaterThan(0);
+      expect.soft(run.kills, `${WATCH!.name} finished before ${settings.kills} kills`).toBe(settings.kills);
+      expect.soft(run.attempts.withinPolicy, `${WATCH!.name}: an activity went past its retry policy`).toBe(true);
     },
   );
 });

@@ -1,13 +1,18 @@
 /**
  * One chaos run of one pipeline: a fresh sandbox and data folder, a worker process (the production worker
- * code), the workflow started on its own task queue, then — while it runs — worker SIGKILLs at seeded
- * random points (the dev server may be restarted meanwhile, see chaos.test.ts), sandbox faults if asked; at the end a
- * snapshot of the warehouse and the bucket, the faults the sandbox injected and the activity attempts
- * read from the event histories.
+ * code), the workflow(s) started on its own task queue, then — while it runs — worker kills at the
+ * scenario's named chaos points (one point per worker process, first processes first), worker SIGKILLs at
+ * seeded random points, a worker paused (SIGSTOP) past its activities' timeouts and resumed (the dev
+ * server may be restarted meanwhile, see chaos.test.ts), sandbox faults if asked; at the end a snapshot of
+ * the warehouse and the bucket, the checks against the sandbox's truth, the points that fired, the faults
+ * the sandbox injected and the activity attempts read from the event histories.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { limiterWorkflowId } from '../../src/shared/datorama';
 import { fingerprint } from '../../src/shared/fingerprint';
+import type { TruthRecord } from '../../src/sandbox/server';
 import { uniqueQueue, tmpDir } from '../helpers/temporal';
 import {
   activityAttempts,
@@ -19,15 +24,25 @@ import {
   type AttemptCounts,
   type Snapshot,
 } from '../helpers/chaos';
-import type { RunIds, Scenario } from './scenarios';
+import type { RunIds, Scenario, ScenarioStart } from './scenarios';
+import { checkTruth, readTruth, type TruthCheck } from './truth';
 
 export interface RunOptions {
   /** A client on the server the run uses, and that server's address for the worker. */
   client: () => Client;
   address: string;
   seed: number;
-  /** Worker SIGKILLs during the run (each followed by a new worker process). */
+  /**
+   * Worker SIGKILLs during the run (each followed by a new worker process): first at the scenario's aimed
+   * points, if `aim`, then at seeded random points for the rest.
+   */
   kills?: number;
+  /** Kill at the scenario's named chaos points (one per worker process, in order). */
+  aim?: boolean;
+  /** How long to wait for one aimed point to fire before going on with random kills (ms). */
+  aimWaitMs?: number;
+  /** Pause (SIGSTOP) the worker this long, once, at a seeded point, with another worker taking over. */
+  pauseMs?: number;
   /** Kill delay after the worker is ready, drawn (seeded) from this range (ms). */
   killDelayMs?: [number, number];
   faults?: boolean;
@@ -48,6 +63,40 @@ export interface RunOutcome {
   serverRestarts: number;
   faultsInjected: Record<string, number>;
   attempts: AttemptCounts;
+  /** Checks against the sandbox's truth. */
+  truth: TruthCheck;
+  /** Named points aimed at, and those that fired (from the points log). */
+  aimed: string[];
+  pointsFired: string[];
+  /** Aimed points that never fired (the run fails on these). */
+  aimProblems: string[];
+  pauses: number;
+}
+
+const PROGRESS_LOG = path.resolve(__dirname, '../../test-results/chaos-progress.log');
+
+/** One line of a run's progress to test-results/chaos-progress.log (to see where a long run is). */
+function progress(run: string, msg: string): void {
+  fs.mkdirSync(path.dirname(PROGRESS_LOG), { recursive: true });
+  fs.appendFileSync(PROGRESS_LOG, `${new Date().toISOString()} ${run}: ${msg}\n`);
+}
+
+/**
+ * Named chaos points the source calls (`chaosPoint('<name>')` under src/): an aimed point the code does not
+ * call cannot fire, so the run reports it at once and keeps its kills for random points.
+ */
+function pointsInCode(): Set<string> {
+  const out = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const f = path.join(dir, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (f.endsWith('.ts'))
+        for (const m of fs.readFileSync(f, 'utf8').matchAll(/chaosPoint\('([^']+)'\)/g)) out.add(m[1]);
+    }
+  };
+  walk(path.resolve(__dirname, '../../src'));
+  return out;
 }
 
 /** Waits for the result through server restarts: connection errors are retried, a workflow failure is not. */
@@ -85,38 +134,91 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
   const sb = await s.sandbox(o.seed);
   if (o.faults) for (const server of sb.servers) for (const rule of s.faults) server.faults.add(rule);
   await s.prepare?.(dir);
-  const worker = new WorkerProcess(ids.taskQueue, {
-    ...sb.env,
-    TEMPORAL_ADDRESS: o.address,
-    LONGHAUL_DATA_DIR: dir,
-    LONGHAUL_TASK_QUEUE: ids.taskQueue,
-    DM_ACCOUNT: ids.unique,
-  });
-  let result: unknown;
-  let error: string | undefined;
+  const pointsLog = path.join(dir, 'chaos-points.log');
+  const inCode = pointsInCode();
+  const aimed = o.aim ? s.aim.filter((p) => inCode.has(p)) : [];
+  const notInCode = o.aim ? s.aim.filter((p) => !inCode.has(p)) : [];
+  const worker = new WorkerProcess(
+    ids.taskQueue,
+    {
+      ...sb.env,
+      TEMPORAL_ADDRESS: o.address,
+      LONGHAUL_DATA_DIR: dir,
+      LONGHAUL_TASK_QUEUE: ids.taskQueue,
+      DM_ACCOUNT: ids.unique,
+    },
+    aimed.map((p) => ({ LONGHAUL_CHAOS_POINTS: `${p}=1`, LONGHAUL_CHAOS_POINTS_LOG: pointsLog })),
+  );
+  const fired = () =>
+    fs.existsSync(pointsLog)
+      ? fs
+          .readFileSync(pointsLog, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => l.split(' ')[2].replace(/#\d+$/, ''))
+      : [];
+  const starts: ScenarioStart[] = s.starts?.(ids, sb) ?? [{ workflowType: s.workflowType, input: s.input(ids, sb) }];
+  const results: unknown[] = [];
+  const errors: string[] = [];
+  let truth: Record<string, TruthRecord[]> = {};
   const restartsBefore = o.serverRestarts?.() ?? 0;
+  const tag = `${s.name}/${o.kills ? 'kills' : o.faults ? 'faults' : o.pauseMs ? 'pause' : o.serverRestarts ? 'server-restart' : 'reference'} ${ids.taskQueue}`;
+  progress(tag, 'starting');
   try {
     await worker.start();
-    await o.client().workflow.start(s.workflowType, {
-      taskQueue: ids.taskQueue,
-      workflowId: ids.workflowId,
-      args: [s.input(ids, sb)],
-    });
+    for (const st of starts)
+      await o.client().workflow.start(st.workflowType, {
+        taskQueue: ids.taskQueue,
+        workflowId: ids.workflowId + (st.suffix ?? ''),
+        args: [st.input],
+      });
     let running = true;
-    const done = outcome(o.client, ids.workflowId, t0 + (o.timeoutMs ?? 50 * 60_000)).then(
-      (r) => ((result = r), (running = false)),
-      (e: unknown) => ((error = failureMessage(e)), (running = false)),
-    );
+    const deadline = t0 + (o.timeoutMs ?? 50 * 60_000);
+    const done = Promise.all(
+      starts.map((st) =>
+        outcome(o.client, ids.workflowId + (st.suffix ?? ''), deadline).then(
+          (r) => {
+            results.push(r);
+            progress(tag, `${st.workflowType}${st.suffix ?? ''} completed`);
+          },
+          (e: unknown) => {
+            errors.push(starts.length > 1 ? `${st.suffix}: ${failureMessage(e)}` : failureMessage(e));
+            progress(tag, `${st.workflowType}${st.suffix ?? ''} failed: ${failureMessage(e).slice(0, 300)}`);
+          },
+        ),
+      ),
+    ).then(() => (running = false));
+    // Aimed points: the i-th process carries the i-th point; wait for it to fire (the process dies, the
+    // supervisor starts the next one) before going on.
+    for (let i = 0; i < aimed.length && running; i++) {
+      const until = Date.now() + (o.aimWaitMs ?? 120_000);
+      while (running && worker.crashes <= i && Date.now() < until) await Promise.race([sleep(250), done]);
+      progress(tag, `aimed ${aimed[i]}: ${worker.crashes > i ? 'fired' : 'not fired'}`);
+      if (worker.crashes <= i) break; // never fired (or the run ended): random kills from here
+    }
     const random = seeded(o.seed, `kills:${s.name}`);
     const [lo, hi] = o.killDelayMs ?? [1000, 4000];
-    for (let k = 0; k < (o.kills ?? 0) && running; k++) {
+    for (let k = fired().length; k < (o.kills ?? 0) && running; k++) {
       await Promise.race([sleep(lo + random() * (hi - lo)), done]);
       if (!running) break;
+      progress(tag, `kill ${k + 1}`);
       await worker.killAndRestart();
     }
+    if (o.pauseMs && running) {
+      await Promise.race([sleep(2000 + seeded(o.seed, `pause:${s.name}`)() * 4000), done]);
+      if (running) {
+        progress(tag, `pause ${o.pauseMs} ms`);
+        await worker.pauseAndReplace(o.pauseMs);
+      }
+    }
     await done;
+    progress(tag, `done in ${Math.round((Date.now() - t0) / 1000)} s`);
   } finally {
     await worker.stop();
+    truth = await readTruth(sb.servers).catch((e: unknown) => {
+      errors.push(`reading the sandbox's truth: ${String(e)}`);
+      return {};
+    });
     await sb.stop();
   }
   const serverRestarts = (o.serverRestarts?.() ?? 0) - restartsBefore;
@@ -147,16 +249,35 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     ignoreRow: s.ignoreRow,
   });
   if (sb.applied) snap.tables['sandbox: actions applied'] = sb.applied();
+  const truthCheck = await checkTruth(
+    { dir, truth, started: starts.map(({ workflowType, input }) => ({ workflowType, input })) },
+    s.truth,
+  );
+  const pointsFired = fired();
+  const aimProblems = [
+    ...notInCode.map(
+      (p) =>
+        `aimed chaos point ${p} never fired: the code has no chaosPoint('${p}') call (src/activities/chaos-points.ts)`,
+    ),
+    ...aimed
+      .filter((p) => !pointsFired.includes(p))
+      .map((p) => `aimed chaos point ${p} never fired: the run never reached chaosPoint('${p}')`),
+  ];
   return {
     ids,
     durationMs: Date.now() - t0,
-    result,
-    error,
+    result: starts.length > 1 ? results : results[0],
+    error: errors.length ? errors.join(' | ') : undefined,
     snapshot: snap,
-    kills: worker.kills,
-    workerCrashes: worker.crashes,
+    kills: worker.kills + pointsFired.length,
+    workerCrashes: worker.crashes - pointsFired.length,
     serverRestarts,
     faultsInjected,
     attempts,
+    truth: truthCheck,
+    aimed: o.aim ? s.aim : [],
+    pointsFired,
+    aimProblems,
+    pauses: worker.pauses,
   };
 }

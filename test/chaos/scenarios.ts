@@ -13,6 +13,15 @@ import { YoutubeSandbox, youtubeKeyPairs, type SandboxProject } from '../../src/
 import { fakeId } from '../../src/sandbox/youtube/videos';
 import { LocalBucket } from '../../src/sinks/local-bucket';
 import path from 'node:path';
+import { SqliteVideosStore } from '../../src/sinks/videos-sqlite';
+import {
+  datoramaTruth,
+  dailymotionTruth,
+  titeliveTruth,
+  youtubeEnrichTruth,
+  youtubeWatchTruth,
+  type TruthChecker,
+} from './truth';
 
 export interface RunIds {
   taskQueue: string;
@@ -34,6 +43,14 @@ export interface ScenarioSandbox {
   stop(): Promise<void>;
 }
 
+/** One workflow a run starts (a scenario may start several on one worker: see `shared`). */
+export interface ScenarioStart {
+  workflowType: string;
+  /** Appended to the run's workflow ID (several starts need distinct IDs). */
+  suffix?: string;
+  input: unknown;
+}
+
 export interface Scenario {
   name: string;
   sandbox(seed: number): Promise<ScenarioSandbox>;
@@ -41,6 +58,15 @@ export interface Scenario {
   prepare?(dir: string): Promise<void>;
   workflowType: string;
   input(ids: RunIds, sandbox: ScenarioSandbox): unknown;
+  /** Several workflows on the run's one worker (default: one, `workflowType` with `input`). */
+  starts?(ids: RunIds, sandbox: ScenarioSandbox): ScenarioStart[];
+  /** Checks of every run against the sandbox's truth (test/chaos/truth.ts). */
+  truth: TruthChecker[];
+  /**
+   * Named kill points (src/activities/chaos-points.ts) aimed at in the kill run: the i-th worker process of
+   * the run is killed the first time it reaches the i-th point; the run fails if one never fires.
+   */
+  aim: string[];
   /** Columns beyond the timestamps (VOLATILE_COLUMNS) that differ between two correct runs. */
   volatileColumns?: string[];
   /** Rows that depend on which faults the run met (left out of the comparison). */
@@ -67,28 +93,40 @@ const common = (routes: string[], rate: number): FaultRuleInput[] =>
     { route, kind: 'reset', rate: rate / 2 },
   ]);
 
+/**
+ * How long a Dailymotion report generates: bounded, 1.5 s; full, 2 minutes (real reports take minutes to
+ * hours), so kills and restarts land while reports generate and the run polls on durable timers.
+ */
+const dmGenerationMs = (full: boolean) => (full ? 120_000 : 1500);
+
+async function dailymotionSandbox(seed: number, full: boolean): Promise<ScenarioSandbox> {
+  const s = new DailymotionSandbox({ seed: seed ^ DATA_SEED, generationMs: dmGenerationMs(full), rowsPerFile: 400 });
+  const url = await s.start(0);
+  return {
+    servers: [s],
+    env: { DM_BASE_URL: url, DM_CLIENT_API: DM_SANDBOX_CLIENT_ID, DM_CLIENT_SECRET: DM_SANDBOX_CLIENT_SECRET },
+    stop: () => s.stop(),
+  };
+}
+
+const dmInput = (full: boolean, product: string, table: string) => ({
+  metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'],
+  dimensions: ['DAY', 'VIDEO_ID', 'VISITOR_COUNTRY'],
+  product,
+  startDate: '2026-01-01',
+  endDate: '2026-02-14',
+  windowDays: 15,
+  table,
+  poll: { initialDelay: '200ms', factor: 1.5, maxDelay: full ? '10s' : '1s' },
+});
+
 export const dailymotionReport = (full: boolean): Scenario => ({
   name: 'dailymotion-report',
-  async sandbox(seed) {
-    const s = new DailymotionSandbox({ seed: seed ^ DATA_SEED, generationMs: 1500, rowsPerFile: 400 });
-    const url = await s.start(0);
-    return {
-      servers: [s],
-      env: { DM_BASE_URL: url, DM_CLIENT_API: DM_SANDBOX_CLIENT_ID, DM_CLIENT_SECRET: DM_SANDBOX_CLIENT_SECRET },
-      stop: () => s.stop(),
-    };
-  },
+  sandbox: (seed) => dailymotionSandbox(seed, full),
+  truth: [dailymotionTruth('dm_chaos')],
+  aim: ['dailymotion.ask.after-call', 'dailymotion.load.after-commit'],
   workflowType: 'dailymotionReport',
-  input: () => ({
-    metrics: ['VIEWS', 'TIME_WATCHED_SECONDS'],
-    dimensions: ['DAY', 'VIDEO_ID', 'VISITOR_COUNTRY'],
-    product: 'CONTENT',
-    startDate: '2026-01-01',
-    endDate: '2026-02-14',
-    windowDays: 15,
-    table: 'dm_chaos',
-    poll: { initialDelay: '200ms', factor: 1.5, maxDelay: '1s' },
-  }),
+  input: () => dmInput(full, 'CONTENT', 'dm_chaos'),
   faults: [
     ...common(['token', 'graphql'], 0.08),
     { route: 'graphql', kind: 'malformed', rate: 0.04 },
@@ -134,6 +172,8 @@ export function youtubeEnrich(ids: number): Scenario {
       }
       await new LocalBucket(path.join(dir, 'bucket')).put('inputs/playlog.csv', rows.join('\n') + '\n');
     },
+    truth: [youtubeEnrichTruth('youtube_videos', 'youtube/chaos')],
+    aim: ['youtube.fetch.after-write'],
     workflowType: 'youtubeEnrich',
     input: ({ unique }) => ({
       csv: 's3://longhaul/inputs/playlog.csv',
@@ -161,6 +201,8 @@ export function titelive(books: number): Scenario {
         stop: () => s.stop(),
       };
     },
+    truth: [titeliveTruth],
+    aim: ['titelive.extract.after-write'],
     workflowType: 'titelive',
     // HTTP tries of the images activity attempt that recorded the image: the image host fails some first
     // tries (seeded), and tries made by an attempt a kill cut short are not counted. Status, bytes and
@@ -215,6 +257,8 @@ export function datoramaProcess(streams: number): Scenario {
   return {
     name: 'datorama-process',
     sandbox: datoramaSandbox(streams, 0, 'process-bulk'),
+    truth: [datoramaTruth],
+    aim: ['datorama.call.after-claim', 'datorama.call.after-call'],
     // The job log is a log of events: a call left unanswered adds an UNCERTAIN event before the outcome.
     ignoreRow: (r) => r.status === 'UNCERTAIN',
     // The platform numbers new jobs in the order calls arrive; the row key carries the job and a time; an
@@ -236,6 +280,8 @@ export function datoramaRerun(streams: number): Scenario {
   return {
     name: 'datorama-rerun',
     sandbox: datoramaSandbox(streams, 3, 'rerun-all'),
+    truth: [datoramaTruth],
+    aim: ['datorama.call.after-call'],
     // The job log is a log of events: a call left unanswered adds an UNCERTAIN event before the outcome.
     ignoreRow: (r) => r.status === 'UNCERTAIN',
     volatileColumns: ['row_key', 'message', 'http_status'],
@@ -246,5 +292,98 @@ export function datoramaRerun(streams: number): Scenario {
       // Answered after the call activity's 30 s timeout: the call was applied, the answer never read.
       { route: 'rerun-all', kind: 'slow', times: 1, delayMs: 31_000 },
     ],
+  };
+}
+
+/**
+ * Several pipelines on one worker process, sharing what production shares: two Dailymotion runs with
+ * different configurations (products CONTENT and EMBED, same columns) into one table and one account's
+ * report semaphore, and a Datorama process run and rerun-all run on one token's limiter. Checked against
+ * the truth only (there is no fault-free twin): each configuration's rows per day in the table, each
+ * Datorama action applied once.
+ */
+export function shared(full: boolean, streams: number): Scenario {
+  return {
+    name: 'shared',
+    async sandbox(seed) {
+      const dm = await dailymotionSandbox(seed, full);
+      const dt = await datoramaSandbox(streams, 3, 'process-bulk')(seed);
+      return {
+        servers: [...dm.servers, ...dt.servers],
+        streams: dt.streams,
+        env: { ...dm.env, ...dt.env },
+        stop: async () => void (await Promise.all([dm.stop(), dt.stop()])),
+      };
+    },
+    workflowType: 'dailymotionReport',
+    input: () => dmInput(full, 'CONTENT', 'dm_shared'),
+    starts: (_ids, sb) => [
+      { workflowType: 'dailymotionReport', suffix: '-dm-content', input: dmInput(full, 'CONTENT', 'dm_shared') },
+      { workflowType: 'dailymotionReport', suffix: '-dm-embed', input: dmInput(full, 'EMBED', 'dm_shared') },
+      {
+        workflowType: 'datoramaProcess',
+        suffix: '-process',
+        input: { streams: sb.streams, start: '2025-03-01', end: '2025-03-30', batchSize: 8 },
+      },
+      { workflowType: 'datoramaRerunAll', suffix: '-rerun-all', input: { streams: sb.streams } },
+    ],
+    truth: [dailymotionTruth('dm_shared'), datoramaTruth],
+    aim: [],
+    faults: [],
+  };
+}
+
+/**
+ * `youtube-watch`: a watcher ticking every second over a sandbox feed that publishes a video a second
+ * (origin 10 minutes before the run), until 25 ticks. Its results depend on when it runs, so it has no
+ * reference twin: its videos store (SQLite in the run's data folder) is checked against the videos the
+ * sandbox's search.list served.
+ */
+export function youtubeWatch(): Scenario {
+  return {
+    name: 'youtube-watch',
+    async sandbox(seed) {
+      const s = new YoutubeSandbox({
+        seed: seed ^ DATA_SEED,
+        projects: YT_PROJECTS,
+        latencyMs: 10,
+        searchCallsPerDay: 10_000,
+        searchOriginMs: Date.now() - 10 * 60_000,
+        searchIntervalMs: 1000,
+      });
+      const url = await s.start(0);
+      return {
+        servers: [s],
+        env: {
+          YOUTUBE_BASE_URL: `${url}/youtube/v3`,
+          YOUTUBE_API_KEYS: youtubeKeyPairs(YT_PROJECTS),
+          VIDEOS_STORE: 'sqlite',
+        },
+        stop: () => s.stop(),
+      };
+    },
+    workflowType: 'youtubeWatch',
+    input: ({ unique }) => ({
+      query: 'chaos watch',
+      intervalSeconds: 1,
+      overlapSeconds: 5,
+      pool: unique,
+      unitsPerDay: 1000,
+      stopAfterTicks: 25,
+    }),
+    truth: [
+      youtubeWatchTruth(async ({ dir }) => {
+        const store = new SqliteVideosStore({ path: path.join(dir, 'videos.sqlite') });
+        try {
+          await store.init();
+          return (await store.list({ pageSize: 100_000 })).items.map((v) => v.videoId);
+        } finally {
+          await store.close();
+        }
+      }),
+    ],
+    aim: [],
+    faults: [...common(['search.list'], 0.05)],
+    entities: ({ unique }) => [`quota-ledger-${unique}`],
   };
 }

@@ -45,18 +45,25 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 /**
  * One worker process at a time on a task queue (test/chaos/worker-child.ts: the production worker code).
  * `kill()` SIGKILLs it; an exit the harness did not cause (e.g. the worker giving up while the server is
- * down) is counted as a crash and the process is started again.
+ * down, or a named chaos point killing it) is counted as a crash and the process is started again.
+ * `plans[i]` is extra environment for the i-th process started (the aimed chaos points of that process).
+ * `pauseAndReplace()` SIGSTOPs the process, starts another one beside it, and SIGCONTs the first later:
+ * both then run (and are stopped together at the end).
  */
 export class WorkerProcess {
   private proc?: ChildProcess;
+  private readyProc?: ChildProcess;
+  private readonly paused: ChildProcess[] = [];
   private stopping = false;
   kills = 0;
   starts = 0;
   crashes = 0;
+  pauses = 0;
 
   constructor(
     readonly taskQueue: string,
     private readonly env: Record<string, string>,
+    private readonly plans: Record<string, string>[] = [],
   ) {}
 
   /** Worker processes starting at once (each compiles the TS sources with tsx: CPU-bound on 2 cores). */
@@ -82,11 +89,18 @@ export class WorkerProcess {
     }
   }
 
+  /** Resolves once a process is up and polling (after a crash, once its replacement is), or after 200 s. */
+  async running(): Promise<void> {
+    const until = Date.now() + 200_000;
+    while (!this.stopping && (!this.proc || this.readyProc !== this.proc) && Date.now() < until) await sleep(200);
+  }
+
   private async spawnReady(): Promise<void> {
     fs.mkdirSync(path.dirname(WORKER_LOG), { recursive: true });
     const log = fs.openSync(WORKER_LOG, 'a');
+    const plan = this.plans[this.starts] ?? {};
     const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, this.taskQueue], {
-      env: { ...process.env, LONGHAUL_LOG_LEVEL: 'warn', ...this.env },
+      env: { ...process.env, LONGHAUL_LOG_LEVEL: 'warn', ...this.env, ...plan },
       stdio: ['ignore', 'pipe', log],
     });
     fs.closeSync(log);
@@ -97,16 +111,21 @@ export class WorkerProcess {
         proc.kill('SIGKILL');
         reject(new Error(`worker for ${this.taskQueue} not ready in 180 s`));
       }, 180_000);
-      proc.stdout!.on('data', (d: Buffer) => {
-        if (!d.toString().includes('ready')) return;
-        clearTimeout(t);
-        resolve();
-      });
-      proc.once('exit', (code, signal) => {
+      const early = (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(t);
         if (this.proc === proc) this.proc = undefined;
         reject(new Error(`worker for ${this.taskQueue} exited before ready (${code ?? signal})`));
+      };
+      proc.stdout!.on('data', (d: Buffer) => {
+        if (!d.toString().includes('ready')) return;
+        clearTimeout(t);
+        // From here an exit is a crash (below): this listener, left in place, used to clear `proc` first,
+        // so a crash after ready was neither counted nor followed by a new process.
+        proc.off('exit', early);
+        this.readyProc = proc;
+        resolve();
       });
+      proc.once('exit', early);
     });
     proc.once('exit', () => {
       if (this.proc !== proc || this.stopping) return;
@@ -141,14 +160,39 @@ export class WorkerProcess {
 
   /** SIGKILL (no shutdown, activities in flight are abandoned) and start a new process. */
   async killAndRestart(): Promise<void> {
+    await this.running();
     await this.killNow();
     this.kills++;
     await this.start();
   }
 
+  /**
+   * SIGSTOP the process (its activities stop mid-flight, heartbeats and all), start another that takes over
+   * the task queue, and after `ms` — beyond the activities' timeouts, so their attempts have timed out and
+   * been retried elsewhere — SIGCONT the first: its stale attempts carry on where they stopped.
+   */
+  async pauseAndReplace(ms: number): Promise<void> {
+    await this.running();
+    const proc = this.proc;
+    if (!proc) return;
+    proc.kill('SIGSTOP');
+    this.proc = undefined;
+    this.paused.push(proc);
+    this.pauses++;
+    await this.start();
+    await sleep(ms);
+    proc.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     this.stopping = true;
     await this.killNow();
+    for (const p of this.paused.splice(0)) {
+      if (p.exitCode !== null || p.signalCode !== null) continue;
+      const exited = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await exited;
+    }
   }
 }
 
@@ -368,7 +412,8 @@ export async function activityAttempts(client: Client, taskQueue: string): Promi
 
 export interface ChaosEntry {
   pipeline: string;
-  mode: 'reference' | 'kills' | 'server-restart' | 'faults';
+  mode: 'reference' | 'kills' | 'server-restart' | 'faults' | 'pause' | 'shared';
+  /** exact: equal to the reference (if any) and to the sandbox's truth, or only known issues left. */
   outcome: 'exact' | 'failed-clearly' | 'different';
   seed: number;
   durationMs: number;
@@ -381,6 +426,15 @@ export interface ChaosEntry {
   rowsCompared: number;
   objectsCompared: number;
   differences: number;
+  /** Facts of the sandbox's truth compared (rows, IDs, actions, images) and the problems found. */
+  truthCompared: number;
+  truthProblems: string[];
+  /** Problems allowed by name (a defect whose fix is under way elsewhere). */
+  knownIssues: string[];
+  /** Named chaos points aimed at, and those that fired. */
+  pointsAimed: string[];
+  pointsFired: string[];
+  pauses: number;
   error?: string;
   /** The first differences found, if any. */
   samples?: string[];
@@ -403,6 +457,11 @@ export class ChaosReport {
       rowsCompared: this.entries.reduce((n, e) => n + e.rowsCompared, 0),
       objectsCompared: this.entries.reduce((n, e) => n + e.objectsCompared, 0),
       differences: this.entries.reduce((n, e) => n + e.differences, 0),
+      truthCompared: this.entries.reduce((n, e) => n + e.truthCompared, 0),
+      truthProblems: this.entries.reduce((n, e) => n + e.truthProblems.length, 0),
+      knownIssues: this.entries.reduce((n, e) => n + e.knownIssues.length, 0),
+      pointsFired: this.entries.reduce((n, e) => n + e.pointsFired.length, 0),
+      pauses: this.entries.reduce((n, e) => n + e.pauses, 0),
     };
     const doc = {
       size: this.settings.full ? 'full' : 'bounded',
@@ -423,6 +482,8 @@ export class ChaosReport {
         outcome: e.outcome,
         s: Math.round(e.durationMs / 1000),
         kills: e.killsSurvived,
+        points: `${e.pointsFired.length}/${e.pointsAimed.length}`,
+        pauses: e.pauses,
         restarts: e.serverRestarts,
         faults: Object.entries(e.faultsInjected)
           .map(([k, n]) => `${k}:${n}`)
@@ -431,6 +492,9 @@ export class ChaosReport {
         rows: e.rowsCompared,
         objects: e.objectsCompared,
         diffs: e.differences,
+        truth: e.truthCompared,
+        'truth problems': e.truthProblems.length,
+        known: e.knownIssues.length,
       })),
     );
   }

@@ -15,7 +15,7 @@ import { csvStream } from './csv';
 import { argValue, coerceAskInput, parseOperation, type Operation } from './graphql';
 import { TokenStore, type SandboxApiClient, type TokenInfo } from './oauth';
 import { DEFAULT_REPORT_SETTINGS, ReportRegistry, type ReportRecord, type ReportSettings } from './reports';
-import { planReport, reportRows } from './rows';
+import { planReport, reportRows, timeLabel, type ReportPlan } from './rows';
 
 export const DM_SANDBOX_CLIENT_ID = 'longhaul-demo-api-key';
 export const DM_SANDBOX_CLIENT_SECRET = 'longhaul-demo-api-secret';
@@ -311,6 +311,15 @@ export class DailymotionSandbox extends SandboxServer {
     const from = (n - 1) * rec.rowsPerFile;
     const to = Math.min(n * rec.rowsPerFile, rec.rows);
     this.note({ reportToken: fingerprint(rec.token), file: n, rows: Math.max(0, to - from) });
+    req.truth('report-file', {
+      reportToken: fingerprint(rec.token),
+      account: rec.account,
+      askedAt: rec.askedAt,
+      ...reportConfiguration(rec.input),
+      file: n,
+      files: rec.files,
+      rowsPerDay: rowsPerDay(plan, from, to),
+    });
     return {
       headers: {
         'content-type': 'text/csv; charset=utf-8',
@@ -373,6 +382,43 @@ export class DailymotionSandbox extends SandboxServer {
       body: this.expectedRows(req.params.token, page(req)),
     }));
   }
+}
+
+/**
+ * What identifies a report configuration (everything but its dates, as canonical JSON) and its window:
+ * the truth of a download is filed under these.
+ */
+export function reportConfiguration(input: AskReportInput): { configuration: string; window: string } {
+  const { startDate, endDate, ...rest } = input;
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return { configuration: JSON.stringify(canon(rest)), window: `${startDate}..${endDate}` };
+}
+
+/**
+ * Rows [from, to) of a planned report counted by UTC day of their time bucket (a report without a DAY, HOUR
+ * or MINUTE dimension counts them under `window`).
+ */
+export function rowsPerDay(plan: ReportPlan, from: number, to: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  const daily = plan.finest === 'DAY' || plan.finest === 'HOUR' || plan.finest === 'MINUTE';
+  const end = Math.min(to, plan.total);
+  if (plan.combos === 0 || end <= from) return out;
+  for (let b = Math.floor(from / plan.combos); b * plan.combos < end; b++) {
+    const n = Math.min(end, (b + 1) * plan.combos) - Math.max(from, b * plan.combos);
+    const label = daily ? timeLabel('DAY', plan.bucketStarts[b]) : 'window';
+    out[label] = (out[label] ?? 0) + n;
+  }
+  return out;
 }
 
 /** Injected faults answer in a shape both parsers read: OAuth2 (`error`) and GraphQL (`errors`). */

@@ -78,20 +78,22 @@ export class DatoramaSandbox extends SandboxServer {
       const b = q.json<{ dataStreamIds?: unknown; startDate?: string; endDate?: string }>();
       if (!Array.isArray(b.dataStreamIds) || b.dataStreamIds.length === 0)
         throw bad('dataStreamIds must be a non-empty array');
-      return this.process(b.dataStreamIds as unknown[], b.startDate, b.endDate);
+      return this.process(q, b.dataStreamIds as unknown[], b.startDate, b.endDate);
     });
     r('POST', '/v1/data-streams/:id/process', 'process', (q) => {
       const b = q.json<{ startDate?: string; endDate?: string }>();
-      return this.process([q.params.id], b.startDate, b.endDate);
+      return this.process(q, [q.params.id], b.startDate, b.endDate);
     });
     r('POST', '/v1/data-streams/api/:id/rerun', 'rerun', (q) => {
       const ids = q.json<unknown>();
       if (!Array.isArray(ids) || ids.length === 0) throw bad('body must be a non-empty array of job ids');
-      return this.rerun(this.stream(q.params.id), ids as unknown[]);
+      return this.rerun(q, 'rerun', this.stream(q.params.id), ids as unknown[]);
     });
     r('POST', '/v1/data-streams/api/:id/rerun-all', 'rerun-all', (q) => {
       const s = this.stream(q.params.id);
       return this.rerun(
+        q,
+        'rerun-all',
         s,
         this.data.jobs.filter((j) => j.dataStreamId === s.id).map((j) => j.id),
       );
@@ -243,11 +245,17 @@ export class DatoramaSandbox extends SandboxServer {
       else if (replace) target[k] = null;
     }
     s.updateTime = now;
+    const fields = Object.keys(body).sort();
+    q.truth('applied', {
+      action: replace ? 'put' : fields.length === 1 && fields[0] === 'name' ? 'rename' : 'patch',
+      stream: s.id,
+      fields,
+    });
     this.note({ actions: [{ stream: s.id, fields: Object.keys(body).sort() }] satisfies LoggedAction[] });
     return { body: this.full(s, now) };
   }
 
-  private async process(ids: unknown[], startDate?: string, endDate?: string) {
+  private async process(q: SandboxRequest, ids: unknown[], startDate?: string, endDate?: string) {
     if (!startDate || !endDate || !DATE.test(startDate) || !DATE.test(endDate))
       throw bad('startDate and endDate are required (YYYY-MM-DD)');
     const from = Date.parse(`${startDate}T00:00:00Z`);
@@ -283,6 +291,14 @@ export class DatoramaSandbox extends SandboxServer {
       }
     }
     this.data.jobs.push(...created);
+    for (const j of created)
+      q.truth('applied', {
+        action: 'process',
+        stream: j.dataStreamId,
+        job: j.id,
+        start: j.dataStartDate,
+        end: j.dataEndDate,
+      });
     this.note({
       actions: created.map((j): LoggedAction => ({
         stream: j.dataStreamId,
@@ -294,7 +310,7 @@ export class DatoramaSandbox extends SandboxServer {
     return { body: created.map((j) => this.job(j, now)) };
   }
 
-  private async rerun(s: Stream, ids: unknown[]) {
+  private async rerun(q: SandboxRequest, action: 'rerun' | 'rerun-all', s: Stream, ids: unknown[]) {
     const jobs = ids.map((id) => {
       const j = this.data.jobs.find((x) => x.id === Number(id) && x.dataStreamId === s.id);
       if (!j) throw bad(`Job ${String(id)} does not belong to data stream ${s.id}`);
@@ -312,6 +328,9 @@ export class DatoramaSandbox extends SandboxServer {
     this.note({
       actions: jobs.map((j): LoggedAction => ({ stream: s.id, job: j.id, start: j.dataStartDate, end: j.dataEndDate })),
     });
+    // rerun-all is one action on the stream (whatever its jobs); rerun one action per job.
+    if (action === 'rerun-all') q.truth('applied', { action, stream: s.id, jobs: jobs.map((j) => j.id) });
+    else for (const j of jobs) q.truth('applied', { action, stream: s.id, job: j.id });
     return { body: jobs.map((j) => this.job(j, now)) };
   }
 }

@@ -5,7 +5,7 @@
  * connection counts measure the image downloads alone.
  */
 import { prng } from '../faults';
-import { SandboxServer, type SandboxResponse } from '../server';
+import { SandboxServer, type SandboxRequest, type SandboxResponse } from '../server';
 
 export type ImageBehaviour = 'ok' | 'slow' | 'missing' | 'broken' | 'flaky';
 
@@ -35,8 +35,8 @@ export class ImageHost extends SandboxServer {
 
   constructor(private readonly o: ImageHostOptions = {}) {
     super('titelive-images', { seed: o.seed, errorBody: (s) => `<html><body>${s}</body></html>` });
-    this.route('GET', '/:dir/:file', 'image', (req) => this.serve(req.path));
-    this.route('GET', '/:file', 'image', (req) => this.serve(req.path));
+    this.route('GET', '/:dir/:file', 'image', (req) => this.serve(req));
+    this.route('GET', '/:file', 'image', (req) => this.serve(req));
   }
 
   /** What this path does (the tests predict outcomes from it). */
@@ -75,7 +75,8 @@ export class ImageHost extends SandboxServer {
     return buf;
   }
 
-  private async serve(path: string): Promise<SandboxResponse> {
+  private async serve(req: SandboxRequest): Promise<SandboxResponse> {
+    const path = req.path;
     const n = (this.seen.get(path) ?? 0) + 1;
     this.seen.set(path, n);
     const b = this.behaviour(path);
@@ -87,6 +88,7 @@ export class ImageHost extends SandboxServer {
     if (b === 'broken' || (b === 'flaky' && n === 1))
       return { status: 500, headers: { 'content-type': 'text/html' }, body: '<h1>500 Internal Server Error</h1>' };
     this.served.add(path);
+    req.truth('image', { path, bytes: this.bytes(path).length });
     return {
       status: 200,
       headers: { 'content-type': 'image/jpeg', 'cache-control': 'max-age=86400' },

@@ -190,7 +190,17 @@ export class TiteliveSandbox extends SandboxServer {
     if (q.get('tri_ordre') === 'desc') all = all.reverse();
     const start = (page - 1) * perPage;
     const end = Math.min(start + perPage, this.maxResults);
-    const items = start < end ? all.slice(start, end).map(renderItem) : [];
+    const products = start < end ? all.slice(start, end) : [];
+    const items = products.map(renderItem);
+    req.truth('search', {
+      base,
+      dateMin,
+      dateMax,
+      ...(dispo === undefined ? {} : { dispo }),
+      page,
+      perPage,
+      products: products.map((p) => ({ id: p.id, modified: lastModified(p) })),
+    });
     // Like the real API, `result` sometimes comes as an object keyed "0", "1"… (always `{}` when empty).
     const keyed = items.length === 0 || page % 3 === 0;
     const result = keyed ? Object.fromEntries(items.map((it, i) => [String(i), it])) : items;

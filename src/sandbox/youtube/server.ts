@@ -290,6 +290,7 @@ export class YoutubeSandbox extends SandboxServer {
     const items = ids
       .filter((id) => /^[A-Za-z0-9_-]{11}$/.test(id) && !isMissing(this.seed, id, rate))
       .map((id) => fakeVideo(this.seed, id, parts));
+    req.truth('videos.list', { ids: items.map((v) => v.id), parts: [...parts].sort(), asked: ids.length });
     return {
       body: {
         kind: 'youtube#videoListResponse',
@@ -354,6 +355,13 @@ export class YoutubeSandbox extends SandboxServer {
     const feed = this.feed(q);
     const all = feed.window(after, before);
     const page = all.slice(offset, offset + maxResults);
+    const results = page.map((k) => feed.result(k));
+    req.truth('search.list', {
+      q,
+      ids: results.map((r) => (r.id as { videoId: string }).videoId),
+      publishedAfter: req.query.get('publishedAfter') ?? undefined,
+      pageToken: Boolean(token),
+    });
     const enc = (o: number) => Buffer.from(JSON.stringify({ o, b: before, q })).toString('base64url');
     return {
       body: {
@@ -363,7 +371,7 @@ export class YoutubeSandbox extends SandboxServer {
         ...(offset > 0 ? { prevPageToken: enc(Math.max(0, offset - maxResults)) } : {}),
         regionCode: 'US',
         pageInfo: { totalResults: all.length, resultsPerPage: maxResults },
-        items: page.map((k) => feed.result(k)),
+        items: results,
       },
     };
   }
