@@ -29,7 +29,7 @@ import {
   youtubeWatch,
   type Scenario,
 } from './scenarios';
-import { knownIssue, splitKnown, type KnownIssue } from './truth';
+import { splitKnown, type KnownIssue } from './truth';
 
 const settings = chaosSettings();
 const { full, seed } = settings;
@@ -53,17 +53,9 @@ const report = new ChaosReport(settings);
  * match, reported as known (`knownIssue(name, scenario, pattern)`); any other problem fails. Remove an entry
  * once its fix is merged.
  */
-const KNOWN_ISSUES: KnownIssue[] = [
-  // Found by the shared run (seed 20261122, 2026-12-03): two configurations (products CONTENT and EMBED) into
-  // table dm_shared: every day holds 96 rows where the sandbox served 192 (96 per configuration) — the
-  // second window load's `replace` of the date range deletes the first configuration's rows. The fix is on
-  // the Dailymotion load branch.
-  knownIssue(
-    'dailymotion: a second report configuration in one table replaces the first one’s rows',
-    'shared',
-    /^dailymotion dm_shared: rows per day differ/,
-  ),
-];
+// Empty: the one entry this suite needed (a second Dailymotion configuration in one table replacing the
+// first one's rows, found by the shared run) was removed once the Dailymotion load fix (report_config) merged.
+const KNOWN_ISSUES: KnownIssue[] = [];
 
 /** Bounded: paused workers on these; full: on all. Paused past the Datorama call's 30 s timeout. */
 const PAUSED_NAMES = ['datorama-process', 'dailymotion-report'];
