@@ -7,7 +7,27 @@ import { z } from 'zod';
 import { isoDate } from '../shared/dates';
 import { durationMs } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { definePipeline, stableHash, type PipelineDef } from './types';
+import { definePipeline, type PipelineDef } from './types';
+
+/**
+ * The hash in a Datorama run key (workflow ID, which keys the action records): FNV-1a over 64 bits (16 hex
+ * digits) of the input's canonical JSON (object keys sorted). Pure and workflow-safe (BigInt, no Node crypto).
+ * 32 bits (the shared `stableHash`) make two different inputs sharing records likely past ~65,000 runs.
+ */
+export function runKeyHash(value: unknown): string {
+  const text = JSON.stringify(value, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+  const mask = (1n << 64n) - 1n;
+  let h = 0xcbf29ce484222325n;
+  for (let i = 0; i < text.length; i++) {
+    h ^= BigInt(text.charCodeAt(i));
+    h = (h * 0x100000001b3n) & mask;
+  }
+  return h.toString(16).padStart(16, '0');
+}
 
 const id = z.coerce.number().int().positive();
 const ids = z.array(id).min(1);
@@ -159,7 +179,7 @@ export const datoramaProcessPipeline = definePipeline({
   input: processInput,
   workflowType: 'datoramaProcess',
   listFlags: ['streams'],
-  workflowId: (i) => `datorama-process-${stableHash({ s: i.streams, a: i.start, b: i.end, r: i.ranges, d: i.dRange })}`,
+  workflowId: (i) => `datorama-process-${runKeyHash({ s: i.streams, a: i.start, b: i.end, r: i.ranges, d: i.dRange })}`,
   example: { streams: [10001, 10002], start: '2025-01-01', end: '2025-02-14' },
 });
 
@@ -170,7 +190,7 @@ export const datoramaRerunPipeline = definePipeline({
   input: rerunInput,
   workflowType: 'datoramaRerun',
   listFlags: ['jobs'],
-  workflowId: (i) => `datorama-rerun-${stableHash(i.jobs)}`,
+  workflowId: (i) => `datorama-rerun-${runKeyHash(i.jobs)}`,
   example: { jobs: ['10001:700002', '10001:700003'] },
 });
 
@@ -181,7 +201,7 @@ export const datoramaRerunAllPipeline = definePipeline({
   input: rerunAllInput,
   workflowType: 'datoramaRerunAll',
   listFlags: ['streams'],
-  workflowId: (i) => `datorama-rerun-all-${stableHash(i.streams)}`,
+  workflowId: (i) => `datorama-rerun-all-${runKeyHash(i.streams)}`,
   example: { streams: [10001, 10002] },
 });
 
@@ -192,7 +212,7 @@ export const datoramaRenamePipeline = definePipeline({
   input: renameInput,
   workflowType: 'datoramaRename',
   listFlags: ['renames'],
-  workflowId: (i) => (i.undo ? `datorama-undo-${i.undo}` : `datorama-rename-${stableHash(i.renames)}`),
+  workflowId: (i) => (i.undo ? `datorama-undo-${i.undo}` : `datorama-rename-${runKeyHash(i.renames)}`),
   example: { renames: ['10001=FB - Brand FR', '10002=GA4 - Site'] },
 });
 
@@ -204,7 +224,7 @@ export const datoramaPatchPipeline = definePipeline({
   workflowType: 'datoramaPatch',
   listFlags: ['streams'],
   workflowId: (i) =>
-    i.undo ? `datorama-undo-${i.undo}` : `datorama-patch-${stableHash({ s: i.streams, f: i.fields, p: i.patches })}`,
+    i.undo ? `datorama-undo-${i.undo}` : `datorama-patch-${runKeyHash({ s: i.streams, f: i.fields, p: i.patches })}`,
   example: { streams: [10001, 10002], fields: { enabled: false } },
 });
 
@@ -215,7 +235,7 @@ export const datoramaCollectPipeline = definePipeline({
   input: collectInput,
   workflowType: 'datoramaCollect',
   listFlags: ['workspaces'],
-  workflowId: (i) => `datorama-collect-${stableHash({ w: i.workspaces ?? 'all', j: i.jobs })}`,
+  workflowId: (i) => `datorama-collect-${runKeyHash({ w: i.workspaces ?? 'all', j: i.jobs })}`,
   example: { jobs: true },
 });
 
