@@ -256,6 +256,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
       const all = actionKeys(action);
       const known = await records.actions(
         args.runKey,
+        args.runId,
         all.map((k) => k.key),
       );
       const uncertain = all.filter((k) => known.get(k.key)?.state === 'PENDING_SUBMIT');
@@ -295,7 +296,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
           message: claim,
         })),
       );
-      const back = await records.actions(args.runKey, keys);
+      const back = await records.actions(args.runKey, args.runId, keys);
       if (!todo.every((k) => back.get(k.key)?.state === 'PENDING_SUBMIT' && back.get(k.key)?.message === claim))
         return { kind: 'uncertain', called: false, keys, jobs: [], message: 'claimed by another attempt' };
       if (act.kind === 'patch')
@@ -378,6 +379,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
       const all = actionKeys(action);
       const known = await records.actions(
         args.runKey,
+        args.runId,
         all.map((k) => k.key),
       );
       const keys = all.filter((k) => known.get(k.key)?.state === 'PENDING_SUBMIT');
