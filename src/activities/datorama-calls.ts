@@ -4,10 +4,17 @@
  * `datoramaSubmit` (process, rerun, rerun-all, patch) records the action as PENDING_SUBMIT before the
  * call and its outcome after; an attempt that finds an unanswered PENDING_SUBMIT does not call again but
  * reports the action uncertain, and `datoramaReconcile` then looks (one call) whether it was applied.
+ * The PENDING_SUBMIT row is this attempt's claim: it names its owner (workflow run, activity ID, attempt)
+ * and is read back after it is written; the call happens only if every claim read back is this attempt's,
+ * and only while the attempt is neither cancelled nor past (or near) its start-to-close deadline — a
+ * timed-out attempt that still runs (a slow warehouse) never calls after its successor started.
+ * Every call activity heartbeats while it runs, and checks the attempt is still live right before any
+ * HTTP call (`guardedClient`).
  * A 429 → the limiter is told to hold everyone, and the activity fails with `nextRetryDelay` = the reset
  * the headers give.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import { chaosPoint } from './chaos-points';
 import type { Deps } from './deps';
 import { createDatoramaClient, type DatoramaResponse, type RateLimitInfo } from '../connectors/datorama/client';
 import { DatoramaAuthError, DatoramaError, DatoramaRateLimitedError } from '../connectors/datorama/errors';
@@ -91,9 +98,66 @@ const jobRef = (j: DatoramaJob, stream: number): JobRef => ({
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+/** A call is not started this close to the attempt's start-to-close deadline (it would finish after it). */
+export const CALL_DEADLINE_MARGIN_MS = 5_000;
+
+/** The unique owner of the running attempt: workflow run, activity ID and attempt number. */
+export function attemptOwner(): string {
+  const i = Context.current().info;
+  return `${i.workflowExecution?.runId ?? '-'}/${i.activityId}#${i.attempt}`;
+}
+
+/**
+ * Throws (no call made) once this attempt was cancelled, or is within CALL_DEADLINE_MARGIN_MS of its
+ * start-to-close deadline — by the server's schedule time and by the local start, whichever is earlier:
+ * past it the server has (or soon will have) started the next attempt, which must be the only caller.
+ */
+export function assertAttemptLive(): void {
+  const ctx = Context.current();
+  const i = ctx.info;
+  const localStartMs = localStarts.get(ctx) ?? Number.POSITIVE_INFINITY;
+  if (ctx.cancellationSignal.aborted)
+    throw ApplicationFailure.retryable('Datorama call not made: the attempt was cancelled', 'DatoramaCallAbandoned');
+  if (!i.startToCloseTimeoutMs) return;
+  const deadline = Math.min(i.currentAttemptScheduledTimestampMs, localStartMs) + i.startToCloseTimeoutMs;
+  if (Date.now() > deadline - CALL_DEADLINE_MARGIN_MS)
+    throw ApplicationFailure.retryable(
+      `Datorama call not made: attempt ${i.attempt} is past (or within ${CALL_DEADLINE_MARGIN_MS} ms of) its start-to-close timeout`,
+      'DatoramaCallAbandoned',
+    );
+}
+
+/** When each running attempt started, by this process's clock. */
+const localStarts = new WeakMap<Context, number>();
+
+/** Runs an activity body while heartbeating every few seconds (the server's cancellation reaches us). */
+async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  localStarts.set(ctx, Date.now());
+  const every = Math.max(500, Math.min(5_000, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3));
+  ctx.heartbeat();
+  const timer = setInterval(() => ctx.heartbeat(), every);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, 'config' | 'warehouse'>) {
-  const client = createDatoramaClient(config);
+  const raw = createDatoramaClient(config);
   const records = new DatoramaRecords(warehouse);
+  /** The client, checking before each HTTP call that the running attempt is still live. */
+  const client = new Proxy(raw, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...a: unknown[]) => {
+        assertAttemptLive();
+        return (v as (...x: unknown[]) => unknown).apply(target, a);
+      };
+    },
+  });
 
   /** A 429 holds every caller until the reset, then this activity is retried after it. */
   async function rateLimited(err: DatoramaRateLimitedError, ctx: CallContext): Promise<never> {
@@ -185,13 +249,14 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
     }
   }
 
-  return {
+  const activities = {
     /** Submits one call's actions (see the file header for the record it keeps). */
     async datoramaSubmit(args: CallContext & { action: SubmitAction }): Promise<SubmitOutcome> {
       const { action } = args;
       const all = actionKeys(action);
       const known = await records.actions(
         args.runKey,
+        args.runId,
         all.map((k) => k.key),
       );
       const uncertain = all.filter((k) => known.get(k.key)?.state === 'PENDING_SUBMIT');
@@ -216,12 +281,24 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
             ? { ...action, jobs: todo.map((k) => Number(k.key.split(':')[2])) }
             : action;
       const keys = todo.map((k) => k.key);
+      // The claim: PENDING_SUBMIT naming this attempt, written, then read back. Another attempt's claim read
+      // back (it wrote after us, or its write landed late) → no call: the workflow checks with the API.
+      const claim = `claimed by ${attemptOwner()}`;
       await records.setActions(
         args.runKey,
         args.runId,
         args.op,
-        todo.map((k) => ({ key: k.key, stream: k.stream, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt })),
+        todo.map((k) => ({
+          key: k.key,
+          stream: k.stream,
+          state: 'PENDING_SUBMIT',
+          attemptAt: args.grantedAt,
+          message: claim,
+        })),
       );
+      const back = await records.actions(args.runKey, args.runId, keys);
+      if (!todo.every((k) => back.get(k.key)?.state === 'PENDING_SUBMIT' && back.get(k.key)?.message === claim))
+        return { kind: 'uncertain', called: false, keys, jobs: [], message: 'claimed by another attempt' };
       if (act.kind === 'patch')
         await warehouse.load(
           CHANGES_TABLE,
@@ -238,7 +315,10 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
           { kind: 'merge', keys: ['run_id', 'stream_id'] },
         );
       try {
+        assertAttemptLive();
+        chaosPoint('datorama.call.after-claim');
         const res = await call(act);
+        chaosPoint('datorama.call.after-call');
         const jobs =
           act.kind === 'patch'
             ? []
@@ -299,10 +379,19 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
       const all = actionKeys(action);
       const known = await records.actions(
         args.runKey,
+        args.runId,
         all.map((k) => k.key),
       );
       const keys = all.filter((k) => known.get(k.key)?.state === 'PENDING_SUBMIT');
-      if (!keys.length) return { kind: 'skipped', called: false, keys: [], jobs: [] };
+      if (!keys.length) {
+        // Settled meanwhile by another attempt of this run (whose claim made ours stand back): count it.
+        const done = all.filter(
+          (k) => known.get(k.key)?.state === 'SUBMITTED' && known.get(k.key)?.run_id === args.runId,
+        );
+        return done.length
+          ? { kind: 'done', called: false, keys: done.map((k) => k.key), jobs: [] }
+          : { kind: 'skipped', called: false, keys: [], jobs: [] };
+      }
       const since = Math.min(...keys.map((k) => known.get(k.key)!.attempt_at ?? 0));
       try {
         let applied: boolean;
@@ -534,6 +623,13 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
       }
     },
   };
+  // Every call activity heartbeats while it runs (they are scheduled with a heartbeat timeout).
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [
+      name,
+      (...a: unknown[]) => heartbeating(() => (fn as (...x: unknown[]) => Promise<unknown>)(...a)),
+    ]),
+  ) as typeof activities;
 }
 
 export type DatoramaCallActivities = ReturnType<typeof createDatoramaCallActivities>;

@@ -2,7 +2,8 @@
  * The Datorama pipelines' warehouse tables and the durable action record. `datorama_actions` holds one
  * row per action of a run key (workflow ID): PENDING_SUBMIT is written before a call that changes
  * something, SUBMITTED / FAILED / NOT_SUBMITTED after — so a retried activity or a rerun of the same
- * workflow ID knows what was submitted, and checks an unanswered call before submitting it again.
+ * workflow ID knows what was submitted, and checks an unanswered call before submitting it again. An
+ * earlier run's record stops counting once another run key acted on the same stream after it (`actions`).
  * `datorama_job_log` has one row per action per call (stream, job, range, status, HTTP code, time), and a
  * single SUBMITTED row per action and job in a run, however often that outcome is recorded.
  */
@@ -119,16 +120,28 @@ export const isoTime = (ms: number | null | undefined) => (ms == null ? null : n
 export class DatoramaRecords {
   constructor(private readonly warehouse: Warehouse) {}
 
-  async actions(runKey: string, keys?: string[]): Promise<Map<string, ActionRow>> {
+  /**
+   * The action records of a run key as run `runId` sees them. A record another run (of this run key) made is
+   * dropped once it is superseded — some other run key recorded an action on the same stream after it (e.g.
+   * patch enabled:false, then a patch enabled:true, then the first patch again): the repeat is a new
+   * operation and applies. This run's own records always count (a retry or continue-as-new never
+   * applies an action twice), and so do an earlier run's that nothing else followed (a rerun skips them).
+   */
+  async actions(runKey: string, runId: string, keys?: string[]): Promise<Map<string, ActionRow>> {
     await this.warehouse.ensureTable(ACTIONS_TABLE);
-    const rows = await this.warehouse.query<ActionRow>(
-      `SELECT action_key, state, attempt_at, http_status, message, run_id FROM datorama_actions WHERE run_key = $k`,
+    const rows = await this.warehouse.query<ActionRow & { superseded: boolean | null }>(
+      `SELECT a.action_key, a.state, a.attempt_at, a.http_status, a.message, a.run_id,
+              EXISTS (SELECT 1 FROM datorama_actions b WHERE b.stream_id = a.stream_id AND b.run_key <> a.run_key
+                        AND b.updated_at > a.updated_at) AS superseded
+         FROM datorama_actions a WHERE a.run_key = $k`,
       { k: runKey },
     );
     const wanted = keys ? new Set(keys) : undefined;
     return new Map(
       rows
         .filter((r) => !wanted || wanted.has(r.action_key))
+        .filter((r) => r.run_id === runId || !r.superseded)
+        .map(({ superseded: _s, ...r }) => r)
         .map((r) => [r.action_key, { ...r, attempt_at: r.attempt_at == null ? null : Number(r.attempt_at) }]),
     );
   }

@@ -62,7 +62,7 @@ export function createDatoramaActivities(deps: Deps) {
       submittedByThisRun: string[];
       uncertain: { key: string; attemptAt: number }[];
     }> {
-      const rows = await records.actions(args.runKey);
+      const rows = await records.actions(args.runKey, args.runId);
       const submitted: string[] = [];
       const submittedByThisRun: string[] = [];
       const uncertain: { key: string; attemptAt: number }[] = [];

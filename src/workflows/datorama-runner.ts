@@ -44,6 +44,8 @@ const callsOn = (taskQueue: string) =>
   describedActivities<DatoramaActivities>({
     taskQueue,
     startToCloseTimeout: '30 seconds',
+    // The activities heartbeat every few seconds; a dead worker's attempt is retried after this.
+    heartbeatTimeout: '15 seconds',
     retry: {
       initialInterval: '2s',
       backoffCoefficient: 2,

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
 import type { LoggedAction } from '../../src/sandbox/datorama';
+import { fromArray, type Row, type Warehouse } from '../../src/sinks/warehouse';
 import { maybeSaveHistory } from '../helpers/histories';
 import { devServerEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
@@ -124,6 +125,48 @@ describe('datorama on the dev server', () => {
       await sandbox.stop();
     }
   });
+
+  it('a slow warehouse times out a call attempt while it still runs: the action is applied once', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 4, maxJobs: 2 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const stream = sandbox.data.jobs[0].dataStreamId;
+      // The warehouse is slow the way a long load on the same worker makes it: the first claim write of a
+      // call takes longer than the call activity's start-to-close timeout (30 s), so attempt 1 times out
+      // while it still runs, and attempt 2 starts while attempt 1's write is not yet visible.
+      let slow: Promise<unknown> | undefined;
+      const inner = deps.warehouse;
+      const warehouse: Warehouse = {
+        kind: inner.kind,
+        ensureTable: (s) => inner.ensureTable(s),
+        query: (sql, params) => inner.query(sql, params),
+        close: () => inner.close(),
+        async load(schema, batches, mode) {
+          if (schema.name !== 'datorama_actions' || slow) return inner.load(schema, batches, mode);
+          const rows: Row[] = [];
+          for await (const b of batches) rows.push(...b);
+          if (!rows.some((r) => r.state === 'PENDING_SUBMIT')) return inner.load(schema, fromArray(rows), mode);
+          slow = new Promise((r) => setTimeout(r, 36_000)).then(() => inner.load(schema, fromArray(rows), mode));
+          return (await slow) as Awaited<ReturnType<Warehouse['load']>>;
+        },
+      };
+      const result: DatoramaResult = await withDatoramaWorkers(env, { ...deps, warehouse }, async (taskQueue) => {
+        const r: DatoramaResult = await env.client.workflow.execute('datoramaRerunAll', {
+          taskQueue,
+          workflowId: uniqueQueue('dato-slow-wh'),
+          args: [{ streams: [stream] }],
+        });
+        await slow; // attempt 1 is done with its write: it would call now (or has)
+        await new Promise((r) => setTimeout(r, 3000));
+        return r;
+      });
+      expect(slow).toBeDefined();
+      expect(sandbox.calls('rerun-all').filter((c) => c.status === 200)).toHaveLength(1); // applied once
+      expect(result.actions).toMatchObject({ total: 1, submitted: 1, failed: 0 });
+    } finally {
+      await sandbox.stop();
+    }
+  }, 180_000);
 
   it('killing the worker in the middle of a call and restarting submits no action twice', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 20, maxJobs: 2 });

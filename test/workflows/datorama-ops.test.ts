@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { datoramaProcessPipeline, type DatoramaResult } from '../../src/pipelines/datorama';
+import { datoramaPatchPipeline, datoramaProcessPipeline, type DatoramaResult } from '../../src/pipelines/datorama';
 import { limiterWorkflowId } from '../../src/shared/datorama';
 import { fingerprint } from '../../src/shared/fingerprint';
 import { summaries } from '../helpers/histories';
@@ -43,6 +43,36 @@ describe('datorama operations on the time-skipping server', () => {
       expect(undone.actions).toMatchObject({ total: 3, submitted: 2, failed: 1 });
       expect(undone.failures[0]).toMatchObject({ stream: c.id, message: expect.stringMatching(/changed since/) });
       expect(sandbox.calls('put')).toHaveLength(0);
+    } finally {
+      await sandbox.stop();
+    }
+  }, 120_000);
+
+  it('patch enabled false → true → false: the repeat after another operation is applied (same workflow ID)', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 3, maxJobs: 0 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const s = sandbox.data.streams[0];
+      s.enabled = true;
+      const results = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const out: DatoramaResult[] = [];
+        for (const enabled of [false, true, false]) {
+          const input = datoramaPatchPipeline.input.parse({ streams: [s.id], fields: { enabled } });
+          out.push(
+            await env.client.workflow.execute('datoramaPatch', {
+              taskQueue,
+              // As `longhaul run` starts it: the ID derived from the input (runs 1 and 3 share it).
+              workflowId: datoramaPatchPipeline.workflowId(input) + `-${taskQueue}`,
+              args: [input],
+            }),
+          );
+          expect(s.enabled).toBe(enabled);
+        }
+        return out;
+      });
+      expect(results[0].runKey).toBe(results[2].runKey);
+      expect(results[2].actions).toMatchObject({ total: 1, submitted: 1, skipped: 0, failed: 0 });
+      expect(sandbox.calls().filter((c) => c.method === 'PATCH' && c.status === 200)).toHaveLength(3);
     } finally {
       await sandbox.stop();
     }

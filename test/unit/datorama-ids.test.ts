@@ -1,0 +1,37 @@
+/**
+ * Datorama run keys (the workflow IDs the action records are keyed by) carry at least 64 bits of hash.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  datoramaCollectPipeline,
+  datoramaPatchPipeline,
+  datoramaProcessPipeline,
+  datoramaRenamePipeline,
+  datoramaRerunAllPipeline,
+  datoramaRerunPipeline,
+} from '../../src/pipelines/datorama';
+
+describe('datorama run keys', () => {
+  const ids = [
+    datoramaProcessPipeline.workflowId(
+      datoramaProcessPipeline.input.parse({ streams: [1, 2], start: '2025-01-01', end: '2025-01-31' }),
+    ),
+    datoramaRerunPipeline.workflowId(datoramaRerunPipeline.input.parse({ jobs: ['1:2'] })),
+    datoramaRerunAllPipeline.workflowId(datoramaRerunAllPipeline.input.parse({ streams: [1] })),
+    datoramaRenamePipeline.workflowId(datoramaRenamePipeline.input.parse({ renames: ['1=a'] })),
+    datoramaPatchPipeline.workflowId(datoramaPatchPipeline.input.parse({ streams: [1], fields: { enabled: false } })),
+    datoramaCollectPipeline.workflowId(datoramaCollectPipeline.input.parse({})),
+  ];
+
+  it('end with a hash of at least 64 bits (16 hex digits)', () => {
+    for (const id of ids) expect(id).toMatch(/-[0-9a-f]{16,}$/);
+  });
+
+  it('differ for inputs that differ by one stream, and are stable', () => {
+    const key = (streams: number[]) =>
+      datoramaRerunAllPipeline.workflowId(datoramaRerunAllPipeline.input.parse({ streams }));
+    const seen = new Set(Array.from({ length: 2000 }, (_, i) => key([i + 1])));
+    expect(seen.size).toBe(2000);
+    expect(key([7, 8])).toBe(key([7, 8]));
+  });
+});
