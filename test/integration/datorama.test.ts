@@ -139,10 +139,11 @@ describe('datorama on the dev server', () => {
       const warehouse: Warehouse = {
         kind: inner.kind,
         ensureTable: (s) => inner.ensureTable(s),
+        describeTable: (name) => inner.describeTable(name),
         query: (sql, params) => inner.query(sql, params),
         close: () => inner.close(),
-        async load(schema, batches, mode) {
-          if (schema.name !== 'datorama_actions' || slow) return inner.load(schema, batches, mode);
+        async load(schema, batches, mode, opts) {
+          if (schema.name !== 'datorama_actions' || slow) return inner.load(schema, batches, mode, opts);
           const rows: Row[] = [];
           for await (const b of batches) rows.push(...b);
           if (!rows.some((r) => r.state === 'PENDING_SUBMIT')) return inner.load(schema, fromArray(rows), mode);
