@@ -102,6 +102,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
         product: params.product,
         filters: params.filters,
         window,
+        ask, // with this run, the key of the ask's record: a retried attempt reuses its token
       });
       progress.add('reportsAsked');
       status = await waitForReport(token, ask);
