@@ -16,6 +16,7 @@ import {
   testDeps,
   timeSkippingEnv,
   uniqueQueue,
+  waitForClose,
   withWorker,
 } from '../helpers/temporal';
 
@@ -84,7 +85,9 @@ describe('dailymotion report semaphore (time skipping)', () => {
       const ids = await startRuns(q, 4);
       await until(semaphoreId, 2, 2);
       await env.client.workflow.getHandle(semaphoreId).terminate('test: semaphore dies mid-run');
-      return resultsWhileSkipping<DailymotionReportResult>(env, ids);
+      const results = await resultsWhileSkipping<DailymotionReportResult>(env, ids);
+      await waitForClose(env, semaphoreId); // its last release processed while the worker still polls
+      return results;
     });
     expect(results.map((r) => r.windows.length)).toEqual([1, 1, 1, 1]);
     expect((await sandbox!.asks()).length).toBe(4);
