@@ -15,7 +15,7 @@ import { startStack } from './cli/stack';
 import { PIPELINES } from './pipelines';
 import { SANDBOXES } from './sandbox';
 import { createWarehouse } from './sinks';
-import { createSchedule, listSchedules } from './cli/schedule';
+import { createSchedule, DEFAULT_CATCHUP, defaultOverlap, describeSchedule, listSchedules } from './cli/schedule';
 import { AesGcmCodec, keysFromEnv } from './codec/aes-codec';
 import { codecServerOptionsFromEnv, createCodecServer } from './codec/codec-server';
 import { runWorker } from './worker';
@@ -139,15 +139,18 @@ schedule
   .requiredOption('--cron <expr>', 'five-field cron, e.g. "0 6 * * *"')
   .requiredOption('--id <scheduleId>', 'schedule ID')
   .option('--input <file>', 'input as a JSON file')
-  .option('--overlap <policy>', 'skip | buffer-one | buffer-all | cancel-other | allow-all', 'skip')
-  .option('--catchup <duration>', 'missed runs within this window are taken after an outage', '1d')
+  .option(
+    '--overlap <policy>',
+    'skip | buffer-one | buffer-all | cancel-other | allow-all (default: allow-all for relative days, else skip)',
+  )
+  .option('--catchup <duration>', 'missed runs within this window are taken after an outage', DEFAULT_CATCHUP)
   .option('--timezone <tz>', 'time zone of the cron', 'UTC')
   .allowUnknownOption()
   .allowExcessArguments()
   .action(
     async (
       name: string,
-      opts: { cron: string; id: string; input?: string; overlap: string; catchup: string; timezone: string },
+      opts: { cron: string; id: string; input?: string; overlap?: string; catchup: string; timezone: string },
       cmd: Command,
     ) => {
       const pipeline = pipelineByName(name);
@@ -163,7 +166,7 @@ schedule
       const config = loadConfig();
       await createSchedule(await connectClient(config), pipeline, input, opts, config);
       out(
-        `Schedule ${opts.id}: ${pipeline.name} at "${opts.cron}" (${opts.timezone}), overlap ${opts.overlap}, catch-up ${opts.catchup}`,
+        `Schedule ${opts.id}: ${pipeline.name} at "${opts.cron}" (${opts.timezone}), overlap ${opts.overlap ?? defaultOverlap(input)}, catch-up ${opts.catchup}`,
       );
     },
   );
@@ -173,10 +176,25 @@ schedule
   .action(async (opts: { json?: boolean }) => {
     const rows = await listSchedules(await connectClient(loadConfig()));
     if (opts.json) return out(rows);
-    for (const r of rows)
+    for (const r of rows) {
       out(
         `${r.scheduleId.padEnd(30)} ${String(r.pipeline).padEnd(20)} ${r.paused ? 'paused ' : 'active '} next ${r.next ?? '-'}`,
       );
+      for (const w of r.warnings) process.stderr.write(`warning: schedule ${r.scheduleId}: ${w}\n`);
+    }
+  });
+schedule
+  .command('describe <scheduleId>')
+  .description("A schedule's state, policies, and warnings for runs it missed or skipped")
+  .option('--json')
+  .action(async (id: string, opts: { json?: boolean }) => {
+    const r = await describeSchedule(await connectClient(loadConfig()), id);
+    if (opts.json) return out(r);
+    out(
+      `${r.scheduleId}: ${r.pipeline ?? '?'}, ${r.paused ? 'paused' : 'active'}, overlap ${r.overlap}, next ${r.next ?? '-'}`,
+    );
+    out(`  missed (catch-up window): ${r.missedCatchup}, skipped (overlap): ${r.skippedOverlap}`);
+    for (const w of r.warnings) process.stderr.write(`warning: schedule ${r.scheduleId}: ${w}\n`);
   });
 for (const [verb, what] of [
   ['pause', 'Pause a schedule'],

@@ -36,6 +36,22 @@ export interface AskInput {
   product?: string;
   filters?: Record<string, string>;
   window: DateWindow;
+  /** The window's ask number (1..maxAsks): with the workflow run, the key of the ask's claim. */
+  ask?: number;
+}
+
+/** How long a claim without a token (the call's outcome unknown) holds the slot before asking again. */
+export const UNKNOWN_ASK_HOLD_MS = 30 * 60_000;
+
+/** Where an ask is recorded: one object per window run and ask number. */
+export function askClaimKey(workflowId: string, runId: string, ask: number | string): string {
+  const safe = (s: string) => encodeURIComponent(s).replace(/%/g, '_');
+  return `_longhaul/dailymotion-asks/${safe(workflowId)}/${safe(runId)}/ask-${ask}.json`;
+}
+
+interface AskClaim {
+  askedAt: string;
+  token?: string;
 }
 
 export interface LoadInput {
@@ -85,10 +101,20 @@ export function toFailure(err: unknown): unknown {
   }
 }
 
+export interface DailymotionActivityOptions {
+  /** Load heartbeat period (tests shorten it). */
+  heartbeatMs?: number;
+  /** See UNKNOWN_ASK_HOLD_MS (tests shorten it). */
+  unknownAskHoldMs?: number;
+  now?: () => number;
+}
+
 export function createDailymotionActivities(
-  deps: Pick<Deps, 'config' | 'warehouse'>,
-  opts: { /** Load heartbeat period (tests shorten it). */ heartbeatMs?: number } = {},
+  deps: Pick<Deps, 'config' | 'warehouse' | 'bucket'>,
+  opts: DailymotionActivityOptions = {},
 ) {
+  const holdMs = opts.unknownAskHoldMs ?? UNKNOWN_ASK_HOLD_MS;
+  const now = opts.now ?? Date.now;
   let client: DailymotionClient | undefined;
   const dm = () => (client ??= DailymotionClient.fromConfig(deps.config));
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -111,17 +137,55 @@ export function createDailymotionActivities(
       return DailymotionClient.accountKey(deps.config);
     },
 
+    /**
+     * Asks a report, once per window run and ask number. The API has no idempotency key and no way to list
+     * reports, so the ask is recorded in the bucket: a claim before the call, the token right after. A
+     * retried attempt that finds the token reuses it (no second report generating outside the semaphore's
+     * count). A claim without a token means an earlier attempt died during the call: the report may be
+     * generating, so the attempt waits (the window keeps holding its slot) until the claim is
+     * UNKNOWN_ASK_HOLD_MS old, and only then asks again.
+     */
     async askReport(input: AskInput): Promise<string> {
-      return guard(() =>
-        dm().askReport({
+      const info = Context.current().info;
+      const { workflowId, runId } = info.workflowExecution ?? { workflowId: 'no-workflow', runId: info.activityId };
+      // Histories from before the ask number was passed: the activity ID is as stable across attempts.
+      const key = askClaimKey(workflowId, runId, input.ask ?? `activity-${info.activityId}`);
+      if (await deps.bucket.exists(key)) {
+        const claim = JSON.parse((await deps.bucket.get(key)).toString('utf8')) as AskClaim;
+        if (claim.token) return claim.token;
+        const left = Date.parse(claim.askedAt) + holdMs - now();
+        if (left > 0) {
+          throw ApplicationFailure.create({
+            message:
+              `an earlier attempt of this ask died during the API call (its report may be generating): ` +
+              `holding the slot ${Math.ceil(left / 60_000)} more minute(s) before asking again`,
+            type: 'Dailymotion_ask_unknown',
+            nextRetryDelay: left,
+          });
+        }
+      }
+      const claim: AskClaim = { askedAt: new Date(now()).toISOString() };
+      await deps.bucket.put(key, JSON.stringify(claim), { contentType: 'application/json' });
+      let token: string;
+      try {
+        token = await dm().askReport({
           metrics: input.metrics,
           dimensions: input.dimensions,
           product: input.product,
           filters: input.filters,
           startDate: input.window.start,
           endDate: input.window.end,
-        } as AskReportInput),
-      );
+        } as AskReportInput);
+      } catch (err) {
+        // The API refused the ask (an HTTP error answer) or it was never sent: no report exists, the claim
+        // goes and a retry asks at once. No answer (status 0, a cut connection) keeps it: outcome unknown.
+        const refused = err instanceof DailymotionApiError ? err.status >= 400 : err instanceof ConfigError;
+        if (refused) await deps.bucket.delete(key).catch(() => undefined);
+        throw toFailure(err);
+      }
+      await deps.bucket.put(key, JSON.stringify({ ...claim, token }), { contentType: 'application/json' });
+      chaosPoint('dailymotion.ask.after-call');
+      return token;
     },
 
     async reportStatus(reportToken: string): Promise<string> {

@@ -1,11 +1,14 @@
 /**
  * `longhaul schedule create|list|describe|pause|unpause|trigger|delete`: Temporal Schedules that start a
- * pipeline on a cron. Overlap: SKIP by default — a pipeline run still going when the next is due is not
- * doubled (its work would be replaced anyway); `--overlap buffer-one` queues one run instead. Catch-up
- * window: 1 day by default — after an outage, missed runs of the last day are taken (per the overlap
- * policy), older ones are dropped.
+ * pipeline on a cron. Overlap: a schedule of relative days (today, yesterday, today-N) allows all by
+ * default — each run loads its own days and shares nothing with the others but the report semaphore, so a
+ * run still going when the next is due must not cost that day; other schedules SKIP by default (a run of
+ * the same fixed input would only replace the same data). Catch-up window: 7 days by default — after an
+ * outage, missed runs of the last week are taken. `list` and `describe` warn about any action a schedule
+ * missed (outside the catch-up window) or skipped (overlap): those days were not loaded by the schedule.
  */
-import type { Client, ScheduleOverlapPolicy } from '@temporalio/client';
+import type { Client, ScheduleDescription, ScheduleOverlapPolicy } from '@temporalio/client';
+import { isRelativeDay } from '../shared/dates';
 import { parseDuration } from '../shared/durations';
 import { InputError } from '../shared/validation';
 import type { PipelineDef } from '../pipelines/types';
@@ -21,6 +24,31 @@ export const OVERLAP: Record<string, ScheduleOverlapPolicy> = {
   'cancel-other': 'CANCEL_OTHER',
   'allow-all': 'ALLOW_ALL',
 };
+
+/** Default catch-up window: runs missed during an outage of up to a week are still taken. */
+export const DEFAULT_CATCHUP = '7d';
+
+/** `allow-all` for inputs of relative days (each run its own days), `skip` otherwise. */
+export function defaultOverlap(input: unknown): string {
+  const days = input && typeof input === 'object' ? Object.values(input as Record<string, unknown>) : [];
+  return days.some((v) => typeof v === 'string' && isRelativeDay(v)) ? 'allow-all' : 'skip';
+}
+
+/** Warnings for actions a schedule did not take: each is a run (for relative days: a day) never loaded. */
+export function scheduleWarnings(
+  info: Pick<ScheduleDescription['info'], 'numActionsMissedCatchupWindow' | 'numActionsSkippedOverlap'>,
+): string[] {
+  const out: string[] = [];
+  if (info.numActionsMissedCatchupWindow > 0)
+    out.push(
+      `${info.numActionsMissedCatchupWindow} run(s) missed (due while the server was down, older than the catch-up window): start them with \`longhaul run\` or a backfill`,
+    );
+  if (info.numActionsSkippedOverlap > 0)
+    out.push(
+      `${info.numActionsSkippedOverlap} run(s) skipped because the previous run was still going (overlap policy): start them with \`longhaul run\` or a backfill`,
+    );
+  return out;
+}
 
 export interface ScheduleCreateOptions {
   id: string;
@@ -40,14 +68,14 @@ export async function createSchedule(
   config?: Config,
 ) {
   if (!/^[\w-]{1,200}$/.test(opts.id)) throw new InputError(`--id "${opts.id}": letters, digits, - and _ only`);
-  const overlap = OVERLAP[opts.overlap ?? 'skip'];
+  const overlap = OVERLAP[opts.overlap ?? defaultOverlap(input)];
   if (!overlap) throw new InputError(`--overlap must be one of ${Object.keys(OVERLAP).join(', ')}`);
   const fields = opts.cron.trim().split(/\s+/);
   if (fields.length !== 5)
     throw new InputError(`--cron "${opts.cron}" must have 5 fields (minute hour day month weekday)`);
   let catchupWindow: number;
   try {
-    catchupWindow = parseDuration(opts.catchup ?? '1d');
+    catchupWindow = parseDuration(opts.catchup ?? DEFAULT_CATCHUP);
   } catch (e) {
     throw new InputError(`--catchup: ${(e as Error).message}`);
   }
@@ -79,16 +107,41 @@ export async function createSchedule(
   });
 }
 
-export async function listSchedules(client: Client) {
-  const out: { scheduleId: string; pipeline?: string; paused: boolean; next?: string; note?: string }[] = [];
-  for await (const s of client.schedule.list()) {
-    out.push({
-      scheduleId: s.scheduleId,
-      pipeline: (s.memo as { pipeline?: string } | undefined)?.pipeline,
-      paused: s.state.paused,
-      next: s.info.nextActionTimes[0]?.toISOString(),
-      note: s.state.note,
-    });
-  }
+export interface ScheduleRow {
+  scheduleId: string;
+  pipeline?: string;
+  paused: boolean;
+  next?: string;
+  note?: string;
+  overlap?: string;
+  missedCatchup: number;
+  skippedOverlap: number;
+  warnings: string[];
+}
+
+function row(scheduleId: string, d: ScheduleDescription): ScheduleRow {
+  return {
+    scheduleId,
+    pipeline: (d.memo as { pipeline?: string } | undefined)?.pipeline,
+    paused: d.state.paused,
+    next: d.info.nextActionTimes[0]?.toISOString(),
+    note: d.state.note,
+    overlap: d.policies.overlap,
+    missedCatchup: d.info.numActionsMissedCatchupWindow,
+    skippedOverlap: d.info.numActionsSkippedOverlap,
+    warnings: scheduleWarnings(d.info),
+  };
+}
+
+export async function describeSchedule(client: Client, scheduleId: string): Promise<ScheduleRow> {
+  return row(scheduleId, await client.schedule.getHandle(scheduleId).describe());
+}
+
+/** Every schedule, described (the list alone has no missed/skipped counts). */
+export async function listSchedules(client: Client): Promise<ScheduleRow[]> {
+  const ids: string[] = [];
+  for await (const s of client.schedule.list()) ids.push(s.scheduleId);
+  const out: ScheduleRow[] = [];
+  for (const id of ids) out.push(await describeSchedule(client, id));
   return out;
 }

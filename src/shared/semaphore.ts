@@ -11,12 +11,26 @@ export interface SlotRequest {
   requestId: string;
   /** Shown in the semaphore's state: what the slot is for. */
   purpose?: string;
+  /**
+   * The requester already holds this slot (re-sent while holding): renews its lease, and re-registers it as
+   * a holder if the semaphore restarted (terminated/failed) and lost it.
+   */
+  held?: boolean;
+  /** This request's lease (ms), renewed by each `held` re-send; default: the semaphore's leaseMs. */
+  leaseMs?: number;
 }
 
 export interface SemaphoreState {
   permits: number;
-  holders: { requestId: string; requesterId: string; purpose?: string; since: string; leaseUntil: string }[];
-  waiting: { requestId: string; requesterId: string; purpose?: string; since: string }[];
+  holders: {
+    requestId: string;
+    requesterId: string;
+    purpose?: string;
+    since: string;
+    leaseUntil: string;
+    leaseMs?: number;
+  }[];
+  waiting: { requestId: string; requesterId: string; purpose?: string; since: string; leaseMs?: number }[];
   /** Most slots ever held at once (tests and operators check the limit held). */
   peakHeld: number;
   granted: number;

@@ -6,6 +6,7 @@
  */
 import {
   ApplicationFailure,
+  continueAsNew,
   executeChild,
   patched,
   proxyActivities,
@@ -55,11 +56,34 @@ function nominalTime(): number {
 /** Windows in flight at once (each still waits for a report slot). */
 const PARALLEL_WINDOWS = 4;
 
-export async function dailymotionReport(raw: DailymotionReportInput): Promise<DailymotionReportResult> {
+/** Windows started per run before it continues as new (sooner if Temporal suggests it): history stays small. */
+const WINDOWS_PER_RUN = 200;
+
+/** What a run hands to the next when it continues as new: progress so far, nothing per window but results. */
+export interface DailymotionReportCarry {
+  nextIndex: number;
+  nominalMs: number;
+  t0: number;
+  windows: WindowResult[];
+  /** The first failures (capped), with the total count. */
+  failures: string[];
+  failureCount: number;
+  /** Windows per run before continuing as new (default WINDOWS_PER_RUN; tests lower it). */
+  windowsPerRun?: number;
+}
+const MAX_CARRIED_FAILURES = 50;
+
+export async function dailymotionReport(
+  raw: DailymotionReportInput,
+  carry?: Partial<DailymotionReportCarry>,
+): Promise<DailymotionReportResult> {
   const given = validateInput(dailymotionReportInput, raw);
+  const continued = carry?.nextIndex !== undefined;
   // Relative days (a schedule's "yesterday") are the UTC days of the time this run stands for, the same on replay.
-  const p = resolveReportDates(given, nominalTime());
+  const nominalMs = carry?.nominalMs ?? nominalTime();
+  const p = resolveReportDates(given, nominalMs);
   if (
+    !continued &&
     hasRelativeDates(given) &&
     workflowInfo().typedSearchAttributes.get(PIPELINE_ATTRIBUTE) !== undefined &&
     patched('longhaul-resolved-range-attributes')
@@ -69,9 +93,18 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
       { key: RANGE_START_ATTRIBUTE, value: dayEdge(p.startDate, 'start') },
       { key: RANGE_END_ATTRIBUTE, value: dayEdge(p.endDate, 'end') },
     ]);
-  const t0 = workflowNow();
+  const t0 = carry?.t0 ?? workflowNow();
   const windows = reportWindows(p);
   const progress = new ProgressTracker('dailymotion-report', 'windows', windows.length);
+  const start = carry?.nextIndex ?? 0;
+  if (continued) {
+    progress.set({ done: start });
+    progress.add(
+      'rowsLoaded',
+      (carry.windows ?? []).reduce((n, r) => n + r.rowsLoaded, 0),
+    );
+    if (carry.failureCount) progress.add('windowsFailed', carry.failureCount);
+  }
   const states = new Map<number, WindowState>();
   const showStates = () => {
     const count = (s: WindowState) => [...states.values()].filter((x) => x === s).length;
@@ -90,10 +123,17 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
   const { poll, maxAsks, maxConcurrentReports, metrics, dimensions, product, filters, table, writeMode, maxBadRows } =
     p;
   const results: (WindowResult | undefined)[] = new Array(windows.length);
-  const failures: string[] = [];
-  let next = 0;
+  (carry?.windows ?? []).forEach((r, i) => (results[i] = r)); // compacted: earlier runs' results, in order
+  const failures: string[] = [...(carry?.failures ?? [])];
+  let failureCount = carry?.failureCount ?? 0;
+  let next = start;
+  // Continue as new after this many windows (or when Temporal suggests it): thousands of windows would
+  // otherwise near the history limit. Runs from before the patch go on as they were.
+  const perRun = carry?.windowsPerRun ?? WINDOWS_PER_RUN;
+  const rolls = patched('longhaul-dm-report-continue-as-new');
+  const moreInThisRun = () => !rolls || (next - start < perRun && !workflowInfo().continueAsNewSuggested);
   const lane = async () => {
-    while (next < windows.length) {
+    while (next < windows.length && moreInThisRun()) {
       const index = next++;
       const w = windows[index];
       try {
@@ -127,7 +167,8 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
         // The innermost cause says what went wrong ("DM_CLIENT_API is not set…", not "Activity task failed").
         let cause = err as Error;
         while (cause.cause instanceof Error) cause = cause.cause;
-        failures.push(`${w.start}..${w.end}: ${cause.message}`);
+        failureCount++;
+        if (failures.length < MAX_CARRIED_FAILURES) failures.push(`${w.start}..${w.end}: ${cause.message}`);
         progress.add('windowsFailed');
       }
       states.delete(index);
@@ -135,7 +176,20 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
       showStates();
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_WINDOWS, windows.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_WINDOWS, windows.length - start) }, lane));
+  if (next < windows.length) {
+    // Every window started in this run has ended (the lanes drained): hand over the compact state.
+    await continueAsNew<typeof dailymotionReport>(raw, {
+      nextIndex: next,
+      nominalMs,
+      t0,
+      // Results in window order; a failed window leaves a gap, so keep only the successful ones compacted.
+      windows: results.filter((r): r is WindowResult => !!r),
+      failures,
+      failureCount,
+      windowsPerRun: carry?.windowsPerRun,
+    });
+  }
 
   const done = results.filter((r): r is WindowResult => !!r);
   const result: DailymotionReportResult = {
@@ -148,13 +202,14 @@ export async function dailymotionReport(raw: DailymotionReportInput): Promise<Da
   };
   progress.set({ phase: failures.length ? 'failed' : 'done' });
   progress.finish(
-    failures.length
-      ? `${failures.length} of ${windows.length} window(s) failed; ${result.rowsLoaded} rows loaded from the others`
+    failureCount
+      ? `${failureCount} of ${windows.length} window(s) failed; ${result.rowsLoaded} rows loaded from the others`
       : dailymotionReportPipeline.summarize(result),
   );
-  if (failures.length) {
+  if (failureCount) {
+    const more = failureCount > failures.length ? `; … and ${failureCount - failures.length} more` : '';
     throw ApplicationFailure.nonRetryable(
-      `${failures.length} of ${windows.length} window(s) failed: ${failures.join('; ')}`,
+      `${failureCount} of ${windows.length} window(s) failed: ${failures.join('; ')}${more}`,
       'WindowsFailed',
       result,
     );

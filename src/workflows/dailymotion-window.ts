@@ -11,7 +11,7 @@ import { windowStateSignal, type WindowState } from '../shared/dailymotion';
 import type { DateWindow } from '../shared/dates';
 import { formatDuration } from '../shared/durations';
 import { describedActivities, ProgressTracker, tail, workflowNow } from './common';
-import { SlotRequester } from './slots';
+import { SLOT_RENEW, SlotRequester } from './slots';
 
 const api = describedActivities<DailymotionActivities>({
   startToCloseTimeout: '2 minutes',
@@ -51,6 +51,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
   const label = `${window.start}..${window.end}`;
   const progress = new ProgressTracker('dailymotion-report-window', 'asks', params.maxAsks);
   const slots = new SlotRequester({
+    renew: SLOT_RENEW,
     semaphoreId: `semaphore-dailymotion-reports-${input.account}`,
     permits: params.maxConcurrentReports,
     leaseMs: params.poll.budget + 30 * 60_000,
@@ -102,6 +103,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
         product: params.product,
         filters: params.filters,
         window,
+        ask, // with this run, the key of the ask's record: a retried attempt reuses its token
       });
       progress.add('reportsAsked');
       status = await waitForReport(token, ask);

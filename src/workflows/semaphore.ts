@@ -28,6 +28,8 @@ export interface SemaphoreInput {
   permits: number;
   /** How long a holder may keep a slot without releasing it (ms). */
   leaseMs: number;
+  /** A run started after an abnormal end: for this long only holders re-register, nobody new is granted. */
+  recoverMs?: number;
   /** Carried across continue-as-new. */
   state?: SemaphoreState;
 }
@@ -43,11 +45,23 @@ export async function semaphore(input: SemaphoreInput): Promise<void> {
   state.permits = input.permits;
   const iso = (ms: number) => new Date(ms).toISOString();
 
+  const recoverUntil = input.recoverMs && !input.state ? workflowNow() + input.recoverMs : 0;
   setHandler(acquireSignal, (req: SlotRequest) => {
-    const known =
-      state.holders.some((h) => h.requestId === req.requestId) ||
-      state.waiting.some((w) => w.requestId === req.requestId);
-    if (!known) state.waiting.push({ ...req, since: iso(workflowNow()) });
+    const holder = state.holders.find((h) => h.requestId === req.requestId);
+    const { held, leaseMs, ...request } = req;
+    if (held) {
+      // A holder renewing its lease, or re-registering after this semaphore restarted without it.
+      const leaseUntil = iso(workflowNow() + (leaseMs ?? input.leaseMs));
+      if (holder) holder.leaseUntil = leaseUntil;
+      else {
+        state.waiting = state.waiting.filter((w) => w.requestId !== req.requestId);
+        state.holders.push({ ...request, since: iso(workflowNow()), leaseUntil, ...(leaseMs ? { leaseMs } : {}) });
+        state.peakHeld = Math.max(state.peakHeld, state.holders.length);
+      }
+      return;
+    }
+    const known = holder || state.waiting.some((w) => w.requestId === req.requestId);
+    if (!known) state.waiting.push({ ...request, since: iso(workflowNow()), ...(leaseMs ? { leaseMs } : {}) });
   });
   setHandler(releaseSignal, ({ requestId }) => {
     state.holders = state.holders.filter((h) => h.requestId !== requestId);
@@ -55,13 +69,22 @@ export async function semaphore(input: SemaphoreInput): Promise<void> {
   });
   setHandler(semaphoreStateQuery, () => state);
 
+  if (recoverUntil) {
+    await condition(() => false, Math.max(1, recoverUntil - workflowNow()), {
+      summary: 'restarted after an abnormal end: holders re-register before new grants',
+    });
+  }
   for (;;) {
     const now = workflowNow();
     state.holders = state.holders.filter((h) => Date.parse(h.leaseUntil) > now);
     while (state.holders.length < state.permits && state.waiting.length > 0) {
       const next = state.waiting.shift()!;
       // Held from the moment it is granted: a release may arrive while the grant signal is on its way.
-      const holder = { ...next, since: iso(workflowNow()), leaseUntil: iso(workflowNow() + input.leaseMs) };
+      const holder = {
+        ...next,
+        since: iso(workflowNow()),
+        leaseUntil: iso(workflowNow() + (next.leaseMs ?? input.leaseMs)),
+      };
       state.holders.push(holder);
       try {
         await getExternalWorkflowHandle(next.requesterId).signal(slotGrantedSignal, { requestId: next.requestId });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createSchedule, listSchedules } from '../../src/cli/schedule';
+import { createSchedule, describeSchedule, listSchedules } from '../../src/cli/schedule';
 import { PIPELINES } from '../../src/pipelines';
 import type { DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
 import { ACCOUNT_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE } from '../../src/shared/search-attributes';
@@ -30,7 +30,7 @@ describe('schedules on the dev server', () => {
       try {
         const described = await handle.describe();
         expect(described.policies.overlap).toBe('SKIP');
-        expect(described.policies.catchupWindow).toBe(86_400_000);
+        expect(described.policies.catchupWindow).toBe(7 * 86_400_000); // was 1 day: an outage over a day lost days
         expect((await listSchedules(env.client)).map((s) => s.scheduleId)).toContain(id);
         await handle.trigger();
         let runId: string | undefined;
@@ -116,6 +116,85 @@ describe('schedules on the dev server', () => {
           expect(old.windows.map((w) => [w.start, w.end])).toEqual([[dueDay(2), dueDay(1)]]);
         } finally {
           await handle.delete();
+        }
+      });
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  it('a relative-day schedule whose previous run is still going when the next is due still starts the next run; a skip is reported', async () => {
+    // Reports take 8 s to generate: the first run is still going when the second is due.
+    const { sandbox, env: dmEnv } = await startDailymotionSandbox({ generationMs: 8_000, rowsPerFile: 50 });
+    const id = uniqueQueue('sched-gap');
+    const deps = testDeps({ ...dmEnv, DM_ACCOUNT: `${id}-acct` });
+    const started = (
+      h: { describe(): Promise<{ info: { recentActions: { action: { workflow: { workflowId: string } } }[] } }> },
+      n: number,
+    ) =>
+      (async () => {
+        for (let i = 0; i < 100; i++) {
+          const ids = (await h.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+          if (ids.length >= n) return ids;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return (await h.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+      })();
+    try {
+      await withWorker(env, deps, async (taskQueue) => {
+        const pipeline = { ...PIPELINES['dailymotion-report'], taskQueue };
+        const input = pipeline.input.parse({
+          metrics: ['VIEWS'],
+          dimensions: ['DAY', 'VIDEO_ID'],
+          startDate: 'yesterday',
+          endDate: 'yesterday',
+          table: 'sched_gap',
+          poll: { initialDelay: '200ms', maxDelay: '1s' },
+        });
+        const handle = await createSchedule(env.client, pipeline, input, { id, cron: '0 7 * * *' }, deps.config);
+        try {
+          const { policies } = await handle.describe();
+          expect(policies.overlap).toBe('ALLOW_ALL');
+          // Each "next due" action is taken under the schedule's own overlap policy.
+          await handle.trigger(policies.overlap);
+          const [first] = await started(handle, 1);
+          expect((await env.client.workflow.getHandle(first).describe()).status.name).toBe('RUNNING');
+          // A scheduled run's workflow ID ends with its due time to the second: the next is due later.
+          await new Promise((r) => setTimeout(r, 1_100));
+          await handle.trigger(policies.overlap);
+          const ids = await started(handle, 2);
+          expect(ids).toHaveLength(2);
+          const results = await Promise.all(ids.map((w) => env.client.workflow.getHandle(w).result()));
+          expect(results.every((r: DailymotionReportResult) => r.rowsLoaded > 0)).toBe(true);
+          expect((await describeSchedule(env.client, id)).warnings).toEqual([]);
+        } finally {
+          await handle.delete();
+        }
+
+        // A schedule told to skip overlaps says so: the skipped run is a warning, not silence.
+        const skipId = `${id}-skip`;
+        const skipping = await createSchedule(
+          env.client,
+          pipeline,
+          input,
+          { id: skipId, cron: '0 7 * * *', overlap: 'skip' },
+          deps.config,
+        );
+        try {
+          await skipping.trigger('SKIP');
+          const [run] = await started(skipping, 1);
+          await new Promise((r) => setTimeout(r, 1_100));
+          await skipping.trigger('SKIP');
+          let row = await describeSchedule(env.client, skipId);
+          for (let i = 0; i < 50 && row.skippedOverlap === 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            row = await describeSchedule(env.client, skipId);
+          }
+          expect(row.skippedOverlap).toBe(1);
+          expect(row.warnings.join('\n')).toMatch(/1 run\(s\) skipped because the previous run was still going/);
+          await env.client.workflow.getHandle(run).result();
+        } finally {
+          await skipping.delete();
         }
       });
     } finally {

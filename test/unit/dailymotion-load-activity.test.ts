@@ -9,6 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDailymotionActivities, type LoadInput } from '../../src/activities/dailymotion';
 import { parseConfig } from '../../src/config';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
+import { LocalBucket } from '../../src/sinks/local-bucket';
 import type { Row, Warehouse } from '../../src/sinks/warehouse';
 import { sandboxClient, startDailymotionSandbox } from '../helpers/dailymotion';
 import { tmpDir } from '../helpers/temporal';
@@ -61,7 +62,10 @@ describe('loadReport activity', () => {
     const { env, input } = await finishedReport('dm_hb');
     let release!: () => void;
     const { wh, started } = heldWarehouse(path.join(tmpDir(), 'w.duckdb'), new Promise((r) => (release = r)));
-    const acts = createDailymotionActivities({ config: parseConfig(env), warehouse: wh }, { heartbeatMs: 50 });
+    const acts = createDailymotionActivities(
+      { config: parseConfig(env), warehouse: wh, bucket: new LocalBucket(tmpDir()) },
+      { heartbeatMs: 50 },
+    );
     const mock = new MockActivityEnvironment();
     let beats = 0;
     mock.on('heartbeat', () => beats++);
@@ -85,7 +89,10 @@ describe('loadReport activity', () => {
     const file = path.join(tmpDir(), 'w.duckdb');
     let release!: () => void;
     const { wh, started } = heldWarehouse(file, new Promise((r) => (release = r)));
-    const acts = createDailymotionActivities({ config: parseConfig(env), warehouse: wh }, { heartbeatMs: 50 });
+    const acts = createDailymotionActivities(
+      { config: parseConfig(env), warehouse: wh, bucket: new LocalBucket(tmpDir()) },
+      { heartbeatMs: 50 },
+    );
     const mock = new MockActivityEnvironment();
     const loading = mock.run(acts.loadReport, input).then(
       () => 'committed',
