@@ -6,9 +6,14 @@ import { defineConfig } from 'vitest/config';
 //
 // Quarantined (not in `npm test`, run with `npm run test:quarantine`): files that are not yet reliable on
 // the shared time-skipping server. Each one is listed with its reason in docs/ and its issue stays open.
-// Empty now: the Datorama rate-limit tests left it once their stall of the shared server was found and fixed
+// The Datorama rate-limit tests left it once their stall of the shared server was found and fixed
 // (docs/datorama.md, "Time-skipping tests").
-const QUARANTINE: string[] = [];
+const QUARANTINE: string[] = [
+  // Issue #13: the terminated-semaphore and terminated-holder tests pass alone but time out now and then,
+  // and a run of them can leave the shared server unable to skip time for the files after it
+  // (docs/dailymotion.md, "The report semaphore").
+  'test/workflows/dailymotion-semaphore.test.ts',
+];
 const quarantine = process.env.LONGHAUL_QUARANTINE === '1';
 
 export default defineConfig({
