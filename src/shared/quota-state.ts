@@ -102,20 +102,31 @@ export function validateJoin(state: LedgerState, config: LedgerConfig, ledgerId:
  * A caller's configuration joining a running ledger (validated by validateJoin): buckets, keys and methods
  * it adds are added; nothing is changed or dropped (another worker may hold other keys of the pool).
  */
+/** A bucket the ledger has not seen before: nothing used, its period starting now. */
+function freshBucket(c: LedgerConfig['buckets'][number], keys: BucketState['keys'], now: number): BucketState {
+  return {
+    id: c.id,
+    unitsPerPeriod: c.unitsPerPeriod,
+    reset: c.reset,
+    periodStart: periodStart(c.reset, now),
+    resetAt: nextReset(c.reset, now),
+    used: 0,
+    keys,
+    nextKey: 0,
+  };
+}
+
 export function join(state: LedgerState, config: LedgerConfig, now: number): void {
   for (const c of config.buckets) {
     const b = state.buckets.find((x) => x.id === c.id);
     if (!b) {
-      state.buckets.push({
-        id: c.id,
-        unitsPerPeriod: c.unitsPerPeriod,
-        reset: c.reset,
-        periodStart: periodStart(c.reset, now),
-        resetAt: nextReset(c.reset, now),
-        used: 0,
-        keys: c.keys.map((fp) => ({ fingerprint: fp, calls: 0, units: 0 })),
-        nextKey: 0,
-      });
+      state.buckets.push(
+        freshBucket(
+          c,
+          c.keys.map((fp) => ({ fingerprint: fp, calls: 0, units: 0 })),
+          now,
+        ),
+      );
       continue;
     }
     for (const fp of c.keys)
@@ -137,16 +148,7 @@ export function configure(state: LedgerState, config: LedgerConfig, now: number)
       (fp) => prev?.keys.find((k) => k.fingerprint === fp) ?? { fingerprint: fp, calls: 0, units: 0 },
     );
     if (prev) return { ...prev, unitsPerPeriod: c.unitsPerPeriod, reset: c.reset, keys };
-    return {
-      id: c.id,
-      unitsPerPeriod: c.unitsPerPeriod,
-      reset: c.reset,
-      periodStart: periodStart(c.reset, now),
-      resetAt: nextReset(c.reset, now),
-      used: 0,
-      keys,
-      nextKey: 0,
-    };
+    return freshBucket(c, keys, now);
   });
   state.costs = { ...state.costs, ...config.costs };
   state.resetGraceMs = config.resetGraceMs ?? state.resetGraceMs;
