@@ -132,6 +132,7 @@ export interface DatoramaResult {
   actions: { total: number; submitted: number; skipped: number; failed: number };
   jobs: number;
   chunks?: number;
+  /** The first MAX_FAILURES_LISTED (100) failed actions; `actions.failed` counts all, the job log lists all. */
   failures: DatoramaFailure[];
   jobLog: { table: string; csv: string; rows: number };
   collected?: { workspaces: number; streams: number; jobs: number };
@@ -145,7 +146,9 @@ export const summarizeDatorama = (r: DatoramaResult) =>
     ? `; failures: ${r.failures
         .slice(0, 5)
         .map((f) => `${f.action} (${f.message})`)
-        .join('; ')}${r.failures.length > 5 ? `; and ${r.failures.length - 5} more (the result lists all)` : ''}`
+        .join(
+          '; ',
+        )}${r.actions.failed > 5 ? `; and ${r.actions.failed - 5} more (the result lists the first 100; the job log has every call)` : ''}`
     : '');
 
 const problems = (r: DatoramaResult) => r.failures.map((f) => `${f.action}: ${f.message}`);

@@ -92,7 +92,13 @@ export async function datoramaProcess(
   run.setPhase(`processing ${run.c.total} stream-chunks in ${todo.length} calls (${chunks} chunks)`);
 
   // Jobs we submitted and that may still be running, per workspace (throttle).
-  const running = new Map<number, { jobs: number; streams: Set<number> }>();
+  // Carried through continue-as-new: a new execution would otherwise see no job running and submit past it.
+  const running = new Map<number, { jobs: number; streams: Set<number> }>(
+    Object.entries(carry?.run.throttle ?? {}).map(([ws, r]) => [
+      Number(ws),
+      { jobs: r.jobs, streams: new Set(r.streams) },
+    ]),
+  );
   const throttle = async (ws: number | undefined) => {
     if (!input.workspaceThrottle || ws === undefined) return;
     const r = running.get(ws);
@@ -133,7 +139,15 @@ export async function datoramaProcess(
       });
     });
     if (i + BLOCK < todo.length && run.shouldContinueAsNew())
-      await continueAsNew<typeof datoramaProcess>(rawInput, { run: run.c, estimated: run.estimated });
+      await continueAsNew<typeof datoramaProcess>(rawInput, {
+        run: {
+          ...run.c,
+          throttle: Object.fromEntries(
+            [...running].map(([ws, r]) => [String(ws), { jobs: r.jobs, streams: [...r.streams] }]),
+          ),
+        },
+        estimated: run.estimated,
+      });
   }
   return run.finish({ chunks });
 }

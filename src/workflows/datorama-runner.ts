@@ -55,6 +55,9 @@ const callsOn = (taskQueue: string) =>
     },
   });
 
+/** Failures a run lists in its carry and result; `failed` counts all, the job log has all. */
+export const MAX_FAILURES_LISTED = 100;
+
 /** Counters carried across continue-as-new. */
 export interface RunCarry {
   calls: number;
@@ -64,6 +67,8 @@ export interface RunCarry {
   jobs: number;
   total: number;
   failures: DatoramaFailure[];
+  /** Our jobs possibly still running, per workspace (datorama-process's workspace throttle). */
+  throttle?: Record<string, { jobs: number; streams: number[] }>;
 }
 
 export const emptyCarry = (): RunCarry => ({
@@ -270,7 +275,7 @@ export class DatoramaRun {
       this.progress.add('uncertain', out.keys.length);
       if (depth >= 3) {
         this.c.failed += out.keys.length;
-        for (const k of out.keys) this.c.failures.push({ action: k, message: 'outcome still unknown after 3 checks' });
+        for (const k of out.keys) this.listFailure({ action: k, message: 'outcome still unknown after 3 checks' });
         return;
       }
       const notApplied: string[] = [];
@@ -298,7 +303,7 @@ export class DatoramaRun {
   private failedKeys(out: SubmitOutcome): void {
     this.c.failed += out.keys.length;
     for (const k of out.keys)
-      this.c.failures.push({
+      this.listFailure({
         action: k,
         stream: Number(k.split(':')[1]),
         httpStatus: out.httpStatus,
@@ -319,7 +324,15 @@ export class DatoramaRun {
           ? action.jobs.map((j) => `r:${action.stream}:${j}`)
           : [`${action.kind === 'rerun-all' ? 'ra' : 'u'}:${action.stream}`];
     this.c.failed += keys.length;
-    for (const k of keys) this.c.failures.push({ action: k, stream: Number(k.split(':')[1]), message });
+    for (const k of keys) this.listFailure({ action: k, stream: Number(k.split(':')[1]), message });
+  }
+
+  /**
+   * Lists a failure (the `failed` counter counts it separately): the first MAX_FAILURES_LISTED only, so the
+   * list carried through continue-as-new and returned stays small; the job log has every one.
+   */
+  private listFailure(f: DatoramaFailure): void {
+    if (this.c.failures.length < MAX_FAILURES_LISTED) this.c.failures.push(f);
   }
 
   /** Progress: calls done of the estimate, and the ETA at the limiter's pace. */

@@ -92,4 +92,44 @@ describe('datorama continue-as-new on the time-skipping server', () => {
       await sandbox.stop();
     }
   }, 180_000);
+  it('the workspace throttle keeps counting our running jobs across continue-as-new', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { workspaces: 1, streams: 4, maxJobs: 0, failEvery: 0 });
+    try {
+      // 3 calls per execution: the chain continues as new while jobs it submitted are still running.
+      const deps = datoramaDeps(sEnv, { DATORAMA_CALLS_PER_RUN: '3' });
+      const streams = sandbox.data.streams
+        .filter((s) => s.enabled)
+        .map((s) => s.id)
+        .slice(0, 3);
+      const workflowId = uniqueQueue('throttle-can');
+      const result = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        env.client.workflow.execute('datoramaProcess', {
+          taskQueue,
+          workflowId,
+          args: [
+            {
+              streams,
+              start: '2025-01-01',
+              end: '2025-01-30',
+              batchSize: 1,
+              workspaceThrottle: 2,
+              throttlePoll: '30s',
+            },
+          ],
+        }),
+      );
+      expect((result as DatoramaResult).actions).toMatchObject({ total: 9, submitted: 9, failed: 0 });
+      const history = await env.client.workflow.getHandle(workflowId, (result as DatoramaResult).runId).fetchHistory();
+      expect(history.events?.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+      // Never submitted while 2 or more of the jobs it had submitted were pending or running, in any execution.
+      const submits = sandbox.calls('process');
+      expect(submits).toHaveLength(9);
+      for (const s of submits) {
+        const running = sandbox.data.jobs.filter((j) => j.createTime < s.at && j.endAt > s.at).length;
+        expect(running).toBeLessThan(2);
+      }
+    } finally {
+      await sandbox.stop();
+    }
+  }, 180_000);
 });
