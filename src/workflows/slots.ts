@@ -9,6 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SemaphoreActivities } from '../activities/semaphore';
+import { formatDuration } from '../shared/durations';
 import { releaseSignal, slotGrantedSignal } from '../shared/semaphore';
 import { describedActivities } from './common';
 
@@ -70,7 +71,8 @@ export class SlotRequester {
       await request(false);
       if (renewing) {
         // Re-sent (deduplicated by requestId) in case the semaphore ended or was terminated meanwhile.
-        while (!(await condition(() => this.granted.has(requestId), renew.reaskMs))) await request(false);
+        const summary = `wait for a ${what}: ask again in ${formatDuration(renew.reaskMs)} if not granted`;
+        while (!(await condition(() => this.granted.has(requestId), renew.reaskMs, { summary }))) await request(false);
       } else await condition(() => this.granted.has(requestId));
     } catch (err) {
       await this.release(requestId); // cancelled while waiting: withdraw the request
@@ -81,7 +83,8 @@ export class SlotRequester {
       this.holding.set(requestId, Promise.resolve());
       // While held: renew the short lease (and re-register if the semaphore restarted without us).
       void (async () => {
-        while (!(await condition(() => !this.holding.has(requestId), renew.renewMs))) {
+        const summary = `hold the ${what}: renew its lease in ${formatDuration(renew.renewMs)}`;
+        while (!(await condition(() => !this.holding.has(requestId), renew.renewMs, { summary }))) {
           inFlight = request(true).catch(() => undefined);
           this.holding.set(requestId, inFlight);
           await inFlight;
