@@ -80,8 +80,17 @@ describe('Web UI metadata on the dev server', () => {
 
       // A window: slot, ask, polls on timers, load — each step says what it is.
       const child = env.client.workflow.getHandle(`${outcome.workflowId}-w1-2026-01-01_2026-01-15`);
-      const steps = summaries((await child.fetchHistory()).events ?? []);
+      const all = summaries((await child.fetchHistory()).events ?? []);
       const label = 'report 2026-01-01..2026-01-15';
+      // The slot's own timers run beside the steps: one while waiting (ask the semaphore again if no grant
+      // came), one while holding (renew the lease).
+      const slot = 'report slot (at most 2 generating, account …ab12)';
+      const slotTimers = [
+        `timer: wait for a ${slot}: ask again in 5m if not granted`,
+        `timer: hold the ${slot}: renew its lease in 3m`,
+      ];
+      expect(all.filter((s) => slotTimers.includes(s))).toEqual(slotTimers);
+      const steps = all.filter((s) => !slotTimers.includes(s));
       expect(steps[0]).toBe(
         `activity: wait for a report slot (at most 2 generating, account …ab12): ${label}, ask 1/3`,
       );
