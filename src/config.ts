@@ -69,6 +69,17 @@ export const envSchema = z.object({
   DM_SCOPE: z.string().default('create_reports read_reports access_ads access_revenue delete_reports'),
   /** Partner account the concurrency semaphore is keyed on (defaults to a fingerprint of the client id). */
   DM_ACCOUNT: z.string().optional(),
+  /**
+   * How long an ask whose answer was lost (worker killed or connection cut during the call) holds its report
+   * slot before asking again: the report it may have started must finish generating first, so the account
+   * never has more than 2 generating. The API documents generation "up to 2 h"; most finish far sooner.
+   */
+  DM_UNKNOWN_ASK_HOLD_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .max(3 * 3_600_000)
+    .default(30 * 60_000),
 
   // Titelive / ePagine catalog (defaults: the local sandbox started by `longhaul dev`)
   TITELIVE_LOGIN_URL: z.url().default('http://127.0.0.1:4104/v1'),

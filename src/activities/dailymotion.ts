@@ -40,7 +40,7 @@ export interface AskInput {
   ask?: number;
 }
 
-/** How long a claim without a token (the call's outcome unknown) holds the slot before asking again. */
+/** How long a claim without a token (the call's outcome unknown) holds the slot before asking again (default of DM_UNKNOWN_ASK_HOLD_MS). */
 export const UNKNOWN_ASK_HOLD_MS = 30 * 60_000;
 
 /** Where an ask is recorded: one object per window run and ask number. */
@@ -113,7 +113,7 @@ export function createDailymotionActivities(
   deps: Pick<Deps, 'config' | 'warehouse' | 'bucket'>,
   opts: DailymotionActivityOptions = {},
 ) {
-  const holdMs = opts.unknownAskHoldMs ?? UNKNOWN_ASK_HOLD_MS;
+  const holdMs = opts.unknownAskHoldMs ?? deps.config.DM_UNKNOWN_ASK_HOLD_MS ?? UNKNOWN_ASK_HOLD_MS;
   const now = opts.now ?? Date.now;
   let client: DailymotionClient | undefined;
   const dm = () => (client ??= DailymotionClient.fromConfig(deps.config));

@@ -104,7 +104,15 @@ async function dailymotionSandbox(seed: number, full: boolean): Promise<Scenario
   const url = await s.start(0);
   return {
     servers: [s],
-    env: { DM_BASE_URL: url, DM_CLIENT_API: DM_SANDBOX_CLIENT_ID, DM_CLIENT_SECRET: DM_SANDBOX_CLIENT_SECRET },
+    env: {
+      DM_BASE_URL: url,
+      DM_CLIENT_API: DM_SANDBOX_CLIENT_ID,
+      DM_CLIENT_SECRET: DM_SANDBOX_CLIENT_SECRET,
+      // An ask whose answer was lost (a kill or a cut connection during the call) holds its slot until the
+      // report it may have started has surely finished generating: here the sandbox's generation time (the
+      // real API's is up to 2 h; the worker default is 30 min).
+      DM_UNKNOWN_ASK_HOLD_MS: String(Math.max(5000, 3 * dmGenerationMs(full))),
+    },
     stop: () => s.stop(),
   };
 }

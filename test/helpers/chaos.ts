@@ -265,6 +265,11 @@ export async function snapshot(dir: string, opts: SnapshotOptions): Promise<Snap
         content = rowsOf(await wh.query(`SELECT * FROM read_parquet('${file}')`)).join('\n');
       else if (o.key.endsWith('.csv'))
         content = rowsOf(parse(await bucket.get(o.key), { columns: true }) as Record<string, unknown>[]).join('\n');
+      else if (o.key.startsWith('_longhaul/dailymotion-asks/'))
+        // An ask's claim holds when it was asked and the report token the API gave: both differ from run
+        // to run. What must match is that the ask ended with its token recorded.
+        content =
+          'token' in (JSON.parse((await bucket.get(o.key)).toString('utf8')) as object) ? 'answered' : 'unanswered';
       else content = await bucket.get(o.key);
       objects[replace(o.key)] = createHash('sha256').update(content).digest('hex');
     }

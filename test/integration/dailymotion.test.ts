@@ -96,6 +96,9 @@ describe('dailymotion-report on the dev server', () => {
       LONGHAUL_TASK_QUEUE: taskQueue,
       LONGHAUL_DATA_DIR: dir,
       LONGHAUL_LOG_LEVEL: 'warn',
+      // The kill can land during another window's ask: that ask then holds its slot until a report it may
+      // have started has finished generating (4 s here) before asking again.
+      DM_UNKNOWN_ASK_HOLD_MS: '12000',
     };
     const startWorker = (): ChildProcess =>
       spawn(process.execPath, [path.resolve(__dirname, '../../bin/longhaul.js'), 'worker'], {
