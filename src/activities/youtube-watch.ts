@@ -1,6 +1,7 @@
 /**
  * youtube-watch: one tick of a watcher — search.list (type=video, order=date) for the videos published since
- * the watcher's cursor (minus an overlap, for videos the API indexes late), page after page until a page
+ * the watcher's cursor (minus an overlap, for videos the API indexes late; the first tick without one: the newest
+ * page published before the tick's time), page after page until a page
  * reaches the cursor, the results run out, or `maxPages` is reached — results that run out at the API's cap of
  * about 500 per query (YOUTUBE_SEARCH_RESULT_CAP) are not the end: the walk goes on below the oldest video
  * it reached (a narrower window), so no video is silently skipped; every page is upserted into the videos
@@ -142,7 +143,10 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
         const stored = await store.newestPublishedAt(args.query);
         if (stored) pos = { cursor: stored };
       }
-      // No cursor and no backfill date: the newest page only, and the cursor starts there.
+      // No cursor and no backfill date: the newest page as of the tick's time only, and the cursor starts
+      // there. Bounded by the tick's time, a retried attempt (its predecessor died between the answer and the
+      // write) asks for the same page, not a newer one that would skip the videos the first answer served;
+      // what was published since is the next tick's.
       const firstPageOnly = !pos.cursor && !pos.sweep && !args.floor;
       const publishedAfter = pos.cursor
         ? rfc3339(ms(pos.cursor) - args.overlapSeconds * 1000)
@@ -150,7 +154,7 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
           ? rfc3339(ms(args.floor))
           : undefined;
       // Continuing a sweep (or a retried attempt): below the oldest video already stored by it.
-      let publishedBefore = acc.oldest ?? pos.sweep?.before;
+      let publishedBefore = acc.oldest ?? pos.sweep?.before ?? (firstPageOnly ? rfc3339(ms(args.seenAt)) : undefined);
       // Results the current walk (one query: its first page and the pages of its tokens) has returned: the API
       // serves about 500 per query, so a walk that runs out near that many has not reached the window's end.
       let walked = 0;

@@ -17,10 +17,17 @@ export class MemoryVideosStore implements VideosStore {
   readonly videos = new Map<string, StoredVideo>();
   /** Every upsert call's size and outcome, in order. */
   readonly upserts: (UpsertResult & { size: number })[] = [];
+  /**
+   * Upserts to fail before writing anything, each with this error (a worker dying between the API's answer
+   * and the write, as the activity sees it: its attempt fails and a retry comes later).
+   */
+  readonly failing: Error[] = [];
 
   async init(): Promise<void> {}
 
   async upsert(rows: VideoUpsert[]): Promise<UpsertResult> {
+    const fail = this.failing.shift();
+    if (fail) throw fail;
     let inserted = 0;
     let merged = 0;
     for (const r of rows) {

@@ -152,6 +152,24 @@ describe('youtube-watch on the time-skipping server', () => {
     expectWholeFeed();
   });
 
+  it('a first tick whose answer was lost is retried on the same page: every video served is stored', async () => {
+    const deps = await start([P1]);
+    // The first page is served, then the attempt dies before storing it; its retry comes 30 s later, when
+    // ten newer videos have been published (a killed worker's attempt is retried after its timeout).
+    store.failing.push(ApplicationFailure.create({ message: 'test: worker lost', nextRetryDelay: '30s' }));
+    const result = await withWorker(env, deps, (q) =>
+      run(q, newId('lost-first'), { query: Q, pool: newPool(), stopAfterTicks: 3 }),
+    );
+    expect(result).toMatchObject({ ticks: 3, failedTicks: 0 });
+    const servedIds = sandbox!
+      .truth('search.list')
+      .filter((r) => r.delivered)
+      .flatMap((r) => r.data.ids as string[]);
+    expect(served().length).toBeGreaterThanOrEqual(4); // the lost answer, its retry, two more ticks
+    expect(servedIds.filter((id) => !store.videos.has(id))).toEqual([]);
+    expectWholeFeed();
+  });
+
   it('backfills from a date over several ticks, then follows the feed', async () => {
     const deps = await start([P1]);
     const from = new Date((await env.currentTimeMs()) - 20 * 60_000).toISOString(); // ~400 videos ago
