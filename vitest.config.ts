@@ -9,9 +9,10 @@ import { defineConfig } from 'vitest/config';
 // The Datorama rate-limit tests left it once their stall of the shared server was found and fixed
 // (docs/datorama.md, "Time-skipping tests").
 const QUARANTINE: string[] = [
-  // Issue #13: the terminated-semaphore and terminated-holder tests pass alone but time out now and then,
-  // and a run of them can leave the shared server unable to skip time for the files after it
-  // (docs/dailymotion.md, "The report semaphore").
+  // Issue #13: the terminated-semaphore and terminated-holder tests kill workflows mid-run, which can leak the
+  // test server's time-skipping lock (sdk-java#1138); they still hang now and then (1 run in 4 measured) and
+  // could leave the shared server unable to skip time for the files after it (docs/dailymotion.md, "The
+  // report semaphore tests (quarantined)").
   'test/workflows/dailymotion-semaphore.test.ts',
 ];
 const quarantine = process.env.LONGHAUL_QUARANTINE === '1';

@@ -189,3 +189,59 @@ export async function terminateAll(env: TestWorkflowEnvironment, workflowIds: st
       .terminate('test over')
       .catch(() => undefined);
 }
+
+/**
+ * Terminates one workflow on the time-skipping server without leaking its time-skipping lock: the test server
+ * does not release the lock of an activity (or workflow task) still in flight when its workflow is terminated
+ * (temporalio/sdk-java#1138, #3088), and every later `env.sleep` then runs in real time. So the workflow — its
+ * open children first — is terminated only once nothing of it is in flight (or after `idleWaitMs`). Returns
+ * whether it was running. Call it while the worker still polls.
+ */
+export async function terminateWhenIdle(
+  env: TestWorkflowEnvironment,
+  workflowId: string,
+  idleWaitMs = 10_000,
+  depth = 0,
+): Promise<boolean> {
+  const describe = (id: string) =>
+    env.client.workflow
+      .getHandle(id)
+      .describe()
+      .catch(() => undefined);
+  // Enum values as numbers (STARTED is 2 for activities and workflow tasks) or names, as decoded.
+  const started = (state: unknown) => state === 2 || (typeof state === 'string' && state.endsWith('_STARTED'));
+  let d = await describe(workflowId);
+  if (d?.status.name !== 'RUNNING') return false;
+  if (depth < 3)
+    for (const c of d.raw.pendingChildren ?? [])
+      if (c.workflowId) await terminateWhenIdle(env, c.workflowId, idleWaitMs, depth + 1);
+  const deadline = Date.now() + idleWaitMs;
+  while (
+    d?.status.name === 'RUNNING' &&
+    ((d.raw.pendingActivities ?? []).some((a) => started(a.state)) || started(d.raw.pendingWorkflowTask?.state)) &&
+    Date.now() < deadline
+  ) {
+    await new Promise((r) => setTimeout(r, 50));
+    d = await describe(workflowId);
+  }
+  if (d?.status.name === 'RUNNING')
+    await env.client.workflow
+      .getHandle(workflowId)
+      .terminate('test over')
+      .catch(() => undefined);
+  return true;
+}
+
+/**
+ * Ends a test's workflows with terminateWhenIdle, again and again until all stay closed for 1.5 s (an
+ * activity still running can start one anew, e.g. a semaphore by signal-with-start). Call it while the
+ * worker still polls: a workflow left on a queue nobody polls holds the shared server's clock.
+ */
+export async function terminateIdle(env: TestWorkflowEnvironment, workflowIds: string[]): Promise<void> {
+  for (let calm = 0; calm < 3;) {
+    let running = 0;
+    for (const id of workflowIds) if (await terminateWhenIdle(env, id)) running++;
+    calm = running ? 0 : calm + 1;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

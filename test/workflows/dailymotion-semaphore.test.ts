@@ -13,10 +13,11 @@ import { startDailymotionSandbox } from '../helpers/dailymotion';
 import {
   resultsWhileSkipping,
   terminateAll,
+  terminateIdle,
+  terminateWhenIdle,
   testDeps,
   timeSkippingEnv,
   uniqueQueue,
-  waitForClose,
   withWorker,
 } from '../helpers/temporal';
 
@@ -84,9 +85,11 @@ describe('dailymotion report semaphore (time skipping)', () => {
     const results = await withWorker(env, deps, async (q) => {
       const ids = await startRuns(q, 4);
       await until(semaphoreId, 2, 2);
-      await env.client.workflow.getHandle(semaphoreId).terminate('test: semaphore dies mid-run');
+      // Terminated with nothing in flight (see terminateWhenIdle): a kill amid an activity leaks the test server's
+      // time-skipping lock, and the time skipped after it would pass in real time.
+      await terminateWhenIdle(env, semaphoreId);
       const results = await resultsWhileSkipping<DailymotionReportResult>(env, ids);
-      await waitForClose(env, semaphoreId); // its last release processed while the worker still polls
+      await terminateIdle(env, [...ids, semaphoreId]);
       return results;
     });
     expect(results.map((r) => r.windows.length)).toEqual([1, 1, 1, 1]);
@@ -98,17 +101,17 @@ describe('dailymotion report semaphore (time skipping)', () => {
   it('a terminated holder frees its slot within the short lease, not after hours', async () => {
     const { deps, semaphoreId } = await fresh(5 * HOUR);
     await withWorker(env, deps, async (q) => {
-      await startRuns(q, 3);
+      const ids = await startRuns(q, 3);
       const before = await until(semaphoreId, 2, 1);
       const victim = before.holders[0];
       const waiter = before.waiting[0];
-      await env.client.workflow.getHandle(victim.requesterId).terminate('test: holder killed');
+      await terminateWhenIdle(env, victim.requesterId);
       await env.sleep(SLOT_RENEW.leaseMs + 60_000);
       const after = await state(semaphoreId);
       expect(after.holders.map((h) => h.requestId)).not.toContain(victim.requestId);
       expect(after.holders.map((h) => h.requestId)).toContain(waiter.requestId);
       expect(after.peakHeld).toBeLessThanOrEqual(2);
-      await terminateAll(env, [...started, semaphoreId]);
+      await terminateIdle(env, [...ids, semaphoreId]);
     });
   });
 });
