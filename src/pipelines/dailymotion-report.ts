@@ -32,6 +32,16 @@ export const pollSettings = z
   })
   .strict();
 
+export const slotLeaseSettings = z
+  .object({ lease: durationMs, renew: durationMs, reask: durationMs })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.lease < 1_000) ctx.addIssue({ code: 'custom', path: ['lease'], message: 'at least 1s' });
+    if (v.renew < 100 || v.renew >= v.lease)
+      ctx.addIssue({ code: 'custom', path: ['renew'], message: 'at least 100ms and shorter than lease' });
+    if (v.reask < 100) ctx.addIssue({ code: 'custom', path: ['reask'], message: 'at least 100ms' });
+  });
+
 export const dailymotionReportInput = z
   .object({
     metrics: z.array(PartnerReportMetric).min(1, 'at least one metric'),
@@ -69,6 +79,12 @@ export const dailymotionReportInput = z
     maxAsks: z.number().int().min(1).max(10).default(3),
     /** Reports generating at once per account (the API allows 2). */
     maxConcurrentReports: z.number().int().min(1).max(2).default(2),
+    /**
+     * How a window holds its report slot (advanced; defaults: lease 10m, renew 3m, reask 5m): a holding window
+     * renews its lease every `renew`, a waiting one re-sends its request every `reask` (a semaphore that was
+     * terminated is started again with its holders), and the slot of a window that died is freed after `lease`.
+     */
+    slotLease: slotLeaseSettings.optional(),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -157,7 +173,7 @@ export const dailymotionReportPipeline = definePipeline({
   listFlags: ['metrics', 'dimensions'],
   resolve: resolveReportDates,
   workflowId: (p) => {
-    const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, maxBadRows, ...what } = p;
+    const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, slotLease: _l, maxBadRows, ...what } = p;
     // The default tolerance is left out of the ID (a run without the option keeps its identity).
     return `dailymotion-report-${p.startDate}_${p.endDate}-${identityHash(maxBadRows ? { ...what, maxBadRows } : what)}`;
   },

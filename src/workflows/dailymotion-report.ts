@@ -120,8 +120,8 @@ export async function dailymotionReport(
   });
 
   const account = await dailymotionAccount();
-  const { poll, maxAsks, maxConcurrentReports, metrics, dimensions, product, filters, table, writeMode, maxBadRows } =
-    p;
+  const { poll, maxAsks, maxConcurrentReports, slotLease, metrics, dimensions, product, filters, table, writeMode } = p;
+  const { maxBadRows } = p;
   const results: (WindowResult | undefined)[] = new Array(windows.length);
   (carry?.windows ?? []).forEach((r, i) => (results[i] = r)); // compacted: earlier runs' results, in order
   const failures: string[] = [...(carry?.failures ?? [])];
@@ -154,6 +154,7 @@ export async function dailymotionReport(
                 maxAsks,
                 maxConcurrentReports,
                 maxBadRows,
+                ...(slotLease ? { slotLease } : {}),
               },
               window: w,
               index,

@@ -36,6 +36,7 @@ export interface ReportWindowInput {
     | 'poll'
     | 'maxAsks'
     | 'maxConcurrentReports'
+    | 'slotLease'
   > & { maxBadRows?: number };
   window: DateWindow;
   index: number;
@@ -51,7 +52,9 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
   const label = `${window.start}..${window.end}`;
   const progress = new ProgressTracker('dailymotion-report-window', 'asks', params.maxAsks);
   const slots = new SlotRequester({
-    renew: SLOT_RENEW,
+    renew: params.slotLease
+      ? { leaseMs: params.slotLease.lease, renewMs: params.slotLease.renew, reaskMs: params.slotLease.reask }
+      : SLOT_RENEW,
     semaphoreId: `semaphore-dailymotion-reports-${input.account}`,
     permits: params.maxConcurrentReports,
     leaseMs: params.poll.budget + 30 * 60_000,

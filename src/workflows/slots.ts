@@ -64,7 +64,9 @@ export class SlotRequester {
         requestId,
         requesterId: workflowInfo().workflowId,
         purpose,
-        ...(renewing ? { leaseMs: renew.leaseMs, held, recoverMs: renew.renewMs + 60_000 } : {}),
+        ...(renewing
+          ? { leaseMs: renew.leaseMs, held, recoverMs: renew.renewMs + Math.min(60_000, renew.renewMs) }
+          : {}),
       });
     try {
       // The activity queues the request; the wait for the grant that follows is a signal, not a command.

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInput, pipelineByName } from '../../src/cli/run';
 import { withThousands } from '../../src/sandbox/dailymotion/server';
@@ -88,6 +91,23 @@ describe('dailymotion-report bad-row tolerance and report_config', () => {
     expect(buildInput(p, {}, [...ok, '--max-bad-rows', '25'])).toMatchObject({ maxBadRows: 25 });
     expect(bad('--max-bad-rows', '-1')).toThrow(/maxBadRows/);
     expect(bad('--max-bad-rows', '1.5')).toThrow(/maxBadRows/);
+  });
+
+  it('slotLease: optional durations, renew shorter than lease, refused naming the field; not part of the ID', () => {
+    const lease = (slotLease: unknown) => {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'dm-input-')), 'input.json');
+      fs.writeFileSync(file, JSON.stringify({ slotLease }));
+      return buildInput(p, { input: file }, ok);
+    };
+    expect(buildInput(p, {}, ok)).not.toHaveProperty('slotLease');
+    expect(lease({ lease: '5s', renew: '1s', reask: '2s' })).toMatchObject({
+      slotLease: { lease: 5_000, renew: 1_000, reask: 2_000 },
+    });
+    expect(() => lease({ lease: '5s', renew: '5s', reask: '1s' })).toThrow(/slotLease\.renew/);
+    expect(() => lease({ lease: '500ms', renew: '100ms', reask: '1s' })).toThrow(/slotLease\.lease/);
+    expect(() => lease({ lease: '5s', renew: '1s' })).toThrow(/slotLease\.reask/);
+    expect(() => lease({ lease: '5s', renew: '1s', reask: '1s', ttl: 1 })).toThrow(/slotLease/);
+    expect(p.workflowId(lease({ lease: '5s', renew: '1s', reask: '2s' }))).toBe(p.workflowId(buildInput(p, {}, ok)));
   });
 
   it('keeps the workflow ID of an input without tolerance; a tolerance makes another run', () => {
