@@ -102,6 +102,8 @@ export const envSchema = z.object({
   DATORAMA_PER_DAY: z.coerce.number().int().min(1).default(20_000),
   /** Added to the 60 s / limit spacing between calls, against clock skew (ms). */
   DATORAMA_SPACING_MARGIN_MS: z.coerce.number().int().min(0).max(60_000).default(50),
+  /** A run asks the limiter again for a permit not granted after this long (ms): a limiter that ended is restarted. */
+  DATORAMA_REASK_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(300_000),
   /** A Datorama run continues as new after this many platform calls (checked between blocks of actions). */
   DATORAMA_CALLS_PER_RUN: z.coerce.number().int().min(1).default(1000),
 

@@ -7,7 +7,15 @@
 import { Context } from '@temporalio/activity';
 import type { Deps } from './deps';
 import { fingerprint } from '../shared/fingerprint';
-import { limiterWorkflowId, permitRequestSignal, spacingMs, type PermitRequest } from '../shared/datorama';
+import type { Client } from '@temporalio/client';
+import {
+  limiterStateQuery,
+  limiterWorkflowId,
+  permitRequestSignal,
+  spacingMs,
+  type LimiterState,
+  type PermitRequest,
+} from '../shared/datorama';
 import { fromArray } from '../sinks/warehouse';
 import { CHANGES_TABLE, DatoramaRecords, JOB_LOG_TABLE, writeJobLogCsv } from './datorama-tables';
 import { createDatoramaCallActivities } from './datorama-calls';
@@ -20,6 +28,19 @@ export interface DatoramaLimits {
   spacingMs: number;
   /** Continue as new after this many calls in one execution (absent in histories recorded before it). */
   callsPerRun?: number;
+  /** How often a run asks the limiter again for a permit not granted yet (absent before it: 5 minutes). */
+  reaskMs?: number;
+}
+
+/** The last state of a limiter that is not running; undefined if it runs, never ran, or cannot be read. */
+async function predecessorState(client: Client, limiterId: string): Promise<LimiterState | undefined> {
+  try {
+    const handle = client.workflow.getHandle(limiterId);
+    if ((await handle.describe()).status.name === 'RUNNING') return undefined;
+    return await handle.query(limiterStateQuery);
+  } catch {
+    return undefined;
+  }
 }
 
 export function createDatoramaActivities(deps: Deps) {
@@ -37,20 +58,34 @@ export function createDatoramaActivities(deps: Deps) {
         perDay: config.DATORAMA_PER_DAY,
         spacingMs: spacingMs(config.DATORAMA_PER_MINUTE, config.DATORAMA_SPACING_MARGIN_MS),
         callsPerRun: config.DATORAMA_CALLS_PER_RUN,
+        reaskMs: config.DATORAMA_REASK_MS,
       };
     },
 
-    /** Signal-with-start: the limiter exists when needed. Idempotent per requestId. */
+    /**
+     * Signal-with-start: the limiter exists when needed. Idempotent per requestId. A limiter that is not running
+     * (terminated, failed, or ended) is started again from its last state: the calls of the last 60 s, the
+     * permits held and today's count must survive, or the new limiter would grant what the old one had spent.
+     */
     async datoramaRequestPermit(args: {
       limits: DatoramaLimits;
       taskQueue: string;
       request: PermitRequest;
     }): Promise<void> {
       const { limits } = args;
-      await Context.current().client.workflow.signalWithStart('datoramaLimiter', {
+      const client = Context.current().client;
+      const state = await predecessorState(client, limits.limiterId);
+      await client.workflow.signalWithStart('datoramaLimiter', {
         workflowId: limits.limiterId,
         taskQueue: args.taskQueue,
-        args: [{ perMinute: limits.perMinute, perDay: limits.perDay, spacingMs: limits.spacingMs }],
+        args: [
+          {
+            perMinute: limits.perMinute,
+            perDay: limits.perDay,
+            spacingMs: limits.spacingMs,
+            ...(state ? { state: { ...state, draining: false } } : {}),
+          },
+        ],
         signal: permitRequestSignal,
         signalArgs: [args.request],
       });

@@ -139,20 +139,22 @@ export class DatoramaRun {
   private watchdog = false;
 
   /**
-   * Every 5 minutes, asks again (signal-with-start, idempotent) for permits still not granted: a limiter
-   * that was ending when we asked has not lost us. A loop of plain timers, never cancelled (the time-skipping
-   * test server strands a run whose task cancels a timer that fired meanwhile, sdk-java#3088).
+   * Every `reaskMs` (5 minutes by default), asks again (signal-with-start, idempotent) for permits still not
+   * granted: a limiter that was ending when we asked, or was terminated since, has not lost us. A loop of plain
+   * timers, never cancelled (the time-skipping test server strands a run whose task cancels a timer that fired
+   * meanwhile, sdk-java#3088).
    */
   private startWatchdog(): void {
     if (this.watchdog) return;
     this.watchdog = true;
+    const every = this.limits.reaskMs ?? 5 * 60_000;
     void (async () => {
       for (;;) {
-        await sleep(5 * 60_000, {
-          summary: 'Datorama: every 5 minutes, ask the limiter again for any permit still not granted',
+        await sleep(every, {
+          summary: `Datorama: every ${formatDuration(every)}, ask the limiter again for any permit still not granted`,
         });
         for (const o of this.outstanding.values())
-          if (workflowNow() - o.askedAt >= 5 * 60_000) {
+          if (workflowNow() - o.askedAt >= every) {
             o.askedAt = workflowNow();
             await main(`Datorama: ask the limiter again for a permit (${o.request.purpose})`).datoramaRequestPermit({
               limits: this.limits,

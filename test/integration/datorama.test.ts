@@ -11,6 +11,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama';
 import type { LoggedAction } from '../../src/sandbox/datorama';
 import { fromArray, type Row, type Warehouse } from '../../src/sinks/warehouse';
+import { limiterStateQuery, limiterWorkflowId } from '../../src/shared/datorama';
+import { fingerprint } from '../../src/shared/fingerprint';
 import { maybeSaveHistory } from '../helpers/histories';
 import { devServerEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
@@ -125,6 +127,66 @@ describe('datorama on the dev server', () => {
       await sandbox.stop();
     }
   });
+
+  it('a terminated limiter strands nobody and keeps its count: the run goes on to the daily cap, not past it', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 20, maxJobs: 1 });
+    const perDay = 8;
+    const deps = datoramaDeps(sEnv, {
+      DATORAMA_PER_DAY: String(perDay),
+      DATORAMA_PER_MINUTE: '600',
+      DATORAMA_REASK_MS: '1000',
+    });
+    const limiterId = limiterWorkflowId(fingerprint(deps.config.DATORAMA_TOKEN!));
+    const limiter = () => env.client.workflow.getHandle(limiterId);
+    const until = async (what: string, cond: () => Promise<boolean> | boolean, ms = 60_000) => {
+      const deadline = Date.now() + ms;
+      while (!(await cond())) {
+        if (Date.now() > deadline) throw new Error(`never: ${what}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const workflowId = uniqueQueue('dato-limiter-kill');
+    try {
+      await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        await env.client.workflow.start('datoramaRerunAll', {
+          taskQueue,
+          workflowId,
+          args: [{ streams: sandbox.data.streams.map((s) => s.id) }],
+        });
+        await until('3 calls', () => sandbox.calls().length >= 3);
+        const killed = await limiter().describe();
+        await limiter().terminate('test: the limiter is killed mid-run');
+        // The run's outstanding permit is asked again (1 s here) and the limiter starts again from its last state.
+        await until('a new limiter run', async () => {
+          const d = await limiter()
+            .describe()
+            .catch(() => undefined);
+          return d?.status.name === 'RUNNING' && d.runId !== killed.runId;
+        });
+        await until('the daily cap reached', async () => {
+          const s = await limiter().query(limiterStateQuery);
+          return s.usedToday >= perDay;
+        });
+        await new Promise((r) => setTimeout(r, 3_000)); // time for any call past the cap to show
+        const state = await limiter().query(limiterStateQuery);
+        expect(state.usedToday).toBe(perDay);
+        expect(state.waiting.length).toBeGreaterThan(0); // the run waits for the reset at 00:00 UTC
+        expect((await env.client.workflow.getHandle(workflowId).describe()).status.name).toBe('RUNNING');
+      });
+      // Calls went on after the kill, up to the day's cap and not past it (a limiter started afresh would have
+      // granted the cap again: 8 more calls).
+      expect(sandbox.calls()).toHaveLength(perDay);
+      const perStream = new Map<string, number>();
+      for (const c of sandbox.calls('rerun-all')) perStream.set(c.path, (perStream.get(c.path) ?? 0) + 1);
+      expect([...perStream.values()].every((n) => n === 1)).toBe(true);
+    } finally {
+      await env.client.workflow
+        .getHandle(workflowId)
+        .terminate('test over')
+        .catch(() => undefined);
+      await sandbox.stop();
+    }
+  }, 180_000);
 
   it('a slow warehouse times out a call attempt while it still runs: the action is applied once', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 4, maxJobs: 2 });
