@@ -129,19 +129,34 @@ export class DatoramaRecords {
    */
   async actions(runKey: string, runId: string, keys?: string[]): Promise<Map<string, ActionRow>> {
     await this.warehouse.ensureTable(ACTIONS_TABLE);
-    const rows = await this.warehouse.query<ActionRow & { superseded: boolean | null }>(
-      `SELECT a.action_key, a.state, a.attempt_at, a.http_status, a.message, a.run_id,
-              EXISTS (SELECT 1 FROM datorama_actions b WHERE b.stream_id = a.stream_id AND b.run_key <> a.run_key
-                        AND b.updated_at > a.updated_at) AS superseded
-         FROM datorama_actions a WHERE a.run_key = $k`,
-      { k: runKey },
+    const rows = await this.warehouse.select<ActionRow & { stream_id: number | null; updated_at: string }>(
+      ACTIONS_TABLE,
+      {
+        columns: ['action_key', 'state', 'attempt_at', 'http_status', 'message', 'run_id', 'stream_id', 'updated_at'],
+        where: { run_key: runKey },
+      },
     );
+    // The latest record another run key made on each of these streams: a record older than it is superseded.
+    const streams = [...new Set(rows.map((r) => r.stream_id).filter((s): s is number => s !== null))];
+    const latestOther = new Map<number, string>();
+    for (let i = 0; i < streams.length; i += 500) {
+      const found = await this.warehouse.select<{ stream_id: number; last: string }>(ACTIONS_TABLE, {
+        groupBy: ['stream_id'],
+        aggregates: { last: { max: 'updated_at' } },
+        where: { stream_id: { in: streams.slice(i, i + 500) }, run_key: { ne: runKey } },
+      });
+      for (const f of found) latestOther.set(Number(f.stream_id), f.last);
+    }
+    const superseded = (r: (typeof rows)[number]) => {
+      const other = r.stream_id === null ? undefined : latestOther.get(Number(r.stream_id));
+      return other !== undefined && Date.parse(other) > Date.parse(r.updated_at);
+    };
     const wanted = keys ? new Set(keys) : undefined;
     return new Map(
       rows
         .filter((r) => !wanted || wanted.has(r.action_key))
-        .filter((r) => r.run_id === runId || !r.superseded)
-        .map(({ superseded: _s, ...r }) => r)
+        .filter((r) => r.run_id === runId || !superseded(r))
+        .map(({ stream_id: _s, updated_at: _u, ...r }) => r)
         .map((r) => [r.action_key, { ...r, attempt_at: r.attempt_at == null ? null : Number(r.attempt_at) }]),
     );
   }
@@ -195,12 +210,12 @@ export async function writeJobLogCsv(
   args: { runKey: string; runId: string },
 ): Promise<{ key: string; uri: string; rows: number }> {
   await warehouse.ensureTable(JOB_LOG_TABLE);
-  const rows = await warehouse.query<Record<string, unknown>>(
-    `SELECT op, stream_id, job_id, start_date, end_date, status, http_status, message,
-            strftime("at", '%Y-%m-%dT%H:%M:%S.%gZ') AS "at"
-       FROM datorama_job_log WHERE run_id = $r ORDER BY "at", row_key`,
-    { r: args.runId },
-  );
+  // `at` comes back as ISO 8601 UTC with milliseconds (the warehouse-neutral shape).
+  const rows = await warehouse.select<Record<string, unknown>>(JOB_LOG_TABLE, {
+    columns: CSV_COLUMNS,
+    where: { run_id: args.runId },
+    orderBy: ['at', 'row_key'],
+  });
   const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))];
   const key = `datorama/job-logs/${args.runKey}/${args.runId}.csv`;
   await bucket.put(key, lines.join('\n') + '\n', { contentType: 'text/csv' });

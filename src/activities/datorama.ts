@@ -114,19 +114,28 @@ export function createDatoramaActivities(deps: Deps) {
     }): Promise<{ stream: number; previous: Record<string, unknown>; applied: Record<string, unknown> }[]> {
       await warehouse.ensureTable(CHANGES_TABLE);
       await warehouse.ensureTable(JOB_LOG_TABLE);
-      // Only changes whose PATCH went through (a refused one changed nothing).
-      const rows = await warehouse.query<{ stream_id: number; previous: string; applied: string }>(
-        `SELECT c.stream_id, c.previous, c.applied FROM datorama_changes c
-          WHERE c.run_id = $r AND EXISTS (SELECT 1 FROM datorama_job_log l WHERE l.run_key = c.run_key
-            AND l.stream_id = c.stream_id AND l.status = 'SUBMITTED' AND l.action_key LIKE 'u:%')
-          ORDER BY c.stream_id`,
-        { r: args.runId },
-      );
-      return rows.map((r) => ({
-        stream: Number(r.stream_id),
-        previous: JSON.parse(r.previous) as Record<string, unknown>,
-        applied: JSON.parse(r.applied) as Record<string, unknown>,
-      }));
+      // Only changes whose PATCH went through (a refused one changed nothing): a SUBMITTED update ('u:…') of the
+      // same run key and stream in the job log.
+      const changes = await warehouse.select<{
+        stream_id: number;
+        run_key: string;
+        previous: unknown;
+        applied: unknown;
+      }>(CHANGES_TABLE, {
+        columns: ['stream_id', 'run_key', 'previous', 'applied'],
+        where: { run_id: args.runId },
+        orderBy: ['stream_id'],
+      });
+      const runKeys = [...new Set(changes.map((c) => c.run_key))];
+      const submitted = await warehouse.select<{ stream_id: number; run_key: string }>(JOB_LOG_TABLE, {
+        columns: ['stream_id', 'run_key'],
+        where: { run_key: { in: runKeys }, status: 'SUBMITTED', action_key: { prefix: 'u:' } },
+      });
+      const applied = new Set(submitted.map((s) => `${s.run_key}|${Number(s.stream_id)}`));
+      const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>;
+      return changes
+        .filter((c) => applied.has(`${c.run_key}|${Number(c.stream_id)}`))
+        .map((c) => ({ stream: Number(c.stream_id), previous: json(c.previous), applied: json(c.applied) }));
     },
 
     /** Rows for actions a rerun skipped (done by an earlier run of the same workflow ID). */

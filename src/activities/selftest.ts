@@ -25,7 +25,7 @@ export function createSelftestActivities({ warehouse, bucket }: Pick<Deps, 'ware
         written_at: new Date().toISOString(),
       };
       await warehouse.load(SELFTEST_TABLE, fromArray([row]), { kind: 'merge', keys: ['run_id'] });
-      const [{ n }] = await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${SELFTEST_TABLE.name}`);
+      const n = await warehouse.count(SELFTEST_TABLE);
       return { table: SELFTEST_TABLE.name, objectKey: bucket.uri(objectKey), rowsInTable: Number(n) };
     },
   };

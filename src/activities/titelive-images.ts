@@ -137,15 +137,16 @@ export function createTiteliveImagesActivities(deps: {
     /** Tries the run's failed images again; returns the new counts of those images. */
     async titeliveRetryFailedImages(args: { runId: string }): Promise<ImageCounts & { retried: number }> {
       await warehouse.ensureTable(TITELIVE_IMAGES_TABLE);
-      const failed = await warehouse.query<{
-        product_id: string;
-        article_id: string;
-        side: 'recto' | 'verso';
-        url: string;
-      }>(
-        `SELECT product_id, article_id, side, source_url AS url FROM titelive_images WHERE run_id = ${warehouse.kind === 'bigquery' ? '@run' : '$run'} AND status = 'failed' ORDER BY product_id, article_id, side`,
-        { run: args.runId },
-      );
+      const failed = (
+        await warehouse.select<{ product_id: string; article_id: string; side: 'recto' | 'verso'; source_url: string }>(
+          TITELIVE_IMAGES_TABLE,
+          {
+            columns: ['product_id', 'article_id', 'side', 'source_url'],
+            where: { run_id: args.runId, status: 'failed' },
+            orderBy: ['product_id', 'article_id', 'side'],
+          },
+        )
+      ).map(({ source_url, ...r }) => ({ ...r, url: source_url }));
       return { retried: failed.length, ...(await process(args.runId, failed)) };
     },
   };

@@ -22,10 +22,6 @@ export const TITELIVE_STATE_TABLE: TableSchema = {
   ],
 };
 
-/** A named query parameter in the warehouse's dialect (DuckDB `$name`, BigQuery `@name`). */
-export const param = (w: Pick<Deps['warehouse'], 'kind'>, name: string) =>
-  w.kind === 'bigquery' ? `@${name}` : `$${name}`;
-
 export function createTiteliveActivities(deps: Deps) {
   const { config, warehouse, bucket } = deps;
   const client = createTiteliveClient(config);
@@ -41,11 +37,11 @@ export function createTiteliveActivities(deps: Deps) {
     /** The last successful run's high-water mark for a category (YYYY-MM-DD), or null. */
     async titeliveReadHighWaterMark(args: { category: string }): Promise<string | null> {
       await warehouse.ensureTable(TITELIVE_STATE_TABLE);
-      const rows = await warehouse.query<{ d: string }>(
-        `SELECT CAST(high_water_mark AS STRING) AS d FROM titelive_state WHERE category = ${param(warehouse, 'c')}`,
-        { c: args.category },
-      );
-      return rows[0]?.d ?? null;
+      const rows = await warehouse.select<{ high_water_mark: string }>(TITELIVE_STATE_TABLE, {
+        columns: ['high_water_mark'],
+        where: { category: args.category },
+      });
+      return rows[0]?.high_water_mark ?? null;
     },
 
     /** Records a successful run's high-water mark (the last day it covered). */

@@ -89,7 +89,7 @@ export function createYoutubeFinalizeActivities({ bucket, warehouse }: { bucket:
         shards,
       };
       await bucket.put(manifestKey, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
-      const [{ n }] = await warehouse.query<{ n: number }>(`SELECT count(*) AS n FROM ${args.table}`);
+      const n = await warehouse.count(schema);
       return {
         fetched,
         missing: missingIds.length,

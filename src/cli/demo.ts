@@ -10,6 +10,7 @@ import { connectClient } from './connect';
 import { buildInput, pipelineByName, runPipeline } from './run';
 import { startStack } from './stack';
 import { createWarehouse } from '../sinks';
+import { reportTableSchema } from '../shared/dailymotion';
 import type { DailymotionSandbox } from '../sandbox/dailymotion';
 
 export interface DemoOptions {
@@ -53,11 +54,26 @@ export async function demo(opts: DemoOptions, out: (line: string) => void): Prom
     out(`Completed: ${outcome.summary}`);
     out(`Web UI: ${outcome.url}`);
     const wh = createWarehouse(stack.config);
-    const rows = await wh.query(
-      `SELECT strftime(day, '%Y-%m') AS month, count(*) AS rows, sum(views) AS views, sum(time_watched_seconds) AS seconds_watched
-       FROM dailymotion_demo WHERE day BETWEEN CAST($start AS DATE) AND CAST($end AS DATE) GROUP BY 1 ORDER BY 1`,
-      { start, end },
+    const schema = reportTableSchema(
+      'dailymotion_demo',
+      ['DAY', 'VIDEO_ID', 'VISITOR_COUNTRY'],
+      ['VIEWS', 'TIME_WATCHED_SECONDS'],
     );
+    const byDay = await wh.select<{ day: string; rows: number; views: number; seconds: number }>(schema, {
+      groupBy: ['day'],
+      aggregates: { rows: { count: true }, views: { sum: 'views' }, seconds: { sum: 'time_watched_seconds' } },
+      where: { day: { gte: start, lte: end } },
+      orderBy: ['day'],
+    });
+    const months = new Map<string, { month: string; rows: number; views: number; seconds_watched: number }>();
+    for (const d of byDay) {
+      const m = months.get(d.day.slice(0, 7)) ?? { month: d.day.slice(0, 7), rows: 0, views: 0, seconds_watched: 0 };
+      m.rows += Number(d.rows);
+      m.views += Number(d.views);
+      m.seconds_watched += Number(d.seconds);
+      months.set(m.month, m);
+    }
+    const rows = [...months.values()];
     await wh.close();
     out('DuckDB: SELECT month, count(*), sum(views), sum(time_watched_seconds) FROM dailymotion_demo GROUP BY month');
     console.table(rows);

@@ -34,9 +34,11 @@ import {
   type Query,
   type Table,
 } from '@google-cloud/bigquery';
+import { renderSelect, type SelectSpec, type Where } from './read';
 import {
   assertNotAborted,
   assertSchema,
+  countRows,
   outsideRange,
   toCell,
   type ColumnType,
@@ -346,6 +348,24 @@ export class BigQueryWarehouse implements Warehouse {
     });
     const [rows] = await job.getQueryResults({ wrapIntegers: true });
     return rows as Record<string, unknown>[];
+  }
+
+  async select<T = Record<string, unknown>>(schema: TableSchema, spec?: SelectSpec): Promise<T[]> {
+    const { sql, params } = renderSelect(
+      {
+        table: (name) => this.fq(name),
+        ident: q,
+        param: (n) => `@${n}`,
+        cast: (e, t) => (t === 'STRING' ? e : `CAST(${e} AS ${stageType(t)})`),
+      },
+      schema,
+      spec,
+    );
+    return this.query<T>(sql, params);
+  }
+
+  count(schema: TableSchema, where?: Where): Promise<number> {
+    return countRows(this, schema, where);
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {

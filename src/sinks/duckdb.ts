@@ -7,9 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
+import { renderSelect, type SelectSpec, type Where } from './read';
 import {
   assertNotAborted,
   assertSchema,
+  countRows,
   outsideRange,
   toCell,
   type ColumnType,
@@ -282,6 +284,19 @@ export class DuckDbWarehouse implements Warehouse {
     } finally {
       await c.run(`DROP TABLE IF EXISTS temp.${q(stage)}`).catch(() => undefined);
     }
+  }
+
+  async select<T = Record<string, unknown>>(schema: TableSchema, spec?: SelectSpec): Promise<T[]> {
+    const { sql, params } = renderSelect(
+      { table: q, ident: q, param: (n) => `$${n}`, cast: (e, t) => cast(e, t) },
+      schema,
+      spec,
+    );
+    return this.query<T>(sql, params);
+  }
+
+  count(schema: TableSchema, where?: Where): Promise<number> {
+    return countRows(this, schema, where);
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {

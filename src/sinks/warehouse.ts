@@ -4,6 +4,8 @@
  * table and lands in one atomic step with the chosen write mode, so a retried or rerun load never
  * duplicates rows.
  */
+import type { SelectSpec, Where } from './read';
+
 export type ColumnType = 'STRING' | 'INT64' | 'FLOAT64' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'JSON';
 
 export interface Column {
@@ -101,8 +103,22 @@ export interface Warehouse {
   describeTable(name: string): Promise<TableColumn[] | undefined>;
   /** Loads batches (memory stays bounded by one batch) and applies them atomically with `mode`. */
   load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode: WriteMode, opts?: LoadOptions): Promise<LoadResult>;
+  /** A typed read of a declared table (src/sinks/read.ts): every read a pipeline makes. */
+  select<T = Record<string, unknown>>(schema: TableSchema, spec?: SelectSpec): Promise<T[]>;
+  /** The rows of a declared table matching `where`. */
+  count(schema: TableSchema, where?: Where): Promise<number>;
+  /**
+   * The user's own SQL, in the configured warehouse's dialect (`longhaul query`, tests). Pipelines never call
+   * it: their reads go through `select`/`count`, which speak no dialect.
+   */
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   close(): Promise<void>;
+}
+
+/** `count` through `select`: shared by the warehouses. */
+export async function countRows(w: Warehouse, schema: TableSchema, where?: Where): Promise<number> {
+  const [row] = await w.select<{ n: number }>(schema, { where, aggregates: { n: { count: true } } });
+  return Number(row?.n ?? 0);
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;

@@ -579,3 +579,128 @@ export async function startTestServer(opts: {
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * The typed reads (src/sinks/read.ts) every pipeline makes, on one table loaded once: each condition kind on
+ * each comparable type, ordering, limits, groups and aggregates, values in the warehouse-neutral shape, and
+ * refusals naming the column. No SQL is written here: the same calls must give the same rows everywhere.
+ */
+export function warehouseReadContract(name: string, c: Pick<WarehouseContract, 'make'>): void {
+  describe(`${name}: Warehouse contract (typed reads)`, () => {
+    let wh: Warehouse;
+    const schema: TableSchema = {
+      name: tableName('reads'),
+      columns: [
+        { name: 'id', type: 'STRING', nullable: false },
+        { name: 'grp', type: 'STRING' },
+        { name: 'n', type: 'INT64' },
+        { name: 'x', type: 'FLOAT64' },
+        { name: 'ok', type: 'BOOL' },
+        { name: 'd', type: 'DATE' },
+        { name: 'ts', type: 'TIMESTAMP' },
+        { name: 'doc', type: 'JSON' },
+      ],
+    };
+    const rows: Row[] = [
+      { id: 'a1', grp: 'a', n: 1, x: 0.5, ok: true, d: '2024-01-01', ts: '2024-01-01T10:00:00.000Z', doc: '{"k":1}' },
+      { id: 'a2', grp: 'a', n: 2, x: 1.5, ok: false, d: '2024-01-02', ts: '2024-01-02T10:00:00.250Z', doc: null },
+      { id: 'b1', grp: 'b', n: 10, x: 2.5, ok: true, d: '2024-02-01', ts: '2024-02-01T00:00:00.000Z', doc: null },
+      { id: 'b2', grp: 'b', n: 20, x: null, ok: null, d: '2024-02-02', ts: '2024-02-02T23:59:59.999Z', doc: null },
+      { id: "o'3", grp: null, n: null, x: null, ok: null, d: null, ts: null, doc: null },
+    ];
+    beforeAll(async () => {
+      wh = await c.make();
+      await wh.load(schema, fromArray(rows), { kind: 'append' });
+    });
+    afterAll(async () => {
+      await wh?.close();
+    });
+    const ids = async (spec: Parameters<Warehouse['select']>[1]) =>
+      (await wh.select<{ id: string }>(schema, { columns: ['id'], orderBy: ['id'], ...spec })).map((r) => r.id);
+
+    it('returns every declared column in the neutral shape (DATE, TIMESTAMP, exact integers, JSON text)', async () => {
+      const got = await wh.select(schema, { where: { id: 'a1' } });
+      expect(got).toHaveLength(1);
+      expect({ ...got[0], doc: JSON.parse(String(got[0].doc)) }).toEqual({
+        id: 'a1',
+        grp: 'a',
+        n: 1,
+        x: 0.5,
+        ok: true,
+        d: '2024-01-01',
+        ts: '2024-01-01T10:00:00.000Z',
+        doc: { k: 1 },
+      });
+    });
+
+    it('equality on every comparable type, quotes in values, and IS NULL', async () => {
+      expect(await ids({ where: { grp: 'b' } })).toEqual(['b1', 'b2']);
+      expect(await ids({ where: { n: 10 } })).toEqual(['b1']);
+      expect(await ids({ where: { x: 1.5 } })).toEqual(['a2']);
+      expect(await ids({ where: { ok: false } })).toEqual(['a2']);
+      expect(await ids({ where: { d: '2024-02-02' } })).toEqual(['b2']);
+      expect(await ids({ where: { ts: '2024-01-02T10:00:00.250Z' } })).toEqual(['a2']);
+      expect(await ids({ where: { id: "o'3" } })).toEqual(["o'3"]);
+      expect(await ids({ where: { grp: null } })).toEqual(["o'3"]);
+      expect(await ids({ where: { grp: 'a', ok: true } })).toEqual(['a1']);
+    });
+
+    it('ne (NULL included), in (empty matches nothing), prefix and ranges', async () => {
+      expect(await ids({ where: { grp: { ne: 'a' } } })).toEqual(['b1', 'b2', "o'3"]);
+      expect(await ids({ where: { n: { in: [1, 20, 99] } } })).toEqual(['a1', 'b2']);
+      expect(await ids({ where: { id: { in: [] } } })).toEqual([]);
+      expect(await ids({ where: { id: { prefix: 'b' } } })).toEqual(['b1', 'b2']);
+      expect(await ids({ where: { id: { prefix: "o'" } } })).toEqual(["o'3"]);
+      expect(await ids({ where: { d: { gte: '2024-01-02', lte: '2024-02-01' } } })).toEqual(['a2', 'b1']);
+      expect(await ids({ where: { ts: { gt: '2024-01-01T10:00:00.000Z', lt: '2024-02-02T23:59:59.999Z' } } })).toEqual([
+        'a2',
+        'b1',
+      ]);
+      expect(await ids({ where: { x: { lt: 2 } } })).toEqual(['a1', 'a2']);
+    });
+
+    it('orders (descending too) and limits', async () => {
+      expect(await ids({ orderBy: [{ column: 'n', desc: true }, 'id'], where: { n: { gte: 0 } } })).toEqual([
+        'b2',
+        'b1',
+        'a2',
+        'a1',
+      ]);
+      expect(await ids({ orderBy: ['ts', 'id'], where: { ts: { gte: '2000-01-01T00:00:00Z' } }, limit: 2 })).toEqual([
+        'a1',
+        'a2',
+      ]);
+      expect(await ids({ limit: 0 })).toEqual([]);
+    });
+
+    it('counts, and aggregates per group or over every row', async () => {
+      expect(await wh.count(schema)).toBe(5);
+      expect(await wh.count(schema, { grp: 'a' })).toBe(2);
+      expect(await wh.count(schema, { id: { in: [] } })).toBe(0);
+      expect(
+        await wh.select(schema, {
+          groupBy: ['grp'],
+          aggregates: { rows: { count: true }, total: { sum: 'n' }, last: { max: 'ts' }, first: { min: 'd' } },
+          where: { grp: { ne: 'none' } },
+          orderBy: [{ column: 'total', desc: true }],
+        }),
+      ).toEqual([
+        { grp: 'b', rows: 2, total: 30, last: '2024-02-02T23:59:59.999Z', first: '2024-02-01' },
+        { grp: 'a', rows: 2, total: 3, last: '2024-01-02T10:00:00.250Z', first: '2024-01-01' },
+        { grp: null, rows: 1, total: null, last: null, first: null },
+      ]);
+      expect(await wh.select(schema, { aggregates: { top: { max: 'n' } } })).toEqual([{ top: 20 }]);
+    });
+
+    it('refuses what the table does not declare, naming the column, before asking the warehouse', async () => {
+      await expect(wh.select(schema, { where: { nope: 1 } })).rejects.toThrow(/"nope" is not declared/);
+      await expect(wh.select(schema, { columns: ['id', 'nope'] })).rejects.toThrow(/"nope" is not declared/);
+      await expect(wh.select(schema, { orderBy: ['nope'] })).rejects.toThrow(/"nope" is not declared/);
+      await expect(wh.select(schema, { where: { doc: '{}' } })).rejects.toThrow(/JSON column "doc"/);
+      await expect(wh.select(schema, { where: { n: { prefix: '1' } } })).rejects.toThrow(/prefix needs a STRING/);
+      await expect(wh.select(schema, { groupBy: ['grp'], columns: ['id'] })).rejects.toThrow(
+        /"id" is selected but not grouped/,
+      );
+    });
+  });
+}

@@ -203,6 +203,8 @@ describe('datorama on the dev server', () => {
         ensureTable: (s) => inner.ensureTable(s),
         describeTable: (name) => inner.describeTable(name),
         query: (sql, params) => inner.query(sql, params),
+        select: (schema, spec) => inner.select(schema, spec),
+        count: (schema, where) => inner.count(schema, where),
         close: () => inner.close(),
         async load(schema, batches, mode, opts) {
           if (schema.name !== 'datorama_actions' || slow) return inner.load(schema, batches, mode, opts);

@@ -12,6 +12,7 @@ import {
   startTestServer,
   warehouseContract,
   warehouseOwnershipContract,
+  warehouseReadContract,
   type TestServer,
 } from '../helpers/sink-contracts';
 
@@ -46,6 +47,9 @@ describe.skipIf(!emulator)('BigQuery warehouse on the emulator: describe, owners
   warehouseOwnershipContract('BigQueryWarehouse', {
     make: async () => new BigQueryWarehouse({ projectId: 'test', datasetId: 'longhaul', apiEndpoint: server.url }),
     param: (name) => `@${name}`,
+  });
+  warehouseReadContract('BigQueryWarehouse', {
+    make: async () => new BigQueryWarehouse({ projectId: 'test', datasetId: 'longhaul', apiEndpoint: server.url }),
   });
 });
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { fromArray } from '../../src/sinks/warehouse';
-import { warehouseContract, warehouseOwnershipContract } from '../helpers/sink-contracts';
+import { warehouseContract, warehouseOwnershipContract, warehouseReadContract } from '../helpers/sink-contracts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-duckdb-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -17,6 +17,9 @@ warehouseContract('DuckDbWarehouse', {
 warehouseOwnershipContract('DuckDbWarehouse', {
   make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
   param: (name) => `$${name}`,
+});
+warehouseReadContract('DuckDbWarehouse', {
+  make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
 });
 
 describe('DuckDbWarehouse file', () => {
