@@ -17,7 +17,7 @@ import {
   windowRange,
 } from '../shared/dailymotion';
 import type { DateWindow } from '../shared/dates';
-import { RowsOutsideRangeError, schemaDifferences, type Row, type WriteMode } from '../sinks/warehouse';
+import { replaceRangeOf, RowsOutsideRangeError, schemaDifferences, type Row, type WriteMode } from '../sinks/warehouse';
 import { chaosPoint } from './chaos-points';
 import type { Deps } from './deps';
 import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from './dailymotion-csv';
@@ -237,9 +237,11 @@ export function createDailymotionActivities(
             }
           };
           const range = windowRange(input.dimensions, input.window.start, input.window.end);
+          // The table's declared disposition (replace this configuration's rows of the window), or append when
+          // the run asks for it (writeMode append).
           const mode: WriteMode =
             input.writeMode === 'replace' && range
-              ? { kind: 'replaceRange', ...range, where: { [REPORT_CONFIG_COLUMN]: config } }
+              ? replaceRangeOf(schema, range.from, range.to, { [REPORT_CONFIG_COLUMN]: config })
               : { kind: 'append' };
           const { rowsLoaded } = await deps.warehouse.load(schema, tagged(), mode, {
             signal: ctx.cancellationSignal,

@@ -312,7 +312,6 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
               at: new Date().toISOString(),
             },
           ]),
-          { kind: 'merge', keys: ['run_id', 'stream_id'] },
         );
       try {
         assertAttemptLive();
@@ -544,7 +543,6 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
                 collected_at: now,
               })),
             ),
-            { kind: 'merge', keys: ['id'] },
           );
           await logCall(res.status, res.data.length);
           return {
@@ -573,7 +571,6 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
                 collected_at: now,
               })),
             ),
-            { kind: 'merge', keys: ['id'] },
           );
           await logCall(res.status, res.data.length);
           return {
@@ -605,7 +602,6 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
               collected_at: now,
             })),
           ),
-          { kind: 'merge', keys: ['id'] },
         );
         await logCall(res.status, res.data.length);
         return {

@@ -24,6 +24,8 @@ export const ACTIONS_TABLE: TableSchema = {
     { name: 'message', type: 'STRING' },
     { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: ['run_key', 'action_key'],
+  write: { kind: 'merge' },
 };
 
 export const JOB_LOG_TABLE: TableSchema = {
@@ -43,6 +45,8 @@ export const JOB_LOG_TABLE: TableSchema = {
     { name: 'message', type: 'STRING' },
     { name: 'at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: ['run_id', 'row_key'],
+  write: { kind: 'merge' },
 };
 
 /** Previous and new values of every field a rename/patch run changed (what `--undo` restores). */
@@ -56,6 +60,8 @@ export const CHANGES_TABLE: TableSchema = {
     { name: 'applied', type: 'JSON', nullable: false },
     { name: 'at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: ['run_id', 'stream_id'],
+  write: { kind: 'merge' },
 };
 
 export const WORKSPACES_TABLE: TableSchema = {
@@ -68,6 +74,8 @@ export const WORKSPACES_TABLE: TableSchema = {
     { name: 'raw', type: 'JSON' },
     { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: ['id'],
+  write: { kind: 'merge' },
 };
 
 export const STREAMS_TABLE: TableSchema = {
@@ -85,6 +93,8 @@ export const STREAMS_TABLE: TableSchema = {
     { name: 'raw', type: 'JSON' },
     { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: ['id'],
+  write: { kind: 'merge' },
 };
 
 export const JOBS_TABLE: TableSchema = {
@@ -102,6 +112,8 @@ export const JOBS_TABLE: TableSchema = {
     { name: 'raw', type: 'JSON' },
     { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: ['id'],
+  write: { kind: 'merge' },
 };
 
 export type ActionState = 'PENDING_SUBMIT' | 'SUBMITTED' | 'FAILED' | 'NOT_SUBMITTED';
@@ -185,13 +197,11 @@ export class DatoramaRecords {
           updated_at: now,
         })),
       ),
-      { kind: 'merge', keys: ['run_key', 'action_key'] },
     );
   }
 
   async log(rows: Row[]): Promise<void> {
-    if (rows.length)
-      await this.warehouse.load(JOB_LOG_TABLE, fromArray(rows), { kind: 'merge', keys: ['run_id', 'row_key'] });
+    if (rows.length) await this.warehouse.load(JOB_LOG_TABLE, fromArray(rows));
   }
 }
 

@@ -156,7 +156,6 @@ export function createDatoramaActivities(deps: Deps) {
             at,
           })),
         ),
-        { kind: 'merge', keys: ['run_id', 'row_key'] },
       );
     },
 

@@ -11,6 +11,8 @@ export const SELFTEST_TABLE: TableSchema = {
     { name: 'slept_ms', type: 'INT64' },
     { name: 'written_at', type: 'TIMESTAMP' },
   ],
+  primaryKey: ['run_id'],
+  write: { kind: 'merge' },
 };
 
 export function createSelftestActivities({ warehouse, bucket }: Pick<Deps, 'warehouse' | 'bucket'>) {
@@ -24,7 +26,7 @@ export function createSelftestActivities({ warehouse, bucket }: Pick<Deps, 'ware
         slept_ms: args.sleptMs,
         written_at: new Date().toISOString(),
       };
-      await warehouse.load(SELFTEST_TABLE, fromArray([row]), { kind: 'merge', keys: ['run_id'] });
+      await warehouse.load(SELFTEST_TABLE, fromArray([row]));
       const n = await warehouse.count(SELFTEST_TABLE);
       return { table: SELFTEST_TABLE.name, objectKey: bucket.uri(objectKey), rowsInTable: Number(n) };
     },

@@ -31,8 +31,9 @@ export const TITELIVE_IMAGES_TABLE: TableSchema = {
     { name: 'run_id', type: 'STRING', nullable: false },
     { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: ['product_id', 'article_id', 'side'],
+  write: { kind: 'merge' },
 };
-const IMAGE_KEYS = ['product_id', 'article_id', 'side'];
 
 export interface ImageCounts {
   ok: number;
@@ -119,7 +120,7 @@ export function createTiteliveImagesActivities(deps: {
       if (++done % 50 === 0) ctx.heartbeat({ done });
       return row;
     }).finally(() => clearInterval(beat));
-    await warehouse.load(TITELIVE_IMAGES_TABLE, fromArray(rows), { kind: 'merge', keys: IMAGE_KEYS });
+    await warehouse.load(TITELIVE_IMAGES_TABLE, fromArray(rows));
     return counts;
   }
 

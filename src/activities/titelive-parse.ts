@@ -131,7 +131,7 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
             yield r.getRowObjectsJS() as Row[];
           }
         }
-        await warehouse.load(TITELIVE_PRODUCTS_TABLE, batches(), { kind: 'merge', keys: PRODUCT_KEYS });
+        await warehouse.load(TITELIVE_PRODUCTS_TABLE, batches());
 
         // The image work list, in chunks the images activity takes one at a time.
         const imageChunkPrefix = `titelive/runs/${args.category}/${args.runId}/`;

@@ -20,6 +20,8 @@ export const TITELIVE_STATE_TABLE: TableSchema = {
     { name: 'run_id', type: 'STRING', nullable: false },
     { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: ['category'],
+  write: { kind: 'merge' },
 };
 
 export function createTiteliveActivities(deps: Deps) {
@@ -56,7 +58,6 @@ export function createTiteliveActivities(deps: Deps) {
             updated_at: new Date().toISOString(),
           },
         ]),
-        { kind: 'merge', keys: ['category'] },
       );
     },
   };

@@ -32,13 +32,20 @@ export interface FinalizeResult {
   table: string;
 }
 
-export const videosTable = (name: string): TableSchema => ({ name, columns: YOUTUBE_VIDEOS_COLUMNS });
+export const videosTable = (name: string): TableSchema => ({
+  name,
+  columns: YOUTUBE_VIDEOS_COLUMNS,
+  primaryKey: ['video_id'],
+  write: { kind: 'merge' },
+});
 export const missingTable = (name: string): TableSchema => ({
   name: `${name}_missing`,
   columns: [
     { name: 'video_id', type: 'STRING', nullable: false },
     { name: 'source_shard', type: 'STRING' },
   ],
+  primaryKey: ['video_id'],
+  write: { kind: 'merge' },
 });
 
 export function createYoutubeFinalizeActivities({ bucket, warehouse }: { bucket: Bucket; warehouse: Warehouse }) {
@@ -66,10 +73,9 @@ export function createYoutubeFinalizeActivities({ bucket, warehouse }: { bucket:
       }
       const schema = videosTable(args.table);
       await warehouse.ensureTable(schema);
-      await warehouse.load(schema, rows(), { kind: 'merge', keys: ['video_id'] });
+      await warehouse.load(schema, rows());
       await warehouse.ensureTable(missingTable(args.table));
-      if (missingRows.length)
-        await warehouse.load(missingTable(args.table), fromArray(missingRows), { kind: 'merge', keys: ['video_id'] });
+      if (missingRows.length) await warehouse.load(missingTable(args.table), fromArray(missingRows));
 
       const missingIds = missingRows.map((r) => String(r.video_id)).sort();
       const missingKey = `${args.outPrefix}/missing.txt.gz`;

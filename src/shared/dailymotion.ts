@@ -65,8 +65,18 @@ export function reportConfig(c: ReportConfigInput): string {
   return fnv1a64(text);
 }
 
-/** The table a report lands in: the report's columns (reportSchema) and its `report_config`. */
+/**
+ * The table a report lands in: the report's columns (reportSchema) and its `report_config`. A row is one set
+ * of dimension values of one configuration; with a time dimension, a load replaces its window's range of that
+ * column for its own configuration (partitioned on it in BigQuery), otherwise rows are appended.
+ */
 export function reportTableSchema(table: string, dimensions: string[], metrics: string[]): TableSchema {
   const csv = reportSchema(table, dimensions, metrics);
-  return { name: table, columns: [...csv.columns, { name: REPORT_CONFIG_COLUMN, type: 'STRING' }] };
+  const range = windowRange(dimensions, '', '');
+  return {
+    name: table,
+    columns: [...csv.columns, { name: REPORT_CONFIG_COLUMN, type: 'STRING' }],
+    primaryKey: [REPORT_CONFIG_COLUMN, ...dimensions.map((d) => d.toLowerCase())],
+    write: range ? { kind: 'replaceRange', column: range.column, ownedBy: [REPORT_CONFIG_COLUMN] } : { kind: 'append' },
+  };
 }

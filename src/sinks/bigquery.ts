@@ -49,6 +49,8 @@ import {
   type TableSchema,
   type Warehouse,
   type WriteMode,
+  resolveWriteMode,
+  type ResolvedWriteMode,
 } from './warehouse';
 
 export interface BigQueryWarehouseOptions {
@@ -216,10 +218,11 @@ export class BigQueryWarehouse implements Warehouse {
   async load(
     schema: TableSchema,
     batches: AsyncIterable<Row[]>,
-    mode: WriteMode,
+    declaredOr?: WriteMode,
     opts: LoadOptions = {},
   ): Promise<LoadResult> {
-    assertSchema(schema, mode);
+    assertSchema(schema, declaredOr);
+    const mode = resolveWriteMode(schema, declaredOr);
     await this.ensureTable(schema);
     const stageName = `_stage_${schema.name}_${randomUUID().replace(/-/g, '')}`;
     const fields = schema.columns.map((c) => ({ name: c.name, type: stageType(c.type) }));
@@ -295,7 +298,7 @@ export class BigQueryWarehouse implements Warehouse {
     return seq;
   }
 
-  private applyScript(schema: TableSchema, stageName: string, mode: WriteMode): string {
+  private applyScript(schema: TableSchema, stageName: string, mode: ResolvedWriteMode): string {
     const target = this.fq(schema.name);
     const stage = this.fq(stageName);
     const cols = schema.columns.map((c) => q(c.name));

@@ -22,6 +22,8 @@ import {
   type TableSchema,
   type Warehouse,
   type WriteMode,
+  resolveWriteMode,
+  type ResolvedWriteMode,
 } from './warehouse';
 
 const DUCK_TYPES: Record<ColumnType, string> = {
@@ -202,10 +204,11 @@ export class DuckDbWarehouse implements Warehouse {
   async load(
     schema: TableSchema,
     batches: AsyncIterable<Row[]>,
-    mode: WriteMode,
+    declaredOr?: WriteMode,
     opts: LoadOptions = {},
   ): Promise<LoadResult> {
-    assertSchema(schema, mode);
+    assertSchema(schema, declaredOr);
+    const mode = resolveWriteMode(schema, declaredOr);
     const spool = await spoolRows(schema, batches);
     try {
       return await this.withConnection((c) => this.apply(c, schema, spool, mode, opts.signal));
@@ -218,7 +221,7 @@ export class DuckDbWarehouse implements Warehouse {
     c: DuckDBConnection,
     schema: TableSchema,
     spool: Spool,
-    mode: WriteMode,
+    mode: ResolvedWriteMode,
     signal: AbortSignal | undefined,
   ): Promise<LoadResult> {
     assertNotAborted(signal, schema.name); // e.g. timed out while waiting for the queue

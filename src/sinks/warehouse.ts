@@ -19,7 +19,24 @@ export interface TableSchema {
   /** Table name: letters, digits and underscores. */
   name: string;
   columns: Column[];
+  /** The columns identifying a row: a merge replaces the rows with the same key; BigQuery clusters on them. */
+  primaryKey?: string[];
+  /** How a load writes the table unless the call says otherwise (default: append). */
+  write?: WriteDisposition;
 }
+
+/**
+ * A table's write disposition, declared once with its schema (as dlt declares it on the resource):
+ * - `append`: rows are added;
+ * - `merge`: upsert on the primary key;
+ * - `replaceRange`: a load replaces the rows whose `column` lies in the range it gives (and, with `ownedBy`,
+ *   whose owner columns hold the load's values): the way to reload a date range. The table is partitioned on
+ *   `column` in BigQuery (`partition`, default DAY), so a replace touches only its partitions.
+ */
+export type WriteDisposition =
+  | { kind: 'append' }
+  | { kind: 'merge' }
+  | { kind: 'replaceRange'; column: string; ownedBy?: string[]; partition?: 'HOUR' | 'DAY' | 'MONTH' };
 
 export type Row = Record<string, string | number | boolean | null | undefined>;
 
@@ -32,8 +49,46 @@ export type WriteMode =
    * fails before anything is replaced (RowsOutsideRangeError).
    */
   | { kind: 'replaceRange'; column: string; from: string; to: string; where?: Record<string, string> }
-  /** Upsert on key columns: rows with the same key replace the existing ones. */
-  | { kind: 'merge'; keys: string[] };
+  /** Upsert on key columns (default: the table's primary key): rows with the same key replace the existing ones. */
+  | { kind: 'merge'; keys?: string[] };
+
+/** A write mode with everything resolved from the table's declaration. */
+export type ResolvedWriteMode = Exclude<WriteMode, { kind: 'merge' }> | { kind: 'merge'; keys: string[] };
+
+/**
+ * The write mode of a load: the call's own (an override) or the table's declared disposition. A table that
+ * replaces ranges needs the range from the call (`replaceRangeOf`).
+ */
+export function resolveWriteMode(schema: TableSchema, mode?: WriteMode): ResolvedWriteMode {
+  const declared = schema.write ?? { kind: 'append' };
+  const m: WriteMode =
+    mode ??
+    (declared.kind === 'replaceRange'
+      ? (() => {
+          throw new Error(`load into ${schema.name} replaces a range of ${declared.column}: the load must give it`);
+        })()
+      : declared);
+  if (m.kind !== 'merge') return m;
+  const keys = m.keys ?? schema.primaryKey;
+  if (!keys) throw new Error(`merge into ${schema.name} needs key columns: the table declares no primary key`);
+  return { kind: 'merge', keys };
+}
+
+/** The replace of [from, to] of a table that declares `replaceRange`, owned by `owner`'s values. */
+export function replaceRangeOf(
+  schema: TableSchema,
+  from: string,
+  to: string,
+  owner: Record<string, string> = {},
+): Extract<WriteMode, { kind: 'replaceRange' }> {
+  const w = schema.write;
+  if (w?.kind !== 'replaceRange') throw new Error(`${schema.name} does not declare a replaceRange disposition`);
+  const owners = w.ownedBy ?? [];
+  const given = Object.keys(owner);
+  if (owners.length !== given.length || owners.some((o) => !given.includes(o)))
+    throw new Error(`a replace of ${schema.name} must give the values of ${owners.join(', ') || 'no owner column'}`);
+  return { kind: 'replaceRange', column: w.column, from, to, ...(owners.length ? { where: owner } : {}) };
+}
 
 export interface LoadResult {
   rowsLoaded: number;
@@ -101,8 +156,11 @@ export interface Warehouse {
   ensureTable(schema: TableSchema): Promise<void>;
   /** The columns of an existing table, in table order; undefined if there is no such table. */
   describeTable(name: string): Promise<TableColumn[] | undefined>;
-  /** Loads batches (memory stays bounded by one batch) and applies them atomically with `mode`. */
-  load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode: WriteMode, opts?: LoadOptions): Promise<LoadResult>;
+  /**
+   * Loads batches (memory stays bounded by one batch) and applies them atomically with `mode`, by default the
+   * table's declared disposition (resolveWriteMode).
+   */
+  load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode?: WriteMode, opts?: LoadOptions): Promise<LoadResult>;
   /** A typed read of a declared table (src/sinks/read.ts): every read a pipeline makes. */
   select<T = Record<string, unknown>>(schema: TableSchema, spec?: SelectSpec): Promise<T[]>;
   /** The rows of a declared table matching `where`. */
@@ -133,13 +191,17 @@ export function assertSchema(schema: TableSchema, mode?: WriteMode): void {
     if (names.has(c.name)) throw new Error(`Duplicate column "${c.name}" in ${schema.name}`);
     names.add(c.name);
   }
-  const need =
-    mode?.kind === 'merge'
-      ? mode.keys
+  const need = [
+    ...(schema.primaryKey ?? []),
+    ...(schema.write?.kind === 'replaceRange' ? [schema.write.column, ...(schema.write.ownedBy ?? [])] : []),
+    ...(mode?.kind === 'merge'
+      ? (mode.keys ?? [])
       : mode?.kind === 'replaceRange'
         ? [mode.column, ...Object.keys(mode.where ?? {})]
-        : [];
-  if (mode?.kind === 'merge' && mode.keys.length === 0) throw new Error('merge needs at least one key column');
+        : []),
+  ];
+  if (schema.primaryKey?.length === 0) throw new Error(`Table ${schema.name} declares an empty primary key`);
+  if (mode?.kind === 'merge' && mode.keys?.length === 0) throw new Error('merge needs at least one key column');
   for (const k of need) if (!names.has(k)) throw new Error(`Column "${k}" is not in table ${schema.name}`);
 }
 

@@ -357,6 +357,28 @@ export function warehouseContract(name: string, c: WarehouseContract): void {
       expect(await products()).toEqual(expected);
     });
 
+    it("a load without a mode uses the table's declared disposition: merge on its primary key", async () => {
+      const s: TableSchema = { ...productSchema(tableName('declared')), primaryKey: ['sku'], write: { kind: 'merge' } };
+      await wh.load(s, fromArray([{ sku: 'A', title: 'a1', price: 1 }]));
+      await wh.load(
+        s,
+        fromArray([
+          { sku: 'A', title: 'a2', price: 2 },
+          { sku: 'B', title: 'b', price: 3 },
+        ]),
+      );
+      expect(await wh.select(s, { orderBy: ['sku'] })).toEqual([
+        { sku: 'A', title: 'a2', price: 2 },
+        { sku: 'B', title: 'b', price: 3 },
+      ]);
+      // An explicit mode overrides the declaration (here: append).
+      await wh.load(s, fromArray([{ sku: 'A', title: 'a3', price: 4 }]), { kind: 'append' });
+      expect(await wh.count(s, { sku: 'A' })).toBe(2);
+      // A table that replaces ranges needs its range from the call.
+      const r: TableSchema = { ...dailySchema(s.name), write: { kind: 'replaceRange', column: 'day' } };
+      await expect(wh.load(r, fromArray(dailyRows))).rejects.toThrow(/replaces a range of day: the load must give it/);
+    });
+
     it('merge: compares composite keys by typed value (the same instant written two ways is one key)', async () => {
       const s: TableSchema = {
         name: tableName('merge_keys'),

@@ -88,6 +88,9 @@ const ARTICLE_FIELDS: Decl[] = [
   ['tracks', 'JSON'],
 ];
 
+/** A product row is one article of one product. */
+export const PRODUCT_KEYS = ['id', 'article_id'];
+
 export const TITELIVE_PRODUCTS_TABLE: TableSchema = {
   name: 'titelive_products',
   columns: [
@@ -101,8 +104,9 @@ export const TITELIVE_PRODUCTS_TABLE: TableSchema = {
     { name: 'run_id', type: 'STRING', nullable: false },
     { name: 'extracted_at', type: 'TIMESTAMP', nullable: false },
   ],
+  primaryKey: PRODUCT_KEYS,
+  write: { kind: 'merge' },
 };
-export const PRODUCT_KEYS = ['id', 'article_id'];
 
 const NULL_TEXT = new Set(['', 'none', 'nan', 'null', 'undefined', 'n/a', '00/00/0000']);
 

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { reportTableSchema } from '../../src/shared/dailymotion';
+import { assertSchema, replaceRangeOf, resolveWriteMode, type TableSchema } from '../../src/sinks/warehouse';
+
+const base: TableSchema = {
+  name: 't',
+  columns: [
+    { name: 'day', type: 'DATE' },
+    { name: 'owner', type: 'STRING' },
+    { name: 'k', type: 'STRING' },
+  ],
+};
+
+describe('write dispositions declared on the table', () => {
+  it('resolves a load without a mode from the declaration; a mode given overrides it', () => {
+    expect(resolveWriteMode(base)).toEqual({ kind: 'append' });
+    const merged: TableSchema = { ...base, primaryKey: ['k'], write: { kind: 'merge' } };
+    expect(resolveWriteMode(merged)).toEqual({ kind: 'merge', keys: ['k'] });
+    expect(resolveWriteMode(merged, { kind: 'merge', keys: ['day', 'k'] })).toEqual({
+      kind: 'merge',
+      keys: ['day', 'k'],
+    });
+    expect(resolveWriteMode(merged, { kind: 'append' })).toEqual({ kind: 'append' });
+    expect(() => resolveWriteMode({ ...base, write: { kind: 'merge' } })).toThrow(/declares no primary key/);
+  });
+
+  it('a replaceRange table takes its range (and owner values) from the load', () => {
+    const ranged: TableSchema = { ...base, write: { kind: 'replaceRange', column: 'day', ownedBy: ['owner'] } };
+    expect(() => resolveWriteMode(ranged)).toThrow(/replaces a range of day/);
+    expect(replaceRangeOf(ranged, '2026-01-01', '2026-01-31', { owner: 'x' })).toEqual({
+      kind: 'replaceRange',
+      column: 'day',
+      from: '2026-01-01',
+      to: '2026-01-31',
+      where: { owner: 'x' },
+    });
+    expect(() => replaceRangeOf(ranged, '2026-01-01', '2026-01-31')).toThrow(/must give the values of owner/);
+    expect(() => replaceRangeOf(base, '2026-01-01', '2026-01-31')).toThrow(/does not declare a replaceRange/);
+  });
+
+  it('refuses a declaration naming columns the table does not have', () => {
+    expect(() => assertSchema({ ...base, primaryKey: ['nope'] })).toThrow(/"nope" is not in table t/);
+    expect(() => assertSchema({ ...base, write: { kind: 'replaceRange', column: 'when' } })).toThrow(/"when"/);
+    expect(() => assertSchema({ ...base, primaryKey: [] })).toThrow(/empty primary key/);
+  });
+
+  it('a Dailymotion report table: replace by its time column for its own configuration, else append', () => {
+    const byDay = reportTableSchema('dm', ['DAY', 'VIDEO_ID'], ['VIEWS']);
+    expect(byDay.write).toEqual({ kind: 'replaceRange', column: 'day', ownedBy: ['report_config'] });
+    expect(byDay.primaryKey).toEqual(['report_config', 'day', 'video_id']);
+    expect(reportTableSchema('dm', ['HOUR'], ['VIEWS']).write).toMatchObject({ column: 'hour' });
+    expect(reportTableSchema('dm', ['MONTH', 'VIDEO_ID'], ['VIEWS']).write).toEqual({ kind: 'append' });
+  });
+});
