@@ -7,11 +7,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
+import { logger } from '../shared/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
 import {
   assertNotAborted,
   assertSchema,
   countRows,
+  IncompatibleTableError,
+  planEvolution,
   outsideRange,
   toCell,
   type ColumnType,
@@ -118,7 +121,8 @@ export class DuckDbWarehouse implements Warehouse {
   private instance?: DuckDBInstance;
   private users = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly known = new Set<string>();
+  /** Tables checked against a declared schema by this instance: name → the columns checked. */
+  private readonly known = new Map<string, string>();
 
   constructor(private readonly opts: DuckDbOptions) {
     fs.mkdirSync(path.dirname(opts.path), { recursive: true });
@@ -171,10 +175,33 @@ export class DuckDbWarehouse implements Warehouse {
     return `CREATE TABLE IF NOT EXISTS ${q(schema.name)} (${cols.join(', ')})`;
   }
 
+  /**
+   * Creates the table, or moves an existing one to the declared schema: declared nullable columns it lacks are
+   * added (and logged); an incompatible difference fails with IncompatibleTableError, changing nothing.
+   */
   async ensureTable(schema: TableSchema): Promise<void> {
     assertSchema(schema);
-    await this.withConnection((c) => c.run(this.createSql(schema)));
-    this.known.add(schema.name);
+    const shape = JSON.stringify(schema.columns);
+    if (this.known.get(schema.name) === shape) return;
+    const existing = await this.describeTable(schema.name);
+    if (!existing) await this.withConnection((c) => c.run(this.createSql(schema)));
+    else {
+      const { add, incompatible } = planEvolution(schema, existing);
+      if (incompatible.length) throw new IncompatibleTableError(schema.name, incompatible);
+      if (add.length) {
+        await this.withConnection(async (c) => {
+          for (const col of add)
+            await c.run(
+              `ALTER TABLE ${q(schema.name)} ADD COLUMN IF NOT EXISTS ${q(col.name)} ${DUCK_TYPES[col.type]}`,
+            );
+        });
+        logger.warn(
+          { table: schema.name, added: add.map((c) => c.name) },
+          `table ${schema.name}: added column(s) ${add.map((c) => `${c.name} ${c.type}`).join(', ')} (declared, nullable)`,
+        );
+      }
+    }
+    this.known.set(schema.name, shape);
   }
 
   async describeTable(name: string): Promise<TableColumn[] | undefined> {
@@ -209,6 +236,7 @@ export class DuckDbWarehouse implements Warehouse {
   ): Promise<LoadResult> {
     assertSchema(schema, declaredOr);
     const mode = resolveWriteMode(schema, declaredOr);
+    await this.ensureTable(schema); // created, or moved to the declared schema (before anything is read)
     const spool = await spoolRows(schema, batches);
     try {
       return await this.withConnection((c) => this.apply(c, schema, spool, mode, opts.signal));

@@ -4,6 +4,7 @@
  * table and lands in one atomic step with the chosen write mode, so a retried or rerun load never
  * duplicates rows.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import type { SelectSpec, Where } from './read';
 
 export type ColumnType = 'STRING' | 'INT64' | 'FLOAT64' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'JSON';
@@ -110,6 +111,38 @@ export interface TableColumn {
   /** The warehouse's own type name (e.g. BIGINT, INTEGER). */
   nativeType: string;
   nullable: boolean;
+}
+
+/**
+ * An existing table that cannot take its declared schema by adding nullable columns (a column of another type,
+ * a column no longer declared, a NOT NULL column missing). Nothing was changed; retrying cannot help, so it is
+ * a non-retryable failure wherever it is thrown (an activity fails at once, naming the table and columns).
+ */
+export class IncompatibleTableError extends ApplicationFailure {
+  constructor(table: string, problems: string[]) {
+    super(
+      `table ${table} does not match its declared schema: ${problems.join('; ')}. Nothing was changed: migrate ` +
+        `the table by hand (or load into another table)`,
+      'IncompatibleTable',
+      true,
+    );
+  }
+  override name = 'IncompatibleTableError';
+}
+
+/**
+ * How an existing table moves to a declared schema: the declared nullable columns it lacks are added (a new
+ * metric, a new field); anything else that differs is incompatible. Pure.
+ */
+export function planEvolution(schema: TableSchema, existing: TableColumn[]): { add: Column[]; incompatible: string[] } {
+  const found = new Map(existing.map((c) => [c.name.toLowerCase(), c]));
+  const missing = schema.columns.filter((c) => !found.has(c.name.toLowerCase()));
+  const add = missing.filter((c) => c.nullable !== false);
+  const incompatible = schemaDifferences(schema, existing).filter((d) => !d.startsWith('missing column'));
+  const required = missing.filter((c) => c.nullable === false).map((c) => c.name);
+  if (required.length)
+    incompatible.unshift(`NOT NULL column(s) ${required.join(', ')} missing (cannot be added to existing rows)`);
+  return { add, incompatible };
 }
 
 /** A load aborted by its caller's signal (nothing was written). */

@@ -14,6 +14,7 @@ import { paths } from '../../src/config';
 import type { Bucket } from '../../src/sinks/bucket';
 import {
   fromArray,
+  IncompatibleTableError,
   LoadAbortedError,
   RowsOutsideRangeError,
   schemaDifferences,
@@ -355,28 +356,6 @@ export function warehouseContract(name: string, c: WarehouseContract): void {
       expect(await products()).toEqual(expected);
       expect(await load(s, second, mode, 5)).toEqual({ rowsLoaded: 3 });
       expect(await products()).toEqual(expected);
-    });
-
-    it("a load without a mode uses the table's declared disposition: merge on its primary key", async () => {
-      const s: TableSchema = { ...productSchema(tableName('declared')), primaryKey: ['sku'], write: { kind: 'merge' } };
-      await wh.load(s, fromArray([{ sku: 'A', title: 'a1', price: 1 }]));
-      await wh.load(
-        s,
-        fromArray([
-          { sku: 'A', title: 'a2', price: 2 },
-          { sku: 'B', title: 'b', price: 3 },
-        ]),
-      );
-      expect(await wh.select(s, { orderBy: ['sku'] })).toEqual([
-        { sku: 'A', title: 'a2', price: 2 },
-        { sku: 'B', title: 'b', price: 3 },
-      ]);
-      // An explicit mode overrides the declaration (here: append).
-      await wh.load(s, fromArray([{ sku: 'A', title: 'a3', price: 4 }]), { kind: 'append' });
-      expect(await wh.count(s, { sku: 'A' })).toBe(2);
-      // A table that replaces ranges needs its range from the call.
-      const r: TableSchema = { ...dailySchema(s.name), write: { kind: 'replaceRange', column: 'day' } };
-      await expect(wh.load(r, fromArray(dailyRows))).rejects.toThrow(/replaces a range of day: the load must give it/);
     });
 
     it('merge: compares composite keys by typed value (the same instant written two ways is one key)', async () => {
@@ -723,6 +702,103 @@ export function warehouseReadContract(name: string, c: Pick<WarehouseContract, '
       await expect(wh.select(schema, { groupBy: ['grp'], columns: ['id'] })).rejects.toThrow(
         /"id" is selected but not grouped/,
       );
+    });
+  });
+}
+
+/**
+ * What a table's declaration does: a load without a mode follows its write disposition, and an existing table
+ * moves to a new declared schema (nullable columns added; anything else refused). On a fresh emulator of its
+ * own in the BigQuery tests (its memory grows with every table).
+ */
+export function warehouseDeclarationContract(
+  name: string,
+  c: Pick<WarehouseContract, 'make'> & {
+    /** False where the server cannot add a column (the BigQuery emulator: see addColumnsSql); refusals still run. */
+    addsColumns?: boolean;
+  },
+): void {
+  describe(`${name}: Warehouse contract (declared dispositions, schema evolution)`, () => {
+    let wh: Warehouse;
+    beforeAll(async () => {
+      wh = await c.make();
+    });
+    afterAll(async () => {
+      await wh?.close();
+    });
+
+    const v1 = (): TableSchema => ({
+      ...productSchema(tableName('evolve')),
+      primaryKey: ['sku'],
+      write: { kind: 'merge' },
+    });
+    const withStock = (s: TableSchema): TableSchema => ({
+      ...s,
+      columns: [...s.columns, { name: 'stock', type: 'INT64' }],
+    });
+
+    it.skipIf(c.addsColumns === false)(
+      'schema evolution: a new nullable column is added, old rows read NULL',
+      async () => {
+        const s1 = v1();
+        await wh.load(s1, fromArray([{ sku: 'A', title: 'a', price: 1 }]));
+        const v2 = withStock(s1);
+        await wh.load(v2, fromArray([{ sku: 'B', title: 'b', price: 2, stock: 5 }]));
+        expect(await wh.select(v2, { orderBy: ['sku'] })).toEqual([
+          { sku: 'A', title: 'a', price: 1, stock: null },
+          { sku: 'B', title: 'b', price: 2, stock: 5 },
+        ]);
+        expect((await wh.describeTable(s1.name))!.map((c) => c.name)).toEqual(['sku', 'title', 'price', 'stock']);
+      },
+    );
+
+    it('schema evolution: a type change, a dropped column or a new NOT NULL column is refused, changing nothing', async () => {
+      const v2 = v1();
+      await wh.load(
+        v2,
+        fromArray([
+          { sku: 'A', title: 'a', price: 1 },
+          { sku: 'B', title: 'b', price: 2 },
+        ]),
+      );
+      const refused = async (s: TableSchema, what: RegExp) => {
+        const err = await wh.load(s, fromArray([{ sku: 'C' }])).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(IncompatibleTableError);
+        expect(err).toMatchObject({ nonRetryable: true, type: 'IncompatibleTable' });
+        expect(String((err as Error).message)).toMatch(new RegExp(`table ${v2.name} does not match`));
+        expect(String((err as Error).message)).toMatch(what);
+      };
+      const retyped = v2.columns.map((c) => (c.name === 'price' ? { ...c, type: 'STRING' as const } : c));
+      await refused({ ...v2, columns: retyped }, /column price is \w+, declared STRING/);
+      await refused({ ...v2, columns: v2.columns.filter((c) => c.name !== 'title') }, /undeclared column\(s\) title/);
+      await refused(
+        { ...v2, columns: [...v2.columns, { name: 'must', type: 'STRING', nullable: false }] },
+        /NOT NULL column\(s\) must/,
+      );
+      expect(await wh.count(v2)).toBe(2); // nothing changed by the refused loads
+      expect((await wh.describeTable(v2.name))!.map((c) => c.name)).toEqual(['sku', 'title', 'price']);
+    });
+
+    it("a load without a mode uses the table's declared disposition: merge on its primary key", async () => {
+      const s: TableSchema = { ...productSchema(tableName('declared')), primaryKey: ['sku'], write: { kind: 'merge' } };
+      await wh.load(s, fromArray([{ sku: 'A', title: 'a1', price: 1 }]));
+      await wh.load(
+        s,
+        fromArray([
+          { sku: 'A', title: 'a2', price: 2 },
+          { sku: 'B', title: 'b', price: 3 },
+        ]),
+      );
+      expect(await wh.select(s, { orderBy: ['sku'] })).toEqual([
+        { sku: 'A', title: 'a2', price: 2 },
+        { sku: 'B', title: 'b', price: 3 },
+      ]);
+      // An explicit mode overrides the declaration (here: append).
+      await wh.load(s, fromArray([{ sku: 'A', title: 'a3', price: 4 }]), { kind: 'append' });
+      expect(await wh.count(s, { sku: 'A' })).toBe(2);
+      // A table that replaces ranges needs its range from the call.
+      const r: TableSchema = { ...dailySchema(s.name), write: { kind: 'replaceRange', column: 'day' } };
+      await expect(wh.load(r, fromArray(dailyRows))).rejects.toThrow(/replaces a range of day: the load must give it/);
     });
   });
 }

@@ -5,7 +5,12 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { fromArray } from '../../src/sinks/warehouse';
-import { warehouseContract, warehouseOwnershipContract, warehouseReadContract } from '../helpers/sink-contracts';
+import {
+  warehouseContract,
+  warehouseOwnershipContract,
+  warehouseReadContract,
+  warehouseDeclarationContract,
+} from '../helpers/sink-contracts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-duckdb-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -19,6 +24,9 @@ warehouseOwnershipContract('DuckDbWarehouse', {
   param: (name) => `$${name}`,
 });
 warehouseReadContract('DuckDbWarehouse', {
+  make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
+});
+warehouseDeclarationContract('DuckDbWarehouse', {
   make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
 });
 

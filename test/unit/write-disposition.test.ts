@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { reportTableSchema } from '../../src/shared/dailymotion';
+import { addColumnsSql, bigQueryTableOptions } from '../../src/sinks/bigquery';
 import { assertSchema, replaceRangeOf, resolveWriteMode, type TableSchema } from '../../src/sinks/warehouse';
 
 const base: TableSchema = {
@@ -50,5 +51,46 @@ describe('write dispositions declared on the table', () => {
     expect(byDay.primaryKey).toEqual(['report_config', 'day', 'video_id']);
     expect(reportTableSchema('dm', ['HOUR'], ['VIEWS']).write).toMatchObject({ column: 'hour' });
     expect(reportTableSchema('dm', ['MONTH', 'VIDEO_ID'], ['VIEWS']).write).toEqual({ kind: 'append' });
+  });
+});
+
+describe('BigQuery table options from the declaration', () => {
+  it('a range-replaced table is partitioned on its range column and clustered on its owners and key', () => {
+    const dm = reportTableSchema('dm', ['DAY', 'VIDEO_ID', 'VISITOR_COUNTRY'], ['VIEWS']);
+    expect(bigQueryTableOptions(dm)).toEqual({
+      timePartitioning: { type: 'DAY', field: 'day' },
+      clustering: { fields: ['report_config', 'video_id', 'visitor_country'] },
+    });
+    const hourly = reportTableSchema('dm', ['HOUR', 'VIDEO_ID'], ['VIEWS']);
+    expect(bigQueryTableOptions({ ...hourly, write: { ...hourly.write!, partition: 'HOUR' } as never })).toMatchObject({
+      timePartitioning: { type: 'HOUR', field: 'hour' },
+    });
+  });
+
+  it('a merge table is clustered on its key (clusterable types, at most 4); an append table gets nothing', () => {
+    const t: TableSchema = {
+      ...base,
+      columns: [
+        ...base.columns,
+        { name: 'x', type: 'FLOAT64' },
+        { name: 'a', type: 'STRING' },
+        { name: 'b', type: 'INT64' },
+      ],
+      primaryKey: ['k', 'x', 'owner', 'a', 'b', 'day'],
+      write: { kind: 'merge' },
+    };
+    expect(bigQueryTableOptions(t)).toEqual({ clustering: { fields: ['k', 'owner', 'a', 'b'] } });
+    expect(bigQueryTableOptions(base)).toEqual({});
+  });
+});
+
+describe('BigQuery schema evolution DDL', () => {
+  it('adds nullable columns with ALTER TABLE … ADD COLUMN IF NOT EXISTS (the emulator cannot show it)', () => {
+    expect(
+      addColumnsSql('`p.d.t`', [
+        { name: 'stock', type: 'INT64' },
+        { name: 'note', type: 'STRING' },
+      ]),
+    ).toBe('ALTER TABLE `p.d.t` ADD COLUMN IF NOT EXISTS `stock` INT64, ADD COLUMN IF NOT EXISTS `note` STRING');
   });
 });
