@@ -20,6 +20,7 @@ import { AesGcmCodec, keysFromEnv } from './codec/aes-codec';
 import { codecServerOptionsFromEnv, createCodecServer } from './codec/codec-server';
 import { runWorker } from './worker';
 import { demo } from './cli/demo';
+import { formatChecks, runDoctor } from './cli/doctor';
 import { createVideosStore } from './sinks/videos';
 import { startApiServer } from './api/server';
 
@@ -306,6 +307,19 @@ program
       process.once('SIGTERM', resolve);
     });
     await stack.stop();
+  });
+
+program
+  .command('doctor')
+  .description(
+    'Check the configured stack end to end: Temporal, namespace, search attributes, workers, warehouse, bucket, credentials, encryption, codec server',
+  )
+  .option('--json', 'print the checks as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const checks = await runDoctor(loadConfig());
+    if (opts.json) out({ ok: checks.every((c) => c.ok), checks });
+    else for (const line of formatChecks(checks)) out(line);
+    process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
   });
 
 program

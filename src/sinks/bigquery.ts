@@ -421,6 +421,12 @@ export class BigQueryWarehouse implements Warehouse {
     return this.query<T>(sql, params);
   }
 
+  async dropTable(name: string): Promise<void> {
+    assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
+    await this.ensureDataset();
+    await this.dataset.table(name).delete({ ignoreNotFound: true });
+  }
+
   count(schema: TableSchema, where?: Where): Promise<number> {
     return countRows(this, schema, where);
   }

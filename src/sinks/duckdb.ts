@@ -326,6 +326,12 @@ export class DuckDbWarehouse implements Warehouse {
     return this.query<T>(sql, params);
   }
 
+  async dropTable(name: string): Promise<void> {
+    assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
+    await this.withConnection((c) => c.run(`DROP TABLE IF EXISTS ${q(name)}`));
+    this.known.delete(name);
+  }
+
   count(schema: TableSchema, where?: Where): Promise<number> {
     return countRows(this, schema, where);
   }

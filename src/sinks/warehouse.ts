@@ -203,6 +203,8 @@ export interface Warehouse {
    * it: their reads go through `select`/`count`, which speak no dialect.
    */
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /** Drops a table if it exists (scratch tables: `longhaul doctor`). */
+  dropTable(name: string): Promise<void>;
   close(): Promise<void>;
 }
 

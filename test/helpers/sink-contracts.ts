@@ -779,6 +779,16 @@ export function warehouseDeclarationContract(
       expect((await wh.describeTable(v2.name))!.map((c) => c.name)).toEqual(['sku', 'title', 'price']);
     });
 
+    it('dropTable drops a table, and a missing one is no error', async () => {
+      const s = dailySchema(tableName('drop'));
+      await wh.load(s, fromArray(dailyRows.slice(0, 1)), { kind: 'append' });
+      expect(await wh.describeTable(s.name)).toBeDefined();
+      await wh.dropTable(s.name);
+      expect(await wh.describeTable(s.name)).toBeUndefined();
+      await wh.dropTable(s.name);
+      await expect(wh.dropTable('x; DROP TABLE y')).rejects.toThrow(/Invalid table name/);
+    });
+
     it("a load without a mode uses the table's declared disposition: merge on its primary key", async () => {
       const s: TableSchema = { ...productSchema(tableName('declared')), primaryKey: ['sku'], write: { kind: 'merge' } };
       await wh.load(s, fromArray([{ sku: 'A', title: 'a1', price: 1 }]));

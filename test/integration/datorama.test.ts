@@ -205,6 +205,7 @@ describe('datorama on the dev server', () => {
         query: (sql, params) => inner.query(sql, params),
         select: (schema, spec) => inner.select(schema, spec),
         count: (schema, where) => inner.count(schema, where),
+        dropTable: (name) => inner.dropTable(name),
         close: () => inner.close(),
         async load(schema, batches, mode, opts) {
           if (schema.name !== 'datorama_actions' || slow) return inner.load(schema, batches, mode, opts);
