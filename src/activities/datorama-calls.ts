@@ -416,9 +416,11 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
                 (j.dataEndDate ?? '9999') <= action.end
               : (j.updateTime ?? 0) >= since,
           );
-          // A rerun-all of a stream without jobs changes nothing that could be seen: calling it again would
-          // only be a second call, so it counts as done.
-          applied = found.length > 0 || (action.kind === 'rerun-all' && r.data.length === 0);
+          // Only a trace counts. A rerun-all of a stream without jobs leaves none: whether the unanswered call
+          // reached the platform cannot be told, so it is sent again — a second rerun of no job changes
+          // nothing, whereas counting it done would record SUBMITTED a call that may never have been made
+          // (the worker killed between the claim and the call: the platform never reran the stream).
+          applied = found.length > 0;
           jobs = found.map((j) => jobRef(j, stream));
         }
         if (applied) {

@@ -5,6 +5,7 @@
  * worker process in the middle of a call and starting another submits no action twice.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -233,6 +234,58 @@ describe('datorama on the dev server', () => {
       await sandbox.stop();
     }
   }, 180_000);
+
+  it('a worker killed between a rerun-all claim and its call (a stream without jobs): the run still calls it, once', async () => {
+    // Chaos finding (datorama-rerun, kills): the check after the unanswered claim counted a stream without jobs
+    // as applied, so the run logged its rerun-all SUBMITTED while the platform never received it.
+    const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 20, maxJobs: 2 });
+    const deps = datoramaDeps(sEnv);
+    const taskQueue = uniqueQueue('dato-claim-kill');
+    const stream = sandbox.data.streams.find(
+      (s) => s.enabled && !sandbox.data.jobs.some((j) => j.dataStreamId === s.id),
+    )!.id;
+    const points = path.join(deps.dir, 'chaos-points.log');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(__dirname, 'datorama-worker-child.ts'), taskQueue],
+      {
+        env: {
+          ...process.env,
+          ...sEnv,
+          LONGHAUL_DATA_DIR: deps.dir,
+          LONGHAUL_CHAOS_POINTS: 'datorama.call.after-claim=1',
+          LONGHAUL_CHAOS_POINTS_LOG: points,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+        child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+      });
+      const handle = await env.client.workflow.start('datoramaRerunAll', {
+        taskQueue,
+        workflowId: uniqueQueue('dato-claim-kill'),
+        args: [{ streams: [stream] }],
+      });
+      await new Promise((r) => child.once('exit', r)); // SIGKILLed at the chaos point: claim written, no call
+      expect(readFileSync(points, 'utf8')).toMatch(/datorama\.call\.after-claim#1/);
+      expect(sandbox.calls('rerun-all')).toHaveLength(0);
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, () => handle.result(), taskQueue);
+      expect(result.actions).toMatchObject({ total: 1, submitted: 1, failed: 0 });
+      // The platform applied the rerun-all once (it never received the killed attempt's).
+      const applied = sandbox.truth('applied').filter((r) => r.data.action === 'rerun-all');
+      expect(applied.map((r) => r.data.stream)).toEqual([stream]);
+      const csv = parseCsv(
+        (await deps.bucket.get(`datorama/job-logs/${result.runKey}/${result.runId}.csv`)).toString(),
+      );
+      expect(csv.filter((r) => r.status === 'SUBMITTED').map((r) => r.stream_id)).toEqual([String(stream)]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await sandbox.stop();
+    }
+  });
 
   it('killing the worker in the middle of a call and restarting submits no action twice', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 20, maxJobs: 2 });

@@ -1,0 +1,97 @@
+/**
+ * The check after an unanswered Datorama call (`datoramaReconcile`) never counts as applied an action it has
+ * no trace of. Chaos finding (bounded suite, datorama-rerun, kills): the worker died after a rerun-all's
+ * claim was written and before the call; the stream had no jobs, the check counted "no jobs" as applied, and
+ * the run logged the rerun-all SUBMITTED while the platform never received it (sandbox truth: ×0).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import {
+  CALL_DEADLINE_MARGIN_MS,
+  createDatoramaCallActivities,
+  type CallContext,
+} from '../../src/activities/datorama-calls';
+import { DatoramaRecords } from '../../src/activities/datorama-tables';
+import type { DatoramaSandbox } from '../../src/sandbox/datorama';
+import { datoramaSandbox } from '../helpers/datorama';
+import { testDeps } from '../helpers/temporal';
+
+const TIMEOUT_MS = 30_000;
+const execution = { workflowId: 'dato-reconcile', runId: 'run-1' };
+/** An attempt of the call activity, scheduled `ago` ms before now (its start-to-close timeout is 30 s). */
+const attempt = (activityId: string, n: number, ago = 0) =>
+  new MockActivityEnvironment({
+    activityId,
+    attempt: n,
+    workflowExecution: execution,
+    startToCloseTimeoutMs: TIMEOUT_MS,
+    currentAttemptScheduledTimestampMs: Date.now() - ago,
+  } as never);
+
+describe('datoramaReconcile', () => {
+  let sandbox: DatoramaSandbox | undefined;
+  afterEach(async () => {
+    await sandbox?.stop();
+    sandbox = undefined;
+  });
+
+  async function setup() {
+    const started = await datoramaSandbox(undefined, { streams: 12, maxJobs: 3, seed: 7 });
+    sandbox = started.sandbox;
+    const deps = testDeps(started.env);
+    const jobs = (id: number) => started.sandbox.data.jobs.filter((j) => j.dataStreamId === id).length;
+    const streams = started.sandbox.data.streams.filter((s) => s.enabled).map((s) => s.id);
+    const empty = streams.find((s) => jobs(s) === 0)!;
+    const full = streams.find((s) => jobs(s) > 0)!;
+    expect(empty).toBeDefined();
+    const ctx = (grantedAt = Date.now()): CallContext => ({
+      runKey: execution.workflowId,
+      runId: execution.runId,
+      op: 'rerun-all',
+      limiterId: 'no-limiter',
+      grantedAt,
+    });
+    const applied = (stream: number) =>
+      started.sandbox.truth('applied').filter((r) => r.data.action === 'rerun-all' && r.data.stream === stream).length;
+    return { deps, acts: createDatoramaCallActivities(deps), empty, full, ctx, applied };
+  }
+
+  it('a claim written, no call made (a stream without jobs): not applied, and the next submit calls once', async () => {
+    const { deps, acts, empty, ctx, applied } = await setup();
+    const action = { kind: 'rerun-all' as const, stream: empty };
+    // Attempt 1 writes its claim and stops before the call (here: too close to its deadline to call; in the
+    // chaos run: SIGKILLed between the claim and the call). Nothing reached the platform.
+    const dead = await attempt('1', 1, TIMEOUT_MS - CALL_DEADLINE_MARGIN_MS + 1_000)
+      .run(acts.datoramaSubmit, { ...ctx(), action })
+      .catch((e: unknown) => e);
+    expect(String(dead)).toMatch(/call not made/);
+    const state = await new DatoramaRecords(deps.warehouse).actions(execution.workflowId, execution.runId);
+    expect(state.get(`ra:${empty}`)?.state).toBe('PENDING_SUBMIT');
+    expect(applied(empty)).toBe(0);
+    // Attempt 2 finds the unanswered claim: no call, the workflow checks.
+    const retry = await attempt('1', 2).run(acts.datoramaSubmit, { ...ctx(), action });
+    expect(retry).toMatchObject({ kind: 'uncertain', called: false });
+    const check = await attempt('2', 1).run(acts.datoramaReconcile, { ...ctx(), action });
+    // Nothing shows it was applied: it was not (counting it done loses the rerun-all: the chaos ×0).
+    expect(check).toMatchObject({ kind: 'not-submitted', called: true });
+    const again = await attempt('3', 1).run(acts.datoramaSubmit, { ...ctx(), action });
+    expect(again).toMatchObject({ kind: 'done', called: true });
+    expect(applied(empty)).toBe(1);
+    expect(sandbox!.calls('rerun-all')).toHaveLength(1);
+  });
+
+  it('a call applied and left unanswered (a stream with jobs): the check finds its reruns, no second call', async () => {
+    const { deps, acts, full, ctx, applied } = await setup();
+    const action = { kind: 'rerun-all' as const, stream: full };
+    const grantedAt = Date.now() - 1_000;
+    await attempt('1', 1).run(acts.datoramaSubmit, { ...ctx(grantedAt), action });
+    // Its outcome never recorded (the worker killed right after the call): the claim still stands.
+    await new DatoramaRecords(deps.warehouse).setActions(execution.workflowId, execution.runId, 'rerun-all', [
+      { key: `ra:${full}`, stream: full, state: 'PENDING_SUBMIT', attemptAt: grantedAt, message: 'claimed by x/1#1' },
+    ]);
+    const check = await attempt('2', 1).run(acts.datoramaReconcile, { ...ctx(), action });
+    expect(check).toMatchObject({ kind: 'done', called: true });
+    expect(applied(full)).toBe(1);
+    expect(sandbox!.calls('rerun-all')).toHaveLength(1);
+  });
+});
