@@ -122,6 +122,23 @@ describe('chaos truth checks (test/chaos/truth.ts)', () => {
     expect(problems[1]).toMatch(/1 action\(s\) no input asked for: rename 2/);
   });
 
+  it('datorama rerun-all: once per input stream; a repeat that reran no job is allowed, a stream never reached is not', async () => {
+    const started = [{ workflowType: 'datoramaRerunAll', input: { streams: [1, 2, 3] } }];
+    const ra = (stream: number, jobs: number[]) => rec('applied', { action: 'rerun-all', stream, jobs });
+    const check = async (records: TruthRecord[]) =>
+      (await datoramaTruth({ dir: '', truth: { datorama: records }, started }, noDb)).problems;
+    expect(await check([ra(1, [11]), ra(2, []), ra(3, [31, 32])])).toEqual([]);
+    // Stream 2 has no jobs: its call was applied, the answer lost, and the call sent again (nothing to check).
+    expect(await check([ra(1, [11]), ra(2, []), ra(2, []), ra(3, [31, 32])])).toEqual([]);
+    // Never reached (the chaos finding: stream 2 ×0), jobs rerun twice, a stream not asked for.
+    expect(await check([ra(1, [11]), ra(3, [31])])).toEqual([
+      'datorama: rerun-all applied other than once per stream: stream 2 ×0',
+    ]);
+    expect(await check([ra(1, [11]), ra(1, [11]), ra(2, []), ra(3, [31]), ra(4, [])])).toEqual([
+      'datorama: rerun-all applied other than once per stream: stream 1 ×2, stream 4 ×1',
+    ]);
+  });
+
   it('dailymotion: rows served per day come from the last report of each configuration and window', () => {
     const file = (
       token: string,
