@@ -321,7 +321,10 @@ describe('datorama on the dev server', () => {
       const perStream = new Map<string, number>();
       for (const c of sandbox.calls('rerun-all')) perStream.set(c.path, (perStream.get(c.path) ?? 0) + 1);
       expect(perStream.size).toBe(20);
-      expect([...perStream.values()].every((n) => n === 1)).toBe(true); // no action submitted twice
+      // No action submitted twice — except a rerun-all of a stream without jobs whose answer was lost: it leaves no
+      // trace to check, so it is sent again (it reruns nothing; docs/datorama.md).
+      const withJobs = new Set(sandbox.data.jobs.map((j) => String(j.dataStreamId)));
+      for (const [p, n] of perStream) expect(n, p).toBe(withJobs.has(p.split('/')[4]) ? 1 : Math.min(n, 2));
       expect(result.actions).toMatchObject({ total: 20, submitted: 20, failed: 0 });
       // The unanswered call was checked (stats) and found applied.
       expect(sandbox.calls('stats').length).toBeGreaterThanOrEqual(1);
