@@ -70,12 +70,13 @@ export function renderSelect(
     return t;
   };
   const params: Record<string, string> = {};
-  const bind = (name: string, v: Scalar) => {
-    const type = column(name, 'compared');
+  /** A new text parameter holding `text`, as the dialect writes it. */
+  const param = (text: string) => {
     const key = `p${Object.keys(params).length}`;
-    params[key] = toCell(v)!;
-    return d.cast(d.param(key), type);
+    params[key] = text;
+    return d.param(key);
   };
+  const bind = (name: string, v: Scalar) => d.cast(param(toCell(v)!), column(name, 'compared'));
 
   const conds: string[] = [];
   for (const [name, cond] of Object.entries(spec.where ?? {})) {
@@ -90,9 +91,7 @@ export function renderSelect(
     } else if ('prefix' in cond) {
       if (types.get(name) !== 'STRING')
         throw new Error(`read of ${schema.name}: prefix needs a STRING column, not "${name}"`);
-      const key = `p${Object.keys(params).length}`;
-      params[key] = cond.prefix;
-      conds.push(`STARTS_WITH(${c}, ${d.param(key)})`);
+      conds.push(`STARTS_WITH(${c}, ${param(cond.prefix)})`);
     } else {
       const ops = [
         ['gt', '>'],

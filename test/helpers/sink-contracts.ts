@@ -589,18 +589,11 @@ export async function startTestServer(opts: {
 export function warehouseReadContract(name: string, c: Pick<WarehouseContract, 'make'>): void {
   describe(`${name}: Warehouse contract (typed reads)`, () => {
     let wh: Warehouse;
+    // The typed schema with a group column after its id.
+    const typed = typedSchema(tableName('reads'));
     const schema: TableSchema = {
-      name: tableName('reads'),
-      columns: [
-        { name: 'id', type: 'STRING', nullable: false },
-        { name: 'grp', type: 'STRING' },
-        { name: 'n', type: 'INT64' },
-        { name: 'x', type: 'FLOAT64' },
-        { name: 'ok', type: 'BOOL' },
-        { name: 'd', type: 'DATE' },
-        { name: 'ts', type: 'TIMESTAMP' },
-        { name: 'doc', type: 'JSON' },
-      ],
+      ...typed,
+      columns: [typed.columns[0], { name: 'grp', type: 'STRING' }, ...typed.columns.slice(1)],
     };
     const rows: Row[] = [
       { id: 'a1', grp: 'a', n: 1, x: 0.5, ok: true, d: '2024-01-01', ts: '2024-01-01T10:00:00.000Z', doc: '{"k":1}' },

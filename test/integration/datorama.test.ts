@@ -4,7 +4,7 @@
  * sandbox's record of calls exactly; a rerun of the same workflow ID skips what succeeded; killing the
  * worker process in the middle of a call and starting another submits no action twice.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,20 @@ function parseCsv(text: string): Record<string, string>[] {
     return Object.fromEntries(cols.map((c, i) => [c, cells[i] ?? '']));
   });
 }
+
+/** A worker process (datorama-worker-child.ts) on `taskQueue` with `env` added: one the test can SIGKILL. */
+const spawnWorker = (taskQueue: string, env: Record<string, string>): ChildProcess =>
+  spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'datorama-worker-child.ts'), taskQueue], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+
+/** Resolves once the worker process says it is ready; rejects if it exits first. */
+const ready = (child: ChildProcess) =>
+  new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+  });
 
 const key = (r: { stream: number | string; job?: number | string; start?: string; end?: string }) =>
   `${r.stream}|${r.job ?? ''}|${r.start ?? ''}|${r.end ?? ''}`;
@@ -245,25 +259,14 @@ describe('datorama on the dev server', () => {
       (s) => s.enabled && !sandbox.data.jobs.some((j) => j.dataStreamId === s.id),
     )!.id;
     const points = path.join(deps.dir, 'chaos-points.log');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(__dirname, 'datorama-worker-child.ts'), taskQueue],
-      {
-        env: {
-          ...process.env,
-          ...sEnv,
-          LONGHAUL_DATA_DIR: deps.dir,
-          LONGHAUL_CHAOS_POINTS: 'datorama.call.after-claim=1',
-          LONGHAUL_CHAOS_POINTS_LOG: points,
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawnWorker(taskQueue, {
+      ...sEnv,
+      LONGHAUL_DATA_DIR: deps.dir,
+      LONGHAUL_CHAOS_POINTS: 'datorama.call.after-claim=1',
+      LONGHAUL_CHAOS_POINTS_LOG: points,
+    });
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-      });
+      await ready(child);
       const handle = await env.client.workflow.start('datoramaRerunAll', {
         taskQueue,
         workflowId: uniqueQueue('dato-claim-kill'),
@@ -292,16 +295,9 @@ describe('datorama on the dev server', () => {
     const deps = datoramaDeps(sEnv);
     const taskQueue = uniqueQueue('dato-kill');
     const streams = sandbox.data.streams.map((s) => s.id);
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(__dirname, 'datorama-worker-child.ts'), taskQueue],
-      { env: { ...process.env, ...sEnv, LONGHAUL_DATA_DIR: deps.dir }, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const child = spawnWorker(taskQueue, { ...sEnv, LONGHAUL_DATA_DIR: deps.dir });
     try {
-      await new Promise<void>((resolve, reject) => {
-        child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-      });
+      await ready(child);
       const handle = await env.client.workflow.start('datoramaRerunAll', {
         taskQueue,
         workflowId: uniqueQueue('dato-rerun-all-kill'),
