@@ -8,6 +8,12 @@
  *     transaction; merge: the staged rows deduped on the keys (last one wins), then MERGE
  *     (matched rows updated, new rows inserted);
  *  3. drops the staging table (it expires after a day should the process die first).
+ * Small appends and merges (inlineMaxRows, 200 by default: the action records, job logs and claims a
+ * pipeline writes around each API call) skip the staging table: one query job with the rows inline, typed by
+ * CAST — append: INSERT … VALUES; merge: the rows deduped on the keys in memory (last one wins), then, in a
+ * transaction, a SELECT that evaluates every value (a bad one fails the script before anything changes),
+ * DELETE of the target rows of those keys and INSERT. One job instead of four: a second or two on BigQuery
+ * instead of several, which is what a write inside a short API-call activity needs.
  * Query results take DuckDB's shape: DATE 'YYYY-MM-DD', TIMESTAMP ISO 8601 UTC (milliseconds), INT64 a
  * number (a string beyond 2^53), JSON its text. Parameters are named: `@name`.
  *
@@ -68,7 +74,41 @@ export interface BigQueryWarehouseOptions {
    * plain-HTTP apiEndpoint (Google's own endpoints are all HTTPS).
    */
   anonymous?: boolean;
+  /**
+   * Appends and merges of at most this many rows (and INLINE_MAX_SQL_BYTES of SQL) are applied by one query
+   * job with the rows inline, instead of a staging table + load job + query job + drop (default 200; 0:
+   * always stage). See the file comment.
+   */
+  inlineMaxRows?: number;
 }
+
+/**
+ * A cell of an inline load in one spelling per value, so that the in-memory dedupe of a merge compares typed
+ * values (the same instant written with two offsets is one key) and the emulator's CAST, which mishandles
+ * UTC offsets, gets UTC: TIMESTAMP → ISO 8601 UTC (when it has at most millisecond digits; finer ones are
+ * left as written), INT64 → its decimal digits, FLOAT64 → the shortest number, BOOL → lowercase. Anything
+ * that does not parse is left as written: BigQuery's CAST then refuses it.
+ */
+function inlineCell(cell: string, type: ColumnType): string {
+  switch (type) {
+    case 'TIMESTAMP': {
+      const frac = /\.(\d+)/.exec(cell)?.[1] ?? '';
+      const t = Date.parse(cell);
+      return frac.length <= 3 && Number.isFinite(t) ? new Date(t).toISOString() : cell;
+    }
+    case 'INT64':
+      return /^[+-]?\d+$/.test(cell.trim()) ? BigInt(cell.trim()).toString() : cell;
+    case 'FLOAT64':
+      return cell.trim() !== '' && Number.isFinite(Number(cell)) ? String(Number(cell)) : cell;
+    case 'BOOL':
+      return /^(true|false)$/i.test(cell) ? cell.toLowerCase() : cell;
+    default:
+      return cell;
+  }
+}
+
+/** The SQL size above which a small load stages anyway (BigQuery's query text limit is 1 MB). */
+const INLINE_MAX_SQL_BYTES = 256 * 1024;
 
 /** An auth client without credentials: enough for @google-cloud/bigquery 8 to talk to an emulator. */
 const anonymousAuth = {
@@ -278,6 +318,36 @@ export class BigQueryWarehouse implements Warehouse {
     assertSchema(schema, declaredOr);
     const mode = resolveWriteMode(schema, declaredOr);
     await this.ensureTable(schema);
+    const inlineMax = this.opts.inlineMaxRows ?? 200;
+    if (mode.kind !== 'replaceRange' && inlineMax > 0) {
+      // Read up to inlineMax + 1 rows: all of them → one inline job; more → the staging path gets them all.
+      const it = batches[Symbol.asyncIterator]();
+      const head: Row[] = [];
+      let done = false;
+      while (head.length <= inlineMax) {
+        const next = await it.next();
+        if (next.done) {
+          done = true;
+          break;
+        }
+        head.push(...next.value);
+      }
+      const inline = done ? this.inlineScript(schema, mode, head) : undefined;
+      if (done && head.length === 0) return { rowsLoaded: 0 };
+      if (inline) {
+        assertNotAborted(opts.signal, schema.name);
+        await this.run(inline.sql);
+        return { rowsLoaded: inline.rows };
+      }
+      batches = (async function* () {
+        if (head.length) yield head;
+        for (;;) {
+          const next = await it.next();
+          if (next.done) return;
+          yield next.value;
+        }
+      })();
+    }
     const stageName = `_stage_${schema.name}_${randomUUID().replace(/-/g, '')}`;
     const fields = schema.columns.map((c) => ({ name: c.name, type: stageType(c.type) }));
     await this.createTable(stageName, [...fields, { name: '_seq', type: 'INT64' }], Date.now() + STAGE_TTL_MS);
@@ -350,6 +420,68 @@ export class BigQueryWarehouse implements Warehouse {
     }
     if (failure) throw failure.error;
     return seq;
+  }
+
+  /**
+   * The one-job script of a small append or merge (file comment), or undefined when its SQL would be too
+   * large. Checks NOT NULL and JSON on the way, as staging does.
+   */
+  private inlineScript(
+    schema: TableSchema,
+    mode: Exclude<ResolvedWriteMode, { kind: 'replaceRange' }>,
+    rows: Row[],
+  ): { sql: string; rows: number } | undefined {
+    const cells = rows.map((row, i) =>
+      schema.columns.map((c) => {
+        const cell = toCell(row[c.name]);
+        if (cell === null && c.nullable === false)
+          throw new Error(`${schema.name}.${c.name} is NOT NULL but row ${i} has no value`);
+        if (cell !== null && c.type === 'JSON') JSON.parse(cell); // throws on malformed JSON
+        return cell === null ? null : inlineCell(cell, c.type);
+      }),
+    );
+    const value = (cell: string | null, type: ColumnType) =>
+      cell === null
+        ? `CAST(NULL AS ${type})`
+        : type === 'JSON'
+          ? `PARSE_JSON(${literal(cell)})`
+          : type === 'STRING'
+            ? literal(cell)
+            : `CAST(${literal(cell)} AS ${type})`;
+    const target = this.fq(schema.name);
+    const cols = schema.columns.map((c) => q(c.name)).join(', ');
+    let kept = cells;
+    if (mode.kind === 'merge') {
+      // Last row of each key wins (as the staged MERGE's dedupe).
+      const at = mode.keys.map((k) => schema.columns.findIndex((c) => c.name === k));
+      const last = new Map<string, string[] | (string | null)[]>();
+      for (const r of cells) last.set(JSON.stringify(at.map((i) => r[i])), r);
+      kept = [...last.values()] as (string | null)[][];
+    }
+    const tuples = kept.map((r) => `(${r.map((cell, i) => value(cell, schema.columns[i].type)).join(', ')})`);
+    const insert = `INSERT INTO ${target} (${cols}) VALUES ${tuples.join(',\n')};`;
+    let sql: string;
+    if (mode.kind === 'append') sql = insert;
+    else {
+      const at = mode.keys.map((k) => schema.columns.findIndex((c) => c.name === k));
+      const match = kept
+        .map(
+          (r) =>
+            `(${at.map((i) => `${q(schema.columns[i].name)} = ${value(r[i], schema.columns[i].type)}`).join(' AND ')})`,
+        )
+        .join(' OR ');
+      const structs = kept.map(
+        (r) => `STRUCT(${r.map((cell, i) => `${value(cell, schema.columns[i].type)} AS c${i}`).join(', ')})`,
+      );
+      sql = [
+        'BEGIN TRANSACTION;',
+        `SELECT COUNT(*) AS n FROM UNNEST([${structs.join(', ')}]);`,
+        `DELETE FROM ${target} WHERE ${match};`,
+        insert,
+        'COMMIT TRANSACTION;',
+      ].join('\n');
+    }
+    return Buffer.byteLength(sql) > INLINE_MAX_SQL_BYTES ? undefined : { sql, rows: kept.length };
   }
 
   private applyScript(schema: TableSchema, stageName: string, mode: ResolvedWriteMode): string {
@@ -425,6 +557,15 @@ export class BigQueryWarehouse implements Warehouse {
     assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
     await this.ensureDataset();
     await this.dataset.table(name).delete({ ignoreNotFound: true });
+  }
+
+  async listTables(): Promise<string[]> {
+    await this.ensureDataset();
+    const [tables] = await this.dataset.getTables();
+    return tables
+      .map((t) => t.id ?? '')
+      .filter(Boolean)
+      .sort();
   }
 
   count(schema: TableSchema, where?: Where): Promise<number> {

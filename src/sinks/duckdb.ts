@@ -332,6 +332,17 @@ export class DuckDbWarehouse implements Warehouse {
     this.known.delete(name);
   }
 
+  async listTables(): Promise<string[]> {
+    const rows = await this.withConnection(async (c) => {
+      const r = await c.runAndReadAll(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' " +
+          'AND table_catalog = current_database() ORDER BY 1',
+      );
+      return r.getRowObjectsJS() as { name: string }[];
+    });
+    return rows.map((r) => r.name);
+  }
+
   count(schema: TableSchema, where?: Where): Promise<number> {
     return countRows(this, schema, where);
   }

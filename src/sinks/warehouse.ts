@@ -205,6 +205,8 @@ export interface Warehouse {
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
   /** Drops a table if it exists (scratch tables: `longhaul doctor`). */
   dropTable(name: string): Promise<void>;
+  /** The names of the tables the warehouse holds (its schema or dataset), sorted. */
+  listTables(): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -1,16 +1,13 @@
 /**
  * The Bucket and Warehouse contracts, written once and run against every implementation (local folder
  * and S3 for buckets; DuckDB and BigQuery for warehouses), so the implementations cannot drift apart.
- * Each test works under its own key prefix / table name, so one server can serve the whole file. Also
- * starts the real servers (MinIO, the BigQuery emulator) the integration tests run the contracts against.
+ * Each test works under its own key prefix / table name, so one server can serve the whole file. The real
+ * servers the integration tests run them against start from ./servers (re-exported here).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paths } from '../../src/config';
+export { startTestServer, type TestServer } from './servers';
 import type { Bucket } from '../../src/sinks/bucket';
 import {
   fromArray,
@@ -539,48 +536,6 @@ export function warehouseOwnershipContract(name: string, c: WarehouseContract): 
   });
 }
 
-export interface TestServer {
-  url: string;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts a real server executable for an integration contract (MinIO, the BigQuery emulator), logs its
- * output to test-results/<name>.log, and waits until `ready()` answers true.
- */
-export async function startTestServer(opts: {
-  name: string;
-  exe: string;
-  args: string[];
-  env?: Record<string, string>;
-  url: string;
-  ready: () => Promise<boolean>;
-  timeoutMs?: number;
-}): Promise<TestServer> {
-  const logFile = path.join(paths.root, 'test-results', `${opts.name}.log`);
-  fs.mkdirSync(path.dirname(logFile), { recursive: true });
-  const out = fs.openSync(logFile, 'w');
-  const proc = spawn(opts.exe, opts.args, { stdio: ['ignore', out, out], env: { ...process.env, ...opts.env } });
-  fs.closeSync(out);
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      proc.once('exit', () => (clearTimeout(t), resolve()));
-      proc.kill('SIGTERM');
-    });
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${opts.name} exited with code ${proc.exitCode}; see ${logFile}`);
-    if (await opts.ready().catch(() => false)) return { url: opts.url, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${opts.name} did not answer at ${opts.url}; see ${logFile}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /**
  * The typed reads (src/sinks/read.ts) every pipeline makes, on one table loaded once: each condition kind on
  * each comparable type, ordering, limits, groups and aggregates, values in the warehouse-neutral shape, and
@@ -772,12 +727,14 @@ export function warehouseDeclarationContract(
       expect((await wh.describeTable(v2.name))!.map((c) => c.name)).toEqual(['sku', 'title', 'price']);
     });
 
-    it('dropTable drops a table, and a missing one is no error', async () => {
+    it('dropTable drops a table (listTables no longer names it), and a missing one is no error', async () => {
       const s = dailySchema(tableName('drop'));
       await wh.load(s, fromArray(dailyRows.slice(0, 1)), { kind: 'append' });
       expect(await wh.describeTable(s.name)).toBeDefined();
+      expect(await wh.listTables()).toContain(s.name);
       await wh.dropTable(s.name);
       expect(await wh.describeTable(s.name)).toBeUndefined();
+      expect(await wh.listTables()).not.toContain(s.name);
       await wh.dropTable(s.name);
       await expect(wh.dropTable('x; DROP TABLE y')).rejects.toThrow(/Invalid table name/);
     });

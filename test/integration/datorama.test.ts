@@ -221,6 +221,7 @@ describe('datorama on the dev server', () => {
         select: (schema, spec) => inner.select(schema, spec),
         count: (schema, where) => inner.count(schema, where),
         dropTable: (name) => inner.dropTable(name),
+        listTables: () => inner.listTables(),
         close: () => inner.close(),
         async load(schema, batches, mode, opts) {
           if (schema.name !== 'datorama_actions' || slow) return inner.load(schema, batches, mode, opts);

@@ -9,6 +9,7 @@ import { createWarehouse } from '../../src/sinks';
 import { BigQueryWarehouse } from '../../src/sinks/bigquery';
 import { fromArray, replaceRangeOf } from '../../src/sinks/warehouse';
 import { reportTableSchema } from '../../src/shared/dailymotion';
+import { SupervisedEmulator } from '../helpers/production';
 import {
   startTestServer,
   warehouseContract,
@@ -134,6 +135,23 @@ describe.skipIf(!emulator)('BigQuery warehouse on the emulator', () => {
       expect(wh).toBeInstanceOf(BigQueryWarehouse);
       expect(await wh.query('SELECT 1 + @n AS two', { n: 1 })).toEqual([{ two: 2 }]);
     });
+  });
+});
+
+// Small appends and merges go inline by default (one query job); the contract again with every load staged,
+// on an emulator restarted by its supervisor as its memory grows (test/helpers/production.ts).
+describe.skipIf(!emulator)('BigQuery warehouse on the emulator, every load staged (inlineMaxRows 0)', () => {
+  let emu: SupervisedEmulator;
+  beforeAll(async () => {
+    emu = await new SupervisedEmulator({ name: 'bigquery-emulator-staged' }).start();
+  });
+  afterAll(async () => {
+    await emu?.stop();
+  });
+  warehouseContract('BigQueryWarehouse (staged)', {
+    make: async () =>
+      new BigQueryWarehouse({ projectId: 'test', datasetId: 'longhaul', apiEndpoint: emu.url, inlineMaxRows: 0 }),
+    param: (name) => `@${name}`,
   });
 });
 

@@ -1,0 +1,47 @@
+/** Real server executables the integration tests start (MinIO, the BigQuery emulator). No vitest here. */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { paths } from '../../src/config';
+
+export interface TestServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a real server executable for an integration contract (MinIO, the BigQuery emulator), logs its
+ * output to test-results/<name>.log, and waits until `ready()` answers true.
+ */
+export async function startTestServer(opts: {
+  name: string;
+  exe: string;
+  args: string[];
+  env?: Record<string, string>;
+  url: string;
+  ready: () => Promise<boolean>;
+  timeoutMs?: number;
+}): Promise<TestServer> {
+  const logFile = path.join(paths.root, 'test-results', `${opts.name}.log`);
+  fs.mkdirSync(path.dirname(logFile), { recursive: true });
+  const out = fs.openSync(logFile, 'w');
+  const proc = spawn(opts.exe, opts.args, { stdio: ['ignore', out, out], env: { ...process.env, ...opts.env } });
+  fs.closeSync(out);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      proc.once('exit', () => (clearTimeout(t), resolve()));
+      proc.kill('SIGTERM');
+    });
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`${opts.name} exited with code ${proc.exitCode}; see ${logFile}`);
+    if (await opts.ready().catch(() => false)) return { url: opts.url, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${opts.name} did not answer at ${opts.url}; see ${logFile}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
