@@ -19,10 +19,16 @@ import { freePort, startDevServer, type RunningServer } from '../../src/dev/serv
 import { ChaosReport, chaosSettings, compare, seeded, sleep, type ChaosEntry, type Snapshot } from '../helpers/chaos';
 import { devServerEnv, tmpDir } from '../helpers/temporal';
 import { runScenario, type RunOutcome } from './run';
+import { productionToolsMissing, startMinio, type Minio } from '../helpers/production';
 import {
   dailymotionReport,
+  datoramaCollect,
+  datoramaPatch,
   datoramaProcess,
+  datoramaRename,
   datoramaRerun,
+  datoramaRerunJobs,
+  selftest,
   shared,
   titelive,
   youtubeEnrich,
@@ -43,6 +49,54 @@ const SCENARIOS: Scenario[] = [
   datoramaProcess(full ? 40 : 16),
   datoramaRerun(full ? 30 : 12),
 ].filter((s) => picked(s.name));
+/** The other pipelines: a reference run, a kill run and the production-profile runs (no fault, pause, restart). */
+const EXTRA: Scenario[] = [
+  datoramaRerunJobs(full ? 24 : 10),
+  datoramaRename(full ? 20 : 8),
+  datoramaPatch(full ? 20 : 8),
+  datoramaCollect(full ? 16 : 6),
+  selftest,
+].filter((s) => picked(s.name));
+/**
+ * Kill runs of the EXTRA pipelines: opt-in with the production profile for now. Their first run found two
+ * differences still open (docs/chaos.md, "Findings"): a rerun learned by a check logs no job dates, and
+ * collect's job log counts a page read again after a kill.
+ */
+const EXTRA_KILLS = process.env.LONGHAUL_CHAOS_PRODUCTION === '1';
+/**
+ * The production profile (docs/production.md): every pipeline on BigQuery (emulator) + S3 (MinIO) with
+ * encryption and two worker processes — once without faults and once with worker kills — compared with its
+ * embedded reference run (DuckDB + local folder) and checked against the truth. Opt-in for now
+ * (`LONGHAUL_CHAOS_PRODUCTION=1`): not yet part of `npm test` — one bounded run (titelive, killed) did not
+ * finish, see docs/production.md "Status". Skipped, loudly, without the tools (scripts/setup.sh --all).
+ */
+const PRODUCTION = productionToolsMissing.length === 0 && process.env.LONGHAUL_CHAOS_PRODUCTION === '1';
+if (process.env.LONGHAUL_CHAOS_PRODUCTION === '1' && productionToolsMissing.length)
+  console.warn(
+    `[chaos] production profile skipped: ${productionToolsMissing.join(', ')} missing (scripts/setup.sh --all)`,
+  );
+/** Production-profile runs at once (each with its own emulator and two workers, on 2 cores). */
+const PRODUCTION_AT_ONCE = 3;
+/**
+ * The pipelines of the production profile. Full: the suite's own sizes; bounded: smaller inputs (the emulator
+ * answers one request at a time, a second or more each), each with an embedded reference run of its own.
+ */
+const PRODUCTION_SCENARIOS: Scenario[] = (
+  full
+    ? [...SCENARIOS, ...EXTRA]
+    : [
+        dailymotionReport(false),
+        youtubeEnrich(500),
+        titelive(40),
+        datoramaProcess(4),
+        datoramaRerun(4),
+        datoramaRerunJobs(4),
+        datoramaRename(3),
+        datoramaPatch(3),
+        datoramaCollect(3),
+        selftest,
+      ].filter((s) => picked(s.name))
+).filter(() => PRODUCTION);
 const SHARED = picked('shared') ? shared(full, full ? 16 : 8) : undefined;
 const WATCH = picked('youtube-watch') ? youtubeWatch() : undefined;
 const MINUTE = 60_000;
@@ -101,6 +155,7 @@ function entry(
     pointsAimed: run.aimed,
     pointsFired: run.pointsFired,
     pauses: run.pauses,
+    ...(run.emulatorRestarts !== undefined ? { emulatorRestarts: run.emulatorRestarts } : {}),
     ...(run.error !== undefined ? { error: run.error } : {}),
     ...(c?.samples.length ? { samples: c.samples.slice(0, 12) } : {}),
   };
@@ -108,7 +163,15 @@ function entry(
   return { ...e, samples: c?.samples ?? [], unknownTruth };
 }
 
-type Mode = 'reference' | 'kills' | 'server-restart' | 'faults' | 'pause';
+type Mode =
+  | 'reference'
+  | 'kills'
+  | 'server-restart'
+  | 'faults'
+  | 'pause'
+  | 'production-reference'
+  | 'production'
+  | 'production-kills';
 /** Bounded: the dev-server restarts on one pipeline; full: on all of them. */
 const RESTARTED = full ? SCENARIOS : SCENARIOS.filter((s) => s.name === 'dailymotion-report');
 const MAX_RESTARTS = full ? 6 : 2;
@@ -126,6 +189,22 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
   let server: RunningServer | undefined;
   const restarts: string[] = [];
   let restarter: Promise<void> | undefined;
+  let minio: Minio | undefined;
+  let productionWatchRun: Promise<RunOutcome> | undefined;
+  // A queue for the production-profile runs (PRODUCTION_AT_ONCE at a time).
+  let productionSlots = PRODUCTION_AT_ONCE;
+  const productionQueue: (() => void)[] = [];
+  async function inProductionSlot<T>(f: () => Promise<T>): Promise<T> {
+    if (productionSlots === 0) await new Promise<void>((r) => productionQueue.push(r));
+    else productionSlots--;
+    try {
+      return await f();
+    } finally {
+      const next = productionQueue.shift();
+      if (next) next();
+      else productionSlots++;
+    }
+  }
 
   beforeAll(async () => {
     console.log(`[chaos] ${full ? 'full' : 'bounded'} size, seed ${seed} (LONGHAUL_CHAOS_SEED=${seed} to replay)`);
@@ -150,7 +229,30 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
       );
       runs.set(key(s, 'faults'), runScenario(s, { ...shared, faults: true }));
     }
+    for (const s of EXTRA) {
+      runs.set(key(s, 'reference'), runScenario(s, shared));
+      if (EXTRA_KILLS)
+        runs.set(key(s, 'kills'), runScenario(s, { ...shared, kills: settings.kills, aim: s.aim.length > 0 }));
+    }
     for (const s of PAUSED) runs.set(key(s, 'pause'), runScenario(s, { ...shared, pauseMs: PAUSE_MS }));
+    if (PRODUCTION) {
+      minio = await startMinio('minio-chaos');
+      const production = { ...shared, production: { minio } };
+      for (const s of [...SCENARIOS, ...EXTRA]) {
+        runs.set(
+          key(s, 'production'),
+          inProductionSlot(() => runScenario(s, production)),
+        );
+        runs.set(
+          key(s, 'production-kills'),
+          inProductionSlot(() => runScenario(s, { ...production, kills: settings.kills })),
+        );
+      }
+      if (WATCH) {
+        productionWatchRun = inProductionSlot(() => runScenario(WATCH, { ...production, kills: settings.kills }));
+        productionWatchRun.catch(() => undefined);
+      }
+    }
     if (WATCH) {
       watchRun = runScenario(WATCH, { ...shared, kills: settings.kills, faults: true });
       watchRun.catch(() => undefined);
@@ -191,22 +293,23 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
   }, 5 * MINUTE);
 
   afterAll(async () => {
-    await Promise.allSettled([...runs.values(), sharedRun, watchRun]);
+    await Promise.allSettled([...runs.values(), sharedRun, watchRun, productionWatchRun]);
     await restarter;
+    await minio?.stop();
     report.write(t0);
     await server?.stop();
     await env?.teardown();
   });
 
   async function settled(s: Scenario, m: Mode): Promise<{ run: RunOutcome; ref: Snapshot }> {
-    const ref = await runs.get(key(s, 'reference'))!;
+    const ref = await runs.get(key(s, m.startsWith('production') ? 'production-reference' : 'reference'))!;
     expect.soft(ref.error, `${s.name} reference run failed`).toBeUndefined();
     return { run: await runs.get(key(s, m))!, ref: ref.snapshot };
   }
 
   // expect.soft: every pipeline is checked and reported even when an earlier one differs.
   it('reference runs without faults land rows and objects', { timeout: 20 * MINUTE }, async () => {
-    for (const s of SCENARIOS) {
+    for (const s of [...SCENARIOS, ...EXTRA]) {
       const run = await runs.get(key(s, 'reference'))!;
       const e = entry(s.name, 'reference', run, run.snapshot);
       expect.soft(run.error, `${s.name} reference run failed`).toBeUndefined();
@@ -220,7 +323,7 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
     `worker killed ${settings.kills}× per pipeline (at its aimed chaos points first, then at random): identical rows and objects, true to the sandbox`,
     { timeout: (full ? 60 : 20) * MINUTE },
     async () => {
-      for (const s of SCENARIOS) {
+      for (const s of [...SCENARIOS, ...(EXTRA_KILLS ? EXTRA : [])]) {
         const { run, ref } = await settled(s, 'kills');
         const e = entry(s.name, 'kills', run, ref);
         expect.soft(run.error, s.name).toBeUndefined();
@@ -319,6 +422,47 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
       expect.soft(e.truthCompared, `${WATCH!.name}: nothing compared with the truth`).toBeGreaterThan(0);
       expect.soft(run.kills, `${WATCH!.name} finished before ${settings.kills} kills`).toBe(settings.kills);
       expect.soft(run.attempts.withinPolicy, `${WATCH!.name}: an activity went past its retry policy`).toBe(true);
+    },
+  );
+  it.skipIf(!PRODUCTION)(
+    'production profile (BigQuery + S3 + encryption, two workers): every pipeline lands the rows and objects of its embedded run, true to the sandbox',
+    { timeout: (full ? 60 : 30) * MINUTE },
+    async () => {
+      for (const s of PRODUCTION_SCENARIOS) {
+        const { run, ref } = await settled(s, 'production');
+        const e = entry(s.name, 'production', run, ref);
+        expect.soft(run.error, `${s.name} (production)`).toBeUndefined();
+        expect.soft(e.samples, `${s.name}: production differs from the embedded reference`).toEqual([]);
+        expect.soft(e.rowsCompared + e.objectsCompared, `${s.name} wrote nothing`).toBeGreaterThan(0);
+        expect.soft(e.unknownTruth, `${s.name}: differences from the sandbox's truth`).toEqual([]);
+        expect.soft(run.attempts.withinPolicy, `${s.name}: an activity went past its retry policy`).toBe(true);
+      }
+    },
+  );
+
+  it.skipIf(!PRODUCTION)(
+    `production profile, worker killed ${settings.kills}× per pipeline (the two workers in turn): identical rows and objects, true to the sandbox`,
+    { timeout: (full ? 60 : 30) * MINUTE },
+    async () => {
+      for (const s of PRODUCTION_SCENARIOS) {
+        const { run, ref } = await settled(s, 'production-kills');
+        const e = entry(s.name, 'production-kills', run, ref);
+        expect.soft(run.error, `${s.name} (production, kills)`).toBeUndefined();
+        expect.soft(e.samples, `${s.name}: production with kills differs from the embedded reference`).toEqual([]);
+        expect.soft(e.unknownTruth, `${s.name}: differences from the sandbox's truth`).toEqual([]);
+        expect.soft(run.kills, `${s.name} finished before ${settings.kills} kills`).toBe(settings.kills);
+        expect.soft(run.attempts.withinPolicy, `${s.name}: an activity went past its retry policy`).toBe(true);
+      }
+      if (WATCH) {
+        const run = await productionWatchRun!;
+        const e = entry(WATCH.name, 'production-kills', run, undefined);
+        expect.soft(run.error, `${WATCH.name} (production, kills)`).toBeUndefined();
+        expect
+          .soft(e.unknownTruth, `${WATCH.name}: differences from the sandbox's truth (PostgreSQL store)`)
+          .toEqual([]);
+        expect.soft(e.truthCompared, `${WATCH.name}: nothing compared with the truth`).toBeGreaterThan(0);
+        expect.soft(run.kills, `${WATCH.name} finished before ${settings.kills} kills`).toBe(settings.kills);
+      }
     },
   );
 });

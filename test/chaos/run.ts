@@ -9,7 +9,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { dataConverterFromEnv } from '../../src/codec/aes-codec';
+import { parseConfig } from '../../src/config';
+import { createBucket, createWarehouse } from '../../src/sinks';
+import { DuckDbWarehouse } from '../../src/sinks/duckdb';
+import { LocalBucket } from '../../src/sinks/local-bucket';
 import { limiterWorkflowId } from '../../src/shared/datorama';
 import { fingerprint } from '../../src/shared/fingerprint';
 import type { TruthRecord } from '../../src/sandbox/server';
@@ -19,11 +24,14 @@ import {
   seeded,
   sleep,
   snapshot,
+  snapshotOf,
   WorkerProcess,
   VOLATILE_COLUMNS,
   type AttemptCounts,
   type Snapshot,
 } from '../helpers/chaos';
+import { encryptionEnv, SupervisedEmulator, type Minio } from '../helpers/production';
+import { startPostgres } from '../helpers/postgres';
 import type { RunIds, Scenario, ScenarioStart } from './scenarios';
 import { checkTruth, readTruth, type TruthCheck } from './truth';
 
@@ -50,6 +58,13 @@ export interface RunOptions {
   serverRestarts?: () => number;
   /** Gives up waiting for the result after this long. */
   timeoutMs?: number;
+  /**
+   * The production profile (docs/production.md): BigQuery (an emulator of the run's own), S3 (a bucket of
+   * the run's own on this MinIO), the videos store on PostgreSQL, payload encryption on (strict), and TWO
+   * worker processes on the task queue; random kills alternate between them. Without it: the embedded
+   * profile (DuckDB + a local folder in the run's data folder, SQLite videos store), one worker process.
+   */
+  production?: { minio: Minio };
 }
 
 export interface RunOutcome {
@@ -71,6 +86,8 @@ export interface RunOutcome {
   /** Aimed points that never fired (the run fails on these). */
   aimProblems: string[];
   pauses: number;
+  /** Production profile: how often the supervisor restarted the run's BigQuery emulator (its memory). */
+  emulatorRestarts?: number;
 }
 
 const PROGRESS_LOG = path.resolve(__dirname, '../../test-results/chaos-progress.log');
@@ -130,25 +147,59 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     taskQueue: uniqueQueue(`chaos-${s.name}`),
     workflowId: uniqueQueue(`chaos-${s.name}`),
     unique: uniqueQueue('chaos'),
+    bucketUri: (key) => `s3://longhaul/${key}`,
   };
+  const prod = o.production;
+  const emulator = prod ? await new SupervisedEmulator({ name: `bigquery-${ids.unique}` }).start() : undefined;
+  const postgres = prod && s.videosStore ? await startPostgres() : undefined;
+  let client = o.client;
+  let connection: Connection | undefined;
+  const profileEnv: Record<string, string> = {};
+  if (prod) {
+    Object.assign(
+      profileEnv,
+      emulator!.env('longhaul'),
+      await prod.minio.bucketEnv(
+        ids.unique
+          .toLowerCase()
+          .replace(/[^a-z0-9-]/g, '-')
+          .slice(0, 63),
+      ),
+      encryptionEnv(),
+      postgres ? { VIDEOS_STORE: 'postgres', VIDEOS_DATABASE_URL: postgres.url } : {},
+    );
+    connection = await Connection.connect({ address: o.address });
+    const encrypted = new Client({ connection, dataConverter: dataConverterFromEnv(profileEnv) });
+    client = () => encrypted;
+    ids.bucketUri = (key) => `s3://${profileEnv.S3_BUCKET}/${key}`;
+  }
+  const config = parseConfig({ ...profileEnv, LONGHAUL_DATA_DIR: dir });
   const sb = await s.sandbox(o.seed);
   if (o.faults) for (const server of sb.servers) for (const rule of s.faults) server.faults.add(rule);
-  await s.prepare?.(dir);
+  await s.prepare?.(prod ? createBucket(config) : new LocalBucket(path.join(dir, 'bucket')));
   const pointsLog = path.join(dir, 'chaos-points.log');
   const inCode = pointsInCode();
   const aimed = o.aim ? s.aim.filter((p) => inCode.has(p)) : [];
   const notInCode = o.aim ? s.aim.filter((p) => !inCode.has(p)) : [];
-  const worker = new WorkerProcess(
-    ids.taskQueue,
-    {
-      ...sb.env,
-      TEMPORAL_ADDRESS: o.address,
-      LONGHAUL_DATA_DIR: dir,
-      LONGHAUL_TASK_QUEUE: ids.taskQueue,
-      DM_ACCOUNT: ids.unique,
-    },
-    aimed.map((p) => ({ LONGHAUL_CHAOS_POINTS: `${p}=1`, LONGHAUL_CHAOS_POINTS_LOG: pointsLog })),
-  );
+  const workerEnv = {
+    ...sb.env,
+    ...profileEnv,
+    TEMPORAL_ADDRESS: o.address,
+    LONGHAUL_DATA_DIR: dir,
+    LONGHAUL_TASK_QUEUE: ids.taskQueue,
+    DM_ACCOUNT: ids.unique,
+  };
+  // The first process carries the aimed points; a second one (production) polls beside it.
+  const workers = [
+    new WorkerProcess(
+      ids.taskQueue,
+      workerEnv,
+      aimed.map((p) => ({ LONGHAUL_CHAOS_POINTS: `${p}=1`, LONGHAUL_CHAOS_POINTS_LOG: pointsLog })),
+    ),
+    ...(prod ? [new WorkerProcess(ids.taskQueue, workerEnv)] : []),
+  ];
+  const worker = workers[0];
+  const sum = (f: (w: WorkerProcess) => number) => workers.reduce((a, w) => a + f(w), 0);
   const fired = () =>
     fs.existsSync(pointsLog)
       ? fs
@@ -162,12 +213,12 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
   const errors: string[] = [];
   let truth: Record<string, TruthRecord[]> = {};
   const restartsBefore = o.serverRestarts?.() ?? 0;
-  const tag = `${s.name}/${o.kills ? 'kills' : o.faults ? 'faults' : o.pauseMs ? 'pause' : o.serverRestarts ? 'server-restart' : 'reference'} ${ids.taskQueue}`;
+  const tag = `${s.name}/${prod ? 'production-' : ''}${o.kills ? 'kills' : o.faults ? 'faults' : o.pauseMs ? 'pause' : o.serverRestarts ? 'server-restart' : 'reference'} ${ids.taskQueue}`;
   progress(tag, 'starting');
   try {
-    await worker.start();
+    for (const w of workers) await w.start();
     for (const st of starts)
-      await o.client().workflow.start(st.workflowType, {
+      await client().workflow.start(st.workflowType, {
         taskQueue: ids.taskQueue,
         workflowId: ids.workflowId + (st.suffix ?? ''),
         args: [st.input],
@@ -176,7 +227,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     const deadline = t0 + (o.timeoutMs ?? 50 * 60_000);
     const done = Promise.all(
       starts.map((st) =>
-        outcome(o.client, ids.workflowId + (st.suffix ?? ''), deadline).then(
+        outcome(client, ids.workflowId + (st.suffix ?? ''), deadline).then(
           (r) => {
             results.push(r);
             progress(tag, `${st.workflowType}${st.suffix ?? ''} completed`);
@@ -202,7 +253,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
       await Promise.race([sleep(lo + random() * (hi - lo)), done]);
       if (!running) break;
       progress(tag, `kill ${k + 1}`);
-      await worker.killAndRestart();
+      await workers[k % workers.length].killAndRestart();
     }
     if (o.pauseMs && running) {
       await Promise.race([sleep(2000 + seeded(o.seed, `pause:${s.name}`)() * 4000), done]);
@@ -214,7 +265,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     await done;
     progress(tag, `done in ${Math.round((Date.now() - t0) / 1000)} s`);
   } finally {
-    await worker.stop();
+    for (const w of workers) await w.stop();
     truth = await readTruth(sb.servers).catch((e: unknown) => {
       errors.push(`reading the sandbox's truth: ${String(e)}`);
       return {};
@@ -231,28 +282,45 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     ...(sb.env.DATORAMA_TOKEN ? [limiterWorkflowId(fingerprint(sb.env.DATORAMA_TOKEN))] : []),
   ];
   for (const id of entities)
-    await o
-      .client()
+    await client()
       .workflow.getHandle(id)
       .terminate('chaos run over')
       .catch(() => undefined);
-  const attempts = await activityAttempts(o.client(), ids.taskQueue);
+  const attempts = await activityAttempts(client(), ids.taskQueue);
   const runTokens: [string, string][] = [
     ['workflowId', ids.workflowId],
     ['taskQueue', ids.taskQueue],
     ['unique', ids.unique],
     ...attempts.runIds.map((r): [string, string] => ['runId', r]),
   ];
-  const snap = await snapshot(dir, {
+  const snapOpts = {
     runTokens,
     volatileColumns: [...VOLATILE_COLUMNS, ...(s.volatileColumns ?? [])],
     ignoreRow: s.ignoreRow,
-  });
-  if (sb.applied) snap.tables['sandbox: actions applied'] = sb.applied();
-  const truthCheck = await checkTruth(
-    { dir, truth, started: starts.map(({ workflowType, input }) => ({ workflowType, input })) },
-    s.truth,
-  );
+  };
+  // The run's outputs, read where it wrote them: the embedded profile's data folder, or BigQuery and S3.
+  const warehouse = prod ? createWarehouse(config) : undefined;
+  const bucket = prod ? createBucket(config) : new LocalBucket(path.join(dir, 'bucket'));
+  let snap: Snapshot;
+  let truthCheck: TruthCheck;
+  try {
+    snap = warehouse ? await snapshotOf(warehouse, bucket, snapOpts) : await snapshot(dir, snapOpts);
+    if (sb.applied) snap.tables['sandbox: actions applied'] = sb.applied();
+    const ctx = {
+      dir,
+      env: workerEnv,
+      truth,
+      started: starts.map(({ workflowType, input }) => ({ workflowType, input })),
+    };
+    truthCheck = warehouse
+      ? await checkTruth(ctx, s.truth, { warehouse, bucket })
+      : await withDuckDb(dir, (wh) => checkTruth(ctx, s.truth, { warehouse: wh, bucket }));
+  } finally {
+    await warehouse?.close();
+    await emulator?.stop();
+    await postgres?.stop();
+    await connection?.close();
+  }
   const pointsFired = fired();
   const aimProblems = [
     ...notInCode.map(
@@ -269,8 +337,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     result: starts.length > 1 ? results : results[0],
     error: errors.length ? errors.join(' | ') : undefined,
     snapshot: snap,
-    kills: worker.kills + pointsFired.length,
-    workerCrashes: worker.crashes - pointsFired.length,
+    kills: sum((w) => w.kills) + pointsFired.length,
+    workerCrashes: sum((w) => w.crashes) - pointsFired.length,
     serverRestarts,
     faultsInjected,
     attempts,
@@ -278,6 +346,17 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     aimed: o.aim ? s.aim : [],
     pointsFired,
     aimProblems,
-    pauses: worker.pauses,
+    pauses: sum((w) => w.pauses),
+    ...(emulator ? { emulatorRestarts: emulator.restarts } : {}),
   };
+}
+
+/** The embedded profile's warehouse file, opened for a check and closed after. */
+async function withDuckDb<T>(dir: string, f: (wh: DuckDbWarehouse) => Promise<T>): Promise<T> {
+  const wh = new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') });
+  try {
+    return await f(wh);
+  } finally {
+    await wh.close();
+  }
 }

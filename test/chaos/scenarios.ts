@@ -11,12 +11,13 @@ import { DatoramaSandbox, type LoggedAction } from '../../src/sandbox/datorama';
 import { TiteliveSandbox, titeliveSandbox } from '../../src/sandbox/titelive';
 import { YoutubeSandbox, youtubeKeyPairs, type SandboxProject } from '../../src/sandbox/youtube';
 import { fakeId } from '../../src/sandbox/youtube/videos';
-import { LocalBucket } from '../../src/sinks/local-bucket';
-import path from 'node:path';
-import { SqliteVideosStore } from '../../src/sinks/videos-sqlite';
+import { parseConfig } from '../../src/config';
+import type { Bucket } from '../../src/sinks/bucket';
+import { createVideosStore } from '../../src/sinks/videos';
 import {
   datoramaTruth,
   dailymotionTruth,
+  selftestTruth,
   titeliveTruth,
   youtubeEnrichTruth,
   youtubeWatchTruth,
@@ -28,12 +29,15 @@ export interface RunIds {
   workflowId: string;
   /** A name unique to this run for shared entities (report slots, quota pools, rate limiters). */
   unique: string;
+  /** The URI of a key in the run's bucket, as an input names it (the embedded profile: s3://longhaul/…). */
+  bucketUri: (key: string) => string;
 }
 
 export interface ScenarioSandbox {
   servers: SandboxServer[];
-  /** Datorama: the sandbox's stream IDs. */
+  /** Datorama: the sandbox's enabled stream IDs, and their jobs (`stream:job`). */
   streams?: number[];
+  jobs?: string[];
   /**
    * Actions the API applied (non-idempotent calls), as sorted keys: compared with the reference like a
    * table, so an action applied twice or never shows as a duplicate or a missing row.
@@ -54,8 +58,10 @@ export interface ScenarioStart {
 export interface Scenario {
   name: string;
   sandbox(seed: number): Promise<ScenarioSandbox>;
-  /** Inputs the run reads, written to the run's data folder before it starts. */
-  prepare?(dir: string): Promise<void>;
+  /** Inputs the run reads, written to the run's bucket before it starts. */
+  prepare?(bucket: Bucket): Promise<void>;
+  /** The run keeps a videos store (youtube-watch): on PostgreSQL in the production profile. */
+  videosStore?: boolean;
   workflowType: string;
   input(ids: RunIds, sandbox: ScenarioSandbox): unknown;
   /** Several workflows on the run's one worker (default: one, `workflowType` with `input`). */
@@ -171,20 +177,20 @@ export function youtubeEnrich(ids: number): Scenario {
         stop: () => s.stop(),
       };
     },
-    async prepare(dir) {
+    async prepare(bucket) {
       const rows = ['song,user,ts'];
       for (let i = 0; i < ids; i++) {
         const id = fakeId(DATA_SEED, 'chaos', i);
         rows.push(`${id},u${i % 50},2026-01-01T00:00:00Z`);
         if (i % 7 === 0) rows.push(`${id},u${(i + 1) % 50},2026-01-02T00:00:00Z`);
       }
-      await new LocalBucket(path.join(dir, 'bucket')).put('inputs/playlog.csv', rows.join('\n') + '\n');
+      await bucket.put('inputs/playlog.csv', rows.join('\n') + '\n');
     },
     truth: [youtubeEnrichTruth('youtube_videos', 'youtube/chaos')],
     aim: ['youtube.fetch.after-write'],
     workflowType: 'youtubeEnrich',
-    input: ({ unique }) => ({
-      csv: 's3://longhaul/inputs/playlog.csv',
+    input: ({ unique, bucketUri }) => ({
+      csv: bucketUri('inputs/playlog.csv'),
       column: 'song',
       pool: unique,
       outPrefix: 'youtube/chaos',
@@ -234,7 +240,10 @@ export function titelive(books: number): Scenario {
   };
 }
 
-function datoramaSandbox(streams: number, maxJobs: number, route: 'process-bulk' | 'rerun-all') {
+/** Calls whose applied actions a scenario compares with the reference (none: collect only reads). */
+type DatoramaRoute = 'process-bulk' | 'rerun-all' | 'rerun' | 'patch';
+
+function datoramaSandbox(streams: number, maxJobs: number, route?: DatoramaRoute) {
   return async (seed: number): Promise<ScenarioSandbox> => {
     const token = `chaos-token-${randomUUID()}`;
     const s = new DatoramaSandbox({
@@ -245,16 +254,26 @@ function datoramaSandbox(streams: number, maxJobs: number, route: 'process-bulk'
       maxJobs,
     });
     const url = await s.start(0);
+    const enabled = s.data.streams.filter((x) => x.enabled).map((x) => x.id);
     return {
       servers: [s],
-      streams: s.data.streams.filter((x) => x.enabled).map((x) => x.id),
+      streams: enabled,
+      jobs: s.data.jobs.filter((j) => enabled.includes(j.dataStreamId)).map((j) => `${j.dataStreamId}:${j.id}`),
       // Jobs a process call creates get IDs in call order: the action is the stream and range.
-      applied: () =>
-        s
-          .calls(route)
-          .flatMap((c) => (c.meta?.actions ?? []) as LoggedAction[])
-          .map((a) => (route === 'process-bulk' ? `${a.stream} ${a.start}..${a.end}` : `${a.stream} job ${a.job}`))
-          .sort(),
+      applied: route
+        ? () =>
+            s
+              .calls(route)
+              .flatMap((c) => (c.meta?.actions ?? []) as LoggedAction[])
+              .map((a) =>
+                route === 'process-bulk'
+                  ? `${a.stream} ${a.start}..${a.end}`
+                  : route === 'patch'
+                    ? `${a.stream} ${(a.fields ?? []).join(',')}`
+                    : `${a.stream} job ${a.job}`,
+              )
+              .sort()
+        : undefined,
       env: { DATORAMA_BASE_URL: `${url}/v1`, DATORAMA_TOKEN: token },
       stop: () => s.stop(),
     };
@@ -303,6 +322,80 @@ export function datoramaRerun(streams: number): Scenario {
   };
 }
 
+/** The job log and action records of a Datorama run whose outcome may be learned by a check (see above). */
+const DATORAMA_VOLATILE = ['row_key', 'message', 'http_status'];
+
+/** `datorama-rerun`: chosen jobs rerun, one call per stream (the per-job rerun; datorama-rerun-all above). */
+export function datoramaRerunJobs(jobs: number): Scenario {
+  return {
+    name: 'datorama-rerun-jobs',
+    sandbox: datoramaSandbox(Math.ceil(jobs / 2), 3, 'rerun'),
+    truth: [datoramaTruth],
+    aim: ['datorama.call.after-call'],
+    ignoreRow: (r) => r.status === 'UNCERTAIN',
+    volatileColumns: DATORAMA_VOLATILE,
+    workflowType: 'datoramaRerun',
+    input: (_ids, sb) => ({ jobs: sb.jobs!.slice(0, jobs) }),
+    faults: [...common(['rerun'], 0.08)],
+  };
+}
+
+/** `datorama-rename`: streams renamed (PATCH of the name), previous names recorded for --undo. */
+export function datoramaRename(streams: number): Scenario {
+  return {
+    name: 'datorama-rename',
+    sandbox: datoramaSandbox(streams, 0, 'patch'),
+    truth: [datoramaTruth],
+    aim: ['datorama.call.after-call'],
+    ignoreRow: (r) => r.status === 'UNCERTAIN',
+    volatileColumns: DATORAMA_VOLATILE,
+    workflowType: 'datoramaRename',
+    input: (_ids, sb) => ({ renames: sb.streams!.map((id) => `${id}=chaos renamed ${id}`) }),
+    faults: [...common(['patch'], 0.08)],
+  };
+}
+
+/** `datorama-patch`: settings other than the name patched on every stream, previous values recorded. */
+export function datoramaPatch(streams: number): Scenario {
+  return {
+    name: 'datorama-patch',
+    sandbox: datoramaSandbox(streams, 0, 'patch'),
+    truth: [datoramaTruth],
+    aim: ['datorama.call.after-call'],
+    ignoreRow: (r) => r.status === 'UNCERTAIN',
+    volatileColumns: DATORAMA_VOLATILE,
+    workflowType: 'datoramaPatch',
+    input: (_ids, sb) => ({ streams: sb.streams, fields: { timezone: 'Europe/Paris', description: 'chaos patched' } }),
+    faults: [...common(['patch'], 0.08)],
+  };
+}
+
+/** `datorama-collect`: workspaces → streams → jobs metadata into tables (merged on ids); reads only. */
+export function datoramaCollect(streams: number): Scenario {
+  return {
+    name: 'datorama-collect',
+    sandbox: datoramaSandbox(streams, 3),
+    truth: [datoramaTruth],
+    aim: [],
+    workflowType: 'datoramaCollect',
+    input: () => ({ pageSize: 2 }),
+    faults: [...common(['workspaces', 'streams', 'stats'], 0.08)],
+  };
+}
+
+/** `selftest`: one row and one object, after a durable sleep (no API). */
+export const selftest: Scenario = {
+  name: 'selftest',
+  sandbox: async () => ({ servers: [], env: {}, stop: async () => undefined }),
+  truth: [selftestTruth],
+  aim: [],
+  workflowType: 'selftest',
+  // How long the timer really took (in the row and the object): wall time.
+  volatileColumns: ['slept_ms', 'sleptMs'],
+  input: () => ({ sleep: '15s', label: 'chaos' }),
+  faults: [],
+};
+
 /**
  * Several pipelines on one worker process, sharing what production shares: two Dailymotion runs with
  * different configurations (products CONTENT and EMBED, same columns) into one table and one account's
@@ -344,8 +437,8 @@ export function shared(full: boolean, streams: number): Scenario {
 /**
  * `youtube-watch`: a watcher ticking every second over a sandbox feed that publishes a video a second
  * (origin 10 minutes before the run), until 25 ticks. Its results depend on when it runs, so it has no
- * reference twin: its videos store (SQLite in the run's data folder) is checked against the videos the
- * sandbox's search.list served.
+ * reference twin: its videos store (SQLite in the run's data folder; PostgreSQL in the production profile) is
+ * checked against the videos the sandbox's search.list served.
  */
 export function youtubeWatch(): Scenario {
   return {
@@ -365,11 +458,11 @@ export function youtubeWatch(): Scenario {
         env: {
           YOUTUBE_BASE_URL: `${url}/youtube/v3`,
           YOUTUBE_API_KEYS: youtubeKeyPairs(YT_PROJECTS),
-          VIDEOS_STORE: 'sqlite',
         },
         stop: () => s.stop(),
       };
     },
+    videosStore: true,
     workflowType: 'youtubeWatch',
     input: ({ unique }) => ({
       query: 'chaos watch',
@@ -380,8 +473,9 @@ export function youtubeWatch(): Scenario {
       stopAfterTicks: 25,
     }),
     truth: [
-      youtubeWatchTruth(async ({ dir }) => {
-        const store = new SqliteVideosStore({ path: path.join(dir, 'videos.sqlite') });
+      // The store the worker wrote: SQLite in the run's data folder, or PostgreSQL (production profile).
+      youtubeWatchTruth(async ({ env }) => {
+        const store = createVideosStore(parseConfig(env));
         try {
           await store.init();
           return (await store.list({ pageSize: 100_000 })).items.map((v) => v.videoId);

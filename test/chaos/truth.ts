@@ -10,17 +10,18 @@
  * - YouTube watch: the videos store's IDs == the IDs search.list served, each once.
  * - Datorama: every requested action applied exactly once — process: each day of the range once per input
  *   stream; rerun-all: one call per input stream (a repeat that reran no job allowed: a stream without jobs
- *   leaves nothing to check) — and nothing else applied.
+ *   leaves nothing to check); rerun, rename, patch: each job or stream of the input changed once — and
+ *   nothing else applied (collect: nothing at all).
  * - Titelive: the products table's IDs == the products served; images with status ok == images served.
  *
  * A check that finds a defect known to be fixed elsewhere is allowed by name (`knownIssue`); any other
  * problem fails the run.
  */
-import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { SandboxServer, TruthRecord } from '../../src/sandbox/server';
-import { DuckDbWarehouse } from '../../src/sinks/duckdb';
-import { LocalBucket } from '../../src/sinks/local-bucket';
+import type { Bucket } from '../../src/sinks/bucket';
+import type { Where } from '../../src/sinks/read';
+import type { Warehouse } from '../../src/sinks/warehouse';
 
 export interface TruthCheck {
   /** Facts of the truth compared (rows, IDs, actions, images). */
@@ -29,8 +30,10 @@ export interface TruthCheck {
 }
 
 export interface TruthContext {
-  /** The run's data folder (warehouse.duckdb, bucket/). */
+  /** The run's data folder (the embedded profile's warehouse.duckdb, bucket/, videos.sqlite). */
   dir: string;
+  /** The worker's environment (which warehouse, bucket and videos store the run wrote to). */
+  env: Record<string, string>;
   /** The truth each sandbox server recorded, by server name (dailymotion, youtube, datorama, titelive…). */
   truth: Record<string, TruthRecord[]>;
   /** The workflows the run started, with their inputs. */
@@ -40,9 +43,10 @@ export interface TruthContext {
 export type TruthChecker = (ctx: TruthContext, db: Db) => Promise<TruthCheck>;
 
 interface Db {
-  query<T = Record<string, unknown>>(sql: string): Promise<T[]>;
+  /** Rows of a table (its columns as the warehouse describes them), read through the sink: any warehouse. */
+  rows<T = Record<string, unknown>>(table: string, columns: string[], where?: Where): Promise<T[]>;
   tables(): Promise<Set<string>>;
-  bucket: LocalBucket;
+  bucket: Bucket;
 }
 
 /** Reads each server's truth through its admin API (as a test in another process would). */
@@ -56,30 +60,27 @@ export async function readTruth(servers: SandboxServer[]): Promise<Record<string
   return out;
 }
 
-/** Runs the checkers on a finished run's data folder (the worker stopped). */
-export async function checkTruth(ctx: TruthContext, checkers: TruthChecker[]): Promise<TruthCheck> {
-  const wh = new DuckDbWarehouse({ path: path.join(ctx.dir, 'warehouse.duckdb') });
+/** Runs the checkers on a finished run's warehouse and bucket (the workers stopped). */
+export async function checkTruth(
+  ctx: TruthContext,
+  checkers: TruthChecker[],
+  sinks: { warehouse: Warehouse; bucket: Bucket },
+): Promise<TruthCheck> {
+  const wh = sinks.warehouse;
   const db: Db = {
-    query: (sql) => wh.query(sql),
-    tables: async () =>
-      new Set(
-        (
-          await wh.query<{ name: string }>(
-            `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main'`,
-          )
-        ).map((r) => r.name),
-      ),
-    bucket: new LocalBucket(path.join(ctx.dir, 'bucket')),
+    async rows<T>(table: string, columns: string[], where?: Where) {
+      const described = (await wh.describeTable(table)) ?? [];
+      const schema = { name: table, columns: described.map((c) => ({ name: c.name, type: c.type ?? 'STRING' })) };
+      return wh.select<T>(schema, { columns, where });
+    },
+    tables: async () => new Set(await wh.listTables()),
+    bucket: sinks.bucket,
   };
   const out: TruthCheck = { compared: 0, problems: [] };
-  try {
-    for (const check of checkers) {
-      const c = await check(ctx, db);
-      out.compared += c.compared;
-      out.problems.push(...c.problems);
-    }
-  } finally {
-    await wh.close();
+  for (const check of checkers) {
+    const c = await check(ctx, db);
+    out.compared += c.compared;
+    out.problems.push(...c.problems);
   }
   return out;
 }
@@ -145,13 +146,11 @@ export function dailymotionTruth(table: string): TruthChecker {
     const compared = [...served.perDay.values()].reduce((a, b) => a + b, 0);
     if (compared === 0) problems.push('dailymotion: the sandbox served no report rows');
     if (!(await db.tables()).has(table)) return { compared, problems: [...problems, `table ${table} missing`] };
-    const got = new Map(
-      (
-        await db.query<{ d: string; n: bigint | number }>(
-          `SELECT CAST("day" AS VARCHAR) AS d, count(*) AS n FROM "${table}" GROUP BY 1`,
-        )
-      ).map((r) => [r.d.slice(0, 10), Number(r.n)]),
-    );
+    const got = new Map<string, number>();
+    for (const r of await db.rows<{ day: string }>(table, ['day'])) {
+      const d = String(r.day).slice(0, 10);
+      got.set(d, (got.get(d) ?? 0) + 1);
+    }
     const wrong: string[] = [];
     for (const day of [...new Set([...served.perDay.keys(), ...got.keys()])].sort()) {
       const want = served.perDay.get(day) ?? 0;
@@ -186,7 +185,7 @@ export function youtubeEnrichTruth(table: string, outPrefix: string, parts = ALL
     if (served.size === 0) problems.push('youtube: the sandbox served no video');
     if (!(await db.tables()).has(table)) problems.push(`table ${table} missing`);
     else {
-      const rows = await db.query<{ id: string }>(`SELECT video_id AS id FROM "${table}"`);
+      const rows = (await db.rows<{ video_id: string }>(table, ['video_id'])).map((r) => ({ id: r.video_id }));
       problems.push(
         ...compareIds(
           `youtube ${table}`,
@@ -195,8 +194,8 @@ export function youtubeEnrichTruth(table: string, outPrefix: string, parts = ALL
         ),
       );
       if ((await db.tables()).has(`${table}_missing`)) {
-        const wrong = (await db.query<{ id: string }>(`SELECT video_id AS id FROM "${table}_missing"`))
-          .map((r) => r.id)
+        const wrong = (await db.rows<{ video_id: string }>(`${table}_missing`, ['video_id']))
+          .map((r) => r.video_id)
           .filter((id) => served.has(id));
         if (wrong.length) problems.push(`youtube ${table}_missing: ${wrong.length} served IDs: ${some(wrong)}`);
       }
@@ -240,10 +239,11 @@ const days = (start: string, end: string) => {
  * Every action the run's inputs ask for applied exactly once, and nothing else: datoramaProcess — each day
  * of [start, end] once per stream (the platform's jobs cover at most 10 days each); datoramaRerunAll — one
  * rerun-all call per stream, where a repeat that reran no job is allowed (a stream without jobs leaves no
- * trace to check an unanswered call by, so it is sent again). Applied actions are counted whether or not
- * their answer reached the client.
+ * trace to check an unanswered call by, so it is sent again); datoramaRerun / Rename / Patch — each job or
+ * stream of the input changed once; datoramaCollect — nothing applied. Applied actions are counted whether
+ * or not their answer reached the client.
  */
-export const datoramaTruth: TruthChecker = async (ctx) => {
+export const datoramaTruth: TruthChecker = async (ctx, db) => {
   const applied = (ctx.truth.datorama ?? []).filter((r) => r.kind === 'applied').map((r) => r.data);
   const problems: string[] = [];
   let compared = 0;
@@ -290,6 +290,60 @@ export const datoramaTruth: TruthChecker = async (ctx) => {
         .filter((s) => (i.streams.includes(s) ? !once(s) : (n.get(s) ?? 0) > 0))
         .map((s) => `stream ${s} ×${n.get(s) ?? 0}`);
       if (wrong.length) problems.push(`datorama: rerun-all applied other than once per stream: ${some(wrong)}`);
+    } else if (['datoramaRerun', 'datoramaRename', 'datoramaPatch'].includes(workflowType)) {
+      // One change per item of the input, applied exactly once: rerun — each job (`stream:job`); rename —
+      // each stream (`stream=name`); patch — each stream with the input's fields (one named `name` alone is a
+      // rename to the platform).
+      const j = input as { jobs?: string[]; renames?: string[]; streams?: number[]; fields?: Record<string, unknown> };
+      const action =
+        workflowType === 'datoramaRerun'
+          ? 'rerun'
+          : workflowType === 'datoramaRename' ||
+              (Object.keys(j.fields ?? {}).length === 1 && 'name' in (j.fields ?? {}))
+            ? 'rename'
+            : 'patch';
+      kinds.add(action);
+      const want =
+        workflowType === 'datoramaRerun'
+          ? (j.jobs ?? []).map((x) => x.split(':')[1])
+          : workflowType === 'datoramaRename'
+            ? (j.renames ?? []).map((x) => x.split('=')[0])
+            : (j.streams ?? []).map(String);
+      const n = new Map<string, number>();
+      for (const a of applied.filter((x) => x.action === action)) {
+        compared++;
+        const k = String(action === 'rerun' ? a.job : a.stream);
+        n.set(k, (n.get(k) ?? 0) + 1);
+      }
+      const wrong = [...new Set([...want, ...n.keys()])]
+        .filter((k) => (n.get(k) ?? 0) !== (want.includes(k) ? 1 : 0))
+        .map((k) => `${action === 'rerun' ? 'job' : 'stream'} ${k} ×${n.get(k) ?? 0}`);
+      if (wrong.length) problems.push(`datorama: ${action} applied other than once per input item: ${some(wrong)}`);
+    } else if (workflowType === 'datoramaCollect') {
+      // The collected tables hold exactly the workspaces and streams the listings served (merged on id).
+      const served = (what: string) =>
+        new Set(
+          (ctx.truth.datorama ?? [])
+            .filter((r) => r.kind === 'served' && r.delivered && r.data.what === what)
+            .flatMap((r) => (r.data.ids as number[]).map(String)),
+        );
+      for (const [what, table] of [
+        ['workspaces', 'datorama_workspaces'],
+        ['streams', 'datorama_streams'],
+      ]) {
+        const want = served(what);
+        compared += want.size;
+        if (want.size === 0) problems.push(`datorama: the sandbox served no ${what}`);
+        if (!(await db.tables()).has(table)) problems.push(`table ${table} missing`);
+        else
+          problems.push(
+            ...compareIds(
+              table,
+              (await db.rows<{ id: unknown }>(table, ['id'])).map((r) => String(r.id)),
+              want,
+            ),
+          );
+      }
     }
   }
   const other = applied.filter((a) => !kinds.has(String(a.action)));
@@ -298,6 +352,19 @@ export const datoramaTruth: TruthChecker = async (ctx) => {
       `datorama: ${other.length} action(s) no input asked for: ${some(other.map((a) => `${String(a.action)} ${String(a.stream)}`))}`,
     );
   return { compared, problems };
+};
+
+// ------------------------------------------------------------------------------------------------ selftest
+
+/** selftest: one row for the run in its table, and the run's object in the bucket naming the same run. */
+export const selftestTruth: TruthChecker = async (_ctx, db) => {
+  const rows = await db.rows<{ run_id: string }>('longhaul_selftest', ['run_id']);
+  const problems: string[] = [];
+  if (rows.length !== 1) problems.push(`longhaul_selftest: ${rows.length} rows, want 1 (one run)`);
+  for (const r of rows)
+    if (!(await db.bucket.exists(`selftest/${r.run_id}.json`)))
+      problems.push(`selftest: no object selftest/${r.run_id}.json for the row of run ${r.run_id}`);
+  return { compared: rows.length, problems };
 };
 
 // ------------------------------------------------------------------------------------------------ titelive
@@ -316,14 +383,14 @@ export const titeliveTruth: TruthChecker = async (ctx, db) => {
   const tables = await db.tables();
   if (!tables.has('titelive_products')) problems.push('table titelive_products missing');
   else {
-    const ids = (await db.query<{ id: string }>(`SELECT DISTINCT id FROM titelive_products`)).map((r) => r.id);
+    const ids = [...new Set((await db.rows<{ id: unknown }>('titelive_products', ['id'])).map((r) => String(r.id)))];
     problems.push(...compareIds('titelive_products', ids, products));
   }
   if (!tables.has('titelive_images')) problems.push('table titelive_images missing');
   else {
-    const ok = (
-      await db.query<{ url: string }>(`SELECT source_url AS url FROM titelive_images WHERE status = 'ok'`)
-    ).map((r) => new URL(r.url).pathname);
+    const ok = (await db.rows<{ source_url: string }>('titelive_images', ['source_url'], { status: 'ok' })).map(
+      (r) => new URL(r.source_url).pathname,
+    );
     problems.push(...compareIds('titelive_images (ok)', [...new Set(ok)], images));
   }
   return { compared: products.size + images.size, problems };

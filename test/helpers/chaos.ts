@@ -6,12 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { parse } from 'csv-parse/sync';
 import { prng } from '../../src/sandbox/faults';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
+import type { Bucket } from '../../src/sinks/bucket';
+import type { TableSchema, Warehouse } from '../../src/sinks/warehouse';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const REPORT_FILE = path.join(ROOT, 'test-results', 'chaos-report.json');
@@ -231,50 +234,73 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
-/**
- * All tables of the run's DuckDB file and all objects of its local bucket. Objects are hashed as stored,
- * except Parquet and CSV files, which are hashed as their sorted rows without the volatile columns.
- */
+/** A run's data folder as the embedded profile leaves it: warehouse.duckdb and bucket/. */
 export async function snapshot(dir: string, opts: SnapshotOptions): Promise<Snapshot> {
+  const wh = new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') });
+  try {
+    return await snapshotOf(wh, new LocalBucket(path.join(dir, 'bucket')), opts);
+  } finally {
+    await wh.close();
+  }
+}
+
+/**
+ * All tables of a warehouse and all objects of a bucket, read through the sinks' own interface, so a run on
+ * DuckDB + a local folder and one on BigQuery + S3 give comparable snapshots: rows in the warehouse-neutral
+ * shape (select), JSON columns parsed and canonical. Staging tables a killed load left behind (BigQuery's
+ * `_stage_*`, expiring within a day) are not the run's output. Objects are hashed as stored, except Parquet
+ * and CSV files, hashed as their sorted rows without the volatile columns, and JSON files, hashed as one such
+ * row (run identifiers replaced).
+ */
+export async function snapshotOf(wh: Warehouse, bucket: Bucket, opts: SnapshotOptions): Promise<Snapshot> {
   const tokens = opts.runTokens.filter(([, v]) => v);
   const replace = (s: string) => tokens.reduce((acc, [name, v]) => acc.split(v).join(`<${name}>`), s);
   const volatile = new Set(opts.volatileColumns ?? VOLATILE_COLUMNS);
-  const rowsOf = (rows: Record<string, unknown>[]) =>
+  const rowsOf = (rows: Record<string, unknown>[], json: string[] = []) =>
     rows
       .filter((r) => !opts.ignoreRow?.(r))
       .map((r) => {
         for (const c of volatile) delete r[c];
+        for (const c of json) if (typeof r[c] === 'string') r[c] = JSON.parse(r[c]);
         return replace(JSON.stringify(canonical(r)));
       })
       .sort();
   const tables: Record<string, string[]> = {};
   const objects: Record<string, string> = {};
-  const wh = new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') });
+  for (const name of await wh.listTables()) {
+    if (name.startsWith('_stage_')) continue;
+    const columns = (await wh.describeTable(name)) ?? [];
+    const schema: TableSchema = { name, columns: columns.map((c) => ({ name: c.name, type: c.type ?? 'STRING' })) };
+    tables[name] = rowsOf(
+      await wh.select(schema),
+      columns.filter((c) => c.type === 'JSON').map((c) => c.name),
+    );
+  }
+  let scratch: DuckDbWarehouse | undefined;
+  const scratchDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-snapshot-'));
   try {
-    if (fs.existsSync(path.join(dir, 'warehouse.duckdb'))) {
-      const names = await wh.query<{ name: string }>(
-        `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY 1`,
-      );
-      for (const { name } of names) tables[name] = rowsOf(await wh.query(`SELECT * FROM "${name}"`));
-    }
-    const bucket = new LocalBucket(path.join(dir, 'bucket'));
     for (const o of await bucket.list('')) {
-      const file = path.join(dir, 'bucket', ...o.key.split('/')).replace(/'/g, "''");
       let content: Buffer | string;
-      if (o.key.endsWith('.parquet'))
-        content = rowsOf(await wh.query(`SELECT * FROM read_parquet('${file}')`)).join('\n');
-      else if (o.key.endsWith('.csv'))
+      if (o.key.endsWith('.parquet')) {
+        const file = path.join(scratchDir, 'object.parquet');
+        fs.writeFileSync(file, await bucket.get(o.key));
+        scratch ??= new DuckDbWarehouse({ path: path.join(scratchDir, 'scratch.duckdb') });
+        content = rowsOf(await scratch.query(`SELECT * FROM read_parquet('${file.replace(/'/g, "''")}')`)).join('\n');
+      } else if (o.key.endsWith('.csv'))
         content = rowsOf(parse(await bucket.get(o.key), { columns: true }) as Record<string, unknown>[]).join('\n');
       else if (o.key.startsWith('_longhaul/dailymotion-asks/'))
         // An ask's claim holds when it was asked and the report token the API gave: both differ from run
         // to run. What must match is that the ask ended with its token recorded.
         content =
           'token' in (JSON.parse((await bucket.get(o.key)).toString('utf8')) as object) ? 'answered' : 'unanswered';
+      else if (o.key.endsWith('.json'))
+        content = rowsOf([JSON.parse((await bucket.get(o.key)).toString('utf8')) as Record<string, unknown>]).join('');
       else content = await bucket.get(o.key);
       objects[replace(o.key)] = createHash('sha256').update(content).digest('hex');
     }
   } finally {
-    await wh.close();
+    await scratch?.close();
+    fs.rmSync(scratchDir, { recursive: true, force: true });
   }
   return { tables, objects };
 }
@@ -417,7 +443,8 @@ export async function activityAttempts(client: Client, taskQueue: string): Promi
 
 export interface ChaosEntry {
   pipeline: string;
-  mode: 'reference' | 'kills' | 'server-restart' | 'faults' | 'pause' | 'shared';
+  /** production, production-kills: the production profile (BigQuery + S3 + encryption, two workers). */
+  mode: 'reference' | 'kills' | 'server-restart' | 'faults' | 'pause' | 'shared' | 'production' | 'production-kills';
   /** exact: equal to the reference (if any) and to the sandbox's truth, or only known issues left. */
   outcome: 'exact' | 'failed-clearly' | 'different';
   seed: number;
@@ -440,6 +467,8 @@ export interface ChaosEntry {
   pointsAimed: string[];
   pointsFired: string[];
   pauses: number;
+  /** Production profile: restarts of the run's BigQuery emulator by its supervisor (memory). */
+  emulatorRestarts?: number;
   error?: string;
   /** The first differences found, if any. */
   samples?: string[];
@@ -489,7 +518,7 @@ export class ChaosReport {
         kills: e.killsSurvived,
         points: `${e.pointsFired.length}/${e.pointsAimed.length}`,
         pauses: e.pauses,
-        restarts: e.serverRestarts,
+        restarts: e.serverRestarts + (e.emulatorRestarts ? ` (+${e.emulatorRestarts} emulator)` : ''),
         faults: Object.entries(e.faultsInjected)
           .map(([k, n]) => `${k}:${n}`)
           .join(' '),

@@ -109,14 +109,14 @@ describe('chaos truth checks (test/chaos/truth.ts)', () => {
       rec('applied', { action: 'process', stream: 1, start: '2025-03-01', end: '2025-03-03' }),
       rec('applied', { action: 'process', stream: 2, start: '2025-03-01', end: '2025-03-03' }),
     ];
-    expect((await datoramaTruth({ dir: '', truth: { datorama: ok }, started }, noDb)).problems).toEqual([]);
+    expect((await datoramaTruth({ dir: '', env: {}, truth: { datorama: ok }, started }, noDb)).problems).toEqual([]);
     const bad = [
       ok[0],
       rec('applied', { action: 'process', stream: 1, start: '2025-03-03', end: '2025-03-03' }, false),
       rec('applied', { action: 'process', stream: 2, start: '2025-03-01', end: '2025-03-02' }),
       rec('applied', { action: 'rename', stream: 2 }),
     ];
-    const problems = (await datoramaTruth({ dir: '', truth: { datorama: bad }, started }, noDb)).problems;
+    const problems = (await datoramaTruth({ dir: '', env: {}, truth: { datorama: bad }, started }, noDb)).problems;
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/stream 1 2025-03-03 ×2.*stream 2 2025-03-03 ×0/);
     expect(problems[1]).toMatch(/1 action\(s\) no input asked for: rename 2/);
@@ -126,7 +126,7 @@ describe('chaos truth checks (test/chaos/truth.ts)', () => {
     const started = [{ workflowType: 'datoramaRerunAll', input: { streams: [1, 2, 3] } }];
     const ra = (stream: number, jobs: number[]) => rec('applied', { action: 'rerun-all', stream, jobs });
     const check = async (records: TruthRecord[]) =>
-      (await datoramaTruth({ dir: '', truth: { datorama: records }, started }, noDb)).problems;
+      (await datoramaTruth({ dir: '', env: {}, truth: { datorama: records }, started }, noDb)).problems;
     expect(await check([ra(1, [11]), ra(2, []), ra(3, [31, 32])])).toEqual([]);
     // Stream 2 has no jobs: its call was applied, the answer lost, and the call sent again (nothing to check).
     expect(await check([ra(1, [11]), ra(2, []), ra(2, []), ra(3, [31, 32])])).toEqual([]);

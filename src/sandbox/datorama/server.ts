@@ -55,12 +55,18 @@ export class DatoramaSandbox extends SandboxServer {
     this.data = seedData({ ...o, now: o.seedNow ?? Date.now() });
     this.nextJobId = this.data.nextJobId;
     const r = (method: string, path: string, name: string, h: Handler) => this.route(method, path, name, this.guard(h));
-    r('GET', '/v1/workspaces', 'workspaces', () => ({ body: this.data.workspaces }));
+    // What the listings served goes to the truth too (tests compare collected tables with it).
+    r('GET', '/v1/workspaces', 'workspaces', (q) => {
+      q.truth('served', { what: 'workspaces', ids: this.data.workspaces.map((w) => w.id) });
+      return { body: this.data.workspaces };
+    });
     r('GET', '/v1/workspaces/:ws', 'workspace', (q) => ({ body: this.workspace(q.params.ws) }));
     r('GET', '/v1/workspaces/:ws/data-streams', 'streams', async (q) => {
       const ws = this.workspace(q.params.ws);
       const now = await this.clock.now();
-      return { body: this.data.streams.filter((s) => s.workspaceId === ws.id).map((s) => this.summary(s, now)) };
+      const streams = this.data.streams.filter((s) => s.workspaceId === ws.id);
+      q.truth('served', { what: 'streams', ids: streams.map((s) => s.id) });
+      return { body: streams.map((s) => this.summary(s, now)) };
     });
     r('GET', '/v1/workspaces/:ws/data-streams/status/bulk', 'status-bulk', async (q) => {
       const ws = this.workspace(q.params.ws);
