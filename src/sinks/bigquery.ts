@@ -107,6 +107,15 @@ function inlineCell(cell: string, type: ColumnType): string {
   }
 }
 
+/** A row's cell for a load, checked on the way as BigQuery would not: NOT NULL, and JSON that parses. */
+function checkedCell(schema: TableSchema, c: TableSchema['columns'][number], row: Row, index: number): string | null {
+  const cell = toCell(row[c.name]);
+  if (cell === null && c.nullable === false)
+    throw new Error(`${schema.name}.${c.name} is NOT NULL but row ${index} has no value`);
+  if (cell !== null && c.type === 'JSON') JSON.parse(cell); // throws on malformed JSON
+  return cell;
+}
+
 /** The SQL size above which a small load stages anyway (BigQuery's query text limit is 1 MB). */
 const INLINE_MAX_SQL_BYTES = 256 * 1024;
 
@@ -388,10 +397,7 @@ export class BigQueryWarehouse implements Warehouse {
           for (const row of batch) {
             const rec: Record<string, string | number | boolean | null> = { _seq: seq };
             for (const c of schema.columns) {
-              const cell = toCell(row[c.name]);
-              if (cell === null && c.nullable === false)
-                throw new Error(`${schema.name}.${c.name} is NOT NULL but row ${seq} has no value`);
-              if (cell !== null && c.type === 'JSON') JSON.parse(cell); // throws on malformed JSON
+              const cell = checkedCell(schema, c, row, seq);
               rec[c.name] = cell === null ? null : stageValue(cell, c.type);
             }
             seq++;
@@ -433,10 +439,7 @@ export class BigQueryWarehouse implements Warehouse {
   ): { sql: string; rows: number } | undefined {
     const cells = rows.map((row, i) =>
       schema.columns.map((c) => {
-        const cell = toCell(row[c.name]);
-        if (cell === null && c.nullable === false)
-          throw new Error(`${schema.name}.${c.name} is NOT NULL but row ${i} has no value`);
-        if (cell !== null && c.type === 'JSON') JSON.parse(cell); // throws on malformed JSON
+        const cell = checkedCell(schema, c, row, i);
         return cell === null ? null : inlineCell(cell, c.type);
       }),
     );
@@ -450,20 +453,19 @@ export class BigQueryWarehouse implements Warehouse {
             : `CAST(${literal(cell)} AS ${type})`;
     const target = this.fq(schema.name);
     const cols = schema.columns.map((c) => q(c.name)).join(', ');
+    const at = mode.kind === 'merge' ? mode.keys.map((k) => schema.columns.findIndex((c) => c.name === k)) : [];
     let kept = cells;
     if (mode.kind === 'merge') {
       // Last row of each key wins (as the staged MERGE's dedupe).
-      const at = mode.keys.map((k) => schema.columns.findIndex((c) => c.name === k));
-      const last = new Map<string, string[] | (string | null)[]>();
+      const last = new Map<string, (string | null)[]>();
       for (const r of cells) last.set(JSON.stringify(at.map((i) => r[i])), r);
-      kept = [...last.values()] as (string | null)[][];
+      kept = [...last.values()];
     }
     const tuples = kept.map((r) => `(${r.map((cell, i) => value(cell, schema.columns[i].type)).join(', ')})`);
     const insert = `INSERT INTO ${target} (${cols}) VALUES ${tuples.join(',\n')};`;
     let sql: string;
     if (mode.kind === 'append') sql = insert;
     else {
-      const at = mode.keys.map((k) => schema.columns.findIndex((c) => c.name === k));
       const match = kept
         .map(
           (r) =>
