@@ -159,7 +159,17 @@ export class SupervisedEmulator {
   private watch(): void {
     const rss = rssOf(this.proc?.pid);
     this.peakRss = Math.max(this.peakRss, rss);
-    if (rss > this.limit && !this.gate && !this.stopped) this.gate = this.restart();
+    if (rss > this.limit) void this.recycle().catch(() => undefined);
+  }
+
+  /**
+   * Restarts the emulator now, as the memory watch does: new requests wait, those in flight finish first.
+   * Resolves once the new emulator answers (a restart already under way is joined).
+   */
+  recycle(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.gate ??= this.restart();
+    return this.gate;
   }
 
   /** Holds new requests, waits for those in flight, restarts the emulator on its ports and database file. */
@@ -168,7 +178,7 @@ export class SupervisedEmulator {
       const until = Date.now() + 120_000;
       while (this.inFlight > 0 && Date.now() < until) await sleep(50);
       await this.stopEmulator();
-      fs.appendFileSync(this.logFile, `\n--- restarted by the supervisor (memory above ${this.limit} bytes) ---\n`);
+      fs.appendFileSync(this.logFile, `\n--- restarted by the supervisor (memory limit ${this.limit} bytes) ---\n`);
       await this.spawnEmulator();
       this.restarts++;
     } finally {

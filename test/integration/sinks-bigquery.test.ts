@@ -155,6 +155,52 @@ describe.skipIf(!emulator)('BigQuery warehouse on the emulator, every load stage
   });
 });
 
+// The chaos suite's production runs keep their emulator alive this way (its memory grows with every job).
+describe.skipIf(!emulator)('the emulator supervisor (test/helpers/production.ts)', () => {
+  it('restarts the emulator under concurrent writes: requests held, none lost, the data kept', async () => {
+    const emu = await new SupervisedEmulator({ name: 'bigquery-emulator-supervised' }).start();
+    const wh = new BigQueryWarehouse({ projectId: 'test', datasetId: 'supervised', apiEndpoint: emu.url });
+    const table = {
+      name: 'supervised_rows',
+      columns: [
+        { name: 'writer', type: 'INT64' as const, nullable: false },
+        { name: 'n', type: 'INT64' as const, nullable: false },
+      ],
+      primaryKey: ['writer', 'n'],
+      write: { kind: 'merge' as const },
+    };
+    try {
+      await wh.load(table, fromArray([{ writer: 0, n: 0 }]));
+      // Three writers of 8 merges each; the emulator restarted twice while they write.
+      const writer = async (w: number) => {
+        for (let i = 0; i < 8; i++)
+          await wh.load(table, fromArray(Array.from({ length: 20 }, (_, k) => ({ writer: w, n: i * 20 + k }))));
+      };
+      const recycles = (async () => {
+        await new Promise((r) => setTimeout(r, 1500));
+        await emu.recycle();
+        await new Promise((r) => setTimeout(r, 1500));
+        await emu.recycle();
+      })();
+      await Promise.all([writer(1), writer(2), writer(3), recycles]);
+      expect(emu.restarts).toBe(2);
+      const rows = await wh.select<{ writer: number; rows: number }>(table, {
+        groupBy: ['writer'],
+        aggregates: { rows: { count: true } },
+      });
+      expect(Object.fromEntries(rows.map((r) => [r.writer, Number(r.rows)]))).toEqual({
+        0: 1,
+        1: 160,
+        2: 160,
+        3: 160,
+      });
+    } finally {
+      await wh.close();
+      await emu.stop();
+    }
+  }, 240_000);
+});
+
 describe('createWarehouse for WAREHOUSE=bigquery', () => {
   it('names the variable that is missing, and refuses names that would break the SQL', () => {
     expect(() => createWarehouse(parseConfig({ WAREHOUSE: 'bigquery' }))).toThrow(
