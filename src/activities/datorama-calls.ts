@@ -401,10 +401,15 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
           const s = res.data as Record<string, unknown>;
           applied = Object.entries(action.fields).every(([k, v]) => sameValue(s[k], v));
         } else if (action.kind === 'rerun') {
-          const r = await client.getStat(action.jobs[0]); // a rerun call is applied as a whole
+          // A rerun call is applied as a whole: its first job's stat tells. The workflow checks one job at a
+          // time, so that stat also gives the job's dates (an older run's batch check lacks the others' dates).
+          const r = await client.getStat(action.jobs[0]);
           res = r;
           applied = (r.data.updateTime ?? 0) >= since;
-          if (applied) jobs = action.jobs.map((id) => ({ id, stream: action.stream }));
+          if (applied)
+            jobs = action.jobs.map((id, i) =>
+              i === 0 ? jobRef(r.data, action.stream) : { id, stream: action.stream },
+            );
         } else {
           const stream = action.kind === 'process' ? action.streams[0] : action.stream;
           const r = await client.streamStats(stream, 1, action.kind === 'process' ? 100 : 1000);

@@ -11,6 +11,7 @@ import {
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   sleep,
   uuid4,
@@ -96,10 +97,17 @@ function restrict(a: SubmitAction, keys: string[]): SubmitAction {
   return a;
 }
 
-/** One action per stream (a reconcile call checks one stream). */
+/**
+ * One action per stream (a reconcile call checks one stream) and, for a rerun, one per job: the check reads
+ * that job's stat, which says whether it was rerun and gives its dates for the job log (a check of the first
+ * job only, before this patch, left the other jobs' dates out of the log).
+ */
 function perStream(a: SubmitAction, keys: string[]): SubmitAction[] {
   const r = restrict(a, keys);
-  return r.kind === 'process' ? r.streams.map((s) => ({ ...r, streams: [s] })) : [r];
+  if (r.kind === 'process') return r.streams.map((s) => ({ ...r, streams: [s] }));
+  if (r.kind === 'rerun' && r.jobs.length > 1 && patched('datorama-check-rerun-per-job'))
+    return r.jobs.map((j) => ({ ...r, jobs: [j] }));
+  return [r];
 }
 
 const describe = (a: SubmitAction) =>

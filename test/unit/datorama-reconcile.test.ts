@@ -11,7 +11,7 @@ import {
   createDatoramaCallActivities,
   type CallContext,
 } from '../../src/activities/datorama-calls';
-import { DatoramaRecords } from '../../src/activities/datorama-tables';
+import { DatoramaRecords, JOB_LOG_TABLE } from '../../src/activities/datorama-tables';
 import type { DatoramaSandbox } from '../../src/sandbox/datorama';
 import { datoramaSandbox } from '../helpers/datorama';
 import { testDeps } from '../helpers/temporal';
@@ -53,7 +53,7 @@ describe('datoramaReconcile', () => {
     });
     const applied = (stream: number) =>
       started.sandbox.truth('applied').filter((r) => r.data.action === 'rerun-all' && r.data.stream === stream).length;
-    return { deps, acts: createDatoramaCallActivities(deps), empty, full, ctx, applied };
+    return { deps, acts: createDatoramaCallActivities(deps), empty, full, ctx, applied, env: started.env };
   }
 
   it('a claim written, no call made (a stream without jobs): not applied, and the next submit calls once', async () => {
@@ -93,5 +93,37 @@ describe('datoramaReconcile', () => {
     expect(check).toMatchObject({ kind: 'done', called: true });
     expect(applied(full)).toBe(1);
     expect(sandbox!.calls('rerun-all')).toHaveLength(1);
+  });
+
+  // Chaos finding (datorama-rerun-jobs, killed at datorama.call.after-call): a rerun learned by a check was
+  // logged without the job's dates, where the run that got the answer logs them.
+  it("a per-job rerun applied and left unanswered: the check logs the job's dates, as the answer would", async () => {
+    const { deps, acts, full, ctx, env } = await setup();
+    const job = sandbox!.data.jobs.find((j) => j.dataStreamId === full)!;
+    const action = { kind: 'rerun' as const, stream: full, jobs: [job.id] };
+    const key = `r:${full}:${job.id}`;
+    const grantedAt = Date.now() - 1_000;
+    // The call reached the platform; its answer never reached the run (nothing logged, the claim stands).
+    const res = await fetch(`${env.DATORAMA_BASE_URL}/data-streams/api/${full}/rerun`, {
+      method: 'POST',
+      headers: { Authorization: env.DATORAMA_TOKEN, 'content-type': 'application/json' },
+      body: JSON.stringify([job.id]),
+    });
+    expect(res.status).toBe(200);
+    await new DatoramaRecords(deps.warehouse).setActions(execution.workflowId, execution.runId, 'rerun', [
+      { key, stream: full, state: 'PENDING_SUBMIT', attemptAt: grantedAt, message: 'claimed by x/1#1' },
+    ]);
+    const check = await attempt('2', 1).run(acts.datoramaReconcile, { ...ctx(), op: 'rerun', action });
+    expect(check).toMatchObject({
+      kind: 'done',
+      called: true,
+      jobs: [{ id: job.id, start: job.dataStartDate, end: job.dataEndDate }],
+    });
+    const logged = await deps.warehouse.select<Record<string, unknown>>(JOB_LOG_TABLE, {
+      where: { action_key: key, status: 'SUBMITTED' },
+    });
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatchObject({ job_id: job.id, start_date: job.dataStartDate, end_date: job.dataEndDate });
+    expect(sandbox!.calls('rerun')).toHaveLength(1);
   });
 });
