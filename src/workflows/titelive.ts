@@ -31,7 +31,8 @@ const extractor = describedActivities<TiteliveActivities>({
 });
 const parser = describedActivities<TiteliveActivities>({
   startToCloseTimeout: '1 hour',
-  heartbeatTimeout: '5 minutes',
+  // Heartbeats on a timer (every 15 s) through every step: a killed worker's parse is retried within a minute.
+  heartbeatTimeout: '1 minute',
   retry: { initialInterval: '10s', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 const imager = describedActivities<TiteliveActivities>({
