@@ -213,7 +213,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
   const errors: string[] = [];
   let truth: Record<string, TruthRecord[]> = {};
   const restartsBefore = o.serverRestarts?.() ?? 0;
-  const tag = `${s.name}/${prod ? 'production-' : ''}${o.kills ? 'kills' : o.faults ? 'faults' : o.pauseMs ? 'pause' : o.serverRestarts ? 'server-restart' : 'reference'} ${ids.taskQueue}`;
+  const mode = o.kills ? 'kills' : o.faults ? 'faults' : o.pauseMs ? 'pause' : o.serverRestarts ? 'server-restart' : '';
+  const tag = `${s.name}/${prod ? `production${mode ? `-${mode}` : ''}` : mode || 'reference'} ${ids.taskQueue}`;
   progress(tag, 'starting');
   try {
     for (const w of workers) await w.start();
@@ -288,6 +289,9 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
       .catch(() => undefined);
   const attempts = await activityAttempts(client(), ids.taskQueue);
   const runTokens: [string, string][] = [
+    // Where the run put its input (the embedded folder's or the run's own S3 bucket, named after `unique`:
+    // replaced first), e.g. in a manifest.
+    ['bucket', ids.bucketUri('')],
     ['workflowId', ids.workflowId],
     ['taskQueue', ids.taskQueue],
     ['unique', ids.unique],
@@ -297,6 +301,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     runTokens,
     volatileColumns: [...VOLATILE_COLUMNS, ...(s.volatileColumns ?? [])],
     ignoreRow: s.ignoreRow,
+    objectKey: s.objectKey,
   };
   // The run's outputs, read where it wrote them: the embedded profile's data folder, or BigQuery and S3.
   const warehouse = prod ? createWarehouse(config) : undefined;

@@ -344,6 +344,24 @@ export const datoramaTruth: TruthChecker = async (ctx, db) => {
             ),
           );
       }
+      // Its job log has one COLLECTED event for each listing and page the platform served (a page read again
+      // after a kill is a second call and may log a second event), and none for a call never answered.
+      const calls = new Set<string>();
+      for (const r of (ctx.truth.datorama ?? []).filter((x) => x.kind === 'served' && x.delivered)) {
+        const d = r.data as { what: string; workspace?: number; stream?: number; page?: number };
+        calls.add(
+          d.what === 'workspaces'
+            ? 'c:workspaces'
+            : d.what === 'streams'
+              ? `c:ws:${d.workspace}`
+              : `c:${d.stream}:page:${d.page}`,
+        );
+      }
+      const logged = (
+        await db.rows<{ action_key: unknown }>('datorama_job_log', ['action_key'], { status: 'COLLECTED' })
+      ).map((r) => String(r.action_key));
+      compared += calls.size;
+      problems.push(...compareIds('datorama_job_log (COLLECTED)', [...new Set(logged)], calls));
     }
   }
   const other = applied.filter((a) => !kinds.has(String(a.action)));

@@ -220,6 +220,8 @@ export interface SnapshotOptions {
   volatileColumns?: string[];
   /** Rows left out of tables, Parquet and CSV objects (events that depend on which faults a run met). */
   ignoreRow?: (row: Record<string, unknown>) => boolean;
+  /** Object keys as compared (e.g. a part named after the input's location replaced by a placeholder). */
+  objectKey?: (key: string) => string;
 }
 
 function canonical(v: unknown): unknown {
@@ -247,7 +249,7 @@ export async function snapshot(dir: string, opts: SnapshotOptions): Promise<Snap
 /**
  * All tables of a warehouse and all objects of a bucket, read through the sinks' own interface, so a run on
  * DuckDB + a local folder and one on BigQuery + S3 give comparable snapshots: rows in the warehouse-neutral
- * shape (select), JSON columns parsed and canonical. Staging tables a killed load left behind (BigQuery's
+ * shape (select), JSON columns (and JSON text in STRING columns: DuckDB keeps JSON as VARCHAR) parsed and canonical. Staging tables a killed load left behind (BigQuery's
  * `_stage_*`, expiring within a day) are not the run's output. Objects are hashed as stored, except Parquet
  * and CSV files, hashed as their sorted rows without the volatile columns, and JSON files, hashed as one such
  * row (run identifiers replaced).
@@ -262,6 +264,15 @@ export async function snapshotOf(wh: Warehouse, bucket: Bucket, opts: SnapshotOp
       .map((r) => {
         for (const c of volatile) delete r[c];
         for (const c of json) if (typeof r[c] === 'string') r[c] = JSON.parse(r[c]);
+        // DuckDB keeps a JSON column as VARCHAR (described STRING): text that is a JSON object or array is
+        // compared as its value, so the embedded and the BigQuery run of one input compare equal.
+        for (const [c, v] of Object.entries(r))
+          if (typeof v === 'string' && /^[[{]/.test(v))
+            try {
+              r[c] = JSON.parse(v);
+            } catch {
+              // not JSON: compared as text
+            }
         return replace(JSON.stringify(canonical(r)));
       })
       .sort();
@@ -296,7 +307,7 @@ export async function snapshotOf(wh: Warehouse, bucket: Bucket, opts: SnapshotOp
       else if (o.key.endsWith('.json'))
         content = rowsOf([JSON.parse((await bucket.get(o.key)).toString('utf8')) as Record<string, unknown>]).join('');
       else content = await bucket.get(o.key);
-      objects[replace(o.key)] = createHash('sha256').update(content).digest('hex');
+      objects[replace(opts.objectKey?.(o.key) ?? o.key)] = createHash('sha256').update(content).digest('hex');
     }
   } finally {
     await scratch?.close();
@@ -327,6 +338,30 @@ function counts(rows: string[]): Map<string, number> {
 }
 
 /** Compares a run with the reference: every row and object the same, none missing, none extra, none twice. */
+/** The row of `candidates` sharing most columns with `row` (at least half), and how they differ. */
+function closest(row: string, candidates: string[]): { row: string; diff: string } | undefined {
+  let a: Record<string, unknown>;
+  try {
+    a = JSON.parse(row) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  let best: { row: string; same: number; diff: string[] } | undefined;
+  for (const cand of candidates.slice(0, 2000)) {
+    const b = JSON.parse(cand) as Record<string, unknown>;
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
+    const diff = keys.filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+    const same = keys.length - diff.length;
+    if (same * 2 >= keys.length && (!best || same > best.same))
+      best = {
+        row: cand,
+        same,
+        diff: diff.map((k) => `${k}: ${JSON.stringify(b[k])?.slice(0, 60)} → ${JSON.stringify(a[k])?.slice(0, 60)}`),
+      };
+  }
+  return best && { row: best.row, diff: best.diff.join('; ') };
+}
+
 export function compare(ref: Snapshot, got: Snapshot): Comparison {
   const c: Comparison = {
     tables: 0,
@@ -349,11 +384,13 @@ export function compare(ref: Snapshot, got: Snapshot): Comparison {
     c.rowsCompared += Math.max(ref.tables[table]?.length ?? 0, got.tables[table]?.length ?? 0);
     if (!(table in got.tables)) note(`table ${table} missing`);
     if (!(table in ref.tables)) note(`table ${table} not in the reference`);
+    const missing: string[] = [];
+    const unexpected: string[] = [];
     for (const [row, n] of want) {
       const m = have.get(row) ?? 0;
       if (m < n) {
         c.missingRows += n - m;
-        note(`${table}: missing ${row}`);
+        missing.push(row);
       } else if (m > n) {
         c.duplicateRows += m - n;
         note(`${table}: ${m - n} extra copies of ${row}`);
@@ -362,8 +399,17 @@ export function compare(ref: Snapshot, got: Snapshot): Comparison {
     for (const [row, m] of have) {
       if (want.has(row)) continue;
       c.extraRows += m;
-      note(`${table}: unexpected ${row}`);
+      unexpected.push(row);
     }
+    // A row changed shows as one missing and one unexpected: say which columns differ.
+    for (const row of unexpected) {
+      const pair = closest(row, missing);
+      if (pair) {
+        missing.splice(missing.indexOf(pair.row), 1);
+        note(`${table}: a row differs in ${pair.diff} (reference → this run) — ${row}`);
+      } else note(`${table}: unexpected ${row}`);
+    }
+    for (const row of missing) note(`${table}: missing ${row}`);
   }
   for (const key of new Set([...Object.keys(ref.objects), ...Object.keys(got.objects)])) {
     c.objectsCompared++;

@@ -65,7 +65,7 @@ export class DatoramaSandbox extends SandboxServer {
       const ws = this.workspace(q.params.ws);
       const now = await this.clock.now();
       const streams = this.data.streams.filter((s) => s.workspaceId === ws.id);
-      q.truth('served', { what: 'streams', ids: streams.map((s) => s.id) });
+      q.truth('served', { what: 'streams', workspace: ws.id, ids: streams.map((s) => s.id) });
       return { body: streams.map((s) => this.summary(s, now)) };
     });
     r('GET', '/v1/workspaces/:ws/data-streams/status/bulk', 'status-bulk', async (q) => {
@@ -116,7 +116,9 @@ export class DatoramaSandbox extends SandboxServer {
         .filter((j) => j.dataStreamId === s.id)
         .sort((a, c) => c.createTime - a.createTime || c.id - a.id);
       this.note({ stream: s.id, page });
-      return { body: all.slice((page - 1) * size, page * size).map((j) => this.job(j, now)) };
+      const served = all.slice((page - 1) * size, page * size);
+      q.truth('served', { what: 'stats', stream: s.id, page, ids: served.map((j) => j.id) });
+      return { body: served.map((j) => this.job(j, now)) };
     });
     r('GET', '/v1/data-stream-stat/:statId', 'stat', async (q) => {
       const j = this.data.jobs.find((x) => x.id === Number(q.params.statId));
