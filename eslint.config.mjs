@@ -37,7 +37,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['src/workflows/**/*.ts'],
+    // Workflow code, and the kit's workflow-safe modules (all of src/kit/ but src/kit/node/).
+    files: ['src/workflows/**/*.ts', 'src/kit/**/*.ts'],
+    ignores: ['src/kit/node/**'],
     rules: {
       'no-restricted-imports': [
         'error',

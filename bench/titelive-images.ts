@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import axios from 'axios';
-import { ImageFetcher, imageUuid, mapLimit } from '../src/connectors/titelive/images';
+import { ImageFetcher, imageUuid } from '../src/connectors/titelive/images';
+import { mapLimit } from '../src/kit/pool';
 import { ImageHost } from '../src/sandbox/titelive/images';
 import { LocalBucket } from '../src/sinks/local-bucket';
 

@@ -18,7 +18,7 @@ import { createActivities } from '../src/activities';
 import { startDevServer } from '../src/dev/servers';
 import { YoutubeClient } from '../src/connectors/youtube/client';
 import { VIDEO_PARTS } from '../src/connectors/youtube/enums';
-import { mapLimit } from '../src/connectors/titelive/images';
+import { mapLimit } from '../src/kit/pool';
 import { YoutubeSandbox, type SandboxProject } from '../src/sandbox/youtube/server';
 import { youtubeKeyPairs } from '../src/sandbox/youtube';
 import { fakeId } from '../src/sandbox/youtube/videos';

@@ -10,7 +10,8 @@ import { gunzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import type { Bucket } from '../sinks/bucket';
 import { fromArray, type TableSchema, type Warehouse } from '../sinks/warehouse';
-import { imageUuid, mapLimit, type ImageFetcher, type ImageOutcome } from '../connectors/titelive/images';
+import { imageUuid, type ImageFetcher, type ImageOutcome } from '../connectors/titelive/images';
+import { mapLimit } from '../kit/pool';
 import type { ImageRef } from '../connectors/titelive/parse';
 import { imageChunkKey } from './titelive-parse';
 

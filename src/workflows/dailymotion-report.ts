@@ -30,6 +30,7 @@ import { windowStateSignal, type WindowState } from '../shared/dailymotion';
 import { dayEdge } from '../shared/dates';
 import { PIPELINE_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE } from '../shared/search-attributes';
 import { ProgressTracker, tail, validateInput, workflowNow } from './common';
+import { pool } from '../kit/pool';
 import { dailymotionReportWindow } from './dailymotion-window';
 
 const { dailymotionAccount } = proxyActivities<DailymotionActivities>({
@@ -126,58 +127,55 @@ export async function dailymotionReport(
   (carry?.windows ?? []).forEach((r, i) => (results[i] = r)); // compacted: earlier runs' results, in order
   const failures: string[] = [...(carry?.failures ?? [])];
   let failureCount = carry?.failureCount ?? 0;
-  let next = start;
   // Continue as new after this many windows (or when Temporal suggests it): thousands of windows would
   // otherwise near the history limit. Runs from before the patch go on as they were.
   const perRun = carry?.windowsPerRun ?? WINDOWS_PER_RUN;
   const rolls = patched('longhaul-dm-report-continue-as-new');
-  const moreInThisRun = () => !rolls || (next - start < perRun && !workflowInfo().continueAsNewSuggested);
-  const lane = async () => {
-    while (next < windows.length && moreInThisRun()) {
-      const index = next++;
-      const w = windows[index];
-      try {
-        results[index] = await executeChild(dailymotionReportWindow, {
-          workflowId: `${workflowInfo().workflowId}-w${index + 1}-${w.start}_${w.end}`,
-          staticSummary: `window ${index + 1}/${windows.length}: ${w.start} → ${w.end}, account ${tail(account)}`,
-          staticDetails: `${metrics.join(', ')} by ${dimensions.join(', ')} → \`${table}\` (${writeMode})`,
-          args: [
-            {
-              params: {
-                metrics,
-                dimensions,
-                product,
-                filters,
-                table,
-                writeMode,
-                poll,
-                maxAsks,
-                maxConcurrentReports,
-                maxBadRows,
-                ...(slotLease ? { slotLease } : {}),
-              },
-              window: w,
-              index,
-              account,
-              parentId: workflowInfo().workflowId,
+  const moreInThisRun = (taken: number) => !rolls || (taken < perRun && !workflowInfo().continueAsNewSuggested);
+  const runWindow = async (w: (typeof windows)[number], i: number) => {
+    const index = start + i;
+    try {
+      results[index] = await executeChild(dailymotionReportWindow, {
+        workflowId: `${workflowInfo().workflowId}-w${index + 1}-${w.start}_${w.end}`,
+        staticSummary: `window ${index + 1}/${windows.length}: ${w.start} → ${w.end}, account ${tail(account)}`,
+        staticDetails: `${metrics.join(', ')} by ${dimensions.join(', ')} → \`${table}\` (${writeMode})`,
+        args: [
+          {
+            params: {
+              metrics,
+              dimensions,
+              product,
+              filters,
+              table,
+              writeMode,
+              poll,
+              maxAsks,
+              maxConcurrentReports,
+              maxBadRows,
+              ...(slotLease ? { slotLease } : {}),
             },
-          ],
-        });
-        progress.add('rowsLoaded', results[index]!.rowsLoaded);
-      } catch (err) {
-        // The innermost cause says what went wrong ("DM_CLIENT_API is not set…", not "Activity task failed").
-        let cause = err as Error;
-        while (cause.cause instanceof Error) cause = cause.cause;
-        failureCount++;
-        if (failures.length < MAX_CARRIED_FAILURES) failures.push(`${w.start}..${w.end}: ${cause.message}`);
-        progress.add('windowsFailed');
-      }
-      states.delete(index);
-      progress.set({ done: progress.state.done + 1 });
-      showStates();
+            window: w,
+            index,
+            account,
+            parentId: workflowInfo().workflowId,
+          },
+        ],
+      });
+      progress.add('rowsLoaded', results[index]!.rowsLoaded);
+    } catch (err) {
+      // The innermost cause says what went wrong ("DM_CLIENT_API is not set…", not "Activity task failed").
+      let cause = err as Error;
+      while (cause.cause instanceof Error) cause = cause.cause;
+      failureCount++;
+      if (failures.length < MAX_CARRIED_FAILURES) failures.push(`${w.start}..${w.end}: ${cause.message}`);
+      progress.add('windowsFailed');
     }
+    states.delete(index);
+    progress.set({ done: progress.state.done + 1 });
+    showStates();
   };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL_WINDOWS, windows.length - start) }, lane));
+  const { taken } = await pool(windows.slice(start), PARALLEL_WINDOWS, runWindow, { more: moreInThisRun });
+  const next = start + taken;
   if (next < windows.length) {
     // Every window started in this run has ended (the lanes drained): hand over the compact state.
     await continueAsNew<typeof dailymotionReport>(raw, {

@@ -9,7 +9,8 @@ import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
 import type { DatoramaActivities } from '../activities/datorama';
 import { collectInput, type CollectInput, type DatoramaResult } from '../pipelines/datorama';
 import { describedActivities, ProgressTracker, validateInput } from './common';
-import { DatoramaRun, pool, type RunCarry } from './datorama-runner';
+import { pool } from '../kit/pool';
+import { DatoramaRun, type RunCarry } from './datorama-runner';
 
 const record = describedActivities<DatoramaActivities>({
   startToCloseTimeout: '1 minute',

@@ -8,7 +8,8 @@ import { continueAsNew } from '@temporalio/workflow';
 import type { DatoramaActivities } from '../activities/datorama';
 import { patchInput, renameInput, type DatoramaResult, type PatchInput, type RenameInput } from '../pipelines/datorama';
 import { describedActivities, ProgressTracker, validateInput } from './common';
-import { DatoramaRun, pool, type RunCarry } from './datorama-runner';
+import { pool } from '../kit/pool';
+import { DatoramaRun, type RunCarry } from './datorama-runner';
 
 const { datoramaChanges } = describedActivities<DatoramaActivities>({
   startToCloseTimeout: '2 minutes',

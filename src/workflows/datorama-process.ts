@@ -9,7 +9,8 @@ import { processInput, type DatoramaResult, type ProcessInput } from '../pipelin
 import { chunkRange } from '../shared/datorama';
 import { formatDuration } from '../shared/durations';
 import { ProgressTracker, validateInput, workflowNow } from './common';
-import { DatoramaRun, pool, type RunCarry } from './datorama-runner';
+import { pool } from '../kit/pool';
+import { DatoramaRun, type RunCarry } from './datorama-runner';
 
 interface Batch {
   start: string;

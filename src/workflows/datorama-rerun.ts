@@ -13,7 +13,8 @@ import {
   type RerunInput,
 } from '../pipelines/datorama';
 import { ProgressTracker, validateInput } from './common';
-import { DatoramaRun, pool, type RunCarry } from './datorama-runner';
+import { pool } from '../kit/pool';
+import { DatoramaRun, type RunCarry } from './datorama-runner';
 
 async function runActions(
   run: DatoramaRun,

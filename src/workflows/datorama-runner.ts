@@ -82,15 +82,6 @@ export const emptyCarry = (): RunCarry => ({
   failures: [],
 });
 
-/** Runs `fn` over `items` with at most `n` at once, in order of start. */
-export async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
-}
-
 function restrict(a: SubmitAction, keys: string[]): SubmitAction {
   if (a.kind === 'process') return { ...a, streams: keys.map((k) => Number(k.split(':')[1])) };
   if (a.kind === 'rerun') return { ...a, jobs: keys.map((k) => Number(k.split(':')[2])) };

@@ -10,7 +10,8 @@ import {
   TiteliveRateLimitedError,
   TiteliveTransientError,
 } from '../../src/connectors/titelive/errors';
-import { ImageFetcher, imageUuid, mapLimit } from '../../src/connectors/titelive/images';
+import { ImageFetcher, imageUuid } from '../../src/connectors/titelive/images';
+import { mapLimit } from '../../src/kit/pool';
 import { TiteliveSandbox, TITELIVE_DEMO_PASSWORD, TITELIVE_DEMO_USER } from '../../src/sandbox/titelive/server';
 import { splitQuery } from '../../src/workflows/titelive-ranges';
 
