@@ -37,9 +37,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Workflow code, and the kit's workflow-safe modules (all of src/kit/ but src/kit/node/).
+    // Workflow code, and the kit's workflow-safe modules (all of src/kit/ but src/kit/activity/).
     files: ['src/workflows/**/*.ts', 'src/kit/**/*.ts'],
-    ignores: ['src/kit/node/**'],
+    ignores: ['src/kit/activity/**'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -8,6 +8,7 @@ import { Context, ApplicationFailure } from '@temporalio/activity';
 import { ConfigError } from '../config';
 import { DailymotionClient } from '../connectors/dailymotion/client';
 import { DailymotionApiError, ReportLinkGoneError } from '../connectors/dailymotion/errors';
+import { toActivityFailure } from '../kit/activity/http';
 import type { AskReportInput } from '../connectors/dailymotion/enums';
 import {
   REPORT_CONFIG_COLUMN,
@@ -76,7 +77,6 @@ export interface LoadResult extends ParseStats {
 
 /** Turns connector errors into retry decisions Temporal understands. */
 export function toFailure(err: unknown): unknown {
-  if (err instanceof ReportLinkGoneError) return ApplicationFailure.nonRetryable(err.message, 'ReportLinkGone');
   if (err instanceof CsvHeaderError) return ApplicationFailure.nonRetryable(err.message, 'ReportFormat');
   // The same file gives the same rows: retrying cannot help, and nothing was replaced.
   if (err instanceof BadRowsError) return ApplicationFailure.nonRetryable(err.message, 'BadRows');
@@ -84,21 +84,12 @@ export function toFailure(err: unknown): unknown {
   if (err instanceof TableSchemaError) return ApplicationFailure.nonRetryable(err.message, 'TableSchema');
   // A missing credential does not appear by retrying: fail the run with the variable's name.
   if (err instanceof ConfigError) return ApplicationFailure.nonRetryable(err.message, 'Config');
-  if (!(err instanceof DailymotionApiError)) return err;
-  switch (err.kind) {
-    case 'invalid_request':
-    case 'auth':
-      return ApplicationFailure.nonRetryable(err.message, `Dailymotion_${err.kind}`);
-    case 'rate_limited':
-    case 'concurrency_limit':
-      return ApplicationFailure.create({
-        message: err.message,
-        type: `Dailymotion_${err.kind}`,
-        nextRetryDelay: err.retryAfterMs ?? (err.kind === 'concurrency_limit' ? 60_000 : 5_000),
-      });
-    default:
-      return ApplicationFailure.retryable(err.message, `Dailymotion_${err.kind}`);
-  }
+  // A report asked for a moment ago may not be visible yet: "no such report" is retried (the retry policy
+  // bounds it). A report file link that is gone is not: the window asks for the report again.
+  if (err instanceof DailymotionApiError && err.kind === 'not_found' && !(err instanceof ReportLinkGoneError))
+    return ApplicationFailure.retryable(err.message, 'Dailymotion_not_found');
+  // Dailymotion's other errors: the kit's conversion.
+  return toActivityFailure(err);
 }
 
 export interface DailymotionActivityOptions {
@@ -179,7 +170,7 @@ export function createDailymotionActivities(
       } catch (err) {
         // The API refused the ask (an HTTP error answer) or it was never sent: no report exists, the claim
         // goes and a retry asks at once. No answer (status 0, a cut connection) keeps it: outcome unknown.
-        const refused = err instanceof DailymotionApiError ? err.status >= 400 : err instanceof ConfigError;
+        const refused = err instanceof DailymotionApiError ? (err.status ?? 0) >= 400 : err instanceof ConfigError;
         if (refused) await deps.bucket.delete(key).catch(() => undefined);
         throw toFailure(err);
       }

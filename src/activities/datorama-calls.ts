@@ -18,6 +18,7 @@ import { chaosPoint } from './chaos-points';
 import type { Deps } from './deps';
 import { createDatoramaClient, type DatoramaResponse, type RateLimitInfo } from '../connectors/datorama/client';
 import { DatoramaAuthError, DatoramaError, DatoramaRateLimitedError } from '../connectors/datorama/errors';
+import { toActivityFailure } from '../kit/activity/http';
 import type { DatoramaJob } from '../connectors/datorama/schemas';
 import { limiterBlockSignal, type ObservedLimits } from '../shared/datorama';
 import { fromArray, type Row } from '../sinks/warehouse';
@@ -341,7 +342,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
             args.op,
             todo.map((k) => ({ key: k.key, stream: k.stream, state: 'NOT_SUBMITTED', http: err.status })),
           );
-          throw ApplicationFailure.nonRetryable(err.message, 'DatoramaAuth');
+          throw toActivityFailure(err);
         }
         if (err instanceof DatoramaError && err.ambiguous) {
           // Maybe applied, maybe not: keep PENDING_SUBMIT; the workflow checks before submitting again.
@@ -454,7 +455,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
         };
       } catch (err) {
         if (err instanceof DatoramaRateLimitedError) return rateLimited(err, args);
-        if (err instanceof DatoramaAuthError) throw ApplicationFailure.nonRetryable(err.message, 'DatoramaAuth');
+        if (err instanceof DatoramaAuthError) throw toActivityFailure(err);
         throw err;
       }
     },
@@ -474,7 +475,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
         };
       } catch (err) {
         if (err instanceof DatoramaRateLimitedError) return rateLimited(err, args);
-        if (err instanceof DatoramaAuthError) throw ApplicationFailure.nonRetryable(err.message, 'DatoramaAuth');
+        if (err instanceof DatoramaAuthError) throw toActivityFailure(err);
         if (err instanceof DatoramaError && !err.ambiguous && err.status)
           return { found: false, values: {}, httpStatus: err.status };
         throw err;
@@ -619,7 +620,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
         };
       } catch (err) {
         if (err instanceof DatoramaRateLimitedError) return rateLimited(err, args);
-        if (err instanceof DatoramaAuthError) throw ApplicationFailure.nonRetryable(err.message, 'DatoramaAuth');
+        if (err instanceof DatoramaAuthError) throw toActivityFailure(err);
         if (err instanceof DatoramaError && !err.ambiguous)
           throw ApplicationFailure.nonRetryable(err.message, 'DatoramaRefused');
         throw err;

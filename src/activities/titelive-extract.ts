@@ -19,7 +19,8 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Bucket } from '../sinks/bucket';
 import type { Config } from '../config';
 import { CATEGORY_BASES, type TiteliveClient } from '../connectors/titelive/client';
-import { TiteliveAuthError, TiteliveError, TiteliveRateLimitedError } from '../connectors/titelive/errors';
+import { toActivityFailure } from '../kit/activity/http';
+import { TiteliveRateLimitedError } from '../connectors/titelive/errors';
 import { explodeArticles } from '../connectors/titelive/parse';
 import { chaosPoint } from './chaos-points';
 import { queryKey, type RangeQuery } from '../workflows/titelive-ranges';
@@ -53,16 +54,6 @@ export const MAX_REREADS = 3;
 export const rawPrefix = (category: string, runId: string) => `titelive/raw/${category}/${runId}/`;
 export const pageKey = (category: string, runId: string, q: RangeQuery, page: number) =>
   `${rawPrefix(category, runId)}${queryKey(q)}/page-${String(page).padStart(5, '0')}.ndjson.gz`;
-
-/** Turns connector errors into Temporal failures: transient ones retryable, the rest not. */
-export function toFailure(err: unknown): unknown {
-  if (err instanceof TiteliveAuthError) return ApplicationFailure.nonRetryable(err.message, 'TiteliveAuthError');
-  if (err instanceof TiteliveError)
-    return err.transient
-      ? ApplicationFailure.retryable(err.message, err.name)
-      : ApplicationFailure.nonRetryable(err.message, 'TiteliveError');
-  return err;
-}
 
 /** The per-query checkpoint object, rewritten after every page: what is already in the bucket. */
 interface Checkpoint {
@@ -188,7 +179,7 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
       } catch (err) {
         // Cancelled mid-request (axios reports its own CanceledError): confirm with the SDK's reason.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
-        throw toFailure(err);
+        throw toActivityFailure(err);
       }
     },
   };

@@ -9,6 +9,7 @@
  * NDJSON shard plus a done record (fetched count, missing IDs).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { toActivityFailure } from '../kit/activity/http';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Bucket } from '../sinks/bucket';
@@ -213,13 +214,7 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
                 continue;
               }
               await giveBack(used);
-              if (err.retryable)
-                throw ApplicationFailure.create({
-                  message: err.message,
-                  type: err.kind === 'rateLimited' ? 'YoutubeRateLimited' : 'YoutubeTransient',
-                  nextRetryDelay: err.retryAfterMs,
-                });
-              throw ApplicationFailure.nonRetryable(err.message, 'YoutubeInvalidRequest');
+              throw toActivityFailure(err);
             }
             const file: BatchFile = { items: res.items, missing: res.missing };
             await bucket.put(batchKey(args.workKey, args.chunk, b), gzipSync(JSON.stringify(file)), {

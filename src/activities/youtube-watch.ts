@@ -12,6 +12,7 @@
  * timer. Only the new position and counts return to the workflow. Idempotent: the same tick again stores
  * nothing new and returns the same position; a retried attempt resumes below the pages it already stored.
  */
+import { toActivityFailure } from '../kit/activity/http';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import { YoutubeError } from '../connectors/youtube/errors';
@@ -227,14 +228,7 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
             ctx.log.warn(`YouTube key ${fp} of project ${key.project} taken out of the pool: ${err.message}`);
             continue;
           }
-          if (!(err instanceof YoutubeError)) throw err;
-          if (err.retryable)
-            throw ApplicationFailure.create({
-              message: err.message,
-              type: err.kind === 'rateLimited' ? 'YoutubeRateLimited' : 'YoutubeTransient',
-              nextRetryDelay: err.retryAfterMs,
-            });
-          throw ApplicationFailure.nonRetryable(err.message, 'YoutubeInvalidRequest');
+          throw toActivityFailure(err);
         }
         acc.calls++;
         acc.units += args.costPerCall;

@@ -9,18 +9,12 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { parseRetryAfter } from '../../kit/activity/http';
 import { ConfigError, type Config } from '../../config';
 import { fingerprint } from '../../shared/fingerprint';
 import { TokenManager, type DailymotionCredentials } from './auth';
 import { AskReportInput, type PartnerReportStatus } from './enums';
-import {
-  classifyGraphqlError,
-  DailymotionApiError,
-  parseRetryAfter,
-  redact,
-  ReportLinkGoneError,
-  safeUrl,
-} from './errors';
+import { classifyGraphqlError, DailymotionApiError, redact, ReportLinkGoneError, safeUrl } from './errors';
 import { bodySummary, bodyText, parseJson, send, statusError } from './http';
 import {
   ASK_REPORT_MUTATION,

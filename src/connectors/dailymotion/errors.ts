@@ -1,30 +1,44 @@
 /**
- * Typed Dailymotion failures, so the caller (an activity) can decide between retrying and failing:
- * `kind` says what happened; `retryable` is true for rate limits, the 2-reports concurrency limit and
- * transient faults. Messages come from the API's own error text (GraphQL `errors[].message`, OAuth
- * `error`/`error_description`) and never carry a token, a secret or a signed link's query string.
+ * Typed Dailymotion failures on the kit's taxonomy (src/kit/activity/http.ts): `kind` says what happened
+ * in Dailymotion's terms; a retry can help for rate limits, the 2-reports limit and transient faults. Messages come from the
+ * API's own error text (GraphQL `errors[].message`, OAuth `error`/`error_description`) and never carry a
+ * token, a secret or a signed link's query string.
  */
+
+import { ApiError, type ApiErrorCategory } from '../../kit/activity/http';
 
 export type DailymotionErrorKind =
   'rate_limited' | 'concurrency_limit' | 'invalid_request' | 'auth' | 'transient' | 'not_found';
 
-const RETRYABLE: ReadonlySet<DailymotionErrorKind> = new Set(['rate_limited', 'concurrency_limit', 'transient']);
+const CATEGORY: Record<DailymotionErrorKind, ApiErrorCategory> = {
+  rate_limited: 'rate_limited',
+  concurrency_limit: 'rate_limited', // 2 reports generating already: wait for a slot
+  invalid_request: 'refused',
+  auth: 'auth',
+  transient: 'transient',
+  not_found: 'not_found',
+};
 
-export class DailymotionApiError extends Error {
+export class DailymotionApiError extends ApiError {
   override name = 'DailymotionApiError';
   constructor(
     readonly kind: DailymotionErrorKind,
     message: string,
     /** HTTP status (0 when no response arrived or the request was refused before sending). */
-    readonly status: number,
+    status: number,
     /** From a Retry-After header, when the API sent one. */
-    readonly retryAfterMs?: number,
+    retryAfterMs?: number,
   ) {
-    super(message);
+    super(CATEGORY[kind], message, { status, retryAfterMs });
   }
 
-  get retryable(): boolean {
-    return RETRYABLE.has(this.kind);
+  override get failureType(): string {
+    return `Dailymotion_${this.kind}`;
+  }
+
+  /** Without a Retry-After: a minute for a report slot, 5 s for a rate limit, else the policy's backoff. */
+  override get defaultRetryDelayMs(): number | undefined {
+    return this.kind === 'concurrency_limit' ? 60_000 : this.kind === 'rate_limited' ? 5_000 : undefined;
   }
 }
 
@@ -34,15 +48,9 @@ export class ReportLinkGoneError extends DailymotionApiError {
   constructor(message: string, status: number) {
     super('not_found', message, status);
   }
-}
-
-/** Retry-After as milliseconds: delta-seconds or an HTTP date (relative to `now`). */
-export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  override get failureType(): string {
+    return 'ReportLinkGone';
+  }
 }
 
 const PATTERNS: [DailymotionErrorKind | 'token', RegExp][] = [

@@ -4,7 +4,8 @@
  * and mapping non-2xx answers to typed errors with redacted messages.
  */
 import type { AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
-import { DailymotionApiError, parseRetryAfter, redact } from './errors';
+import { parseRetryAfter } from '../../kit/activity/http';
+import { DailymotionApiError, redact } from './errors';
 
 /** Sends a request; a network failure or timeout becomes a transient DailymotionApiError. */
 export async function send<T>(

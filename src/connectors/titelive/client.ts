@@ -8,6 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { Config } from '../../config';
+import { parseRetryAfter } from '../../kit/activity/http';
 import { TiteliveAuthError, TiteliveError, TiteliveRateLimitedError, TiteliveTransientError } from './errors';
 import { loginResponseSchema, rawItemSchema, resultItems, searchEnvelopeSchema, type RawItem } from './schemas';
 
@@ -155,10 +156,9 @@ export class TiteliveClient {
   private check(res: AxiosResponse<string>, what: string): void {
     if (res.status >= 200 && res.status < 300) return;
     if (res.status === 429) {
-      const ra = Number(res.headers['retry-after']);
       throw new TiteliveRateLimitedError(
         `Titelive ${what}: 429 Too Many Requests`,
-        Number.isFinite(ra) && ra >= 0 ? ra * 1000 : undefined,
+        parseRetryAfter(res.headers['retry-after']),
       );
     }
     if (res.status >= 500 || res.status === 408)

@@ -10,6 +10,7 @@ import axios, { type AxiosInstance } from 'axios';
 import type { Config } from '../../config';
 import { MAX_IDS_PER_CALL } from './enums';
 import { classifyError, YoutubeError } from './errors';
+import { parseRetryAfter } from '../../kit/activity/http';
 import { searchListSchema, VIDEO_ID, videoListSchema, type SearchResult, type Video, type VideoPart } from './schemas';
 
 export { MAX_IDS_PER_CALL };
@@ -39,11 +40,6 @@ export interface YoutubeClientOptions {
   baseUrl: string;
   timeoutMs?: number;
   maxSockets?: number;
-}
-
-function retryAfterMs(h: unknown): number | undefined {
-  const s = typeof h === 'string' ? Number(h) : undefined;
-  return s !== undefined && Number.isFinite(s) && s >= 0 ? s * 1000 : undefined;
 }
 
 export class YoutubeClient {
@@ -82,7 +78,7 @@ export class YoutubeClient {
       body = undefined;
     }
     if (res.status < 200 || res.status >= 300)
-      throw classifyError(res.status, body, retryAfterMs(res.headers['retry-after']));
+      throw classifyError(res.status, body, parseRetryAfter(res.headers['retry-after']));
     return body;
   }
 

@@ -3,23 +3,39 @@
  * exceeded (the key's project is spent until the Pacific-midnight reset), key invalid (the key leaves the
  * pool), rate limited and transient (retry with backoff), invalid request (a bug or bad input: no retry).
  */
+import { ApiError, type ApiErrorCategory } from '../../kit/activity/http';
+
 export type YoutubeErrorKind = 'quotaExceeded' | 'keyInvalid' | 'rateLimited' | 'transient' | 'invalidRequest';
 
-export class YoutubeError extends Error {
+const CATEGORY: Record<YoutubeErrorKind, ApiErrorCategory> = {
+  quotaExceeded: 'quota',
+  keyInvalid: 'auth',
+  rateLimited: 'rate_limited',
+  transient: 'transient',
+  invalidRequest: 'refused',
+};
+
+export class YoutubeError extends ApiError {
   override name = 'YoutubeError';
   constructor(
     readonly kind: YoutubeErrorKind,
     message: string,
-    readonly status?: number,
+    status?: number,
     /** The API's `errors[0].reason` (or `details[].reason`), when it sent one. */
     readonly reason?: string,
     /** From a Retry-After header (rate limiting). */
-    readonly retryAfterMs?: number,
+    retryAfterMs?: number,
   ) {
-    super(message);
+    // A spent quota is not retried as such: the caller moves to another key or waits for the reset.
+    super(CATEGORY[kind], message, { status, retryAfterMs, retryable: kind === 'rateLimited' || kind === 'transient' });
   }
-  get retryable(): boolean {
-    return this.kind === 'rateLimited' || this.kind === 'transient';
+
+  override get failureType(): string {
+    return this.kind === 'rateLimited'
+      ? 'YoutubeRateLimited'
+      : this.kind === 'transient'
+        ? 'YoutubeTransient'
+        : 'YoutubeInvalidRequest';
   }
 }
 
