@@ -8,6 +8,7 @@ import { Context, ApplicationFailure } from '@temporalio/activity';
 import { ConfigError } from '../config';
 import { DailymotionClient } from '../connectors/dailymotion/client';
 import { DailymotionApiError, ReportLinkGoneError } from '../connectors/dailymotion/errors';
+import { heartbeating } from '../kit/activity/heartbeat';
 import { toActivityFailure } from '../kit/activity/http';
 import type { AskReportInput } from '../connectors/dailymotion/enums';
 import {
@@ -189,63 +190,65 @@ export function createDailymotionActivities(
       // Heartbeat on a timer, not only per batch: while queued behind another load, while the warehouse
       // commits or a BigQuery job runs, the attempt stays alive — and learns when it was cancelled or
       // timed out (ctx.cancellationSignal), so it never commits after a retry did.
-      const beat = () => ctx.heartbeat({ rowsParsed: stats.rowsParsed, files: stats.files });
-      const timer = setInterval(beat, opts.heartbeatMs ?? LOAD_HEARTBEAT_MS);
-      try {
-        return await guard(async () => {
-          const report = await dm().getReport(input.reportToken);
-          if (report.status !== 'FINISHED') {
-            throw new ReportLinkGoneError(
-              `report is ${report.status}, not FINISHED: its files can no longer be read`,
-              200,
-            );
-          }
-          const csvSchema = reportSchema(input.table, input.dimensions, input.metrics);
-          const schema = reportTableSchema(input.table, input.dimensions, input.metrics);
-          const existing = await deps.warehouse.describeTable(input.table);
-          const diff = existing ? schemaDifferences(schema, existing) : [];
-          if (diff.length)
-            throw new TableSchemaError(
-              `table ${input.table} does not have this report's columns (${diff.join('; ')}): nothing was ` +
-                'loaded. Load this report configuration into a table of its own with --table <name> ' +
-                '(each metrics/dimensions set needs its own table)',
-            );
-          const config = reportConfig(input);
-          const maxBadRows = input.maxBadRows ?? 0;
-          const batches = csvBatches(
-            csvSchema,
-            report.links.length,
-            (i) => dm().downloadCsv(report.links[i]),
-            stats,
-            5000,
-            maxBadRows,
-          );
-          const tagged = async function* (): AsyncGenerator<Row[]> {
-            for await (const b of batches) {
-              beat();
-              for (const row of b) row[REPORT_CONFIG_COLUMN] = config;
-              yield b;
+      const progress = () => ({ rowsParsed: stats.rowsParsed, files: stats.files });
+      return heartbeating(
+        () =>
+          guard(async () => {
+            const report = await dm().getReport(input.reportToken);
+            if (report.status !== 'FINISHED') {
+              throw new ReportLinkGoneError(
+                `report is ${report.status}, not FINISHED: its files can no longer be read`,
+                200,
+              );
             }
-          };
-          const range = windowRange(input.dimensions, input.window.start, input.window.end);
-          // The table's declared disposition (replace this configuration's rows of the window), or append when
-          // the run asks for it (writeMode append).
-          const mode: WriteMode =
-            input.writeMode === 'replace' && range
-              ? replaceRangeOf(schema, range.from, range.to, { [REPORT_CONFIG_COLUMN]: config })
-              : { kind: 'append' };
-          const { rowsLoaded } = await deps.warehouse.load(schema, tagged(), mode, {
-            signal: ctx.cancellationSignal,
-          });
-          chaosPoint('dailymotion.load.after-commit');
-          const good = stats.rowsParsed - stats.badRows;
-          if (rowsLoaded !== good)
-            throw new Error(`row count mismatch: ${good} good rows parsed, ${rowsLoaded} loaded`);
-          return { ...stats, rowsLoaded, maxBadRows };
-        });
-      } finally {
-        clearInterval(timer);
-      }
+            const csvSchema = reportSchema(input.table, input.dimensions, input.metrics);
+            const schema = reportTableSchema(input.table, input.dimensions, input.metrics);
+            const existing = await deps.warehouse.describeTable(input.table);
+            const diff = existing ? schemaDifferences(schema, existing) : [];
+            if (diff.length)
+              throw new TableSchemaError(
+                `table ${input.table} does not have this report's columns (${diff.join('; ')}): nothing was ` +
+                  'loaded. Load this report configuration into a table of its own with --table <name> ' +
+                  '(each metrics/dimensions set needs its own table)',
+              );
+            const config = reportConfig(input);
+            const maxBadRows = input.maxBadRows ?? 0;
+            const batches = csvBatches(
+              csvSchema,
+              report.links.length,
+              (i) => dm().downloadCsv(report.links[i]),
+              stats,
+              5000,
+              maxBadRows,
+            );
+            const tagged = async function* (): AsyncGenerator<Row[]> {
+              for await (const b of batches) {
+                ctx.heartbeat(progress());
+                for (const row of b) row[REPORT_CONFIG_COLUMN] = config;
+                yield b;
+              }
+            };
+            const range = windowRange(input.dimensions, input.window.start, input.window.end);
+            // The table's declared disposition (replace this configuration's rows of the window), or append when
+            // the run asks for it (writeMode append).
+            const mode: WriteMode =
+              input.writeMode === 'replace' && range
+                ? replaceRangeOf(schema, range.from, range.to, { [REPORT_CONFIG_COLUMN]: config })
+                : { kind: 'append' };
+            const { rowsLoaded } = await deps.warehouse.load(schema, tagged(), mode, {
+              signal: ctx.cancellationSignal,
+            });
+            chaosPoint('dailymotion.load.after-commit');
+            const good = stats.rowsParsed - stats.badRows;
+            if (rowsLoaded !== good)
+              throw new Error(`row count mismatch: ${good} good rows parsed, ${rowsLoaded} loaded`);
+            return { ...stats, rowsLoaded, maxBadRows };
+          }),
+        {
+          details: progress,
+          everyMs: opts.heartbeatMs ?? LOAD_HEARTBEAT_MS,
+        },
+      );
     },
   };
 }

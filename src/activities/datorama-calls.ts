@@ -18,6 +18,7 @@ import { chaosPoint } from './chaos-points';
 import type { Deps } from './deps';
 import { createDatoramaClient, type DatoramaResponse, type RateLimitInfo } from '../connectors/datorama/client';
 import { DatoramaAuthError, DatoramaError, DatoramaRateLimitedError } from '../connectors/datorama/errors';
+import { heartbeating } from '../kit/activity/heartbeat';
 import { toActivityFailure } from '../kit/activity/http';
 import type { DatoramaJob } from '../connectors/datorama/schemas';
 import { limiterBlockSignal, type ObservedLimits } from '../shared/datorama';
@@ -131,18 +132,10 @@ export function assertAttemptLive(): void {
 /** When each running attempt started, by this process's clock. */
 const localStarts = new WeakMap<Context, number>();
 
-/** Runs an activity body while heartbeating every few seconds (the server's cancellation reaches us). */
-async function heartbeating<T>(fn: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  localStarts.set(ctx, Date.now());
-  const every = Math.max(500, Math.min(5_000, (ctx.info.heartbeatTimeoutMs ?? 15_000) / 3));
-  ctx.heartbeat();
-  const timer = setInterval(() => ctx.heartbeat(), every);
-  try {
-    return await fn();
-  } finally {
-    clearInterval(timer);
-  }
+/** Runs a call activity's body heartbeating every few seconds (the server's cancellation reaches it soon). */
+async function heartbeatingCall<T>(fn: () => Promise<T>): Promise<T> {
+  localStarts.set(Context.current(), Date.now());
+  return heartbeating(fn, { maxEveryMs: 5_000 });
 }
 
 export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, 'config' | 'warehouse'>) {
@@ -631,7 +624,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [
       name,
-      (...a: unknown[]) => heartbeating(() => (fn as (...x: unknown[]) => Promise<unknown>)(...a)),
+      (...a: unknown[]) => heartbeatingCall(() => (fn as (...x: unknown[]) => Promise<unknown>)(...a)),
     ]),
   ) as typeof activities;
 }

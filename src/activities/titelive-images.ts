@@ -11,6 +11,7 @@ import { Context } from '@temporalio/activity';
 import type { Bucket } from '../sinks/bucket';
 import { fromArray, type TableSchema, type Warehouse } from '../sinks/warehouse';
 import { imageUuid, type ImageFetcher, type ImageOutcome } from '../connectors/titelive/images';
+import { heartbeating } from '../kit/activity/heartbeat';
 import { mapLimit } from '../kit/pool';
 import type { ImageRef } from '../connectors/titelive/parse';
 import { imageChunkKey } from './titelive-parse';
@@ -64,65 +65,74 @@ export function createTiteliveImagesActivities(deps: {
     const ctx = Context.current();
     const counts: ImageCounts = { ok: 0, missing: 0, failed: 0 };
     let done = 0;
-    // Heartbeat on a timer too: a batch of slow hosts must not look like a dead worker.
-    const beat = setInterval(() => ctx.heartbeat({ done }), 10_000);
-    // One download and one write per distinct URL (placeholders are listed by many articles).
-    type Done = Exclude<ImageOutcome, { kind: 'ok' }> | { kind: 'ok'; httpStatus: number; bytes: number };
-    const once = new Map<string, Promise<Done & { attempts: number }>>();
-    const download = (url: string) => {
-      let p = once.get(url);
-      if (!p) {
-        p = fetcher.fetch(url, deps.retry).then(async (out) => {
-          if (out.kind !== 'ok') return out;
-          await bucket.put(imageObjectKey(imageUuid(url)), out.body, { contentType: out.contentType });
-          return { kind: 'ok' as const, httpStatus: out.httpStatus, bytes: out.body.length, attempts: out.attempts };
+    // Heartbeat on a timer too, the load included: a batch of slow hosts must not look like a dead worker.
+    return heartbeating(
+      async () => {
+        // One download and one write per distinct URL (placeholders are listed by many articles).
+        type Done = Exclude<ImageOutcome, { kind: 'ok' }> | { kind: 'ok'; httpStatus: number; bytes: number };
+        const once = new Map<string, Promise<Done & { attempts: number }>>();
+        const download = (url: string) => {
+          let p = once.get(url);
+          if (!p) {
+            p = fetcher.fetch(url, deps.retry).then(async (out) => {
+              if (out.kind !== 'ok') return out;
+              await bucket.put(imageObjectKey(imageUuid(url)), out.body, { contentType: out.contentType });
+              return {
+                kind: 'ok' as const,
+                httpStatus: out.httpStatus,
+                bytes: out.body.length,
+                attempts: out.attempts,
+              };
+            });
+            once.set(url, p);
+          }
+          return p;
+        };
+        const rows = await mapLimit(refs, concurrency, async (ref) => {
+          const base = {
+            product_id: ref.product_id,
+            article_id: ref.article_id,
+            side: ref.side,
+            source_url: ref.url,
+            run_id: runId,
+          };
+          const stamp = () => new Date().toISOString();
+          let row;
+          if (!ref.url) row = { ...base, status: 'missing', reason: 'no URL listed', attempts: 0, updated_at: stamp() };
+          else {
+            const uuid = imageUuid(ref.url);
+            const out = await download(ref.url);
+            if (out.kind === 'ok') {
+              row = {
+                ...base,
+                uuid,
+                object_key: imageObjectKey(uuid),
+                status: 'ok',
+                http_status: out.httpStatus,
+                bytes: out.bytes,
+                attempts: out.attempts,
+                updated_at: stamp(),
+              };
+            } else
+              row = {
+                ...base,
+                uuid,
+                status: out.kind === 'missing' ? 'missing' : 'failed',
+                reason: out.reason,
+                http_status: out.httpStatus ?? null,
+                attempts: out.attempts,
+                updated_at: stamp(),
+              };
+          }
+          counts[row.status as keyof ImageCounts]++;
+          if (++done % 50 === 0) ctx.heartbeat({ done });
+          return row;
         });
-        once.set(url, p);
-      }
-      return p;
-    };
-    const rows = await mapLimit(refs, concurrency, async (ref) => {
-      const base = {
-        product_id: ref.product_id,
-        article_id: ref.article_id,
-        side: ref.side,
-        source_url: ref.url,
-        run_id: runId,
-      };
-      const stamp = () => new Date().toISOString();
-      let row;
-      if (!ref.url) row = { ...base, status: 'missing', reason: 'no URL listed', attempts: 0, updated_at: stamp() };
-      else {
-        const uuid = imageUuid(ref.url);
-        const out = await download(ref.url);
-        if (out.kind === 'ok') {
-          row = {
-            ...base,
-            uuid,
-            object_key: imageObjectKey(uuid),
-            status: 'ok',
-            http_status: out.httpStatus,
-            bytes: out.bytes,
-            attempts: out.attempts,
-            updated_at: stamp(),
-          };
-        } else
-          row = {
-            ...base,
-            uuid,
-            status: out.kind === 'missing' ? 'missing' : 'failed',
-            reason: out.reason,
-            http_status: out.httpStatus ?? null,
-            attempts: out.attempts,
-            updated_at: stamp(),
-          };
-      }
-      counts[row.status as keyof ImageCounts]++;
-      if (++done % 50 === 0) ctx.heartbeat({ done });
-      return row;
-    }).finally(() => clearInterval(beat));
-    await warehouse.load(TITELIVE_IMAGES_TABLE, fromArray(rows));
-    return counts;
+        await warehouse.load(TITELIVE_IMAGES_TABLE, fromArray(rows));
+        return counts;
+      },
+      { details: () => ({ done }), everyMs: 10_000 },
+    );
   }
 
   return {

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { heartbeating } from './heartbeat';
+import { heartbeating } from '../kit/activity/heartbeat';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Bucket } from '../sinks/bucket';
 import type { ColumnType, Row, Warehouse } from '../sinks/warehouse';
@@ -177,10 +177,7 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
       // Progress (pages read, rows loaded, images listed) is heartbeated on a timer too: the warehouse's
       // commit and the Parquet write have no place to report from.
       const progress: Record<string, number> = {};
-      return heartbeating(
-        () => parse(args, progress),
-        () => progress,
-      );
+      return heartbeating(() => parse(args, progress), { details: () => progress });
     },
   };
 }
