@@ -1,4 +1,5 @@
 /** The selftest pipeline's one activity: a warehouse row (merged on run id) and a bucket object. */
+import { chaosPoint } from './chaos-points';
 import type { Deps } from './deps';
 import type { TableSchema } from '../sinks/warehouse';
 import { fromArray } from '../sinks/warehouse';
@@ -20,6 +21,9 @@ export function createSelftestActivities({ warehouse, bucket }: Pick<Deps, 'ware
     async selftestWrite(args: { runId: string; label: string; sleptMs: number }) {
       const objectKey = `selftest/${args.runId}.json`;
       await bucket.put(objectKey, JSON.stringify(args), { contentType: 'application/json' });
+      // The chaos suite kills the worker here (the object written, the row not) and below (both written, the
+      // activity not completed): the retry writes the same object and merges the same row.
+      chaosPoint('selftest.after-object');
       const row = {
         run_id: args.runId,
         label: args.label,
@@ -27,6 +31,7 @@ export function createSelftestActivities({ warehouse, bucket }: Pick<Deps, 'ware
         written_at: new Date().toISOString(),
       };
       await warehouse.load(SELFTEST_TABLE, fromArray([row]));
+      chaosPoint('selftest.after-row');
       const n = await warehouse.count(SELFTEST_TABLE);
       return { table: SELFTEST_TABLE.name, objectKey: bucket.uri(objectKey), rowsInTable: Number(n) };
     },

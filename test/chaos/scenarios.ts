@@ -401,12 +401,15 @@ export function datoramaCollect(streams: number): Scenario {
   };
 }
 
-/** `selftest`: one row and one object, after a durable sleep (no API; 30 s: room for 2 kills and a restart). */
+/**
+ * `selftest`: one row and one object, after a durable sleep (no API; 30 s: room for 2 random kills of the
+ * production run's two workers). Its kill run aims at the moments between the writes.
+ */
 export const selftest: Scenario = {
   name: 'selftest',
   sandbox: async () => ({ servers: [], env: {}, stop: async () => undefined }),
   truth: [selftestTruth],
-  aim: [],
+  aim: ['selftest.after-object', 'selftest.after-row'],
   workflowType: 'selftest',
   // How long the timer really took (in the row and the object): wall time.
   volatileColumns: ['slept_ms', 'sleptMs'],
