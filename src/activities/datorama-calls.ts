@@ -20,6 +20,7 @@ import { createDatoramaClient, type DatoramaResponse, type RateLimitInfo } from 
 import { DatoramaAuthError, DatoramaError, DatoramaRateLimitedError } from '../connectors/datorama/errors';
 import { heartbeating } from '../kit/activity/heartbeat';
 import { toActivityFailure } from '../kit/activity/http';
+import { actionKey, actionKeys, jobOfKey, type SubmitAction } from '../shared/datorama-keys';
 import type { DatoramaJob } from '../connectors/datorama/schemas';
 import { limiterBlockSignal, type ObservedLimits } from '../shared/datorama';
 import { fromArray, type Row } from '../sinks/warehouse';
@@ -33,11 +34,7 @@ import {
   type ActionState,
 } from './datorama-tables';
 
-export type SubmitAction =
-  | { kind: 'process'; streams: number[]; start: string; end: string }
-  | { kind: 'rerun'; stream: number; jobs: number[] }
-  | { kind: 'rerun-all'; stream: number }
-  | { kind: 'patch'; stream: number; fields: Record<string, unknown>; previous: Record<string, unknown> };
+export type { SubmitAction };
 
 export interface CallContext {
   runKey: string;
@@ -66,20 +63,6 @@ export interface SubmitOutcome {
   httpStatus?: number;
   message?: string;
   observed?: ObservedLimits;
-}
-
-/** One key per action: the unit a rerun skips once it succeeded. */
-export function actionKeys(a: SubmitAction): { key: string; stream: number }[] {
-  switch (a.kind) {
-    case 'process':
-      return a.streams.map((s) => ({ key: `p:${s}:${a.start}:${a.end}`, stream: s }));
-    case 'rerun':
-      return a.jobs.map((j) => ({ key: `r:${a.stream}:${j}`, stream: a.stream }));
-    case 'rerun-all':
-      return [{ key: `ra:${a.stream}`, stream: a.stream }];
-    case 'patch':
-      return [{ key: `u:${a.stream}`, stream: a.stream }];
-  }
 }
 
 const observedOf = (l: RateLimitInfo): ObservedLimits => ({
@@ -204,7 +187,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
     for (const k of keys) {
       const mine =
         action.kind === 'rerun'
-          ? jobs.filter((j) => `r:${j.stream}:${j.id}` === k.key)
+          ? jobs.filter((j) => actionKey.rerun(j.stream, j.id) === k.key)
           : jobs.filter((j) => j.stream === k.stream);
       const status = state === 'SUBMITTED' ? 'SUBMITTED' : state === 'FAILED' ? 'FAILED' : 'UNCERTAIN';
       const base = {
@@ -272,7 +255,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
         action.kind === 'process'
           ? { ...action, streams: todo.map((k) => k.stream) }
           : action.kind === 'rerun'
-            ? { ...action, jobs: todo.map((k) => Number(k.key.split(':')[2])) }
+            ? { ...action, jobs: todo.map((k) => jobOfKey(k.key)) }
             : action;
       const keys = todo.map((k) => k.key);
       // The claim: PENDING_SUBMIT naming this attempt, written, then read back. Another attempt's claim read
@@ -518,10 +501,10 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
             {
               action_key:
                 args.what === 'workspaces'
-                  ? 'c:workspaces'
+                  ? actionKey.collectWorkspaces()
                   : args.what === 'streams'
-                    ? `c:ws:${args.workspaceId}`
-                    : `c:${args.streamId}:page:${args.page}`,
+                    ? actionKey.collectStreams(args.workspaceId)
+                    : actionKey.collectPage(args.streamId, args.page),
               stream_id: args.what === 'jobs' ? args.streamId : undefined,
               status: 'COLLECTED',
               http_status: http,

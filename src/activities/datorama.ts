@@ -19,6 +19,7 @@ import {
 import { fromArray } from '../sinks/warehouse';
 import { CHANGES_TABLE, DatoramaRecords, JOB_LOG_TABLE, writeJobLogCsv } from './datorama-tables';
 import { createDatoramaCallActivities } from './datorama-calls';
+import { actionKey, streamOfKey } from '../shared/datorama-keys';
 
 export interface DatoramaLimits {
   tokenFingerprint: string;
@@ -150,7 +151,7 @@ export function createDatoramaActivities(deps: Deps) {
             row_key: `${k}|skipped`,
             op: args.op,
             action_key: k,
-            stream_id: Number(k.split(':')[1]) || null,
+            stream_id: streamOfKey(k) || null,
             status: 'SKIPPED',
             message: 'submitted by an earlier run of this workflow ID',
             at,
@@ -162,7 +163,12 @@ export function createDatoramaActivities(deps: Deps) {
     /** Records that a stream's jobs were collected (a rerun of the same workflow ID skips it). */
     async datoramaMarkCollected(args: { runKey: string; runId: string; stream: number; jobs: number }): Promise<void> {
       await records.setActions(args.runKey, args.runId, 'collect', [
-        { key: `c:${args.stream}`, stream: args.stream, state: 'SUBMITTED', message: `${args.jobs} jobs` },
+        {
+          key: actionKey.collected(args.stream),
+          stream: args.stream,
+          state: 'SUBMITTED',
+          message: `${args.jobs} jobs`,
+        },
       ]);
     },
 

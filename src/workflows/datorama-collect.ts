@@ -10,6 +10,7 @@ import type { DatoramaActivities } from '../activities/datorama';
 import { collectInput, type CollectInput, type DatoramaResult } from '../pipelines/datorama';
 import { describedActivities, ProgressTracker, validateInput } from './common';
 import { pool } from '../kit/pool';
+import { actionKey } from '../shared/datorama-keys';
 import { DatoramaRun, type RunCarry } from './datorama-runner';
 
 const record = describedActivities<DatoramaActivities>({
@@ -59,8 +60,8 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
   const pages = (jobs: number) => Math.floor(jobs / input.pageSize) + 1;
   if (input.jobs) {
     const { skip, mine } = await run.previous();
-    if (!carry) run.c.skipped += streams.filter((s) => skip.has(`c:${s.id}`)).length;
-    const todo = streams.filter((s) => !skip.has(`c:${s.id}`) && !mine.has(`c:${s.id}`));
+    if (!carry) run.c.skipped += streams.filter((s) => skip.has(actionKey.collected(s.id))).length;
+    const todo = streams.filter((s) => !skip.has(actionKey.collected(s.id)) && !mine.has(actionKey.collected(s.id)));
     if (!carry) {
       const jobCalls = todo.reduce((n, s) => n + pages(s.jobs), 0);
       run.estimated = run.c.calls + jobCalls;

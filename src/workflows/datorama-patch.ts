@@ -9,6 +9,7 @@ import type { DatoramaActivities } from '../activities/datorama';
 import { patchInput, renameInput, type DatoramaResult, type PatchInput, type RenameInput } from '../pipelines/datorama';
 import { describedActivities, ProgressTracker, validateInput } from './common';
 import { pool } from '../kit/pool';
+import { actionKey } from '../shared/datorama-keys';
 import { DatoramaRun, type RunCarry } from './datorama-runner';
 
 const { datoramaChanges } = describedActivities<DatoramaActivities>({
@@ -40,9 +41,9 @@ async function applyChanges(
   const { skip, mine } = await run.previous();
   if (!carry) {
     run.c.total = changes.length;
-    run.c.skipped += changes.filter((c) => skip.has(`u:${c.stream}`)).length;
+    run.c.skipped += changes.filter((c) => skip.has(actionKey.update(c.stream))).length;
   }
-  const todo = changes.filter((c) => !skip.has(`u:${c.stream}`) && !mine.has(`u:${c.stream}`));
+  const todo = changes.filter((c) => !skip.has(actionKey.update(c.stream)) && !mine.has(actionKey.update(c.stream)));
   run.estimated = carry?.estimated ?? run.c.calls + 2 * todo.length;
   run.setPhase(`${op}: ${todo.length} streams (GET + PATCH each)`);
   const BLOCK = run.block(50);
@@ -61,7 +62,7 @@ async function applyChanges(
       if (!current.found) {
         run.c.failed++;
         run.c.failures.push({
-          action: `u:${c.stream}`,
+          action: actionKey.update(c.stream),
           stream: c.stream,
           httpStatus: current.httpStatus,
           message: 'stream not found',
@@ -71,7 +72,7 @@ async function applyChanges(
       if (c.expect && !Object.entries(c.expect).every(([k, v]) => same(current.values[k], v))) {
         run.c.failed++;
         run.c.failures.push({
-          action: `u:${c.stream}`,
+          action: actionKey.update(c.stream),
           stream: c.stream,
           message: `changed since the run being undone (now ${JSON.stringify(current.values)}): not overwritten`,
         });

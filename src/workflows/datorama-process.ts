@@ -10,6 +10,7 @@ import { chunkRange } from '../shared/datorama';
 import { formatDuration } from '../shared/durations';
 import { ProgressTracker, validateInput, workflowNow } from './common';
 import { pool } from '../kit/pool';
+import { actionKey } from '../shared/datorama-keys';
 import { DatoramaRun, type RunCarry } from './datorama-runner';
 
 interface Batch {
@@ -77,7 +78,7 @@ export async function datoramaProcess(
   if (!carry) {
     run.c.total = batches.reduce((n, b) => n + b.streams.length, 0);
     run.c.skipped += batches.reduce(
-      (n, b) => n + b.streams.filter((s) => skip.has(`p:${s}:${b.start}:${b.end}`)).length,
+      (n, b) => n + b.streams.filter((s) => skip.has(actionKey.process(s, b.start, b.end))).length,
       0,
     );
   }
@@ -85,7 +86,7 @@ export async function datoramaProcess(
     .map((b) => ({
       ...b,
       streams: b.streams.filter(
-        (s) => !skip.has(`p:${s}:${b.start}:${b.end}`) && !mine.has(`p:${s}:${b.start}:${b.end}`),
+        (s) => !skip.has(actionKey.process(s, b.start, b.end)) && !mine.has(actionKey.process(s, b.start, b.end)),
       ),
     }))
     .filter((b) => b.streams.length > 0);

@@ -4,7 +4,6 @@
  * submitted are skipped; failures are listed in the result.
  */
 import { continueAsNew } from '@temporalio/workflow';
-import type { SubmitAction } from '../activities/datorama-calls';
 import {
   rerunAllInput,
   rerunInput,
@@ -14,12 +13,14 @@ import {
 } from '../pipelines/datorama';
 import { ProgressTracker, validateInput } from './common';
 import { pool } from '../kit/pool';
+import { actionKeys, restrictAction, type SubmitAction } from '../shared/datorama-keys';
 import { DatoramaRun, type RunCarry } from './datorama-runner';
+
+const keysOf = (a: SubmitAction) => actionKeys(a).map((k) => k.key);
 
 async function runActions(
   run: DatoramaRun,
   actions: SubmitAction[],
-  keysOf: (a: SubmitAction) => string[],
   carry: { run: RunCarry; estimated: number } | undefined,
   again: (c: { run: RunCarry; estimated: number }) => Promise<never>,
 ): Promise<void> {
@@ -31,7 +32,7 @@ async function runActions(
   const todo = actions
     .map((a) => {
       const left = keysOf(a).filter((k) => !skip.has(k) && !mine.has(k));
-      return a.kind === 'rerun' ? { ...a, jobs: left.map((k) => Number(k.split(':')[2])) } : left.length ? a : null;
+      return a.kind === 'rerun' ? restrictAction(a, left) : left.length ? a : null;
     })
     .filter((a): a is SubmitAction => a !== null && (a.kind !== 'rerun' || a.jobs.length > 0));
   run.estimated = carry?.estimated ?? run.c.calls + todo.length;
@@ -64,13 +65,7 @@ export async function datoramaRerun(
   for (const [stream, jobs] of byStream)
     for (let i = 0; i < jobs.length; i += input.batchSize)
       actions.push({ kind: 'rerun', stream, jobs: jobs.slice(i, i + input.batchSize) });
-  await runActions(
-    run,
-    actions,
-    (a) => (a.kind === 'rerun' ? a.jobs.map((j) => `r:${a.stream}:${j}`) : []),
-    carry,
-    (c) => continueAsNew<typeof datoramaRerun>(rawInput, c),
-  );
+  await runActions(run, actions, carry, (c) => continueAsNew<typeof datoramaRerun>(rawInput, c));
   return run.finish();
 }
 
@@ -89,7 +84,6 @@ export async function datoramaRerunAll(
   await runActions(
     run,
     streams.map((stream): SubmitAction => ({ kind: 'rerun-all', stream })),
-    (a) => (a.kind === 'rerun-all' ? [`ra:${a.stream}`] : []),
     carry,
     (c) => continueAsNew<typeof datoramaRerunAll>(rawInput, c),
   );

@@ -19,7 +19,8 @@ import {
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import type { DatoramaActivities, DatoramaLimits } from '../activities/datorama';
-import type { CallContext, JobRef, SubmitAction, SubmitOutcome } from '../activities/datorama-calls';
+import type { CallContext, JobRef, SubmitOutcome } from '../activities/datorama-calls';
+import { actionKeys, restrictAction, streamOfKey, type SubmitAction } from '../shared/datorama-keys';
 import { summarizeDatorama, type DatoramaFailure, type DatoramaResult } from '../pipelines/datorama';
 import {
   callQueueOf,
@@ -82,19 +83,13 @@ export const emptyCarry = (): RunCarry => ({
   failures: [],
 });
 
-function restrict(a: SubmitAction, keys: string[]): SubmitAction {
-  if (a.kind === 'process') return { ...a, streams: keys.map((k) => Number(k.split(':')[1])) };
-  if (a.kind === 'rerun') return { ...a, jobs: keys.map((k) => Number(k.split(':')[2])) };
-  return a;
-}
-
 /**
  * One action per stream (a reconcile call checks one stream) and, for a rerun, one per job: the check reads
  * that job's stat, which says whether it was rerun and gives its dates for the job log (a check of the first
  * job only, before this patch, left the other jobs' dates out of the log).
  */
 function perStream(a: SubmitAction, keys: string[]): SubmitAction[] {
-  const r = restrict(a, keys);
+  const r = restrictAction(a, keys);
   if (r.kind === 'process') return r.streams.map((s) => ({ ...r, streams: [s] }));
   if (r.kind === 'rerun' && r.jobs.length > 1 && patched('datorama-check-rerun-per-job'))
     return r.jobs.map((j) => ({ ...r, jobs: [j] }));
@@ -268,9 +263,9 @@ export class DatoramaRun {
       // A batch is refused as a whole for one bad stream ("Data stream 123 is disabled"): submit the others.
       const bad = Number(/Data stream (\d+)/.exec(out.message ?? '')?.[1]);
       if (!action.streams.includes(bad) || depth >= 5) return this.failedKeys(out);
-      this.failedKeys({ ...out, keys: out.keys.filter((k) => Number(k.split(':')[1]) === bad) });
-      const rest = out.keys.filter((k) => Number(k.split(':')[1]) !== bad);
-      if (rest.length) await this.submit(restrict(action, rest), onJobs, depth + 1);
+      this.failedKeys({ ...out, keys: out.keys.filter((k) => streamOfKey(k) === bad) });
+      const rest = out.keys.filter((k) => streamOfKey(k) !== bad);
+      if (rest.length) await this.submit(restrictAction(action, rest), onJobs, depth + 1);
     } else if (out.kind === 'failed') this.failedKeys(out);
     else if (out.kind === 'uncertain') {
       this.progress.add('uncertain', out.keys.length);
@@ -297,7 +292,7 @@ export class DatoramaRun {
           onJobs?.(r.jobs);
         } else if (r.kind === 'not-submitted') notApplied.push(...r.keys);
       }
-      if (notApplied.length) await this.submit(restrict(action, notApplied), onJobs, depth + 1);
+      if (notApplied.length) await this.submit(restrictAction(action, notApplied), onJobs, depth + 1);
     }
   }
 
@@ -306,7 +301,7 @@ export class DatoramaRun {
     for (const k of out.keys)
       this.listFailure({
         action: k,
-        stream: Number(k.split(':')[1]),
+        stream: streamOfKey(k),
         httpStatus: out.httpStatus,
         message: out.message ?? 'refused',
       });
@@ -318,14 +313,9 @@ export class DatoramaRun {
     if (cause instanceof ApplicationFailure && cause.type === 'DatoramaAuth')
       throw ApplicationFailure.nonRetryable(cause.message, 'DatoramaAuth');
     const message = (cause as Error | undefined)?.message ?? String(err);
-    const keys =
-      action.kind === 'process'
-        ? action.streams.map((s) => `p:${s}:${action.start}:${action.end}`)
-        : action.kind === 'rerun'
-          ? action.jobs.map((j) => `r:${action.stream}:${j}`)
-          : [`${action.kind === 'rerun-all' ? 'ra' : 'u'}:${action.stream}`];
+    const keys = actionKeys(action).map((k) => k.key);
     this.c.failed += keys.length;
-    for (const k of keys) this.listFailure({ action: k, stream: Number(k.split(':')[1]), message });
+    for (const k of keys) this.listFailure({ action: k, stream: streamOfKey(k), message });
   }
 
   /**
