@@ -9,18 +9,17 @@
  * NDJSON shard plus a done record (fetched count, missing IDs).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { toActivityFailure } from '../kit/activity/http';
-import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Config } from '../config';
 import type { Bucket } from '../sinks/bucket';
 import { MAX_IDS_PER_CALL, type VideoPart } from '../connectors/youtube/enums';
-import { YoutubeError } from '../connectors/youtube/errors';
 import type { YoutubeClient } from '../connectors/youtube/client';
 import { parseYoutubeKeys, projectsOf } from '../connectors/youtube/keys';
 import type { Video } from '../connectors/youtube/schemas';
-import { ledgerWorkflowId, type LedgerConfig, type Permit } from '../shared/quota';
+import { ledgerWorkflowId, type LedgerConfig } from '../shared/quota';
 import { chaosPoint } from './chaos-points';
 import { QuotaLedgerClient } from './quota-ledger';
+import { YoutubeKeyedCalls } from './youtube-keyed-calls';
 import { readChunk } from './youtube-prepare';
 
 export const VIDEOS_METHOD = 'videos.list';
@@ -143,93 +142,46 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
       );
       let lastDetails: unknown = ctx.info.heartbeatDetails;
       ledger.onRetry = () => ctx.heartbeat(lastDetails); // waiting on a busy ledger is not a dead worker
-      let permit: Permit | undefined;
-      let used = 0;
-      const giveBack = async (callsUsed: number) => {
-        const p = permit;
-        permit = undefined;
-        if (p) await ledger.refund(p, callsUsed);
-      };
+      const calls = new YoutubeKeyedCalls(ledger, keys, {
+        method: VIDEOS_METHOD,
+        requester: args.requester,
+        who: 'YouTube enrichment',
+        warn: (m) => ctx.log.warn(m),
+        onCall: (fp) => {
+          out.calls++;
+          out.units += args.costPerCall;
+          out.unitsByKey[fp] = (out.unitsByKey[fp] ?? 0) + args.costPerCall;
+        },
+        onNotServed: (fp, why, reason) => {
+          out.units -= args.costPerCall;
+          out.unitsByKey[fp] -= args.costPerCall;
+          if (why === 'quota') out.quotaExceeded++;
+          else out.invalidKeys.push(`${fp}: ${reason}`);
+        },
+      });
       try {
         for (let t = 0; t < todo.length; t++) {
           const b = todo[t];
           // Cancelled (worker shutting down, run cancelled): stop between batches; the done ones stay done.
           if (ctx.cancellationSignal.aborted) throw new CancelledFailure('youtubeFetchChunk cancelled');
-          for (;;) {
-            if (!permit || used >= permit.calls) {
-              permit = undefined;
-              const r = await ledger.reserve({
-                method: VIDEOS_METHOD,
-                calls: todo.length - t,
-                requester: args.requester,
-              });
-              if (r.kind === 'none')
-                throw ApplicationFailure.nonRetryable(
-                  `YouTube enrichment cannot go on: ${r.reason}`,
-                  'YoutubeNoUsableKey',
-                );
-              if (r.kind === 'wait')
-                return { ...out, status: 'wait', until: r.until, waitReason: r.reason, batchesDone: done.size };
-              permit = r.permit;
-              used = 0;
-            }
-            const fp = permit.fingerprint;
-            const key = keys.get(fp);
-            if (!key) {
-              await giveBack(used);
-              throw ApplicationFailure.retryable(
-                `key ${fp} is not in this worker's YOUTUBE_API_KEYS`,
-                'YoutubeKeyUnknown',
-              );
-            }
-            used++;
-            out.calls++;
-            out.units += args.costPerCall;
-            out.unitsByKey[fp] = (out.unitsByKey[fp] ?? 0) + args.costPerCall;
-            let res;
-            try {
-              res = await client.videosList(batches[b], args.parts, key.key, ctx.cancellationSignal);
-            } catch (err) {
-              if (!(err instanceof YoutubeError)) {
-                await giveBack(used);
-                throw err;
-              }
-              if (err.kind === 'quotaExceeded') {
-                // Not served, so not charged: give the call back, park the project until its reset, ask again.
-                await giveBack(used - 1);
-                out.units -= args.costPerCall;
-                out.unitsByKey[fp] -= args.costPerCall;
-                out.quotaExceeded++;
-                await ledger.markSpent(fp);
-                continue;
-              }
-              if (err.kind === 'keyInvalid') {
-                await giveBack(used - 1);
-                out.units -= args.costPerCall;
-                out.unitsByKey[fp] -= args.costPerCall;
-                const reason = `${err.message} (project ${key.project})`;
-                await ledger.markInvalid(fp, reason);
-                out.invalidKeys.push(`${fp}: ${reason}`);
-                ctx.log.warn(`YouTube key ${fp} of project ${key.project} taken out of the pool: ${err.message}`);
-                continue;
-              }
-              await giveBack(used);
-              throw toActivityFailure(err);
-            }
-            const file: BatchFile = { items: res.items, missing: res.missing };
-            await bucket.put(batchKey(args.workKey, args.chunk, b), gzipSync(JSON.stringify(file)), {
-              contentType: 'application/gzip',
-            });
-            // The chaos suite can kill the worker here: the batch is written, the heartbeat not yet sent.
-            chaosPoint('youtube.fetch.after-write');
-            done.add(b);
-            lastDetails = { batchesDone: [...done] };
-            ctx.heartbeat(lastDetails);
-            break;
-          }
+          const r = await calls.call(todo.length - t, (key) =>
+            client.videosList(batches[b], args.parts, key, ctx.cancellationSignal),
+          );
+          if (r.kind === 'wait')
+            return { ...out, status: 'wait', until: r.until, waitReason: r.reason, batchesDone: done.size };
+          const res = r.value;
+          const file: BatchFile = { items: res.items, missing: res.missing };
+          await bucket.put(batchKey(args.workKey, args.chunk, b), gzipSync(JSON.stringify(file)), {
+            contentType: 'application/gzip',
+          });
+          // The chaos suite can kill the worker here: the batch is written, the heartbeat not yet sent.
+          chaosPoint('youtube.fetch.after-write');
+          done.add(b);
+          lastDetails = { batchesDone: [...done] };
+          ctx.heartbeat(lastDetails);
         }
       } finally {
-        if (permit) await giveBack(used);
+        await calls.release();
       }
 
       // Every batch is in: one shard (batch order, as the API answered) and the done record.

@@ -12,19 +12,18 @@
  * timer. Only the new position and counts return to the workflow. Idempotent: the same tick again stores
  * nothing new and returns the same position; a retried attempt resumes below the pages it already stored.
  */
-import { toActivityFailure } from '../kit/activity/http';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Config } from '../config';
-import { YoutubeError } from '../connectors/youtube/errors';
 import { createYoutubeClient, type YoutubeClient } from '../connectors/youtube/client';
 import { parseYoutubeKeys } from '../connectors/youtube/keys';
 import type { SearchResult } from '../connectors/youtube/schemas';
 import { createVideosStore } from '../sinks/videos';
 import type { VideosStore, VideoUpsert } from '../sinks/videos-store';
-import { ledgerWorkflowId, type Permit } from '../shared/quota';
+import { ledgerWorkflowId } from '../shared/quota';
 import { SEARCH_METHOD, type WatchPosition } from '../shared/youtube-watch';
 import type { Deps } from './deps';
 import { QuotaLedgerClient } from './quota-ledger';
+import { YoutubeKeyedCalls } from './youtube-keyed-calls';
 import { youtubeLedgerConfig } from './youtube-fetch';
 
 export interface WatchTickArgs {
@@ -166,6 +165,17 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
         costs: { [SEARCH_METHOD]: args.costPerCall },
       });
       ledger.onRetry = () => ctx.heartbeat(acc);
+      const calls = new YoutubeKeyedCalls(ledger, keys, {
+        method: SEARCH_METHOD,
+        requester: args.requester,
+        who: 'YouTube watcher',
+        warn: (m) => ctx.log.warn(m),
+        onCall: (fp) => (acc.keyFingerprint = fp),
+        onNotServed: (fp, why, reason) => {
+          if (why === 'quota') acc.quotaExceeded++;
+          else acc.invalidKeys.push(`${fp}: ${reason}`);
+        },
+      });
 
       const finish = async (status: 'done' | 'wait', reached: boolean, wait?: { until: number; reason: string }) => {
         const top = later(pos.sweep?.top, acc.newest);
@@ -187,21 +197,8 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
       let pageToken: string | undefined;
       while (acc.pages < args.maxPages) {
         // One permit per call: a page is one search.list call.
-        const r = await ledger.reserve({ method: SEARCH_METHOD, calls: 1, requester: args.requester });
-        if (r.kind === 'none')
-          throw ApplicationFailure.nonRetryable(`YouTube watcher cannot go on: ${r.reason}`, 'YoutubeNoUsableKey');
-        if (r.kind === 'wait') return finish('wait', false, { until: r.until, reason: r.reason });
-        const permit: Permit = r.permit;
-        const fp = permit.fingerprint;
-        const key = keys.get(fp);
-        if (!key) {
-          await ledger.refund(permit, 0);
-          throw ApplicationFailure.retryable(`key ${fp} is not in this worker's YOUTUBE_API_KEYS`, 'YoutubeKeyUnknown');
-        }
-        acc.keyFingerprint = fp;
-        let page;
-        try {
-          page = await client.searchList(
+        const r = await calls.call(1, (key) =>
+          client.searchList(
             {
               q: args.query,
               order: 'date',
@@ -210,26 +207,11 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
               publishedBefore,
               pageToken,
             },
-            key.key,
-          );
-        } catch (err) {
-          if (err instanceof YoutubeError && err.kind === 'quotaExceeded') {
-            // Not served: give the call back, park the project until its reset, ask the ledger again.
-            await ledger.refund(permit, 0);
-            acc.quotaExceeded++;
-            await ledger.markSpent(fp);
-            continue;
-          }
-          if (err instanceof YoutubeError && err.kind === 'keyInvalid') {
-            await ledger.refund(permit, 0);
-            const reason = `${err.message} (project ${key.project})`;
-            await ledger.markInvalid(fp, reason);
-            acc.invalidKeys.push(`${fp}: ${reason}`);
-            ctx.log.warn(`YouTube key ${fp} of project ${key.project} taken out of the pool: ${err.message}`);
-            continue;
-          }
-          throw toActivityFailure(err);
-        }
+            key,
+          ),
+        );
+        if (r.kind === 'wait') return finish('wait', false, { until: r.until, reason: r.reason });
+        const page = r.value;
         acc.calls++;
         acc.units += args.costPerCall;
         const rows = page.items
