@@ -228,7 +228,15 @@ describe(`chaos suite (${full ? 'full' : 'bounded'}, seed ${seed})`, () => {
     for (const s of EXTRA) {
       runs.set(key(s, 'reference'), runScenario(s, shared));
       if (EXTRA_KILLS)
-        runs.set(key(s, 'kills'), runScenario(s, { ...shared, kills: settings.kills, aim: s.aim.length > 0 }));
+        runs.set(
+          key(s, 'kills'),
+          runScenario(s, {
+            ...shared,
+            kills: settings.kills,
+            aim: s.aim.length > 0,
+            aimWaitMs: full ? 200_000 : 150_000, // past a killed activity's 1-minute timeout on a loaded machine
+          }),
+        );
     }
     for (const s of PAUSED) runs.set(key(s, 'pause'), runScenario(s, { ...shared, pauseMs: PAUSE_MS }));
     if (PRODUCTION) {

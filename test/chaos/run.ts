@@ -250,12 +250,19 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     }
     const random = seeded(o.seed, `kills:${s.name}`);
     const [lo, hi] = o.killDelayMs ?? [1000, 4000];
+    // With two workers the next kill does not wait for the last killed one to be back: it hits the other one
+    // (a kill of the same worker waits for its restart first), so a short run on a loaded machine still gets
+    // its kills — both workers may be down at once.
+    const restarts: Promise<void>[] = [];
     for (let k = fired().length; k < (o.kills ?? 0) && running; k++) {
       await Promise.race([sleep(lo + random() * (hi - lo)), done]);
       if (!running) break;
       progress(tag, `kill ${k + 1}`);
-      await workers[k % workers.length].killAndRestart();
+      const restart = workers[k % workers.length].killAndRestart();
+      if (workers.length > 1) restarts.push(restart);
+      else await restart;
     }
+    await Promise.all(restarts);
     if (o.pauseMs && running) {
       await Promise.race([sleep(2000 + seeded(o.seed, `pause:${s.name}`)() * 4000), done]);
       if (running) {
