@@ -243,6 +243,9 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     // Aimed points: the i-th process carries the i-th point; wait for it to fire (the process dies, the
     // supervisor starts the next one) before going on.
     for (let i = 0; i < aimed.length && running; i++) {
+      // The wait counts from when the process carrying the point is up (a restart on a loaded machine took
+      // 154 s in one CI run, longer than the whole wait).
+      await Promise.race([worker.running(), done]);
       const until = Date.now() + (o.aimWaitMs ?? 120_000);
       while (running && worker.crashes <= i && Date.now() < until) await Promise.race([sleep(250), done]);
       progress(tag, `aimed ${aimed[i]}: ${worker.crashes > i ? 'fired' : 'not fired'}`);
