@@ -339,7 +339,8 @@ describe('datorama on the dev server', () => {
           .map((r) => key({ stream: r.stream_id, job: r.job_id, start: r.start_date, end: r.end_date }))
           .sort(),
       ).toEqual(logged.map(key).sort());
-      // A stream without jobs: one row without a job, and a call that reran nothing.
+      // A stream without jobs: one row without a job, and a call that reran nothing (sent again when a kill
+      // left it unanswered: nothing shows whether it arrived, docs/datorama.md "Never twice"; the row merges).
       const empty = sandbox
         .calls('rerun-all')
         .filter((c) => (c.meta!.actions as LoggedAction[]).length === 0)
@@ -349,7 +350,7 @@ describe('datorama on the dev server', () => {
           .filter((r) => !r.job_id)
           .map((r) => r.stream_id)
           .sort(),
-      ).toEqual(empty.sort());
+      ).toEqual([...new Set(empty)].sort());
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await sandbox.stop();
