@@ -351,6 +351,9 @@ describe('datorama on the dev server', () => {
           .map((r) => r.stream_id)
           .sort(),
       ).toEqual([...new Set(empty)].sort());
+      // Only the one call the kill left unanswered may repeat, and only on a stream that has no jobs.
+      expect(empty.length - new Set(empty).size).toBeLessThanOrEqual(1);
+      for (const s of empty) expect(withJobs.has(s), s).toBe(false);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await sandbox.stop();
