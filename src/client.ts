@@ -11,6 +11,8 @@ import { cancel, list, result, status, type ListOptions } from './cli/inspect';
 import { registerSearchAttributes } from './cli/search-attributes';
 import { parseDuration } from './shared/durations';
 import { buildInput, follow, pipelineByName, rootCause, runPipeline } from './cli/run';
+import { describeOptions, pipelineHelp } from './cli/options';
+import { InputError } from './shared/validation';
 import { startStack } from './cli/stack';
 import { PIPELINES } from './pipelines';
 import { SANDBOXES } from './sandbox';
@@ -35,29 +37,67 @@ const program = new Command('longhaul').description('Durable data pipelines on T
 const out = (v: unknown): void =>
   void process.stdout.write((typeof v === 'string' ? v : JSON.stringify(v, null, 2)) + '\n');
 
+/**
+ * `--help` after a pipeline's name prints that pipeline's options (from its input schema); without a name,
+ * the command's own help. Returns the pipeline, or undefined when help was printed.
+ */
+function pipelineOrHelp(name: string | undefined, opts: { help?: boolean }, cmd: Command, command: string) {
+  if (!name) {
+    if (opts.help) return void cmd.outputHelp();
+    throw new InputError(
+      `longhaul ${command}: which pipeline? One of ${Object.keys(PIPELINES).join(', ')} (\`longhaul pipelines\` describes them)`,
+    );
+  }
+  const pipeline = pipelineByName(name);
+  if (opts.help) return void out(pipelineHelp(pipeline, command));
+  return pipeline;
+}
+
 program
-  .command('run <pipeline>')
+  .command('pipelines')
+  .description('List the pipelines with what each does (`longhaul run <pipeline> --help` for its options)')
+  .option('--json', 'print them, with their options, as JSON')
+  .action((opts: { json?: boolean }) => {
+    const all = Object.values(PIPELINES);
+    if (opts.json) out(all.map((p) => ({ name: p.name, description: p.description, options: describeOptions(p) })));
+    else {
+      const width = Math.max(...all.map((p) => p.name.length)) + 2;
+      out(all.map((p) => `${p.name.padEnd(width)}${p.description}`).join('\n'));
+    }
+  });
+
+program
+  .command('run [pipeline]')
   .description(`Start a pipeline run (${Object.keys(PIPELINES).join(', ')}); pipeline options as --name value`)
   .option('--input <file>', 'input as a JSON file (flags override its fields)')
   .option('--wait', 'wait for the end, showing live progress')
   .option('--json', 'print the outcome as one JSON object')
   .option('--id <workflowId>', 'explicit workflow ID (default: derived from the input)')
+  .helpOption(false)
+  .option('-h, --help', "this help; after a pipeline's name, that pipeline's options")
   .allowUnknownOption()
   .allowExcessArguments()
-  .action(async (name: string, opts: { input?: string; wait?: boolean; json?: boolean; id?: string }, cmd: Command) => {
-    const pipeline = pipelineByName(name);
-    const flagArgs = pipelineArgs(cmd.args.slice(1), ['--input', '--id'], ['--wait', '--json']);
-    const input = buildInput(pipeline, opts, flagArgs);
-    const config = loadConfig();
-    const client = await connectClient(config);
-    const outcome = await runPipeline(client, config, pipeline, input, opts);
-    if (opts.json) out(outcome);
-    else if (outcome.status === 'completed') out(`Completed: ${outcome.summary}`);
-    else if (outcome.status === 'failed') out(`Failed: ${outcome.error}`);
-    if (outcome.problems?.length && !opts.json)
-      out(`${outcome.problems.length} problem(s):\n${outcome.problems.map((p) => `  ${p}`).join('\n')}`);
-    if (outcome.status === 'failed' || outcome.problems?.length) process.exitCode = 1;
-  });
+  .action(
+    async (
+      name: string | undefined,
+      opts: { input?: string; wait?: boolean; json?: boolean; id?: string; help?: boolean },
+      cmd: Command,
+    ) => {
+      const pipeline = pipelineOrHelp(name, opts, cmd, 'run');
+      if (!pipeline) return;
+      const flagArgs = pipelineArgs(cmd.args.slice(1), ['--input', '--id'], ['--wait', '--json']);
+      const input = buildInput(pipeline, opts, flagArgs);
+      const config = loadConfig();
+      const client = await connectClient(config);
+      const outcome = await runPipeline(client, config, pipeline, input, opts);
+      if (opts.json) out(outcome);
+      else if (outcome.status === 'completed') out(`Completed: ${outcome.summary}`);
+      else if (outcome.status === 'failed') out(`Failed: ${outcome.error}`);
+      if (outcome.problems?.length && !opts.json)
+        out(`${outcome.problems.length} problem(s):\n${outcome.problems.map((p) => `  ${p}`).join('\n')}`);
+      if (outcome.status === 'failed' || outcome.problems?.length) process.exitCode = 1;
+    },
+  );
 
 program
   .command('status <workflowId>')
@@ -135,10 +175,10 @@ program
 
 const schedule = program.command('schedule').description('Temporal Schedules that start pipelines on a cron');
 schedule
-  .command('create <pipeline>')
+  .command('create [pipeline]')
   .description('Start <pipeline> on a cron; pipeline options as --name value or --input file.json')
-  .requiredOption('--cron <expr>', 'five-field cron, e.g. "0 6 * * *"')
-  .requiredOption('--id <scheduleId>', 'schedule ID')
+  .option('--cron <expr>', 'five-field cron, e.g. "0 6 * * *" (required)')
+  .option('--id <scheduleId>', 'schedule ID (required)')
   .option('--input <file>', 'input as a JSON file')
   .option(
     '--overlap <policy>',
@@ -146,15 +186,29 @@ schedule
   )
   .option('--catchup <duration>', 'missed runs within this window are taken after an outage', DEFAULT_CATCHUP)
   .option('--timezone <tz>', 'time zone of the cron', 'UTC')
+  .helpOption(false)
+  .option('-h, --help', "this help; after a pipeline's name, that pipeline's options")
   .allowUnknownOption()
   .allowExcessArguments()
   .action(
     async (
-      name: string,
-      opts: { cron: string; id: string; input?: string; overlap?: string; catchup: string; timezone: string },
+      name: string | undefined,
+      opts: {
+        cron?: string;
+        id?: string;
+        input?: string;
+        overlap?: string;
+        catchup: string;
+        timezone: string;
+        help?: boolean;
+      },
       cmd: Command,
     ) => {
-      const pipeline = pipelineByName(name);
+      const pipeline = pipelineOrHelp(name, opts, cmd, 'schedule create');
+      if (!pipeline) return;
+      // Checked here, not by commander, so that `schedule create <pipeline> --help` needs neither.
+      if (!opts.cron) throw new InputError('--cron: required, a five-field cron, e.g. "0 6 * * *"');
+      if (!opts.id) throw new InputError('--id: required, the schedule ID, e.g. daily-report');
       const flagArgs = pipelineArgs(cmd.args.slice(1), [
         '--cron',
         '--id',
@@ -165,7 +219,8 @@ schedule
       ]);
       const input = buildInput(pipeline, opts, flagArgs);
       const config = loadConfig();
-      await createSchedule(await connectClient(config), pipeline, input, opts, config);
+      const { cron, id } = opts;
+      await createSchedule(await connectClient(config), pipeline, input, { ...opts, cron, id }, config);
       out(
         `Schedule ${opts.id}: ${pipeline.name} at "${opts.cron}" (${opts.timezone}), overlap ${opts.overlap ?? defaultOverlap(input)}, catch-up ${opts.catchup}`,
       );

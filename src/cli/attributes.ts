@@ -5,7 +5,6 @@
  */
 import type { SearchAttributePair } from '@temporalio/common';
 import type { Config } from '../config';
-import { DailymotionClient } from '../connectors/dailymotion/client';
 import type { PipelineDef } from '../pipelines/types';
 import { dayEdge, isoDate, isRelativeDay } from '../shared/dates';
 import { fingerprint } from '../shared/fingerprint';
@@ -16,51 +15,16 @@ import {
   RANGE_START_ATTRIBUTE,
 } from '../shared/search-attributes';
 
-type Input = Record<string, unknown>;
-
-/** The API account a run works for, as a fingerprint (never the secret), when the configuration names one. */
+/** The API account a run works for (PipelineDef.account): its name, or a fingerprint of its secret. */
 export function accountOf(pipeline: PipelineDef, config: Config): string | undefined {
-  const family = pipeline.name.split('-')[0];
-  switch (family) {
-    case 'dailymotion':
-      return config.DM_ACCOUNT || config.DM_CLIENT_API ? DailymotionClient.accountKey(config) : undefined;
-    case 'datorama':
-      return config.DATORAMA_TOKEN ? fingerprint(config.DATORAMA_TOKEN) : undefined;
-    case 'youtube':
-      return config.YOUTUBE_API_KEYS?.length ? fingerprint([...config.YOUTUBE_API_KEYS].sort().join(',')) : undefined;
-    case 'titelive':
-      return config.TITELIVE_USERNAME ? fingerprint(config.TITELIVE_USERNAME) : undefined;
-    default:
-      return undefined;
-  }
+  const account = pipeline.account?.(config);
+  if (!account) return undefined;
+  return 'name' in account ? account.name : fingerprint(account.secret);
 }
-
-const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
 /** The data's date range [start, end] (ISO dates or instants) a run covers, from its validated input. */
 export function rangeOf(pipeline: PipelineDef, input: unknown): { start?: string; end?: string } {
-  const i = (input && typeof input === 'object' ? input : {}) as Input;
-  switch (pipeline.name) {
-    case 'dailymotion-report':
-      return { start: str(i.startDate), end: str(i.endDate) };
-    case 'datorama-process': {
-      const ranges = [
-        ...((i.ranges as { start: string; end: string }[] | undefined) ?? []),
-        ...(str(i.start) && str(i.end) ? [{ start: i.start as string, end: i.end as string }] : []),
-      ];
-      if (!ranges.length) return {};
-      return {
-        start: ranges.map((r) => r.start).reduce((a, b) => (b < a ? b : a)),
-        end: ranges.map((r) => r.end).reduce((a, b) => (b > a ? b : a)),
-      };
-    }
-    case 'titelive':
-      return { start: str(i.minModifiedDate), end: str(i.maxModifiedDate) };
-    case 'youtube-watch':
-      return { start: str(i.backfillFrom) };
-    default:
-      return {};
-  }
+  return pipeline.range?.(input) ?? {};
 }
 
 /** An ISO date is the whole day: its start for a range start, its last millisecond for a range end. */

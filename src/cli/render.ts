@@ -2,8 +2,6 @@
 import cliProgress from 'cli-progress';
 import type { PipelineDef } from '../pipelines/types';
 import { stableHash } from '../pipelines/types';
-import { isRelativeDay, resolveDate } from '../shared/dates';
-import { formatDuration } from '../shared/durations';
 import type { Progress } from '../shared/messages';
 
 export function describeProgress(p: Progress): string {
@@ -66,66 +64,6 @@ const list = (v: unknown, max = 4): string => {
   const a = Array.isArray(v) ? v.map(String) : [String(v)];
   return a.length > max ? `${a.slice(0, max).join(', ')} +${a.length - max}` : a.join(', ');
 };
-const days = (a: string, b: string) => Math.round((Date.parse(b) - Date.parse(a)) / 86_400_000) + 1;
-
-/** Per pipeline, the one line a person needs to recognise a run; undefined → the generic line. */
-const SUMMARIES: Record<string, (i: Input, account?: string) => string> = {
-  selftest: (i) =>
-    `Selftest "${String(i.label)}": durable timer of ${formatDuration(Number(i.sleep))}, then a row + an object`,
-  'dailymotion-report': (i, account) => {
-    // Relative days (a schedule's `yesterday`) span the same number of days whichever day a run starts.
-    const now = Date.now();
-    const n = days(resolveDate(String(i.startDate), now), resolveDate(String(i.endDate), now));
-    const windows = Math.ceil(n / Number(i.windowDays));
-    const relative = isRelativeDay(String(i.startDate)) || isRelativeDay(String(i.endDate));
-    return (
-      `Dailymotion report ${String(i.startDate)} → ${String(i.endDate)}${relative ? ' (UTC days of each run)' : ''} ` +
-      `(${windows} window${windows > 1 ? 's' : ''} of ${Number(i.windowDays)} days) into ${String(i.table)}` +
-      `${account ? `, account …${account.slice(-4)}` : ''}`
-    );
-  },
-  titelive: (i) =>
-    `Titelive ${String(i.category)} ${i.incremental ? 'incremental (from the high-water mark)' : `from ${String(i.minModifiedDate)}`}` +
-    `${i.maxModifiedDate ? ` to ${String(i.maxModifiedDate)}` : ''}${i.images === false ? ', no images' : ''}`,
-  'youtube-enrich': (i) =>
-    `YouTube details for ${i.csv ? `${String(i.csv)} (column ${String(i.column)})` : `${(i.ids as unknown[]).length} IDs`}` +
-    `${i.limit ? `, first ${Number(i.limit)}` : ''}${i.dryRun ? ' — dry run (plan only)' : ` → ${String(i.table)}`}`,
-  'youtube-watch': (i) =>
-    `YouTube watcher for "${String(i.query)}": every ${Number(i.intervalSeconds)} s` +
-    `${i.backfillFrom ? `, back to ${String(i.backfillFrom)}` : ''} → the videos store`,
-  'datorama-process': (i) => {
-    const ranges = (i.ranges as unknown[] | undefined)?.length ?? 0;
-    const streams = (i.streams as unknown[] | undefined)?.length ?? 0;
-    return (
-      `Datorama process ${[
-        streams ? `${streams} stream(s) ${String(i.start)} → ${String(i.end)}` : '',
-        ranges ? `${ranges} stream range(s)` : '',
-      ]
-        .filter(Boolean)
-        .join(' + ')} in chunks of ${Number(i.dRange)} days` +
-      `${i.workspaceThrottle ? `, at most ${Number(i.workspaceThrottle)} jobs running per workspace` : ''}`
-    );
-  },
-  'datorama-rerun': (i) => {
-    const jobs = i.jobs as { stream: number }[];
-    return `Datorama rerun of ${jobs.length} job(s) in ${new Set(jobs.map((j) => j.stream)).size} stream(s)`;
-  },
-  'datorama-rerun-all': (i) => `Datorama rerun of every job of ${(i.streams as unknown[]).length} stream(s)`,
-  'datorama-rename': (i) =>
-    i.undo
-      ? `Datorama undo of run ${String(i.undo)}`
-      : `Datorama rename of ${(i.renames as unknown[]).length} stream(s)`,
-  'datorama-patch': (i) =>
-    i.undo
-      ? `Datorama undo of run ${String(i.undo)}`
-      : i.patches
-        ? `Datorama patch of ${(i.patches as unknown[]).length} stream(s)`
-        : `Datorama patch of ${(i.streams as unknown[]).length} stream(s): ${Object.keys(i.fields as object).join(', ')}`,
-  'datorama-collect': (i) =>
-    `Datorama metadata of ${i.workspaces ? `${(i.workspaces as unknown[]).length} workspace(s)` : 'every workspace'}: ` +
-    `workspaces, streams${i.jobs ? `, jobs (pages of ${Number(i.pageSize)})` : ''}` +
-    `${i.maxCalls ? `, at most ${Number(i.maxCalls)} job calls` : ''}`,
-};
 
 /** The run's description from its validated input; `account` is the API account fingerprint when known. */
 export function describeRun(pipeline: PipelineDef, input: unknown, account?: string): RunDescription {
@@ -138,7 +76,7 @@ export function describeRun(pipeline: PipelineDef, input: unknown, account?: str
         .map(([k, v]) => `${k} ${list(v)}`)
         .join(', ') || pipeline.description
     }`;
-  const summary = SUMMARIES[pipeline.name]?.(i, account) ?? generic();
+  const summary = pipeline.describeInput?.(input, account) ?? generic();
   const fields = [
     ...scalar.map(([k, v]) => `- ${k}: ${list(v, 12)}`),
     ...(account ? [`- account: …${account.slice(-4)}`] : []),

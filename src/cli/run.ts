@@ -6,9 +6,10 @@ import { PIPELINES } from '../pipelines';
 import type { PipelineDef } from '../pipelines/types';
 import { progressQuery } from '../shared/messages';
 import { TASK_QUEUES } from '../shared/task-queues';
-import { InputError, parseInput } from '../shared/validation';
+import { InputError } from '../shared/validation';
 import { uiLink } from './connect';
 import { flagsToInput } from './flags';
+import { inputErrorText } from './options';
 import { accountOf, runAttributes } from './attributes';
 import { describeRun, progressView } from './render';
 
@@ -21,7 +22,10 @@ export interface RunOptions {
 
 export function pipelineByName(name: string): PipelineDef {
   const p = PIPELINES[name];
-  if (!p) throw new InputError(`Unknown pipeline "${name}". Known: ${Object.keys(PIPELINES).join(', ')}`);
+  if (!p)
+    throw new InputError(
+      `Unknown pipeline "${name}". Known: ${Object.keys(PIPELINES).join(', ')} (\`longhaul pipelines\` describes them)`,
+    );
   return p;
 }
 
@@ -62,7 +66,9 @@ export function buildInput(pipeline: PipelineDef, opts: RunOptions, flagArgs: st
       `Invalid input for ${pipeline.name}: unknown option${unknown.length > 1 ? 's' : ''} ${unknown.map(kebab).join(', ')}` +
         ` (known: ${Object.keys(shape).map(kebab).join(', ')})`,
     );
-  const input = parseInput(pipeline.input, raw, `input for ${pipeline.name}`);
+  const parsed = pipeline.input.safeParse(raw);
+  if (!parsed.success) throw new InputError(inputErrorText(pipeline, parsed.error));
+  const input: unknown = parsed.data;
   // Temporal refuses payloads over 2 MB (and warns from 512 KB): say so before starting, naming the fix.
   const bytes = Buffer.byteLength(JSON.stringify(input) ?? '');
   if (bytes > MAX_INPUT_BYTES)

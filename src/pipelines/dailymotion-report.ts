@@ -44,18 +44,24 @@ export const slotLeaseSettings = z
 
 export const dailymotionReportInput = z
   .object({
-    metrics: z.array(PartnerReportMetric).min(1, 'at least one metric'),
+    metrics: z.array(PartnerReportMetric).min(1, 'at least one metric').describe('The report’s metrics'),
     dimensions: z
       .array(PartnerReportDimension)
       .min(1, 'at least one dimension')
-      .max(MAX_DIMENSIONS, `at most ${MAX_DIMENSIONS} dimensions (API limit)`),
-    product: PartnerReportProduct.optional(),
-    filters: PartnerReportFilters.optional(),
-    /** YYYY-MM-DD, or relative to the run's start day (UTC): today, yesterday, today-N (schedules). */
-    startDate: dayOrRelative,
-    endDate: dayOrRelative,
-    /** Days per report (the API accepts 1–180). */
-    windowDays: z.number().int().min(1).max(MAX_WINDOW_DAYS).default(30),
+      .max(MAX_DIMENSIONS, `at most ${MAX_DIMENSIONS} dimensions (API limit)`)
+      .describe('The report’s dimensions: a time dimension (DAY, HOUR, MINUTE, MONTH) and up to 7 more'),
+    product: PartnerReportProduct.optional().describe('Only this product’s data (default: all)'),
+    filters: PartnerReportFilters.optional().describe('The API’s report filters, as JSON'),
+    /** Relative days are resolved against the run's start day (UTC): schedules ask for "yesterday". */
+    startDate: dayOrRelative.describe('First day of data'),
+    endDate: dayOrRelative.describe('Last day of data (not in the future)'),
+    windowDays: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_WINDOW_DAYS)
+      .default(30)
+      .describe('Days per report (the API accepts 1–180)'),
     /**
      * Warehouse table. Several report configurations may share one only if they have the same columns
      * (each row carries its configuration's fingerprint, report_config); a table with other columns is refused.
@@ -63,28 +69,48 @@ export const dailymotionReportInput = z
     table: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'letters, digits and underscores')
-      .default('dailymotion_report'),
+      .default('dailymotion_report')
+      .describe('Warehouse table (report configurations sharing one need the same columns)'),
     /**
      * replace: each window's date range is replaced, for this report configuration only (reruns never
      * duplicate); append: rows are added.
      */
-    writeMode: z.enum(['replace', 'append']).default('replace'),
+    writeMode: z
+      .enum(['replace', 'append'])
+      .default('replace')
+      .describe('replace: a rerun replaces its windows’ rows (this configuration’s only); append: adds rows'),
     /**
      * Rows per window that may fail typing (counted, reported as problems, not loaded) before the window
      * fails without replacing anything. Default 0: any bad row fails its window.
      */
-    maxBadRows: z.number().int().min(0).max(1_000_000_000).default(0),
-    poll: pollSettings.default(pollSettings.parse({})),
+    maxBadRows: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000_000)
+      .default(0)
+      .describe('Rows per window that may fail typing (counted and reported) before the window fails'),
+    poll: pollSettings
+      .default(pollSettings.parse({}))
+      .describe('Report polling: initialDelay, factor, maxDelay, budget (durations as 10s, 5m, 2h)'),
     /** Asks per window when reports fail or expire before they are read. */
-    maxAsks: z.number().int().min(1).max(10).default(3),
+    maxAsks: z.number().int().min(1).max(10).default(3).describe('Asks per window when reports fail or expire'),
     /** Reports generating at once per account (the API allows 2). */
-    maxConcurrentReports: z.number().int().min(1).max(2).default(2),
+    maxConcurrentReports: z
+      .number()
+      .int()
+      .min(1)
+      .max(2)
+      .default(2)
+      .describe('Reports generating at once per account, across all runs (the API allows 2)'),
     /**
      * How a window holds its report slot (advanced; defaults: lease 10m, renew 3m, reask 5m): a holding window
      * renews its lease every `renew`, a waiting one re-sends its request every `reask` (a semaphore that was
      * terminated is started again with its holders), and the slot of a window that died is freed after `lease`.
      */
-    slotLease: slotLeaseSettings.optional(),
+    slotLease: slotLeaseSettings
+      .optional()
+      .describe('Advanced: how a window holds its report slot (lease, renew, reask; default 10m, 3m, 5m)'),
   })
   .strict()
   .superRefine((v, ctx) => {
@@ -186,6 +212,22 @@ export const dailymotionReportPipeline = definePipeline({
           `${w.start}..${w.end}: ${w.badRows} bad row(s) not loaded (tolerated, maxBadRows ${w.maxBadRows ?? '?'})` +
           (w.badRowSamples.length ? `: ${w.badRowSamples.join('; ')}` : ''),
       ),
+  account: (c) => (c.DM_ACCOUNT ? { name: c.DM_ACCOUNT } : c.DM_CLIENT_API ? { secret: c.DM_CLIENT_API } : undefined),
+  range: (i) => ({ start: i.startDate, end: i.endDate }),
+  describeInput: (i, account) => {
+    // Relative days (a schedule's `yesterday`) span the same number of days whichever day a run starts.
+    const now = Date.now();
+    const n =
+      Math.round((Date.parse(resolveDate(i.endDate, now)) - Date.parse(resolveDate(i.startDate, now))) / 86_400_000) +
+      1;
+    const windows = Math.ceil(n / i.windowDays);
+    const relative = isRelativeDay(i.startDate) || isRelativeDay(i.endDate);
+    return (
+      `Dailymotion report ${i.startDate} → ${i.endDate}${relative ? ' (UTC days of each run)' : ''} ` +
+      `(${windows} window${windows > 1 ? 's' : ''} of ${i.windowDays} days) into ${i.table}` +
+      `${account ? `, account …${account.slice(-4)}` : ''}`
+    );
+  },
   summarize: (r: DailymotionReportResult) =>
     `${r.rowsLoaded} rows into ${r.table} from ${r.windows.length} window(s), ${r.reportsAsked} report(s) asked, ` +
     `${r.badRows} bad row(s), in ${formatDuration(r.wallTimeMs)}`,

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isoDate } from '../shared/dates';
 import { durationMs } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
+import type { Config } from '../config';
 import { definePipeline, identityHash, type PipelineDef } from './types';
 
 const id = z.coerce.number().int().positive();
@@ -14,19 +15,34 @@ const ids = z.array(id).min(1);
 
 export const processInput = z
   .object({
-    /** Streams processed over [start, end] (or give `ranges`). */
-    streams: z.array(id).optional(),
-    start: isoDate.optional(),
-    end: isoDate.optional(),
-    /** Per-stream ranges, for streams with their own dates. */
-    ranges: z.array(z.object({ stream: id, start: isoDate, end: isoDate })).optional(),
-    /** Days per processed chunk (45 days at 10 → 5 chunks). */
-    dRange: z.number().int().min(1).max(366).default(10),
-    /** Streams per call (streams sharing a chunk go together). */
-    batchSize: z.number().int().min(1).max(1000).default(100),
-    /** Do not submit to a workspace while it has this many jobs pending or running. */
-    workspaceThrottle: z.number().int().min(1).optional(),
-    throttlePoll: durationMs.default(60_000),
+    streams: z.array(id).optional().describe('Stream IDs processed over start..end (or give ranges)'),
+    start: isoDate.optional().describe('First day processed'),
+    end: isoDate.optional().describe('Last day processed'),
+    ranges: z
+      .array(z.object({ stream: id, start: isoDate, end: isoDate }))
+      .optional()
+      .describe('Per-stream ranges, as JSON [{"stream":10001,"start":"…","end":"…"}]'),
+    dRange: z
+      .number()
+      .int()
+      .min(1)
+      .max(366)
+      .default(10)
+      .describe('Days per processed chunk (45 days at 10 → 5 chunks)'),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(100)
+      .describe('Streams per call (streams sharing a chunk go together)'),
+    workspaceThrottle: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('Do not submit to a workspace while it has this many jobs pending or running'),
+    throttlePoll: durationMs.default(60_000).describe('How often a throttled workspace is checked again'),
   })
   .refine((i) => (i.streams?.length && i.start && i.end) || i.ranges?.length, {
     message: 'give streams with start and end, or ranges',
@@ -53,14 +69,12 @@ const pair = z.union(
 );
 
 export const rerunInput = z.object({
-  /** (stream, job) pairs: `--jobs 10001:700002,10001:700003` or objects. */
-  jobs: z.array(pair).min(1),
-  /** Job ids per call (one call per stream batch). */
-  batchSize: z.number().int().min(1).max(1000).default(100),
+  jobs: z.array(pair).min(1).describe('(stream, job) pairs as stream:job'),
+  batchSize: z.number().int().min(1).max(1000).default(100).describe('Job IDs per call (one call per stream batch)'),
 });
 export type RerunInput = z.input<typeof rerunInput>;
 
-export const rerunAllInput = z.object({ streams: ids });
+export const rerunAllInput = z.object({ streams: ids.describe('Stream IDs whose every job is rerun') });
 export type RerunAllInput = z.input<typeof rerunAllInput>;
 
 const rename = z.union(
@@ -79,21 +93,21 @@ const rename = z.union(
 
 export const renameInput = z
   .object({
-    renames: z.array(rename).optional(),
-    /** Restore what the rename/patch run with this run ID changed. */
-    undo: z.string().min(1).optional(),
+    renames: z.array(rename).optional().describe('New names as stream=name'),
+    undo: z.string().min(1).optional().describe('Restore what the rename/patch run with this run ID changed'),
   })
   .refine((i) => Boolean(i.renames?.length) !== Boolean(i.undo), { message: 'give renames or undo (not both)' });
 export type RenameInput = z.input<typeof renameInput>;
 
 export const patchInput = z
   .object({
-    /** Streams that all get `fields`. */
-    streams: z.array(id).optional(),
-    fields: z.record(z.string(), z.unknown()).optional(),
-    /** Or one partial config per stream. */
-    patches: z.array(z.object({ stream: id, fields: z.record(z.string(), z.unknown()) })).optional(),
-    undo: z.string().min(1).optional(),
+    streams: z.array(id).optional().describe('Stream IDs that all get fields'),
+    fields: z.record(z.string(), z.unknown()).optional().describe('Stream settings to set, as JSON'),
+    patches: z
+      .array(z.object({ stream: id, fields: z.record(z.string(), z.unknown()) }))
+      .optional()
+      .describe('Or one partial config per stream, as JSON [{"stream":10001,"fields":{…}}]'),
+    undo: z.string().min(1).optional().describe('Restore what the rename/patch run with this run ID changed'),
   })
   .refine(
     (i) =>
@@ -105,13 +119,15 @@ export const patchInput = z
 export type PatchInput = z.input<typeof patchInput>;
 
 export const collectInput = z.object({
-  /** Only these workspaces (default: every permitted one). */
-  workspaces: z.array(id).optional(),
-  /** Collect jobs too (one call per page of every stream). */
-  jobs: z.boolean().default(true),
-  pageSize: z.number().int().min(1).max(1000).default(100),
-  /** Refuse to start the job phase if its estimated calls exceed this. */
-  maxCalls: z.number().int().min(1).optional(),
+  workspaces: z.array(id).optional().describe('Only these workspace IDs (default: every permitted one)'),
+  jobs: z.boolean().default(true).describe('Collect jobs too (one call per page of every stream)'),
+  pageSize: z.number().int().min(1).max(1000).default(100).describe('Jobs per page'),
+  maxCalls: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Refuse to start the job phase if its estimated calls exceed this'),
 });
 export type CollectInput = z.input<typeof collectInput>;
 
@@ -153,7 +169,12 @@ export const summarizeDatorama = (r: DatoramaResult) =>
 
 const problems = (r: DatoramaResult) => r.failures.map((f) => `${f.action}: ${f.message}`);
 
-const common = { taskQueue: TASK_QUEUES.main, summarize: summarizeDatorama, problems };
+const common = {
+  taskQueue: TASK_QUEUES.main,
+  summarize: summarizeDatorama,
+  problems,
+  account: (c: Config) => (c.DATORAMA_TOKEN ? { secret: c.DATORAMA_TOKEN } : undefined),
+};
 
 export const datoramaProcessPipeline = definePipeline({
   ...common,
@@ -165,6 +186,26 @@ export const datoramaProcessPipeline = definePipeline({
   workflowId: (i) =>
     `datorama-process-${identityHash({ s: i.streams, a: i.start, b: i.end, r: i.ranges, d: i.dRange })}`,
   example: { streams: [10001, 10002], start: '2025-01-01', end: '2025-02-14' },
+  range: (i) => {
+    const ranges = [...(i.ranges ?? []), ...(i.start && i.end ? [{ start: i.start, end: i.end }] : [])];
+    if (!ranges.length) return {};
+    return {
+      start: ranges.map((r) => r.start).reduce((a, b) => (b < a ? b : a)),
+      end: ranges.map((r) => r.end).reduce((a, b) => (b > a ? b : a)),
+    };
+  },
+  describeInput: (i) => {
+    const ranges = i.ranges?.length ?? 0;
+    const streams = i.streams?.length ?? 0;
+    const what = [
+      streams ? `${streams} stream(s) ${i.start} → ${i.end}` : '',
+      ranges ? `${ranges} stream range(s)` : '',
+    ];
+    return (
+      `Datorama process ${what.filter(Boolean).join(' + ')} in chunks of ${i.dRange} days` +
+      `${i.workspaceThrottle ? `, at most ${i.workspaceThrottle} jobs running per workspace` : ''}`
+    );
+  },
 });
 
 export const datoramaRerunPipeline = definePipeline({
@@ -176,6 +217,8 @@ export const datoramaRerunPipeline = definePipeline({
   listFlags: ['jobs'],
   workflowId: (i) => `datorama-rerun-${identityHash(i.jobs)}`,
   example: { jobs: ['10001:700002', '10001:700003'] },
+  describeInput: (i) =>
+    `Datorama rerun of ${i.jobs.length} job(s) in ${new Set(i.jobs.map((j) => j.stream)).size} stream(s)`,
 });
 
 export const datoramaRerunAllPipeline = definePipeline({
@@ -187,6 +230,7 @@ export const datoramaRerunAllPipeline = definePipeline({
   listFlags: ['streams'],
   workflowId: (i) => `datorama-rerun-all-${identityHash(i.streams)}`,
   example: { streams: [10001, 10002] },
+  describeInput: (i) => `Datorama rerun of every job of ${i.streams.length} stream(s)`,
 });
 
 export const datoramaRenamePipeline = definePipeline({
@@ -198,6 +242,8 @@ export const datoramaRenamePipeline = definePipeline({
   listFlags: ['renames'],
   workflowId: (i) => (i.undo ? `datorama-undo-${i.undo}` : `datorama-rename-${identityHash(i.renames)}`),
   example: { renames: ['10001=FB - Brand FR', '10002=GA4 - Site'] },
+  describeInput: (i) =>
+    i.undo ? `Datorama undo of run ${i.undo}` : `Datorama rename of ${i.renames?.length ?? 0} stream(s)`,
 });
 
 export const datoramaPatchPipeline = definePipeline({
@@ -210,6 +256,12 @@ export const datoramaPatchPipeline = definePipeline({
   workflowId: (i) =>
     i.undo ? `datorama-undo-${i.undo}` : `datorama-patch-${identityHash({ s: i.streams, f: i.fields, p: i.patches })}`,
   example: { streams: [10001, 10002], fields: { enabled: false } },
+  describeInput: (i) =>
+    i.undo
+      ? `Datorama undo of run ${i.undo}`
+      : i.patches
+        ? `Datorama patch of ${i.patches.length} stream(s)`
+        : `Datorama patch of ${i.streams?.length ?? 0} stream(s): ${Object.keys(i.fields ?? {}).join(', ')}`,
 });
 
 export const datoramaCollectPipeline = definePipeline({
@@ -221,6 +273,10 @@ export const datoramaCollectPipeline = definePipeline({
   listFlags: ['workspaces'],
   workflowId: (i) => `datorama-collect-${identityHash({ w: i.workspaces ?? 'all', j: i.jobs })}`,
   example: { jobs: true },
+  describeInput: (i) =>
+    `Datorama metadata of ${i.workspaces ? `${i.workspaces.length} workspace(s)` : 'every workspace'}: ` +
+    `workspaces, streams${i.jobs ? `, jobs (pages of ${i.pageSize})` : ''}` +
+    `${i.maxCalls ? `, at most ${i.maxCalls} job calls` : ''}`,
 });
 
 export const DATORAMA_PIPELINES = [

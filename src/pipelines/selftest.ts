@@ -3,15 +3,13 @@
  * the warehouse and an object to the bucket. `longhaul run selftest --sleep 10s --wait`.
  */
 import { z } from 'zod';
-import { durationMs } from '../shared/durations';
+import { durationMs, formatDuration } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
 import { definePipeline } from './types';
 
 export const selftestInput = z.object({
-  /** How long the workflow sleeps on a durable timer before writing. */
-  sleep: durationMs.default(1000),
-  /** A label recorded with the row. */
-  label: z.string().min(1).max(200).default('selftest'),
+  sleep: durationMs.default(1000).describe('How long the workflow sleeps on a durable timer before writing'),
+  label: z.string().min(1).max(200).default('selftest').describe('A label recorded with the row (and in the run’s ID)'),
 });
 export type SelftestInput = z.input<typeof selftestInput>;
 
@@ -33,4 +31,5 @@ export const selftestPipeline = definePipeline({
   summarize: (r: SelftestResult) =>
     `slept ${r.sleptMs} ms, wrote ${r.objectKey} and a row to ${r.table} (${r.rowsInTable} rows in table)`,
   example: { sleep: '10s', label: 'hello' },
+  describeInput: (i) => `Selftest "${i.label}": durable timer of ${formatDuration(i.sleep)}, then a row + an object`,
 });

@@ -5,34 +5,32 @@
  * high-water mark. `longhaul run titelive --category LIVRE --min-modified-date 2025-01-01 --wait`.
  */
 import { z } from 'zod';
+import { isoDate } from '../shared/dates';
 import { durationMs } from '../shared/durations';
 import { TASK_QUEUES } from '../shared/task-queues';
 import { definePipeline, identityHash } from './types';
 
-const isoDay = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
-  .refine((s) => {
-    const d = new Date(`${s}T00:00:00Z`);
-    return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
-  }, 'not a real calendar date');
-
 export const titeliveInput = z
   .object({
-    category: z.enum(['LIVRE', 'MUSIQUE_ENREGISTREE']),
+    category: z.enum(['LIVRE', 'MUSIQUE_ENREGISTREE']).describe('The catalog to extract'),
     /** Products modified on or after this day (YYYY-MM-DD; sent to the API as DD/MM/YYYY). */
-    minModifiedDate: isoDay.optional(),
+    minModifiedDate: isoDate.optional().describe('Products modified on or after this day'),
     /** Start from the last successful run's high-water mark (falls back to minModifiedDate on the first run). */
-    incremental: z.boolean().default(false),
+    incremental: z
+      .boolean()
+      .default(false)
+      .describe('Start from the last successful run’s high-water mark (else minModifiedDate)'),
     /** Last modification day queried (default: the run's day, UTC). */
-    maxModifiedDate: isoDay.optional(),
-    resultsPerPage: z.number().int().min(1).max(1000).default(120),
+    maxModifiedDate: isoDate.optional().describe('Last modification day queried (default: today, UTC)'),
+    resultsPerPage: z.number().int().min(1).max(1000).default(120).describe('Products per API page'),
     /** Copy the cover images (recto and verso of every article). */
-    images: z.boolean().default(true),
+    images: z.boolean().default(true).describe('Copy the cover images (recto and verso) to the bucket'),
     /** Images per images activity. */
-    imageBatch: z.number().int().min(1).max(10_000).default(500),
+    imageBatch: z.number().int().min(1).max(10_000).default(500).describe('Images per images activity'),
     /** Durable wait before images that failed get one more pass. */
-    imageRetryDelay: durationMs.default(60_000),
+    imageRetryDelay: durationMs
+      .default(60_000)
+      .describe('Durable wait before the images that failed get one more pass'),
   })
   .refine((i) => i.incremental || i.minModifiedDate, {
     message: 'give minModifiedDate, or incremental: true',
@@ -76,6 +74,11 @@ export const titelivePipeline = definePipeline({
     i.incremental && !i.maxModifiedDate
       ? `titelive-${i.category}-incremental`
       : `titelive-${i.category}-${identityHash({ min: i.minModifiedDate, max: i.maxModifiedDate, inc: i.incremental })}`,
+  account: (c) => (c.TITELIVE_USERNAME ? { secret: c.TITELIVE_USERNAME } : undefined),
+  range: (i) => ({ start: i.minModifiedDate, end: i.maxModifiedDate }),
+  describeInput: (i) =>
+    `Titelive ${i.category} ${i.incremental ? 'incremental (from the high-water mark)' : `from ${String(i.minModifiedDate)}`}` +
+    `${i.maxModifiedDate ? ` to ${i.maxModifiedDate}` : ''}${i.images === false ? ', no images' : ''}`,
   summarize: (r: TiteliveResult) =>
     `${r.category} ${r.dateMin}..${r.dateMax}: ${r.pages} pages, ${r.products} products, ${r.rows} article rows → ${r.table}; ` +
     `images ok ${r.images.ok}, missing ${r.images.missing}, failed ${r.images.failed}` +

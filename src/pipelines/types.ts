@@ -5,6 +5,7 @@
  * Workflow-safe: zod and pure code only (workflows import the input schemas from here).
  */
 import type { z } from 'zod';
+import type { Config } from '../config';
 import { canonicalJson } from '../shared/identity-hash';
 
 export { identityHash } from '../shared/identity-hash';
@@ -30,7 +31,19 @@ export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
   problems?(result: R): string[];
   /** An example input for `longhaul run <pipeline> --help` and the docs. */
   example: Record<string, unknown>;
+  /**
+   * The API account a run works for, from the configuration: a `name` shown as is, or a `secret` (a token,
+   * keys, a user name) the client shows only as a fingerprint. Tags the run (search attribute LonghaulAccount).
+   */
+  account?(config: Config): { name: string } | { secret: string } | undefined;
+  /** The data's date range the run covers (ISO dates or instants), for its search attributes. */
+  range?(input: z.output<S>): { start?: string; end?: string };
+  /** The one line a person needs to recognise a run (Web UI summary); `account` is its fingerprint. */
+  describeInput?(input: z.output<S>, account?: string): string;
 }
+
+/** A string field of an input, or undefined. */
+export const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 export function definePipeline<S extends z.ZodType, R>(def: PipelineDef<S, R>): PipelineDef<S, R> {
   return def;

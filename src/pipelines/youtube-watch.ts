@@ -8,6 +8,7 @@
 import { TASK_QUEUES } from '../shared/task-queues';
 import { watchWorkflowId, youtubeWatchInput, type YoutubeWatchResult } from '../shared/youtube-watch';
 import { definePipeline } from './types';
+import { youtubeAccount } from './youtube-enrich';
 
 export const youtubeWatchPipeline = definePipeline({
   name: 'youtube-watch',
@@ -17,6 +18,11 @@ export const youtubeWatchPipeline = definePipeline({
   workflowType: 'youtubeWatch',
   taskQueue: TASK_QUEUES.main,
   workflowId: (i) => watchWorkflowId(i.query),
+  account: youtubeAccount,
+  range: (i) => ({ start: i.backfillFrom }),
+  describeInput: (i) =>
+    `YouTube watcher for "${i.query}": every ${i.intervalSeconds} s` +
+    `${i.backfillFrom ? `, back to ${i.backfillFrom}` : ''} → the videos store`,
   summarize: (r: YoutubeWatchResult) =>
     `"${r.query}": ${r.ticks} ticks (${r.failedTicks} failed), ${r.inserted} videos inserted, ${r.merged} merged, ` +
     `${r.videosStored} stored; ${r.calls} search calls, ${r.units} units, ${r.quotaWaits} quota waits`,

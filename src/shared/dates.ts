@@ -6,7 +6,8 @@ const DAY_MS = 86_400_000;
 export const isoDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a date as YYYY-MM-DD')
-  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && toIso(fromIso(s)) === s, 'not a real calendar date');
+  .refine((s) => !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) && toIso(fromIso(s)) === s, 'not a real calendar date')
+  .meta({ type: 'date YYYY-MM-DD' });
 
 const RELATIVE = /^(today|yesterday|today-(\d{1,4}))$/;
 
@@ -25,7 +26,8 @@ export const dayOrRelative = z
     else
       for (const issue of isoDate.safeParse(s).error?.issues ?? [])
         ctx.addIssue({ code: 'custom', message: issue.message });
-  });
+  })
+  .meta({ type: 'date: YYYY-MM-DD, today, yesterday or today-N (UTC)' });
 
 export const isRelativeDay = (s: string): boolean => RELATIVE.test(s);
 

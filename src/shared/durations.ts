@@ -32,12 +32,15 @@ export function formatDuration(ms: number): string {
 }
 
 /** A zod field accepting "2h30m" or a number of milliseconds; parses to milliseconds. */
-export const durationMs = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  try {
-    return parseDuration(v);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-    return z.NEVER;
-  }
-});
+export const durationMs = z
+  .union([z.number().int().nonnegative(), z.string()])
+  .transform((v, ctx) => {
+    if (typeof v === 'number') return v;
+    try {
+      return parseDuration(v);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      return z.NEVER;
+    }
+  })
+  .meta({ type: 'duration (e.g. 10s, 5m, 2h, or milliseconds)' });

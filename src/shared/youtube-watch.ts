@@ -33,41 +33,77 @@ const isoInstant = z
     (s) =>
       /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(s) && !Number.isNaN(Date.parse(s)),
     { message: 'an ISO date (2026-01-01) or date-time with its offset (2026-01-01T00:00:00Z)' },
-  );
+  )
+  .meta({ type: 'date YYYY-MM-DD or date-time with offset' });
 
 export const youtubeWatchInput = z.object({
   /** The search query (`q`): one watcher per query. `--query 2026` arrives as a number: taken as text. */
-  query: z.preprocess(
-    (v) => (typeof v === 'number' ? String(v) : v),
-    z.string().trim().min(1, 'a non-empty search query').max(500),
-  ),
+  query: z
+    .preprocess(
+      (v) => (typeof v === 'number' ? String(v) : v),
+      z.string().trim().min(1, 'a non-empty search query').max(500),
+    )
+    .describe('The search query (one watcher per query)'),
   /** Seconds between ticks (each tick is one activity: one or more search.list pages). */
-  intervalSeconds: intervalSeconds.default(10),
+  intervalSeconds: intervalSeconds.default(10).describe('Seconds between ticks'),
   /** On first start, also fetch the videos published since this date (else: the newest page only). */
-  backfillFrom: isoInstant.optional(),
+  backfillFrom: isoInstant
+    .optional()
+    .describe('On first start, also fetch the videos published since then (else: the newest page only)'),
   /** Each tick asks for videos published after the newest one stored minus this much (late-indexed videos). */
-  overlapSeconds: z.number().int().min(0).max(86_400).default(60),
+  overlapSeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(86_400)
+    .default(60)
+    .describe('Each tick looks back this far before the newest stored video (late-indexed videos)'),
   /**
    * search.list pages (of `pageSize`) per tick at most; a sweep that needs more continues next tick. At most
    * 10: the API returns about 500 results per query, so a tick never asks past that.
    */
-  maxPagesPerTick: z.number().int().min(1).max(10).default(5),
+  maxPagesPerTick: z.number().int().min(1).max(10).default(5).describe('search.list pages per tick at most'),
   /** `maxResults` per page (0..50 in the API; 50 spends the fewest calls). */
-  pageSize: z.number().int().min(1).max(50).default(50),
-  quotaModel: z.enum(['search-bucket', 'classic']).default('search-bucket'),
+  pageSize: z.number().int().min(1).max(50).default(50).describe('Results per search.list page (maxResults)'),
+  quotaModel: z
+    .enum(['search-bucket', 'classic'])
+    .default('search-bucket')
+    .describe('How search.list is charged: its own 100-call bucket, or 100 of the project’s 10,000 units'),
   /** Ledger pool (default by model: `youtube-search` or `youtube`). */
   pool: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,60}$/, 'lower-case letters, digits and dashes')
-    .optional(),
+    .optional()
+    .describe('Quota ledger pool (default by model: youtube-search or youtube)'),
   /** Each project's daily units for search (default by model: 100 calls, or 10,000 units). */
-  unitsPerDay: z.number().int().positive().optional(),
+  unitsPerDay: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Each project’s daily units for search (default by model)'),
   /** Units per search.list call (default by model: 1, or 100). */
-  costPerCall: z.number().int().positive().optional(),
+  costPerCall: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Units per search.list call (default by model: 1 or 100)'),
   /** Ticks per workflow run before continue-as-new (keeps history small: 11 events a tick — activity 3, timer 2, two workflow tasks 6). */
-  ticksPerRun: z.number().int().min(1).max(1000).default(200),
+  ticksPerRun: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(200)
+    .describe('Ticks per workflow run before it continues as new (keeps history small)'),
   /** Stop (complete) after this many ticks in all; unset = watch until cancelled. */
-  stopAfterTicks: z.number().int().positive().optional(),
+  stopAfterTicks: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Complete after this many ticks in all (default: watch until cancelled)'),
 });
 export type YoutubeWatchInput = z.input<typeof youtubeWatchInput>;
 export type YoutubeWatchConfig = z.output<typeof youtubeWatchInput>;

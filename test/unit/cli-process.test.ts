@@ -17,7 +17,7 @@ describe('the longhaul command', () => {
   it('refuses invalid input before contacting Temporal, naming the field, exit code 2', async () => {
     const r = await longhaul('run', 'selftest', '--sleep', 'whenever');
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/Invalid input for selftest: sleep: Invalid duration "whenever"/);
+    expect(r.stderr).toMatch(/Invalid input for selftest: --sleep: Invalid duration "whenever"/);
   });
   it('says clearly when Temporal cannot be reached', async () => {
     const r = await longhaul('run', 'selftest');

@@ -40,17 +40,17 @@ describe('dailymotion-report input (refused before anything starts)', () => {
       ],
       /dimensions: at most 8/,
     ],
-    [['--metrics', 'VIEWZ'], /metrics\.0: Invalid option/],
+    [['--metrics', 'VIEWZ'], /--metrics \(item 1\): not a valid value/],
     [['--dimensions', 'VIDEO_ID'], /dimensions: needs a time dimension/],
-    [['--start-date', '2026-02-01'], /endDate: 2026-01-31 is before startDate 2026-02-01/],
-    [['--end-date', addDays(toIso(Date.now()), 2)], /endDate: .* is in the future/],
-    [['--start-date', '2026-02-30'], /startDate: not a real calendar date/],
-    [['--window-days', '181'], /windowDays: .*180/],
+    [['--start-date', '2026-02-01'], /--end-date: 2026-01-31 is before startDate 2026-02-01/],
+    [['--end-date', addDays(toIso(Date.now()), 2)], /--end-date: .* is in the future/],
+    [['--start-date', '2026-02-30'], /--start-date: not a real calendar date/],
+    [['--window-days', '181'], /--window-days: .*180/],
     [
       ['--metrics', 'UPLOADS', '--dimensions', 'DAY,VISITOR_COUNTRY'],
       /UPLOADS is not compatible with dimension VISITOR_COUNTRY/,
     ],
-    [['--dimensions', 'MONTH,VIDEO_ID'], /writeMode: replace needs a DAY, HOUR, MINUTE dimension/],
+    [['--dimensions', 'MONTH,VIDEO_ID'], /--write-mode: replace needs a DAY, HOUR, MINUTE dimension/],
     [['--table', 'drop table x;'], /table: letters, digits and underscores/],
   ])('refuses %j', (flags, message) => {
     expect(bad(...flags)).toThrow(message);
@@ -75,10 +75,10 @@ describe('dailymotion-report input (refused before anything starts)', () => {
     expect(p.workflowId(resolved)).toMatch(/^dailymotion-report-2026-03-03_2026-03-09-/);
   });
   it.each([
-    [['--start-date', 'tomorrow'], /startDate: expected YYYY-MM-DD, today, yesterday or today-N/],
+    [['--start-date', 'tomorrow'], /--start-date: expected YYYY-MM-DD, today, yesterday or today-N/],
     [
       ['--start-date', 'today', '--end-date', 'yesterday'],
-      /endDate: yesterday \(\d{4}-\d{2}-\d{2}\) is before startDate today \(/,
+      /--end-date: yesterday \(\d{4}-\d{2}-\d{2}\) is before startDate today \(/,
     ],
   ])('refuses relative days that do not make a range: %j', (flags, message) => {
     expect(bad(...flags)).toThrow(message);
@@ -89,8 +89,8 @@ describe('dailymotion-report bad-row tolerance and report_config', () => {
   it('maxBadRows defaults to 0, takes --max-bad-rows, refuses a negative one naming the field', () => {
     expect(buildInput(p, {}, ok)).toMatchObject({ maxBadRows: 0 });
     expect(buildInput(p, {}, [...ok, '--max-bad-rows', '25'])).toMatchObject({ maxBadRows: 25 });
-    expect(bad('--max-bad-rows', '-1')).toThrow(/maxBadRows/);
-    expect(bad('--max-bad-rows', '1.5')).toThrow(/maxBadRows/);
+    expect(bad('--max-bad-rows', '-1')).toThrow(/--max-bad-rows/);
+    expect(bad('--max-bad-rows', '1.5')).toThrow(/--max-bad-rows/);
   });
 
   it('slotLease: optional durations, renew shorter than lease, refused naming the field; not part of the ID', () => {
@@ -103,10 +103,10 @@ describe('dailymotion-report bad-row tolerance and report_config', () => {
     expect(lease({ lease: '5s', renew: '1s', reask: '2s' })).toMatchObject({
       slotLease: { lease: 5_000, renew: 1_000, reask: 2_000 },
     });
-    expect(() => lease({ lease: '5s', renew: '5s', reask: '1s' })).toThrow(/slotLease\.renew/);
-    expect(() => lease({ lease: '500ms', renew: '100ms', reask: '1s' })).toThrow(/slotLease\.lease/);
-    expect(() => lease({ lease: '5s', renew: '1s' })).toThrow(/slotLease\.reask/);
-    expect(() => lease({ lease: '5s', renew: '1s', reask: '1s', ttl: 1 })).toThrow(/slotLease/);
+    expect(() => lease({ lease: '5s', renew: '5s', reask: '1s' })).toThrow(/--slot-lease \(renew\)/);
+    expect(() => lease({ lease: '500ms', renew: '100ms', reask: '1s' })).toThrow(/--slot-lease \(lease\)/);
+    expect(() => lease({ lease: '5s', renew: '1s' })).toThrow(/--slot-lease \(reask\)/);
+    expect(() => lease({ lease: '5s', renew: '1s', reask: '1s', ttl: 1 })).toThrow(/--slot-lease/);
     expect(p.workflowId(lease({ lease: '5s', renew: '1s', reask: '2s' }))).toBe(p.workflowId(buildInput(p, {}, ok)));
   });
 

@@ -26,10 +26,10 @@ describe('titelive pipeline input', () => {
 
   it('refuses a missing start, bad dates, unknown categories, inverted ranges', () => {
     expect(() => buildInput(pipeline, {}, ['--category', 'LIVRE'])).toThrow(
-      /minModifiedDate: give minModifiedDate, or incremental: true/,
+      /--min-modified-date: give minModifiedDate, or incremental: true/,
     );
     expect(() => buildInput(pipeline, {}, ['--category', 'LIVRE', '--min-modified-date', '01/02/2025'])).toThrow(
-      /minModifiedDate: expected YYYY-MM-DD/,
+      /--min-modified-date: expected a date as YYYY-MM-DD/,
     );
     expect(() => buildInput(pipeline, {}, ['--category', 'LIVRE', '--min-modified-date', '2025-02-30'])).toThrow(
       /not a real calendar date/,

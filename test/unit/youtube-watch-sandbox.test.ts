@@ -96,7 +96,7 @@ describe('youtube-watch input', () => {
     const input = buildInput(p, {}, ['--query', 'cricket', '--interval-seconds', '30', '--quota-model', 'classic']);
     expect(input).toMatchObject({ query: 'cricket', intervalSeconds: 30, quotaModel: 'classic' });
     expect(p.workflowId(input)).toBe(watchWorkflowId('cricket'));
-    expect(() => buildInput(p, {}, ['--query', 'cricket', '--interval-seconds', '0'])).toThrow(/intervalSeconds/);
+    expect(() => buildInput(p, {}, ['--query', 'cricket', '--interval-seconds', '0'])).toThrow(/--interval-seconds/);
   });
   it('derives one workflow ID per query', () => {
     expect(watchWorkflowId('Cricket World Cup')).toMatch(/^youtube-watch-cricket-world-cup-[0-9a-f]{16}$/);
