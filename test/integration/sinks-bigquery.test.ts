@@ -184,6 +184,15 @@ describe.skipIf(!emulator)('the emulator supervisor (test/helpers/production.ts)
       })();
       await Promise.all([writer(1), writer(2), writer(3), recycles]);
       expect(emu.restarts).toBe(2);
+      // A restart drops the query-result datasets the emulator keeps (BigQuery expires them itself), and only them.
+      const anonymous = async () =>
+        (await wh.client.getDatasets({ all: true }))[0].filter((d) => /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(d.id ?? ''));
+      for (let i = 0; i < 3; i++) await wh.select(table, { aggregates: { rows: { count: true } } }); // each leaves one
+      expect((await anonymous()).length).toBeGreaterThanOrEqual(3);
+      await emu.recycle();
+      expect(emu.restarts).toBe(3);
+      expect(await anonymous()).toEqual([]);
+      expect(emu.prunedResults).toBeGreaterThan(0);
       const rows = await wh.select<{ writer: number; rows: number }>(table, {
         groupBy: ['writer'],
         aggregates: { rows: { count: true } },
