@@ -141,13 +141,29 @@ export class DatoramaRecords {
    */
   async actions(runKey: string, runId: string, keys?: string[]): Promise<Map<string, ActionRow>> {
     await this.warehouse.ensureTable(ACTIONS_TABLE);
-    const rows = await this.warehouse.select<ActionRow & { stream_id: number | null; updated_at: string }>(
-      ACTIONS_TABLE,
-      {
-        columns: ['action_key', 'state', 'attempt_at', 'http_status', 'message', 'run_id', 'stream_id', 'updated_at'],
-        where: { run_key: runKey },
-      },
-    );
+    type Found = ActionRow & { stream_id: number | null; updated_at: string };
+    const columns = [
+      'action_key',
+      'state',
+      'attempt_at',
+      'http_status',
+      'message',
+      'run_id',
+      'stream_id',
+      'updated_at',
+    ];
+    // A call's own keys only (a few), not the whole run's records: each call reads what it needs, not O(run).
+    const rows: Found[] = [];
+    if (!keys)
+      rows.push(...(await this.warehouse.select<Found>(ACTIONS_TABLE, { columns, where: { run_key: runKey } })));
+    else
+      for (let i = 0; i < keys.length; i += 500)
+        rows.push(
+          ...(await this.warehouse.select<Found>(ACTIONS_TABLE, {
+            columns,
+            where: { run_key: runKey, action_key: { in: keys.slice(i, i + 500) } },
+          })),
+        );
     // The latest record another run key made on each of these streams: a record older than it is superseded.
     const streams = [...new Set(rows.map((r) => r.stream_id).filter((s): s is number => s !== null))];
     const latestOther = new Map<number, string>();
@@ -163,10 +179,8 @@ export class DatoramaRecords {
       const other = r.stream_id === null ? undefined : latestOther.get(Number(r.stream_id));
       return other !== undefined && Date.parse(other) > Date.parse(r.updated_at);
     };
-    const wanted = keys ? new Set(keys) : undefined;
     return new Map(
       rows
-        .filter((r) => !wanted || wanted.has(r.action_key))
         .filter((r) => r.run_id === runId || !superseded(r))
         .map(({ stream_id: _s, updated_at: _u, ...r }) => r)
         .map((r) => [r.action_key, { ...r, attempt_at: r.attempt_at == null ? null : Number(r.attempt_at) }]),
