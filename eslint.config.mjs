@@ -37,8 +37,9 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    // Workflow code, and the kit's workflow-safe modules (all of src/kit/ but src/kit/activity/).
-    files: ['src/workflows/**/*.ts', 'src/kit/**/*.ts'],
+    // Workflow code and everything it may import: the kit's workflow-safe modules (all of src/kit/ but
+    // src/kit/activity/), src/shared/ (Node-only helpers live in src/node/) and the pipeline definitions.
+    files: ['src/workflows/**/*.ts', 'src/kit/**/*.ts', 'src/shared/**/*.ts', 'src/pipelines/**/*.ts'],
     ignores: ['src/kit/activity/**'],
     rules: {
       'no-restricted-imports': [
@@ -56,12 +57,14 @@ export default tseslint.config(
               // Exception: connectors/<api>/enums (pure zod enums shared by validation, connector and sandbox).
               group: [
                 '**/activities/**',
-                '**/connectors/**',
+                '**/connectors/*/*',
                 '!**/connectors/*/enums',
                 '**/sinks/**',
                 '**/sandbox/**',
                 '**/cli/**',
                 '**/dev/**',
+                '**/node/**',
+                '**/config',
               ],
               message: 'Workflows import activity and I/O modules as types only (import type).',
               allowTypeImports: true,

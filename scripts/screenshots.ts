@@ -23,7 +23,7 @@ import { freePort } from '../src/dev/servers';
 import type { DailymotionSandbox } from '../src/sandbox/dailymotion';
 import { addDays, toIso } from '../src/shared/dates';
 import { limiterWorkflowId } from '../src/shared/datorama';
-import { fingerprint } from '../src/shared/fingerprint';
+import { fingerprint } from '../src/node/fingerprint';
 import { progressQuery } from '../src/shared/messages';
 
 const ROOT = path.resolve(__dirname, '..');

@@ -13,7 +13,7 @@ import { LazyVideosStore } from './sinks/videos';
 import { TASK_QUEUES } from './shared/task-queues';
 import { dataConverterFromEnv } from './codec/aes-codec';
 import { createDatoramaWorker } from './datorama-worker';
-import { installRuntime } from './shared/runtime';
+import { installRuntime } from './node/runtime';
 
 export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
 

@@ -6,7 +6,7 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Deps } from './deps';
-import { fingerprint } from '../shared/fingerprint';
+import { fingerprint } from '../node/fingerprint';
 import type { Client } from '@temporalio/client';
 import {
   limiterStateQuery,

@@ -7,7 +7,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { Config } from '../config';
 import type { PipelineDef } from '../pipelines/types';
 import { dayEdge, isoDate, isRelativeDay } from '../shared/dates';
-import { fingerprint } from '../shared/fingerprint';
+import { fingerprint } from '../node/fingerprint';
 import {
   ACCOUNT_ATTRIBUTE,
   PIPELINE_ATTRIBUTE,

@@ -13,7 +13,7 @@ import { startSandboxes, type RunningSandboxes } from '../sandbox';
 import { closeDeps, createDeps, createWorker } from '../worker';
 import { registerSearchAttributes } from './search-attributes';
 import { createDatoramaWorker } from '../datorama-worker';
-import { installRuntime } from '../shared/runtime';
+import { installRuntime } from '../node/runtime';
 
 export interface Stack {
   config: Config;

@@ -216,7 +216,8 @@ export const dailymotionReportPipeline = definePipeline({
   range: (i) => ({ start: i.startDate, end: i.endDate }),
   describeInput: (i, account) => {
     // Relative days (a schedule's `yesterday`) span the same number of days whichever day a run starts.
-    const now = Date.now();
+    // (The client's clock: this line is written when a run starts, never inside a workflow.)
+    const now = new Date().getTime();
     const n =
       Math.round((Date.parse(resolveDate(i.endDate, now)) - Date.parse(resolveDate(i.startDate, now))) / 86_400_000) +
       1;

@@ -40,7 +40,7 @@ import {
   type Query,
   type Table,
 } from '@google-cloud/bigquery';
-import { logger } from '../shared/logger';
+import { logger } from '../node/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
 import {
   assertNotAborted,

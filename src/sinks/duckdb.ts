@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
-import { logger } from '../shared/logger';
+import { logger } from '../node/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
 import {
   assertNotAborted,

@@ -16,7 +16,7 @@ import { createBucket, createWarehouse } from '../../src/sinks';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
 import { limiterWorkflowId } from '../../src/shared/datorama';
-import { fingerprint } from '../../src/shared/fingerprint';
+import { fingerprint } from '../../src/node/fingerprint';
 import type { TruthRecord } from '../../src/sandbox/server';
 import { uniqueQueue, tmpDir } from '../helpers/temporal';
 import {

@@ -11,7 +11,7 @@ import type { Deps } from '../../src/activities/deps';
 import { datoramaWorkerOptions } from '../../src/datorama-worker';
 import { DatoramaSandbox, type DatoramaSandboxOptions } from '../../src/sandbox/datorama';
 import { limiterDrainSignal, limiterWorkflowId, WINDOW_MS } from '../../src/shared/datorama';
-import { fingerprint } from '../../src/shared/fingerprint';
+import { fingerprint } from '../../src/node/fingerprint';
 import { createTestWorker, expectTimeSkipping, testDeps, timeSkippingEnv, uniqueQueue } from './temporal';
 
 /**

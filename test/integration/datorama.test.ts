@@ -13,7 +13,7 @@ import type { DatoramaResult } from '../../src/pipelines/datorama';
 import type { LoggedAction } from '../../src/sandbox/datorama';
 import { fromArray, type Row, type Warehouse } from '../../src/sinks/warehouse';
 import { limiterStateQuery, limiterWorkflowId } from '../../src/shared/datorama';
-import { fingerprint } from '../../src/shared/fingerprint';
+import { fingerprint } from '../../src/node/fingerprint';
 import { maybeSaveHistory } from '../helpers/histories';
 import { devServerEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';

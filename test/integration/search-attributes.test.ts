@@ -13,7 +13,7 @@ import { registerSearchAttributes } from '../../src/cli/search-attributes';
 import { parseConfig } from '../../src/config';
 import { startDevServer, type RunningServer } from '../../src/dev/servers';
 import { PIPELINES } from '../../src/pipelines';
-import { fingerprint } from '../../src/shared/fingerprint';
+import { fingerprint } from '../../src/node/fingerprint';
 import {
   ACCOUNT_ATTRIBUTE,
   PIPELINE_ATTRIBUTE,

@@ -7,7 +7,7 @@ import { accountOf, rangeOf, runAttributes } from '../../src/cli/attributes';
 import { listQuery } from '../../src/cli/inspect';
 import { parseConfig } from '../../src/config';
 import { PIPELINES } from '../../src/pipelines';
-import { fingerprint } from '../../src/shared/fingerprint';
+import { fingerprint } from '../../src/node/fingerprint';
 
 const config = parseConfig({
   DATORAMA_TOKEN: 'dato-secret',

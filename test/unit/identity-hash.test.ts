@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { PIPELINES } from '../../src/pipelines';
 import { identityHash } from '../../src/pipelines/types';
 import { titeliveInput } from '../../src/pipelines/titelive';
-import { fingerprint } from '../../src/shared/fingerprint';
+import { fingerprint } from '../../src/node/fingerprint';
 
 const addDays = (iso: string, n: number) =>
   new Date(Date.parse(`${iso}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);

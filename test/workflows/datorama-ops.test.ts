@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { datoramaPatchPipeline, datoramaProcessPipeline, type DatoramaResult } from '../../src/pipelines/datorama';
 import { limiterWorkflowId } from '../../src/shared/datorama';
-import { fingerprint } from '../../src/shared/fingerprint';
+import { fingerprint } from '../../src/node/fingerprint';
 import { summaries } from '../helpers/histories';
 import { uniqueQueue } from '../helpers/temporal';
 import { useTimeSkippingServer, datoramaDeps, datoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';

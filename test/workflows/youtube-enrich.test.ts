@@ -14,7 +14,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/server';
 import { youtubeKeyPairs } from '../../src/sandbox/youtube';
 import { fakeId } from '../../src/sandbox/youtube/videos';
-import { fingerprint } from '../../src/shared/fingerprint';
+import { fingerprint } from '../../src/node/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
 import { progressQuery } from '../../src/shared/messages';
 import { nextReset, periodStart } from '../../src/shared/quota-reset';

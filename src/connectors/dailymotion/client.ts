@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { parseRetryAfter } from '../../kit/activity/http';
 import { ConfigError, type Config } from '../../config';
-import { fingerprint } from '../../shared/fingerprint';
+import { fingerprint } from '../../node/fingerprint';
 import { TokenManager, type DailymotionCredentials } from './auth';
 import { AskReportInput, type PartnerReportStatus } from './enums';
 import { classifyGraphqlError, DailymotionApiError, redact, ReportLinkGoneError, safeUrl } from './errors';

@@ -2,7 +2,7 @@
  * The configured YouTube keys: `YOUTUBE_API_KEYS` holds `project:key` pairs. Quota belongs to the Google
  * Cloud project, so keys are grouped by project; workflows and the ledger see fingerprints only.
  */
-import { fingerprint } from '../../shared/fingerprint';
+import { fingerprint } from '../../node/fingerprint';
 
 export interface YoutubeKey {
   project: string;

@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import type { SandboxClock } from '../clock';
 import { HttpError, SandboxServer, type SandboxRequest, type SandboxResponse } from '../server';
 import { askProblems, type AskReportInput } from '../../connectors/dailymotion/enums';
-import { fingerprint } from '../../shared/fingerprint';
+import { fingerprint } from '../../node/fingerprint';
 import { Catalog, type CatalogOptions } from './catalog';
 import { csvStream } from './csv';
 import { argValue, coerceAskInput, parseOperation, type Operation } from './graphql';

@@ -7,7 +7,7 @@
  * headers in limits.ts. Jobs move PENDING → IN_PROGRESS → SUCCESS/FAILURE on the sandbox clock. The
  * framework logs every call; `note()` adds the token fingerprint and the actions (stream, job, range).
  */
-import { fingerprint } from '../../shared/fingerprint';
+import { fingerprint } from '../../node/fingerprint';
 import { HttpError, SandboxServer, type Handler, type SandboxRequest } from '../server';
 import { iso, jobStatus, jobTiming, seedData, workspaceModel, type Job, type Stream } from './data';
 import { TokenLimits } from './limits';

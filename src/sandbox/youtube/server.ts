@@ -8,7 +8,7 @@
  * (`rateLimit(n)` or injected '429' faults), 5xx backendError, 400 invalidFilters / missingRequiredParameter.
  * Every call is logged with its project, key fingerprint, units charged and requested IDs.
  */
-import { fingerprint } from '../../shared/fingerprint';
+import { fingerprint } from '../../node/fingerprint';
 import { HttpError, SandboxServer, type SandboxRequest, type SandboxResponse } from '../server';
 import type { FaultKind } from '../faults';
 import { fakeVideo, isMissing, SearchFeed } from './videos';
