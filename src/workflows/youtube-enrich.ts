@@ -7,7 +7,8 @@
  * (warehouse, missing IDs, manifest). Progress (IDs done/total, calls, units per key, missing, quota waits,
  * ETA including waits) answers the shared `progress` query.
  */
-import { ApplicationFailure, continueAsNew, patched, sleep, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
+import { sleepUntil } from '../kit/sleep';
 import type { YoutubeActivities } from '../activities/youtube';
 import type { ChunkOutcome } from '../activities/youtube-fetch';
 import type { Prepared } from '../activities/youtube-prepare';
@@ -79,8 +80,6 @@ export interface EnrichCursor {
   unitsByKey: Record<string, number>;
   invalidKeys: string[];
 }
-
-const SLEEP_MARGIN_MS = 1000;
 
 export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: EnrichCursor): Promise<YoutubeEnrichResult> {
   const input = validateInput(youtubeEnrichInput, rawInput);
@@ -251,9 +250,10 @@ export async function youtubeEnrich(rawInput: YoutubeEnrichInput, cursor?: Enric
         until: new Date(until).toISOString(),
       });
       const keys = Object.keys(c.unitsByKey).map(tail).join(', ') || 'every key';
-      await sleep(Math.max(0, until - workflowNow()) + SLEEP_MARGIN_MS, {
-        summary: `quota spent on ${keys}: waiting for the daily reset (midnight PT) at ${new Date(until).toISOString()}, in ${formatDuration(until - workflowNow())}`,
-      });
+      await sleepUntil(
+        until,
+        `quota spent on ${keys}: waiting for the daily reset (midnight PT) at ${new Date(until).toISOString()}, in ${formatDuration(until - workflowNow())}`,
+      );
       c.totals.quotaWaits++;
       pausedUntil = undefined;
       lastMark = workflowNow();

@@ -32,6 +32,7 @@ import {
   type YoutubeWatchInput,
   type YoutubeWatchResult,
 } from '../shared/youtube-watch';
+import { sleepUntil } from '../kit/sleep';
 import { formatDuration } from '../shared/durations';
 import { youtubeWatchPipeline } from '../pipelines/youtube-watch';
 import { describedActivities, ProgressTracker, validateInput, workflowNow } from './common';
@@ -56,8 +57,6 @@ export interface WatchCarry {
   /** Workflow time the last tick started (epoch ms): the next is due an interval later. */
   lastTickStart?: number;
 }
-
-const SLEEP_MARGIN_MS = 1000;
 
 export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCarry): Promise<YoutubeWatchResult> {
   const input = validateInput(youtubeWatchInput, rawInput);
@@ -271,9 +270,7 @@ export async function youtubeWatch(rawInput: YoutubeWatchInput, carry?: WatchCar
       s.state = 'waiting-for-quota';
       s.nextReset = iso(until);
       report();
-      await sleep(Math.max(0, until - workflowNow()) + SLEEP_MARGIN_MS, {
-        summary: `YouTube search quota spent on every project: wait for the reset at ${s.nextReset}`,
-      });
+      await sleepUntil(until, `YouTube search quota spent on every project: wait for the reset at ${s.nextReset}`);
       s.quotaWaits++;
       delete s.nextReset;
       lastTickStart = undefined; // the quota is back: tick at once
