@@ -57,6 +57,9 @@ const callsOn = (taskQueue: string) =>
     },
   });
 
+/** Rounds of check-and-resubmit an uncertain action gets before it is listed as failed. */
+export const UNCERTAIN_ROUNDS = 8;
+
 /** Failures a run lists in its carry and result; `failed` counts all, the job log has all. */
 export const MAX_FAILURES_LISTED = 100;
 
@@ -269,10 +272,23 @@ export class DatoramaRun {
     } else if (out.kind === 'failed') this.failedKeys(out);
     else if (out.kind === 'uncertain') {
       this.progress.add('uncertain', out.keys.length);
-      if (depth >= 3) {
+      // An uncertain outcome is checked, and what was not applied is submitted again. A slow warehouse or an
+      // attempt timed out before its call makes the next attempt uncertain again: since this patch, more
+      // rounds, spaced by a durable backoff (5 s, 10 s, … 2 min), so that an incident of minutes does not
+      // fail the action (before it: 3 rounds at once — the full chaos suite's production runs lost actions so).
+      const patient = patched('datorama-uncertain-backoff');
+      const rounds = patient ? UNCERTAIN_ROUNDS : 3;
+      if (depth >= rounds) {
         this.c.failed += out.keys.length;
-        for (const k of out.keys) this.listFailure({ action: k, message: 'outcome still unknown after 3 checks' });
+        for (const k of out.keys)
+          this.listFailure({ action: k, message: `outcome still unknown after ${rounds} checks` });
         return;
+      }
+      if (patient && depth > 0) {
+        const wait = Math.min(5_000 * 2 ** (depth - 1), 120_000);
+        await sleep(wait, {
+          summary: `Datorama: ${describe(action)} still uncertain (round ${depth + 1} of ${rounds}): check again in ${formatDuration(wait)}`,
+        });
       }
       const notApplied: string[] = [];
       for (const single of perStream(action, out.keys)) {

@@ -54,14 +54,19 @@ export function datoramaDeps(sandboxEnv: Record<string, string>, extra: Record<s
  * Terminating it instead is not safe either: the test server never releases the time lock of a workflow
  * task that was pending when its workflow was terminated.
  */
+export type CallActivities = ReturnType<typeof datoramaWorkerOptions>['activities'];
+
 export async function withDatoramaWorkers<T>(
   env: TestWorkflowEnvironment,
   deps: Deps,
   fn: (taskQueue: string) => Promise<T>,
   taskQueue = uniqueQueue('dato'),
+  /** Changes the platform-call activities (e.g. to make an attempt give up after its claim). */
+  wrapCalls?: (activities: CallActivities) => CallActivities,
 ): Promise<T> {
   const main = await createTestWorker(env, deps, taskQueue);
   const opts = datoramaWorkerOptions(deps, taskQueue);
+  if (wrapCalls) opts.activities = wrapCalls(opts.activities);
   const calls: Worker = await createTestWorker(env, deps, opts.taskQueue, opts);
   const limiterId = limiterWorkflowId(fingerprint(deps.config.DATORAMA_TOKEN ?? 'no-token'));
   return main.runUntil(() =>

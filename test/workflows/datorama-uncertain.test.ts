@@ -1,0 +1,80 @@
+/**
+ * An action whose call attempts keep giving up after their claim (a slow warehouse, an attempt timed out
+ * before its call) is uncertain round after round: each round checks it (not applied) and submits it again.
+ * Since the `datorama-uncertain-backoff` patch it gets 8 rounds spaced by a durable backoff, not 3 at once —
+ * the full chaos suite's production runs lost actions to those 3 (listed as failed, never applied).
+ */
+import { describe, expect, it } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DatoramaRecords } from '../../src/activities/datorama-tables';
+import type { DatoramaResult } from '../../src/pipelines/datorama';
+import { actionKeys } from '../../src/shared/datorama-keys';
+import { UNCERTAIN_ROUNDS } from '../../src/workflows/datorama-runner';
+import { uniqueQueue } from '../helpers/temporal';
+import { datoramaDeps, datoramaSandbox, useTimeSkippingServer, withDatoramaWorkers } from '../helpers/datorama';
+
+describe('datorama: an action uncertain round after round', () => {
+  let env: TestWorkflowEnvironment;
+  useTimeSkippingServer((e) => (env = e));
+
+  it('is checked and submitted again, with a backoff, until it is applied — once', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 2, maxJobs: 1 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const records = new DatoramaRecords(deps.warehouse);
+      const [target, other] = sandbox.data.streams.map((s) => s.id);
+      // The first attempt of each of the target's first 5 submits claims its action, then gives up before the
+      // call (as an attempt past its deadline does); the retry finds the claim: uncertain.
+      const abandon = 5;
+      let abandoned = 0;
+      const result: DatoramaResult = await withDatoramaWorkers(
+        env,
+        deps,
+        (taskQueue) =>
+          env.client.workflow.execute('datoramaRerunAll', {
+            taskQueue,
+            workflowId: uniqueQueue('dato-uncertain'),
+            args: [{ streams: [target, other] }],
+          }),
+        undefined,
+        (calls) => ({
+          ...calls,
+          async datoramaSubmit(args) {
+            const keys = actionKeys(args.action);
+            const known = await records.actions(
+              args.runKey,
+              args.runId,
+              keys.map((k) => k.key),
+            );
+            const fresh = keys.every((k) => known.get(k.key)?.state !== 'PENDING_SUBMIT');
+            if (args.action.kind === 'rerun-all' && args.action.stream === target && fresh && abandoned < abandon) {
+              abandoned++;
+              await records.setActions(
+                args.runKey,
+                args.runId,
+                args.op,
+                keys.map((k) => ({ key: k.key, stream: k.stream, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt })),
+              );
+              throw ApplicationFailure.retryable(
+                'Datorama call not made: gave up after the claim',
+                'DatoramaCallAbandoned',
+              );
+            }
+            return calls.datoramaSubmit(args);
+          },
+        }),
+      );
+      expect(abandoned).toBe(abandon);
+      expect(abandon).toBeGreaterThan(3); // more rounds than before the patch allowed
+      expect(abandon).toBeLessThan(UNCERTAIN_ROUNDS);
+      expect(result.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
+      expect(result.failures).toEqual([]);
+      // Each stream's rerun-all reached the platform once.
+      const calls = sandbox.calls('rerun-all').map((c) => Number(c.path.split('/')[4]));
+      expect(calls.sort()).toEqual([target, other].sort());
+    } finally {
+      await sandbox.stop();
+    }
+  }, 240_000);
+});
