@@ -55,7 +55,7 @@ const EXTRA: Scenario[] = [
   datoramaRename(full ? 20 : 8),
   datoramaPatch(full ? 20 : 8),
   datoramaCollect(full ? 16 : 6),
-  selftest,
+  selftest(full),
 ].filter((s) => picked(s.name));
 /** The kill runs of the EXTRA pipelines (`LONGHAUL_CHAOS_EXTRA_KILLS=0` leaves them out, to debug). */
 const EXTRA_KILLS = process.env.LONGHAUL_CHAOS_EXTRA_KILLS !== '0';
@@ -90,7 +90,7 @@ const PRODUCTION_SCENARIOS: Scenario[] = (
         datoramaRename(3),
         datoramaPatch(3),
         datoramaCollect(3),
-        selftest,
+        selftest(false),
       ].filter((s) => picked(s.name))
 ).filter(() => PRODUCTION);
 const SHARED = picked('shared') ? shared(full, full ? 16 : 8) : undefined;

@@ -403,9 +403,10 @@ export function datoramaCollect(streams: number): Scenario {
 
 /**
  * `selftest`: one row and one object, after a durable sleep (no API; 30 s: room for 2 random kills of the
- * production run's two workers). Its kill run aims at the moments between the writes.
+ * production run's two workers; 300 s at full size, room for 10 — the first full run ended after 5 with 30 s).
+ * Its kill run aims at the moments between the writes.
  */
-export const selftest: Scenario = {
+export const selftest = (full: boolean): Scenario => ({
   name: 'selftest',
   sandbox: async () => ({ servers: [], env: {}, stop: async () => undefined }),
   truth: [selftestTruth],
@@ -413,9 +414,9 @@ export const selftest: Scenario = {
   workflowType: 'selftest',
   // How long the timer really took (in the row and the object): wall time.
   volatileColumns: ['slept_ms', 'sleptMs'],
-  input: () => ({ sleep: '30s', label: 'chaos' }),
+  input: () => ({ sleep: full ? '300s' : '30s', label: 'chaos' }),
   faults: [],
-};
+});
 
 /**
  * Several pipelines on one worker process, sharing what production shares: two Dailymotion runs with
