@@ -9,7 +9,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
 import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
 import { progressQuery } from '../../src/shared/messages';
-import { maybeSaveHistory } from '../helpers/histories';
+import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
 import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
 import { devServerEnv, testDeps, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
 
@@ -64,6 +64,8 @@ describe('dailymotion-report on the dev server', () => {
         args: [i],
       })) as DailymotionReportResult;
       await maybeSaveHistory(env.address, workflowId, 'dailymotion-report');
+      await maybeSaveHistoryOfType(env.address, 'dailymotionReportWindow', 'dailymotion-window');
+      await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-report-slots');
       const b = (await env.client.workflow.execute('dailymotionReport', {
         taskQueue,
         workflowId,

@@ -14,7 +14,7 @@ import type { LoggedAction } from '../../src/sandbox/datorama';
 import { fromArray, type Row, type Warehouse } from '../../src/sinks/warehouse';
 import { limiterStateQuery, limiterWorkflowId } from '../../src/shared/datorama';
 import { fingerprint } from '../../src/node/fingerprint';
-import { maybeSaveHistory } from '../helpers/histories';
+import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
 import { devServerEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
 
@@ -73,6 +73,7 @@ describe('datorama on the dev server', () => {
           }) as Promise<DatoramaResult>;
         const first = await run();
         await maybeSaveHistory(env.address, workflowId, 'datorama-process');
+        await maybeSaveHistoryOfType(env.address, 'datoramaLimiter', 'datorama-limiter');
         return [first, await run()];
       });
       expect(first.chunks).toBe(2);
@@ -115,6 +116,7 @@ describe('datorama on the dev server', () => {
           args: [{ jobs: [...jobs, wrong] }],
         }),
       );
+      await maybeSaveHistoryOfType(env.address, 'datoramaRerun', 'datorama-rerun');
       const streams = new Set(jobs.map((p) => p.split(':')[0]));
       const calls = sandbox.calls('rerun');
       expect(calls).toHaveLength(streams.size + 1);
@@ -240,6 +242,7 @@ describe('datorama on the dev server', () => {
         });
         await slow; // attempt 1 is done with its write: it would call now (or has)
         await new Promise((r) => setTimeout(r, 3000));
+        await maybeSaveHistoryOfType(env.address, 'datoramaRerunAll', 'datorama-rerun-all-timed-out-attempt');
         return r;
       });
       expect(slow).toBeDefined();

@@ -13,7 +13,7 @@ import { fakeId } from '../../src/sandbox/youtube/videos';
 import { progressQuery } from '../../src/shared/messages';
 import { ledgerWorkflowId } from '../../src/shared/quota';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
-import { maybeSaveHistory } from '../helpers/histories';
+import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
 import { createTestWorker, devServerEnv, terminateAll, testDeps, uniqueQueue } from '../helpers/temporal';
 
 const N = 20_000;
@@ -159,5 +159,6 @@ describe('youtube-enrich on the dev server', () => {
     const desc = await handle.describe();
     expect(desc.runId).not.toBe(handle.firstExecutionRunId);
     await maybeSaveHistory(env.address, workflowId, 'youtube-enrich');
+    await maybeSaveHistoryOfType(env.address, 'quotaLedger', 'quota-ledger');
   });
 });
