@@ -4,6 +4,9 @@
  * last 95 days (4 report windows, at most 2 generating at once), prints the summary, the Web UI link and
  * a query of the DuckDB table, then stops the stack.
  */
+import path from 'node:path';
+import { loadConfig } from '../config';
+import { logToFile } from '../node/logger';
 import { addDays, toIso } from '../shared/dates';
 import { parseDuration } from '../shared/durations';
 import { connectClient } from './connect';
@@ -21,6 +24,10 @@ export interface DemoOptions {
 }
 
 export async function demo(opts: DemoOptions, out: (line: string) => void): Promise<number> {
+  // The terminal tells the demo's story; the worker's and the SDK's logs go to a file.
+  const logFile = path.join(loadConfig().LONGHAUL_DATA_DIR, 'demo-worker.log');
+  logToFile(logFile);
+  out(`Worker logs: ${logFile}`);
   const stack = await startStack({ sandboxes: ['dailymotion'] });
   try {
     const sandbox = stack.sandboxes!.servers.dailymotion as DailymotionSandbox;
