@@ -13,8 +13,9 @@ const level = process.env.LONGHAUL_LOG_LEVEL ?? 'info';
 
 const options: pino.LoggerOptions = {
   level: LEVELS.includes(level) ? level : 'info',
+  // Secrets by name, at the top of a log line's fields and one level down (pino's `*.x` is one level down only).
   redact: {
-    paths: ['*.password', '*.client_secret', '*.token', '*.access_token', '*.key', '*.apiKey'],
+    paths: ['password', 'client_secret', 'token', 'access_token', 'key', 'apiKey'].flatMap((k) => [k, `*.${k}`]),
     censor: '[redacted]',
   },
 };
