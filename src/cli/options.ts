@@ -125,7 +125,8 @@ function typeWords(schema: Any): string {
   }
 }
 
-const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** The flag of an input key: `windowDays` → `--window-days`. */
+export const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** The object schema of a pipeline's input (through refinements and pipes). */
 function shapeOf(def: PipelineDef): Record<string, Any> {

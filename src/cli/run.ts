@@ -9,7 +9,7 @@ import { TASK_QUEUES } from '../shared/task-queues';
 import { InputError } from '../shared/validation';
 import { uiLink } from './connect';
 import { flagsToInput } from './flags';
-import { inputErrorText } from './options';
+import { inputErrorText, kebab } from './options';
 import { accountOf, runAttributes } from './attributes';
 import { describeRun, progressView } from './render';
 
@@ -81,8 +81,6 @@ export function buildInput(pipeline: PipelineDef, opts: RunOptions, flagArgs: st
 
 /** The largest pipeline input the client starts a run with (JSON bytes). */
 export const MAX_INPUT_BYTES = 1 << 20;
-
-const kebab = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export interface RunOutcome {
   workflowId: string;
