@@ -8,10 +8,3 @@ export function formatIssues(error: z.ZodError): string {
 export class InputError extends Error {
   override name = 'InputError';
 }
-
-/** Parses `input` or throws an InputError naming the bad fields. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what = 'input'): z.output<S> {
-  const res = schema.safeParse(input);
-  if (!res.success) throw new InputError(`Invalid ${what}: ${formatIssues(res.error)}`);
-  return res.data;
-}
