@@ -42,9 +42,6 @@ export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
   describeInput?(input: z.output<S>, account?: string): string;
 }
 
-/** A string field of an input, or undefined. */
-export const text = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
-
 export function definePipeline<S extends z.ZodType, R>(def: PipelineDef<S, R>): PipelineDef<S, R> {
   return def;
 }
