@@ -46,6 +46,7 @@ export const CHAOS_POINTS = [
   'dailymotion.load.after-commit',
   'datorama.call.after-claim',
   'datorama.call.after-call',
+  'datorama.reconcile.after-record',
   'youtube.fetch.after-write',
   'titelive.extract.after-write',
 ] as const;

@@ -360,13 +360,21 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
       );
       const keys = all.filter((k) => known.get(k.key)?.state === 'PENDING_SUBMIT');
       if (!keys.length) {
+        const ofRun = (state: ActionState) =>
+          all.filter((k) => known.get(k.key)?.state === state && known.get(k.key)?.run_id === args.runId);
         // Settled meanwhile by another attempt of this run (whose claim made ours stand back): count it.
-        const done = all.filter(
-          (k) => known.get(k.key)?.state === 'SUBMITTED' && known.get(k.key)?.run_id === args.runId,
-        );
-        return done.length
-          ? { kind: 'done', called: false, keys: done.map((k) => k.key), jobs: [] }
-          : { kind: 'skipped', called: false, keys: [], jobs: [] };
+        const done = ofRun('SUBMITTED');
+        if (done.length) return { kind: 'done', called: false, keys: done.map((k) => k.key), jobs: [] };
+        // Checked already by an earlier attempt of this check, whose answer was lost (the worker died after
+        // recording "not applied"): the same answer again, so the workflow submits it — not "nothing to do".
+        const notApplied = ofRun('NOT_SUBMITTED');
+        if (notApplied.length)
+          return { kind: 'not-submitted', called: false, keys: notApplied.map((k) => k.key), jobs: [] };
+        // Submitted by an earlier run (the same run key): nothing to do, counted as skipped. Any other key (no
+        // record of this run at all) is handed back to the submit, which decides from the records.
+        const earlier = all.filter((k) => known.get(k.key)?.state === 'SUBMITTED');
+        if (earlier.length) return { kind: 'skipped', called: false, keys: earlier.map((k) => k.key), jobs: [] };
+        return { kind: 'not-submitted', called: false, keys: all.map((k) => k.key), jobs: [] };
       }
       const since = Math.min(...keys.map((k) => known.get(k.key)!.attempt_at ?? 0));
       try {
@@ -422,6 +430,7 @@ export function createDatoramaCallActivities({ config, warehouse }: Pick<Deps, '
           args.op,
           keys.map((k) => ({ key: k.key, stream: k.stream, state: 'NOT_SUBMITTED', message: 'checked: not applied' })),
         );
+        chaosPoint('datorama.reconcile.after-record');
         return {
           kind: 'not-submitted',
           called: true,

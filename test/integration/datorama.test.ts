@@ -294,6 +294,49 @@ describe('datorama on the dev server', () => {
     }
   });
 
+  it('a worker killed after the check recorded "not applied": the action is still submitted, once', async () => {
+    // Full chaos finding (datorama-rerun, kills): the check of an unanswered claim recorded NOT_SUBMITTED, the
+    // worker died before the check's answer reached Temporal, and the retried check found no claim left to check
+    // — it answered "nothing to do", so the run completed with the action never submitted.
+    const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 20, maxJobs: 2 });
+    const deps = datoramaDeps(sEnv);
+    const taskQueue = uniqueQueue('dato-check-kill');
+    const stream = sandbox.data.streams.find(
+      (s) => s.enabled && !sandbox.data.jobs.some((j) => j.dataStreamId === s.id),
+    )!.id;
+    const points = path.join(deps.dir, 'chaos-points.log');
+    const worker = (point: string) =>
+      spawnWorker(taskQueue, {
+        ...sEnv,
+        LONGHAUL_DATA_DIR: deps.dir,
+        LONGHAUL_CHAOS_POINTS: `${point}=1`,
+        LONGHAUL_CHAOS_POINTS_LOG: points,
+      });
+    const first = worker('datorama.call.after-claim');
+    let second: ChildProcess | undefined;
+    try {
+      await ready(first);
+      const handle = await env.client.workflow.start('datoramaRerunAll', {
+        taskQueue,
+        workflowId: uniqueQueue('dato-check-kill'),
+        args: [{ streams: [stream] }],
+      });
+      await new Promise((r) => first.once('exit', r)); // killed: claim written, no call
+      second = worker('datorama.reconcile.after-record');
+      await ready(second);
+      await new Promise((r) => second!.once('exit', r)); // killed: "not applied" recorded, answer lost
+      expect(readFileSync(points, 'utf8')).toMatch(/datorama\.reconcile\.after-record#1/);
+      expect(sandbox.calls('rerun-all')).toHaveLength(0);
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, () => handle.result(), taskQueue);
+      expect(result.actions).toMatchObject({ total: 1, submitted: 1, failed: 0 });
+      const applied = sandbox.truth('applied').filter((r) => r.data.action === 'rerun-all');
+      expect(applied.map((r) => r.data.stream)).toEqual([stream]);
+    } finally {
+      for (const c of [first, second]) if (c && c.exitCode === null) c.kill('SIGKILL');
+      await sandbox.stop();
+    }
+  }, 240_000);
+
   it('killing the worker in the middle of a call and restarting submits no action twice', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 20, maxJobs: 2 });
     const deps = datoramaDeps(sEnv);
