@@ -29,6 +29,7 @@ import {
   VOLATILE_COLUMNS,
   type AttemptCounts,
   type Snapshot,
+  HISTORIES_DIR,
 } from '../helpers/chaos';
 import { encryptionEnv, SupervisedEmulator, type Minio } from '../helpers/production';
 import { startPostgres } from '../helpers/postgres';
@@ -85,6 +86,8 @@ export interface RunOutcome {
   pointsFired: string[];
   /** Aimed points that never fired (the run fails on these). */
   aimProblems: string[];
+  /** Where the run's workflow histories were saved (removed at the end of the suite if the run was exact). */
+  historiesDir: string;
   pauses: number;
   /** Production profile: how often the supervisor restarted the run's BigQuery emulator (its memory). */
   emulatorRestarts?: number;
@@ -189,13 +192,15 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     LONGHAUL_TASK_QUEUE: ids.taskQueue,
     DM_ACCOUNT: ids.unique,
   };
-  // The first process carries the aimed points; a second one (production) polls beside it.
+  // The first process carries the aimed points (after the random kills' processes, if those come first); a
+  // second one (production) polls beside it.
+  const killsFirst = s.killsFirst === true && aimed.length > 0;
+  const randomKills = Math.max(0, (o.kills ?? 0) - aimed.length);
   const workers = [
-    new WorkerProcess(
-      ids.taskQueue,
-      workerEnv,
-      aimed.map((p) => ({ LONGHAUL_CHAOS_POINTS: `${p}=1`, LONGHAUL_CHAOS_POINTS_LOG: pointsLog })),
-    ),
+    new WorkerProcess(ids.taskQueue, workerEnv, [
+      ...(killsFirst ? Array.from({ length: randomKills }, () => ({})) : []),
+      ...aimed.map((p) => ({ LONGHAUL_CHAOS_POINTS: `${p}=1`, LONGHAUL_CHAOS_POINTS_LOG: pointsLog })),
+    ]),
     ...(prod ? [new WorkerProcess(ids.taskQueue, workerEnv)] : []),
   ];
   const worker = workers[0];
@@ -240,30 +245,42 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
         ),
       ),
     ).then(() => (running = false));
-    // Aimed points: the i-th process carries the i-th point; wait for it to fire (the process dies, the
-    // supervisor starts the next one) before going on.
-    for (let i = 0; i < aimed.length && running; i++) {
-      // The wait counts from when the process carrying the point is up (a restart on a loaded machine took
-      // 154 s in one CI run, longer than the whole wait).
-      await Promise.race([worker.running(), done]);
-      const until = Date.now() + (o.aimWaitMs ?? 120_000);
-      while (running && worker.crashes <= i && Date.now() < until) await Promise.race([sleep(250), done]);
-      progress(tag, `aimed ${aimed[i]}: ${worker.crashes > i ? 'fired' : 'not fired'}`);
-      if (worker.crashes <= i) break; // never fired (or the run ended): random kills from here
-    }
+    // Aimed points: the i-th aimed process carries the i-th point; wait for it to fire (the process dies, the
+    // supervisor starts the next one) before going on. Points at the very end of the run (killsFirst) are
+    // waited for until the run ends: no random kills are left to go on with.
+    const aim = async () => {
+      for (let i = 0; i < aimed.length && running; i++) {
+        // The wait counts from when the process carrying the point is up (a restart on a loaded machine took
+        // 154 s in one CI run, longer than the whole wait).
+        await Promise.race([worker.running(), done]);
+        const until = killsFirst ? Infinity : Date.now() + (o.aimWaitMs ?? 120_000);
+        while (running && worker.crashes <= i && Date.now() < until) await Promise.race([sleep(250), done]);
+        progress(tag, `aimed ${aimed[i]}: ${worker.crashes > i ? 'fired' : 'not fired'}`);
+        if (worker.crashes <= i) break; // never fired (or the run ended): random kills from here
+      }
+    };
     const random = seeded(o.seed, `kills:${s.name}`);
     const [lo, hi] = o.killDelayMs ?? [1000, 4000];
     // With two workers the next kill does not wait for the last killed one to be back: it hits the other one
     // (a kill of the same worker waits for its restart first), so a short run on a loaded machine still gets
     // its kills — both workers may be down at once.
     const restarts: Promise<void>[] = [];
-    for (let k = fired().length; k < (o.kills ?? 0) && running; k++) {
-      await Promise.race([sleep(lo + random() * (hi - lo)), done]);
-      if (!running) break;
-      progress(tag, `kill ${k + 1}`);
-      const restart = workers[k % workers.length].killAndRestart();
-      if (workers.length > 1) restarts.push(restart);
-      else await restart;
+    const killAtRandom = async (from: number, to: number) => {
+      for (let k = from; k < to && running; k++) {
+        await Promise.race([sleep(lo + random() * (hi - lo)), done]);
+        if (!running) break;
+        progress(tag, `kill ${k + 1}`);
+        const restart = workers[k % workers.length].killAndRestart();
+        if (workers.length > 1) restarts.push(restart);
+        else await restart;
+      }
+    };
+    if (killsFirst) {
+      await killAtRandom(0, randomKills);
+      await aim();
+    } else {
+      await aim();
+      await killAtRandom(fired().length, o.kills ?? 0);
     }
     await Promise.all(restarts);
     if (o.pauseMs && running) {
@@ -297,7 +314,8 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
       .workflow.getHandle(id)
       .terminate('chaos run over')
       .catch(() => undefined);
-  const attempts = await activityAttempts(client(), ids.taskQueue);
+  const historiesDir = path.join(HISTORIES_DIR, ids.taskQueue);
+  const attempts = await activityAttempts(client(), ids.taskQueue, historiesDir);
   const runTokens: [string, string][] = [
     // Where the run put its input (the embedded folder's or the run's own S3 bucket, named after `unique`:
     // replaced first), e.g. in a manifest.
@@ -362,6 +380,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     pointsFired,
     aimProblems,
     pauses: sum((w) => w.pauses),
+    historiesDir,
     ...(emulator ? { emulatorRestarts: emulator.restarts } : {}),
   };
 }

@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { parse } from 'csv-parse/sync';
 import { prng } from '../../src/sandbox/faults';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
@@ -19,6 +21,8 @@ import type { TableSchema, Warehouse } from '../../src/sinks/warehouse';
 const ROOT = path.resolve(__dirname, '../..');
 export const REPORT_FILE = path.join(ROOT, 'test-results', 'chaos-report.json');
 const WORKER_LOG = path.join(ROOT, 'test-results', 'chaos-workers.log');
+/** Event histories of a chaos run's workflows, one folder per run (task queue), kept for runs not exact. */
+export const HISTORIES_DIR = path.join(ROOT, 'test-results', 'chaos-histories');
 const CHILD = path.join(ROOT, 'test', 'chaos', 'worker-child.ts');
 
 export interface ChaosSettings {
@@ -448,7 +452,7 @@ export interface AttemptCounts {
  * Activity attempts of every workflow run on a task queue (children, continued-as-new runs and entity
  * workflows included), read from the event histories — the same numbers the Web UI shows per activity.
  */
-export async function activityAttempts(client: Client, taskQueue: string): Promise<AttemptCounts> {
+export async function activityAttempts(client: Client, taskQueue: string, keepIn?: string): Promise<AttemptCounts> {
   const out: AttemptCounts = {
     workflows: 0,
     activities: 0,
@@ -462,6 +466,15 @@ export async function activityAttempts(client: Client, taskQueue: string): Promi
     out.workflows++;
     out.runIds.push(wf.runId);
     const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    if (keepIn) {
+      // Kept (gzipped proto JSON, as `temporal workflow show --output json` writes it) to follow a failing
+      // run's workflows afterwards; the suite removes the histories of runs that came out exact.
+      fs.mkdirSync(keepIn, { recursive: true });
+      fs.writeFileSync(
+        path.join(keepIn, `${wf.workflowId}__${wf.runId}.json.gz`),
+        zlib.gzipSync(JSON.stringify(historyToJSON(history))),
+      );
+    }
     const scheduled = new Map<string, { type: string; max: number }>();
     for (const e of history.events ?? []) {
       const s = e.activityTaskScheduledEventAttributes;
