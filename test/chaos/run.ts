@@ -86,6 +86,8 @@ export interface RunOutcome {
   pointsFired: string[];
   /** Aimed points that never fired (the run fails on these). */
   aimProblems: string[];
+  /** Kills the run was to get: the kills asked for, or more if it aims at more points than that. */
+  killsPlanned: number;
   /** Where the run's workflow histories were saved (removed at the end of the suite if the run was exact). */
   historiesDir: string;
   pauses: number;
@@ -371,6 +373,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
     error: errors.length ? errors.join(' | ') : undefined,
     snapshot: snap,
     kills: sum((w) => w.kills) + pointsFired.length,
+    killsPlanned: Math.max(o.kills ?? 0, aimed.length),
     workerCrashes: sum((w) => w.crashes) - pointsFired.length,
     serverRestarts,
     faultsInjected,
