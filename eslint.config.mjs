@@ -38,8 +38,17 @@ export default tseslint.config(
   },
   {
     // Workflow code and everything it may import: the kit's workflow-safe modules (all of src/kit/ but
-    // src/kit/activity/), src/shared/ (Node-only helpers live in src/node/) and the pipeline definitions.
-    files: ['src/workflows/**/*.ts', 'src/kit/**/*.ts', 'src/shared/**/*.ts', 'src/pipelines/**/*.ts'],
+    // src/kit/activity/), src/shared/ (Node-only helpers live in src/node/), and in each API folder
+    // (src/pipelines/<api>/) its top-level modules (definition, shared vocabulary) and its workflows/. An API
+    // folder's activities/, connector/ and sandbox/ are Node code.
+    files: [
+      'src/workflows/**/*.ts',
+      'src/kit/**/*.ts',
+      'src/shared/**/*.ts',
+      'src/pipelines/*.ts',
+      'src/pipelines/*/*.ts',
+      'src/pipelines/*/workflows/**/*.ts',
+    ],
     ignores: ['src/kit/activity/**'],
     rules: {
       'no-restricted-imports': [
@@ -54,11 +63,12 @@ export default tseslint.config(
           ].map((name) => ({ name, message: 'Workflow code must be deterministic: do I/O in activities.' })),
           patterns: [
             {
-              // Exception: connectors/<api>/enums (pure zod enums shared by validation, connector and sandbox).
+              // Exception: <api>/connector/enums (pure zod enums shared by validation, connector and sandbox).
               group: [
                 '**/activities/**',
-                '**/connectors/*/*',
-                '!**/connectors/*/enums',
+                '**/activity/**',
+                '**/connector/*',
+                '!**/connector/enums',
                 '**/sinks/**',
                 '**/sandbox/**',
                 '**/cli/**',

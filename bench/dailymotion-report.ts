@@ -11,9 +11,13 @@ import { parse } from 'csv-parse';
 import { NativeConnection } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import { parseConfig } from '../src/config';
-import { DailymotionClient } from '../src/connectors/dailymotion/client';
+import { DailymotionClient } from '../src/pipelines/dailymotion/connector/client';
 import { startDevServer } from '../src/dev/servers';
-import { DailymotionSandbox, DM_SANDBOX_CLIENT_ID, DM_SANDBOX_CLIENT_SECRET } from '../src/sandbox/dailymotion';
+import {
+  DailymotionSandbox,
+  DM_SANDBOX_CLIENT_ID,
+  DM_SANDBOX_CLIENT_SECRET,
+} from '../src/pipelines/dailymotion/sandbox';
 import { createDeps, createWorker } from '../src/worker';
 
 const DAYS = 180;

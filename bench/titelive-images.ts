@@ -10,9 +10,9 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import axios from 'axios';
-import { ImageFetcher, imageUuid } from '../src/connectors/titelive/images';
+import { ImageFetcher, imageUuid } from '../src/pipelines/titelive/connector/images';
 import { mapLimit } from '../src/kit/pool';
-import { ImageHost } from '../src/sandbox/titelive/images';
+import { ImageHost } from '../src/pipelines/titelive/sandbox/images';
 import { LocalBucket } from '../src/sinks/local-bucket';
 
 function arg(name: string, def: number): number {

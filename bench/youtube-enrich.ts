@@ -16,16 +16,16 @@ import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker
 import { parseConfig } from '../src/config';
 import { createActivities } from '../src/activities';
 import { startDevServer } from '../src/dev/servers';
-import { YoutubeClient } from '../src/connectors/youtube/client';
-import { VIDEO_PARTS } from '../src/connectors/youtube/enums';
+import { YoutubeClient } from '../src/pipelines/youtube/connector/client';
+import { VIDEO_PARTS } from '../src/pipelines/youtube/connector/enums';
 import { mapLimit } from '../src/kit/pool';
-import { YoutubeSandbox, type SandboxProject } from '../src/sandbox/youtube/server';
-import { youtubeKeyPairs } from '../src/sandbox/youtube';
-import { fakeId } from '../src/sandbox/youtube/videos';
+import { YoutubeSandbox, type SandboxProject } from '../src/pipelines/youtube/sandbox/server';
+import { youtubeKeyPairs } from '../src/pipelines/youtube/sandbox';
+import { fakeId } from '../src/pipelines/youtube/sandbox/videos';
 import { DuckDbWarehouse } from '../src/sinks/duckdb';
 import { LocalBucket } from '../src/sinks/local-bucket';
-import { planEnrichment } from '../src/shared/youtube-plan';
-import type { YoutubeEnrichResult } from '../src/pipelines/youtube-enrich';
+import { planEnrichment } from '../src/pipelines/youtube/plan';
+import type { YoutubeEnrichResult } from '../src/pipelines/youtube/enrich';
 import { WORKFLOWS_PATH } from '../src/worker';
 
 function arg(name: string, def: number): number {

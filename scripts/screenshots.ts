@@ -20,9 +20,9 @@ import { startStack } from '../src/cli/stack';
 import { startApiServer } from '../src/api/server';
 import { createVideosStore } from '../src/sinks/videos';
 import { freePort } from '../src/dev/servers';
-import type { DailymotionSandbox } from '../src/sandbox/dailymotion';
+import type { DailymotionSandbox } from '../src/pipelines/dailymotion/sandbox';
 import { addDays, toIso } from '../src/shared/dates';
-import { limiterWorkflowId } from '../src/shared/datorama';
+import { limiterWorkflowId } from '../src/pipelines/datorama/shared';
 import { fingerprint } from '../src/node/fingerprint';
 import { progressQuery } from '../src/shared/messages';
 

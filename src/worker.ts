@@ -7,7 +7,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import { loadConfig, type Config } from './config';
 import { createActivities } from './activities';
 import type { Deps } from './activities/deps';
-import type { WithVideosStore } from './activities/youtube-watch';
+import type { WithVideosStore } from './pipelines/youtube/activities/watch';
 import { createBucket, createWarehouse } from './sinks';
 import { LazyVideosStore } from './sinks/videos';
 import { TASK_QUEUES } from './shared/task-queues';

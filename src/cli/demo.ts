@@ -13,8 +13,8 @@ import { connectClient } from './connect';
 import { buildInput, pipelineByName, runPipeline } from './run';
 import { startStack } from './stack';
 import { createWarehouse } from '../sinks';
-import { reportTableSchema } from '../shared/dailymotion';
-import type { DailymotionSandbox } from '../sandbox/dailymotion';
+import { reportTableSchema } from '../pipelines/dailymotion/shared';
+import type { DailymotionSandbox } from '../pipelines/dailymotion/sandbox';
 
 export interface DemoOptions {
   /** How long the sandbox takes to generate a report. */

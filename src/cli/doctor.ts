@@ -8,7 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import { codecStrictFromEnv, keysFromEnv } from '../codec/aes-codec';
 import { createBucket, createWarehouse } from '../sinks';
-import { callQueueOf } from '../shared/datorama';
+import { callQueueOf } from '../pipelines/datorama/shared';
 import { missingSearchAttributes } from './search-attributes';
 
 export interface Check {

@@ -1,11 +1,11 @@
 /** The pipelines `longhaul run` knows, by name. */
 import type { PipelineDef } from './types';
-import { dailymotionReportPipeline } from './dailymotion-report';
-import { selftestPipeline } from './selftest';
-import { titelivePipeline } from './titelive';
-import { youtubeEnrichPipeline } from './youtube-enrich';
-import { youtubeWatchPipeline } from './youtube-watch';
-import { DATORAMA_PIPELINES } from './datorama';
+import { dailymotionReportPipeline } from './dailymotion/definition';
+import { selftestPipeline } from './selftest/definition';
+import { titelivePipeline } from './titelive/definition';
+import { youtubeEnrichPipeline } from './youtube/enrich';
+import { youtubeWatchPipeline } from './youtube/watch';
+import { DATORAMA_PIPELINES } from './datorama/definition';
 
 export const PIPELINES: Record<string, PipelineDef> = {
   [selftestPipeline.name]: selftestPipeline as PipelineDef,

@@ -3,10 +3,10 @@
  * Each entry builds a fresh server with deterministic seeded data.
  */
 import type { SandboxServer } from './server';
-import { titeliveSandbox } from './titelive';
-import { youtubeSandbox } from './youtube';
-import { datoramaSandbox } from './datorama';
-import { dailymotionSandbox } from './dailymotion';
+import { titeliveSandbox } from '../pipelines/titelive/sandbox';
+import { youtubeSandbox } from '../pipelines/youtube/sandbox';
+import { datoramaSandbox } from '../pipelines/datorama/sandbox';
+import { dailymotionSandbox } from '../pipelines/dailymotion/sandbox';
 
 export interface SandboxFactory {
   port: number;

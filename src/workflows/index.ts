@@ -1,14 +1,14 @@
 /** Every workflow the worker registers (the bundle's entry point). */
-export { selftest } from './selftest';
-export { titelive } from './titelive';
-export { semaphore } from './semaphore';
-export { quotaLedger } from './quota-ledger';
-export { youtubeEnrich } from './youtube-enrich';
-export { youtubeWatch } from './youtube-watch';
-export { datoramaLimiter } from './datorama-limiter';
-export { datoramaProcess } from './datorama-process';
-export { datoramaRerun, datoramaRerunAll } from './datorama-rerun';
-export { datoramaRename, datoramaPatch } from './datorama-patch';
-export { datoramaCollect } from './datorama-collect';
-export { dailymotionReport } from './dailymotion-report';
-export { dailymotionReportWindow } from './dailymotion-window';
+export { selftest } from '../pipelines/selftest/workflows/selftest';
+export { titelive } from '../pipelines/titelive/workflows/titelive';
+export { semaphore } from '../kit/limits/semaphore';
+export { quotaLedger } from '../kit/limits/quota-ledger';
+export { youtubeEnrich } from '../pipelines/youtube/workflows/enrich';
+export { youtubeWatch } from '../pipelines/youtube/workflows/watch';
+export { datoramaLimiter } from '../pipelines/datorama/workflows/limiter';
+export { datoramaProcess } from '../pipelines/datorama/workflows/process';
+export { datoramaRerun, datoramaRerunAll } from '../pipelines/datorama/workflows/rerun';
+export { datoramaRename, datoramaPatch } from '../pipelines/datorama/workflows/patch';
+export { datoramaCollect } from '../pipelines/datorama/workflows/collect';
+export { dailymotionReport } from '../pipelines/dailymotion/workflows/report';
+export { dailymotionReportWindow } from '../pipelines/dailymotion/workflows/window';

@@ -15,7 +15,7 @@ import { parseConfig } from '../../src/config';
 import { createBucket, createWarehouse } from '../../src/sinks';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
-import { limiterWorkflowId } from '../../src/shared/datorama';
+import { limiterWorkflowId } from '../../src/pipelines/datorama/shared';
 import { fingerprint } from '../../src/node/fingerprint';
 import type { TruthRecord } from '../../src/sandbox/server';
 import { uniqueQueue, tmpDir } from '../helpers/temporal';
@@ -360,7 +360,7 @@ export async function runScenario(s: Scenario, o: RunOptions): Promise<RunOutcom
   const aimProblems = [
     ...notInCode.map(
       (p) =>
-        `aimed chaos point ${p} never fired: the code has no chaosPoint('${p}') call (src/activities/chaos-points.ts)`,
+        `aimed chaos point ${p} never fired: the code has no chaosPoint('${p}') call (src/kit/activity/chaos-points.ts)`,
     ),
     ...aimed
       .filter((p) => !pointsFired.includes(p))

@@ -6,11 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import type { FaultRuleInput } from '../../src/sandbox/faults';
 import type { SandboxServer } from '../../src/sandbox/server';
-import { DailymotionSandbox, DM_SANDBOX_CLIENT_ID, DM_SANDBOX_CLIENT_SECRET } from '../../src/sandbox/dailymotion';
-import { DatoramaSandbox, type LoggedAction } from '../../src/sandbox/datorama';
-import { TiteliveSandbox, titeliveSandbox } from '../../src/sandbox/titelive';
-import { YoutubeSandbox, youtubeKeyPairs, type SandboxProject } from '../../src/sandbox/youtube';
-import { fakeId } from '../../src/sandbox/youtube/videos';
+import {
+  DailymotionSandbox,
+  DM_SANDBOX_CLIENT_ID,
+  DM_SANDBOX_CLIENT_SECRET,
+} from '../../src/pipelines/dailymotion/sandbox';
+import { DatoramaSandbox, type LoggedAction } from '../../src/pipelines/datorama/sandbox';
+import { TiteliveSandbox, titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
+import { YoutubeSandbox, youtubeKeyPairs, type SandboxProject } from '../../src/pipelines/youtube/sandbox';
+import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { parseConfig } from '../../src/config';
 import type { Bucket } from '../../src/sinks/bucket';
 import { createVideosStore } from '../../src/sinks/videos';
@@ -69,7 +73,7 @@ export interface Scenario {
   /** Checks of every run against the sandbox's truth (test/chaos/truth.ts). */
   truth: TruthChecker[];
   /**
-   * Named kill points (src/activities/chaos-points.ts) aimed at in the kill run: the i-th worker process of
+   * Named kill points (src/kit/activity/chaos-points.ts) aimed at in the kill run: the i-th worker process of
    * the run is killed the first time it reaches the i-th point; the run fails if one never fires.
    */
   aim: string[];
@@ -153,7 +157,7 @@ export const dailymotionReport = (full: boolean): Scenario => ({
     { route: 'graphql', kind: 'malformed', rate: 0.04 },
     { route: 'graphql', kind: 'malformed', times: 1 }, // at least one, whatever the seed
     // Faults on CSV downloads (a broken download used to wait for the 2-minute heartbeat timeout; fixed in
-    // src/activities/dailymotion-csv.ts): one truncated and one reset download in every size, more in full.
+    // src/pipelines/dailymotion/activities/csv.ts): one truncated and one reset download in every size, more in full.
     { route: 'download', kind: 'truncated', times: 1 },
     { route: 'download', kind: 'reset', times: 1 },
     ...(full

@@ -4,12 +4,12 @@ import {
   DM_SANDBOX_CLIENT_ID,
   DM_SANDBOX_CLIENT_SECRET,
   type DailymotionSandboxOptions,
-} from '../../src/sandbox/dailymotion';
+} from '../../src/pipelines/dailymotion/sandbox';
 import { afterEach } from 'vitest';
-import { DailymotionClient, type DailymotionClientOptions } from '../../src/connectors/dailymotion/client';
+import { DailymotionClient, type DailymotionClientOptions } from '../../src/pipelines/dailymotion/connector/client';
 import type { Warehouse } from '../../src/sinks/warehouse';
-import { planReport, reportRows } from '../../src/sandbox/dailymotion/rows';
-import type { AskReportInput } from '../../src/connectors/dailymotion/enums';
+import { planReport, reportRows } from '../../src/pipelines/dailymotion/sandbox/rows';
+import type { AskReportInput } from '../../src/pipelines/dailymotion/connector/enums';
 
 export async function startDailymotionSandbox(opts: DailymotionSandboxOptions = {}) {
   const sandbox = new DailymotionSandbox(opts);

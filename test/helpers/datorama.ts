@@ -9,8 +9,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Deps } from '../../src/activities/deps';
 import { datoramaWorkerOptions } from '../../src/datorama-worker';
-import { DatoramaSandbox, type DatoramaSandboxOptions } from '../../src/sandbox/datorama';
-import { limiterDrainSignal, limiterWorkflowId, WINDOW_MS } from '../../src/shared/datorama';
+import { DatoramaSandbox, type DatoramaSandboxOptions } from '../../src/pipelines/datorama/sandbox';
+import { limiterDrainSignal, limiterWorkflowId, WINDOW_MS } from '../../src/pipelines/datorama/shared';
 import { fingerprint } from '../../src/node/fingerprint';
 import { createTestWorker, expectTimeSkipping, testDeps, timeSkippingEnv, uniqueQueue } from './temporal';
 

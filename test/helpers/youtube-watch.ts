@@ -11,7 +11,7 @@ import type {
   VideosStore,
   VideoUpsert,
 } from '../../src/sinks/videos-store';
-import type { SearchFeed } from '../../src/sandbox/youtube/videos';
+import type { SearchFeed } from '../../src/pipelines/youtube/sandbox/videos';
 
 export class MemoryVideosStore implements VideosStore {
   readonly videos = new Map<string, StoredVideo>();

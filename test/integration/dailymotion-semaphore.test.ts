@@ -7,9 +7,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
-import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
-import type { SemaphoreState } from '../../src/shared/semaphore';
+import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
+import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
+import type { SemaphoreState } from '../../src/kit/limits/semaphore-messages';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
 import { devServerEnv, terminateAll, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
 

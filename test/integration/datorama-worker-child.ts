@@ -6,7 +6,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { parseConfig } from '../../src/config';
 import { createDatoramaWorker } from '../../src/datorama-worker';
-import { callQueueOf } from '../../src/shared/datorama';
+import { callQueueOf } from '../../src/pipelines/datorama/shared';
 import { createDeps, createWorker } from '../../src/worker';
 
 async function main(): Promise<void> {

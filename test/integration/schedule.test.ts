@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSchedule, describeSchedule, listSchedules } from '../../src/cli/schedule';
 import { PIPELINES } from '../../src/pipelines';
-import type { DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
+import type { DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
 import { ACCOUNT_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE } from '../../src/shared/search-attributes';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';

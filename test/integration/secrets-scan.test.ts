@@ -16,11 +16,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DailymotionSandbox, DM_SANDBOX_SCOPES } from '../../src/sandbox/dailymotion';
-import { DatoramaSandbox } from '../../src/sandbox/datorama';
-import { TiteliveSandbox } from '../../src/sandbox/titelive';
-import { YoutubeSandbox } from '../../src/sandbox/youtube';
-import { fakeId } from '../../src/sandbox/youtube/videos';
+import { DailymotionSandbox, DM_SANDBOX_SCOPES } from '../../src/pipelines/dailymotion/sandbox';
+import { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
+import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox';
+import { YoutubeSandbox } from '../../src/pipelines/youtube/sandbox';
+import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { allHistories, findSecrets, secretForms, type RunHistory } from '../helpers/secrets';
 import { devServerEnv, tmpDir, uniqueQueue } from '../helpers/temporal';
 

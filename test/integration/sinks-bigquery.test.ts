@@ -8,7 +8,7 @@ import { freePort, tool } from '../../src/dev/servers';
 import { createWarehouse } from '../../src/sinks';
 import { BigQueryWarehouse } from '../../src/sinks/bigquery';
 import { fromArray, replaceRangeOf } from '../../src/sinks/warehouse';
-import { reportTableSchema } from '../../src/shared/dailymotion';
+import { reportTableSchema } from '../../src/pipelines/dailymotion/shared';
 import { SupervisedEmulator } from '../helpers/production';
 import {
   startTestServer,

@@ -9,12 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runPipeline } from '../../src/cli/run';
 import { PIPELINES } from '../../src/pipelines';
-import type { TiteliveResult } from '../../src/pipelines/titelive';
+import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
 import { progressQuery } from '../../src/shared/messages';
-import { imageUuid } from '../../src/connectors/titelive/images';
-import { titeliveSandbox } from '../../src/sandbox/titelive';
-import { articleImageUrls } from '../../src/sandbox/titelive/catalog';
-import { TiteliveSandbox } from '../../src/sandbox/titelive/server';
+import { imageUuid } from '../../src/pipelines/titelive/connector/images';
+import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
+import { articleImageUrls } from '../../src/pipelines/titelive/sandbox/catalog';
+import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
 import { devServerEnv, testDeps, withWorker } from '../helpers/temporal';
 
 const POOL = 6;

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freePort, tool } from '../../src/dev/servers';
 import { S3Bucket } from '../../src/sinks/s3-bucket';
-import type { TiteliveResult } from '../../src/pipelines/titelive';
-import { titeliveSandbox } from '../../src/sandbox/titelive';
-import { TiteliveSandbox } from '../../src/sandbox/titelive/server';
+import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
+import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
+import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
 import { startTestServer, type TestServer } from '../helpers/sink-contracts';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
 

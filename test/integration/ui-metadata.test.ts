@@ -15,8 +15,8 @@ import {
   RANGE_END_ATTRIBUTE,
   RANGE_START_ATTRIBUTE,
 } from '../../src/shared/search-attributes';
-import type { DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
-import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
+import type { DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
+import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
 import { summaries } from '../helpers/histories';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';

@@ -7,12 +7,12 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/server';
-import { youtubeKeyPairs } from '../../src/sandbox/youtube';
-import { fakeId } from '../../src/sandbox/youtube/videos';
+import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
+import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
+import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { progressQuery } from '../../src/shared/messages';
-import { ledgerWorkflowId } from '../../src/shared/quota';
-import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
+import { ledgerWorkflowId } from '../../src/kit/limits/quota';
+import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
 import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
 import { createTestWorker, devServerEnv, terminateAll, testDeps, uniqueQueue } from '../helpers/temporal';
 

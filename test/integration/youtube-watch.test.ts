@@ -6,17 +6,17 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/server';
-import { youtubeKeyPairs } from '../../src/sandbox/youtube';
-import { SearchFeed } from '../../src/sandbox/youtube/videos';
-import { ledgerWorkflowId } from '../../src/shared/quota';
+import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
+import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
+import { SearchFeed } from '../../src/pipelines/youtube/sandbox/videos';
+import { ledgerWorkflowId } from '../../src/kit/limits/quota';
 import {
   pauseWatchSignal,
   resumeWatchSignal,
   setWatchIntervalUpdate,
   watchStatusQuery,
   type YoutubeWatchResult,
-} from '../../src/shared/youtube-watch';
+} from '../../src/pipelines/youtube/watch-shared';
 import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createVideosStore } from '../../src/sinks/videos';
 import type { VideosStore } from '../../src/sinks/videos-store';

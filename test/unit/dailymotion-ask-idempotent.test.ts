@@ -7,8 +7,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createDailymotionActivities, askClaimKey, type AskInput } from '../../src/activities/dailymotion';
-import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
+import {
+  createDailymotionActivities,
+  askClaimKey,
+  type AskInput,
+} from '../../src/pipelines/dailymotion/activities/report';
+import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
 import { testDeps } from '../helpers/temporal';
 

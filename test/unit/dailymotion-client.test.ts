@@ -7,8 +7,8 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config';
-import { DailymotionClient } from '../../src/connectors/dailymotion/client';
-import { DailymotionApiError } from '../../src/connectors/dailymotion/errors';
+import { DailymotionClient } from '../../src/pipelines/dailymotion/connector/client';
+import { DailymotionApiError } from '../../src/pipelines/dailymotion/connector/errors';
 import {
   dailymotionSandbox,
   type DailymotionSandbox,
@@ -16,7 +16,7 @@ import {
   DM_SANDBOX_CLIENT_SECRET,
   DM_SANDBOX_PASSWORD,
   DM_SANDBOX_USERNAME,
-} from '../../src/sandbox/dailymotion';
+} from '../../src/pipelines/dailymotion/sandbox';
 import { dailymotionSandboxPerTest, sandboxClient } from '../helpers/dailymotion';
 
 const SCOPE = 'create_reports read_reports access_ads access_revenue delete_reports';

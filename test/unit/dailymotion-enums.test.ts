@@ -18,7 +18,7 @@ import {
   SCHEMA_DIMENSIONS,
   SCHEMA_METRICS,
   TIME_DIMENSIONS,
-} from '../../src/connectors/dailymotion/enums';
+} from '../../src/pipelines/dailymotion/connector/enums';
 
 describe('dailymotion enums', () => {
   it('holds the schema lists without duplicates, and every name the contracts cite', () => {

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInput, pipelineByName } from '../../src/cli/run';
-import { withThousands } from '../../src/sandbox/dailymotion/server';
-import { reportConfig } from '../../src/shared/dailymotion';
+import { withThousands } from '../../src/pipelines/dailymotion/sandbox/server';
+import { reportConfig } from '../../src/pipelines/dailymotion/shared';
 import { addDays, toIso } from '../../src/shared/dates';
 
 const p = pipelineByName('dailymotion-report');

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createDailymotionActivities, type LoadInput } from '../../src/activities/dailymotion';
+import { createDailymotionActivities, type LoadInput } from '../../src/pipelines/dailymotion/activities/report';
 import { parseConfig } from '../../src/config';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
@@ -15,7 +15,7 @@ import { sandboxClient, startDailymotionSandbox } from '../helpers/dailymotion';
 import { tmpDir } from '../helpers/temporal';
 
 const points = vi.hoisted(() => ({ reached: [] as { name: string; committed: boolean }[], committed: false }));
-vi.mock('../../src/activities/chaos-points', () => ({
+vi.mock('../../src/kit/activity/chaos-points', () => ({
   chaosPoint: (name: string) => points.reached.push({ name, committed: points.committed }),
 }));
 

@@ -10,8 +10,8 @@ import { parse as parseSync } from 'csv-parse/sync';
 import type { Readable } from 'node:stream';
 import axios from 'axios';
 import { describe, expect, it } from 'vitest';
-import type { AskReportInput } from '../../src/connectors/dailymotion/enums';
-import { DailymotionApiError, ReportLinkGoneError } from '../../src/connectors/dailymotion/errors';
+import type { AskReportInput } from '../../src/pipelines/dailymotion/connector/enums';
+import { DailymotionApiError, ReportLinkGoneError } from '../../src/pipelines/dailymotion/connector/errors';
 import { SandboxClock } from '../../src/sandbox/clock';
 import { dailymotionSandboxPerTest, NINE_DIMENSIONS } from '../helpers/dailymotion';
 

@@ -6,18 +6,18 @@
 import axios, { type AxiosResponse } from 'axios';
 import { parse as parseSync } from 'csv-parse/sync';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AskReportInput } from '../../src/connectors/dailymotion/enums';
-import { TIME_DIMENSIONS } from '../../src/connectors/dailymotion/enums';
+import type { AskReportInput } from '../../src/pipelines/dailymotion/connector/enums';
+import { TIME_DIMENSIONS } from '../../src/pipelines/dailymotion/connector/enums';
 import {
   DailymotionSandbox,
   DM_SANDBOX_CLIENT_ID,
   DM_SANDBOX_CLIENT_SECRET,
   DM_SANDBOX_PASSWORD,
   DM_SANDBOX_USERNAME,
-} from '../../src/sandbox/dailymotion';
-import { Catalog } from '../../src/sandbox/dailymotion/catalog';
-import { csvLine } from '../../src/sandbox/dailymotion/csv';
-import { planReport, reportRows } from '../../src/sandbox/dailymotion/rows';
+} from '../../src/pipelines/dailymotion/sandbox';
+import { Catalog } from '../../src/pipelines/dailymotion/sandbox/catalog';
+import { csvLine } from '../../src/pipelines/dailymotion/sandbox/csv';
+import { planReport, reportRows } from '../../src/pipelines/dailymotion/sandbox/rows';
 
 let sandbox: DailymotionSandbox | undefined;
 afterEach(async () => {

@@ -9,7 +9,7 @@ import {
   datoramaRenamePipeline,
   datoramaRerunAllPipeline,
   datoramaRerunPipeline,
-} from '../../src/pipelines/datorama';
+} from '../../src/pipelines/datorama/definition';
 
 describe('datorama run keys', () => {
   const ids = [

@@ -1,6 +1,6 @@
 /** Datorama action keys are stored in the warehouse (datorama_actions, the job log): their shape is pinned. */
 import { describe, expect, it } from 'vitest';
-import { actionKey, actionKeys, jobOfKey, restrictAction, streamOfKey } from '../../src/shared/datorama-keys';
+import { actionKey, actionKeys, jobOfKey, restrictAction, streamOfKey } from '../../src/pipelines/datorama/keys';
 
 describe('datorama action keys', () => {
   it('keep the stored shapes', () => {

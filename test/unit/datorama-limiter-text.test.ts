@@ -3,9 +3,9 @@
  * current details: pure functions of its state, checked here for each reason a permit can wait.
  */
 import { describe, expect, it } from 'vitest';
-import type { LimiterState } from '../../src/shared/datorama';
-import { DAY_MS } from '../../src/shared/datorama';
-import { limiterDetails, nextPermit } from '../../src/workflows/datorama-limiter';
+import type { LimiterState } from '../../src/pipelines/datorama/shared';
+import { DAY_MS } from '../../src/pipelines/datorama/shared';
+import { limiterDetails, nextPermit } from '../../src/pipelines/datorama/workflows/limiter';
 
 const T0 = Date.parse('2026-03-10T12:00:00.000Z');
 const day = Math.floor(T0 / DAY_MS);

@@ -10,9 +10,9 @@ import {
   CALL_DEADLINE_MARGIN_MS,
   createDatoramaCallActivities,
   type CallContext,
-} from '../../src/activities/datorama-calls';
-import { DatoramaRecords, JOB_LOG_TABLE } from '../../src/activities/datorama-tables';
-import type { DatoramaSandbox } from '../../src/sandbox/datorama';
+} from '../../src/pipelines/datorama/activities/calls';
+import { DatoramaRecords, JOB_LOG_TABLE } from '../../src/pipelines/datorama/activities/tables';
+import type { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
 import { datoramaSandbox } from '../helpers/datorama';
 import { testDeps } from '../helpers/temporal';
 

@@ -4,11 +4,11 @@
  * ranges over 10 days become several jobs. Also the chunking of the process pipeline.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DatoramaClient } from '../../src/connectors/datorama/client';
-import { DatoramaRateLimitedError } from '../../src/connectors/datorama/errors';
-import { DatoramaSandbox } from '../../src/sandbox/datorama';
-import { chunkRange, spacingMs } from '../../src/shared/datorama';
-import { planBatches } from '../../src/workflows/datorama-process';
+import { DatoramaClient } from '../../src/pipelines/datorama/connector/client';
+import { DatoramaRateLimitedError } from '../../src/pipelines/datorama/connector/errors';
+import { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
+import { chunkRange, spacingMs } from '../../src/pipelines/datorama/shared';
+import { planBatches } from '../../src/pipelines/datorama/workflows/process';
 
 let sandbox: DatoramaSandbox | undefined;
 afterEach(async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { PIPELINES } from '../../src/pipelines';
 import { identityHash } from '../../src/pipelines/types';
-import { titeliveInput } from '../../src/pipelines/titelive';
+import { titeliveInput } from '../../src/pipelines/titelive/definition';
 import { fingerprint } from '../../src/node/fingerprint';
 
 const addDays = (iso: string, n: number) =>

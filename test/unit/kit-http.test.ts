@@ -5,20 +5,20 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { DailymotionApiError, ReportLinkGoneError } from '../../src/connectors/dailymotion/errors';
+import { DailymotionApiError, ReportLinkGoneError } from '../../src/pipelines/dailymotion/connector/errors';
 import {
   DatoramaAuthError,
   DatoramaRateLimitedError,
   DatoramaTransientError,
-} from '../../src/connectors/datorama/errors';
+} from '../../src/pipelines/datorama/connector/errors';
 import {
   TiteliveAuthError,
   TiteliveError,
   TiteliveRateLimitedError,
   TiteliveTransientError,
-} from '../../src/connectors/titelive/errors';
-import { YoutubeError } from '../../src/connectors/youtube/errors';
-import { toFailure } from '../../src/activities/dailymotion';
+} from '../../src/pipelines/titelive/connector/errors';
+import { YoutubeError } from '../../src/pipelines/youtube/connector/errors';
+import { toFailure } from '../../src/pipelines/dailymotion/activities/report';
 import { ApiError, parseRetryAfter, toActivityFailure } from '../../src/kit/activity/http';
 
 const failure = (err: unknown) => failureOf(toActivityFailure(err));

@@ -3,7 +3,13 @@
  * database hour by hour across the March and November daylight-saving changes, and the other rules.
  */
 import { describe, expect, it } from 'vitest';
-import { nextReset, pacificDay, pacificDstBounds, pacificOffsetMs, periodStart } from '../../src/shared/quota-reset';
+import {
+  nextReset,
+  pacificDay,
+  pacificDstBounds,
+  pacificOffsetMs,
+  periodStart,
+} from '../../src/kit/limits/quota-reset';
 
 const PACIFIC = { kind: 'pacific-midnight' } as const;
 const HOUR = 3_600_000;

@@ -4,7 +4,7 @@
  * bucket is spent, markSpent (with the grace right after a reset), markInvalid, and reconfiguration.
  */
 import { describe, expect, it } from 'vitest';
-import type { LedgerConfig, Permit } from '../../src/shared/quota';
+import type { LedgerConfig, Permit } from '../../src/kit/limits/quota';
 import {
   configure,
   emptyLedger,
@@ -16,8 +16,8 @@ import {
   reserve,
   validateConfig,
   validateJoin,
-} from '../../src/shared/quota-state';
-import { nextReset } from '../../src/shared/quota-reset';
+} from '../../src/kit/limits/quota-state';
+import { nextReset } from '../../src/kit/limits/quota-reset';
 
 const PACIFIC = { kind: 'pacific-midnight' } as const;
 const NOON = Date.parse('2026-07-01T19:00:00Z'); // 12:00 PDT

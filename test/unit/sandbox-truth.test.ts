@@ -5,11 +5,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SandboxServer, TruthRecord } from '../../src/sandbox/server';
-import { DailymotionSandbox, rowsPerDay } from '../../src/sandbox/dailymotion/server';
-import { planReport } from '../../src/sandbox/dailymotion/rows';
-import { DatoramaSandbox } from '../../src/sandbox/datorama';
-import { YoutubeSandbox } from '../../src/sandbox/youtube';
-import { fakeId } from '../../src/sandbox/youtube/videos';
+import { DailymotionSandbox, rowsPerDay } from '../../src/pipelines/dailymotion/sandbox/server';
+import { planReport } from '../../src/pipelines/dailymotion/sandbox/rows';
+import { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
+import { YoutubeSandbox } from '../../src/pipelines/youtube/sandbox';
+import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { dailymotionServed, datoramaTruth } from '../chaos/truth';
 
 let sandbox: SandboxServer | undefined;

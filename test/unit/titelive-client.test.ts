@@ -4,16 +4,20 @@
  * variants, the 20,000-result cap; the range splitting; the image pool bound and the stable image UUIDs.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { TiteliveClient, toApiDate } from '../../src/connectors/titelive/client';
+import { TiteliveClient, toApiDate } from '../../src/pipelines/titelive/connector/client';
 import {
   TiteliveAuthError,
   TiteliveRateLimitedError,
   TiteliveTransientError,
-} from '../../src/connectors/titelive/errors';
-import { ImageFetcher, imageUuid } from '../../src/connectors/titelive/images';
+} from '../../src/pipelines/titelive/connector/errors';
+import { ImageFetcher, imageUuid } from '../../src/pipelines/titelive/connector/images';
 import { mapLimit } from '../../src/kit/pool';
-import { TiteliveSandbox, TITELIVE_DEMO_PASSWORD, TITELIVE_DEMO_USER } from '../../src/sandbox/titelive/server';
-import { splitQuery } from '../../src/workflows/titelive-ranges';
+import {
+  TiteliveSandbox,
+  TITELIVE_DEMO_PASSWORD,
+  TITELIVE_DEMO_USER,
+} from '../../src/pipelines/titelive/sandbox/server';
+import { splitQuery } from '../../src/pipelines/titelive/workflows/ranges';
 
 let sandbox: TiteliveSandbox | undefined;
 afterEach(async () => {

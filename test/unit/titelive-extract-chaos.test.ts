@@ -8,16 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createTiteliveExtractActivities } from '../../src/activities/titelive-extract';
-import { CHAOS_POINTS } from '../../src/activities/chaos-points';
+import { createTiteliveExtractActivities } from '../../src/pipelines/titelive/activities/extract';
+import { CHAOS_POINTS } from '../../src/kit/activity/chaos-points';
 import { parseConfig } from '../../src/config';
-import { TiteliveClient } from '../../src/connectors/titelive/client';
+import { TiteliveClient } from '../../src/pipelines/titelive/connector/client';
 import type { Body, Bucket, PutOptions } from '../../src/sinks/bucket';
 import { LocalBucket } from '../../src/sinks/local-bucket';
-import { TiteliveSandbox, TITELIVE_DEMO_PASSWORD, TITELIVE_DEMO_USER } from '../../src/sandbox/titelive/server';
+import {
+  TiteliveSandbox,
+  TITELIVE_DEMO_PASSWORD,
+  TITELIVE_DEMO_USER,
+} from '../../src/pipelines/titelive/sandbox/server';
 
 const steps: string[] = [];
-vi.mock('../../src/activities/chaos-points', async (orig) => ({
+vi.mock('../../src/kit/activity/chaos-points', async (orig) => ({
   ...(await orig<object>()),
   chaosPoint: (name: string) => steps.push(`chaos ${name}`),
 }));

@@ -8,11 +8,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createTiteliveExtractActivities, pageKey } from '../../src/activities/titelive-extract';
+import { createTiteliveExtractActivities, pageKey } from '../../src/pipelines/titelive/activities/extract';
 import { parseConfig } from '../../src/config';
-import { TiteliveClient } from '../../src/connectors/titelive/client';
+import { TiteliveClient } from '../../src/pipelines/titelive/connector/client';
 import { LocalBucket } from '../../src/sinks/local-bucket';
-import { TiteliveSandbox, TITELIVE_DEMO_PASSWORD, TITELIVE_DEMO_USER } from '../../src/sandbox/titelive/server';
+import {
+  TiteliveSandbox,
+  TITELIVE_DEMO_PASSWORD,
+  TITELIVE_DEMO_USER,
+} from '../../src/pipelines/titelive/sandbox/server';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-tl-extract-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

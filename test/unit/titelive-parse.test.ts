@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resultItems, searchEnvelopeSchema } from '../../src/connectors/titelive/schemas';
+import { resultItems, searchEnvelopeSchema } from '../../src/pipelines/titelive/connector/schemas';
 import {
   coerce,
   emptyStats,
@@ -16,7 +16,7 @@ import {
   parseApiDate,
   parseProduct,
   TITELIVE_PRODUCTS_TABLE,
-} from '../../src/connectors/titelive/parse';
+} from '../../src/pipelines/titelive/connector/parse';
 
 const page = searchEnvelopeSchema.parse(
   JSON.parse(fs.readFileSync(path.join(__dirname, '../fixtures/titelive/search-page.json'), 'utf8')),

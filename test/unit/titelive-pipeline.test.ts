@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildInput } from '../../src/cli/run';
 import { PIPELINES } from '../../src/pipelines';
-import { titeliveInput } from '../../src/pipelines/titelive';
+import { titeliveInput } from '../../src/pipelines/titelive/definition';
 
 const pipeline = PIPELINES.titelive;
 

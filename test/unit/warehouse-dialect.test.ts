@@ -12,7 +12,8 @@ const SRC = path.join(__dirname, '../../src');
 /** Files allowed to hold SQL, and why. */
 const ALLOWED: Record<string, string> = {
   'client.ts': '`longhaul query`: runs the SQL the user typed, in their warehouse',
-  'activities/titelive-parse.ts': 'a private DuckDB file used as the parse engine (Parquet), not the warehouse',
+  'pipelines/titelive/activities/parse.ts':
+    'a private DuckDB file used as the parse engine (Parquet), not the warehouse',
   'cli/demo.ts': 'prints, for the user, the SQL that gives the same table (it reads through select)',
 };
 
@@ -47,7 +48,7 @@ describe('the warehouse boundary speaks no dialect', () => {
   it('finds what it looks for (the allowed files hold SQL, so the patterns match)', () => {
     const client = fs.readFileSync(path.join(SRC, 'client.ts'), 'utf8');
     expect(RAW_QUERY.test(client)).toBe(true);
-    expect(SQL.test(fs.readFileSync(path.join(SRC, 'activities/titelive-parse.ts'), 'utf8'))).toBe(true);
+    expect(SQL.test(fs.readFileSync(path.join(SRC, 'pipelines/titelive/activities/parse.ts'), 'utf8'))).toBe(true);
     expect(SQL.test('`SELECT a FROM t WHERE k = $k`')).toBe(true);
     expect(RAW_QUERY.test('await this.warehouse.query<Row>(`…`)')).toBe(true);
     for (const rel of Object.keys(ALLOWED)) expect(checked).toContain(rel);

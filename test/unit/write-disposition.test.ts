@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { reportTableSchema } from '../../src/shared/dailymotion';
+import { reportTableSchema } from '../../src/pipelines/dailymotion/shared';
 import { addColumnsSql, bigQueryTableOptions } from '../../src/sinks/bigquery';
 import { assertSchema, replaceRangeOf, resolveWriteMode, type TableSchema } from '../../src/sinks/warehouse';
 

@@ -4,14 +4,14 @@
  * project quota resetting at Pacific midnight on the sandbox clock, and search.list paging by date.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { YoutubeClient } from '../../src/connectors/youtube/client';
-import { VIDEO_PARTS } from '../../src/connectors/youtube/enums';
-import { classifyError, type YoutubeError } from '../../src/connectors/youtube/errors';
-import { durationSeconds, flattenVideo } from '../../src/connectors/youtube/flatten';
-import { parseYoutubeKeys, projectsOf } from '../../src/connectors/youtube/keys';
-import { YoutubeSandbox } from '../../src/sandbox/youtube/server';
-import { fakeId } from '../../src/sandbox/youtube/videos';
-import { planEnrichment } from '../../src/shared/youtube-plan';
+import { YoutubeClient } from '../../src/pipelines/youtube/connector/client';
+import { VIDEO_PARTS } from '../../src/pipelines/youtube/connector/enums';
+import { classifyError, type YoutubeError } from '../../src/pipelines/youtube/connector/errors';
+import { durationSeconds, flattenVideo } from '../../src/pipelines/youtube/connector/flatten';
+import { parseYoutubeKeys, projectsOf } from '../../src/pipelines/youtube/connector/keys';
+import { YoutubeSandbox } from '../../src/pipelines/youtube/sandbox/server';
+import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
+import { planEnrichment } from '../../src/pipelines/youtube/plan';
 
 describe('YouTube connector against the sandbox', () => {
   const sandbox = new YoutubeSandbox({

@@ -9,8 +9,8 @@ import {
   workKeyOf,
   youtubeEnrichInput,
   youtubeEnrichPipeline,
-} from '../../src/pipelines/youtube-enrich';
-import { watchWorkflowId } from '../../src/shared/youtube-watch';
+} from '../../src/pipelines/youtube/enrich';
+import { watchWorkflowId } from '../../src/pipelines/youtube/watch-shared';
 
 const reference = (t: string): string => {
   let h = 0xcbf29ce484222325n;

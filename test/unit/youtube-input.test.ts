@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createYoutubePrepareActivities, type Prepared } from '../../src/activities/youtube-prepare';
+import { createYoutubePrepareActivities, type Prepared } from '../../src/pipelines/youtube/activities/prepare';
 import { LocalBucket } from '../../src/sinks/local-bucket';
 import { tmpDir } from '../helpers/temporal';
 

@@ -5,11 +5,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInput, pipelineByName } from '../../src/cli/run';
-import { YoutubeClient } from '../../src/connectors/youtube/client';
-import type { YoutubeError } from '../../src/connectors/youtube/errors';
-import { YoutubeSandbox } from '../../src/sandbox/youtube/server';
-import { SearchFeed } from '../../src/sandbox/youtube/videos';
-import { watchQuota, watchWorkflowId, youtubeWatchInput } from '../../src/shared/youtube-watch';
+import { YoutubeClient } from '../../src/pipelines/youtube/connector/client';
+import type { YoutubeError } from '../../src/pipelines/youtube/connector/errors';
+import { YoutubeSandbox } from '../../src/pipelines/youtube/sandbox/server';
+import { SearchFeed } from '../../src/pipelines/youtube/sandbox/videos';
+import { watchQuota, watchWorkflowId, youtubeWatchInput } from '../../src/pipelines/youtube/watch-shared';
 
 describe('YouTube sandbox search for the watcher', () => {
   const origin = Date.parse('2026-03-07T00:00:00Z');

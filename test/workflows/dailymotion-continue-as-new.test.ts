@@ -4,8 +4,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
-import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
+import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
+import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
 import { testDeps, timeSkippingEnv, uniqueQueue, waitForClose, withWorker } from '../helpers/temporal';
 

@@ -5,8 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion-report';
-import type { DailymotionSandbox } from '../../src/sandbox/dailymotion';
+import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
+import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
 import {
   resultsWhileSkipping,

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DatoramaResult } from '../../src/pipelines/datorama';
+import type { DatoramaResult } from '../../src/pipelines/datorama/definition';
 import { uniqueQueue } from '../helpers/temporal';
 import {
   useTimeSkippingServer,

@@ -3,8 +3,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { datoramaPatchPipeline, datoramaProcessPipeline, type DatoramaResult } from '../../src/pipelines/datorama';
-import { limiterWorkflowId } from '../../src/shared/datorama';
+import {
+  datoramaPatchPipeline,
+  datoramaProcessPipeline,
+  type DatoramaResult,
+} from '../../src/pipelines/datorama/definition';
+import { limiterWorkflowId } from '../../src/pipelines/datorama/shared';
 import { fingerprint } from '../../src/node/fingerprint';
 import { summaries } from '../helpers/histories';
 import { uniqueQueue } from '../helpers/temporal';

@@ -7,10 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DatoramaRecords } from '../../src/activities/datorama-tables';
-import type { DatoramaResult } from '../../src/pipelines/datorama';
-import { actionKeys } from '../../src/shared/datorama-keys';
-import { UNCERTAIN_ROUNDS } from '../../src/workflows/datorama-runner';
+import { DatoramaRecords } from '../../src/pipelines/datorama/activities/tables';
+import type { DatoramaResult } from '../../src/pipelines/datorama/definition';
+import { actionKeys } from '../../src/pipelines/datorama/keys';
+import { UNCERTAIN_ROUNDS } from '../../src/pipelines/datorama/workflows/runner';
 import { uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, useTimeSkippingServer, withDatoramaWorkers } from '../helpers/datorama';
 

@@ -14,8 +14,8 @@ import {
   reserveUpdate,
   type LedgerConfig,
   type ReserveResult,
-} from '../../src/shared/quota';
-import { QuotaLedgerClient } from '../../src/activities/quota-ledger';
+} from '../../src/kit/limits/quota';
+import { QuotaLedgerClient } from '../../src/kit/activity/quota-ledger';
 import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
 
 const config: LedgerConfig = {

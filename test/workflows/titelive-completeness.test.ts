@@ -8,10 +8,10 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PIPELINES } from '../../src/pipelines';
-import type { TiteliveResult } from '../../src/pipelines/titelive';
-import { titeliveSandbox } from '../../src/sandbox/titelive';
-import { addDays } from '../../src/sandbox/titelive/catalog';
-import { TiteliveSandbox, type TiteliveSandboxOptions } from '../../src/sandbox/titelive/server';
+import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
+import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
+import { addDays } from '../../src/pipelines/titelive/sandbox/catalog';
+import { TiteliveSandbox, type TiteliveSandboxOptions } from '../../src/pipelines/titelive/sandbox/server';
 import type { Deps } from '../../src/activities/deps';
 import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
 

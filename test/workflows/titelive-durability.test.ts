@@ -7,9 +7,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { titeliveSandbox } from '../../src/sandbox/titelive';
-import { TiteliveSandbox } from '../../src/sandbox/titelive/server';
-import type { TiteliveResult } from '../../src/pipelines/titelive';
+import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
+import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
+import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
 import { createTestWorker, testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
 
 const BOOKS = 600;

@@ -11,14 +11,14 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/server';
-import { youtubeKeyPairs } from '../../src/sandbox/youtube';
-import { fakeId } from '../../src/sandbox/youtube/videos';
+import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
+import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
+import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { fingerprint } from '../../src/node/fingerprint';
-import { ledgerStateQuery, ledgerWorkflowId } from '../../src/shared/quota';
+import { ledgerStateQuery, ledgerWorkflowId } from '../../src/kit/limits/quota';
 import { progressQuery } from '../../src/shared/messages';
-import { nextReset, periodStart } from '../../src/shared/quota-reset';
-import type { YoutubeEnrichResult } from '../../src/pipelines/youtube-enrich';
+import { nextReset, periodStart } from '../../src/kit/limits/quota-reset';
+import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
 import { terminateAll, testDeps, timeSkippingEnv, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
 
 const PROJECTS: SandboxProject[] = [

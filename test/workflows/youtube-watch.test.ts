@@ -11,12 +11,12 @@ import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } f
 import type { temporal } from '@temporalio/proto';
 import { ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { YoutubeSandbox, type SandboxProject } from '../../src/sandbox/youtube/server';
-import { youtubeKeyPairs } from '../../src/sandbox/youtube';
-import { SearchFeed } from '../../src/sandbox/youtube/videos';
+import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
+import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
+import { SearchFeed } from '../../src/pipelines/youtube/sandbox/videos';
 import { fingerprint } from '../../src/node/fingerprint';
-import { ledgerStateQuery, ledgerWorkflowId, type LedgerConfig } from '../../src/shared/quota';
-import { nextReset, periodStart } from '../../src/shared/quota-reset';
+import { ledgerStateQuery, ledgerWorkflowId, type LedgerConfig } from '../../src/kit/limits/quota';
+import { nextReset, periodStart } from '../../src/kit/limits/quota-reset';
 import {
   pauseWatchSignal,
   resumeWatchSignal,
@@ -24,8 +24,8 @@ import {
   watchStatusQuery,
   type YoutubeWatchInput,
   type YoutubeWatchResult,
-} from '../../src/shared/youtube-watch';
-import type { WatchCarry } from '../../src/workflows/youtube-watch';
+} from '../../src/pipelines/youtube/watch-shared';
+import type { WatchCarry } from '../../src/pipelines/youtube/workflows/watch';
 import {
   expectTimeSkipping,
   terminateAll,
@@ -132,10 +132,11 @@ describe('youtube-watch on the time-skipping server', () => {
     expect(result).toMatchObject({ query: Q, state: 'stopped', ticks: 12, calls: 12, failedTicks: 0, runs: 1 });
     expect(result.lastTick).toMatchObject({ outcome: 'ok', pages: 1 });
     expect(result.keyFingerprint).toBe(fingerprint(P1.keys[0]));
-    // One call a tick, 10 s of workflow time apart.
+    // One call a tick, 10 s of workflow time apart (± 3 s: while an activity runs, the test server's time
+    // advances in real time — 1,042 ms once, on a machine busy with the full chaos suite).
     const calls = served();
     expect(calls).toHaveLength(12);
-    for (let i = 1; i < calls.length; i++) expect(Math.abs(calls[i].at - calls[i - 1].at - 10_000)).toBeLessThan(1000);
+    for (let i = 1; i < calls.length; i++) expect(Math.abs(calls[i].at - calls[i - 1].at - 10_000)).toBeLessThan(3000);
     // The first tick takes the newest page (50 videos); each later one asks since the newest stored minus
     // the 60 s overlap and finds the 2 or 3 videos published since.
     expect(calls[0].publishedAfter).toBeUndefined();

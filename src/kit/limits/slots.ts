@@ -1,0 +1,112 @@
+/** Requester side of the durable semaphore: acquire a slot (waiting as long as it takes) and release it. */
+import {
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  patched,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SemaphoreActivities } from '../activity/semaphore';
+import { formatDuration } from '../../shared/durations';
+import { releaseSignal, slotGrantedSignal } from './semaphore-messages';
+import { describedActivities } from '../workflow';
+
+const semaphoreActivities = describedActivities<SemaphoreActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+export interface SemaphoreRef {
+  semaphoreId: string;
+  permits: number;
+  /** How long a slot may be held without release before the semaphore reclaims it (ms). */
+  leaseMs: number;
+  /** What a slot is, for the Web UI timeline: "report slot (at most 2 generating, account …ab12)". */
+  what?: string;
+  /**
+   * Short renewed lease (ms): while waiting the request is re-sent every `reaskMs`, while holding it is re-sent
+   * (renewing a lease of `leaseMs`) every `renewMs`, so a semaphore that ended/was terminated is started again
+   * with its holders, and a holder that died loses its slot within `leaseMs`. Without it: one request, one
+   * long lease (histories from before the `longhaul-semaphore-renew` patch).
+   */
+  renew?: { leaseMs: number; renewMs: number; reaskMs: number };
+}
+
+/** Defaults of SemaphoreRef.renew: a killed holder frees its slot within 10 minutes. */
+export const SLOT_RENEW = { leaseMs: 10 * 60_000, renewMs: 3 * 60_000, reaskMs: 5 * 60_000 };
+
+/** Create once per workflow run (it registers the `slotGranted` signal handler). */
+export class SlotRequester {
+  private readonly granted = new Set<string>();
+
+  constructor(private readonly ref: SemaphoreRef) {
+    setHandler(slotGrantedSignal, ({ requestId }) => void this.granted.add(requestId));
+  }
+
+  /** Held slots that renew their lease: the renewal in flight (a release waits for it, so none lands after). */
+  private readonly holding = new Map<string, Promise<void>>();
+
+  /** Waits (durably, as long as it takes) for a slot; returns its request id. */
+  async acquire(purpose?: string): Promise<string> {
+    const { semaphoreId, permits, leaseMs, what = `slot of ${semaphoreId}`, renew } = this.ref;
+    const requestId = uuid4();
+    const renewing = renew !== undefined && patched('longhaul-semaphore-renew');
+    const request = (held: boolean) =>
+      semaphoreActivities(
+        held ? `renew the ${what} lease` : `wait for a ${what}${purpose ? `: ${purpose}` : ''}`,
+      ).requestSlot({
+        semaphoreId,
+        permits,
+        leaseMs,
+        taskQueue: workflowInfo().taskQueue,
+        requestId,
+        requesterId: workflowInfo().workflowId,
+        purpose,
+        ...(renewing
+          ? { leaseMs: renew.leaseMs, held, recoverMs: renew.renewMs + Math.min(60_000, renew.renewMs) }
+          : {}),
+      });
+    try {
+      // The activity queues the request; the wait for the grant that follows is a signal, not a command.
+      await request(false);
+      if (renewing) {
+        // Re-sent (deduplicated by requestId) in case the semaphore ended or was terminated meanwhile.
+        const summary = `wait for a ${what}: ask again in ${formatDuration(renew.reaskMs)} if not granted`;
+        while (!(await condition(() => this.granted.has(requestId), renew.reaskMs, { summary }))) await request(false);
+      } else await condition(() => this.granted.has(requestId));
+    } catch (err) {
+      await this.release(requestId); // cancelled while waiting: withdraw the request
+      throw err;
+    }
+    if (renewing) {
+      let inFlight: Promise<void> = Promise.resolve();
+      this.holding.set(requestId, Promise.resolve());
+      // While held: renew the short lease (and re-register if the semaphore restarted without us).
+      void (async () => {
+        const summary = `hold the ${what}: renew its lease in ${formatDuration(renew.renewMs)}`;
+        while (!(await condition(() => !this.holding.has(requestId), renew.renewMs, { summary }))) {
+          inFlight = request(true).catch(() => undefined);
+          this.holding.set(requestId, inFlight);
+          await inFlight;
+        }
+      })().catch(() => undefined);
+    }
+    return requestId;
+  }
+
+  /** Gives the slot back; safe to call twice and while cancelled. */
+  release(requestId: string): Promise<void> {
+    this.granted.delete(requestId);
+    const renewal = this.holding.get(requestId);
+    this.holding.delete(requestId);
+    return CancellationScope.nonCancellable(async () => {
+      await renewal; // a renewal still on its way must not land after the release
+      await getExternalWorkflowHandle(this.ref.semaphoreId)
+        .signal(releaseSignal, { requestId })
+        // Fails only when the semaphore is gone (ended or terminated): then it holds nothing, the slot is free.
+        .catch(() => undefined);
+    });
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Streams report CSV files into typed warehouse rows, in bounded batches: memory does not grow with the
+ * report. Rows that do not fit the declared schema are counted (with a few samples), never silently
+ * dropped; past the tolerance (`maxBadRows`) the parse fails at once (BadRowsError), naming the file, line
+ * and column — never quoting the file's content.
+ */
+import type { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { Row, TableSchema } from '../../../sinks/warehouse';
+
+export interface ParseStats {
+  files: number;
+  rowsParsed: number;
+  badRows: number;
+  badRowSamples: string[];
+}
+
+export class CsvHeaderError extends Error {
+  override name = 'CsvHeaderError';
+}
+
+/** More rows failed typing than the tolerance allows. */
+export class BadRowsError extends Error {
+  override name = 'BadRowsError';
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const INT = /^-?\d+$/;
+
+/** A value that does not fit its column; the message says what was expected, never the value. */
+class CellError extends Error {}
+
+function convert(type: string, raw: string): string | number | null {
+  const v = raw.trim();
+  if (v === '') return null;
+  switch (type) {
+    case 'DATE':
+      if (!DATE.test(v)) throw new CellError('not a date (YYYY-MM-DD)');
+      return v;
+    case 'TIMESTAMP': {
+      const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+      if (Number.isNaN(t)) throw new CellError('not a timestamp');
+      return new Date(t).toISOString();
+    }
+    case 'INT64':
+      if (!INT.test(v)) throw new CellError('not an integer');
+      return Number(v);
+    case 'FLOAT64': {
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new CellError('not a number');
+      return n;
+    }
+    default:
+      return raw;
+  }
+}
+
+/**
+ * Yields batches of rows from CSV streams opened one after another (`open(i)` for file i). A row that
+ * does not type is counted in `stats`; the one that takes the count past `maxBadRows` fails the parse.
+ */
+export async function* csvBatches(
+  schema: TableSchema,
+  files: number,
+  open: (i: number) => Promise<Readable>,
+  stats: ParseStats,
+  batchSize = 5000,
+  maxBadRows = Infinity,
+): AsyncGenerator<Row[]> {
+  const sample = (msg: string) => {
+    stats.badRows++;
+    if (stats.badRowSamples.length < 5) stats.badRowSamples.push(msg);
+    if (stats.badRows > maxBadRows)
+      throw new BadRowsError(
+        `report ${msg} (${stats.badRows} bad row${stats.badRows > 1 ? 's' : ''}, over the tolerance of ` +
+          `${maxBadRows}: maxBadRows)`,
+      );
+  };
+  for (let f = 0; f < files; f++) {
+    const source = await open(f);
+    const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+    // `pipe` does not carry the source's errors: a connection reset mid-download would leave the parser
+    // waiting forever (the activity then dies only by its heartbeat timeout). Fail the parse instead.
+    source.once('error', (e) => parser.destroy(e));
+    source.pipe(parser);
+    let index: number[] | undefined;
+    let fields = 0; // the header's
+    let batch: Row[] = [];
+    let line = 0;
+    for await (const record of parser as AsyncIterable<string[]>) {
+      line++;
+      if (!index) {
+        const header = record.map((h) => h.trim().toLowerCase());
+        const missing = schema.columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
+        if (missing.length)
+          throw new CsvHeaderError(
+            `report file ${f + 1} lacks column(s) ${missing.join(', ')} (header: ${header.join(',')})`,
+          );
+        index = schema.columns.map((c) => header.indexOf(c.name));
+        fields = header.length;
+        continue;
+      }
+      stats.rowsParsed++;
+      if (record.length < fields) {
+        sample(`file ${f + 1} line ${line}: ${record.length} fields, the header has ${fields}`);
+        continue;
+      }
+      const row: Row = {};
+      let bad: string | undefined;
+      for (const [i, c] of schema.columns.entries()) {
+        try {
+          row[c.name] = convert(c.type, record[index[i]] ?? '');
+        } catch (e) {
+          if (!(e instanceof CellError)) throw e;
+          bad = `file ${f + 1} line ${line}, column ${c.name}: ${e.message}`;
+          break;
+        }
+      }
+      if (bad) {
+        sample(bad);
+        continue;
+      }
+      batch.push(row);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (!index) throw new CsvHeaderError(`report file ${f + 1} is empty (no header)`);
+    if (batch.length) yield batch;
+    stats.files++;
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The Datorama pipelines' warehouse tables and the durable action record. `datorama_actions` holds one
+ * row per action of a run key (workflow ID): PENDING_SUBMIT is written before a call that changes
+ * something, SUBMITTED / FAILED / NOT_SUBMITTED after — so a retried activity or a rerun of the same
+ * workflow ID knows what was submitted, and checks an unanswered call before submitting it again. An
+ * earlier run's record stops counting once another run key acted on the same stream after it (`actions`).
+ * `datorama_job_log` has one row per action per call (stream, job, range, status, HTTP code, time), and a
+ * single SUBMITTED row per action and job in a run, however often that outcome is recorded.
+ */
+import type { Bucket } from '../../../sinks/bucket';
+import { fromArray, type Row, type TableSchema, type Warehouse } from '../../../sinks/warehouse';
+
+export const ACTIONS_TABLE: TableSchema = {
+  name: 'datorama_actions',
+  columns: [
+    { name: 'run_key', type: 'STRING', nullable: false },
+    { name: 'action_key', type: 'STRING', nullable: false },
+    { name: 'op', type: 'STRING', nullable: false },
+    { name: 'stream_id', type: 'INT64' },
+    { name: 'state', type: 'STRING', nullable: false },
+    { name: 'attempt_at', type: 'INT64' },
+    { name: 'run_id', type: 'STRING' },
+    { name: 'http_status', type: 'INT64' },
+    { name: 'message', type: 'STRING' },
+    { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['run_key', 'action_key'],
+  write: { kind: 'merge' },
+};
+
+export const JOB_LOG_TABLE: TableSchema = {
+  name: 'datorama_job_log',
+  columns: [
+    { name: 'run_key', type: 'STRING', nullable: false },
+    { name: 'run_id', type: 'STRING', nullable: false },
+    { name: 'row_key', type: 'STRING', nullable: false },
+    { name: 'op', type: 'STRING', nullable: false },
+    { name: 'action_key', type: 'STRING', nullable: false },
+    { name: 'stream_id', type: 'INT64' },
+    { name: 'job_id', type: 'INT64' },
+    { name: 'start_date', type: 'STRING' },
+    { name: 'end_date', type: 'STRING' },
+    { name: 'status', type: 'STRING', nullable: false },
+    { name: 'http_status', type: 'INT64' },
+    { name: 'message', type: 'STRING' },
+    { name: 'at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['run_id', 'row_key'],
+  write: { kind: 'merge' },
+};
+
+/** Previous and new values of every field a rename/patch run changed (what `--undo` restores). */
+export const CHANGES_TABLE: TableSchema = {
+  name: 'datorama_changes',
+  columns: [
+    { name: 'run_id', type: 'STRING', nullable: false },
+    { name: 'run_key', type: 'STRING', nullable: false },
+    { name: 'stream_id', type: 'INT64', nullable: false },
+    { name: 'previous', type: 'JSON', nullable: false },
+    { name: 'applied', type: 'JSON', nullable: false },
+    { name: 'at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['run_id', 'stream_id'],
+  write: { kind: 'merge' },
+};
+
+export const WORKSPACES_TABLE: TableSchema = {
+  name: 'datorama_workspaces',
+  columns: [
+    { name: 'id', type: 'INT64', nullable: false },
+    { name: 'name', type: 'STRING' },
+    { name: 'create_time', type: 'TIMESTAMP' },
+    { name: 'update_time', type: 'TIMESTAMP' },
+    { name: 'raw', type: 'JSON' },
+    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['id'],
+  write: { kind: 'merge' },
+};
+
+export const STREAMS_TABLE: TableSchema = {
+  name: 'datorama_streams',
+  columns: [
+    { name: 'id', type: 'INT64', nullable: false },
+    { name: 'workspace_id', type: 'INT64', nullable: false },
+    { name: 'name', type: 'STRING' },
+    { name: 'data_source_name', type: 'STRING' },
+    { name: 'enabled', type: 'BOOL' },
+    { name: 'last_run_status', type: 'STRING' },
+    { name: 'last_data_date', type: 'STRING' },
+    { name: 'last_rows_processed', type: 'INT64' },
+    { name: 'process_stats_counts', type: 'JSON' },
+    { name: 'raw', type: 'JSON' },
+    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['id'],
+  write: { kind: 'merge' },
+};
+
+export const JOBS_TABLE: TableSchema = {
+  name: 'datorama_jobs',
+  columns: [
+    { name: 'id', type: 'INT64', nullable: false },
+    { name: 'stream_id', type: 'INT64', nullable: false },
+    { name: 'status', type: 'STRING' },
+    { name: 'data_start_date', type: 'STRING' },
+    { name: 'data_end_date', type: 'STRING' },
+    { name: 'create_time', type: 'TIMESTAMP' },
+    { name: 'update_time', type: 'TIMESTAMP' },
+    { name: 'rows_processed', type: 'INT64' },
+    { name: 'process_log', type: 'STRING' },
+    { name: 'raw', type: 'JSON' },
+    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['id'],
+  write: { kind: 'merge' },
+};
+
+export type ActionState = 'PENDING_SUBMIT' | 'SUBMITTED' | 'FAILED' | 'NOT_SUBMITTED';
+
+export interface ActionRow {
+  action_key: string;
+  state: ActionState;
+  attempt_at: number | null;
+  http_status: number | null;
+  message: string | null;
+  run_id: string | null;
+}
+
+export const isoTime = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+
+export class DatoramaRecords {
+  constructor(private readonly warehouse: Warehouse) {}
+
+  /**
+   * The action records of a run key as run `runId` sees them. A record another run (of this run key) made is
+   * dropped once it is superseded — some other run key recorded an action on the same stream after it (e.g.
+   * patch enabled:false, then a patch enabled:true, then the first patch again): the repeat is a new
+   * operation and applies. This run's own records always count (a retry or continue-as-new never
+   * applies an action twice), and so do an earlier run's that nothing else followed (a rerun skips them).
+   */
+  async actions(runKey: string, runId: string, keys?: string[]): Promise<Map<string, ActionRow>> {
+    await this.warehouse.ensureTable(ACTIONS_TABLE);
+    type Found = ActionRow & { stream_id: number | null; updated_at: string };
+    const columns = [
+      'action_key',
+      'state',
+      'attempt_at',
+      'http_status',
+      'message',
+      'run_id',
+      'stream_id',
+      'updated_at',
+    ];
+    // A call's own keys only (a few), not the whole run's records: each call reads what it needs, not O(run).
+    const rows: Found[] = [];
+    if (!keys)
+      rows.push(...(await this.warehouse.select<Found>(ACTIONS_TABLE, { columns, where: { run_key: runKey } })));
+    else
+      for (let i = 0; i < keys.length; i += 500)
+        rows.push(
+          ...(await this.warehouse.select<Found>(ACTIONS_TABLE, {
+            columns,
+            where: { run_key: runKey, action_key: { in: keys.slice(i, i + 500) } },
+          })),
+        );
+    // The latest record another run key made on each of these streams: a record older than it is superseded.
+    const streams = [...new Set(rows.map((r) => r.stream_id).filter((s): s is number => s !== null))];
+    const latestOther = new Map<number, string>();
+    for (let i = 0; i < streams.length; i += 500) {
+      const found = await this.warehouse.select<{ stream_id: number; last: string }>(ACTIONS_TABLE, {
+        groupBy: ['stream_id'],
+        aggregates: { last: { max: 'updated_at' } },
+        where: { stream_id: { in: streams.slice(i, i + 500) }, run_key: { ne: runKey } },
+      });
+      for (const f of found) latestOther.set(Number(f.stream_id), f.last);
+    }
+    const superseded = (r: (typeof rows)[number]) => {
+      const other = r.stream_id === null ? undefined : latestOther.get(Number(r.stream_id));
+      return other !== undefined && Date.parse(other) > Date.parse(r.updated_at);
+    };
+    return new Map(
+      rows
+        .filter((r) => r.run_id === runId || !superseded(r))
+        .map(({ stream_id: _s, updated_at: _u, ...r }) => r)
+        .map((r) => [r.action_key, { ...r, attempt_at: r.attempt_at == null ? null : Number(r.attempt_at) }]),
+    );
+  }
+
+  async setActions(
+    runKey: string,
+    runId: string,
+    op: string,
+    rows: { key: string; stream?: number; state: ActionState; attemptAt?: number; http?: number; message?: string }[],
+  ): Promise<void> {
+    if (!rows.length) return;
+    const now = new Date().toISOString();
+    await this.warehouse.load(
+      ACTIONS_TABLE,
+      fromArray(
+        rows.map((r): Row => ({
+          run_key: runKey,
+          action_key: r.key,
+          op,
+          stream_id: r.stream,
+          state: r.state,
+          attempt_at: r.attemptAt,
+          run_id: runId,
+          http_status: r.http,
+          message: r.message,
+          updated_at: now,
+        })),
+      ),
+    );
+  }
+
+  async log(rows: Row[]): Promise<void> {
+    if (rows.length) await this.warehouse.load(JOB_LOG_TABLE, fromArray(rows));
+  }
+}
+
+const CSV_COLUMNS = ['op', 'stream_id', 'job_id', 'start_date', 'end_date', 'status', 'http_status', 'message', 'at'];
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = v instanceof Date ? v.toISOString() : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Writes a run's job log to the bucket as CSV (one row per action per call, in call order). */
+export async function writeJobLogCsv(
+  warehouse: Warehouse,
+  bucket: Bucket,
+  args: { runKey: string; runId: string },
+): Promise<{ key: string; uri: string; rows: number }> {
+  await warehouse.ensureTable(JOB_LOG_TABLE);
+  // `at` comes back as ISO 8601 UTC with milliseconds (the warehouse-neutral shape).
+  const rows = await warehouse.select<Record<string, unknown>>(JOB_LOG_TABLE, {
+    columns: CSV_COLUMNS,
+    where: { run_id: args.runId },
+    orderBy: ['at', 'row_key'],
+  });
+  const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))];
+  const key = `datorama/job-logs/${args.runKey}/${args.runId}.csv`;
+  await bucket.put(key, lines.join('\n') + '\n', { contentType: 'text/csv' });
+  return { key, uri: bucket.uri(key), rows: rows.length };
+}

@@ -1,0 +1,186 @@
+/**
+ * Titelive extract: pages through one search query and writes each raw page to the bucket as gzip
+ * NDJSON (`{"id": …, "data": "<raw JSON>"}` per product). Checkpointed per page: after each page the
+ * activity rewrites a small checkpoint object and heartbeats the same facts, and a retried attempt (or
+ * the next call after a rate-limit wait) resumes at the next page — from heartbeatDetails, or from the
+ * checkpoint object when the last heartbeat was throttled away. Stops early — without writing — when the
+ * query reaches the API's result cap (the workflow splits it), and hands 429s back to the workflow,
+ * which waits durably before asking for the next page.
+ *
+ * Consistency while paging by offset: pages come latest modification first, so a product modified during
+ * the extraction moves towards page 1 and can only push the unread pages forward (a duplicate, never a
+ * skip). A product leaving the query (modified past its `datemaxm`, or to another `dispo`) pulls the unread
+ * pages back and would make the next page skip one: `nbreponses` then drops between two pages, and the
+ * activity rereads the query from page 1 (its pages written so far are deleted first, so the query's folder
+ * always holds one consistent pass). At most MAX_REREADS per attempt, then a retryable failure.
+ */
+import { gzipSync } from 'node:zlib';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Bucket } from '../../../sinks/bucket';
+import type { Config } from '../../../config';
+import { CATEGORY_BASES, type TiteliveClient } from '../connector/client';
+import { toActivityFailure } from '../../../kit/activity/http';
+import { TiteliveRateLimitedError } from '../connector/errors';
+import { explodeArticles } from '../connector/parse';
+import { chaosPoint } from '../../../kit/activity/chaos-points';
+import { queryKey, type RangeQuery } from '../workflows/ranges';
+
+export type TiteliveCategory = keyof typeof CATEGORY_BASES;
+
+export interface ExtractArgs {
+  runId: string;
+  category: TiteliveCategory;
+  query: RangeQuery;
+  perPage: number;
+  /** First page to fetch (1-based) when no checkpoint says otherwise. */
+  startPage: number;
+}
+
+export interface ExtractOutcome {
+  status: 'done' | 'capped' | 'rateLimited';
+  /** The page to ask for next (rateLimited). */
+  nextPage: number;
+  /** Pages, products and articles written for this query so far (all attempts and calls). */
+  pages: number;
+  products: number;
+  articles: number;
+  nbreponses: number;
+  retryAfterMs?: number;
+}
+
+/** Rereads of a query (its result set shrank while paged) per attempt before the attempt fails. */
+export const MAX_REREADS = 3;
+
+export const rawPrefix = (category: string, runId: string) => `titelive/raw/${category}/${runId}/`;
+export const pageKey = (category: string, runId: string, q: RangeQuery, page: number) =>
+  `${rawPrefix(category, runId)}${queryKey(q)}/page-${String(page).padStart(5, '0')}.ndjson.gz`;
+
+/** The per-query checkpoint object, rewritten after every page: what is already in the bucket. */
+interface Checkpoint {
+  lastPage: number;
+  products: number;
+  articles: number;
+  nbreponses: number;
+  /** How many times the query was read again from page 1 (a later pass wins over any earlier page). */
+  pass?: number;
+}
+const newer = (a: Checkpoint, b: Checkpoint) =>
+  (a.pass ?? 0) !== (b.pass ?? 0) ? (a.pass ?? 0) > (b.pass ?? 0) : a.lastPage > b.lastPage;
+const checkpointKey = (category: string, runId: string, q: RangeQuery) =>
+  `${rawPrefix(category, runId)}${queryKey(q)}/checkpoint.json`;
+
+const queryPrefix = (category: string, runId: string, q: RangeQuery) => `${rawPrefix(category, runId)}${queryKey(q)}/`;
+
+/** Deletes the pages a query has in the bucket (before it is read from page 1 again). */
+async function clearPages(bucket: Bucket, prefix: string): Promise<void> {
+  for (const o of await bucket.list(prefix)) if (o.key.endsWith('.ndjson.gz')) await bucket.delete(o.key);
+}
+
+async function readCheckpoint(bucket: Bucket, key: string): Promise<Checkpoint | undefined> {
+  if (!(await bucket.exists(key))) return undefined;
+  return JSON.parse((await bucket.get(key)).toString('utf8')) as Checkpoint;
+}
+
+export function createTiteliveExtractActivities(deps: { config: Config; bucket: Bucket; client: TiteliveClient }) {
+  const { config, bucket, client } = deps;
+  return {
+    async titeliveExtract(args: ExtractArgs): Promise<ExtractOutcome> {
+      const ctx = Context.current();
+      const hb = ctx.info.heartbeatDetails as Checkpoint | undefined;
+      const ckKey = checkpointKey(args.category, args.runId, args.query);
+      const saved = await readCheckpoint(bucket, ckKey);
+      const ck: Checkpoint = [hb, saved].reduce<Checkpoint>((best, c) => (c && newer(c, best) ? c : best), {
+        lastPage: 0,
+        products: 0,
+        articles: 0,
+        nbreponses: 0,
+      });
+      // The checkpoint knows what is written (of the latest pass); startPage only when there is none yet.
+      let page = hb || saved ? ck.lastPage + 1 : args.startPage;
+      // Counts are cumulative for the query (every page written so far, by any attempt or call).
+      const out: ExtractOutcome = {
+        status: 'done',
+        nextPage: page,
+        pages: ck.lastPage,
+        products: ck.products,
+        articles: ck.articles,
+        nbreponses: ck.nbreponses,
+      };
+      const cap = config.TITELIVE_MAX_RESULTS;
+      let rereads = 0;
+      let pass = ck.pass ?? 0;
+      try {
+        for (; ; page++) {
+          // Reading from page 1: no page of an earlier, interrupted pass may stay beside this one.
+          if (page === 1) await clearPages(bucket, queryPrefix(args.category, args.runId, args.query));
+          out.nextPage = page;
+          // Cancelled (run cancelled, worker shutting down): stop between pages; the checkpoint stays.
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
+          let res;
+          try {
+            res = await client.search(
+              {
+                base: CATEGORY_BASES[args.category],
+                dateMin: args.query.dateMin,
+                dateMax: args.query.dateMax,
+                dispo: args.query.dispo,
+                page,
+                perPage: args.perPage,
+              },
+              ctx.cancellationSignal,
+            );
+          } catch (err) {
+            if (err instanceof TiteliveRateLimitedError)
+              return { ...out, status: 'rateLimited', retryAfterMs: err.retryAfterMs };
+            throw err;
+          }
+          if (page > 1 && out.nbreponses > 0 && res.nbreponses < out.nbreponses) {
+            // Products left the query since the previous page: the unread ones shifted back, so this page
+            // may have skipped some. Read the query again from page 1.
+            if (++rereads > MAX_REREADS)
+              throw ApplicationFailure.retryable(
+                `Titelive ${queryKey(args.query)}: results kept changing while paged (nbreponses ${out.nbreponses} → ${res.nbreponses}, ${MAX_REREADS} rereads)`,
+                'TiteliveResultsChanged',
+              );
+            const restart: Checkpoint = { lastPage: 0, products: 0, articles: 0, nbreponses: 0, pass: ++pass };
+            await bucket.put(ckKey, JSON.stringify(restart), { contentType: 'application/json' });
+            ctx.heartbeat(restart);
+            Object.assign(out, { pages: 0, products: 0, articles: 0, nbreponses: 0 });
+            page = 0; // the loop's page++ makes it 1
+            continue;
+          }
+          out.nbreponses = res.nbreponses;
+          if (res.nbreponses >= cap && page === 1) return { ...out, status: 'capped' };
+          if (res.items.length === 0) return out;
+          const body = res.items
+            .map((it) => JSON.stringify({ id: String(it.id), data: JSON.stringify(it) }))
+            .join('\n');
+          await bucket.put(pageKey(args.category, args.runId, args.query, page), gzipSync(Buffer.from(body + '\n')), {
+            contentType: 'application/x-ndjson',
+          });
+          chaosPoint('titelive.extract.after-write'); // the page is written, its checkpoint not yet
+          out.pages = page;
+          out.products += res.items.length;
+          out.articles += res.items.reduce((n, it) => n + explodeArticles(it.article).length, 0);
+          const next: Checkpoint = {
+            lastPage: page,
+            products: out.products,
+            articles: out.articles,
+            nbreponses: out.nbreponses,
+            pass,
+          };
+          await bucket.put(ckKey, JSON.stringify(next), { contentType: 'application/json' });
+          ctx.heartbeat(next);
+          if (page * args.perPage >= Math.min(res.nbreponses, cap)) {
+            out.nextPage = page + 1;
+            return out;
+          }
+        }
+      } catch (err) {
+        // Cancelled mid-request (axios reports its own CanceledError): confirm with the SDK's reason.
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
+        throw toActivityFailure(err);
+      }
+    },
+  };
+}

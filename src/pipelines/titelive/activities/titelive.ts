@@ -1,0 +1,66 @@
+/**
+ * The titelive pipeline's activities: extract (extract.ts), parse (parse.ts), images
+ * (images.ts), and the durable high-water mark — a row per category in `titelive_state`,
+ * written only when a run has succeeded. The API client (and its token cache) and the image connection
+ * pool are built once per worker from `deps.config`: credentials never travel through workflow history.
+ */
+import type { Deps } from '../../../activities/deps';
+import { fromArray, type TableSchema } from '../../../sinks/warehouse';
+import { createTiteliveClient } from '../connector/client';
+import { ImageFetcher } from '../connector/images';
+import { createTiteliveExtractActivities } from './extract';
+import { createTiteliveParseActivities } from './parse';
+import { createTiteliveImagesActivities } from './images';
+
+export const TITELIVE_STATE_TABLE: TableSchema = {
+  name: 'titelive_state',
+  columns: [
+    { name: 'category', type: 'STRING', nullable: false },
+    { name: 'high_water_mark', type: 'DATE', nullable: false },
+    { name: 'run_id', type: 'STRING', nullable: false },
+    { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['category'],
+  write: { kind: 'merge' },
+};
+
+export function createTiteliveActivities(deps: Deps) {
+  const { config, warehouse, bucket } = deps;
+  const client = createTiteliveClient(config);
+  const fetcher = new ImageFetcher({
+    poolSize: config.TITELIVE_IMAGE_POOL_SIZE,
+    imagesBaseUrl: config.TITELIVE_IMAGES_URL,
+  });
+  return {
+    ...createTiteliveExtractActivities({ config, bucket, client }),
+    ...createTiteliveParseActivities({ bucket, warehouse }),
+    ...createTiteliveImagesActivities({ bucket, warehouse, fetcher, concurrency: config.TITELIVE_IMAGE_CONCURRENCY }),
+
+    /** The last successful run's high-water mark for a category (YYYY-MM-DD), or null. */
+    async titeliveReadHighWaterMark(args: { category: string }): Promise<string | null> {
+      await warehouse.ensureTable(TITELIVE_STATE_TABLE);
+      const rows = await warehouse.select<{ high_water_mark: string }>(TITELIVE_STATE_TABLE, {
+        columns: ['high_water_mark'],
+        where: { category: args.category },
+      });
+      return rows[0]?.high_water_mark ?? null;
+    },
+
+    /** Records a successful run's high-water mark (the last day it covered). */
+    async titeliveSaveHighWaterMark(args: { category: string; date: string; runId: string }): Promise<void> {
+      await warehouse.load(
+        TITELIVE_STATE_TABLE,
+        fromArray([
+          {
+            category: args.category,
+            high_water_mark: args.date,
+            run_id: args.runId,
+            updated_at: new Date().toISOString(),
+          },
+        ]),
+      );
+    },
+  };
+}
+
+export type TiteliveActivities = ReturnType<typeof createTiteliveActivities>;
