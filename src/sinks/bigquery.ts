@@ -529,15 +529,21 @@ export class BigQueryWarehouse implements Warehouse {
     ].join(' AND ');
   }
 
-  /** Runs a query job (a script's result is its last statement's) and returns its rows as they come. */
+  /**
+   * Runs a query (a script's result is its last statement's) and returns its rows. Through `jobs.query`, the
+   * client library's fast path: one request that waits for the result and returns its first page, instead
+   * of inserting a job then polling it (the library falls back to a job and `getQueryResults` for a long
+   * query or more pages). It also spares the emulator a result table per query, which it keeps in memory for
+   * good (measured: +9–22 MB a query through jobs.insert, so ~100 queries passed its 1.5 GB restart line).
+   */
   private async run(query: string, params?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
-    const [job] = await this.client.createQueryJob({
+    const [rows] = await this.client.query({
       query,
       ...(params ? queryParams(params) : {}),
       defaultDataset: { projectId: this.opts.projectId, datasetId: this.opts.datasetId },
       location: this.opts.location,
+      wrapIntegers: true,
     });
-    const [rows] = await job.getQueryResults({ wrapIntegers: true });
     return rows as Record<string, unknown>[];
   }
 

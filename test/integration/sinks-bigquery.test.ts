@@ -187,7 +187,14 @@ describe.skipIf(!emulator)('the emulator supervisor (test/helpers/production.ts)
       // A restart drops the query-result datasets the emulator keeps (BigQuery expires them itself), and only them.
       const anonymous = async () =>
         (await wh.client.getDatasets({ all: true }))[0].filter((d) => /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(d.id ?? ''));
-      for (let i = 0; i < 3; i++) await wh.select(table, { aggregates: { rows: { count: true } } }); // each leaves one
+      // The warehouse's reads go through jobs.query and leave none; a query job (jobs.insert) leaves one each.
+      const before = (await anonymous()).length;
+      for (let i = 0; i < 3; i++) await wh.select(table, { aggregates: { rows: { count: true } } });
+      expect((await anonymous()).length).toBe(before);
+      for (let i = 0; i < 3; i++) {
+        const [job] = await wh.client.createQueryJob({ query: 'SELECT 1 AS one' });
+        await job.getQueryResults();
+      }
       expect((await anonymous()).length).toBeGreaterThanOrEqual(3);
       await emu.recycle();
       expect(emu.restarts).toBe(3);
