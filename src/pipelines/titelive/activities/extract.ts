@@ -23,6 +23,7 @@ import { toActivityFailure } from '../../../kit/activity/http';
 import { TiteliveRateLimitedError } from '../connector/errors';
 import { explodeArticles } from '../connector/parse';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
+import { assertAttemptLive, beat } from '../../../kit/activity/heartbeat';
 import { queryKey, type RangeQuery } from '../workflows/ranges';
 
 export type TiteliveCategory = keyof typeof CATEGORY_BASES;
@@ -97,6 +98,7 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
       });
       // The checkpoint knows what is written (of the latest pass); startPage only when there is none yet.
       let page = hb || saved ? ck.lastPage + 1 : args.startPage;
+      beat(ck); // starts this attempt's heartbeat clock (assertAttemptLive)
       // Counts are cumulative for the query (every page written so far, by any attempt or call).
       const out: ExtractOutcome = {
         status: 'done',
@@ -112,7 +114,10 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
       try {
         for (; ; page++) {
           // Reading from page 1: no page of an earlier, interrupted pass may stay beside this one.
-          if (page === 1) await clearPages(bucket, queryPrefix(args.category, args.runId, args.query));
+          if (page === 1) {
+            assertAttemptLive(`Titelive ${queryKey(args.query)}: clear the pages of an earlier pass`);
+            await clearPages(bucket, queryPrefix(args.category, args.runId, args.query));
+          }
           out.nextPage = page;
           // Cancelled (run cancelled, worker shutting down): stop between pages; the checkpoint stays.
           if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
@@ -143,8 +148,9 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
                 'TiteliveResultsChanged',
               );
             const restart: Checkpoint = { lastPage: 0, products: 0, articles: 0, nbreponses: 0, pass: ++pass };
+            assertAttemptLive(`Titelive ${queryKey(args.query)}: restart the query's checkpoint`);
             await bucket.put(ckKey, JSON.stringify(restart), { contentType: 'application/json' });
-            ctx.heartbeat(restart);
+            beat(restart);
             Object.assign(out, { pages: 0, products: 0, articles: 0, nbreponses: 0 });
             page = 0; // the loop's page++ makes it 1
             continue;
@@ -155,6 +161,10 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
           const body = res.items
             .map((it) => JSON.stringify({ id: String(it.id), data: JSON.stringify(it) }))
             .join('\n');
+          // A stale attempt (its worker stopped past the heartbeat timeout, then resumed) writes nothing more: a
+          // successor owns the query, and this attempt's checkpoint would take it back (found by the full chaos
+          // suite's pause run: the checkpoint ended at an older page than the run's).
+          assertAttemptLive(`Titelive ${queryKey(args.query)}: write page ${page}`);
           await bucket.put(pageKey(args.category, args.runId, args.query, page), gzipSync(Buffer.from(body + '\n')), {
             contentType: 'application/x-ndjson',
           });
@@ -169,8 +179,9 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
             nbreponses: out.nbreponses,
             pass,
           };
+          assertAttemptLive(`Titelive ${queryKey(args.query)}: checkpoint page ${page}`);
           await bucket.put(ckKey, JSON.stringify(next), { contentType: 'application/json' });
-          ctx.heartbeat(next);
+          beat(next);
           if (page * args.perPage >= Math.min(res.nbreponses, cap)) {
             out.nextPage = page + 1;
             return out;
