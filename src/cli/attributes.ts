@@ -7,7 +7,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { Config } from '../config';
 import type { PipelineDef } from '../pipelines/types';
 import { dayEdge, isoDate, isRelativeDay } from '../shared/dates';
-import { fingerprint } from '../node/fingerprint';
+import { accountOf } from '../node/account';
 import {
   ACCOUNT_ATTRIBUTE,
   PIPELINE_ATTRIBUTE,
@@ -15,12 +15,7 @@ import {
   RANGE_START_ATTRIBUTE,
 } from '../shared/search-attributes';
 
-/** The API account a run works for (PipelineDef.account): its name, or a fingerprint of its secret. */
-export function accountOf(pipeline: PipelineDef, config: Config): string | undefined {
-  const account = pipeline.account?.(config);
-  if (!account) return undefined;
-  return 'name' in account ? account.name : fingerprint(account.secret);
-}
+export { accountOf };
 
 /** The data's date range [start, end] (ISO dates or instants) a run covers, from its validated input. */
 export function rangeOf(pipeline: PipelineDef, input: unknown): { start?: string; end?: string } {

@@ -26,6 +26,11 @@ describe('run attributes', () => {
     );
     expect(accountOf(PIPELINES.titelive, config)).toBe(fingerprint('someone'));
     expect(accountOf(PIPELINES['dailymotion-report'], config)).toBe('partner-7');
+    // The rule the report semaphore counts on too (the dailymotionAccount activity): DM_ACCOUNT, else a fingerprint.
+    expect(accountOf(PIPELINES['dailymotion-report'], parseConfig({ DM_CLIENT_API: 'k' }))).toBe(fingerprint('k'));
+    expect(accountOf(PIPELINES['dailymotion-report'], parseConfig({ DM_CLIENT_API: 'k', DM_ACCOUNT: 'acme' }))).toBe(
+      'acme',
+    );
     expect(accountOf(PIPELINES.selftest, config)).toBeUndefined();
     expect(accountOf(PIPELINES['datorama-collect'], parseConfig({}))).toBeUndefined();
   });

@@ -23,6 +23,8 @@ import {
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import type { Deps } from '../../../activities/deps';
 import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from './csv';
+import { accountOf } from '../../../node/account';
+import { dailymotionReportPipeline } from '../definition';
 
 /** How often a load heartbeats, whatever it is doing (downloading, queued for the warehouse, committing). */
 export const LOAD_HEARTBEAT_MS = 15_000;
@@ -126,7 +128,8 @@ export function createDailymotionActivities(
           'Config',
         );
       }
-      return DailymotionClient.accountKey(deps.config);
+      // The definition's rule (DM_ACCOUNT, else a fingerprint of DM_CLIENT_API): the account runs are tagged with.
+      return accountOf(dailymotionReportPipeline, deps.config)!;
     },
 
     /**

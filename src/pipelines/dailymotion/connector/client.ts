@@ -11,7 +11,6 @@ import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import { parseRetryAfter } from '../../../kit/activity/http';
 import { ConfigError, type Config } from '../../../config';
-import { fingerprint } from '../../../node/fingerprint';
 import { TokenManager, type DailymotionCredentials } from './auth';
 import { AskReportInput, type PartnerReportStatus } from './enums';
 import { classifyGraphqlError, DailymotionApiError, redact, ReportLinkGoneError, safeUrl } from './errors';
@@ -120,11 +119,6 @@ export class DailymotionClient {
       scope: config.DM_SCOPE,
       ...extra,
     });
-  }
-
-  /** The key the 2-reports concurrency limit is counted on: DM_ACCOUNT, else a fingerprint of the client id. */
-  static accountKey(config: Config): string {
-    return config.DM_ACCOUNT ?? fingerprint(config.DM_CLIENT_API ?? '');
   }
 
   /** Token requests sent so far. */
