@@ -6,7 +6,13 @@ import { describe, expect, it, vi, afterEach } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { assertAttemptLive, beat } from '../../src/kit/activity/heartbeat';
 
-const env = (heartbeatTimeoutMs?: number) => new MockActivityEnvironment({ heartbeatTimeoutMs });
+const HOURS_2 = 2 * 3_600_000;
+const env = (heartbeatTimeoutMs?: number, startToCloseTimeoutMs = HOURS_2) =>
+  new MockActivityEnvironment({
+    heartbeatTimeoutMs,
+    startToCloseTimeoutMs,
+    currentAttemptScheduledTimestampMs: Date.now(),
+  });
 
 describe('assertAttemptLive', () => {
   afterEach(() => vi.useRealTimers());
@@ -56,6 +62,17 @@ describe('assertAttemptLive', () => {
     await env(60_000).run(async () => {
       vi.advanceTimersByTime(10 * 60_000);
       assertAttemptLive('write');
+    });
+  });
+
+  it('refuses within 5 s of the start-to-close deadline (by the schedule time or the first beat)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    await env(undefined, 30_000).run(async () => {
+      beat();
+      vi.advanceTimersByTime(24_000);
+      assertAttemptLive('call');
+      vi.advanceTimersByTime(2_000);
+      expect(() => assertAttemptLive('call')).toThrow(/call: not done, attempt 1 is past .* start-to-close timeout/);
     });
   });
 

@@ -6,11 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import {
-  CALL_DEADLINE_MARGIN_MS,
-  createDatoramaCallActivities,
-  type CallContext,
-} from '../../src/pipelines/datorama/activities/calls';
+import { createDatoramaCallActivities, type CallContext } from '../../src/pipelines/datorama/activities/calls';
+import { STALE_MARGIN_MS } from '../../src/kit/activity/heartbeat';
 import { DatoramaRecords, JOB_LOG_TABLE } from '../../src/pipelines/datorama/activities/tables';
 import type { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
 import { datoramaSandbox } from '../helpers/datorama';
@@ -61,10 +58,10 @@ describe('datoramaReconcile', () => {
     const action = { kind: 'rerun-all' as const, stream: empty };
     // Attempt 1 writes its claim and stops before the call (here: too close to its deadline to call; in the
     // chaos run: SIGKILLed between the claim and the call). Nothing reached the platform.
-    const dead = await attempt('1', 1, TIMEOUT_MS - CALL_DEADLINE_MARGIN_MS + 1_000)
+    const dead = await attempt('1', 1, TIMEOUT_MS - STALE_MARGIN_MS + 1_000)
       .run(acts.datoramaSubmit, { ...ctx(), action })
       .catch((e: unknown) => e);
-    expect(String(dead)).toMatch(/call not made/);
+    expect(String(dead)).toMatch(/Datorama call: not done, attempt 1 is past .* start-to-close timeout/);
     const state = await new DatoramaRecords(deps.warehouse).actions(execution.workflowId, execution.runId);
     expect(state.get(`ra:${empty}`)?.state).toBe('PENDING_SUBMIT');
     expect(applied(empty)).toBe(0);

@@ -56,10 +56,7 @@ describe('datorama: an action uncertain round after round', () => {
                 args.op,
                 keys.map((k) => ({ key: k.key, stream: k.stream, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt })),
               );
-              throw ApplicationFailure.retryable(
-                'Datorama call not made: gave up after the claim',
-                'DatoramaCallAbandoned',
-              );
+              throw ApplicationFailure.retryable('Datorama call: not done, gave up after the claim', 'AttemptStale');
             }
             return calls.datoramaSubmit(args);
           },

@@ -31,9 +31,10 @@ export async function heartbeating<T>(fn: () => Promise<T>, opts: HeartbeatOptio
   }
 }
 
-/** Margin under the heartbeat timeout within which an attempt already counts as possibly timed out. */
-const STALE_MARGIN_MS = 5_000;
+/** Margin under a timeout (heartbeat or start-to-close) within which an attempt already counts as given up. */
+export const STALE_MARGIN_MS = 5_000;
 const lastBeat = new WeakMap<Context, number>();
+const localStart = new WeakMap<Context, number>();
 const stale = new WeakSet<Context>();
 
 function checkGap(ctx: Context): void {
@@ -44,33 +45,46 @@ function checkGap(ctx: Context): void {
 
 /**
  * Heartbeats (with `details`) and remembers when, by this process's clock: `assertAttemptLive` uses it. The
- * first call of an attempt starts the clock.
+ * first call of an attempt starts its clocks.
  */
 export function beat(details?: unknown): void {
   const ctx = Context.current();
   checkGap(ctx);
+  if (!localStart.has(ctx)) localStart.set(ctx, Date.now());
   lastBeat.set(ctx, Date.now());
   if (details === undefined) ctx.heartbeat();
   else ctx.heartbeat(details);
 }
 
 /**
- * Before a write a newer attempt may also make: throws (retryable, type `AttemptStale`) if this attempt may
- * have been given up by the server — cancelled, or more than its heartbeat timeout (less 5 s) since its last
- * `beat()`, once or at any time before (a process stopped by SIGSTOP or a VM pause and resumed: its attempt
- * timed out meanwhile and a successor took over; its own late writes would overwrite the successor's, e.g. a
- * checkpoint going back). An attempt without a heartbeat timeout, or that never beat, is only checked for
- * cancellation.
+ * Before a write or call a newer attempt may also make: throws (retryable, type `AttemptStale`) if the server
+ * may have given this attempt up, so that its successor is the only one doing it:
+ * - it was cancelled;
+ * - it is past, or within 5 s of, its start-to-close deadline — by the server's schedule time and by its
+ *   first `beat()`, whichever is earlier (a slow step before the write used the time up);
+ * - it went longer than its heartbeat timeout (less 5 s) without a `beat()`, once or at any time before (a
+ *   process stopped by SIGSTOP or a VM pause, then resumed: its late writes would overwrite the successor's,
+ *   e.g. a checkpoint going back).
+ * An attempt that never beat is only checked for cancellation and the server's deadline.
  */
 export function assertAttemptLive(what: string): void {
   const ctx = Context.current();
+  const i = ctx.info;
   if (ctx.cancellationSignal.aborted)
     throw ApplicationFailure.retryable(`${what}: not done, the attempt was cancelled`, 'AttemptStale');
+  if (i.startToCloseTimeoutMs) {
+    const start = Math.min(i.currentAttemptScheduledTimestampMs, localStart.get(ctx) ?? Number.POSITIVE_INFINITY);
+    if (Date.now() > start + i.startToCloseTimeoutMs - STALE_MARGIN_MS)
+      throw ApplicationFailure.retryable(
+        `${what}: not done, attempt ${i.attempt} is past (or within ${STALE_MARGIN_MS} ms of) its start-to-close timeout`,
+        'AttemptStale',
+      );
+  }
   checkGap(ctx);
   if (stale.has(ctx))
     throw ApplicationFailure.retryable(
-      `${what}: not done, attempt ${ctx.info.attempt} went longer than its heartbeat timeout ` +
-        `(${ctx.info.heartbeatTimeoutMs} ms) without a heartbeat — a newer attempt may own the work`,
+      `${what}: not done, attempt ${i.attempt} went longer than its heartbeat timeout ` +
+        `(${i.heartbeatTimeoutMs} ms) without a heartbeat — a newer attempt may own the work`,
       'AttemptStale',
     );
 }

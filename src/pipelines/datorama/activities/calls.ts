@@ -18,7 +18,7 @@ import { chaosPoint } from '../../../kit/activity/chaos-points';
 import type { Deps } from '../../../activities/deps';
 import { createDatoramaClient, type DatoramaResponse, type RateLimitInfo } from '../connector/client';
 import { DatoramaAuthError, DatoramaError, DatoramaRateLimitedError } from '../connector/errors';
-import { heartbeating } from '../../../kit/activity/heartbeat';
+import { assertAttemptLive as assertLive, heartbeating } from '../../../kit/activity/heartbeat';
 import { toActivityFailure } from '../../../kit/activity/http';
 import { actionKey, actionKeys, jobOfKey, type SubmitAction } from '../keys';
 import type { DatoramaJob } from '../connector/schemas';
@@ -83,41 +83,17 @@ const jobRef = (j: DatoramaJob, stream: number): JobRef => ({
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
-/** A call is not started this close to the attempt's start-to-close deadline (it would finish after it). */
-export const CALL_DEADLINE_MARGIN_MS = 5_000;
-
 /** The unique owner of the running attempt: workflow run, activity ID and attempt number. */
 export function attemptOwner(): string {
   const i = Context.current().info;
   return `${i.workflowExecution?.runId ?? '-'}/${i.activityId}#${i.attempt}`;
 }
 
-/**
- * Throws (no call made) once this attempt was cancelled, or is within CALL_DEADLINE_MARGIN_MS of its
- * start-to-close deadline — by the server's schedule time and by the local start, whichever is earlier:
- * past it the server has (or soon will have) started the next attempt, which must be the only caller.
- */
-export function assertAttemptLive(): void {
-  const ctx = Context.current();
-  const i = ctx.info;
-  const localStartMs = localStarts.get(ctx) ?? Number.POSITIVE_INFINITY;
-  if (ctx.cancellationSignal.aborted)
-    throw ApplicationFailure.retryable('Datorama call not made: the attempt was cancelled', 'DatoramaCallAbandoned');
-  if (!i.startToCloseTimeoutMs) return;
-  const deadline = Math.min(i.currentAttemptScheduledTimestampMs, localStartMs) + i.startToCloseTimeoutMs;
-  if (Date.now() > deadline - CALL_DEADLINE_MARGIN_MS)
-    throw ApplicationFailure.retryable(
-      `Datorama call not made: attempt ${i.attempt} is past (or within ${CALL_DEADLINE_MARGIN_MS} ms of) its start-to-close timeout`,
-      'DatoramaCallAbandoned',
-    );
-}
-
-/** When each running attempt started, by this process's clock. */
-const localStarts = new WeakMap<Context, number>();
+/** Before a platform call: this attempt must still own it (src/kit/activity/heartbeat.ts). */
+export const assertAttemptLive = () => assertLive('Datorama call');
 
 /** Runs a call activity's body heartbeating every few seconds (the server's cancellation reaches it soon). */
 async function heartbeatingCall<T>(fn: () => Promise<T>): Promise<T> {
-  localStarts.set(Context.current(), Date.now());
   return heartbeating(fn, { maxEveryMs: 5_000 });
 }
 
