@@ -59,10 +59,13 @@ const SCENARIOS: Scenario[] = [
   datoramaRerun(full ? 30 : 12),
 ].filter((s) => picked(s.name));
 /** The other pipelines: a reference run, a kill run and the production-profile runs (no fault, pause, restart). */
+// Full size: enough work for 10 kills. A kill hits a worker 1–4 s after it is ready, and a restart took up to
+// 3.5 min under the full suite's load, so a run gets about one kill per 2.5 s of its own work: the fifth full
+// run's rerun-jobs (24 jobs) and rename (20 streams) ended after 3 and 4.
 const EXTRA: Scenario[] = [
-  datoramaRerunJobs(full ? 24 : 10),
-  datoramaRename(full ? 20 : 8),
-  datoramaPatch(full ? 20 : 8),
+  datoramaRerunJobs(full ? 72 : 10),
+  datoramaRename(full ? 60 : 8),
+  datoramaPatch(full ? 60 : 8),
   datoramaCollect(full ? 16 : 6),
   selftest(full),
 ].filter((s) => picked(s.name));
