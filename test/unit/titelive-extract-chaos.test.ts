@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { liveAttempt } from '../helpers/activity';
 import { createTiteliveExtractActivities } from '../../src/pipelines/titelive/activities/extract';
 import { CHAOS_POINTS } from '../../src/kit/activity/chaos-points';
 import { parseConfig } from '../../src/config';
@@ -48,7 +49,7 @@ describe('titelive extract chaos point', () => {
         password: TITELIVE_DEMO_PASSWORD,
       });
       const { titeliveExtract } = createTiteliveExtractActivities({ config: parseConfig({}), bucket, client });
-      const out = await new MockActivityEnvironment().run(titeliveExtract, {
+      const out = await new MockActivityEnvironment(liveAttempt()).run(titeliveExtract, {
         runId: 'r1',
         category: 'LIVRE' as const,
         query: { dateMin: '2025-01-01', dateMax: '2025-12-31' },

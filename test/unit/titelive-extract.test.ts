@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { liveAttempt } from '../helpers/activity';
 import { createTiteliveExtractActivities, pageKey } from '../../src/pipelines/titelive/activities/extract';
 import { parseConfig } from '../../src/config';
 import { TiteliveClient } from '../../src/pipelines/titelive/connector/client';
@@ -47,7 +48,10 @@ describe('titelive extract resume', () => {
       await bucket.put(pageKey('LIVRE', 'r1', args.query, 1), 'pass 2 page 1');
       await bucket.put(ckKey, JSON.stringify({ lastPage: 1, products: 50, articles: 70, nbreponses: 200, pass: 1 }));
       const stale = { lastPage: 3, products: 150, articles: 210, nbreponses: 210, pass: 0 };
-      const out = await new MockActivityEnvironment({ heartbeatDetails: stale }).run(titeliveExtract, args);
+      const out = await new MockActivityEnvironment({ heartbeatDetails: stale, ...liveAttempt() }).run(
+        titeliveExtract,
+        args,
+      );
       const pages = sandbox.log.filter((e) => e.route === 'search' && e.status === 200).map((e) => e.meta?.page);
       expect(pages).toEqual([2, 3, 4]);
       expect(out).toMatchObject({ status: 'done', pages: 4, products: 200 });
