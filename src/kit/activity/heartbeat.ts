@@ -70,7 +70,10 @@ export function beat(details?: unknown): void {
 export function assertAttemptLive(what: string): void {
   const ctx = Context.current();
   const i = ctx.info;
-  if (ctx.cancellationSignal.aborted)
+  // A worker shutting down cancels its attempts, but the server still counts them running (no successor yet):
+  // finishing a step (e.g. a page's checkpoint) is right then. Any other cancellation means another owner.
+  const reason = (ctx.cancellationSignal.reason as Error | undefined)?.message;
+  if (ctx.cancellationSignal.aborted && reason !== 'WORKER_SHUTDOWN')
     throw ApplicationFailure.retryable(`${what}: not done, the attempt was cancelled`, 'AttemptStale');
   if (i.startToCloseTimeoutMs) {
     const start = Math.min(i.currentAttemptScheduledTimestampMs, localStart.get(ctx) ?? Number.POSITIVE_INFINITY);
