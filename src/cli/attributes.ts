@@ -15,8 +15,6 @@ import {
   RANGE_START_ATTRIBUTE,
 } from '../shared/search-attributes';
 
-export { accountOf };
-
 /** The data's date range [start, end] (ISO dates or instants) a run covers, from its validated input. */
 export function rangeOf(pipeline: PipelineDef, input: unknown): { start?: string; end?: string } {
   return pipeline.range?.(input) ?? {};

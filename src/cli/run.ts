@@ -10,7 +10,8 @@ import { InputError } from '../shared/validation';
 import { uiLink } from './connect';
 import { flagsToInput } from './flags';
 import { inputErrorText, kebab } from './options';
-import { accountOf, runAttributes } from './attributes';
+import { accountOf } from '../node/account';
+import { runAttributes } from './attributes';
 import { describeRun, progressView } from './render';
 
 export interface RunOptions {

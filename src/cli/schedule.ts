@@ -13,7 +13,8 @@ import { parseDuration } from '../shared/durations';
 import { InputError } from '../shared/validation';
 import type { PipelineDef } from '../pipelines/types';
 import type { Config } from '../config';
-import { accountOf, runAttributes } from './attributes';
+import { accountOf } from '../node/account';
+import { runAttributes } from './attributes';
 import { describeRun } from './render';
 import { missingSearchAttributes } from './search-attributes';
 

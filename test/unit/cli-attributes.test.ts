@@ -3,7 +3,8 @@
  * query `longhaul list` builds from its filters, with the errors bad filters get.
  */
 import { describe, expect, it } from 'vitest';
-import { accountOf, rangeOf, runAttributes } from '../../src/cli/attributes';
+import { rangeOf, runAttributes } from '../../src/cli/attributes';
+import { accountOf } from '../../src/node/account';
 import { listQuery } from '../../src/cli/inspect';
 import { parseConfig } from '../../src/config';
 import { PIPELINES } from '../../src/pipelines';
