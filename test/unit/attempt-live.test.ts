@@ -76,6 +76,26 @@ describe('assertAttemptLive', () => {
     });
   });
 
+  it('an attempt cancelled by its worker shutting down may finish its step', async () => {
+    // Refusing it left titelive's page checkpoint one page back (clean-clone CI: test/workflows/titelive-durability).
+    const outcome = async (reason: 'WORKER_SHUTDOWN' | 'CANCELLED') => {
+      const e = env(60_000);
+      const run = e.run(async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        try {
+          assertAttemptLive('checkpoint');
+          return 'written';
+        } catch (err) {
+          return String(err);
+        }
+      });
+      e.cancel(reason);
+      return run.catch((err: unknown) => `run: ${String(err)}`);
+    };
+    expect(await outcome('WORKER_SHUTDOWN')).toBe('written');
+    expect(await outcome('CANCELLED')).toMatch(/checkpoint: not done, the attempt was cancelled/);
+  });
+
   it('a cancelled attempt is refused', async () => {
     const e = env(60_000);
     const run = e.run(async () => {

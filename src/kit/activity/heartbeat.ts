@@ -2,7 +2,8 @@
  * Heartbeats on a timer while an activity body runs, so a step that takes long without a natural place to
  * report progress (a warehouse commit, a BigQuery job, a Parquet write, a call waiting on a slow API) keeps
  * a short heartbeat timeout honest: a live attempt always beats — and learns of its cancellation — and a
- * killed worker's attempt is retried within that timeout.
+ * killed worker's attempt is retried within that timeout. `beat` heartbeats by hand; `assertAttemptLive`
+ * keeps an attempt the server may have given up from writing what its successor now owns.
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
@@ -59,7 +60,8 @@ export function beat(details?: unknown): void {
 /**
  * Before a write or call a newer attempt may also make: throws (retryable, type `AttemptStale`) if the server
  * may have given this attempt up, so that its successor is the only one doing it:
- * - it was cancelled;
+ * - it was cancelled — other than by its own worker shutting down (the server still counts that attempt
+ *   running, so the step in hand may finish);
  * - it is past, or within 5 s of, its start-to-close deadline — by the server's schedule time and by its
  *   first `beat()`, whichever is earlier (a slow step before the write used the time up);
  * - it went longer than its heartbeat timeout (less 5 s) without a `beat()`, once or at any time before (a
