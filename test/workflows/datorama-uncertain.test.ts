@@ -74,4 +74,53 @@ describe('datorama: an action uncertain round after round', () => {
       await sandbox.stop();
     }
   }, 240_000);
+
+  it('an action a check leaves without an outcome is counted failed and listed, never passed off as done', async () => {
+    // The defect the full chaos suite found: a check answered "nothing to do" for an action it had not settled,
+    // and the run completed with that action neither submitted nor failed. Simulated here: the target's first
+    // submit gives up after its claim (uncertain), and the check answers as the faulty one did.
+    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 2, maxJobs: 1 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const records = new DatoramaRecords(deps.warehouse);
+      const [target, other] = sandbox.data.streams.map((s) => s.id);
+      let abandoned = false;
+      const result: DatoramaResult = await withDatoramaWorkers(
+        env,
+        deps,
+        (taskQueue) =>
+          env.client.workflow.execute('datoramaRerunAll', {
+            taskQueue,
+            workflowId: uniqueQueue('dato-no-outcome'),
+            args: [{ streams: [target, other] }],
+          }),
+        undefined,
+        (calls) => ({
+          ...calls,
+          async datoramaSubmit(args) {
+            if (args.action.kind === 'rerun-all' && args.action.stream === target && !abandoned) {
+              abandoned = true;
+              const keys = actionKeys(args.action);
+              await records.setActions(
+                args.runKey,
+                args.runId,
+                args.op,
+                keys.map((k) => ({ key: k.key, stream: k.stream, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt })),
+              );
+              throw ApplicationFailure.retryable('Datorama call: not done, gave up after the claim', 'AttemptStale');
+            }
+            return calls.datoramaSubmit(args);
+          },
+          async datoramaReconcile() {
+            return { kind: 'skipped', called: false, keys: [], jobs: [] };
+          },
+        }),
+      );
+      expect(abandoned).toBe(true);
+      expect(result.actions).toMatchObject({ total: 2, submitted: 1, failed: 1 });
+      expect(result.failures).toContainEqual({ action: '*', message: '1 action(s) ended with no recorded outcome' });
+    } finally {
+      await sandbox.stop();
+    }
+  }, 240_000);
 });
