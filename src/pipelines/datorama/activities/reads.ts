@@ -1,0 +1,46 @@
+/** Datorama reads a run makes along its actions: a stream's current values, a workspace's running jobs. */
+import { DatoramaError } from '../connector/errors';
+import type { ObservedLimits } from '../shared';
+import { observedOf, type CallContext, type CallKit } from './call-kit';
+
+export function createDatoramaReadActivities({ client, commonFailure }: CallKit) {
+  return {
+    /** GET a stream: the current values of `fields` (what a rename/patch records to undo). */
+    async datoramaReadStream(
+      args: CallContext & { stream: number; fields: string[] },
+    ): Promise<{ found: boolean; values: Record<string, unknown>; httpStatus: number; observed?: ObservedLimits }> {
+      try {
+        const res = await client.getStream(args.stream);
+        const s = res.data as Record<string, unknown>;
+        return {
+          found: true,
+          values: Object.fromEntries(args.fields.map((f) => [f, s[f] ?? null])),
+          httpStatus: res.status,
+          observed: observedOf(res.limits),
+        };
+      } catch (err) {
+        await commonFailure(err, args);
+        if (err instanceof DatoramaError && !err.ambiguous && err.status)
+          return { found: false, values: {}, httpStatus: err.status };
+        throw err;
+      }
+    },
+
+    /** Bulk status of some streams of a workspace: jobs still PENDING or IN_PROGRESS (workspace throttle). */
+    async datoramaRunningJobs(
+      args: CallContext & { workspaceId: number; streams: number[] },
+    ): Promise<{ running: number; observed?: ObservedLimits }> {
+      try {
+        const res = await client.streamsStatus(args.workspaceId, args.streams);
+        const running = res.data.reduce(
+          (n, s) => n + (s.processStatsCounts?.IN_PROGRESS ?? 0) + (s.processStatsCounts?.PENDING ?? 0),
+          0,
+        );
+        return { running, observed: observedOf(res.limits) };
+      } catch (err) {
+        await commonFailure(err, args);
+        throw err;
+      }
+    },
+  };
+}
