@@ -24,6 +24,7 @@ import { TiteliveRateLimitedError } from '../connector/errors';
 import { explodeArticles } from '../connector/parse';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import { assertAttemptLive, beat } from '../../../kit/activity/heartbeat';
+import { checkpointedPages } from '../../../kit/activity/pages';
 import { queryKey, type RangeQuery } from '../workflows/ranges';
 
 export type TiteliveCategory = keyof typeof CATEGORY_BASES;
@@ -87,106 +88,94 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
   return {
     async titeliveExtract(args: ExtractArgs): Promise<ExtractOutcome> {
       const ctx = Context.current();
-      const hb = ctx.info.heartbeatDetails as Checkpoint | undefined;
       const ckKey = checkpointKey(args.category, args.runId, args.query);
-      const saved = await readCheckpoint(bucket, ckKey);
-      const ck: Checkpoint = [hb, saved].reduce<Checkpoint>((best, c) => (c && newer(c, best) ? c : best), {
-        lastPage: 0,
-        products: 0,
-        articles: 0,
-        nbreponses: 0,
-      });
-      // The checkpoint knows what is written (of the latest pass); startPage only when there is none yet.
-      let page = hb || saved ? ck.lastPage + 1 : args.startPage;
-      beat(ck); // starts this attempt's heartbeat clock (assertAttemptLive)
-      // Counts are cumulative for the query (every page written so far, by any attempt or call).
-      const out: ExtractOutcome = {
-        status: 'done',
-        nextPage: page,
-        pages: ck.lastPage,
-        products: ck.products,
-        articles: ck.articles,
-        nbreponses: ck.nbreponses,
-      };
+      const what = `Titelive ${queryKey(args.query)}`;
+      const initial: Checkpoint = { lastPage: 0, products: 0, articles: 0, nbreponses: 0 };
       const cap = config.TITELIVE_MAX_RESULTS;
       let rereads = 0;
-      let pass = ck.pass ?? 0;
+      // Counts are cumulative for the query (every page written so far, by any attempt or call).
+      const outcome = (
+        ck: Checkpoint,
+        status: ExtractOutcome['status'],
+        nextPage: number,
+        nbreponses = ck.nbreponses,
+      ) =>
+        ({ status, nextPage, pages: ck.lastPage, products: ck.products, articles: ck.articles, nbreponses }) as const;
       try {
-        for (; ; page++) {
-          // Reading from page 1: no page of an earlier, interrupted pass may stay beside this one.
-          if (page === 1) {
-            assertAttemptLive(`Titelive ${queryKey(args.query)}: clear the pages of an earlier pass`);
-            await clearPages(bucket, queryPrefix(args.category, args.runId, args.query));
-          }
-          out.nextPage = page;
-          // Cancelled (run cancelled, worker shutting down): stop between pages; the checkpoint stays.
-          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? new Error('cancelled');
-          let res;
-          try {
-            res = await client.search(
-              {
-                base: CATEGORY_BASES[args.category],
-                dateMin: args.query.dateMin,
-                dateMax: args.query.dateMax,
-                dispo: args.query.dispo,
-                page,
-                perPage: args.perPage,
-              },
-              ctx.cancellationSignal,
-            );
-          } catch (err) {
-            if (err instanceof TiteliveRateLimitedError)
-              return { ...out, status: 'rateLimited', retryAfterMs: err.retryAfterMs };
-            throw err;
-          }
-          if (page > 1 && out.nbreponses > 0 && res.nbreponses < out.nbreponses) {
-            // Products left the query since the previous page: the unread ones shifted back, so this page
-            // may have skipped some. Read the query again from page 1.
-            if (++rereads > MAX_REREADS)
-              throw ApplicationFailure.retryable(
-                `Titelive ${queryKey(args.query)}: results kept changing while paged (nbreponses ${out.nbreponses} → ${res.nbreponses}, ${MAX_REREADS} rereads)`,
-                'TiteliveResultsChanged',
+        return await checkpointedPages<Checkpoint, ExtractOutcome>({
+          what,
+          initial,
+          newer,
+          store: {
+            read: () => readCheckpoint(bucket, ckKey),
+            write: (ck) => bucket.put(ckKey, JSON.stringify(ck), { contentType: 'application/json' }),
+          },
+          async page(ck, signal) {
+            // The checkpoint knows what is written (of the latest pass); startPage only when there is none yet.
+            const page = ck === initial ? args.startPage : ck.lastPage + 1;
+            // Reading from page 1: no page of an earlier, interrupted pass may stay beside this one.
+            if (page === 1) {
+              assertAttemptLive(`${what}: clear the pages of an earlier pass`);
+              await clearPages(bucket, queryPrefix(args.category, args.runId, args.query));
+            }
+            let res;
+            try {
+              res = await client.search(
+                {
+                  base: CATEGORY_BASES[args.category],
+                  dateMin: args.query.dateMin,
+                  dateMax: args.query.dateMax,
+                  dispo: args.query.dispo,
+                  page,
+                  perPage: args.perPage,
+                },
+                signal,
               );
-            const restart: Checkpoint = { lastPage: 0, products: 0, articles: 0, nbreponses: 0, pass: ++pass };
-            assertAttemptLive(`Titelive ${queryKey(args.query)}: restart the query's checkpoint`);
-            await bucket.put(ckKey, JSON.stringify(restart), { contentType: 'application/json' });
-            beat(restart);
-            Object.assign(out, { pages: 0, products: 0, articles: 0, nbreponses: 0 });
-            page = 0; // the loop's page++ makes it 1
-            continue;
-          }
-          out.nbreponses = res.nbreponses;
-          if (res.nbreponses >= cap && page === 1) return { ...out, status: 'capped' };
-          if (res.items.length === 0) return out;
-          const body = res.items
-            .map((it) => JSON.stringify({ id: String(it.id), data: JSON.stringify(it) }))
-            .join('\n');
-          // A stale attempt (its worker stopped past the heartbeat timeout, then resumed) writes nothing more: a
-          // successor owns the query, and this attempt's checkpoint would take it back (found by the full chaos
-          // suite's pause run: the checkpoint ended at an older page than the run's).
-          assertAttemptLive(`Titelive ${queryKey(args.query)}: write page ${page}`);
-          await bucket.put(pageKey(args.category, args.runId, args.query, page), gzipSync(Buffer.from(body + '\n')), {
-            contentType: 'application/x-ndjson',
-          });
-          chaosPoint('titelive.extract.after-write'); // the page is written, its checkpoint not yet
-          out.pages = page;
-          out.products += res.items.length;
-          out.articles += res.items.reduce((n, it) => n + explodeArticles(it.article).length, 0);
-          const next: Checkpoint = {
-            lastPage: page,
-            products: out.products,
-            articles: out.articles,
-            nbreponses: out.nbreponses,
-            pass,
-          };
-          assertAttemptLive(`Titelive ${queryKey(args.query)}: checkpoint page ${page}`);
-          await bucket.put(ckKey, JSON.stringify(next), { contentType: 'application/json' });
-          beat(next);
-          if (page * args.perPage >= Math.min(res.nbreponses, cap)) {
-            out.nextPage = page + 1;
-            return out;
-          }
-        }
+            } catch (err) {
+              if (err instanceof TiteliveRateLimitedError)
+                return { stop: { ...outcome(ck, 'rateLimited', page), retryAfterMs: err.retryAfterMs } };
+              throw err;
+            }
+            if (page > 1 && ck.nbreponses > 0 && res.nbreponses < ck.nbreponses) {
+              // Products left the query since the previous page: the unread ones shifted back, so this page
+              // may have skipped some. Read the query again from page 1 (a new pass: its checkpoint restarts).
+              if (++rereads > MAX_REREADS)
+                throw ApplicationFailure.retryable(
+                  `${what}: results kept changing while paged (nbreponses ${ck.nbreponses} → ${res.nbreponses}, ${MAX_REREADS} rereads)`,
+                  'TiteliveResultsChanged',
+                );
+              return { next: { lastPage: 0, products: 0, articles: 0, nbreponses: 0, pass: (ck.pass ?? 0) + 1 } };
+            }
+            if (res.nbreponses >= cap && page === 1) return { stop: outcome(ck, 'capped', page, res.nbreponses) };
+            if (res.items.length === 0) return { stop: outcome(ck, 'done', page, res.nbreponses) };
+            const body = res.items
+              .map((it) => JSON.stringify({ id: String(it.id), data: JSON.stringify(it) }))
+              .join('\n');
+            // A stale attempt (its worker stopped past the heartbeat timeout, then resumed) writes nothing more: a
+            // successor owns the query, and this attempt's checkpoint would take it back (found by the full chaos
+            // suite's pause run: the checkpoint ended at an older page than the run's).
+            assertAttemptLive(`${what}: write page ${page}`);
+            await bucket.put(pageKey(args.category, args.runId, args.query, page), gzipSync(Buffer.from(body + '\n')), {
+              contentType: 'application/x-ndjson',
+            });
+            chaosPoint('titelive.extract.after-write'); // the page is written, its checkpoint not yet
+            const next: Checkpoint = {
+              lastPage: page,
+              products: ck.products + res.items.length,
+              articles: ck.articles + res.items.reduce((n, it) => n + explodeArticles(it.article).length, 0),
+              nbreponses: res.nbreponses,
+              pass: ck.pass ?? 0,
+            };
+            if (page * args.perPage >= Math.min(res.nbreponses, cap)) {
+              // The last page: its checkpoint is stored before the query is reported done.
+              assertAttemptLive(`${what}: checkpoint page ${page}`);
+              await bucket.put(ckKey, JSON.stringify(next), { contentType: 'application/json' });
+              beat(next);
+              return { stop: outcome(next, 'done', page + 1) };
+            }
+            return { next };
+          },
+        });
       } catch (err) {
         // Cancelled mid-request (axios reports its own CanceledError): confirm with the SDK's reason.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;

@@ -9,7 +9,7 @@
  * NDJSON shard plus a done record (fetched count, missing IDs).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CancelledFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import type { Config } from '../../../config';
 import type { Bucket } from '../../../sinks/bucket';
 import { MAX_IDS_PER_CALL, type VideoPart } from '../connector/enums';
@@ -19,6 +19,7 @@ import type { Video } from '../connector/schemas';
 import { ledgerWorkflowId, type LedgerConfig } from '../../../kit/limits/quota';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import { QuotaLedgerClient } from '../../../kit/activity/quota-ledger';
+import { checkpointedPages } from '../../../kit/activity/pages';
 import { YoutubeKeyedCalls } from './keyed-calls';
 import { readChunk } from './prepare';
 
@@ -60,6 +61,10 @@ export interface ChunkOutcome {
 interface BatchFile {
   items: Video[];
   missing: string[];
+}
+
+interface BatchesDone {
+  batchesDone: number[];
 }
 
 interface DoneRecord {
@@ -127,13 +132,6 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
         };
       }
 
-      // Batches already written (by an earlier attempt) are not fetched again.
-      const hb = ctx.info.heartbeatDetails as { batchesDone?: number[] } | undefined;
-      const done = new Set<number>(hb?.batchesDone ?? []);
-      for (let b = 0; b < batches.length; b++)
-        if (!done.has(b) && (await bucket.exists(batchKey(args.workKey, args.chunk, b)))) done.add(b);
-      const todo = batches.map((_, b) => b).filter((b) => !done.has(b));
-
       const ledger = new QuotaLedgerClient(
         ctx.client,
         ledgerWorkflowId(args.pool),
@@ -160,26 +158,40 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
         },
       });
       try {
-        for (let t = 0; t < todo.length; t++) {
-          const b = todo[t];
-          // Cancelled (worker shutting down, run cancelled): stop between batches; the done ones stay done.
-          if (ctx.cancellationSignal.aborted) throw new CancelledFailure('youtubeFetchChunk cancelled');
-          const r = await calls.call(todo.length - t, (key) =>
-            client.videosList(batches[b], args.parts, key, ctx.cancellationSignal),
-          );
-          if (r.kind === 'wait')
-            return { ...out, status: 'wait', until: r.until, waitReason: r.reason, batchesDone: done.size };
-          const res = r.value;
-          const file: BatchFile = { items: res.items, missing: res.missing };
-          await bucket.put(batchKey(args.workKey, args.chunk, b), gzipSync(JSON.stringify(file)), {
-            contentType: 'application/gzip',
-          });
-          // The chaos suite can kill the worker here: the batch is written, the heartbeat not yet sent.
-          chaosPoint('youtube.fetch.after-write');
-          done.add(b);
-          lastDetails = { batchesDone: [...done] };
-          ctx.heartbeat(lastDetails);
-        }
+        // The checkpoint: the batches written. A batch file is its own record (written before the heartbeat
+        // says so), so a retried attempt also skips the batches whose heartbeat was lost.
+        const waited = await checkpointedPages<BatchesDone, ChunkOutcome | undefined>({
+          what: `youtubeFetchChunk ${args.chunk}`,
+          initial: { batchesDone: [] },
+          newer: (a, b) => a.batchesDone.length > b.batchesDone.length,
+          store: {
+            read: async () => {
+              const written: number[] = [];
+              for (let b = 0; b < batches.length; b++)
+                if (await bucket.exists(batchKey(args.workKey, args.chunk, b))) written.push(b);
+              return { batchesDone: written };
+            },
+          },
+          async page({ batchesDone }, signal) {
+            const done = new Set(batchesDone);
+            const b = batches.findIndex((_, i) => !done.has(i));
+            if (b < 0) return { stop: undefined };
+            const r = await calls.call(batches.length - done.size, (key) =>
+              client.videosList(batches[b], args.parts, key, signal),
+            );
+            if (r.kind === 'wait')
+              return { stop: { ...out, status: 'wait', until: r.until, waitReason: r.reason, batchesDone: done.size } };
+            const file: BatchFile = { items: r.value.items, missing: r.value.missing };
+            await bucket.put(batchKey(args.workKey, args.chunk, b), gzipSync(JSON.stringify(file)), {
+              contentType: 'application/gzip',
+            });
+            // The chaos suite can kill the worker here: the batch is written, the heartbeat not yet sent.
+            chaosPoint('youtube.fetch.after-write');
+            lastDetails = { batchesDone: [...done, b] };
+            return { next: lastDetails as BatchesDone };
+          },
+        });
+        if (waited) return waited;
       } finally {
         await calls.release();
       }

@@ -22,6 +22,7 @@ import type { VideosStore, VideoUpsert } from '../../../sinks/videos-store';
 import { ledgerWorkflowId } from '../../../kit/limits/quota';
 import { SEARCH_METHOD, type WatchPosition } from '../watch-shared';
 import type { Deps } from '../../../activities/deps';
+import { checkpointedPages } from '../../../kit/activity/pages';
 import { QuotaLedgerClient } from '../../../kit/activity/quota-ledger';
 import { YoutubeKeyedCalls } from './keyed-calls';
 import { youtubeLedgerConfig } from './fetch';
@@ -195,67 +196,75 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
       };
 
       let pageToken: string | undefined;
-      while (acc.pages < args.maxPages) {
-        // One permit per call: a page is one search.list call.
-        const r = await calls.call(1, (key) =>
-          client.searchList(
-            {
-              q: args.query,
-              order: 'date',
-              maxResults: args.pageSize,
-              publishedAfter,
-              publishedBefore,
-              pageToken,
-            },
-            key,
-          ),
-        );
-        if (r.kind === 'wait') return finish('wait', false, { until: r.until, reason: r.reason });
-        const page = r.value;
-        acc.calls++;
-        acc.units += args.costPerCall;
-        const rows = page.items
-          .map((item) => toUpsert(item, args.query, args.seenAt))
-          .filter((v): v is VideoUpsert => v !== undefined);
-        if (rows.length) {
-          const u = await store.upsert(rows);
-          acc.inserted += u.inserted;
-          acc.merged += u.merged;
-        }
-        acc.pages++;
-        acc.fetched += rows.length;
-        for (const v of rows) {
-          acc.newest = later(acc.newest, v.publishedAt);
-          acc.oldest = earlier(acc.oldest, v.publishedAt);
-        }
-        ctx.heartbeat(acc);
-        walked += page.items.length;
-        if (firstPageOnly) return finish('done', true);
-        // Results come newest first: a page whose oldest video is at or before the cursor has reached the
-        // videos stored by earlier ticks (what follows is the overlap, already seen).
-        const last = rows.at(-1);
-        if (pos.cursor && last && ms(last.publishedAt) <= ms(pos.cursor)) return finish('done', true);
-        if (page.nextPageToken) {
-          pageToken = page.nextPageToken;
-          continue;
-        }
-        if (!capped()) return finish('done', true); // the results ran out: the window's end is reached
-        // The walk ran out at the API's cap, not at the window's end: narrow the window to below the oldest
-        // video reached and walk again (this tick if pages are left, else the next one continues the sweep).
-        if (!acc.oldest || (publishedBefore !== undefined && ms(acc.oldest) >= ms(publishedBefore))) {
-          // Cannot narrow (every result of the walk has the same publish time): report the gap, never hide it.
-          acc.gaps = (acc.gaps ?? 0) + 1;
-          ctx.log.warn(
-            `youtube-watch "${args.query}": ${walked} results published at ${acc.oldest} exhaust the API's ` +
-              `cap of ~${CAP}; older videos of that instant may be missing`,
+      // The tick's progress (`acc`, resumed from the heartbeat above) is the checkpoint: each page is stored,
+      // then heartbeated; a retried attempt walks again below the oldest video stored.
+      return checkpointedPages<TickProgress, WatchTickResult>({
+        what: `youtube-watch "${args.query}"`,
+        initial: acc,
+        newer: () => false,
+        async page() {
+          if (acc.pages >= args.maxPages) return { stop: await finish('done', false) };
+          // One permit per call: a page is one search.list call.
+          const r = await calls.call(1, (key) =>
+            client.searchList(
+              {
+                q: args.query,
+                order: 'date',
+                maxResults: args.pageSize,
+                publishedAfter,
+                publishedBefore,
+                pageToken,
+              },
+              key,
+            ),
           );
-          return finish('done', true);
-        }
-        publishedBefore = acc.oldest;
-        pageToken = undefined;
-        walked = 0;
-      }
-      return finish('done', false);
+          if (r.kind === 'wait') return { stop: await finish('wait', false, { until: r.until, reason: r.reason }) };
+          const page = r.value;
+          acc.calls++;
+          acc.units += args.costPerCall;
+          const rows = page.items
+            .map((item) => toUpsert(item, args.query, args.seenAt))
+            .filter((v): v is VideoUpsert => v !== undefined);
+          if (rows.length) {
+            const u = await store.upsert(rows);
+            acc.inserted += u.inserted;
+            acc.merged += u.merged;
+          }
+          acc.pages++;
+          acc.fetched += rows.length;
+          for (const v of rows) {
+            acc.newest = later(acc.newest, v.publishedAt);
+            acc.oldest = earlier(acc.oldest, v.publishedAt);
+          }
+          walked += page.items.length;
+          if (firstPageOnly) return { stop: await finish('done', true) };
+          // Results come newest first: a page whose oldest video is at or before the cursor has reached the
+          // videos stored by earlier ticks (what follows is the overlap, already seen).
+          const last = rows.at(-1);
+          if (pos.cursor && last && ms(last.publishedAt) <= ms(pos.cursor)) return { stop: await finish('done', true) };
+          if (page.nextPageToken) {
+            pageToken = page.nextPageToken;
+            return { next: acc };
+          }
+          // The results ran out: the window's end is reached.
+          if (!capped()) return { stop: await finish('done', true) };
+          // The walk ran out at the API's cap, not at the window's end: narrow the window to below the oldest
+          // video reached and walk again (this tick if pages are left, else the next one continues the sweep).
+          if (!acc.oldest || (publishedBefore !== undefined && ms(acc.oldest) >= ms(publishedBefore))) {
+            // Cannot narrow (every result of the walk has the same publish time): report the gap, never hide it.
+            acc.gaps = (acc.gaps ?? 0) + 1;
+            ctx.log.warn(
+              `youtube-watch "${args.query}": ${walked} results published at ${acc.oldest} exhaust the API's ` +
+                `cap of ~${CAP}; older videos of that instant may be missing`,
+            );
+            return { stop: await finish('done', true) };
+          }
+          publishedBefore = acc.oldest;
+          pageToken = undefined;
+          walked = 0;
+          return { next: acc };
+        },
+      });
     },
   };
 }
