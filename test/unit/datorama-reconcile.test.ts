@@ -92,6 +92,31 @@ describe('datoramaReconcile', () => {
     expect(sandbox!.calls('rerun-all')).toHaveLength(1);
   });
 
+  // Chaos finding (full suite, shared run: datorama-process and datorama-rerun-all on the same streams, killed 10×):
+  // a rerun-all claimed, never called (killed), then checked — the job another run's process created meanwhile
+  // was taken for its trace; the run logged it SUBMITTED and the platform never reran the stream (truth ×0).
+  it('a rerun-all never called, while another run processes the stream: the new job is no trace of it', async () => {
+    const { deps, acts, full, ctx, applied, env } = await setup();
+    const action = { kind: 'rerun-all' as const, stream: full };
+    const grantedAt = Date.now() - 1_000;
+    // The claim stands (the worker killed between the claim and the call): nothing reached the platform.
+    await new DatoramaRecords(deps.warehouse).setActions(execution.workflowId, execution.runId, 'rerun-all', [
+      { key: `ra:${full}`, stream: full, state: 'PENDING_SUBMIT', attemptAt: grantedAt, message: 'claimed by x/1#1' },
+    ]);
+    // Meanwhile another run processes the same stream: a new job, created (and updated) after the claim.
+    const res = await fetch(`${env.DATORAMA_BASE_URL}/data-streams/${full}/process`, {
+      method: 'POST',
+      headers: { Authorization: env.DATORAMA_TOKEN, 'content-type': 'application/json' },
+      body: JSON.stringify({ startDate: '2025-03-11', endDate: '2025-03-20' }),
+    });
+    expect(res.status).toBe(200);
+    const check = await attempt('2', 1).run(acts.datoramaReconcile, { ...ctx(), action });
+    expect(check).toMatchObject({ kind: 'not-submitted', called: true });
+    const again = await attempt('3', 1).run(acts.datoramaSubmit, { ...ctx(), action });
+    expect(again).toMatchObject({ kind: 'done', called: true });
+    expect(applied(full)).toBe(1);
+  });
+
   // Chaos finding (datorama-rerun-jobs, killed at datorama.call.after-call): a rerun learned by a check was
   // logged without the job's dates, where the run that got the answer logs them.
   it("a per-job rerun applied and left unanswered: the check logs the job's dates, as the answer would", async () => {

@@ -206,12 +206,17 @@ export function createDatoramaSubmitActivities({
           const stream = action.kind === 'process' ? action.streams[0] : action.stream;
           const r = await client.streamStats(stream, 1, action.kind === 'process' ? 100 : 1000);
           res = r;
+          // A rerun keeps its jobs and bumps their updateTime. A job created since the attempt (another run
+          // processing the stream meanwhile) is no trace of it unless it was updated after its creation: taking
+          // it for one counted a rerun-all never called as applied (full chaos suite, shared run: truth ×0).
+          const rerunSince = (j: DatoramaJob) =>
+            (j.updateTime ?? 0) >= since && ((j.createTime ?? 0) < since || (j.updateTime ?? 0) > (j.createTime ?? 0));
           const found = r.data.filter((j) =>
             action.kind === 'process'
               ? (j.createTime ?? 0) >= since &&
                 (j.dataStartDate ?? '') >= action.start &&
                 (j.dataEndDate ?? '9999') <= action.end
-              : (j.updateTime ?? 0) >= since,
+              : rerunSince(j),
           );
           // Only a trace counts. A rerun-all of a stream without jobs leaves none: whether the unanswered call
           // reached the platform cannot be told, so it is sent again — a second rerun of no job changes
