@@ -84,6 +84,7 @@ export function createDatoramaActivities(deps: Deps) {
             perMinute: limits.perMinute,
             perDay: limits.perDay,
             spacingMs: limits.spacingMs,
+            label: 'Datorama limiter',
             ...(state ? { state: { ...state, draining: false } } : {}),
           },
         ],
