@@ -14,6 +14,7 @@ import type { LoggedAction } from '../../src/pipelines/datorama/sandbox';
 import { fromArray, type Row, type Warehouse } from '../../src/sinks/warehouse';
 import { limiterStateQuery, limiterWorkflowId } from '../../src/pipelines/datorama/shared';
 import { fingerprint } from '../../src/node/fingerprint';
+import { STREAMS_TABLE } from '../../src/pipelines/datorama/activities/tables';
 import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
 import { devServerEnv, uniqueQueue } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
@@ -336,6 +337,51 @@ describe('datorama on the dev server', () => {
       await sandbox.stop();
     }
   }, 240_000);
+
+  it('rename (and its undo), patch and collect on the dev server: the platform holds what each run reports', async () => {
+    const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 12, maxJobs: 3, seed: 11 });
+    try {
+      const deps = datoramaDeps(sEnv);
+      const [a, b, c] = sandbox.data.streams.filter((s) => s.enabled);
+      const names = [a.name, b.name];
+      const out = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const run = (type: string, args: unknown, workflowId = uniqueQueue(type)) =>
+          env.client.workflow.execute(type, { taskQueue, workflowId, args: [args] }) as Promise<DatoramaResult>;
+        const renameId = uniqueQueue('dato-rename');
+        const renamed = await run('datoramaRename', { renames: [`${a.id}=A renamed`, `${b.id}=B renamed`] }, renameId);
+        await maybeSaveHistory(env.address, renameId, 'datorama-rename');
+        const renamedNames = [a.name, b.name];
+        const undone = await run('datoramaRename', { undo: renamed.runId });
+        const patchId = uniqueQueue('dato-patch');
+        const patched = await run('datoramaPatch', { streams: [c.id], fields: { enabled: false } }, patchId);
+        await maybeSaveHistory(env.address, patchId, 'datorama-patch');
+        const cEnabled = c.enabled;
+        const collectId = uniqueQueue('dato-collect');
+        const collected = await run('datoramaCollect', { pageSize: 2 }, collectId);
+        await maybeSaveHistory(env.address, collectId, 'datorama-collect');
+        return { renamed, renamedNames, undone, patched, cEnabled, collected };
+      });
+      expect(out.renamed.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
+      expect(out.renamedNames).toEqual(['A renamed', 'B renamed']);
+      expect(out.undone.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
+      expect([a.name, b.name]).toEqual(names);
+      expect(out.patched.actions).toMatchObject({ total: 1, submitted: 1, failed: 0 });
+      expect(out.cEnabled).toBe(false);
+      // Collect: what the platform holds, table by table (streams as listed after the patch).
+      expect(out.collected.collected).toEqual({
+        workspaces: sandbox.data.workspaces.length,
+        streams: sandbox.data.streams.length,
+        jobs: sandbox.data.jobs.length,
+      });
+      const streams = await deps.warehouse.select<{ id: number; enabled: boolean }>(STREAMS_TABLE, {
+        columns: ['id', 'enabled'],
+      });
+      expect(streams.find((s) => Number(s.id) === c.id)?.enabled).toBe(false);
+      expect(streams).toHaveLength(sandbox.data.streams.length);
+    } finally {
+      await sandbox.stop();
+    }
+  });
 
   it('killing the worker in the middle of a call and restarting submits no action twice', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 20, maxJobs: 2 });

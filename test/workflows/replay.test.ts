@@ -4,12 +4,26 @@ import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { HISTORIES_DIR } from '../helpers/histories';
 import { workflowBundle } from '../helpers/temporal';
+import * as registered from '../../src/workflows';
 
 const files = fs.existsSync(HISTORIES_DIR) ? fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')) : [];
 
 describe('replay of saved histories (determinism guard)', () => {
   it('has saved histories to replay', () => {
     expect(files.length).toBeGreaterThan(0);
+  });
+  it('has a saved history for every registered workflow type', () => {
+    const types = new Set(
+      files.map(
+        (f) =>
+          (
+            JSON.parse(fs.readFileSync(path.join(HISTORIES_DIR, f), 'utf8')) as {
+              events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[];
+            }
+          ).events[0].workflowExecutionStartedEventAttributes?.workflowType?.name,
+      ),
+    );
+    expect(Object.keys(registered).filter((t) => !types.has(t))).toEqual([]);
   });
   it.each(files)('%s replays with the current workflow code', async (file) => {
     // Proto JSON as `temporal workflow show --output json` writes it; the SDK converts it.
