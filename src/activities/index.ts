@@ -1,25 +1,16 @@
-/** Every activity the worker registers, built from injected dependencies. */
+/**
+ * Every activity the main worker registers, built from injected dependencies: the kit's (the semaphore's
+ * request) and each API's (src/pipelines/apis.ts), one group per API. A name defined twice stops the worker at
+ * start (mergeActivities), naming the activity and both groups.
+ */
 import { mergeActivities } from '../kit/activity/registry';
-import type { Deps } from './deps';
-import { createDailymotionActivities } from '../pipelines/dailymotion/activities/report';
-import { createSelftestActivities } from '../pipelines/selftest/activities/selftest';
-import { createTiteliveActivities } from '../pipelines/titelive/activities/titelive';
 import { createSemaphoreActivities } from '../kit/activity/semaphore';
-import { createYoutubeActivities } from '../pipelines/youtube/activities/enrich';
-import { createDatoramaActivities } from '../pipelines/datorama/activities/main';
-import { youtubeWatchActivities, type WithVideosStore } from '../pipelines/youtube/activities/watch';
+import { APIS } from '../pipelines/apis';
+import type { Deps } from './deps';
 
-export function createActivities(deps: Deps & WithVideosStore) {
-  // One group per API; a name defined twice stops the worker at start (mergeActivities).
+export function createActivities(deps: Deps) {
   return mergeActivities({
-    selftest: createSelftestActivities(deps),
-    titelive: createTiteliveActivities(deps),
     semaphore: createSemaphoreActivities(),
-    dailymotion: createDailymotionActivities(deps),
-    youtube: createYoutubeActivities(deps),
-    datorama: createDatoramaActivities(deps),
-    'youtube-watch': youtubeWatchActivities(deps),
+    ...Object.fromEntries(APIS.map((api) => [api.name, api.activities?.(deps) ?? {}])),
   });
 }
-
-export type Activities = ReturnType<typeof createActivities>;

@@ -1,17 +1,20 @@
-/** The pipelines `longhaul run` knows, by name. */
+/** The pipelines `longhaul run` knows, by name: every API's (src/pipelines/apis.ts), in the list's order. */
 import type { PipelineDef } from './types';
-import { dailymotionReportPipeline } from './dailymotion/definition';
-import { selftestPipeline } from './selftest/definition';
-import { titelivePipeline } from './titelive/definition';
-import { youtubeEnrichPipeline } from './youtube/enrich';
-import { youtubeWatchPipeline } from './youtube/watch';
-import { DATORAMA_PIPELINES } from './datorama/definition';
+import type { ApiModule } from './api';
+import { APIS } from './apis';
 
-export const PIPELINES: Record<string, PipelineDef> = {
-  [selftestPipeline.name]: selftestPipeline as PipelineDef,
-  [dailymotionReportPipeline.name]: dailymotionReportPipeline as PipelineDef,
-  [titelivePipeline.name]: titelivePipeline as PipelineDef,
-  [youtubeEnrichPipeline.name]: youtubeEnrichPipeline as PipelineDef,
-  [youtubeWatchPipeline.name]: youtubeWatchPipeline as PipelineDef,
-  ...Object.fromEntries(DATORAMA_PIPELINES.map((p) => [p.name, p])),
-};
+/** The pipelines of `apis` by name; a name two APIs define is refused, naming both. */
+export function pipelinesOf(apis: readonly ApiModule[]): Record<string, PipelineDef> {
+  const out: Record<string, PipelineDef> = {};
+  const owner: Record<string, string> = {};
+  for (const api of apis)
+    for (const p of api.pipelines) {
+      if (out[p.name])
+        throw new Error(`pipeline "${p.name}" is defined by both the ${owner[p.name]} and the ${api.name} APIs`);
+      out[p.name] = p;
+      owner[p.name] = api.name;
+    }
+  return out;
+}
+
+export const PIPELINES: Record<string, PipelineDef> = pipelinesOf(APIS);

@@ -1,12 +1,9 @@
 /**
- * Every API sandbox, by name, with its default port (used by `longhaul dev` and the demo).
+ * Every API sandbox, by name, with its default port (used by `longhaul dev` and the demo), from the APIs' list.
  * Each entry builds a fresh server with deterministic seeded data.
  */
 import type { SandboxServer } from './server';
-import { titeliveSandbox } from '../pipelines/titelive/sandbox';
-import { youtubeSandbox } from '../pipelines/youtube/sandbox';
-import { datoramaSandbox } from '../pipelines/datorama/sandbox';
-import { dailymotionSandbox } from '../pipelines/dailymotion/sandbox';
+import { APIS } from '../pipelines/apis';
 
 export interface SandboxFactory {
   port: number;
@@ -15,12 +12,10 @@ export interface SandboxFactory {
   create: (opts: { seed?: number }) => SandboxServer;
 }
 
-export const SANDBOXES: Record<string, SandboxFactory> = {
-  titelive: titeliveSandbox,
-  youtube: youtubeSandbox,
-  datorama: datoramaSandbox,
-  dailymotion: dailymotionSandbox,
-};
+/** Every API's sandbox (src/pipelines/apis.ts), by the API's name. */
+export const SANDBOXES: Record<string, SandboxFactory> = Object.fromEntries(
+  APIS.flatMap((api) => (api.sandbox ? [[api.name, api.sandbox]] : [])),
+);
 
 export interface RunningSandboxes {
   servers: Record<string, SandboxServer>;

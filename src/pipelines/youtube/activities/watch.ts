@@ -272,9 +272,8 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
 export type YoutubeWatchActivities = ReturnType<typeof createYoutubeWatchActivities>;
 
 /** Activity deps may carry an open videos store (tests, the API process); else the worker opens its own. */
-export interface WithVideosStore {
-  videos?: VideosStore;
-}
+/** The worker's dependencies a watcher uses (the videos store is one of them since Deps carries it). */
+export type WithVideosStore = Pick<Deps, 'videos'>;
 
 /** The watcher's activities from the worker's deps: the store is opened (and initialized) once, on first use. */
 export function youtubeWatchActivities(deps: Deps & WithVideosStore) {

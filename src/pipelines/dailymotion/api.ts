@@ -1,0 +1,13 @@
+/** Dailymotion's Node side (src/pipelines/api.ts): the partner-report pipeline, its activities and sandbox. */
+import { defineApi } from '../api';
+import type { PipelineDef } from '../types';
+import { dailymotionReportPipeline } from './definition';
+import { createDailymotionActivities } from './activities/report';
+import { dailymotionSandbox } from './sandbox';
+
+export const dailymotionApi = defineApi({
+  name: 'dailymotion',
+  pipelines: [dailymotionReportPipeline as PipelineDef],
+  activities: (deps) => createDailymotionActivities(deps),
+  sandbox: dailymotionSandbox,
+});
