@@ -10,6 +10,7 @@ import { createActivities } from '../../src/activities';
 import { DuplicateActivityError, mergeActivities } from '../../src/kit/activity/registry';
 import type { Deps } from '../../src/activities/deps';
 import { loadConfig } from '../../src/config';
+import * as registered from '../../src/workflows';
 
 describe('the list of APIs', () => {
   it('gives every pipeline, sandbox and activity of every API folder', () => {
@@ -19,6 +20,12 @@ describe('the list of APIs', () => {
     const names = Object.keys(createActivities(deps));
     for (const api of APIS) for (const name of Object.keys(api.activities?.(deps) ?? {})) expect(names).toContain(name);
     expect(names).toContain('requestSlot'); // the kit's semaphore request
+  });
+
+  it("names, for every pipeline, a workflow the worker's bundle exports", () => {
+    const workflows = registered as Record<string, unknown>;
+    const missing = Object.values(PIPELINES).filter((p) => typeof workflows[p.workflowType] !== 'function');
+    expect(missing.map((p) => `${p.name} → ${p.workflowType}`)).toEqual([]);
   });
 
   it('refuses a pipeline two APIs define, naming both', () => {
