@@ -7,15 +7,8 @@
 import { Context } from '@temporalio/activity';
 import type { Deps } from '../../../activities/deps';
 import { fingerprint } from '../../../node/fingerprint';
-import type { Client } from '@temporalio/client';
-import {
-  limiterStateQuery,
-  limiterWorkflowId,
-  permitRequestSignal,
-  spacingMs,
-  type LimiterState,
-  type PermitRequest,
-} from '../shared';
+import { limiterWorkflowId, spacingMs, type PermitRequest } from '../shared';
+import { requestRateWindowPermit } from '../../../kit/activity/rate-window';
 import { fromArray } from '../../../sinks/warehouse';
 import { CHANGES_TABLE, DatoramaRecords, JOB_LOG_TABLE, writeJobLogCsv } from './tables';
 import { createDatoramaCallActivities } from './calls';
@@ -31,17 +24,6 @@ export interface DatoramaLimits {
   callsPerRun?: number;
   /** How often a run asks the limiter again for a permit not granted yet (absent before it: 5 minutes). */
   reaskMs?: number;
-}
-
-/** The last state of a limiter that is not running; undefined if it runs, never ran, or cannot be read. */
-async function predecessorState(client: Client, limiterId: string): Promise<LimiterState | undefined> {
-  try {
-    const handle = client.workflow.getHandle(limiterId);
-    if ((await handle.describe()).status.name === 'RUNNING') return undefined;
-    return await handle.query(limiterStateQuery);
-  } catch {
-    return undefined;
-  }
 }
 
 export function createDatoramaActivities(deps: Deps) {
@@ -74,23 +56,19 @@ export function createDatoramaActivities(deps: Deps) {
       request: PermitRequest;
     }): Promise<void> {
       const { limits } = args;
-      const client = Context.current().client;
-      const state = await predecessorState(client, limits.limiterId);
-      await client.workflow.signalWithStart('datoramaLimiter', {
-        workflowId: limits.limiterId,
-        taskQueue: args.taskQueue,
-        args: [
-          {
-            perMinute: limits.perMinute,
-            perDay: limits.perDay,
-            spacingMs: limits.spacingMs,
-            label: 'Datorama limiter',
-            ...(state ? { state: { ...state, draining: false } } : {}),
-          },
-        ],
-        signal: permitRequestSignal,
-        signalArgs: [args.request],
-      });
+      await requestRateWindowPermit(
+        Context.current().client,
+        {
+          workflowType: 'datoramaLimiter',
+          limiterId: limits.limiterId,
+          taskQueue: args.taskQueue,
+          perMinute: limits.perMinute,
+          perDay: limits.perDay,
+          spacingMs: limits.spacingMs,
+          label: 'Datorama limiter',
+        },
+        args.request,
+      );
     },
 
     /** What a run key (workflow ID) already did: SUBMITTED actions are skipped, PENDING ones checked. */

@@ -1,117 +1,27 @@
 /**
- * A Datorama run's side of the token's limiter (src/pipelines/datorama/workflows/limiter.ts): asks for a
- * permit before each platform call (a signal, or a signal-with-start through an activity when the limiter is
- * not running), waits for the grant signal as long as it takes, re-asks every `reaskMs` for permits still not
- * granted (a limiter that was ending when asked has not lost us), and releases with the headers the call saw.
+ * A Datorama run's side of the token's limiter: the kit's rate-window requester
+ * (src/kit/limits/rate-window-permits.ts), starting the limiter through Datorama's own activity
+ * (`datoramaRequestPermit`, the name the saved histories carry).
  */
-import {
-  CancellationScope,
-  condition,
-  getExternalWorkflowHandle,
-  setHandler,
-  sleep,
-  uuid4,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { workflowInfo } from '@temporalio/workflow';
 import type { DatoramaLimits } from '../activities/main';
-import {
-  permitGrantedSignal,
-  permitReleaseSignal,
-  permitRequestSignal,
-  type ObservedLimits,
-  type PermitRequest,
-} from '../shared';
-import { formatDuration } from '../../../shared/durations';
-import { type ProgressTracker, thousands, workflowNow } from '../../../kit/workflow';
+import { RateWindowPermits } from '../../../kit/limits/rate-window-permits';
+import type { ProgressTracker } from '../../../kit/workflow';
 import { main } from './proxies';
 
-export class LimiterPermits {
-  private readonly grants = new Map<string, number>();
-
-  /** Create once per workflow run (it registers the grant signal's handler). */
-  constructor(
-    private readonly limits: DatoramaLimits,
-    private readonly progress: ProgressTracker,
-    private readonly requesterId: string,
-  ) {
-    setHandler(permitGrantedSignal, ({ requestId, grantedAt }) => void this.grants.set(requestId, grantedAt));
-  }
-
-  /** Permits asked for and not granted yet: since when (shown), and when last asked (the watchdog). */
-  private readonly outstanding = new Map<string, { request: PermitRequest; since: number; askedAt: number }>();
-  private watchdog = false;
-
-  /**
-   * Every `reaskMs` (5 minutes by default), asks again (signal-with-start, idempotent) for permits still not
-   * granted: a limiter that was ending when we asked, or was terminated since, has not lost us. A loop of plain
-   * timers, never cancelled (the time-skipping test server strands a run whose task cancels a timer that fired
-   * meanwhile, sdk-java#3088).
-   */
-  private startWatchdog(): void {
-    if (this.watchdog) return;
-    this.watchdog = true;
-    const every = this.limits.reaskMs ?? 5 * 60_000;
-    void (async () => {
-      for (;;) {
-        await sleep(every, {
-          summary: `Datorama: every ${formatDuration(every)}, ask the limiter again for any permit still not granted`,
-        });
-        for (const o of this.outstanding.values())
-          if (workflowNow() - o.askedAt >= every) {
-            o.askedAt = workflowNow();
-            await main(`Datorama: ask the limiter again for a permit (${o.request.purpose})`).datoramaRequestPermit({
-              limits: this.limits,
-              taskQueue: workflowInfo().taskQueue,
-              request: o.request,
-            });
-          }
-      }
-    })();
-  }
-
-  /** Waits (durably, as long as it takes) for a permit from the limiter. */
-  async acquire(purpose: string): Promise<{ requestId: string; grantedAt: number }> {
-    const requestId = uuid4();
-    const request = { requestId, requesterId: this.requesterId, purpose };
-    try {
-      await getExternalWorkflowHandle(this.limits.limiterId).signal(permitRequestSignal, request);
-    } catch {
-      await main(`Datorama: start the limiter and ask for a permit (${purpose})`).datoramaRequestPermit({
-        limits: this.limits,
-        taskQueue: workflowInfo().taskQueue,
-        request,
-      });
-    }
-    this.outstanding.set(requestId, { request, since: workflowNow(), askedAt: workflowNow() });
-    this.startWatchdog();
-    this.showWaiting();
-    await condition(() => this.grants.has(requestId));
-    this.outstanding.delete(requestId);
-    this.showWaiting();
-    const grantedAt = this.grants.get(requestId)!;
-    this.grants.delete(requestId);
-    return { requestId, grantedAt };
-  }
-
-  release(requestId: string, observed?: ObservedLimits): Promise<void> {
-    return CancellationScope.nonCancellable(async () => {
-      try {
-        await getExternalWorkflowHandle(this.limits.limiterId).signal(permitReleaseSignal, { requestId, observed });
-      } catch {
-        // limiter gone: its lease reclaims the permit
-      }
-    });
-  }
-
-  /** The current details' extra line while calls wait for a permit: how many, since when, for what. */
-  private showWaiting(): void {
-    const waiting = [...this.outstanding.values()];
-    if (!waiting.length) return this.progress.detail(undefined);
-    const oldest = waiting.reduce((a, b) => (b.since < a.since ? b : a));
-    this.progress.detail(
-      `waiting for ${waiting.length === 1 ? 'a call permit' : `${waiting.length} call permits`} from ` +
-        `${this.limits.limiterId} (${this.limits.perMinute}/min, ${thousands(this.limits.perDay)}/day) since ` +
-        `${new Date(oldest.since).toISOString()}: ${oldest.request.purpose}`,
-    );
-  }
+/** Create once per workflow run (it registers the grant signal's handler). */
+export function limiterPermits(limits: DatoramaLimits, progress: ProgressTracker, requesterId: string) {
+  return new RateWindowPermits(
+    {
+      limiterId: limits.limiterId,
+      perMinute: limits.perMinute,
+      perDay: limits.perDay,
+      reaskMs: limits.reaskMs,
+      label: 'Datorama',
+      startAndRequest: (request, summary) =>
+        main(summary).datoramaRequestPermit({ limits, taskQueue: workflowInfo().taskQueue, request }),
+    },
+    progress,
+    requesterId,
+  );
 }

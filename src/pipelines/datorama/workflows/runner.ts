@@ -14,7 +14,8 @@ import { callQueueOf, type ObservedLimits } from '../shared';
 import { formatDuration } from '../../../shared/durations';
 import { type ProgressTracker, workflowNow } from '../../../kit/workflow';
 import { callsOn, main, type DatoramaCalls } from './proxies';
-import { LimiterPermits } from './permits';
+import { limiterPermits } from './permits';
+import type { RateWindowPermits } from '../../../kit/limits/rate-window-permits';
 import { settleAction } from './submit';
 
 export { UNCERTAIN_ROUNDS } from './submit';
@@ -51,7 +52,7 @@ export class DatoramaRun {
   private readonly callsFor = callsOn(callQueueOf(workflowInfo().taskQueue));
   readonly c: RunCarry;
   estimated = 0;
-  private readonly permits: LimiterPermits;
+  private readonly permits: RateWindowPermits;
   private inFlight = 0;
   private readonly callsAtStart: number;
 
@@ -63,7 +64,7 @@ export class DatoramaRun {
   ) {
     this.c = carry ?? emptyCarry();
     this.callsAtStart = this.c.calls;
-    this.permits = new LimiterPermits(limits, progress, this.runKey);
+    this.permits = limiterPermits(limits, progress, this.runKey);
   }
 
   static async limits(): Promise<DatoramaLimits> {
