@@ -32,6 +32,12 @@ function apiPort(v: string): number {
   return n;
 }
 
+/** Resolves on Ctrl-C (SIGINT) or SIGTERM: what the long-running commands wait for before they stop. */
+const untilInterrupted = () =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 const program = new Command('longhaul').description('Durable data pipelines on Temporal').showHelpAfterError();
 
 const out = (v: unknown): void =>
@@ -275,10 +281,7 @@ program
   .action(async (opts: { sandboxes: boolean }) => {
     const stack = await startStack({ sandboxes: opts.sandboxes ? Object.keys(SANDBOXES) : [] });
     out(`Ready. Web UI: ${stack.config.TEMPORAL_UI_URL} — start runs with \`longhaul run <pipeline>\`. Ctrl-C stops.`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilInterrupted();
     await stack.stop();
   });
 
@@ -299,10 +302,7 @@ program
           `${options.token ? ', token required' : ', no token (loopback only)'}${options.strict ? ', strict' : ''}`,
       ),
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilInterrupted();
     server.close();
   });
 
@@ -357,10 +357,7 @@ program
       server: false,
       worker: false,
     });
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilInterrupted();
     await stack.stop();
   });
 
@@ -399,10 +396,7 @@ program
     await store.init();
     const api = await startApiServer({ store, host: opts.host, port: opts.port });
     out(`Videos API on ${api.url}/api/videos — dashboard ${api.url}/ — Ctrl-C stops`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilInterrupted();
     await api.close();
     await store.close();
   });
