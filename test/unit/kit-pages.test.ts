@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, vi, afterEach } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { checkpointedPages, type CheckpointStore } from '../../src/kit/activity/pages';
+import { checkpointedPages, type CheckpointStore, type PageStep } from '../../src/kit/activity/pages';
 import { liveAttempt } from '../helpers/activity';
 
 interface Ck {
@@ -26,7 +26,7 @@ function fixture(total: number, stored?: Ck) {
     initial: { page: 0 },
     store,
     newer: (a: Ck, b: Ck) => a.page > b.page,
-    async page(ck: Ck) {
+    async page(ck: Ck): Promise<PageStep<Ck, string>> {
       if (ck.page >= total) return { stop: `done at ${ck.page}` };
       served.push(ck.page + 1);
       return { next: { page: ck.page + 1 } };
@@ -50,6 +50,18 @@ describe('checkpointedPages', () => {
     expect(served).toEqual([1, 2, 3]);
     expect(writes).toEqual([{ page: 1 }, { page: 2 }, { page: 3 }]);
     expect(beats).toEqual([{ page: 0 }, { page: 1 }, { page: 2 }, { page: 3 }]);
+  });
+
+  it('a last page that stops with its checkpoint has it stored and heartbeated before the result', async () => {
+    const { writes, loop } = fixture(3);
+    const page = loop.page;
+    loop.page = async (ck: Ck) => (ck.page === 2 ? { next: { page: 3 }, stop: 'done with page 3' } : page(ck));
+    const e = env();
+    const beats: unknown[] = [];
+    e.on('heartbeat', (d: unknown) => beats.push(d));
+    expect(await e.run(() => checkpointedPages(loop))).toBe('done with page 3');
+    expect(writes).toEqual([{ page: 1 }, { page: 2 }, { page: 3 }]);
+    expect(beats.at(-1)).toEqual({ page: 3 });
   });
 
   it('resumes from the stored checkpoint when it is newer than the heartbeat (a beat throttled away)', async () => {

@@ -18,8 +18,11 @@ export interface CheckpointStore<C> {
   write?(checkpoint: C): Promise<void>;
 }
 
-/** What one page did: go on from a new checkpoint, or stop with the activity's result. */
-export type PageStep<C, R> = { next: C } | { stop: R };
+/**
+ * What one page did: go on from a new checkpoint, or stop with the activity's result — after storing the
+ * checkpoint `next` when the stopping page wrote something (the last page of a query).
+ */
+export type PageStep<C, R> = { next: C } | { stop: R; next?: C };
 
 export interface PageLoop<C, R> {
   /** Names the work in failures ("Titelive 2024-01-01..2024-01-31"). */
@@ -57,14 +60,16 @@ export async function checkpointedPages<C, R>(loop: PageLoop<C, R>): Promise<R> 
     if (ctx.cancellationSignal.aborted)
       throw ctx.cancellationSignal.reason ?? new CancelledFailure(`${loop.what}: cancelled`);
     const step = await loop.page(checkpoint, ctx.cancellationSignal);
-    if ('stop' in step) return step.stop;
-    checkpoint = step.next;
-    if (loop.store?.write) {
-      // A stale attempt (its worker paused past the heartbeat timeout, then resumed) stores nothing: its
-      // older checkpoint would take the successor's back.
-      assertAttemptLive(`${loop.what}: store the checkpoint`);
-      await loop.store.write(checkpoint);
+    if (step.next !== undefined) {
+      checkpoint = step.next;
+      if (loop.store?.write) {
+        // A stale attempt (its worker paused past the heartbeat timeout, then resumed) stores nothing: its
+        // older checkpoint would take the successor's back.
+        assertAttemptLive(`${loop.what}: store the checkpoint`);
+        await loop.store.write(checkpoint);
+      }
+      beat(checkpoint);
     }
-    beat(checkpoint);
+    if ('stop' in step) return step.stop;
   }
 }

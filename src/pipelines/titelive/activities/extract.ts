@@ -23,7 +23,7 @@ import { toActivityFailure } from '../../../kit/activity/http';
 import { TiteliveRateLimitedError } from '../connector/errors';
 import { explodeArticles } from '../connector/parse';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
-import { assertAttemptLive, beat } from '../../../kit/activity/heartbeat';
+import { assertAttemptLive } from '../../../kit/activity/heartbeat';
 import { checkpointedPages } from '../../../kit/activity/pages';
 import { queryKey, type RangeQuery } from '../workflows/ranges';
 
@@ -166,13 +166,9 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
               nbreponses: res.nbreponses,
               pass: ck.pass ?? 0,
             };
-            if (page * args.perPage >= Math.min(res.nbreponses, cap)) {
-              // The last page: its checkpoint is stored before the query is reported done.
-              assertAttemptLive(`${what}: checkpoint page ${page}`);
-              await bucket.put(ckKey, JSON.stringify(next), { contentType: 'application/json' });
-              beat(next);
-              return { stop: outcome(next, 'done', page + 1) };
-            }
+            // The last page: its checkpoint is stored (by the loop) before the query is reported done.
+            if (page * args.perPage >= Math.min(res.nbreponses, cap))
+              return { next, stop: outcome(next, 'done', page + 1) };
             return { next };
           },
         });
