@@ -12,115 +12,128 @@ import type { DatoramaResult } from '../../src/pipelines/datorama/definition';
 import { actionKeys } from '../../src/pipelines/datorama/keys';
 import { UNCERTAIN_ROUNDS } from '../../src/pipelines/datorama/workflows/runner';
 import { uniqueQueue } from '../helpers/temporal';
+import type { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
 import { datoramaDeps, datoramaSandbox, useTimeSkippingServer, withDatoramaWorkers } from '../helpers/datorama';
+
+type Calls = Parameters<NonNullable<Parameters<typeof withDatoramaWorkers>[4]>>[0];
+
+/** Claims the action (PENDING_SUBMIT) and gives up before the call, as an attempt past its deadline does. */
+async function claimAndGiveUp(records: DatoramaRecords, args: Parameters<Calls['datoramaSubmit']>[0]): Promise<never> {
+  await records.setActions(
+    args.runKey,
+    args.runId,
+    args.op,
+    actionKeys(args.action).map((k) => ({
+      key: k.key,
+      stream: k.stream,
+      state: 'PENDING_SUBMIT',
+      attemptAt: args.grantedAt,
+    })),
+  );
+  throw ApplicationFailure.retryable('Datorama call: not done, gave up after the claim', 'AttemptStale');
+}
+
+/**
+ * A rerun-all of two streams (`target`, `other`) on a fresh sandbox, with the call activities `wrap` gives;
+ * `check` gets the result and the sandbox before the sandbox stops.
+ */
+async function rerunAllOfTwo(
+  env: TestWorkflowEnvironment,
+  id: string,
+  wrap: (calls: Calls, ctx: { records: DatoramaRecords; target: number }) => Calls,
+  check: (result: DatoramaResult, ctx: { sandbox: DatoramaSandbox; target: number; other: number }) => void,
+): Promise<void> {
+  const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 2, maxJobs: 1 });
+  try {
+    const deps = datoramaDeps(sEnv);
+    const records = new DatoramaRecords(deps.warehouse);
+    const [target, other] = sandbox.data.streams.map((s) => s.id);
+    const result: DatoramaResult = await withDatoramaWorkers(
+      env,
+      deps,
+      (taskQueue) =>
+        env.client.workflow.execute('datoramaRerunAll', {
+          taskQueue,
+          workflowId: uniqueQueue(id),
+          args: [{ streams: [target, other] }],
+        }),
+      undefined,
+      (calls) => wrap(calls, { records, target }),
+    );
+    check(result, { sandbox, target, other });
+  } finally {
+    await sandbox.stop();
+  }
+}
 
 describe('datorama: an action uncertain round after round', () => {
   let env: TestWorkflowEnvironment;
   useTimeSkippingServer((e) => (env = e));
 
   it('is checked and submitted again, with a backoff, until it is applied — once', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 2, maxJobs: 1 });
-    try {
-      const deps = datoramaDeps(sEnv);
-      const records = new DatoramaRecords(deps.warehouse);
-      const [target, other] = sandbox.data.streams.map((s) => s.id);
-      // The first attempt of each of the target's first 5 submits claims its action, then gives up before the
-      // call (as an attempt past its deadline does); the retry finds the claim: uncertain.
-      const abandon = 5;
-      let abandoned = 0;
-      const result: DatoramaResult = await withDatoramaWorkers(
-        env,
-        deps,
-        (taskQueue) =>
-          env.client.workflow.execute('datoramaRerunAll', {
-            taskQueue,
-            workflowId: uniqueQueue('dato-uncertain'),
-            args: [{ streams: [target, other] }],
-          }),
-        undefined,
-        (calls) => ({
-          ...calls,
-          async datoramaSubmit(args) {
-            const keys = actionKeys(args.action);
-            const known = await records.actions(
-              args.runKey,
-              args.runId,
-              keys.map((k) => k.key),
-            );
-            const fresh = keys.every((k) => known.get(k.key)?.state !== 'PENDING_SUBMIT');
-            if (args.action.kind === 'rerun-all' && args.action.stream === target && fresh && abandoned < abandon) {
-              abandoned++;
-              await records.setActions(
-                args.runKey,
-                args.runId,
-                args.op,
-                keys.map((k) => ({ key: k.key, stream: k.stream, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt })),
-              );
-              throw ApplicationFailure.retryable('Datorama call: not done, gave up after the claim', 'AttemptStale');
-            }
-            return calls.datoramaSubmit(args);
-          },
-        }),
-      );
-      expect(abandoned).toBe(abandon);
-      expect(abandon).toBeGreaterThan(3); // more rounds than before the patch allowed
-      expect(abandon).toBeLessThan(UNCERTAIN_ROUNDS);
-      expect(result.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
-      expect(result.failures).toEqual([]);
-      // Each stream's rerun-all reached the platform once.
-      const calls = sandbox.calls('rerun-all').map((c) => Number(c.path.split('/')[4]));
-      expect(calls.sort()).toEqual([target, other].sort());
-    } finally {
-      await sandbox.stop();
-    }
+    // The first attempt of each of the target's first 5 submits claims its action, then gives up before the
+    // call (as an attempt past its deadline does); the retry finds the claim: uncertain.
+    const abandon = 5;
+    let abandoned = 0;
+    await rerunAllOfTwo(
+      env,
+      'dato-uncertain',
+      (calls, { records, target }) => ({
+        ...calls,
+        async datoramaSubmit(args) {
+          const keys = actionKeys(args.action);
+          const known = await records.actions(
+            args.runKey,
+            args.runId,
+            keys.map((k) => k.key),
+          );
+          const fresh = keys.every((k) => known.get(k.key)?.state !== 'PENDING_SUBMIT');
+          if (args.action.kind === 'rerun-all' && args.action.stream === target && fresh && abandoned < abandon) {
+            abandoned++;
+            return claimAndGiveUp(records, args);
+          }
+          return calls.datoramaSubmit(args);
+        },
+      }),
+      (result, { sandbox, target, other }) => {
+        expect(abandoned).toBe(abandon);
+        expect(abandon).toBeGreaterThan(3); // more rounds than before the patch allowed
+        expect(abandon).toBeLessThan(UNCERTAIN_ROUNDS);
+        expect(result.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
+        expect(result.failures).toEqual([]);
+        // Each stream's rerun-all reached the platform once.
+        const calls = sandbox.calls('rerun-all').map((c) => Number(c.path.split('/')[4]));
+        expect(calls.sort()).toEqual([target, other].sort());
+      },
+    );
   }, 240_000);
 
   it('an action a check leaves without an outcome is counted failed and listed, never passed off as done', async () => {
     // The defect the full chaos suite found: a check answered "nothing to do" for an action it had not settled,
     // and the run completed with that action neither submitted nor failed. Simulated here: the target's first
     // submit gives up after its claim (uncertain), and the check answers as the faulty one did.
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 2, maxJobs: 1 });
-    try {
-      const deps = datoramaDeps(sEnv);
-      const records = new DatoramaRecords(deps.warehouse);
-      const [target, other] = sandbox.data.streams.map((s) => s.id);
-      let abandoned = false;
-      const result: DatoramaResult = await withDatoramaWorkers(
-        env,
-        deps,
-        (taskQueue) =>
-          env.client.workflow.execute('datoramaRerunAll', {
-            taskQueue,
-            workflowId: uniqueQueue('dato-no-outcome'),
-            args: [{ streams: [target, other] }],
-          }),
-        undefined,
-        (calls) => ({
-          ...calls,
-          async datoramaSubmit(args) {
-            if (args.action.kind === 'rerun-all' && args.action.stream === target && !abandoned) {
-              abandoned = true;
-              const keys = actionKeys(args.action);
-              await records.setActions(
-                args.runKey,
-                args.runId,
-                args.op,
-                keys.map((k) => ({ key: k.key, stream: k.stream, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt })),
-              );
-              throw ApplicationFailure.retryable('Datorama call: not done, gave up after the claim', 'AttemptStale');
-            }
-            return calls.datoramaSubmit(args);
-          },
-          async datoramaReconcile() {
-            return { kind: 'skipped', called: false, keys: [], jobs: [] };
-          },
-        }),
-      );
-      expect(abandoned).toBe(true);
-      expect(result.actions).toMatchObject({ total: 2, submitted: 1, failed: 1 });
-      expect(result.failures).toContainEqual({ action: '*', message: '1 action(s) ended with no recorded outcome' });
-    } finally {
-      await sandbox.stop();
-    }
+    let abandoned = false;
+    await rerunAllOfTwo(
+      env,
+      'dato-no-outcome',
+      (calls, { records, target }) => ({
+        ...calls,
+        async datoramaSubmit(args) {
+          if (args.action.kind === 'rerun-all' && args.action.stream === target && !abandoned) {
+            abandoned = true;
+            return claimAndGiveUp(records, args);
+          }
+          return calls.datoramaSubmit(args);
+        },
+        async datoramaReconcile() {
+          return { kind: 'skipped', called: false, keys: [], jobs: [] };
+        },
+      }),
+      (result) => {
+        expect(abandoned).toBe(true);
+        expect(result.actions).toMatchObject({ total: 2, submitted: 1, failed: 1 });
+        expect(result.failures).toContainEqual({ action: '*', message: '1 action(s) ended with no recorded outcome' });
+      },
+    );
   }, 240_000);
 });
