@@ -26,7 +26,7 @@ import { DuckDbWarehouse } from '../src/sinks/duckdb';
 import { LocalBucket } from '../src/sinks/local-bucket';
 import { planEnrichment } from '../src/pipelines/youtube/plan';
 import type { YoutubeEnrichResult } from '../src/pipelines/youtube/enrich';
-import { WORKFLOWS_PATH } from '../src/worker';
+import { workflowsEntry } from '../src/workflow-entry';
 
 function arg(name: string, def: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     warehouse: new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') }),
     bucket: new LocalBucket(path.join(dir, 'bucket')),
   };
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const bundle = await bundleWorkflowCode({ workflowsPath: workflowsEntry(), logger: quiet });
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: server.address }),
     taskQueue: 'yt-bench',

@@ -123,7 +123,13 @@ export const envSchema = z.object({
   VIDEOS_DATABASE_URL: z.string().optional(),
 });
 
-export type Config = z.infer<typeof envSchema>;
+export type Config = z.infer<typeof envSchema> & {
+  /**
+   * The environment the configuration was read from. An API folder that declares variables of its own reads
+   * them here through its own schema (e.g. the kit's async-report sources: src/kit/async-report/activities.ts).
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -136,7 +142,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     const lines = res.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`Invalid environment configuration:\n${lines.join('\n')}`);
   }
-  return res.data;
+  return { ...res.data, env: Object.freeze({ ...env }) };
 }
 
 let cached: Config | undefined;

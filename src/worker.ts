@@ -2,7 +2,6 @@
  * The longhaul worker: registers every workflow and activity on the main task queue.
  * `longhaul worker` (or `npm run worker`) runs it against TEMPORAL_ADDRESS.
  */
-import path from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { loadConfig, type Config } from './config';
 import { createActivities } from './activities';
@@ -14,8 +13,7 @@ import { TASK_QUEUES } from './shared/task-queues';
 import { dataConverterFromEnv } from './codec/aes-codec';
 import { createDatoramaWorker } from './datorama-worker';
 import { installRuntime } from './node/runtime';
-
-export const WORKFLOWS_PATH = path.join(__dirname, 'workflows', 'index.ts');
+import { workflowsEntry } from './workflow-entry';
 
 export type WorkerDeps = Deps & Required<WithVideosStore>;
 
@@ -49,7 +47,7 @@ export async function createWorker(opts: LonghaulWorkerOptions): Promise<Worker>
     connection: opts.connection,
     namespace: opts.namespace ?? opts.deps.config.TEMPORAL_NAMESPACE,
     taskQueue: opts.taskQueue ?? opts.deps.config.LONGHAUL_TASK_QUEUE ?? TASK_QUEUES.main,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: workflowsEntry() }),
     activities: createActivities(opts.deps),
     // Payload encryption when LONGHAUL_ENCRYPTION_KEY is set (docs/security.md).
     dataConverter: dataConverterFromEnv(),

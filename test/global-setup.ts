@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, startTimeSkippingServer, type RunningServer } from '../src/dev/servers';
-import { WORKFLOWS_PATH } from '../src/worker';
+import { workflowsEntry } from '../src/workflow-entry';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -24,7 +24,7 @@ export default async function setup(): Promise<(() => Promise<void>) | void> {
         (s) => (started.push(s), s),
       ),
       bundleWorkflowCode({
-        workflowsPath: WORKFLOWS_PATH,
+        workflowsPath: workflowsEntry(),
         logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
       }),
     ]);

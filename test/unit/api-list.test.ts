@@ -10,16 +10,19 @@ import { createActivities } from '../../src/activities';
 import { DuplicateActivityError, mergeActivities } from '../../src/kit/activity/registry';
 import type { Deps } from '../../src/activities/deps';
 import { loadConfig } from '../../src/config';
-import * as registered from '../../src/workflows';
+import { registeredWorkflows } from '../../src/workflow-entry';
+
+const registered = registeredWorkflows();
 
 describe('the list of APIs', () => {
   it('gives every pipeline, sandbox and activity of every API folder', () => {
     expect(Object.keys(PIPELINES)).toEqual(APIS.flatMap((a) => a.pipelines.map((p) => p.name)));
-    expect(Object.keys(SANDBOXES).sort()).toEqual(['dailymotion', 'datorama', 'titelive', 'youtube']);
+    expect(Object.keys(SANDBOXES).sort()).toEqual(['acme', 'dailymotion', 'datorama', 'titelive', 'youtube']);
     const deps = { config: loadConfig(), warehouse: {}, bucket: {} } as unknown as Deps;
     const names = Object.keys(createActivities(deps));
     for (const api of APIS) for (const name of Object.keys(api.activities?.(deps) ?? {})) expect(names).toContain(name);
     expect(names).toContain('requestSlot'); // the kit's semaphore request
+    expect(names).toContain('requestRateWindow'); // the kit's rate-window request
   });
 
   it("names, for every pipeline, a workflow the worker's bundle exports", () => {

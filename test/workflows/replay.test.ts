@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
 import { HISTORIES_DIR } from '../helpers/histories';
 import { workflowBundle } from '../helpers/temporal';
-import * as registered from '../../src/workflows';
+import { registeredWorkflows } from '../../src/workflow-entry';
+
+const registered = registeredWorkflows();
 
 const files = fs.existsSync(HISTORIES_DIR) ? fs.readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')) : [];
 

@@ -22,7 +22,7 @@ import {
 } from '../../../sinks/warehouse';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import type { Deps } from '../../../activities/deps';
-import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from './csv';
+import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from '../../../kit/activity/csv';
 import { accountOf } from '../../../node/account';
 import { dailymotionReportPipeline } from '../definition';
 

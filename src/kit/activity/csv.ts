@@ -1,12 +1,12 @@
 /**
- * Streams report CSV files into typed warehouse rows, in bounded batches: memory does not grow with the
+ * Streams report files (CSV, or NDJSON: `ndjsonBatches`) into typed warehouse rows, in bounded batches: memory does not grow with the
  * report. Rows that do not fit the declared schema are counted (with a few samples), never silently
  * dropped; past the tolerance (`maxBadRows`) the parse fails at once (BadRowsError), naming the file, line
  * and column — never quoting the file's content.
  */
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
-import type { Row, TableSchema } from '../../../sinks/warehouse';
+import type { Row, TableSchema } from '../../sinks/warehouse';
 
 export interface ParseStats {
   files: number;
@@ -67,15 +67,7 @@ export async function* csvBatches(
   batchSize = 5000,
   maxBadRows = Infinity,
 ): AsyncGenerator<Row[]> {
-  const sample = (msg: string) => {
-    stats.badRows++;
-    if (stats.badRowSamples.length < 5) stats.badRowSamples.push(msg);
-    if (stats.badRows > maxBadRows)
-      throw new BadRowsError(
-        `report ${msg} (${stats.badRows} bad row${stats.badRows > 1 ? 's' : ''}, over the tolerance of ` +
-          `${maxBadRows}: maxBadRows)`,
-      );
-  };
+  const sample = (msg: string) => countBad(stats, msg, maxBadRows);
   for (let f = 0; f < files; f++) {
     const source = await open(f);
     const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
@@ -130,4 +122,78 @@ export async function* csvBatches(
     if (batch.length) yield batch;
     stats.files++;
   }
+}
+
+/**
+ * Yields batches of typed rows from NDJSON streams opened one after another: one JSON object per line, its
+ * fields by column name (a field the table does not declare fails the parse, naming it: nothing is dropped
+ * silently). Values are typed as in `csvBatches`; rows that do not type are counted the same way.
+ */
+export async function* ndjsonBatches(
+  schema: TableSchema,
+  files: number,
+  open: (i: number) => Promise<Readable>,
+  stats: ParseStats,
+  batchSize = 5000,
+  maxBadRows = Infinity,
+): AsyncGenerator<Row[]> {
+  const declared = new Set(schema.columns.map((c) => c.name));
+  const { createInterface } = await import('node:readline');
+  for (let f = 0; f < files; f++) {
+    const source = await open(f);
+    const lines = createInterface({ input: source, crlfDelay: Infinity });
+    let batch: Row[] = [];
+    let line = 0;
+    for await (const text of lines) {
+      line++;
+      if (text.trim() === '') continue;
+      stats.rowsParsed++;
+      const where = `file ${f + 1} line ${line}`;
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        record = [] as unknown as Record<string, unknown>;
+      }
+      if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+        countBad(stats, `${where}: not a JSON object`, maxBadRows);
+        continue;
+      }
+      const unknown = Object.keys(record).filter((k) => !declared.has(k));
+      if (unknown.length)
+        throw new CsvHeaderError(`report ${where} has field(s) ${unknown.join(', ')} the table does not declare`);
+      const row: Row = {};
+      let bad: string | undefined;
+      for (const c of schema.columns) {
+        const v = record[c.name];
+        try {
+          row[c.name] = v === null || v === undefined ? null : convert(c.type, typeof v === 'string' ? v : String(v));
+        } catch (e) {
+          if (!(e instanceof CellError)) throw e;
+          bad = `${where}, column ${c.name}: ${e.message}`;
+          break;
+        }
+      }
+      if (bad) {
+        countBad(stats, bad, maxBadRows);
+        continue;
+      }
+      batch.push(row);
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+    stats.files++;
+  }
+}
+
+function countBad(stats: ParseStats, msg: string, maxBadRows: number): void {
+  stats.badRows++;
+  if (stats.badRowSamples.length < 5) stats.badRowSamples.push(msg);
+  if (stats.badRows > maxBadRows)
+    throw new BadRowsError(
+      `report ${msg} (${stats.badRows} bad row${stats.badRows > 1 ? 's' : ''}, over the tolerance of ${maxBadRows}: maxBadRows)`,
+    );
 }
