@@ -1,0 +1,283 @@
+/**
+ * The activities of a declarative async-report source (spec.ts): identify the account, create a report (with
+ * the idempotency key the workflow gives), read its status, and download + load its files into the declared
+ * table in one atomic write. The API's variables are read from the configuration's environment with the
+ * spec's names; errors follow the kit's taxonomy (auth, rate_limited with Retry-After, transient, refused,
+ * not_found) and become Temporal failures through `toActivityFailure`. Node-only.
+ */
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createGunzip } from 'node:zlib';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { Deps } from '../../activities/deps';
+import { ConfigError } from '../../config';
+import { fingerprint } from '../../node/fingerprint';
+import { replaceRangeOf, RowsOutsideRangeError, type WriteMode } from '../../sinks/warehouse';
+import type { DateWindow } from '../../shared/dates';
+import { ApiError, parseRetryAfter, toActivityFailure } from './http';
+import { heartbeating } from './heartbeat';
+import { BadRowsError, csvBatches, CsvHeaderError, ndjsonBatches, type ParseStats } from './csv';
+import {
+  activityNames,
+  jsonPath,
+  jsonString,
+  REPORT_EXPIRED,
+  type AsyncReportSpec,
+  type ReportState,
+} from '../async-report/spec';
+
+export interface ReportStatus {
+  state: ReportState;
+  /** The download links, once ready. */
+  links: string[];
+  /** The API's reason, when it failed. */
+  error?: string;
+}
+
+export interface LoadedReport {
+  rows: number;
+  files: number;
+  bytes: number;
+}
+
+/** An API error of a source: the kit's taxonomy, named after the API. */
+export class SourceApiError extends ApiError {
+  override name = 'SourceApiError';
+}
+
+const TIMEOUT_MS = 60_000;
+
+/** The category of an HTTP answer's status (2xx never comes here). */
+function categoryOf(status: number): ApiError['category'] {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 429) return 'rate_limited';
+  if (status === 404) return 'not_found';
+  if (status >= 500 || status === 408) return 'transient';
+  return 'refused';
+}
+
+/** The source's variables from the configuration's environment (a bad one is named). */
+function settings(spec: AsyncReportSpec, deps: Deps) {
+  const { baseUrl, token } = spec.env;
+  const schema = z.object({
+    [baseUrl.name]: z.url().default(baseUrl.default),
+    [token.name]: z.string().min(1).optional(),
+  });
+  const res = schema.safeParse(deps.config.env);
+  if (!res.success)
+    throw new ConfigError(
+      `Invalid environment configuration:\n${res.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`,
+    );
+  return {
+    baseUrl: String(res.data[baseUrl.name]).replace(/\/$/, ''),
+    token: res.data[token.name] as string | undefined,
+  };
+}
+
+export function createAsyncReportActivities(spec: AsyncReportSpec) {
+  const names = activityNames(spec.name);
+  return (deps: Deps) => {
+    const conf = () => settings(spec, deps);
+    const token = () => {
+      const t = conf().token;
+      if (!t)
+        throw new SourceApiError('auth', `${spec.env.token.name} is not set: the ${spec.label} API needs a token`);
+      return t;
+    };
+
+    /** One call to the API: JSON in and out, errors in the kit's taxonomy. */
+    async function request(
+      method: 'GET' | 'POST',
+      url: string,
+      init: { body?: unknown; headers?: Record<string, string> } = {},
+    ) {
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers: {
+            authorization: `Bearer ${token()}`,
+            accept: 'application/json',
+            ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...init.headers,
+          },
+          body: init.body === undefined ? undefined : JSON.stringify(init.body),
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+      } catch (err) {
+        if (err instanceof SourceApiError) throw err;
+        // No answer: a POST may have been applied (the idempotency key makes its retry safe).
+        throw new SourceApiError(
+          'transient',
+          `${spec.label} ${method} ${new URL(url).pathname}: ${(err as Error).message}`,
+          {
+            ambiguous: method === 'POST',
+          },
+        );
+      }
+      const text = await res.text().catch(() => '');
+      if (!res.ok)
+        throw new SourceApiError(
+          categoryOf(res.status),
+          `${spec.label} ${method} ${new URL(url).pathname} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+          {
+            status: res.status,
+            retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+            ambiguous: res.status >= 500 && method === 'POST',
+          },
+        );
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        throw new SourceApiError(
+          'transient',
+          `${spec.label} ${method} ${new URL(url).pathname}: the answer is not JSON`,
+        );
+      }
+    }
+
+    const failing = async <T>(fn: () => Promise<T>): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        // What the files say will not change on a retry: a row that does not type, a header or field the
+        // table does not declare, a row outside its window.
+        if (err instanceof BadRowsError || err instanceof CsvHeaderError || err instanceof RowsOutsideRangeError)
+          throw ApplicationFailure.nonRetryable(err.message, err.name);
+        throw toActivityFailure(err);
+      }
+    };
+
+    /** A file of a ready report, gunzipped if it is gzip. */
+    async function openFile(link: string, counted: { bytes: number }): Promise<Readable> {
+      const url = new URL(link, conf().baseUrl + '/').toString();
+      const res = await fetch(url, {
+        headers: { authorization: `Bearer ${token()}` },
+        signal: AbortSignal.timeout(10 * TIMEOUT_MS),
+      });
+      if (res.status === 410 || res.status === 404)
+        throw ApplicationFailure.nonRetryable(
+          `${spec.label} report file ${new URL(url).pathname} is gone (${res.status})`,
+          REPORT_EXPIRED,
+        );
+      if (!res.ok || !res.body)
+        throw new SourceApiError(
+          categoryOf(res.status),
+          `${spec.label} download ${new URL(url).pathname} answered ${res.status}`,
+          {
+            status: res.status,
+            retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+          },
+        );
+      const raw = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+      raw.on('data', (c: Buffer) => (counted.bytes += c.length));
+      // gzip by its magic bytes (whatever the headers say): peek at the first chunk.
+      const first: Buffer | null = await new Promise((resolve, reject) => {
+        raw.once('readable', () => resolve(raw.read() as Buffer | null));
+        raw.once('error', reject);
+      });
+      const body = Readable.from(
+        (async function* () {
+          if (first) yield first;
+          for await (const c of raw) yield c as Buffer;
+        })(),
+      );
+      if (first && first[0] === 0x1f && first[1] === 0x8b) {
+        const gunzip = createGunzip();
+        body.once('error', (e) => gunzip.destroy(e));
+        return body.pipe(gunzip);
+      }
+      return body;
+    }
+
+    return {
+      /** The account's fingerprint (of the token): names the account's limits; the token never leaves. */
+      async [names.account](): Promise<string> {
+        return failing(async () => fingerprint(token()));
+      },
+
+      /** Asks for a report of `window`; the same idempotency key gives back the same report. */
+      async [names.create](input: {
+        window: DateWindow;
+        options: Record<string, unknown>;
+        idempotencyKey: string;
+      }): Promise<string> {
+        return failing(async () => {
+          const body = spec.create.body({ from: input.window.start, to: input.window.end }, input.options);
+          const answer = await request('POST', conf().baseUrl + spec.create.path, {
+            body,
+            headers: spec.create.idempotencyHeader ? { [spec.create.idempotencyHeader]: input.idempotencyKey } : {},
+          });
+          const id = jsonString(answer, spec.create.idPath);
+          if (!id)
+            throw new SourceApiError(
+              'transient',
+              `${spec.label} create answered no report id at ${spec.create.idPath}`,
+            );
+          return id;
+        });
+      },
+
+      /** The report's state in the kit's words, and its links once ready. */
+      async [names.status](reportId: string): Promise<ReportStatus> {
+        return failing(async () => {
+          const path = spec.status.path.replace('{id}', encodeURIComponent(reportId));
+          const answer = await request('GET', conf().baseUrl + path);
+          const word = jsonString(answer, spec.status.statePath);
+          const state = word === undefined ? undefined : spec.status.states[word];
+          if (!state)
+            throw new SourceApiError(
+              'refused',
+              `${spec.label} report ${reportId}: status ${JSON.stringify(word)} at ${spec.status.statePath} is not one ` +
+                `the source knows (${Object.keys(spec.status.states).join(', ')})`,
+            );
+          const links = state === 'ready' ? jsonPath(answer, spec.status.linksPath).map(String) : [];
+          if (state === 'ready' && !links.length)
+            throw new SourceApiError(
+              'transient',
+              `${spec.label} report ${reportId} is ready without links at ${spec.status.linksPath}`,
+            );
+          const error = spec.status.errorPath ? jsonString(answer, spec.status.errorPath) : undefined;
+          return { state, links, ...(error ? { error } : {}) };
+        });
+      },
+
+      /**
+       * Downloads the report's files and loads their rows into the declared table in one write: a table that
+       * replaces ranges replaces the window (a rerun never duplicates), else the declared disposition.
+       */
+      async [names.load](input: {
+        reportId: string;
+        links: string[];
+        window: DateWindow;
+        options: Record<string, unknown>;
+      }): Promise<LoadedReport> {
+        return failing(() =>
+          heartbeating(async () => {
+            const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+            const counted = { bytes: 0 };
+            const open = (i: number) => openFile(input.links[i], counted);
+            const batches =
+              spec.download.format === 'csv'
+                ? csvBatches(spec.table, input.links.length, open, stats, 5000, 0)
+                : ndjsonBatches(spec.table, input.links.length, open, stats, 5000, 0);
+            const mode: WriteMode | undefined =
+              spec.table.write?.kind === 'replaceRange'
+                ? replaceRangeOf(
+                    spec.table,
+                    input.window.start,
+                    input.window.end,
+                    // The rows of this configuration only (e.g. one attribution window): never another's.
+                    Object.fromEntries((spec.table.write.ownedBy ?? []).map((c) => [c, String(input.options[c])])),
+                  )
+                : undefined;
+            await deps.warehouse.ensureTable(spec.table);
+            const { rowsLoaded } = await deps.warehouse.load(spec.table, batches, mode);
+            return { rows: rowsLoaded, files: input.links.length, bytes: counted.bytes };
+          }),
+        );
+      },
+    } as Record<string, (...args: never[]) => Promise<unknown>>;
+  };
+}

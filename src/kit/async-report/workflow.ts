@@ -1,0 +1,209 @@
+/**
+ * The durable part of a declarative async-report source (spec.ts): the range in windows, each window's report
+ * asked, polled on durable timers with backoff, and loaded — under the account's report slots (a kit semaphore
+ * shared by every run and worker) and its rate window (a kit limiter: every create and status call takes a
+ * permit). A failed or expired report is asked again, at most `spec.recreate` times. Waits of hours, worker
+ * kills and reruns are Temporal's to survive: a create retried after a lost answer sends the same idempotency
+ * key, a load replaces its window in one transaction. Workflow-safe.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  continueAsNew,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AsyncReportSpec } from './spec';
+import { activityNames, pollDelay, REPORT_EXPIRED } from './spec';
+import type { AsyncReportInput, AsyncReportResult } from './pipeline';
+import { asyncReportInput, optionsOf } from './pipeline';
+import type { RequestRateWindowInput } from '../activity/rate-window';
+import type { ReportStatus, LoadedReport } from '../activity/async-report';
+import { ProgressTracker, tail, validateInput, workflowNow } from '../workflow';
+import { pool } from '../pool';
+import { SLOT_RENEW, SlotRequester } from '../limits/slots';
+import { RateWindowPermits } from '../limits/rate-window-permits';
+import { splitWindows, type DateWindow } from '../../shared/dates';
+import { formatDuration } from '../../shared/durations';
+
+/** The activities of one source, by the kit's names (activityNames). */
+interface SourceCalls {
+  account(): Promise<string>;
+  create(input: { window: DateWindow; options: Record<string, unknown>; idempotencyKey: string }): Promise<string>;
+  status(reportId: string): Promise<ReportStatus>;
+  load(input: {
+    reportId: string;
+    links: string[];
+    window: DateWindow;
+    options: Record<string, unknown>;
+  }): Promise<LoadedReport>;
+  rateWindow(input: RequestRateWindowInput): Promise<void>;
+}
+
+function sourceCalls(spec: AsyncReportSpec, summary: string, long = false): SourceCalls {
+  const names = activityNames(spec.name);
+  const a = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>({
+    summary,
+    ...(long ? { startToCloseTimeout: '1 hour', heartbeatTimeout: '1 minute' } : { startToCloseTimeout: '2 minutes' }),
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
+  });
+  return {
+    account: () => a[names.account]() as Promise<string>,
+    create: (i) => a[names.create](i) as Promise<string>,
+    status: (id) => a[names.status](id) as Promise<ReportStatus>,
+    load: (i) => a[names.load](i) as Promise<LoadedReport>,
+    rateWindow: (i) => a.requestRateWindow(i) as Promise<void>,
+  };
+}
+
+/** What a run hands the next across continue-as-new (the input stays the user's). */
+interface Carried {
+  account: string;
+  windows: DateWindow[];
+  totals: AsyncReportResult;
+}
+
+/** The workflow of a source: export it from the API folder's `workflows/index.ts` under the pipeline's type. */
+export function asyncReportWorkflow(spec: AsyncReportSpec) {
+  const schema = asyncReportInput(spec);
+  const call = (summary: string, long = false) => sourceCalls(spec, summary, long);
+  const { label } = spec;
+
+  return async function asyncReport(raw: AsyncReportInput, carried?: Carried): Promise<AsyncReportResult> {
+    const input = validateInput(schema, raw);
+    const windows = carried?.windows ?? splitWindows(input.from, input.to, input.windowDays);
+    const totals: AsyncReportResult = carried?.totals ?? {
+      from: input.from,
+      to: input.to,
+      table: spec.table.name,
+      windows: 0,
+      reports: 0,
+      recreated: 0,
+      rows: 0,
+      files: 0,
+    };
+    const account = carried?.account ?? (await call(`identify the ${label} account`).account());
+    const progress = new ProgressTracker(workflowInfo().workflowType, 'windows', totals.windows + windows.length);
+    progress.set({ done: totals.windows, phase: 'reports' });
+
+    const slots = new SlotRequester({
+      semaphoreId: `semaphore-${spec.name}-reports-${account}`,
+      permits: spec.limits.concurrentReports,
+      leaseMs: spec.poll.giveUpMs + 30 * 60_000,
+      what: `${label} report slot (at most ${spec.limits.concurrentReports} generating, account ${tail(account)})`,
+      renew: SLOT_RENEW,
+    });
+    const limiterId = `${spec.name}-limiter-${account}`;
+    const permits = new RateWindowPermits(
+      {
+        limiterId,
+        perMinute: spec.limits.perMinute,
+        perDay: spec.limits.perDay,
+        label,
+        startAndRequest: (request, summary) =>
+          call(summary).rateWindow({
+            limiterId,
+            taskQueue: workflowInfo().taskQueue,
+            perMinute: spec.limits.perMinute,
+            perDay: spec.limits.perDay,
+            label,
+            request,
+          }),
+      },
+      progress,
+      workflowInfo().workflowId,
+    );
+    /** One API call under a rate permit (released even when the call fails). */
+    const limited = async <T>(purpose: string, fn: () => Promise<T>): Promise<T> => {
+      const { requestId } = await permits.acquire(purpose);
+      try {
+        return await fn();
+      } finally {
+        await permits.release(requestId);
+      }
+    };
+
+    /** Asks, polls and loads one window's report; a failed or expired one is asked again. */
+    const runWindow = async (w: DateWindow): Promise<void> => {
+      const what = `${w.start}..${w.end}`;
+      const attempts = (spec.recreate ?? 2) + 1;
+      for (let generation = 0; generation < attempts; generation++) {
+        if (generation > 0) totals.recreated++;
+        const slot = await slots.acquire(`report ${what}`);
+        let ready: { reportId: string; links: string[] } | undefined;
+        let why = '';
+        try {
+          const reportId = await limited(`create the report ${what}`, () =>
+            call(`create the ${label} report ${what}`).create({
+              window: w,
+              options: optionsOf(spec, input),
+              // The same key for every retry of this create: a lost answer never makes a second report.
+              idempotencyKey: `${workflowInfo().runId}/${what}/${generation}`,
+            }),
+          );
+          totals.reports++;
+          const started = workflowNow();
+          for (let n = 0; ; n++) {
+            const delay = pollDelay(spec.poll, n);
+            await sleep(delay, {
+              summary: `${label} report ${what} generating: check again in ${formatDuration(delay)}`,
+            });
+            const s = await limited(`status of ${what}`, () =>
+              call(`status of the ${label} report ${what}`).status(reportId),
+            );
+            if (s.state === 'ready') {
+              ready = { reportId, links: s.links };
+              break;
+            }
+            if (s.state !== 'pending') {
+              why = `${s.state}${s.error ? `: ${s.error}` : ''}`;
+              break;
+            }
+            if (workflowNow() - started > spec.poll.giveUpMs) {
+              why = `still generating after ${formatDuration(spec.poll.giveUpMs)}`;
+              break;
+            }
+          }
+        } finally {
+          await slots.release(slot); // the slot counts reports generating, not downloads
+        }
+        if (ready) {
+          try {
+            const loaded = await call(`load the ${label} report ${what} (${ready.links.length} files)`, true).load({
+              ...ready,
+              window: w,
+              options: optionsOf(spec, input),
+            });
+            totals.rows += loaded.rows;
+            totals.files += loaded.files;
+            totals.windows++;
+            progress.set({ done: totals.windows });
+            return;
+          } catch (err) {
+            const cause = err instanceof ActivityFailure ? err.cause : undefined;
+            if (!(cause instanceof ApplicationFailure) || cause.type !== REPORT_EXPIRED) throw err;
+            why = 'its files expired before the download';
+          }
+        }
+        progress.add('recreated');
+        if (generation + 1 === attempts)
+          throw ApplicationFailure.nonRetryable(
+            `${label} report ${what} ${why}; asked ${attempts} times, giving up on this window`,
+            'ReportFailed',
+          );
+      }
+    };
+
+    // At most windowsPerRun per run, then continue as new with the rest (history stays small at any range).
+    const batch = windows.slice(0, input.windowsPerRun);
+    await pool(batch, spec.limits.concurrentReports, runWindow);
+    const rest = windows.slice(batch.length);
+    if (rest.length) {
+      await continueAsNew<typeof asyncReport>(raw, { account, windows: rest, totals });
+    }
+    progress.set({ phase: 'done' });
+    progress.finish(`${totals.rows} rows in ${totals.windows} windows → ${spec.table.name}`);
+    return totals;
+  };
+}
