@@ -1,0 +1,5 @@
+/** Acme Ads' workflow: the kit's async-report workflow over the declaration. */
+import { asyncReportWorkflow } from '../../../kit/async-report/workflow';
+import { acmeReports } from '../definition';
+
+export const acmeReport = asyncReportWorkflow(acmeReports);
