@@ -42,7 +42,6 @@ export default tseslint.config(
     // (src/pipelines/<api>/) its top-level modules (definition, shared vocabulary) and its workflows/. An API
     // folder's activities/, connector/ and sandbox/ are Node code.
     files: [
-      'src/workflows/**/*.ts',
       'src/kit/**/*.ts',
       'src/shared/**/*.ts',
       'src/pipelines/*.ts',
