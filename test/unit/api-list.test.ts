@@ -22,7 +22,7 @@ describe('the list of APIs', () => {
     const names = Object.keys(createActivities(deps));
     for (const api of APIS) for (const name of Object.keys(api.activities?.(deps) ?? {})) expect(names).toContain(name);
     expect(names).toContain('requestSlot'); // the kit's semaphore request
-    expect(names).toContain('requestRateWindow'); // the kit's rate-window request
+    expect(names).toContain('requestPermit'); // the kit's permit request
   });
 
   it("names, for every pipeline, a workflow the worker's bundle exports", () => {

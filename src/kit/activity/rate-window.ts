@@ -4,7 +4,6 @@
  * (terminated, failed, or ended) is started again from its last state: the calls of the last 60 s, the permits
  * held and today's count must survive, or the new limiter would grant what the old one had spent.
  */
-import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { limiterStateQuery, permitRequestSignal, type LimiterState, type PermitRequest } from '../limits/rate-window';
 
@@ -49,39 +48,4 @@ export async function requestRateWindowPermit(client: Client, s: RateWindowStart
     signal: permitRequestSignal,
     signalArgs: [request],
   });
-}
-
-/** The kit's own request activity's input: a limiter registered as `rateWindowLimiter` (src/kit/workflows.ts). */
-export interface RequestRateWindowInput {
-  limiterId: string;
-  taskQueue: string;
-  perMinute: number;
-  perDay: number;
-  label: string;
-  request: PermitRequest;
-}
-
-/** Calls spaced 60 s / perMinute apart, plus a margin against clock skew. */
-const SPACING_MARGIN_MS = 50;
-
-/**
- * The kit's rate-window activities: `requestRateWindow` queues a permit request at a `rateWindowLimiter`
- * (started, or restarted from its last state, if need be). What a pipeline's workflow passes as its
- * RateWindowPermits' `startAndRequest` (a source of the async-report kit does; Datorama keeps its own activity).
- */
-export function createRateWindowActivities() {
-  return {
-    async requestRateWindow({ request, perMinute, ...rest }: RequestRateWindowInput): Promise<void> {
-      await requestRateWindowPermit(
-        Context.current().client,
-        {
-          ...rest,
-          workflowType: 'rateWindowLimiter',
-          perMinute,
-          spacingMs: Math.ceil(60_000 / perMinute) + SPACING_MARGIN_MS,
-        },
-        request,
-      );
-    },
-  };
 }

@@ -1,0 +1,258 @@
+/**
+ * The policies of the permit entity (permits.ts): what decides whether the request at the head of the queue
+ * may be granted now. Pure functions over plain state (carried across continue-as-new, queried, unit-tested):
+ * - `concurrency` — at most `permits` held at once (Dailymotion's 2 reports generating per account);
+ * - `rateWindow` — calls spaced 60 s / perMinute apart, at most perMinute in any 60 s (held ones and those
+ *   released in the last 60 s count), perDay per UTC day, and nothing while the API said to wait (a 429, or
+ *   0 remaining) — Datorama's 60/min and 20,000/day;
+ * - `keyPool` — units of a pool of keys with quotas and scheduled resets (YouTube's Cloud projects): the grant
+ *   names the key; a release gives back unused calls; the API saying "quota exceeded" or "invalid key" is
+ *   observed (the rules are quota-state.ts's, the quota ledger's).
+ * The entity owns the queue (first come, first served), the holders and their leases; a policy only answers
+ * "now, or not before <instant> because <why>" and keeps its own accounting. Workflow-safe.
+ */
+import { formatDuration } from '../../shared/durations';
+import { thousands } from '../workflow';
+import type { LedgerConfig, LedgerState, Permit } from './quota';
+import { configure, emptyLedger, markInvalid, markSpent, refund, reserve, roll } from './quota-state';
+
+export const WINDOW_MS = 60_000;
+export const DAY_MS = 86_400_000;
+
+/** A request waiting in the queue. */
+export interface PermitAsk {
+  requestId: string;
+  requesterId: string;
+  purpose?: string;
+  since: number;
+  /** This request's lease (ms), renewed while held; default: the entity's. */
+  leaseMs?: number;
+  /** keyPool: the method and calls wanted. */
+  method?: string;
+  calls?: number;
+}
+
+/** A granted permit, until released (or its lease runs out: its holder died). */
+export interface PermitHolder {
+  requestId: string;
+  requesterId: string;
+  purpose?: string;
+  grantedAt: number;
+  leaseUntil: number;
+  leaseMs?: number;
+  /** What the grant gave the requester (keyPool: the key and units). */
+  grant?: PermitGrant;
+}
+
+export interface PermitGrant {
+  permit?: Permit;
+}
+
+/** What a requester reports at release, or any time (`observe`): what the API said. */
+export interface PermitObservation {
+  /** rateWindow: the API's own count (headers), epoch ms resets. */
+  minuteRemaining?: number;
+  minuteReset?: number;
+  dayLimit?: number;
+  dayRemaining?: number;
+  dayReset?: number;
+  /** rateWindow: a 429 — nobody calls before this instant. */
+  blockUntil?: number;
+  /** keyPool: calls made with the permit (the others' units are given back). */
+  callsUsed?: number;
+  /** keyPool: the API said this key's quota is exceeded / the key is invalid. */
+  spent?: string;
+  invalid?: { fingerprint: string; reason: string };
+}
+
+export type Decision = { ok: true; grant?: PermitGrant } | { ok: false; at: number; why: string };
+
+export type PolicyConfig =
+  | { kind: 'concurrency'; permits: number }
+  | { kind: 'rateWindow'; perMinute: number; perDay: number; spacingMs: number }
+  | { kind: 'keyPool'; ledger: LedgerConfig; poolId: string };
+
+export interface ConcurrencyState {
+  kind: 'concurrency';
+  permits: number;
+}
+
+export interface RateWindowState {
+  kind: 'rateWindow';
+  perMinute: number;
+  perDay: number;
+  spacingMs: number;
+  /** Release times in the last 60 s. */
+  released: number[];
+  lastGrantAt: number;
+  day: number;
+  usedToday: number;
+  blockedUntil: number;
+  /** Most permits in any 60 s, as counted here. */
+  peakInWindow: number;
+}
+
+export interface KeyPoolState {
+  kind: 'keyPool';
+  poolId: string;
+  ledger: LedgerState;
+}
+
+export type PolicyState = ConcurrencyState | RateWindowState | KeyPoolState;
+
+/** A policy's state from its configuration (a fresh entity). */
+export function initPolicy(c: PolicyConfig, now: number): PolicyState {
+  switch (c.kind) {
+    case 'concurrency':
+      return { kind: 'concurrency', permits: c.permits };
+    case 'rateWindow':
+      return {
+        kind: 'rateWindow',
+        perMinute: c.perMinute,
+        perDay: c.perDay,
+        spacingMs: c.spacingMs,
+        released: [],
+        lastGrantAt: 0,
+        day: Math.floor(now / DAY_MS),
+        usedToday: 0,
+        blockedUntil: 0,
+        peakInWindow: 0,
+      };
+    case 'keyPool': {
+      const ledger = emptyLedger();
+      configure(ledger, c.ledger, now);
+      return { kind: 'keyPool', poolId: c.poolId, ledger };
+    }
+  }
+}
+
+/** Applies a configuration to a carried state (continue-as-new, a restart): the limits are the caller's. */
+export function reconfigure(s: PolicyState, c: PolicyConfig, now: number): void {
+  if (s.kind === 'concurrency' && c.kind === 'concurrency') s.permits = c.permits;
+  else if (s.kind === 'rateWindow' && c.kind === 'rateWindow')
+    Object.assign(s, { perMinute: c.perMinute, perDay: c.perDay, spacingMs: c.spacingMs });
+  else if (s.kind === 'keyPool' && c.kind === 'keyPool') configure(s.ledger, c.ledger, now);
+  else throw new Error(`permit entity of kind ${s.kind} asked to be ${c.kind}`);
+}
+
+/** Time passes: day and period roll-overs, the window forgets old releases. */
+export function advance(s: PolicyState, now: number): void {
+  if (s.kind === 'rateWindow') {
+    const today = Math.floor(now / DAY_MS);
+    if (today !== s.day) {
+      s.day = today;
+      s.usedToday = 0;
+    }
+    s.released = s.released.filter((t) => t > now - WINDOW_MS);
+  } else if (s.kind === 'keyPool') roll(s.ledger, now);
+}
+
+/**
+ * May `ask` be granted at `now`, with `held` permits out? On `ok` the policy has counted the grant (the
+ * entity grants at once; if the requester is gone it calls `released`).
+ */
+export function decide(s: PolicyState, ask: PermitAsk, held: PermitHolder[], now: number): Decision {
+  switch (s.kind) {
+    case 'concurrency':
+      return held.length < s.permits
+        ? { ok: true }
+        : { ok: false, at: Infinity, why: `all ${s.permits} permits held: the next one when a holder releases` };
+    case 'rateWindow': {
+      const waits: { at: number; why: string }[] = [
+        {
+          at: s.lastGrantAt + s.spacingMs,
+          why: `calls are spaced ${formatDuration(s.spacingMs)} apart (${s.perMinute}/min)`,
+        },
+        { at: s.blockedUntil, why: 'the API said to wait (a 429, or 0 calls remaining) until its reset' },
+      ];
+      if (s.usedToday >= s.perDay)
+        waits.push({
+          at: (s.day + 1) * DAY_MS,
+          why: `daily cap reached (${thousands(s.usedToday)} of ${thousands(s.perDay)} today): next at 00:00 UTC`,
+        });
+      if (held.length + s.released.length >= s.perMinute)
+        waits.push({
+          at: s.released.length ? Math.min(...s.released) + WINDOW_MS + 1 : Infinity,
+          why: `${s.perMinute}/min window full (${held.length + s.released.length} calls in the last 60 s)`,
+        });
+      const latest = waits.reduce((a, b) => (b.at > a.at ? b : a));
+      if (latest.at > now) return { ok: false, ...latest };
+      s.lastGrantAt = now;
+      s.usedToday++;
+      s.peakInWindow = Math.max(s.peakInWindow, held.length + s.released.length + 1);
+      return { ok: true };
+    }
+    case 'keyPool': {
+      const r = reserve(
+        s.ledger,
+        { method: ask.method ?? '', calls: ask.calls ?? 1, requester: ask.requesterId },
+        now,
+        s.poolId,
+      );
+      if (r.kind === 'granted') return { ok: true, grant: { permit: r.permit } };
+      if (r.kind === 'wait') return { ok: false, at: r.until, why: r.reason };
+      return { ok: false, at: Infinity, why: r.reason };
+    }
+  }
+}
+
+/** A permit comes back (released, reclaimed, or never delivered), with what its call saw. */
+export function released(s: PolicyState, h: PermitHolder, now: number, seen?: PermitObservation): void {
+  if (s.kind === 'rateWindow') s.released.push(now);
+  if (s.kind === 'keyPool' && h.grant?.permit)
+    refund(s.ledger, { permit: h.grant.permit, callsUsed: seen?.callsUsed ?? h.grant.permit.calls }, now);
+  if (seen) observe(s, seen, now);
+}
+
+/** What the API said, outside a release too (a 429 seen by a call, a key refused). */
+export function observe(s: PolicyState, seen: PermitObservation, now: number): void {
+  if (s.kind === 'rateWindow') {
+    if (seen.blockUntil) s.blockedUntil = Math.max(s.blockedUntil, seen.blockUntil);
+    // The API's own count can only make us more careful: other clients may share the token.
+    if (seen.minuteRemaining === 0 && seen.minuteReset) s.blockedUntil = Math.max(s.blockedUntil, seen.minuteReset);
+    if (seen.dayLimit !== undefined && seen.dayRemaining !== undefined && seen.dayReset) {
+      if (Math.floor((seen.dayReset - 1) / DAY_MS) === s.day)
+        s.usedToday = Math.max(s.usedToday, s.perDay - seen.dayRemaining);
+      if (seen.dayRemaining === 0) s.blockedUntil = Math.max(s.blockedUntil, seen.dayReset);
+    }
+  } else if (s.kind === 'keyPool') {
+    if (seen.spent && s.ledger.buckets.some((b) => b.keys.some((k) => k.fingerprint === seen.spent)))
+      markSpent(s.ledger, seen.spent, now);
+    if (seen.invalid) markInvalid(s.ledger, seen.invalid.fingerprint, seen.invalid.reason, now);
+  }
+}
+
+/** When the policy's state changes by itself next (a release leaves the window): the entity wakes then. */
+export function nextChange(s: PolicyState): number {
+  if (s.kind === 'rateWindow' && s.released.length) return Math.min(...s.released) + WINDOW_MS + 1;
+  return Infinity;
+}
+
+/** The entity may not end before this instant although idle: what it counted must survive (today's calls). */
+export function keepUntil(s: PolicyState): number {
+  if (s.kind === 'rateWindow')
+    return s.usedToday > 0 ? (s.day + 1) * DAY_MS : s.released.length ? Math.max(...s.released) + WINDOW_MS : 0;
+  if (s.kind === 'keyPool')
+    return s.ledger.buckets.some((b) => b.used > 0) ? Math.max(...s.ledger.buckets.map((b) => b.resetAt)) : 0;
+  return 0;
+}
+
+/** One line of the policy's state for the Web UI. */
+export function describePolicy(s: PolicyState, held: PermitHolder[]): string {
+  switch (s.kind) {
+    case 'concurrency':
+      return `${held.length} of ${s.permits} held`;
+    case 'rateWindow':
+      return (
+        `last 60 s: ${held.length + s.released.length} of ${s.perMinute} (peak ${s.peakInWindow}) · today: ` +
+        `${thousands(s.usedToday)} of ${thousands(s.perDay)} (UTC day)`
+      );
+    case 'keyPool':
+      return s.ledger.buckets
+        .map(
+          (b) =>
+            `${b.id}: ${thousands(b.used)} of ${thousands(b.unitsPerPeriod)} units${b.spentUntil ? ' (spent)' : ''}`,
+        )
+        .join(' · ');
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The permit entity's policies, pure: concurrency, the rate window (spacing, any-60-seconds bound, daily cap,
+ * the API's block), and the key pool (keys in turn, wait until the reset, refunds, spent and invalid keys).
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  advance,
+  decide,
+  initPolicy,
+  keepUntil,
+  nextChange,
+  observe,
+  released,
+  type PermitAsk,
+  type PermitHolder,
+  type PolicyState,
+} from '../../src/kit/limits/permit-policies';
+
+const T0 = Date.parse('2026-03-10T12:00:00Z');
+const ask = (n: number, extra: Partial<PermitAsk> = {}): PermitAsk => ({
+  requestId: `r${n}`,
+  requesterId: 'wf',
+  since: T0,
+  ...extra,
+});
+const holder = (n: number, at: number): PermitHolder => ({
+  requestId: `r${n}`,
+  requesterId: 'wf',
+  grantedAt: at,
+  leaseUntil: at + 60_000,
+});
+
+describe('concurrency policy', () => {
+  it('grants while fewer than `permits` are held, then waits for a release', () => {
+    const s = initPolicy({ kind: 'concurrency', permits: 2 }, T0);
+    expect(decide(s, ask(1), [], T0).ok).toBe(true);
+    expect(decide(s, ask(2), [holder(1, T0)], T0).ok).toBe(true);
+    const d = decide(s, ask(3), [holder(1, T0), holder(2, T0)], T0);
+    expect(d).toMatchObject({ ok: false, at: Infinity });
+    expect(keepUntil(s)).toBe(0);
+  });
+});
+
+describe('rate-window policy', () => {
+  const rw = () => initPolicy({ kind: 'rateWindow', perMinute: 3, perDay: 5, spacingMs: 1_000 }, T0);
+
+  /** Grants as fast as the policy allows from T0, releasing each permit `holdMs` after its grant. */
+  function drive(s: PolicyState, n: number, holdMs: number): number[] {
+    const grants: number[] = [];
+    const held: PermitHolder[] = [];
+    let now = T0;
+    for (let i = 0; grants.length < n && now < T0 + 3 * 86_400_000; i++) {
+      for (const h of held.filter((x) => x.grantedAt + holdMs <= now)) {
+        held.splice(held.indexOf(h), 1);
+        released(s, h, now);
+      }
+      advance(s, now);
+      const d = decide(s, ask(grants.length), held, now);
+      if (d.ok) {
+        grants.push(now);
+        held.push(holder(grants.length, now));
+        continue;
+      }
+      const nextRelease = held.length ? Math.min(...held.map((h) => h.grantedAt + holdMs)) : Infinity;
+      now = Math.max(now + 1, Math.min(d.at, nextRelease, nextChange(s)));
+    }
+    return grants;
+  }
+
+  it('spaces grants and never has more than perMinute calls in any 60 seconds (held ones count)', () => {
+    const grants = drive(rw(), 5, 5_000);
+    expect(grants[1] - grants[0]).toBeGreaterThanOrEqual(1_000);
+    // The 4th waits until the 1st's release (5 s after its grant) has left the window: 60 s later.
+    expect(grants[3] - grants[0]).toBeGreaterThanOrEqual(65_000);
+    for (const g of grants) expect(grants.filter((x) => x >= g && x < g + 60_000).length).toBeLessThanOrEqual(3);
+  });
+
+  it('stops at the daily cap until 00:00 UTC, and keeps its count until then', () => {
+    const s = rw();
+    const grants = drive(s, 6, 100);
+    expect(grants.slice(0, 5).every((g) => g < Date.parse('2026-03-11T00:00:00Z'))).toBe(true);
+    expect(grants[5]).toBeGreaterThanOrEqual(Date.parse('2026-03-11T00:00:00Z'));
+    const fresh = rw();
+    drive(fresh, 2, 100);
+    expect(keepUntil(fresh)).toBe(Date.parse('2026-03-11T00:00:00Z'));
+  });
+
+  it("holds everyone back while the API said to wait, and learns today's count from its headers", () => {
+    const s = rw();
+    observe(s, { blockUntil: T0 + 30_000 }, T0);
+    expect(decide(s, ask(1), [], T0)).toMatchObject({ ok: false, at: T0 + 30_000 });
+    const t = rw();
+    observe(t, { dayLimit: 5, dayRemaining: 1, dayReset: Date.parse('2026-03-11T00:00:00Z') }, T0);
+    expect(decide(t, ask(1), [], T0).ok).toBe(true);
+    expect(decide(t, ask(2), [], T0 + 5_000)).toMatchObject({ ok: false, at: Date.parse('2026-03-11T00:00:00Z') });
+  });
+});
+
+describe('key-pool policy', () => {
+  const pool = () =>
+    initPolicy(
+      {
+        kind: 'keyPool',
+        poolId: 'yt',
+        ledger: {
+          buckets: [{ id: 'p1', unitsPerPeriod: 3, reset: { kind: 'utc-midnight' }, keys: ['k1', 'k2'] }],
+          costs: { 'videos.list': 1 },
+        },
+      },
+      T0,
+    );
+
+  it('grants keys in turn, waits until the reset when spent, and gives back unused calls', () => {
+    const s = pool();
+    const a = decide(s, ask(1, { method: 'videos.list', calls: 1 }), [], T0);
+    const b = decide(s, ask(2, { method: 'videos.list', calls: 1 }), [], T0);
+    expect(a.ok && a.grant?.permit?.fingerprint).toBe('k1');
+    expect(b.ok && b.grant?.permit?.fingerprint).toBe('k2');
+    const c = decide(s, ask(3, { method: 'videos.list', calls: 2 }), [], T0);
+    expect(c.ok && c.grant?.permit?.calls).toBe(1); // what the bucket has left
+    const d = decide(s, ask(4, { method: 'videos.list', calls: 1 }), [], T0);
+    expect(d.ok).toBe(false);
+    expect(!d.ok && d.at).toBeGreaterThan(T0);
+    // A permit whose call was not made comes back.
+    if (!a.ok) throw new Error('unreachable');
+    released(s, { ...holder(1, T0), grant: a.grant }, T0, { callsUsed: 0 });
+    expect(decide(s, ask(5, { method: 'videos.list', calls: 1 }), [], T0).ok).toBe(true);
+  });
+
+  it('parks a key the API says is spent, and drops one it says is invalid', () => {
+    const s = pool();
+    observe(s, { invalid: { fingerprint: 'k1', reason: 'keyInvalid' } }, T0);
+    const a = decide(s, ask(1, { method: 'videos.list', calls: 1 }), [], T0);
+    expect(a.ok && a.grant?.permit?.fingerprint).toBe('k2');
+    observe(s, { spent: 'k2' }, T0 + 3_600_000);
+    expect(decide(s, ask(2, { method: 'videos.list', calls: 1 }), [], T0 + 3_600_000).ok).toBe(false);
+  });
+});

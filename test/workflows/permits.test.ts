@@ -1,0 +1,147 @@
+/**
+ * The permit entity on the time-skipping server, driven the way requesters drive it (asks, renewals, releases
+ * by signal; a start through the request activity's function): first come first served, a dead holder's lease
+ * reclaimed, waiters kept across continue-as-new, and an entity terminated mid-use started again from its
+ * last state by the next request — holders and waiters intact.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import {
+  permitAskSignal,
+  permitDrainSignal,
+  permitReleaseSignal,
+  permitStateQuery,
+  type PermitEntityInput,
+} from '../../src/kit/limits/permits';
+import { requestPermit } from '../../src/kit/activity/permits';
+import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+
+const entity = (permits: number, extra: Partial<PermitEntityInput> = {}): PermitEntityInput => ({
+  policy: { kind: 'concurrency', permits },
+  leaseMs: 60_000,
+  label: 'test slots',
+  ...extra,
+});
+
+describe('the permit entity', () => {
+  let env: TestWorkflowEnvironment;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  /** Requesters: running workflows the grants are signalled to (idle entities that never end on their own). */
+  async function requesters(taskQueue: string, n: number): Promise<string[]> {
+    const ids = Array.from({ length: n }, (_, i) => uniqueQueue(`requester-${i}`));
+    for (const id of ids)
+      await env.client.workflow.start('permits', {
+        taskQueue,
+        workflowId: id,
+        args: [entity(1, { idleMs: 30 * 86_400_000 })],
+      });
+    return ids;
+  }
+  const stop = (id: string) =>
+    env.client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined); // already ended
+  const ask = (requestId: string, requesterId: string) => ({ requestId, requesterId, purpose: requestId });
+
+  it('grants first come first served, and reclaims the permit of a holder that stopped renewing', async () => {
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const [a, b, c] = await requesters(taskQueue, 3);
+      const id = uniqueQueue('permits-fifo');
+      const h = await env.client.workflow.signalWithStart('permits', {
+        taskQueue,
+        workflowId: id,
+        args: [entity(1)],
+        signal: permitAskSignal,
+        signalArgs: [ask('r1', a)],
+      });
+      await h.signal(permitAskSignal, ask('r2', b));
+      await h.signal(permitAskSignal, ask('r3', c));
+      let s = await h.query(permitStateQuery);
+      expect(s.holders.map((x) => x.requestId)).toEqual(['r1']);
+      expect(s.waiting.map((x) => x.requestId)).toEqual(['r2', 'r3']);
+      // r2's holder renews before its lease ends; r1's never does: after its lease, r2 holds it — not r3.
+      await env.sleep(45_000);
+      s = await h.query(permitStateQuery);
+      expect(s.holders.map((x) => x.requestId)).toEqual(['r1']);
+      await env.sleep(20_000);
+      s = await h.query(permitStateQuery);
+      expect(s.holders.map((x) => x.requestId)).toEqual(['r2']);
+      await h.signal(permitAskSignal, { ...ask('r2', b), held: true }); // renewal
+      await h.signal(permitReleaseSignal, { requestId: 'r2' });
+      await env.sleep(1_000);
+      s = await h.query(permitStateQuery);
+      expect(s.holders.map((x) => x.requestId)).toEqual(['r3']);
+      expect(s).toMatchObject({ granted: 3, peakHeld: 1 });
+      await h.signal(permitReleaseSignal, { requestId: 'r3' });
+      await h.signal(permitDrainSignal);
+      await h.result();
+      for (const r of [a, b, c]) await stop(r);
+    });
+  });
+
+  it('keeps its holders and waiters when it continues as new', async () => {
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const [a] = await requesters(taskQueue, 1);
+      const id = uniqueQueue('permits-can');
+      const h = await env.client.workflow.signalWithStart('permits', {
+        taskQueue,
+        workflowId: id,
+        args: [entity(2, { historyLimit: 30 })],
+        signal: permitAskSignal,
+        signalArgs: [ask('q0', a)],
+      });
+      const firstRun = (await h.describe()).runId;
+      for (let i = 1; i < 12; i++) await h.signal(permitAskSignal, ask(`q${i}`, a));
+      for (let i = 0; i < 12; i++) {
+        await env.sleep(500);
+        await h.signal(permitReleaseSignal, { requestId: `q${i}` });
+      }
+      await env.sleep(1_000);
+      const s = await h.query(permitStateQuery);
+      expect(s.granted).toBe(12);
+      expect(s.peakHeld).toBe(2);
+      expect(s.holders).toEqual([]);
+      expect(s.waiting).toEqual([]);
+      expect((await env.client.workflow.getHandle(id).describe()).runId).not.toBe(firstRun);
+      await h.signal(permitDrainSignal);
+      await env.client.workflow.getHandle(id).result();
+      await stop(a);
+    });
+  });
+
+  it('is started again from its last state after being terminated mid-use', async () => {
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const [a, b, c] = await requesters(taskQueue, 3);
+      const id = uniqueQueue('permits-restart');
+      const start = (requestId: string, requesterId: string) =>
+        requestPermit(env.client, taskQueue, { entityId: id, entity: entity(1), ask: ask(requestId, requesterId) });
+      await start('r1', a);
+      await start('r2', b);
+      // Once the entity has taken both in (a request it had not processed when terminated is not in its last
+      // state: the requester's re-ask, every 5 minutes, brings it back).
+      while ((await env.client.workflow.getHandle(id).query(permitStateQuery)).waiting.length < 1)
+        await new Promise((r) => setTimeout(r, 50));
+      await env.client.workflow.getHandle(id).terminate('operator');
+      await start('r3', c);
+      const h = env.client.workflow.getHandle(id);
+      const s = await h.query(permitStateQuery);
+      expect(s.holders.map((x) => x.requestId)).toEqual(['r1']);
+      expect(s.waiting.map((x) => x.requestId)).toEqual(['r2', 'r3']);
+      for (const r of ['r1', 'r2', 'r3']) {
+        await h.signal(permitReleaseSignal, { requestId: r });
+        await env.sleep(500);
+      }
+      expect((await h.query(permitStateQuery)).granted).toBe(3);
+      await h.signal(permitDrainSignal);
+      await h.result();
+      for (const r of [a, b, c]) await stop(r);
+    });
+  });
+});
