@@ -14,6 +14,7 @@ import { AcmeSandbox, type AcmeRow } from '../../src/pipelines/acme/sandbox/serv
 import { acmeReports } from '../../src/pipelines/acme/definition';
 import type { AsyncReportResult } from '../../src/kit/async-report/pipeline';
 import { fingerprint } from '../../src/node/fingerprint';
+import { permitDrainSignal } from '../../src/kit/limits/permits';
 import { maybeSaveHistory } from '../helpers/histories';
 import { createTestWorker, devServerEnv, testDeps, uniqueQueue, waitForClose } from '../helpers/temporal';
 
@@ -52,10 +53,13 @@ describe('acme-report on the dev server', () => {
     const second = await createTestWorker(env, deps, taskQueue);
     const result = await second.runUntil(async () => {
       const r = (await env.client.workflow.getHandle(started.workflowId).result()) as AsyncReportResult;
-      await waitForClose(env, `semaphore-acme-reports-${account}`);
+      // Idle report slots end by themselves after 10 minutes; drained here, they end at once.
+      await env.client.workflow.getHandle(`permits-acme-reports-${account}`).signal(permitDrainSignal);
+      await waitForClose(env, `permits-acme-reports-${account}`);
       await maybeSaveHistory(env.address, started.workflowId, 'acme-report');
-      // The limiter keeps today's count until the UTC reset (it ends then, or when drained): saved running.
-      await maybeSaveHistory(env.address, `acme-limiter-${account}`, 'rate-window-limiter');
+      await maybeSaveHistory(env.address, `permits-acme-reports-${account}`, 'permits-concurrency');
+      // The rate window keeps today's count until the UTC reset (it ends then, or when drained): saved running.
+      await maybeSaveHistory(env.address, `permits-acme-calls-${account}`, 'permits-rate-window');
       return r;
     });
 

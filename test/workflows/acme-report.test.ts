@@ -13,8 +13,8 @@ import { AcmeSandbox, type AcmeRow } from '../../src/pipelines/acme/sandbox/serv
 import { acmeReports } from '../../src/pipelines/acme/definition';
 import type { AsyncReportResult } from '../../src/kit/async-report/pipeline';
 import { fingerprint } from '../../src/node/fingerprint';
-import { limiterDrainSignal } from '../../src/kit/limits/rate-window';
-import { testDeps, timeSkippingEnv, uniqueQueue, waitForClose, withWorker } from '../helpers/temporal';
+import { permitDrainSignal } from '../../src/kit/limits/permits';
+import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 
@@ -116,13 +116,15 @@ describe('acme-report (a declarative async-report source) on the time-skipping s
 });
 
 /**
- * Before the worker goes: the account's semaphore ends by itself once free; its rate limiter keeps today's
- * count until the UTC reset unless drained — drained here, so the next test's worker starts a fresh one.
+ * Before the worker goes: the account's permit entities (report slots, calls) are drained and awaited through
+ * the time-skipping client (the last 60-second window passes in skipped time), so the next test's worker
+ * starts fresh ones.
  */
 async function settle(env: TestWorkflowEnvironment, deps: ReturnType<typeof testDeps>): Promise<void> {
   const account = fingerprint(deps.config.env.ACME_TOKEN!);
-  await waitForClose(env, `semaphore-acme-reports-${account}`);
-  const limiter = env.client.workflow.getHandle(`acme-limiter-${account}`);
-  await limiter.signal(limiterDrainSignal);
-  await limiter.result(); // through the time-skipping client: the last 60-second window passes in skipped time
+  for (const id of [`permits-acme-reports-${account}`, `permits-acme-calls-${account}`]) {
+    const entity = env.client.workflow.getHandle(id);
+    await entity.signal(permitDrainSignal);
+    await entity.result();
+  }
 }

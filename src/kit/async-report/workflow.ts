@@ -18,12 +18,11 @@ import type { AsyncReportSpec } from './spec';
 import { activityNames, pollDelay, REPORT_EXPIRED } from './spec';
 import type { AsyncReportInput, AsyncReportResult } from './pipeline';
 import { asyncReportInput, optionsOf } from './pipeline';
-import type { RequestRateWindowInput } from '../activity/rate-window';
+import type { RequestPermitInput } from '../activity/permits';
 import type { ReportStatus, LoadedReport } from '../activity/async-report';
 import { ProgressTracker, tail, validateInput, workflowNow } from '../workflow';
 import { pool } from '../pool';
-import { SLOT_RENEW, SlotRequester } from '../limits/slots';
-import { RateWindowPermits } from '../limits/rate-window-permits';
+import { Permits } from '../limits/permit-requester';
 import { splitWindows, type DateWindow } from '../../shared/dates';
 import { formatDuration } from '../../shared/durations';
 
@@ -38,7 +37,7 @@ interface SourceCalls {
     window: DateWindow;
     options: Record<string, unknown>;
   }): Promise<LoadedReport>;
-  rateWindow(input: RequestRateWindowInput): Promise<void>;
+  requestPermit(input: RequestPermitInput): Promise<void>;
 }
 
 function sourceCalls(spec: AsyncReportSpec, summary: string, long = false): SourceCalls {
@@ -53,7 +52,7 @@ function sourceCalls(spec: AsyncReportSpec, summary: string, long = false): Sour
     create: (i) => a[names.create](i) as Promise<string>,
     status: (id) => a[names.status](id) as Promise<ReportStatus>,
     load: (i) => a[names.load](i) as Promise<LoadedReport>,
-    rateWindow: (i) => a.requestRateWindow(i) as Promise<void>,
+    requestPermit: (i) => a.requestPermit(i) as Promise<void>,
   };
 }
 
@@ -87,42 +86,45 @@ export function asyncReportWorkflow(spec: AsyncReportSpec) {
     const progress = new ProgressTracker(workflowInfo().workflowType, 'windows', totals.windows + windows.length);
     progress.set({ done: totals.windows, phase: 'reports' });
 
-    const slots = new SlotRequester({
-      semaphoreId: `semaphore-${spec.name}-reports-${account}`,
-      permits: spec.limits.concurrentReports,
-      leaseMs: spec.poll.giveUpMs + 30 * 60_000,
-      what: `${label} report slot (at most ${spec.limits.concurrentReports} generating, account ${tail(account)})`,
-      renew: SLOT_RENEW,
-    });
-    const limiterId = `${spec.name}-limiter-${account}`;
-    const permits = new RateWindowPermits(
+    // The account's two limits, each a permit entity shared by every run and worker: report slots (held
+    // while a report generates, leases renewed) and the rate window every create and status call goes through.
+    const request = (i: RequestPermitInput, summary: string) => call(summary).requestPermit(i);
+    const slots = new Permits(
       {
-        limiterId,
-        perMinute: spec.limits.perMinute,
-        perDay: spec.limits.perDay,
-        label,
-        startAndRequest: (request, summary) =>
-          call(summary).rateWindow({
-            limiterId,
-            taskQueue: workflowInfo().taskQueue,
+        entityId: `permits-${spec.name}-reports-${account}`,
+        entity: {
+          policy: { kind: 'concurrency', permits: spec.limits.concurrentReports },
+          leaseMs: 10 * 60_000,
+          label: `${label} report slots (account ${tail(account)})`,
+        },
+        what: `${label} report slot`,
+        renewMs: 3 * 60_000,
+        request,
+      },
+      workflowInfo().workflowId,
+      progress,
+    );
+    const calls = new Permits(
+      {
+        entityId: `permits-${spec.name}-calls-${account}`,
+        entity: {
+          policy: {
+            kind: 'rateWindow',
             perMinute: spec.limits.perMinute,
             perDay: spec.limits.perDay,
-            label,
-            request,
-          }),
+            spacingMs: Math.ceil(60_000 / spec.limits.perMinute) + 50,
+          },
+          leaseMs: 15 * 60_000,
+          label: `${label} calls (${spec.limits.perMinute}/min, account ${tail(account)})`,
+        },
+        what: `${label} call permit`,
+        request,
       },
-      progress,
       workflowInfo().workflowId,
+      progress,
     );
     /** One API call under a rate permit (released even when the call fails). */
-    const limited = async <T>(purpose: string, fn: () => Promise<T>): Promise<T> => {
-      const { requestId } = await permits.acquire(purpose);
-      try {
-        return await fn();
-      } finally {
-        await permits.release(requestId);
-      }
-    };
+    const limited = <T>(purpose: string, fn: () => Promise<T>): Promise<T> => calls.withPermit(purpose, fn);
 
     /** Asks, polls and loads one window's report; a failed or expired one is asked again. */
     const runWindow = async (w: DateWindow): Promise<void> => {
@@ -166,7 +168,7 @@ export function asyncReportWorkflow(spec: AsyncReportSpec) {
             }
           }
         } finally {
-          await slots.release(slot); // the slot counts reports generating, not downloads
+          await slots.release(slot.requestId); // the slot counts reports generating, not downloads
         }
         if (ready) {
           try {
