@@ -37,6 +37,7 @@ import {
   datoramaRename,
   datoramaRerun,
   datoramaRerunJobs,
+  acmeReport,
   selftest,
   shared,
   titelive,
@@ -68,6 +69,7 @@ const EXTRA: Scenario[] = [
   datoramaPatch(full ? 60 : 8),
   datoramaCollect(full ? 16 : 6),
   selftest(full),
+  acmeReport(full ? 60 : 20),
 ].filter((s) => picked(s.name));
 /** The kill runs of the EXTRA pipelines (`LONGHAUL_CHAOS_EXTRA_KILLS=0` leaves them out, to debug). */
 const EXTRA_KILLS = process.env.LONGHAUL_CHAOS_EXTRA_KILLS !== '0';
@@ -103,6 +105,7 @@ const PRODUCTION_SCENARIOS: Scenario[] = (
         datoramaPatch(3),
         datoramaCollect(3),
         selftest(false),
+        acmeReport(10),
       ].filter((s) => picked(s.name))
 ).filter(() => PRODUCTION);
 const SHARED = picked('shared') ? shared(full, full ? 16 : 8) : undefined;

@@ -18,7 +18,11 @@ import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { parseConfig } from '../../src/config';
 import type { Bucket } from '../../src/sinks/bucket';
 import { createVideosStore } from '../../src/sinks/videos';
+import { AcmeSandbox, type AcmeSandboxOptions } from '../../src/pipelines/acme/sandbox/server';
+import { acmeSandbox } from '../../src/pipelines/acme/sandbox';
+import { fingerprint } from '../../src/node/fingerprint';
 import {
+  acmeTruth,
   datoramaTruth,
   dailymotionTruth,
   selftestTruth,
@@ -523,5 +527,43 @@ export function youtubeWatch(): Scenario {
     aim: [],
     faults: [...common(['search.list'], 0.05)],
     entities: ({ unique }) => [`quota-ledger-${unique}`],
+  };
+}
+
+/**
+ * Acme Ads, the sixth API on the kit's async-report source: `days` days in 5-day windows, reports generating
+ * for a few seconds (kills and restarts land while they generate), 2 at a time, the calls under the account's
+ * rate window. Each run has its own token: its own permit entities, ended after the run.
+ */
+export function acmeReport(days: number, opts: AcmeSandboxOptions = {}): Scenario {
+  const to = new Date(Date.UTC(2026, 0, days)).toISOString().slice(0, 10);
+  return {
+    name: 'acme-report',
+    async sandbox(seed) {
+      const token = `chaos-acme-${randomUUID()}`;
+      const s = new AcmeSandbox({
+        seed: seed ^ DATA_SEED,
+        tokens: [token],
+        generationMs: 4_000,
+        rowsPerFile: 60,
+        ...opts,
+      });
+      const url = await s.start(0);
+      return { servers: [s], env: { ...acmeSandbox.env(url), ACME_TOKEN: token }, stop: () => s.stop() };
+    },
+    truth: [acmeTruth],
+    aim: ['async-report.create.after-call', 'async-report.load.after-commit'],
+    workflowType: 'acmeReport',
+    input: () => ({ from: '2026-01-01', to, windowDays: 5, attribution: '7d', pollEvery: '1s', windowsPerRun: 4 }),
+    faults: [
+      ...common(['create', 'status', 'file'], 0.08),
+      { route: 'status', kind: 'malformed', rate: 0.04 },
+      { route: 'file', kind: 'truncated', times: 1 },
+      { route: 'create', kind: 'truncated', times: 1 }, // applied, answer cut: the retry must get the same report
+    ],
+    entities: (_ids, env) => {
+      const account = fingerprint(env.ACME_TOKEN);
+      return [`permits-acme-reports-${account}`, `permits-acme-calls-${account}`];
+    },
   };
 }

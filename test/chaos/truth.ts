@@ -414,6 +414,48 @@ export const titeliveTruth: TruthChecker = async (ctx, db) => {
   return { compared: products.size + images.size, problems };
 };
 
+// --------------------------------------------------------------------------------------------------- acme
+
+/**
+ * Acme Ads (the async-report source): the table's rows == the rows the API served (delivered), each once and
+ * with the served values; and one report per window and attribution — a create retried after a lost answer
+ * carries the same idempotency key, so a second report for a window is a defect.
+ */
+export const acmeTruth: TruthChecker = async (ctx, db) => {
+  const records = ctx.truth.acme ?? [];
+  const served = new Map<string, string>();
+  for (const r of records.filter((x) => x.kind === 'rows-served' && x.delivered))
+    for (const row of r.data.rows as Record<string, unknown>[])
+      served.set(`${String(row.day)} ${String(row.campaign_id)} ${String(row.attribution)}`, JSON.stringify(row));
+  const problems: string[] = [];
+  if (served.size === 0) problems.push('acme: the sandbox served no row');
+  const created = records.filter((x) => x.kind === 'report-created').map((x) => x.data);
+  const perWindow = new Map<string, number>();
+  for (const c of created) {
+    const k = `${String(c.start)}..${String(c.end)} ${String(c.attribution)}`;
+    perWindow.set(k, (perWindow.get(k) ?? 0) + 1);
+  }
+  const twice = [...perWindow].filter(([, n]) => n > 1).map(([k, n]) => `${k}×${n}`);
+  if (twice.length) problems.push(`acme: more than one report for a window: ${some(twice)}`);
+  if (!(await db.tables()).has('acme_campaign_daily')) problems.push('table acme_campaign_daily missing');
+  else {
+    const cols = ['day', 'campaign_id', 'attribution', 'impressions', 'clicks', 'spend'];
+    const rows = await db.rows<Record<string, unknown>>('acme_campaign_daily', cols);
+    const key = (r: Record<string, unknown>) =>
+      `${String(r.day).slice(0, 10)} ${String(r.campaign_id)} ${String(r.attribution)}`;
+    problems.push(...compareIds('acme_campaign_daily', rows.map(key), new Set(served.keys())));
+    const differ = rows.filter((r) => {
+      const want = served.get(key(r));
+      if (!want) return false;
+      const w = JSON.parse(want) as Record<string, unknown>;
+      return ['impressions', 'clicks', 'spend'].some((c) => Number(r[c]) !== Number(w[c]));
+    });
+    if (differ.length)
+      problems.push(`acme_campaign_daily: ${differ.length} rows differ from what was served: ${some(differ.map(key))}`);
+  }
+  return { compared: served.size + created.length, problems };
+};
+
 // ------------------------------------------------------------------------------------------- known issues
 
 /**

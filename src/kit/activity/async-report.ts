@@ -17,6 +17,7 @@ import { replaceRangeOf, RowsOutsideRangeError, type WriteMode } from '../../sin
 import type { DateWindow } from '../../shared/dates';
 import { ApiError, parseRetryAfter, toActivityFailure } from './http';
 import { heartbeating } from './heartbeat';
+import { chaosPoint } from './chaos-points';
 import { BadRowsError, csvBatches, CsvHeaderError, ndjsonBatches, type ParseStats } from './csv';
 import {
   activityNames,
@@ -137,9 +138,10 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
       }
     }
 
+    /** Runs an activity body heartbeating, its errors made Temporal failures. */
     const failing = async <T>(fn: () => Promise<T>): Promise<T> => {
       try {
-        return await fn();
+        return await heartbeating(fn);
       } catch (err) {
         // What the files say will not change on a retry: a row that does not type, a header or field the
         // table does not declare, a row outside its window.
@@ -209,6 +211,7 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
             body,
             headers: spec.create.idempotencyHeader ? { [spec.create.idempotencyHeader]: input.idempotencyKey } : {},
           });
+          chaosPoint('async-report.create.after-call');
           const id = jsonString(answer, spec.create.idPath);
           if (!id)
             throw new SourceApiError(
@@ -253,30 +256,29 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
         window: DateWindow;
         options: Record<string, unknown>;
       }): Promise<LoadedReport> {
-        return failing(() =>
-          heartbeating(async () => {
-            const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
-            const counted = { bytes: 0 };
-            const open = (i: number) => openFile(input.links[i], counted);
-            const batches =
-              spec.download.format === 'csv'
-                ? csvBatches(spec.table, input.links.length, open, stats, 5000, 0)
-                : ndjsonBatches(spec.table, input.links.length, open, stats, 5000, 0);
-            const mode: WriteMode | undefined =
-              spec.table.write?.kind === 'replaceRange'
-                ? replaceRangeOf(
-                    spec.table,
-                    input.window.start,
-                    input.window.end,
-                    // The rows of this configuration only (e.g. one attribution window): never another's.
-                    Object.fromEntries((spec.table.write.ownedBy ?? []).map((c) => [c, String(input.options[c])])),
-                  )
-                : undefined;
-            await deps.warehouse.ensureTable(spec.table);
-            const { rowsLoaded } = await deps.warehouse.load(spec.table, batches, mode);
-            return { rows: rowsLoaded, files: input.links.length, bytes: counted.bytes };
-          }),
-        );
+        return failing(async () => {
+          const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+          const counted = { bytes: 0 };
+          const open = (i: number) => openFile(input.links[i], counted);
+          const batches =
+            spec.download.format === 'csv'
+              ? csvBatches(spec.table, input.links.length, open, stats, 5000, 0)
+              : ndjsonBatches(spec.table, input.links.length, open, stats, 5000, 0);
+          const mode: WriteMode | undefined =
+            spec.table.write?.kind === 'replaceRange'
+              ? replaceRangeOf(
+                  spec.table,
+                  input.window.start,
+                  input.window.end,
+                  // The rows of this configuration only (e.g. one attribution window): never another's.
+                  Object.fromEntries((spec.table.write.ownedBy ?? []).map((c) => [c, String(input.options[c])])),
+                )
+              : undefined;
+          await deps.warehouse.ensureTable(spec.table);
+          const { rowsLoaded } = await deps.warehouse.load(spec.table, batches, mode);
+          chaosPoint('async-report.load.after-commit');
+          return { rows: rowsLoaded, files: input.links.length, bytes: counted.bytes };
+        });
       },
     } as Record<string, (...args: never[]) => Promise<unknown>>;
   };

@@ -49,4 +49,6 @@ export const CHAOS_POINTS = [
   'datorama.reconcile.after-record',
   'youtube.fetch.after-write',
   'titelive.extract.after-write',
+  'async-report.create.after-call',
+  'async-report.load.after-commit',
 ] as const;

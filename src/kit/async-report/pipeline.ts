@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isoDate, splitWindows } from '../../shared/dates';
+import { durationMs } from '../../shared/durations';
 import { TASK_QUEUES } from '../../shared/task-queues';
 import { definePipeline, identityHash, type PipelineDef } from '../../pipelines/types';
 import type { AsyncReportSpec } from './spec';
@@ -17,6 +18,9 @@ export function asyncReportInput(spec: AsyncReportSpec) {
       to: isoDate.describe('Last day of data'),
       windowDays: z.number().int().min(1).max(366).default(7).describe('Days per report'),
       ...(spec.options?.schema.shape ?? {}),
+      pollEvery: durationMs
+        .optional()
+        .describe(`First wait before a report's status is read (default ${spec.poll.firstMs / 1000}s; then longer)`),
       windowsPerRun: z
         .number()
         .int()

@@ -44,7 +44,11 @@ function sourceCalls(spec: AsyncReportSpec, summary: string, long = false): Sour
   const names = activityNames(spec.name);
   const a = proxyActivities<Record<string, (...args: unknown[]) => Promise<unknown>>>({
     summary,
-    ...(long ? { startToCloseTimeout: '1 hour', heartbeatTimeout: '1 minute' } : { startToCloseTimeout: '2 minutes' }),
+    // The source's activities heartbeat: an attempt on a worker that died is retried within the heartbeat
+    // timeout, not at the end of its start-to-close (a permit request finishes well within it).
+    ...(long
+      ? { startToCloseTimeout: '1 hour', heartbeatTimeout: '30 seconds' }
+      : { startToCloseTimeout: '2 minutes', heartbeatTimeout: '10 seconds' }),
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 10 },
   });
   return {
@@ -147,7 +151,7 @@ export function asyncReportWorkflow(spec: AsyncReportSpec) {
           totals.reports++;
           const started = workflowNow();
           for (let n = 0; ; n++) {
-            const delay = pollDelay(spec.poll, n);
+            const delay = pollDelay({ ...spec.poll, ...(input.pollEvery ? { firstMs: input.pollEvery } : {}) }, n);
             await sleep(delay, {
               summary: `${label} report ${what} generating: check again in ${formatDuration(delay)}`,
             });

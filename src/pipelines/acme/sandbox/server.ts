@@ -231,7 +231,7 @@ export class AcmeSandbox extends SandboxServer {
     const csv = ['day,campaign_id,attribution,impressions,clicks,spend']
       .concat(rows.map((x) => `${x.day},${x.campaign_id},${x.attribution},${x.impressions},${x.clicks},${x.spend}`))
       .join('\r\n');
-    req.truth('rows-served', { report: r.id, part, rows: rows.length });
+    req.truth('rows-served', { report: r.id, part, rows });
     return { headers: { 'content-type': 'application/gzip' }, body: gzipSync(`${csv}\r\n`) };
   }
 }
