@@ -65,7 +65,8 @@ export interface PermitObservation {
   invalid?: { fingerprint: string; reason: string };
 }
 
-export type Decision = { ok: true; grant?: PermitGrant } | { ok: false; at: number; why: string };
+/** `why` is given the wait as text ("23s") and says why in a line (the entity's timer summary). */
+export type Decision = { ok: true; grant?: PermitGrant } | { ok: false; at: number; why: (wait: string) => string };
 
 export type PolicyConfig =
   | { kind: 'concurrency'; permits: number }
@@ -90,6 +91,8 @@ export interface RateWindowState {
   blockedUntil: number;
   /** Most permits in any 60 s, as counted here. */
   peakInWindow: number;
+  /** What the last grant changed, for `withdrawn`. */
+  undo?: { lastGrantAt: number; peakInWindow: number };
 }
 
 export interface KeyPoolState {
@@ -156,30 +159,38 @@ export function decide(s: PolicyState, ask: PermitAsk, held: PermitHolder[], now
     case 'concurrency':
       return held.length < s.permits
         ? { ok: true }
-        : { ok: false, at: Infinity, why: `all ${s.permits} permits held: the next one when a holder releases` };
+        : { ok: false, at: Infinity, why: () => `all ${s.permits} permits held: the next one when a holder releases` };
     case 'rateWindow': {
-      const waits: { at: number; why: string }[] = [
+      // The wording of the rate-window limiter it replaces (its timers' summaries are what the Web UI shows).
+      const waits: { at: number; why: (w: string) => string }[] = [
         {
           at: s.lastGrantAt + s.spacingMs,
-          why: `calls are spaced ${formatDuration(s.spacingMs)} apart (${s.perMinute}/min)`,
+          why: (w) => `next permit in ${w}: calls are spaced ${formatDuration(s.spacingMs)} apart (${s.perMinute}/min)`,
         },
-        { at: s.blockedUntil, why: 'the API said to wait (a 429, or 0 calls remaining) until its reset' },
+        {
+          at: s.blockedUntil,
+          why: (w) => `next permit in ${w}: the API said to wait (a 429, or 0 calls remaining) until its reset`,
+        },
       ];
       if (s.usedToday >= s.perDay)
         waits.push({
           at: (s.day + 1) * DAY_MS,
-          why: `daily cap reached (${thousands(s.usedToday)} of ${thousands(s.perDay)} today): next at 00:00 UTC`,
+          why: (w) =>
+            `daily cap reached (${thousands(s.usedToday)} of ${thousands(s.perDay)} calls today): ` +
+            `next permit at the reset, 00:00 UTC, in ${w}`,
         });
-      if (held.length + s.released.length >= s.perMinute)
+      const inWindow = held.length + s.released.length;
+      if (inWindow >= s.perMinute)
         waits.push({
           at: s.released.length ? Math.min(...s.released) + WINDOW_MS + 1 : Infinity,
-          why: `${s.perMinute}/min window full (${held.length + s.released.length} calls in the last 60 s)`,
+          why: (w) => `${s.perMinute}/min window full (${inWindow} calls in the last 60 s): next permit in ${w}`,
         });
       const latest = waits.reduce((a, b) => (b.at > a.at ? b : a));
       if (latest.at > now) return { ok: false, ...latest };
+      s.undo = { lastGrantAt: s.lastGrantAt, peakInWindow: s.peakInWindow };
       s.lastGrantAt = now;
       s.usedToday++;
-      s.peakInWindow = Math.max(s.peakInWindow, held.length + s.released.length + 1);
+      s.peakInWindow = Math.max(s.peakInWindow, inWindow + 1);
       return { ok: true };
     }
     case 'keyPool': {
@@ -190,13 +201,29 @@ export function decide(s: PolicyState, ask: PermitAsk, held: PermitHolder[], now
         s.poolId,
       );
       if (r.kind === 'granted') return { ok: true, grant: { permit: r.permit } };
-      if (r.kind === 'wait') return { ok: false, at: r.until, why: r.reason };
-      return { ok: false, at: Infinity, why: r.reason };
+      if (r.kind === 'wait') return { ok: false, at: r.until, why: (w) => `${r.reason}: next in ${w}` };
+      return { ok: false, at: Infinity, why: () => r.reason };
     }
   }
 }
 
-/** A permit comes back (released, reclaimed, or never delivered), with what its call saw. */
+/** A grant that never reached its requester (it was gone): as if it had not been made. */
+export function withdrawn(s: PolicyState, h: PermitHolder, now: number): void {
+  if (s.kind === 'rateWindow') {
+    s.usedToday = Math.max(0, s.usedToday - 1);
+    if (s.undo) Object.assign(s, s.undo);
+  }
+  if (s.kind === 'keyPool' && h.grant?.permit) refund(s.ledger, { permit: h.grant.permit, callsUsed: 0 }, now);
+}
+
+/** Why an idle entity still runs, given the wait as text (its timer's summary). */
+export function idleWhy(s: PolicyState, w: string): string {
+  if (s.kind === 'rateWindow' && s.usedToday > 0)
+    return `idle; keeps today's count (${thousands(s.usedToday)} of ${thousands(s.perDay)}) until the reset, in ${w}`;
+  return `idle: ends in ${w} unless a run asks for a permit`;
+}
+
+/** A permit comes back (released, or reclaimed when its lease ran out), with what its call saw. */
 export function released(s: PolicyState, h: PermitHolder, now: number, seen?: PermitObservation): void {
   if (s.kind === 'rateWindow') s.released.push(now);
   if (s.kind === 'keyPool' && h.grant?.permit)

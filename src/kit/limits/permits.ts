@@ -24,6 +24,8 @@ import {
   setHandler,
   sleep,
   workflowInfo,
+  type QueryDefinition,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/durations';
 import { thousands, workflowNow } from '../workflow';
@@ -41,6 +43,8 @@ import {
   type PermitGrant,
   type PermitHolder,
   type PermitObservation,
+  idleWhy,
+  withdrawn,
   type PolicyConfig,
   type PolicyState,
 } from './permit-policies';
@@ -73,6 +77,11 @@ export interface PermitEntityState {
   granted: number;
   peakHeld: number;
   draining?: boolean;
+  /**
+   * Requests released in the last 10 minutes: an ask for one of them is a re-ask that crossed its grant (sent
+   * before the grant arrived, landing after the release), not a new request.
+   */
+  done?: { requestId: string; at: number }[];
 }
 
 export interface PermitEntityInput {
@@ -99,12 +108,61 @@ export const permitGrantedSignal = defineSignal<[PermitGranted]>('permitGranted'
 export const permitDrainSignal = defineSignal('permitDrain');
 export const permitStateQuery = defineQuery<PermitEntityState>('permitState');
 
+/** How long a released request's id is remembered (longer than any requester's re-ask). */
+const DONE_MS = 10 * 60_000;
+
 interface Wake {
   at: number;
-  why: string;
+  why: (wait: string) => string;
 }
 
+/**
+ * The messages an entity speaks: the permit entity's own (`PERMIT_MESSAGES`), or — for an entity registered
+ * under an older type whose requesters still speak its words (`datoramaLimiter`) — that type's, translated.
+ * `state` answers the state query in the words its readers expect.
+ */
+export interface PermitMessages {
+  ask: SignalDefinition<[never]>;
+  toAsk(payload: never): PermitRequest;
+  release: SignalDefinition<[never]>;
+  toRelease(payload: never): { requestId: string; seen?: PermitObservation };
+  observe?: SignalDefinition<[never]>;
+  toObservation?(payload: never): PermitObservation;
+  drain?: SignalDefinition<[]>;
+  granted: SignalDefinition<[never]>;
+  toGranted(g: PermitGranted): unknown;
+  state: QueryDefinition<unknown>;
+  view(s: PermitEntityState): unknown;
+  /** Continues as new with the state (each type has its own input). */
+  continueAsNew(s: PermitEntityState): Promise<never>;
+}
+
+export const PERMIT_MESSAGES: PermitMessages = {
+  ask: permitAskSignal as SignalDefinition<[never]>,
+  toAsk: (p: PermitRequest) => p,
+  release: permitReleaseSignal as SignalDefinition<[never]>,
+  toRelease: (p: { requestId: string; seen?: PermitObservation }) => p,
+  observe: permitObserveSignal as SignalDefinition<[never]>,
+  toObservation: (p: PermitObservation) => p,
+  drain: permitDrainSignal,
+  granted: permitGrantedSignal as SignalDefinition<[never]>,
+  toGranted: (g) => g,
+  state: permitStateQuery as QueryDefinition<unknown>,
+  view: (s) => s,
+  continueAsNew: () => {
+    throw new Error('PERMIT_MESSAGES.continueAsNew is bound by permits()');
+  },
+};
+
 export async function permits(input: PermitEntityInput): Promise<void> {
+  await permitEntity(input, {
+    ...PERMIT_MESSAGES,
+    continueAsNew: (state) => continueAsNew<typeof permits>({ ...input, state, recoverMs: undefined }),
+  });
+}
+
+/** The entity's loop, in the words of `m` (PERMIT_MESSAGES for the `permits` type). */
+export async function permitEntity(input: PermitEntityInput, m: PermitMessages): Promise<void> {
   const entityId = workflowInfo().workflowId;
   const s: PermitEntityState = input.state ?? {
     policy: initPolicy(input.policy, workflowNow()),
@@ -121,43 +179,54 @@ export async function permits(input: PermitEntityInput): Promise<void> {
   const pending = new Set<number>();
   const lease = (r: { leaseMs?: number }) => r.leaseMs ?? input.leaseMs;
 
-  setHandler(permitAskSignal, (req) => {
+  setHandler(m.ask, (payload: never) => {
+    const req = m.toAsk(payload);
     const now = workflowNow();
     const holder = s.holders.find((h) => h.requestId === req.requestId);
-    if (holder) holder.leaseUntil = now + lease(holder);
-    else if (req.held) {
+    const { held, ...r } = req;
+    if (holder) {
+      if (held) holder.leaseUntil = now + lease(holder);
+    } else if (held) {
       // A holder this entity does not know: it restarted without it. Held again, beyond the policy's say.
       s.waiting = s.waiting.filter((w) => w.requestId !== req.requestId);
-      const { held: _held, ...r } = req;
       s.holders.push({ ...r, grantedAt: now, leaseUntil: now + lease(req) });
-    } else if (!s.waiting.some((w) => w.requestId === req.requestId)) {
-      const { held: _held, ...r } = req;
+    } else if (
+      !s.waiting.some((w) => w.requestId === req.requestId) &&
+      !s.done?.some((d) => d.requestId === req.requestId)
+    )
       s.waiting.push({ ...r, since: now });
-    }
     version++;
   });
-  setHandler(permitReleaseSignal, ({ requestId, seen }) => {
+  setHandler(m.release, (payload: never) => {
+    const { requestId, seen } = m.toRelease(payload);
     const now = workflowNow();
     const h = s.holders.find((x) => x.requestId === requestId);
     s.holders = s.holders.filter((x) => x.requestId !== requestId);
     s.waiting = s.waiting.filter((w) => w.requestId !== requestId);
-    if (h) released(s.policy, h, now, seen);
-    else if (seen) observe(s.policy, seen, now);
+    if (h) {
+      released(s.policy, h, now, seen);
+      (s.done ??= []).push({ requestId, at: now });
+    } else if (seen) observe(s.policy, seen, now);
     version++;
   });
-  setHandler(permitObserveSignal, (seen) => {
-    observe(s.policy, seen, workflowNow());
-    version++;
-  });
-  setHandler(permitDrainSignal, () => {
-    s.draining = true;
-    version++;
-  });
-  setHandler(permitStateQuery, () => s);
+  if (m.observe && m.toObservation) {
+    const toObservation = m.toObservation;
+    setHandler(m.observe, (payload: never) => {
+      observe(s.policy, toObservation(payload), workflowNow());
+      version++;
+    });
+  }
+  if (m.drain)
+    setHandler(m.drain, () => {
+      s.draining = true;
+      version++;
+    });
+  setHandler(m.state, () => m.view(s));
 
   for (;;) {
     const now = workflowNow();
     advance(s.policy, now);
+    if (s.done) s.done = s.done.filter((d) => d.at > now - DONE_MS);
     for (const h of s.holders.filter((x) => x.leaseUntil <= now)) released(s.policy, h, now); // its holder died
     s.holders = s.holders.filter((x) => x.leaseUntil > now);
 
@@ -177,16 +246,19 @@ export async function permits(input: PermitEntityInput): Promise<void> {
       // Held from the moment it is granted: a release may arrive while the grant is on its way.
       s.holders.push(holder);
       try {
-        await getExternalWorkflowHandle(head.requesterId).signal(permitGrantedSignal, {
-          entityId,
-          requestId: head.requestId,
-          grantedAt: now,
-          ...(decision.grant ? { grant: decision.grant } : {}),
-        });
+        await getExternalWorkflowHandle(head.requesterId).signal(
+          m.granted,
+          m.toGranted({
+            entityId,
+            requestId: head.requestId,
+            grantedAt: now,
+            ...(decision.grant ? { grant: decision.grant } : {}),
+          }) as never,
+        );
       } catch {
-        // The requester is gone: the permit comes back unused.
+        // The requester is gone: the grant is withdrawn, as if never made.
         s.holders = s.holders.filter((h) => h !== holder);
-        released(s.policy, holder, workflowNow(), { callsUsed: 0 });
+        withdrawn(s.policy, holder, workflowNow());
         continue;
       }
       s.granted++;
@@ -197,7 +269,7 @@ export async function permits(input: PermitEntityInput): Promise<void> {
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? 8_000)) {
       await condition(() => true); // let pending signal handlers run
-      await continueAsNew<typeof permits>({ ...input, state: s, recoverMs: undefined });
+      await m.continueAsNew(s);
     }
     const idle = s.waiting.length === 0 && s.holders.length === 0;
     if (!idle) idleSince = undefined;
@@ -208,27 +280,30 @@ export async function permits(input: PermitEntityInput): Promise<void> {
 
     setCurrentDetails(
       `**${input.label}** · ${describePolicy(s.policy, s.holders)} · ${s.waiting.length} waiting · ` +
-        `${thousands(s.granted)} granted` +
-        (decision && !decision.ok && head ? `\n\nnext: ${decision.why} (${head.purpose ?? head.requesterId})` : ''),
+        `${thousands(s.granted)} granted`,
     );
+    const waiting = s.waiting.length;
     const wakes: Wake[] = [
       {
         at: head ? (decision && !decision.ok ? decision.at : recoverUntil) : Infinity,
-        why: decision && !decision.ok ? decision.why : 'holders re-register after a restart',
+        why: (w) =>
+          decision && !decision.ok
+            ? `${decision.why(w)} · ${waiting} waiting`
+            : `restarted: holders re-register before new grants, in ${w}`,
       },
       {
         at: s.holders.length ? Math.min(...s.holders.map((h) => h.leaseUntil)) : Infinity,
-        why: "a permit's lease ends (reclaimed if its holder died)",
+        why: (w) => `a permit's lease ends in ${w} (reclaimed if its holder died)`,
       },
-      { at: nextChange(s.policy), why: 'a finished call leaves the window' },
-      { at: idle ? Math.max(keep, idleSince! + idleMs) : Infinity, why: 'idle: ends unless a run asks' },
+      { at: idle ? Math.max(keep, idleSince! + idleMs) : Infinity, why: (w) => idleWhy(s.policy, w) },
+      { at: nextChange(s.policy), why: (w) => `a finished call leaves the 60-second window in ${w}` },
     ];
     const wake = wakes.reduce((a, b) => (b.at < a.at ? b : a));
     const seen = version;
     if (Number.isFinite(wake.at) && ![...pending].some((t) => t <= wake.at)) {
       pending.add(wake.at);
       const ms = Math.max(1, wake.at - workflowNow());
-      void sleep(ms, { summary: `${input.label}: ${wake.why}, in ${formatDuration(ms)}` }).then(() => {
+      void sleep(ms, { summary: `${input.label}: ${wake.why(formatDuration(ms))}` }).then(() => {
         pending.delete(wake.at);
         version++;
       });
