@@ -75,6 +75,8 @@ describe('datorama on the dev server', () => {
         const first = await run();
         await maybeSaveHistory(env.address, workflowId, 'datorama-process');
         await maybeSaveHistoryOfType(env.address, 'datoramaLimiter', 'datorama-limiter');
+        // Since the limiter runs on the permit entity (LIMITER_ON_PERMITS): a history of that path too.
+        await maybeSaveHistoryOfType(env.address, 'datoramaLimiter', 'datorama-limiter-on-permits');
         return [first, await run()];
       });
       expect(first.chunks).toBe(2);

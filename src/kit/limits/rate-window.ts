@@ -26,7 +26,11 @@ import {
   setHandler,
   sleep,
   workflowInfo,
+  patched,
+  type QueryDefinition,
+  type SignalDefinition,
 } from '@temporalio/workflow';
+import { permitEntity, type PermitEntityInput, type PermitEntityState } from './permits';
 import { formatDuration } from '../../shared/durations';
 import { thousands, workflowNow } from '../workflow';
 
@@ -145,10 +149,115 @@ export interface LimiterInput {
   idleMs?: number;
   /** Names the limiter in its timers' summaries ("Datorama limiter"). */
   label?: string;
+  /** Carried from a run of the limiter's own loop (or read from a stopped limiter: its state query). */
   state?: LimiterState;
+  /** Carried across continue-as-new by the limiter on the permit entity. */
+  permitState?: PermitEntityState;
 }
 
+/** The patch that moved the limiter onto the permit entity: executions begun before keep their own loop. */
+export const LIMITER_ON_PERMITS = 'longhaul-limiter-on-permits';
+
+/**
+ * The rate-window limiter (registered by Datorama as `datoramaLimiter`): since LIMITER_ON_PERMITS, the kit's
+ * permit entity with the rate-window policy, speaking the limiter's messages — its requesters, running limiters
+ * and the tools that read its state are unchanged. Executions begun before run their own loop until they
+ * continue as new.
+ */
 export async function rateWindowLimiter(input: LimiterInput): Promise<void> {
+  if (!patched(LIMITER_ON_PERMITS)) return rateWindowLoop(input);
+  const leaseMs = input.leaseMs ?? 15 * 60_000;
+  const entity: PermitEntityInput = {
+    policy: { kind: 'rateWindow', perMinute: input.perMinute, perDay: input.perDay, spacingMs: input.spacingMs },
+    leaseMs,
+    label: input.label ?? 'rate limiter',
+    ...(input.idleMs !== undefined ? { idleMs: input.idleMs } : {}),
+    ...(input.permitState
+      ? { state: input.permitState }
+      : input.state
+        ? { state: fromLimiterState(input.state, leaseMs) }
+        : {}),
+  };
+  await permitEntity(entity, {
+    ask: permitRequestSignal as SignalDefinition<[never]>,
+    toAsk: (r: PermitRequest) => r,
+    release: permitReleaseSignal as SignalDefinition<[never]>,
+    toRelease: ({ requestId, observed }: PermitRelease) => ({ requestId, ...(observed ? { seen: observed } : {}) }),
+    observe: limiterBlockSignal as SignalDefinition<[never]>,
+    toObservation: ({ until }: { until: number }) => ({ blockUntil: until }),
+    drain: limiterDrainSignal,
+    granted: permitGrantedSignal as SignalDefinition<[never]>,
+    toGranted: (g) => ({ requestId: g.requestId, grantedAt: g.grantedAt }),
+    state: limiterStateQuery as QueryDefinition<unknown>,
+    view: toLimiterState,
+    continueAsNew: (state) =>
+      continueAsNew<typeof rateWindowLimiter>({ ...input, state: undefined, permitState: state }),
+  });
+}
+
+/** A limiter's state (its own loop's, or read from a stopped one) as the permit entity's. Pure. */
+export function fromLimiterState(ls: LimiterState, leaseMs: number): PermitEntityState {
+  return {
+    policy: {
+      kind: 'rateWindow',
+      perMinute: ls.perMinute,
+      perDay: ls.perDay,
+      spacingMs: ls.spacingMs,
+      released: ls.recent.flatMap((r) => (r.releasedAt !== undefined ? [r.releasedAt] : [])),
+      lastGrantAt: ls.lastGrantAt,
+      day: ls.day,
+      usedToday: ls.usedToday,
+      blockedUntil: ls.blockedUntil,
+      peakInWindow: ls.peakInWindow,
+    },
+    holders: ls.recent
+      .filter((r) => r.releasedAt === undefined)
+      .map((r) => ({
+        requestId: r.requestId,
+        requesterId: r.requesterId,
+        grantedAt: r.grantedAt,
+        leaseUntil: r.grantedAt + leaseMs,
+      })),
+    waiting: ls.waiting.map((w) => ({ ...w })),
+    granted: ls.granted,
+    peakHeld: 0,
+    ...(ls.draining ? { draining: true } : {}),
+  };
+}
+
+/** The permit entity's state in the limiter's words (its state query: operators, tests, a restart). Pure. */
+export function toLimiterState(s: PermitEntityState): LimiterState {
+  const p = s.policy;
+  if (p.kind !== 'rateWindow') throw new Error(`a rate-window limiter holds a ${p.kind} policy`);
+  return {
+    perMinute: p.perMinute,
+    perDay: p.perDay,
+    spacingMs: p.spacingMs,
+    recent: [
+      ...s.holders.map((h) => ({ requestId: h.requestId, requesterId: h.requesterId, grantedAt: h.grantedAt })),
+      ...p.released.map((t, i) => ({ requestId: `released-${i}`, requesterId: '', grantedAt: t, releasedAt: t })),
+    ],
+    waiting: s.waiting.map((w) => ({
+      requestId: w.requestId,
+      requesterId: w.requesterId,
+      ...(w.purpose ? { purpose: w.purpose } : {}),
+      since: w.since,
+    })),
+    lastGrantAt: p.lastGrantAt,
+    day: p.day,
+    usedToday: p.usedToday,
+    blockedUntil: p.blockedUntil,
+    granted: s.granted,
+    peakInWindow: p.peakInWindow,
+    ...(s.draining ? { draining: true } : {}),
+  };
+}
+
+/**
+ * The limiter's own loop, as it ran before it moved onto the permit entity: kept for the executions that began
+ * with it (their histories replay through it until they continue as new, onto the permit entity).
+ */
+async function rateWindowLoop(input: LimiterInput): Promise<void> {
   const s: LimiterState = input.state ?? {
     perMinute: input.perMinute,
     perDay: input.perDay,
