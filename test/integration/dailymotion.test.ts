@@ -66,6 +66,8 @@ describe('dailymotion-report on the dev server', () => {
       await maybeSaveHistory(env.address, workflowId, 'dailymotion-report');
       await maybeSaveHistoryOfType(env.address, 'dailymotionReportWindow', 'dailymotion-window');
       await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-report-slots');
+      // Since the semaphore runs on the permit entity (SEMAPHORE_ON_PERMITS): a history of that path too.
+      await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-on-permits');
       const b = (await env.client.workflow.execute('dailymotionReport', {
         taskQueue,
         workflowId,

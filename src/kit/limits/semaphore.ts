@@ -12,7 +12,11 @@ import {
   setCurrentDetails,
   setHandler,
   workflowInfo,
+  patched,
+  type QueryDefinition,
+  type SignalDefinition,
 } from '@temporalio/workflow';
+import { permitEntity, type PermitEntityState } from './permits';
 import { formatDuration } from '../../shared/durations';
 import {
   acquireSignal,
@@ -30,11 +34,95 @@ export interface SemaphoreInput {
   leaseMs: number;
   /** A run started after an abnormal end: for this long only holders re-register, nobody new is granted. */
   recoverMs?: number;
-  /** Carried across continue-as-new. */
+  /** Carried across continue-as-new by the semaphore's own loop. */
   state?: SemaphoreState;
+  /** Carried across continue-as-new by the semaphore on the permit entity. */
+  permitState?: PermitEntityState;
 }
 
+/** The patch that moved the semaphore onto the permit entity: executions begun before keep their own loop. */
+export const SEMAPHORE_ON_PERMITS = 'longhaul-semaphore-on-permits';
+
+/**
+ * The durable semaphore (registered as `semaphore`): since SEMAPHORE_ON_PERMITS, the kit's permit entity with the
+ * concurrency policy, speaking the semaphore's messages — its requesters (SlotRequester, `requestSlot`) and
+ * the readers of its state are unchanged. It still ends as soon as nobody holds or waits for a slot.
+ */
 export async function semaphore(input: SemaphoreInput): Promise<void> {
+  if (!patched(SEMAPHORE_ON_PERMITS)) return semaphoreLoop(input);
+  await permitEntity(
+    {
+      policy: { kind: 'concurrency', permits: input.permits },
+      leaseMs: input.leaseMs,
+      label: 'semaphore',
+      idleMs: 0,
+      ...(input.recoverMs ? { recoverMs: input.recoverMs } : {}),
+      ...(input.permitState
+        ? { state: input.permitState }
+        : input.state
+          ? { state: fromSemaphoreState(input.state) }
+          : {}),
+    },
+    {
+      ask: acquireSignal as SignalDefinition<[never]>,
+      toAsk: (r: SlotRequest) => r,
+      release: releaseSignal as SignalDefinition<[never]>,
+      toRelease: ({ requestId }: { requestId: string }) => ({ requestId }),
+      granted: slotGrantedSignal as SignalDefinition<[never]>,
+      toGranted: (g) => ({ requestId: g.requestId }),
+      state: semaphoreStateQuery as QueryDefinition<unknown>,
+      view: toSemaphoreState,
+      continueAsNew: (state) => continueAsNew<typeof semaphore>({ ...input, state: undefined, permitState: state }),
+    },
+  );
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A semaphore's state (its own loop's) as the permit entity's. Pure. */
+export function fromSemaphoreState(ss: SemaphoreState): PermitEntityState {
+  return {
+    policy: { kind: 'concurrency', permits: ss.permits },
+    holders: ss.holders.map(({ since, leaseUntil, ...h }) => ({
+      ...h,
+      grantedAt: Date.parse(since),
+      leaseUntil: Date.parse(leaseUntil),
+    })),
+    waiting: ss.waiting.map(({ since, ...w }) => ({ ...w, since: Date.parse(since) })),
+    granted: ss.granted,
+    peakHeld: ss.peakHeld,
+  };
+}
+
+/** The permit entity's state in the semaphore's words (its `semaphoreState` query). Pure. */
+export function toSemaphoreState(s: PermitEntityState): SemaphoreState {
+  return {
+    permits: s.policy.kind === 'concurrency' ? s.policy.permits : 0,
+    holders: s.holders.map((h) => ({
+      requestId: h.requestId,
+      requesterId: h.requesterId,
+      ...(h.purpose ? { purpose: h.purpose } : {}),
+      since: iso(h.grantedAt),
+      leaseUntil: iso(h.leaseUntil),
+      ...(h.leaseMs ? { leaseMs: h.leaseMs } : {}),
+    })),
+    waiting: s.waiting.map((w) => ({
+      requestId: w.requestId,
+      requesterId: w.requesterId,
+      ...(w.purpose ? { purpose: w.purpose } : {}),
+      since: iso(w.since),
+      ...(w.leaseMs ? { leaseMs: w.leaseMs } : {}),
+    })),
+    peakHeld: s.peakHeld,
+    granted: s.granted,
+  };
+}
+
+/**
+ * The semaphore's own loop, as it ran before it moved onto the permit entity: kept for the executions that began
+ * with it (their histories replay through it; such a run ends when idle, and the next one is on the permit entity).
+ */
+async function semaphoreLoop(input: SemaphoreInput): Promise<void> {
   const state: SemaphoreState = input.state ?? {
     permits: input.permits,
     holders: [],
@@ -43,7 +131,6 @@ export async function semaphore(input: SemaphoreInput): Promise<void> {
     granted: 0,
   };
   state.permits = input.permits;
-  const iso = (ms: number) => new Date(ms).toISOString();
 
   const recoverUntil = input.recoverMs && !input.state ? workflowNow() + input.recoverMs : 0;
   setHandler(acquireSignal, (req: SlotRequest) => {
