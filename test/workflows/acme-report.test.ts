@@ -27,16 +27,35 @@ describe('acme-report (a declarative async-report source) on the time-skipping s
   afterAll(async () => {
     await env?.teardown();
   });
+  /** Workflows a test started: terminated after it, should it fail (a run left waiting on a queue nobody polls
+   * would hold the shared time-skipping server's clock for the tests after it). */
+  let started: string[] = [];
   afterEach(async () => {
+    for (const id of started)
+      await env.client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined); // ended
+    started = [];
     await sandbox?.stop();
   });
 
   async function start(opts: ConstructorParameters<typeof AcmeSandbox>[0] = {}) {
-    sandbox = new AcmeSandbox({ seed: 3, generationMs: 2 * HOUR, ...opts });
+    // A token of the test's own: its own permit entities.
+    const token = `acme-${uniqueQueue()}`;
+    sandbox = new AcmeSandbox({ seed: 3, generationMs: 2 * HOUR, tokens: [token], ...opts });
     const url = await sandbox.start();
     sandbox.clock.follow(() => env.currentTimeMs());
-    return testDeps(acmeSandbox.env(url));
+    const account = fingerprint(token);
+    started.push(`permits-acme-reports-${account}`, `permits-acme-calls-${account}`);
+    return testDeps({ ...acmeSandbox.env(url), ACME_TOKEN: token });
   }
+  /** A workflow ID, remembered for the clean-up. */
+  const id = (prefix: string) => {
+    const w = uniqueQueue(prefix);
+    started.push(w);
+    return w;
+  };
 
   const stored = async (deps: ReturnType<typeof testDeps>, attribution: string) =>
     (
@@ -53,7 +72,8 @@ describe('acme-report (a declarative async-report source) on the time-skipping s
 
   it('loads 30 days in 5 reports of 2 hours, 2 at a time, exactly once, and a rerun changes nothing', async () => {
     const deps = await start();
-    const input = { from: '2026-01-01', to: '2026-01-30', windowDays: 7, attribution: '7d' };
+    // Polls every 25 minutes (5 per 2-hour report): the workflow's waits, not its polls, are under test here.
+    const input = { from: '2026-01-01', to: '2026-01-30', windowDays: 7, attribution: '7d', pollEvery: '25m' };
     const { first, second, other, skippedMs } = await withWorker(env, deps, async (taskQueue) => {
       const t0 = await env.currentTimeMs();
       const run = (args: object, id: string) =>
@@ -62,10 +82,10 @@ describe('acme-report (a declarative async-report source) on the time-skipping s
           workflowId: id,
           args: [args],
         }) as Promise<AsyncReportResult>;
-      const first = await run(input, uniqueQueue('acme'));
+      const first = await run(input, id('acme'));
       const skippedMs = (await env.currentTimeMs()) - t0;
-      const second = await run(input, uniqueQueue('acme-rerun'));
-      const other = await run({ ...input, attribution: '28d' }, uniqueQueue('acme-28d'));
+      const second = await run(input, id('acme-rerun'));
+      const other = await run({ ...input, attribution: '28d' }, id('acme-28d'));
       await settle(env, deps);
       return { first, second, other, skippedMs };
     });
@@ -91,15 +111,15 @@ describe('acme-report (a declarative async-report source) on the time-skipping s
     const { ok, failure } = await withWorker(env, deps, async (taskQueue) => {
       const ok = (await env.client.workflow.execute('acmeReport', {
         taskQueue,
-        workflowId: uniqueQueue('acme-failed'),
-        args: [{ from: '2026-02-01', to: '2026-02-07', attribution: '1d' }],
+        workflowId: id('acme-failed'),
+        args: [{ from: '2026-02-01', to: '2026-02-07', attribution: '1d', pollEvery: '25m' }],
       })) as AsyncReportResult;
       sandbox.failReports(3);
       const failure = await env.client.workflow
         .execute('acmeReport', {
           taskQueue,
-          workflowId: uniqueQueue('acme-failing'),
-          args: [{ from: '2026-03-01', to: '2026-03-03', attribution: '1d' }],
+          workflowId: id('acme-failing'),
+          args: [{ from: '2026-03-01', to: '2026-03-03', attribution: '1d', pollEvery: '25m' }],
         })
         .catch((e: unknown) => e);
       await settle(env, deps);

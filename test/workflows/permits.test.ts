@@ -1,8 +1,9 @@
 /**
  * The permit entity on the time-skipping server, driven the way requesters drive it (asks, renewals, releases
  * by signal; a start through the request activity's function): first come first served, a dead holder's lease
- * reclaimed, waiters kept across continue-as-new, and an entity terminated mid-use started again from its
- * last state by the next request — holders and waiters intact.
+ * reclaimed, waiters kept across continue-as-new. (An entity terminated mid-use is restarted from its last
+ * state: test/integration/permits-restart.test.ts, on the dev server — a test that terminates workflows
+ * mid-run does not belong on the shared time-skipping server.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,7 +14,6 @@ import {
   permitStateQuery,
   type PermitEntityInput,
 } from '../../src/kit/limits/permits';
-import { requestPermit } from '../../src/kit/activity/permits';
 import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
 
 const entity = (permits: number, extra: Partial<PermitEntityInput> = {}): PermitEntityInput => ({
@@ -113,35 +113,6 @@ describe('the permit entity', () => {
       await h.signal(permitDrainSignal);
       await env.client.workflow.getHandle(id).result();
       await stop(a);
-    });
-  });
-
-  it('is started again from its last state after being terminated mid-use', async () => {
-    await withWorker(env, testDeps(), async (taskQueue) => {
-      const [a, b, c] = await requesters(taskQueue, 3);
-      const id = uniqueQueue('permits-restart');
-      const start = (requestId: string, requesterId: string) =>
-        requestPermit(env.client, taskQueue, { entityId: id, entity: entity(1), ask: ask(requestId, requesterId) });
-      await start('r1', a);
-      await start('r2', b);
-      // Once the entity has taken both in (a request it had not processed when terminated is not in its last
-      // state: the requester's re-ask, every 5 minutes, brings it back).
-      while ((await env.client.workflow.getHandle(id).query(permitStateQuery)).waiting.length < 1)
-        await new Promise((r) => setTimeout(r, 50));
-      await env.client.workflow.getHandle(id).terminate('operator');
-      await start('r3', c);
-      const h = env.client.workflow.getHandle(id);
-      const s = await h.query(permitStateQuery);
-      expect(s.holders.map((x) => x.requestId)).toEqual(['r1']);
-      expect(s.waiting.map((x) => x.requestId)).toEqual(['r2', 'r3']);
-      for (const r of ['r1', 'r2', 'r3']) {
-        await h.signal(permitReleaseSignal, { requestId: r });
-        await env.sleep(500);
-      }
-      expect((await h.query(permitStateQuery)).granted).toBe(3);
-      await h.signal(permitDrainSignal);
-      await h.result();
-      for (const r of [a, b, c]) await stop(r);
     });
   });
 });

@@ -151,7 +151,12 @@ export function asyncReportWorkflow(spec: AsyncReportSpec) {
           totals.reports++;
           const started = workflowNow();
           for (let n = 0; ; n++) {
-            const delay = pollDelay({ ...spec.poll, ...(input.pollEvery ? { firstMs: input.pollEvery } : {}) }, n);
+            const delay = pollDelay(
+              input.pollEvery
+                ? { ...spec.poll, firstMs: input.pollEvery, maxMs: Math.max(spec.poll.maxMs, input.pollEvery) }
+                : spec.poll,
+              n,
+            );
             await sleep(delay, {
               summary: `${label} report ${what} generating: check again in ${formatDuration(delay)}`,
             });
