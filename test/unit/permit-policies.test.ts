@@ -11,6 +11,7 @@ import {
   nextChange,
   observe,
   released,
+  withdrawn,
   type PermitAsk,
   type PermitHolder,
   type PolicyState,
@@ -83,6 +84,15 @@ describe('rate-window policy', () => {
     const fresh = rw();
     drive(fresh, 2, 100);
     expect(keepUntil(fresh)).toBe(Date.parse('2026-03-11T00:00:00Z'));
+  });
+
+  it('takes back a grant that never reached its requester: the day and the spacing as before it', () => {
+    const s = rw();
+    expect(decide(s, ask(1), [], T0).ok).toBe(true);
+    expect(decide(s, ask(2), [], T0 + 2_000).ok).toBe(true);
+    withdrawn(s, holder(2, T0 + 2_000), T0 + 2_000);
+    expect(s).toMatchObject({ usedToday: 1, lastGrantAt: T0 });
+    expect(decide(s, ask(3), [holder(1, T0)], T0 + 2_000).ok).toBe(true);
   });
 
   it("holds everyone back while the API said to wait, and learns today's count from its headers", () => {
