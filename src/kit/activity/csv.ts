@@ -149,23 +149,19 @@ export async function* ndjsonBatches(
       if (text.trim() === '') continue;
       stats.rowsParsed++;
       const where = `file ${f + 1} line ${line}`;
-      let record: Record<string, unknown>;
-      try {
-        record = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        record = [] as unknown as Record<string, unknown>;
-      }
+      const record = parseJson(text);
       if (record === null || typeof record !== 'object' || Array.isArray(record)) {
         countBad(stats, `${where}: not a JSON object`, maxBadRows);
         continue;
       }
-      const unknown = Object.keys(record).filter((k) => !declared.has(k));
+      const fields = record as Record<string, unknown>;
+      const unknown = Object.keys(fields).filter((k) => !declared.has(k));
       if (unknown.length)
         throw new CsvHeaderError(`report ${where} has field(s) ${unknown.join(', ')} the table does not declare`);
       const row: Row = {};
       let bad: string | undefined;
       for (const c of schema.columns) {
-        const v = record[c.name];
+        const v = fields[c.name];
         try {
           row[c.name] = v === null || v === undefined ? null : convert(c.type, typeof v === 'string' ? v : String(v));
         } catch (e) {
@@ -186,6 +182,15 @@ export async function* ndjsonBatches(
     }
     if (batch.length) yield batch;
     stats.files++;
+  }
+}
+
+/** A line's JSON value; undefined when it is not JSON (counted as a bad row, like any other). */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }
 

@@ -161,31 +161,8 @@ export function decide(s: PolicyState, ask: PermitAsk, held: PermitHolder[], now
         ? { ok: true }
         : { ok: false, at: Infinity, why: () => `all ${s.permits} permits held: the next one when a holder releases` };
     case 'rateWindow': {
-      // The wording of the rate-window limiter it replaces (its timers' summaries are what the Web UI shows).
-      const waits: { at: number; why: (w: string) => string }[] = [
-        {
-          at: s.lastGrantAt + s.spacingMs,
-          why: (w) => `next permit in ${w}: calls are spaced ${formatDuration(s.spacingMs)} apart (${s.perMinute}/min)`,
-        },
-        {
-          at: s.blockedUntil,
-          why: (w) => `next permit in ${w}: the API said to wait (a 429, or 0 calls remaining) until its reset`,
-        },
-      ];
-      if (s.usedToday >= s.perDay)
-        waits.push({
-          at: (s.day + 1) * DAY_MS,
-          why: (w) =>
-            `daily cap reached (${thousands(s.usedToday)} of ${thousands(s.perDay)} calls today): ` +
-            `next permit at the reset, 00:00 UTC, in ${w}`,
-        });
       const inWindow = held.length + s.released.length;
-      if (inWindow >= s.perMinute)
-        waits.push({
-          at: s.released.length ? Math.min(...s.released) + WINDOW_MS + 1 : Infinity,
-          why: (w) => `${s.perMinute}/min window full (${inWindow} calls in the last 60 s): next permit in ${w}`,
-        });
-      const latest = waits.reduce((a, b) => (b.at > a.at ? b : a));
+      const latest = rateWindowWait(s, inWindow, s.released.length ? Math.min(...s.released) : undefined);
       if (latest.at > now) return { ok: false, ...latest };
       s.undo = { lastGrantAt: s.lastGrantAt, peakInWindow: s.peakInWindow };
       s.lastGrantAt = now;
@@ -204,6 +181,64 @@ export function decide(s: PolicyState, ask: PermitAsk, held: PermitHolder[], now
       if (r.kind === 'wait') return { ok: false, at: r.until, why: (w) => `${r.reason}: next in ${w}` };
       return { ok: false, at: Infinity, why: () => r.reason };
     }
+  }
+}
+
+/** The counts a rate window decides by: the policy's state, and the limiter loop's it replaces. */
+interface RateCounts {
+  perMinute: number;
+  perDay: number;
+  spacingMs: number;
+  lastGrantAt: number;
+  blockedUntil: number;
+  day: number;
+  usedToday: number;
+}
+
+/**
+ * When a rate window can grant next, and why not sooner (`at` Infinity: only a release frees a slot), given the
+ * calls in the last 60 s (held and released) and the earliest release among them. Pure; its wording is what
+ * the Web UI's timeline shows.
+ */
+export function rateWindowWait(
+  s: RateCounts,
+  inWindow: number,
+  earliestRelease: number | undefined,
+): { at: number; why: (w: string) => string } {
+  const waits: { at: number; why: (w: string) => string }[] = [
+    {
+      at: s.lastGrantAt + s.spacingMs,
+      why: (w) => `next permit in ${w}: calls are spaced ${formatDuration(s.spacingMs)} apart (${s.perMinute}/min)`,
+    },
+    {
+      at: s.blockedUntil,
+      why: (w) => `next permit in ${w}: the API said to wait (a 429, or 0 calls remaining) until its reset`,
+    },
+  ];
+  if (s.usedToday >= s.perDay)
+    waits.push({
+      at: (s.day + 1) * DAY_MS,
+      why: (w) =>
+        `daily cap reached (${thousands(s.usedToday)} of ${thousands(s.perDay)} calls today): ` +
+        `next permit at the reset, 00:00 UTC, in ${w}`,
+    });
+  if (inWindow >= s.perMinute)
+    waits.push({
+      at: earliestRelease !== undefined ? earliestRelease + WINDOW_MS + 1 : Infinity,
+      why: (w) => `${s.perMinute}/min window full (${inWindow} calls in the last 60 s): next permit in ${w}`,
+    });
+  return waits.reduce((a, b) => (b.at > a.at ? b : a));
+}
+
+/** What the API said about a rate window (a 429's hold, its headers' counts) applied to its counts. Pure. */
+export function observeRate(s: RateCounts, seen: PermitObservation): void {
+  if (seen.blockUntil) s.blockedUntil = Math.max(s.blockedUntil, seen.blockUntil);
+  // The API's own count can only make us more careful: other clients may share the token.
+  if (seen.minuteRemaining === 0 && seen.minuteReset) s.blockedUntil = Math.max(s.blockedUntil, seen.minuteReset);
+  if (seen.dayLimit !== undefined && seen.dayRemaining !== undefined && seen.dayReset) {
+    if (Math.floor((seen.dayReset - 1) / DAY_MS) === s.day)
+      s.usedToday = Math.max(s.usedToday, s.perDay - seen.dayRemaining);
+    if (seen.dayRemaining === 0) s.blockedUntil = Math.max(s.blockedUntil, seen.dayReset);
   }
 }
 
@@ -234,14 +269,7 @@ export function released(s: PolicyState, h: PermitHolder, now: number, seen?: Pe
 /** What the API said, outside a release too (a 429 seen by a call, a key refused). */
 export function observe(s: PolicyState, seen: PermitObservation, now: number): void {
   if (s.kind === 'rateWindow') {
-    if (seen.blockUntil) s.blockedUntil = Math.max(s.blockedUntil, seen.blockUntil);
-    // The API's own count can only make us more careful: other clients may share the token.
-    if (seen.minuteRemaining === 0 && seen.minuteReset) s.blockedUntil = Math.max(s.blockedUntil, seen.minuteReset);
-    if (seen.dayLimit !== undefined && seen.dayRemaining !== undefined && seen.dayReset) {
-      if (Math.floor((seen.dayReset - 1) / DAY_MS) === s.day)
-        s.usedToday = Math.max(s.usedToday, s.perDay - seen.dayRemaining);
-      if (seen.dayRemaining === 0) s.blockedUntil = Math.max(s.blockedUntil, seen.dayReset);
-    }
+    observeRate(s, seen);
   } else if (s.kind === 'keyPool') {
     if (seen.spent && s.ledger.buckets.some((b) => b.keys.some((k) => k.fingerprint === seen.spent)))
       markSpent(s.ledger, seen.spent, now);

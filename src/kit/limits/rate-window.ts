@@ -31,6 +31,7 @@ import {
   type SignalDefinition,
 } from '@temporalio/workflow';
 import { permitEntity, type PermitEntityInput, type PermitEntityState } from './permits';
+import { observeRate, rateWindowWait } from './permit-policies';
 import { formatDuration } from '../../shared/durations';
 import { thousands, workflowNow } from '../workflow';
 
@@ -102,31 +103,8 @@ interface Wake {
 
 /** When the next permit can be granted, and why not sooner (Infinity: only a release frees a slot). Pure. */
 export function nextPermit(s: LimiterState): Wake {
-  const candidates: Wake[] = [
-    {
-      at: s.lastGrantAt + s.spacingMs,
-      why: (w) => `next permit in ${w}: calls are spaced ${formatDuration(s.spacingMs)} apart (${s.perMinute}/min)`,
-    },
-    {
-      at: s.blockedUntil,
-      why: (w) => `next permit in ${w}: the API said to wait (a 429, or 0 calls remaining) until its reset`,
-    },
-  ];
-  if (s.usedToday >= s.perDay)
-    candidates.push({
-      at: (s.day + 1) * DAY_MS,
-      why: (w) =>
-        `daily cap reached (${thousands(s.usedToday)} of ${thousands(s.perDay)} calls today): ` +
-        `next permit at the reset, 00:00 UTC, in ${w}`,
-    });
-  if (s.recent.length >= s.perMinute) {
-    const released = s.recent.filter((r) => r.releasedAt !== undefined).map((r) => r.releasedAt! + WINDOW_MS);
-    candidates.push({
-      at: released.length ? Math.min(...released) + 1 : Infinity,
-      why: (w) => `${s.perMinute}/min window full (${s.recent.length} calls in the last 60 s): next permit in ${w}`,
-    });
-  }
-  return candidates.reduce((a, b) => (b.at > a.at ? b : a));
+  const released = s.recent.flatMap((r) => (r.releasedAt !== undefined ? [r.releasedAt] : []));
+  return rateWindowWait(s, s.recent.length, released.length ? Math.min(...released) : undefined);
 }
 
 /** The limiter's state as the Web UI's current details. Pure. */
@@ -287,16 +265,7 @@ async function rateWindowLoop(input: LimiterInput): Promise<void> {
     const r = s.recent.find((x) => x.requestId === requestId);
     if (r && r.releasedAt === undefined) r.releasedAt = now;
     s.waiting = s.waiting.filter((w) => w.requestId !== requestId);
-    if (observed) {
-      // The API's own count can only make us more careful: other clients may share the token.
-      if (observed.minuteRemaining === 0 && observed.minuteReset)
-        s.blockedUntil = Math.max(s.blockedUntil, observed.minuteReset);
-      if (observed.dayLimit !== undefined && observed.dayRemaining !== undefined && observed.dayReset) {
-        if (Math.floor((observed.dayReset - 1) / DAY_MS) === s.day)
-          s.usedToday = Math.max(s.usedToday, s.perDay - observed.dayRemaining);
-        if (observed.dayRemaining === 0) s.blockedUntil = Math.max(s.blockedUntil, observed.dayReset);
-      }
-    }
+    if (observed) observeRate(s, observed);
     version++;
   });
   setHandler(limiterBlockSignal, ({ until }) => {

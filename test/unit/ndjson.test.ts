@@ -1,0 +1,54 @@
+/**
+ * NDJSON report files into typed rows (src/kit/activity/csv.ts, `ndjsonBatches`): values typed by the declared
+ * columns, a line that is not a JSON object or does not type counted with its place, a field the table does not
+ * declare refused by name.
+ */
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { BadRowsError, CsvHeaderError, ndjsonBatches, type ParseStats } from '../../src/kit/activity/csv';
+import type { TableSchema } from '../../src/sinks/warehouse';
+
+const table: TableSchema = {
+  name: 't',
+  columns: [
+    { name: 'day', type: 'DATE' },
+    { name: 'n', type: 'INT64' },
+    { name: 'x', type: 'FLOAT64' },
+  ],
+};
+const stats = (): ParseStats => ({ files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] });
+
+async function rows(lines: string[], s = stats(), maxBadRows = Infinity) {
+  const out = [];
+  for await (const b of ndjsonBatches(table, 1, async () => Readable.from([lines.join('\n')]), s, 2, maxBadRows))
+    out.push(...b);
+  return out;
+}
+
+describe('ndjsonBatches', () => {
+  it('types the declared columns, in batches, missing fields as null', async () => {
+    const s = stats();
+    expect(await rows(['{"day":"2026-01-01","n":"3","x":1.5}', '', '{"day":"2026-01-02","n":4}'], s)).toEqual([
+      { day: '2026-01-01', n: 3, x: 1.5 },
+      { day: '2026-01-02', n: 4, x: null },
+    ]);
+    expect(s).toMatchObject({ files: 1, rowsParsed: 2, badRows: 0 });
+  });
+
+  it('counts a line that is not a JSON object, or a value that does not type, with its place', async () => {
+    const s = stats();
+    expect(await rows(['not json', '[1]', '{"day":"01/02/2026"}', '{"day":"2026-01-03","n":1}'], s)).toHaveLength(1);
+    expect(s.badRowSamples).toEqual([
+      'file 1 line 1: not a JSON object',
+      'file 1 line 2: not a JSON object',
+      'file 1 line 3, column day: not a date (YYYY-MM-DD)',
+    ]);
+    await expect(rows(['nope'], stats(), 0)).rejects.toThrow(BadRowsError);
+  });
+
+  it('refuses a field the table does not declare, naming it', async () => {
+    await expect(rows(['{"day":"2026-01-01","extra":1}'])).rejects.toThrow(
+      new CsvHeaderError('report file 1 line 1 has field(s) extra the table does not declare'),
+    );
+  });
+});
