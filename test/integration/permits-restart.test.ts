@@ -4,21 +4,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  permitDrainSignal,
-  permitReleaseSignal,
-  permitStateQuery,
-  type PermitEntityInput,
-} from '../../src/kit/limits/permits';
+import { permitDrainSignal, permitReleaseSignal, permitStateQuery } from '../../src/kit/limits/permits';
+import { ask, entity, requesters, stop } from '../helpers/permits';
 import { requestPermit } from '../../src/kit/activity/permits';
 import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
-
-const entity = (permits: number, extra: Partial<PermitEntityInput> = {}): PermitEntityInput => ({
-  policy: { kind: 'concurrency', permits },
-  leaseMs: 60_000,
-  label: 'test slots',
-  ...extra,
-});
 
 describe('the permit entity, terminated', () => {
   let env: TestWorkflowEnvironment;
@@ -29,27 +18,9 @@ describe('the permit entity, terminated', () => {
     await env?.teardown();
   });
 
-  /** Requesters: running workflows the grants are signalled to (idle entities that never end on their own). */
-  async function requesters(taskQueue: string, n: number): Promise<string[]> {
-    const ids = Array.from({ length: n }, (_, i) => uniqueQueue(`requester-${i}`));
-    for (const id of ids)
-      await env.client.workflow.start('permits', {
-        taskQueue,
-        workflowId: id,
-        args: [entity(1, { idleMs: 30 * 86_400_000 })],
-      });
-    return ids;
-  }
-  const stop = (id: string) =>
-    env.client.workflow
-      .getHandle(id)
-      .terminate('test over')
-      .catch(() => undefined); // already ended
-  const ask = (requestId: string, requesterId: string) => ({ requestId, requesterId, purpose: requestId });
-
   it('is started again from its last state after being terminated mid-use', async () => {
     await withWorker(env, testDeps(), async (taskQueue) => {
-      const [a, b, c] = await requesters(taskQueue, 3);
+      const [a, b, c] = await requesters(env, taskQueue, 3);
       const id = uniqueQueue('permits-restart');
       const start = (requestId: string, requesterId: string) =>
         requestPermit(env.client, taskQueue, { entityId: id, entity: entity(1), ask: ask(requestId, requesterId) });
@@ -75,7 +46,7 @@ describe('the permit entity, terminated', () => {
       expect((await h.query(permitStateQuery)).granted).toBe(3);
       await h.signal(permitDrainSignal);
       await h.result();
-      for (const r of [a, b, c]) await stop(r);
+      for (const r of [a, b, c]) await stop(env, r);
     });
   });
 });

@@ -12,16 +12,9 @@ import {
   permitDrainSignal,
   permitReleaseSignal,
   permitStateQuery,
-  type PermitEntityInput,
 } from '../../src/kit/limits/permits';
+import { ask, entity, requesters, stop } from '../helpers/permits';
 import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
-
-const entity = (permits: number, extra: Partial<PermitEntityInput> = {}): PermitEntityInput => ({
-  policy: { kind: 'concurrency', permits },
-  leaseMs: 60_000,
-  label: 'test slots',
-  ...extra,
-});
 
 describe('the permit entity', () => {
   let env: TestWorkflowEnvironment;
@@ -32,27 +25,9 @@ describe('the permit entity', () => {
     await env?.teardown();
   });
 
-  /** Requesters: running workflows the grants are signalled to (idle entities that never end on their own). */
-  async function requesters(taskQueue: string, n: number): Promise<string[]> {
-    const ids = Array.from({ length: n }, (_, i) => uniqueQueue(`requester-${i}`));
-    for (const id of ids)
-      await env.client.workflow.start('permits', {
-        taskQueue,
-        workflowId: id,
-        args: [entity(1, { idleMs: 30 * 86_400_000 })],
-      });
-    return ids;
-  }
-  const stop = (id: string) =>
-    env.client.workflow
-      .getHandle(id)
-      .terminate('test over')
-      .catch(() => undefined); // already ended
-  const ask = (requestId: string, requesterId: string) => ({ requestId, requesterId, purpose: requestId });
-
   it('grants first come first served, and reclaims the permit of a holder that stopped renewing', async () => {
     await withWorker(env, testDeps(), async (taskQueue) => {
-      const [a, b, c] = await requesters(taskQueue, 3);
+      const [a, b, c] = await requesters(env, taskQueue, 3);
       const id = uniqueQueue('permits-fifo');
       const h = await env.client.workflow.signalWithStart('permits', {
         taskQueue,
@@ -82,13 +57,13 @@ describe('the permit entity', () => {
       await h.signal(permitReleaseSignal, { requestId: 'r3' });
       await h.signal(permitDrainSignal);
       await h.result();
-      for (const r of [a, b, c]) await stop(r);
+      for (const r of [a, b, c]) await stop(env, r);
     });
   });
 
   it('keeps its holders and waiters when it continues as new', async () => {
     await withWorker(env, testDeps(), async (taskQueue) => {
-      const [a] = await requesters(taskQueue, 1);
+      const [a] = await requesters(env, taskQueue, 1);
       const id = uniqueQueue('permits-can');
       const h = await env.client.workflow.signalWithStart('permits', {
         taskQueue,
@@ -112,7 +87,7 @@ describe('the permit entity', () => {
       expect((await env.client.workflow.getHandle(id).describe()).runId).not.toBe(firstRun);
       await h.signal(permitDrainSignal);
       await env.client.workflow.getHandle(id).result();
-      await stop(a);
+      await stop(env, a);
     });
   });
 });

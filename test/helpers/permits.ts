@@ -1,0 +1,34 @@
+/** Helpers of the permit entity's tests: an entity's settings, requesters to signal grants to, requests. */
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { PermitEntityInput } from '../../src/kit/limits/permits';
+import { uniqueQueue } from './temporal';
+
+/** A concurrency entity of `permits` slots with a 60-second lease. */
+export const entity = (permits: number, extra: Partial<PermitEntityInput> = {}): PermitEntityInput => ({
+  policy: { kind: 'concurrency', permits },
+  leaseMs: 60_000,
+  label: 'test slots',
+  ...extra,
+});
+
+/** A request of `requesterId`, its purpose its id. */
+export const ask = (requestId: string, requesterId: string) => ({ requestId, requesterId, purpose: requestId });
+
+/** Requesters: running workflows the grants are signalled to (idle entities that never end on their own). */
+export async function requesters(env: TestWorkflowEnvironment, taskQueue: string, n: number): Promise<string[]> {
+  const ids = Array.from({ length: n }, (_, i) => uniqueQueue(`requester-${i}`));
+  for (const id of ids)
+    await env.client.workflow.start('permits', {
+      taskQueue,
+      workflowId: id,
+      args: [entity(1, { idleMs: 30 * 86_400_000 })],
+    });
+  return ids;
+}
+
+/** Terminates a workflow the test started (nothing if it has ended). */
+export const stop = (env: TestWorkflowEnvironment, id: string) =>
+  env.client.workflow
+    .getHandle(id)
+    .terminate('test over')
+    .catch(() => undefined);
