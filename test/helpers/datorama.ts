@@ -4,7 +4,6 @@
  * and its `-datorama` call queue with the production options (src/datorama-worker.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, afterEach, beforeAll } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Deps } from '../../src/activities/deps';
@@ -12,23 +11,14 @@ import { datoramaWorkerOptions } from '../../src/datorama-worker';
 import { DatoramaSandbox, type DatoramaSandboxOptions } from '../../src/pipelines/datorama/sandbox';
 import { limiterDrainSignal, limiterWorkflowId, WINDOW_MS } from '../../src/pipelines/datorama/shared';
 import { fingerprint } from '../../src/node/fingerprint';
-import { createTestWorker, expectTimeSkipping, testDeps, timeSkippingEnv, uniqueQueue } from './temporal';
+import { createTestWorker, testDeps, uniqueQueue, useTemporalServer } from './temporal';
 
 /**
  * Inside a `describe`: the time-skipping server for its tests (`set` receives it), torn down at the end, and
  * checked after each test to still skip time (a leftover time lock would stall every later file).
  */
-export function useTimeSkippingServer(set: (env: TestWorkflowEnvironment) => void): void {
-  let env: TestWorkflowEnvironment | undefined;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-    set(env);
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  afterEach(() => expectTimeSkipping(env!));
-}
+export const useTimeSkippingServer = (set: (env: TestWorkflowEnvironment) => void): void =>
+  useTemporalServer('time-skipping', set, { checkSkipping: true });
 
 export async function datoramaSandbox(
   env: TestWorkflowEnvironment | undefined,

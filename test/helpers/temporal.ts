@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from '@temporalio/client';
 import { Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
@@ -188,4 +189,41 @@ export async function terminateAll(env: TestWorkflowEnvironment, workflowIds: st
       .getHandle(id)
       .terminate('test over')
       .catch(() => undefined);
+}
+
+export interface ServerHooks {
+  /**
+   * Workflows a test started, terminated after it (emptied): an entity must not outlive its test's worker, and
+   * a run left waiting on a queue nobody polls would hold the shared time-skipping server's clock.
+   */
+  started?: string[];
+  /** Clean-up after each test (a sandbox's stop), after the terminations. */
+  afterEach?: () => unknown;
+  /** After each test, fail unless the time-skipping server still skips time (expectTimeSkipping). */
+  checkSkipping?: boolean;
+}
+
+/**
+ * A test file's Temporal server: attaches to the suite's time-skipping or dev server before the file's tests
+ * (handing the environment to `set`), tears it down after them, and cleans up after each test as `hooks` say.
+ */
+export function useTemporalServer(
+  kind: 'time-skipping' | 'dev',
+  set: (env: TestWorkflowEnvironment) => void,
+  hooks: ServerHooks = {},
+): void {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await (kind === 'dev' ? devServerEnv() : timeSkippingEnv());
+    set(env);
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  if (hooks.started || hooks.afterEach || hooks.checkSkipping)
+    afterEach(async () => {
+      if (env && hooks.started) await terminateAll(env, hooks.started);
+      await hooks.afterEach?.();
+      if (env && hooks.checkSkipping) await expectTimeSkipping(env);
+    });
 }

@@ -16,20 +16,17 @@ import type { AsyncReportResult } from '../../src/kit/async-report/pipeline';
 import { fingerprint } from '../../src/node/fingerprint';
 import { permitDrainSignal } from '../../src/kit/limits/permits';
 import { maybeSaveHistory } from '../helpers/histories';
-import { createTestWorker, devServerEnv, testDeps, uniqueQueue, waitForClose } from '../helpers/temporal';
+import { createTestWorker, testDeps, uniqueQueue, useTemporalServer, waitForClose } from '../helpers/temporal';
 
 describe('acme-report on the dev server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: AcmeSandbox;
+  useTemporalServer('dev', (e) => (env = e));
   beforeAll(async () => {
-    env = await devServerEnv();
     sandbox = new AcmeSandbox({ seed: 8, generationMs: 3_000, rowsPerFile: 50 });
     await sandbox.start();
   });
-  afterAll(async () => {
-    await sandbox?.stop();
-    await env?.teardown();
-  });
+  afterAll(() => sandbox?.stop());
 
   it('survives a worker stopped mid-run and loads exactly what the API served', async () => {
     // A token of this test's own: the account's limits are entity workflows its workers serve.

@@ -15,7 +15,7 @@ import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox
 import { reportTableSchema } from '../../src/pipelines/dailymotion/shared';
 import { longhaul } from '../helpers/bad-input';
 import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
-import { devServerEnv, testDeps, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, tmpDir, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const COLUMNS = ['day', 'video_id', 'views', 'time_watched_seconds'];
 const input = (table: string, extra: Partial<DailymotionReportInput> = {}): DailymotionReportInput => ({
@@ -40,14 +40,11 @@ describe('dailymotion-report loads (dev server)', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: DailymotionSandbox;
   let dmEnv: Record<string, string>;
+  useTemporalServer('dev', (e) => (env = e));
   beforeAll(async () => {
-    env = await devServerEnv();
     ({ sandbox, env: dmEnv } = await startDailymotionSandbox({ generationMs: 300, rowsPerFile: 40 }));
   });
-  afterAll(async () => {
-    await sandbox?.stop();
-    await env?.teardown();
-  });
+  afterAll(() => sandbox?.stop());
 
   const deps = () => testDeps({ ...dmEnv, DM_ACCOUNT: uniqueQueue('acct') });
   const run = (taskQueue: string, i: DailymotionReportInput) =>

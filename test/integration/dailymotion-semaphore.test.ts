@@ -5,13 +5,13 @@
  * terminated holder's slot goes to the next window once its lease runs out. The same tests on the
  * time-skipping server are quarantined (terminating a workflow amid an activity leaks that server's clock).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import type { SemaphoreState } from '../../src/kit/limits/semaphore-messages';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
-import { devServerEnv, terminateAll, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const base = {
   metrics: ['VIEWS'],
@@ -26,16 +26,12 @@ describe('dailymotion report semaphore on the dev server', () => {
   let sandbox: DailymotionSandbox | undefined;
   const started: string[] = [];
 
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  afterEach(async () => {
-    await terminateAll(env, started);
-    await sandbox?.stop();
-    sandbox = undefined;
+  useTemporalServer('dev', (e) => (env = e), {
+    started,
+    afterEach: async () => {
+      await sandbox?.stop();
+      sandbox = undefined;
+    },
   });
 
   const fresh = async (generationMs: number) => {

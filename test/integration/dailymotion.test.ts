@@ -11,7 +11,7 @@ import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox
 import { progressQuery } from '../../src/shared/messages';
 import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
 import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
-import { devServerEnv, testDeps, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, tmpDir, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const COLUMNS = ['day', 'video_id', 'visitor_country', 'views', 'time_watched_seconds'];
 const input = (table: string): DailymotionReportInput => ({
@@ -44,14 +44,11 @@ describe('dailymotion-report on the dev server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: DailymotionSandbox;
   let dmEnv: Record<string, string>;
+  useTemporalServer('dev', (e) => (env = e));
   beforeAll(async () => {
-    env = await devServerEnv();
     ({ sandbox, env: dmEnv } = await startDailymotionSandbox({ generationMs: 1500, rowsPerFile: 400 }));
   });
-  afterAll(async () => {
-    await sandbox?.stop();
-    await env?.teardown();
-  });
+  afterAll(() => sandbox?.stop());
 
   it('lands exactly the sandbox rows of a 3-window run, and a rerun leaves the same rows', async () => {
     const deps = testDeps({ ...dmEnv, DM_ACCOUNT: uniqueQueue('acct') });

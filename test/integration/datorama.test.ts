@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama/definition';
 import type { LoggedAction } from '../../src/pipelines/datorama/sandbox';
@@ -16,7 +16,7 @@ import { limiterStateQuery, limiterWorkflowId } from '../../src/pipelines/datora
 import { fingerprint } from '../../src/node/fingerprint';
 import { STREAMS_TABLE } from '../../src/pipelines/datorama/activities/tables';
 import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
-import { devServerEnv, uniqueQueue } from '../helpers/temporal';
+import { uniqueQueue, useTemporalServer } from '../helpers/temporal';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
 
 /** The job log CSV as rows of cells. */
@@ -48,12 +48,7 @@ const key = (r: { stream: number | string; job?: number | string; start?: string
 
 describe('datorama on the dev server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('dev', (e) => (env = e));
 
   it('bulk process of 200 streams: 4 calls, job log CSV = the sandbox record; a rerun skips it all', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(undefined, { streams: 240, maxJobs: 0 });

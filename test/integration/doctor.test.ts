@@ -4,22 +4,17 @@
  * what to fix, the exit code is 1, and no secret is printed.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { formatChecks, runDoctor } from '../../src/cli/doctor';
 import { parseConfig } from '../../src/config';
 import { longhaul } from '../helpers/bad-input';
 import { withDatoramaWorkers } from '../helpers/datorama';
-import { devServerEnv, testDeps, tmpDir, uniqueQueue } from '../helpers/temporal';
+import { testDeps, tmpDir, uniqueQueue, useTemporalServer } from '../helpers/temporal';
 
 describe('longhaul doctor', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('dev', (e) => (env = e));
 
   it('passes every check on a working stack, one line each', async () => {
     const taskQueue = uniqueQueue('doctor');

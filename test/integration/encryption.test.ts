@@ -1,18 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { dataConverterFromEnv } from '../../src/codec/aes-codec';
-import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 describe('payload encryption on the dev server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('dev', (e) => (env = e));
 
   it('keeps inputs and results out of the history in plaintext, and reads them back', async () => {
     const dataConverter = dataConverterFromEnv({ LONGHAUL_ENCRYPTION_KEY: randomBytes(32).toString('base64') })!;

@@ -2,21 +2,16 @@
  * The permit entity terminated mid-use (an operator, a bad deploy) on the dev server: the next request starts
  * it again from its last state — its holder and its waiters — through the request activity's function.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { permitDrainSignal, permitReleaseSignal, permitStateQuery } from '../../src/kit/limits/permits';
 import { ask, entity, requesters, stop } from '../helpers/permits';
 import { requestPermit } from '../../src/kit/activity/permits';
-import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 describe('the permit entity, terminated', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('dev', (e) => (env = e));
 
   it('is started again from its last state after being terminated mid-use', async () => {
     await withWorker(env, testDeps(), async (taskQueue) => {

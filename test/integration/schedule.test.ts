@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSchedule, describeSchedule, listSchedules } from '../../src/cli/schedule';
 import { PIPELINES } from '../../src/pipelines';
 import type { DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
 import { ACCOUNT_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE } from '../../src/shared/search-attributes';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
-import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 describe('schedules on the dev server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('dev', (e) => (env = e));
 
   it('creates a schedule whose trigger starts the pipeline, lists it, and refuses bad options', async () => {
     const deps = testDeps();

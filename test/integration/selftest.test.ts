@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { list } from '../../src/cli/inspect';
 import { runPipeline } from '../../src/cli/run';
@@ -6,16 +6,11 @@ import { STATE_ATTRIBUTE } from '../../src/shared/search-attributes';
 import { PIPELINES } from '../../src/pipelines';
 import { progressQuery } from '../../src/shared/messages';
 import { maybeSaveHistory } from '../helpers/histories';
-import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 describe('selftest on the dev server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('dev', (e) => (env = e));
 
   it('runs through the client path: start, progress query, result, warehouse row', async () => {
     const deps = testDeps();

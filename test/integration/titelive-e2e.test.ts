@@ -15,22 +15,19 @@ import { imageUuid } from '../../src/pipelines/titelive/connector/images';
 import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { articleImageUrls } from '../../src/pipelines/titelive/sandbox/catalog';
 import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
-import { devServerEnv, testDeps, withWorker } from '../helpers/temporal';
+import { testDeps, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const POOL = 6;
 
 describe('titelive on the dev server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: TiteliveSandbox;
+  useTemporalServer('dev', (e) => (env = e));
   beforeAll(async () => {
-    env = await devServerEnv();
     sandbox = new TiteliveSandbox({ seed: 5 });
     await sandbox.start();
   });
-  afterAll(async () => {
-    await sandbox?.stop();
-    await env?.teardown();
-  });
+  afterAll(() => sandbox?.stop());
 
   it('extracts 2,000 products, writes matching Parquet and warehouse rows, copies every image', async () => {
     const deps = testDeps({

@@ -19,20 +19,17 @@ import type { DailymotionReportResult } from '../../src/pipelines/dailymotion/de
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
 import { summaries } from '../helpers/histories';
-import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 describe('Web UI metadata on the dev server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: DailymotionSandbox;
   let dmEnv: Record<string, string>;
+  useTemporalServer('dev', (e) => (env = e));
   beforeAll(async () => {
-    env = await devServerEnv();
     ({ sandbox, env: dmEnv } = await startDailymotionSandbox({ generationMs: 700, rowsPerFile: 400 }));
   });
-  afterAll(async () => {
-    await sandbox?.stop();
-    await env?.teardown();
-  });
+  afterAll(() => sandbox?.stop());
 
   it('a dailymotion-report run reads as a story: summaries on the run, its children, activities and timers', async () => {
     const account = `${uniqueQueue('acct')}ab12`;

@@ -5,7 +5,7 @@
  * batch finished before the restart is fetched again.
  */
 import { gunzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
 import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
@@ -14,7 +14,7 @@ import { progressQuery } from '../../src/shared/messages';
 import { ledgerWorkflowId } from '../../src/kit/limits/quota';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
 import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
-import { createTestWorker, devServerEnv, terminateAll, testDeps, uniqueQueue } from '../helpers/temporal';
+import { createTestWorker, testDeps, uniqueQueue, useTemporalServer } from '../helpers/temporal';
 
 const N = 20_000;
 const PROJECTS: SandboxProject[] = [
@@ -34,16 +34,7 @@ describe('youtube-enrich on the dev server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: YoutubeSandbox;
   const ledgers: string[] = [];
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterEach(async () => {
-    await sandbox?.stop();
-    await terminateAll(env, ledgers);
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('dev', (e) => (env = e), { started: ledgers, afterEach: () => sandbox?.stop() });
 
   it('enriches 20,000 IDs into the bucket and DuckDB, resuming after a worker restart without refetching', async () => {
     sandbox = new YoutubeSandbox({ seed: 9, projects: PROJECTS, latencyMs: 15, missingRate: 0.03 });

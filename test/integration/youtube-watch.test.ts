@@ -4,7 +4,7 @@
  * connection to the same file reads exactly the sandbox's newest videos, newest first, each stored once, and
  * the videos API started on it serves them in that order.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
 import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
@@ -21,7 +21,7 @@ import { startApiServer, type ApiServer } from '../../src/api/server';
 import { createVideosStore } from '../../src/sinks/videos';
 import type { VideosStore } from '../../src/sinks/videos-store';
 import { maybeSaveHistory } from '../helpers/histories';
-import { devServerEnv, terminateAll, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 import { feedIds } from '../helpers/youtube-watch';
 
 const PROJECTS: SandboxProject[] = [{ id: 'watch-int-a', keys: ['watch-int-key-a-1'] }];
@@ -35,18 +35,14 @@ describe('youtube-watch on the dev server', () => {
   let reader: VideosStore | undefined;
   let api: ApiServer | undefined;
   const started: string[] = [];
-  beforeAll(async () => {
-    env = await devServerEnv();
-  });
-  afterEach(async () => {
-    await terminateAll(env, started);
-    await api?.close();
-    api = undefined;
-    await sandbox?.stop();
-    await reader?.close();
-  });
-  afterAll(async () => {
-    await env?.teardown();
+  useTemporalServer('dev', (e) => (env = e), {
+    started,
+    afterEach: async () => {
+      await api?.close();
+      api = undefined;
+      await sandbox?.stop();
+      await reader?.close();
+    },
   });
 
   it('after 6 one-second ticks the SQLite store and the API hold exactly the sandbox’s newest videos', async () => {

@@ -5,7 +5,7 @@
  * row the API served in the warehouse exactly once — also after a rerun, and next to another attribution
  * window's rows — and a failed report asked again.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { acmeSandbox } from '../../src/pipelines/acme/sandbox';
@@ -14,31 +14,16 @@ import { acmeReports } from '../../src/pipelines/acme/definition';
 import type { AsyncReportResult } from '../../src/kit/async-report/pipeline';
 import { fingerprint } from '../../src/node/fingerprint';
 import { permitDrainSignal } from '../../src/kit/limits/permits';
-import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 
 describe('acme-report (a declarative async-report source) on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: AcmeSandbox;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  /** Workflows a test started: terminated after it, should it fail (a run left waiting on a queue nobody polls
-   * would hold the shared time-skipping server's clock for the tests after it). */
-  let started: string[] = [];
-  afterEach(async () => {
-    for (const id of started)
-      await env.client.workflow
-        .getHandle(id)
-        .terminate('test over')
-        .catch(() => undefined); // ended
-    started = [];
-    await sandbox?.stop();
-  });
+  /** Workflows a test started: terminated after it, should it fail. */
+  const started: string[] = [];
+  useTemporalServer('time-skipping', (e) => (env = e), { started, afterEach: () => sandbox?.stop() });
 
   async function start(opts: ConstructorParameters<typeof AcmeSandbox>[0] = {}) {
     // A token of the test's own: its own permit entities.

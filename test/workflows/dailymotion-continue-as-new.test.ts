@@ -2,12 +2,12 @@
  * The Dailymotion parent continues as new every N windows (after its in-flight children end), carrying only
  * compact state; progress and the final result are those of a run that never continued (time skipping).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
-import { testDeps, timeSkippingEnv, uniqueQueue, waitForClose, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, waitForClose, withWorker } from '../helpers/temporal';
 
 const input = {
   metrics: ['VIEWS'],
@@ -22,15 +22,7 @@ const input = {
 describe('dailymotion-report continue-as-new (time skipping)', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: DailymotionSandbox | undefined;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  afterEach(async () => {
-    await sandbox?.stop();
-  });
+  useTemporalServer('time-skipping', (e) => (env = e), { afterEach: () => sandbox?.stop() });
 
   it('12 one-day windows, 5 per run: continues as new twice and the result is exact', async () => {
     const s = await startDailymotionSandbox({ generationMs: 60_000 });

@@ -2,7 +2,7 @@
  * dailymotion-report on the time-skipping server, against the Dailymotion sandbox whose clock follows the
  * test server's: reports that take hours finish in seconds of wall time.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
@@ -11,8 +11,8 @@ import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../h
 import {
   resultsWhileSkipping,
   testDeps,
-  timeSkippingEnv,
   uniqueQueue,
+  useTemporalServer,
   waitForClose,
   withWorker,
 } from '../helpers/temporal';
@@ -31,12 +31,7 @@ describe('dailymotion-report (time skipping)', () => {
   let dmEnv: Record<string, string>;
   let account: string;
 
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('time-skipping', (e) => (env = e), { afterEach: () => sandbox?.stop() });
   const fresh = async (opts: Parameters<typeof startDailymotionSandbox>[0] = {}) => {
     ({ sandbox, env: dmEnv } = await startDailymotionSandbox(opts));
     sandbox.clock.follow(() => env.currentTimeMs());
@@ -44,9 +39,6 @@ describe('dailymotion-report (time skipping)', () => {
     account = uniqueQueue('account');
     return testDeps({ ...dmEnv, DM_ACCOUNT: account });
   };
-  afterEach(async () => {
-    await sandbox?.stop();
-  });
 
   const run = (taskQueue: string, input: DailymotionReportInput) =>
     env.client.workflow.execute('dailymotionReport', {

@@ -5,7 +5,7 @@
  * state: test/integration/permits-restart.test.ts, on the dev server — a test that terminates workflows
  * mid-run does not belong on the shared time-skipping server.)
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   permitAskSignal,
@@ -14,16 +14,11 @@ import {
   permitStateQuery,
 } from '../../src/kit/limits/permits';
 import { ask, entity, requesters, stop } from '../helpers/permits';
-import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 describe('the permit entity', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('time-skipping', (e) => (env = e));
 
   it('grants first come first served, and reclaims the permit of a holder that stopped renewing', async () => {
     await withWorker(env, testDeps(), async (taskQueue) => {

@@ -1,16 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 describe('selftest on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('time-skipping', (e) => (env = e));
 
   it('sleeps 3 hours of workflow time without waiting for them, then writes', async () => {
     const deps = testDeps();

@@ -5,7 +5,7 @@
  * do not make the offset paging skip others.
  */
 import { gunzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PIPELINES } from '../../src/pipelines';
 import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
@@ -13,7 +13,7 @@ import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { addDays } from '../../src/pipelines/titelive/sandbox/catalog';
 import { TiteliveSandbox, type TiteliveSandboxOptions } from '../../src/pipelines/titelive/sandbox/server';
 import type { Deps } from '../../src/activities/deps';
-import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const BOOKS = 600;
 const PER_PAGE = 50;
@@ -25,15 +25,7 @@ const CATALOG: TiteliveSandboxOptions = {
 describe('titelive completeness on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: TiteliveSandbox;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  afterEach(async () => {
-    await sandbox?.stop();
-  });
+  useTemporalServer('time-skipping', (e) => (env = e), { afterEach: () => sandbox?.stop() });
 
   async function start(maxResults?: number): Promise<Deps> {
     sandbox = new TiteliveSandbox({ ...CATALOG, maxResults });

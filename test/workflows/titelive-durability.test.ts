@@ -4,13 +4,13 @@
  * durable timer) → the connector gets a 401, logs in again and carries on; an attempt that dies at page
  * k+1 is retried and resumes at k+1; an incremental run fetches only what changed since the high-water mark.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
 import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
-import { createTestWorker, testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import { createTestWorker, testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const BOOKS = 600;
 const PER_PAGE = 50;
@@ -19,15 +19,7 @@ const PAGES = BOOKS / PER_PAGE;
 describe('titelive on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: TiteliveSandbox;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
-  afterEach(async () => {
-    await sandbox?.stop();
-  });
+  useTemporalServer('time-skipping', (e) => (env = e), { afterEach: () => sandbox?.stop() });
 
   async function start(maxResults?: number): Promise<ReturnType<typeof testDeps>> {
     sandbox = new TiteliveSandbox({

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
@@ -19,7 +19,7 @@ import { ledgerStateQuery, ledgerWorkflowId } from '../../src/kit/limits/quota';
 import { progressQuery } from '../../src/shared/messages';
 import { nextReset, periodStart } from '../../src/kit/limits/quota-reset';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
-import { terminateAll, testDeps, timeSkippingEnv, tmpDir, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, tmpDir, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const PROJECTS: SandboxProject[] = [
   { id: 'proj-a', keys: ['key-a-1-AIzaTest', 'key-a-2-AIzaTest'] },
@@ -48,18 +48,9 @@ function playlog(n: number, seed: number): { ids: string[]; csv: string } {
 describe('youtube-enrich on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   let sandbox: YoutubeSandbox;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  // The ledgers live as long as their pool is used; this test's are ended after it, so they do not outlive it.
   const ledgers: string[] = [];
-  afterEach(async () => {
-    await sandbox?.stop();
-    // The ledgers live as long as their pool is used; end this test's so they do not outlive it.
-    await terminateAll(env, ledgers);
-  });
+  useTemporalServer('time-skipping', (e) => (env = e), { started: ledgers, afterEach: () => sandbox?.stop() });
   const newPool = (): string => {
     const pool = uniqueQueue('yt');
     ledgers.push(ledgerWorkflowId(pool));

@@ -6,7 +6,7 @@
  * is parked and a revoked key dropped; when every project is spent it waits for the reset and carries on;
  * it continues as new handing on its cursor; pause/resume/setInterval work; bad input fails at once.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import { ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
@@ -26,14 +26,7 @@ import {
   type YoutubeWatchResult,
 } from '../../src/pipelines/youtube/watch-shared';
 import type { WatchCarry } from '../../src/pipelines/youtube/workflows/watch';
-import {
-  expectTimeSkipping,
-  terminateAll,
-  testDeps,
-  timeSkippingEnv,
-  uniqueQueue,
-  withWorker,
-} from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 import { feedIds, MemoryVideosStore, newestFirst } from '../helpers/youtube-watch';
 
 const SEED = 7;
@@ -45,19 +38,15 @@ describe('youtube-watch on the time-skipping server', () => {
   let sandbox: YoutubeSandbox | undefined;
   let feed: SearchFeed;
   let store: MemoryVideosStore;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
   /** Workflows to end after each test (watchers and ledgers): nothing may outlive its worker. */
   const started: string[] = [];
-  afterEach(async () => {
-    await terminateAll(env, started);
-    await sandbox?.stop();
-    sandbox = undefined;
-    await expectTimeSkipping(env); // nothing this test left behind holds the shared clock
+  useTemporalServer('time-skipping', (e) => (env = e), {
+    started,
+    afterEach: async () => {
+      await sandbox?.stop();
+      sandbox = undefined;
+    },
+    checkSkipping: true, // nothing this test left behind holds the shared clock
   });
   const newPool = (): string => {
     const pool = uniqueQueue('ytw');
