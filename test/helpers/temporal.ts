@@ -8,6 +8,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from '@temporalio/client';
 import { Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
 import { parseConfig } from '../../src/config';
+import { permitDrainSignal } from '../../src/kit/limits/permits';
 import { createActivities } from '../../src/activities';
 import type { Deps } from '../../src/activities/deps';
 import { attachTimeSkipping } from '../../src/dev/servers';
@@ -90,7 +91,27 @@ export async function createTestWorker(
   });
 }
 
-/** Creates a worker and runs `fn` while it polls. */
+/** The workflows the running test file's tests started (useTemporalServer's `started`). */
+let fileStarted: string[] | undefined;
+
+/**
+ * Ends the permit entities among `ids` that run on `taskQueue` the way they end in production — drained, their
+ * holders released or their leases run out — while the worker still polls. On the time-skipping server an
+ * entity terminated with a timer pending strands the clock when that timer comes due (after the worker has
+ * stopped, nothing would run it): it must close on its own.
+ */
+async function endPermitEntities(env: TestWorkflowEnvironment, ids: string[], taskQueue: string): Promise<void> {
+  if (!env.supportsTimeSkipping) return;
+  for (const id of ids) {
+    const handle = env.client.workflow.getHandle(id);
+    const d = await handle.describe().catch(() => undefined);
+    if (d?.status.name !== 'RUNNING' || d.type !== 'permits' || d.taskQueue !== taskQueue) continue;
+    await handle.signal(permitDrainSignal);
+    await handle.result().catch(() => undefined);
+  }
+}
+
+/** Creates a worker and runs `fn` while it polls; the test's permit entities on its queue end before it stops. */
 export async function withWorker<T>(
   env: TestWorkflowEnvironment,
   deps: Deps,
@@ -99,7 +120,13 @@ export async function withWorker<T>(
 ): Promise<T> {
   const taskQueue = overrides.taskQueue ?? uniqueQueue();
   const worker = await createTestWorker(env, deps, taskQueue, overrides);
-  return worker.runUntil(() => fn(taskQueue, worker));
+  return worker.runUntil(async () => {
+    try {
+      return await fn(taskQueue, worker);
+    } finally {
+      if (fileStarted) await endPermitEntities(env, fileStarted, taskQueue);
+    }
+  });
 }
 
 /**
@@ -213,6 +240,7 @@ export function useTemporalServer(
   hooks: ServerHooks = {},
 ): void {
   let env: TestWorkflowEnvironment | undefined;
+  fileStarted = hooks.started;
   beforeAll(async () => {
     env = await (kind === 'dev' ? devServerEnv() : timeSkippingEnv());
     set(env);

@@ -277,13 +277,14 @@ describe('secrets in histories and logs', () => {
   it('no secret is in any event history of the runs, their children and entity workflows', () => {
     const scanned = histories.filter((h) => !planted.includes(h.workflowId));
     const types = new Set(scanned.map((h) => h.type));
-    // The runs and what they started: children, the report semaphore, the quota ledger, the limiter.
+    // The runs and what they started: children, the report semaphore, the quota ledger (a permit entity), the
+    // limiter.
     for (const t of [
       'dailymotionReport',
       'dailymotionReportWindow',
       'semaphore',
       'youtubeEnrich',
-      'quotaLedger',
+      'permits',
       'titelive',
       'datoramaCollect',
       'datoramaLimiter',

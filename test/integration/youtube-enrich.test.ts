@@ -150,6 +150,7 @@ describe('youtube-enrich on the dev server', () => {
     const desc = await handle.describe();
     expect(desc.runId).not.toBe(handle.firstExecutionRunId);
     await maybeSaveHistory(env.address, workflowId, 'youtube-enrich');
-    await maybeSaveHistoryOfType(env.address, 'quotaLedger', 'quota-ledger');
+    // The pool's quota ledger: a permit entity with the key-pool policy (quota-ledger.json is the older type's).
+    await maybeSaveHistoryOfType(env.address, 'permits', 'permits-key-pool', `WorkflowId STARTS_WITH 'quota-ledger-'`);
   });
 });

@@ -7,10 +7,15 @@ import {
   advance,
   decide,
   initPolicy,
+  joinPolicy,
   keepUntil,
   nextChange,
   observe,
+  reconfigure,
+  recoverPolicy,
   released,
+  validateAsk,
+  validateJoinPolicy,
   withdrawn,
   type PermitAsk,
   type PermitHolder,
@@ -144,5 +149,45 @@ describe('key-pool policy', () => {
     expect(a.ok && a.grant?.permit?.fingerprint).toBe('k2');
     observe(s, { spent: 'k2' }, T0 + 3_600_000);
     expect(decide(s, ask(2, { method: 'videos.list', calls: 1 }), [], T0 + 3_600_000).ok).toBe(false);
+  });
+  it('joins what another caller adds, refuses what contradicts it, and keeps joined buckets across a restart', () => {
+    const s = pool();
+    if (s.kind !== 'keyPool') throw new Error('unreachable');
+    const p2 = { id: 'p2', unitsPerPeriod: 5, reset: { kind: 'utc-midnight' as const }, keys: ['k3'] };
+    expect(() =>
+      validateJoinPolicy(
+        s,
+        { kind: 'keyPool', poolId: 'yt', ledger: { buckets: [{ ...p2, id: 'p1', keys: ['k1'] }], costs: {} } },
+        'yt',
+      ),
+    ).toThrow(/^LedgerConflict: quota ledger yt is configured differently — bucket p1: 5 units per period asked/);
+    const more = { kind: 'keyPool' as const, poolId: 'yt', ledger: { buckets: [p2], costs: { 'search.list': 100 } } };
+    validateJoinPolicy(s, more, 'yt');
+    joinPolicy(s, more, T0);
+    expect(s.ledger.buckets.map((b) => b.id)).toEqual(['p1', 'p2']);
+    expect(() => validateAsk(s, { method: 'nope', calls: 1 })).toThrow(/no cost configured for method nope/);
+    validateAsk(s, { method: 'search.list', calls: 1 });
+    // Continue-as-new (or a restart) with the first caller's configuration: the joined bucket stays, the
+    // listed one takes its settings.
+    const p1 = { id: 'p1', unitsPerPeriod: 4, reset: { kind: 'utc-midnight' as const }, keys: ['k1', 'k2'] };
+    reconfigure(s, { kind: 'keyPool', poolId: 'yt', ledger: { buckets: [p1], costs: { 'videos.list': 1 } } }, T0);
+    expect(s.ledger.buckets.map((b) => [b.id, b.unitsPerPeriod])).toEqual([
+      ['p1', 4],
+      ['p2', 5],
+    ]);
+  });
+
+  it('gives removed keys another chance after a terminated run, and refuses another kind or other limits', () => {
+    const s = pool();
+    if (s.kind !== 'keyPool') throw new Error('unreachable');
+    observe(s, { invalid: { fingerprint: 'k1', reason: 'keyInvalid' } }, T0);
+    recoverPolicy(s);
+    expect(s.ledger.removed).toEqual([]);
+    expect(s.ledger.buckets[0].keys.every((k) => !k.invalid)).toBe(true);
+    const slots = initPolicy({ kind: 'concurrency', permits: 2 }, T0);
+    validateJoinPolicy(slots, { kind: 'concurrency', permits: 2 }, 'slots');
+    expect(() => validateJoinPolicy(slots, { kind: 'concurrency', permits: 3 }, 'slots')).toThrow(
+      /permit entity slots is configured differently/,
+    );
   });
 });

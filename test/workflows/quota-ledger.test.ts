@@ -1,22 +1,15 @@
 /**
- * The quota ledger entity workflow on the time-skipping server: reservations through real updates, an
- * invalid reservation refused by the validator (nothing in history), "wait until the reset" and a grant
- * after it, and state carried across continue-as-new.
+ * A pool's quota ledger — the permit entity with the keyPool policy, through the activity-side client — on the
+ * time-skipping server: reservations through real updates, an invalid reservation refused by the validator
+ * (nothing in history), "wait until the reset" and a grant after it, and state carried across continue-as-new.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  ledgerStateQuery,
-  markInvalidUpdate,
-  refundUpdate,
-  reserveUpdate,
-  type LedgerConfig,
-  type ReserveResult,
-} from '../../src/kit/limits/quota';
+import { ledgerStateQuery, type LedgerConfig } from '../../src/kit/limits/quota';
 import { QuotaLedgerClient } from '../../src/kit/activity/quota-ledger';
-import { testDeps, timeSkippingEnv, uniqueQueue, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const config: LedgerConfig = {
   buckets: [
@@ -28,42 +21,23 @@ const config: LedgerConfig = {
 
 describe('quota ledger workflow', () => {
   let env: TestWorkflowEnvironment;
-  beforeAll(async () => {
-    env = await timeSkippingEnv();
-  });
-  afterAll(async () => {
-    await env?.teardown();
-  });
+  useTemporalServer('time-skipping', (e) => (env = e));
 
   it('grants, refuses bad requests, says wait, grants after the reset and survives continue-as-new', async () => {
     const ledgerId = uniqueQueue('quota-ledger-test');
     await withWorker(env, testDeps(), async (taskQueue) => {
-      const handle = await env.client.workflow.start('quotaLedger', {
-        taskQueue,
-        workflowId: ledgerId,
-        args: [{ config, continueAsNewAfter: 4 }],
-      });
-      const firstRun = handle.firstExecutionRunId;
-      const reserve = (calls: number) =>
-        env.client.workflow
-          .getHandle(ledgerId)
-          .executeUpdate(reserveUpdate, { args: [{ method: 'videos.list', calls }] }) as Promise<ReserveResult>;
+      const client = new QuotaLedgerClient(env.client, ledgerId, taskQueue, config, 30);
+      const reserve = (calls: number) => client.reserve({ method: 'videos.list', calls });
 
       const a = await reserve(3);
+      const firstRun = (await env.client.workflow.getHandle(ledgerId).describe()).runId;
       expect(a).toMatchObject({ kind: 'granted', permit: { bucket: 'p1', fingerprint: 'fp-1a', calls: 3 } });
-      const err = await env.client.workflow
-        .getHandle(ledgerId)
-        .executeUpdate(reserveUpdate, { args: [{ method: 'nope', calls: 1 }] })
-        .catch((e: unknown) => e);
+      const err = await client.reserve({ method: 'nope', calls: 1 }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(String((err as WorkflowUpdateFailedError).cause)).toMatch(/no cost configured for method nope/);
       if (a.kind !== 'granted') throw new Error('unreachable');
-      await env.client.workflow
-        .getHandle(ledgerId)
-        .executeUpdate(refundUpdate, { args: [{ permit: a.permit, callsUsed: 1 }] });
-      await env.client.workflow
-        .getHandle(ledgerId)
-        .executeUpdate(markInvalidUpdate, { args: [{ fingerprint: 'fp-1b', reason: 'API key not valid' }] });
+      await client.refund(a.permit, 1);
+      await client.markInvalid('fp-1b', 'API key not valid');
       expect(await reserve(10)).toMatchObject({ kind: 'granted', permit: { bucket: 'p2', calls: 5 } });
       expect(await reserve(10)).toMatchObject({
         kind: 'granted',
@@ -73,7 +47,7 @@ describe('quota ledger workflow', () => {
       expect(wait.kind).toBe('wait');
       if (wait.kind !== 'wait') throw new Error('unreachable');
 
-      // More than 4 updates: the ledger continued as new and kept its state.
+      // More than 30 events: the ledger continued as new and kept its state.
       const state = await env.client.workflow.getHandle(ledgerId).query(ledgerStateQuery);
       expect((await env.client.workflow.getHandle(ledgerId).describe()).runId).not.toBe(firstRun);
       expect(state.buckets.map((b) => [b.id, b.used])).toEqual([
@@ -92,12 +66,7 @@ describe('quota ledger workflow', () => {
     const ledgerId = uniqueQueue('quota-ledger-busy');
     await withWorker(env, testDeps(), async (taskQueue) => {
       const busy: LedgerConfig = { ...config, buckets: config.buckets.map((b) => ({ ...b, unitsPerPeriod: 1000 })) };
-      await env.client.workflow.start('quotaLedger', {
-        taskQueue,
-        workflowId: ledgerId,
-        args: [{ config: busy, continueAsNewAfter: 5 }],
-      });
-      const client = new QuotaLedgerClient(env.client, ledgerId, taskQueue, busy);
+      const client = new QuotaLedgerClient(env.client, ledgerId, taskQueue, busy, 30);
       const results = await Promise.all(
         Array.from({ length: 40 }, async () => {
           const r = await client.reserve({ method: 'videos.list', calls: 3 });
@@ -110,6 +79,9 @@ describe('quota ledger workflow', () => {
       const state = await env.client.workflow.getHandle(ledgerId).query(ledgerStateQuery);
       expect(state.buckets.reduce((n, b) => n + b.used, 0)).toBe(40); // 3 reserved, 2 given back, each time
       expect(state.permits).toBe(40);
+      // The run serving the last update was continued from another: the entity moved while serving.
+      const history = await env.client.workflow.getHandle(ledgerId).fetchHistory();
+      expect(history.events?.[0].workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
       await env.client.workflow.getHandle(ledgerId).terminate('test over');
     });
   });

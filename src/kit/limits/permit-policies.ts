@@ -14,7 +14,20 @@
 import { formatDuration } from '../../shared/durations';
 import { thousands } from '../workflow';
 import type { LedgerConfig, LedgerState, Permit } from './quota';
-import { configure, emptyLedger, markInvalid, markSpent, refund, reserve, roll } from './quota-state';
+import {
+  configure,
+  emptyLedger,
+  join,
+  LEDGER_CONFLICT,
+  markInvalid,
+  markSpent,
+  refund,
+  recover,
+  reserve,
+  roll,
+  validateJoin,
+  validateReserve,
+} from './quota-state';
 
 export const WINDOW_MS = 60_000;
 export const DAY_MS = 86_400_000;
@@ -60,6 +73,8 @@ export interface PermitObservation {
   blockUntil?: number;
   /** keyPool: calls made with the permit (the others' units are given back). */
   callsUsed?: number;
+  /** keyPool: a consumed grant's unused calls given back (such grants are not held: see `consumable`). */
+  returned?: { permit: Permit; callsUsed: number };
   /** keyPool: the API said this key's quota is exceeded / the key is invalid. */
   spent?: string;
   invalid?: { fingerprint: string; reason: string };
@@ -129,13 +144,62 @@ export function initPolicy(c: PolicyConfig, now: number): PolicyState {
   }
 }
 
-/** Applies a configuration to a carried state (continue-as-new, a restart): the limits are the caller's. */
+/**
+ * Applies a configuration to a carried state (continue-as-new, a restart): the limits are the caller's. A key
+ * pool keeps the buckets other callers joined (`joinPolicy`); the ones `c` lists take its settings.
+ */
 export function reconfigure(s: PolicyState, c: PolicyConfig, now: number): void {
   if (s.kind === 'concurrency' && c.kind === 'concurrency') s.permits = c.permits;
   else if (s.kind === 'rateWindow' && c.kind === 'rateWindow')
     Object.assign(s, { perMinute: c.perMinute, perDay: c.perDay, spacingMs: c.spacingMs });
-  else if (s.kind === 'keyPool' && c.kind === 'keyPool') configure(s.ledger, c.ledger, now);
-  else throw new Error(`permit entity of kind ${s.kind} asked to be ${c.kind}`);
+  else if (s.kind === 'keyPool' && c.kind === 'keyPool') {
+    const listed = new Set(c.ledger.buckets.map((b) => b.id));
+    const joined = s.ledger.buckets
+      .filter((b) => !listed.has(b.id))
+      .map((b) => ({
+        id: b.id,
+        unitsPerPeriod: b.unitsPerPeriod,
+        reset: b.reset,
+        keys: b.keys.map((k) => k.fingerprint),
+      }));
+    configure(s.ledger, { ...c.ledger, buckets: [...c.ledger.buckets, ...joined] }, now);
+  } else throw new Error(`permit entity of kind ${s.kind} asked to be ${c.kind}`);
+}
+
+/** A policy's state carried from a run that was terminated: a key pool gives its removed keys another chance. */
+export function recoverPolicy(s: PolicyState): void {
+  if (s.kind === 'keyPool') recover(s.ledger);
+}
+
+/** Refuses a request the policy cannot price (an update validator: nothing reaches history). */
+export function validateAsk(s: PolicyState, ask: { method?: string; calls?: number }): void {
+  if (s.kind === 'keyPool') validateReserve(s.ledger, { method: ask.method ?? '', calls: ask.calls ?? 1 });
+}
+
+/**
+ * Refuses a caller's configuration that contradicts the running entity's (every run and worker of a limit
+ * must agree; the last caller never flips it): a key pool's units, resets and costs, another kind or other
+ * limits. What it only adds (a key pool's buckets, keys, methods) is fine.
+ */
+export function validateJoinPolicy(s: PolicyState, c: PolicyConfig, entityId: string): void {
+  if (s.kind === 'keyPool' && c.kind === 'keyPool') return validateJoin(s.ledger, c.ledger, entityId);
+  const same =
+    (s.kind === 'concurrency' && c.kind === 'concurrency' && s.permits === c.permits) ||
+    (s.kind === 'rateWindow' &&
+      c.kind === 'rateWindow' &&
+      s.perMinute === c.perMinute &&
+      s.perDay === c.perDay &&
+      s.spacingMs === c.spacingMs);
+  if (!same)
+    throw new Error(
+      `${LEDGER_CONFLICT}: permit entity ${entityId} is configured differently — ${JSON.stringify(c)} asked, it has ` +
+        `${describePolicy(s, [])}. Give every run and worker of a limit the same settings.`,
+    );
+}
+
+/** A caller's configuration joining the running entity's (validated by validateJoinPolicy). */
+export function joinPolicy(s: PolicyState, c: PolicyConfig, now: number): void {
+  if (s.kind === 'keyPool' && c.kind === 'keyPool') join(s.ledger, c.ledger, now);
 }
 
 /** Time passes: day and period roll-overs, the window forgets old releases. */
@@ -266,11 +330,19 @@ export function released(s: PolicyState, h: PermitHolder, now: number, seen?: Pe
   if (seen) observe(s, seen, now);
 }
 
+/**
+ * Whether a grant made on the update path is consumed at once rather than held: a key pool's units are spent
+ * when granted (the calls not made come back with `returned`), so there is nothing to hold, renew or reclaim —
+ * an activity that dies simply spent what it was granted.
+ */
+export const consumable = (s: PolicyState): boolean => s.kind === 'keyPool';
+
 /** What the API said, outside a release too (a 429 seen by a call, a key refused). */
 export function observe(s: PolicyState, seen: PermitObservation, now: number): void {
   if (s.kind === 'rateWindow') {
     observeRate(s, seen);
   } else if (s.kind === 'keyPool') {
+    if (seen.returned) refund(s.ledger, seen.returned, now);
     if (seen.spent && s.ledger.buckets.some((b) => b.keys.some((k) => k.fingerprint === seen.spent)))
       markSpent(s.ledger, seen.spent, now);
     if (seen.invalid) markInvalid(s.ledger, seen.invalid.fingerprint, seen.invalid.reason, now);

@@ -9,16 +9,24 @@
  *   restarted without it), and releases (`permitRelease`, with what the API said); a holder whose lease runs
  *   out (its run died) is reclaimed;
  * - the API's signs (a 429, "quota exceeded", an invalid key) reach the policy (`permitObserve`);
+ * - a requester that cannot wait for a signal (an activity) asks by update instead (`permitTry`): granted
+ *   now, or told until when to wait — never ahead of a queued request; it releases and reports by update too
+ *   (`permitReleaseNow`, `permitObserveNow`; a policy whose grants are consumed at once — a key pool's units —
+ *   holds nothing, and what was not used comes back as an observation), and a caller's configuration joins the entity's (`permitJoin`:
+ *   what it adds is added, a contradiction refused by the validator);
  * - the entity continues as new with its state — holders, waiters, the policy's counts — when its history
- *   grows, ends when idle once its counts no longer matter (`keepUntil`), or when drained.
+ *   grows (updates are refused meanwhile, `PermitsMoving`: callers retry and reach the next run), ends when
+ *   idle once its counts no longer matter (`keepUntil`), or when drained.
  * Timers are never cancelled (a pending one at or before the wake time is reused): the time-skipping test
  * server strands a run whose task cancels a timer that fired meanwhile (sdk-java#3088). Workflow-safe.
  */
 import {
+  allHandlersFinished,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
   getExternalWorkflowHandle,
   setCurrentDetails,
   setHandler,
@@ -31,6 +39,7 @@ import { formatDuration } from '../../shared/durations';
 import { thousands, workflowNow } from '../workflow';
 import {
   advance,
+  consumable,
   decide,
   describePolicy,
   initPolicy,
@@ -44,10 +53,15 @@ import {
   type PermitHolder,
   type PermitObservation,
   idleWhy,
+  joinPolicy,
+  recoverPolicy,
+  validateAsk,
+  validateJoinPolicy,
   withdrawn,
   type PolicyConfig,
   type PolicyState,
 } from './permit-policies';
+import { ledgerStateQuery } from './quota';
 
 export interface PermitRequest {
   requestId: string;
@@ -96,6 +110,8 @@ export interface PermitEntityInput {
   state?: PermitEntityState;
   /** A run started after an abnormal end whose state could not be read: holders re-register first (ms). */
   recoverMs?: number;
+  /** `state` is the last of a run that ended abnormally (terminated: the policy gives what it removed another chance). */
+  recovered?: boolean;
   /** Continue as new after this many events even if the server has not suggested it (tests). */
   historyLimit?: number;
 }
@@ -107,6 +123,19 @@ export const permitGrantedSignal = defineSignal<[PermitGranted]>('permitGranted'
 /** Ends the entity once nothing waits or is held and its policy's window has passed (tests; new settings). */
 export const permitDrainSignal = defineSignal('permitDrain');
 export const permitStateQuery = defineQuery<PermitEntityState>('permitState');
+
+/** What `permitTry` answers: granted now, or wait until `until` (absent: only a release or an operator helps). */
+export type PermitTry = { granted: PermitGranted } | { wait: { until?: number; why: string } };
+export type PermitRelease = { requestId: string; seen?: PermitObservation };
+export const permitTryUpdate = defineUpdate<PermitTry, [PermitRequest]>('permitTry');
+export const permitReleaseUpdate = defineUpdate<void, [PermitRelease]>('permitReleaseNow');
+export const permitObserveUpdate = defineUpdate<void, [PermitObservation]>('permitObserveNow');
+export const permitJoinUpdate = defineUpdate<void, [PolicyConfig]>('permitJoin');
+/**
+ * What the update validators answer while the entity continues as new: callers retry shortly (the update then
+ * reaches the next run). Refused updates leave no trace in history.
+ */
+export const PERMITS_MOVING = 'PermitsMoving: the permit entity is continuing as new, retry';
 
 /** How long a released request's id is remembered (longer than any requester's re-ask). */
 const DONE_MS = 10 * 60_000;
@@ -135,6 +164,8 @@ export interface PermitMessages {
   view(s: PermitEntityState): unknown;
   /** Continues as new with the state (each type has its own input). */
   continueAsNew(s: PermitEntityState): Promise<never>;
+  /** Also serve the update path (`permitTry` & co.): the `permits` type's own vocabulary only. */
+  updates?: boolean;
 }
 
 export const PERMIT_MESSAGES: PermitMessages = {
@@ -149,6 +180,7 @@ export const PERMIT_MESSAGES: PermitMessages = {
   toGranted: (g) => g,
   state: permitStateQuery as QueryDefinition<unknown>,
   view: (s) => s,
+  updates: true,
   continueAsNew: () => {
     throw new Error('PERMIT_MESSAGES.continueAsNew is bound by permits()');
   },
@@ -157,7 +189,8 @@ export const PERMIT_MESSAGES: PermitMessages = {
 export async function permits(input: PermitEntityInput): Promise<void> {
   await permitEntity(input, {
     ...PERMIT_MESSAGES,
-    continueAsNew: (state) => continueAsNew<typeof permits>({ ...input, state, recoverMs: undefined }),
+    continueAsNew: (state) =>
+      continueAsNew<typeof permits>({ ...input, state, recoverMs: undefined, recovered: undefined }),
   });
 }
 
@@ -171,6 +204,7 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     granted: 0,
     peakHeld: 0,
   };
+  if (input.state && input.recovered) recoverPolicy(s.policy);
   reconfigure(s.policy, input.policy, workflowNow());
   const idleMs = input.idleMs ?? 10 * 60_000;
   const recoverUntil = input.recoverMs && !input.state ? workflowNow() + input.recoverMs : 0;
@@ -197,8 +231,7 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
       s.waiting.push({ ...r, since: now });
     version++;
   });
-  setHandler(m.release, (payload: never) => {
-    const { requestId, seen } = m.toRelease(payload);
+  const release = ({ requestId, seen }: PermitRelease) => {
     const now = workflowNow();
     const h = s.holders.find((x) => x.requestId === requestId);
     s.holders = s.holders.filter((x) => x.requestId !== requestId);
@@ -208,12 +241,33 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
       (s.done ??= []).push({ requestId, at: now });
     } else if (seen) observe(s.policy, seen, now);
     version++;
-  });
+  };
+  const seeing = (seen: PermitObservation) => {
+    observe(s.policy, seen, workflowNow());
+    version++;
+  };
+  setHandler(m.release, (payload: never) => release(m.toRelease(payload)));
   if (m.observe && m.toObservation) {
     const toObservation = m.toObservation;
-    setHandler(m.observe, (payload: never) => {
-      observe(s.policy, toObservation(payload), workflowNow());
-      version++;
+    setHandler(m.observe, (payload: never) => seeing(toObservation(payload)));
+  }
+  // Before continuing as new the entity refuses updates (callers retry, reaching the next run), so the run can
+  // close with every handler finished even under constant traffic.
+  let moving = false;
+  const open = () => {
+    if (moving) throw new Error(PERMITS_MOVING);
+  };
+  if (m.updates) {
+    setHandler(permitTryUpdate, (req) => tryNow(req), { validator: (req) => (open(), validateAsk(s.policy, req)) });
+    setHandler(permitReleaseUpdate, (r) => release(r), { validator: (_r) => open() });
+    setHandler(permitObserveUpdate, (seen) => seeing(seen), { validator: (_seen) => open() });
+    setHandler(permitJoinUpdate, (c) => ((version++, joinPolicy(s.policy, c, workflowNow())), undefined), {
+      validator: (c) => (open(), validateJoinPolicy(s.policy, c, entityId)),
+    });
+    // A key pool's ledger in the words its operators (and the quota ledger it replaces) used.
+    setHandler(ledgerStateQuery, () => {
+      if (s.policy.kind !== 'keyPool') throw new Error(`${entityId} is not a key pool (its policy: ${s.policy.kind})`);
+      return s.policy.ledger;
     });
   }
   if (m.drain)
@@ -222,6 +276,57 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
       version++;
     });
   setHandler(m.state, () => m.view(s));
+
+  /** Holds `head` from now on: the entity's record of a grant (a release may arrive while it is on its way). */
+  const hold = (head: PermitAsk, now: number, grant?: PermitGrant): PermitHolder => {
+    const holder: PermitHolder = {
+      requestId: head.requestId,
+      requesterId: head.requesterId,
+      ...(head.purpose ? { purpose: head.purpose } : {}),
+      ...(head.leaseMs ? { leaseMs: head.leaseMs } : {}),
+      grantedAt: now,
+      leaseUntil: now + lease(head),
+      ...(grant ? { grant } : {}),
+    };
+    s.holders.push(holder);
+    return holder;
+  };
+  const counted = () => {
+    s.granted++;
+    s.peakHeld = Math.max(s.peakHeld, s.holders.length);
+  };
+
+  /** The update path: granted now if the policy says so and nobody waits ahead, else until when to wait. */
+  function tryNow(req: PermitRequest): PermitTry {
+    const now = workflowNow();
+    version++;
+    advance(s.policy, now);
+    const granted = (h: PermitHolder): PermitTry => ({
+      granted: { entityId, requestId: h.requestId, grantedAt: h.grantedAt, ...(h.grant ? { grant: h.grant } : {}) },
+    });
+    const known = s.holders.find((h) => h.requestId === req.requestId);
+    if (known) return granted(known); // asked again (a retried update): the same grant
+    if (s.waiting.length || now < recoverUntil) {
+      const until = Math.max(now + 1_000, recoverUntil);
+      return { wait: { until, why: `${s.waiting.length} waiting ahead (or holders re-registering)` } };
+    }
+    const { held: _held, ...r } = req;
+    const ask: PermitAsk = { ...r, since: now };
+    const d = decide(s.policy, ask, s.holders, now);
+    if (!d.ok)
+      return Number.isFinite(d.at)
+        ? { wait: { until: d.at, why: d.why(formatDuration(d.at - now)) } }
+        : { wait: { why: d.why('') } };
+    if (consumable(s.policy)) {
+      s.granted++;
+      return {
+        granted: { entityId, requestId: req.requestId, grantedAt: now, ...(d.grant ? { grant: d.grant } : {}) },
+      };
+    }
+    const h = hold(ask, now, d.grant);
+    counted();
+    return granted(h);
+  }
 
   for (;;) {
     const now = workflowNow();
@@ -234,17 +339,7 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     const decision = head && now >= recoverUntil ? decide(s.policy, head, s.holders, now) : undefined;
     if (head && decision?.ok) {
       s.waiting.shift();
-      const holder: PermitHolder = {
-        requestId: head.requestId,
-        requesterId: head.requesterId,
-        ...(head.purpose ? { purpose: head.purpose } : {}),
-        ...(head.leaseMs ? { leaseMs: head.leaseMs } : {}),
-        grantedAt: now,
-        leaseUntil: now + lease(head),
-        ...(decision.grant ? { grant: decision.grant } : {}),
-      };
-      // Held from the moment it is granted: a release may arrive while the grant is on its way.
-      s.holders.push(holder);
+      const holder = hold(head, now, decision.grant);
       try {
         await getExternalWorkflowHandle(head.requesterId).signal(
           m.granted,
@@ -261,14 +356,15 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
         withdrawn(s.policy, holder, workflowNow());
         continue;
       }
-      s.granted++;
-      s.peakHeld = Math.max(s.peakHeld, s.holders.length);
+      counted();
       continue;
     }
 
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > (input.historyLimit ?? 8_000)) {
+      moving = true;
       await condition(() => true); // let pending signal handlers run
+      await condition(allHandlersFinished);
       await m.continueAsNew(s);
     }
     const idle = s.waiting.length === 0 && s.holders.length === 0;

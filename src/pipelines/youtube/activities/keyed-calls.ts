@@ -1,5 +1,5 @@
 /**
- * YouTube calls on keys lent by the project quota ledger (src/kit/limits/quota-ledger.ts): the one ladder
+ * YouTube calls on keys lent by the pool's quota ledger (src/kit/activity/quota-ledger.ts): the one ladder
  * both YouTube activities climb — reserve a permit (or be told to wait until a reset, or that no key is
  * usable), call with the permit's key, and on a spent quota or an invalid key give the call back, take the
  * key's project out (until its reset, or for good) and go on with another key; any other failure gives back
@@ -45,7 +45,7 @@ export class YoutubeKeyedCalls {
   async call<T>(wanted: number, fn: (key: string) => Promise<T>): Promise<KeyedCall<T>> {
     for (;;) {
       if (!this.permit || this.used >= this.permit.calls) {
-        this.permit = undefined;
+        this.permit = undefined; // none yet, or used up: nothing to give back
         const r = await this.ledger.reserve({ method: this.o.method, calls: wanted, requester: this.o.requester });
         if (r.kind === 'none')
           throw ApplicationFailure.nonRetryable(`${this.o.who} cannot go on: ${r.reason}`, 'YoutubeNoUsableKey');
