@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ledgerStateQuery, type LedgerConfig } from '../../src/kit/limits/quota';
+import { ledgerStateQuery, reserveUpdate, type LedgerConfig } from '../../src/kit/limits/quota';
 import { QuotaLedgerClient } from '../../src/kit/activity/quota-ledger';
 import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
@@ -136,6 +136,36 @@ describe('quota ledger workflow', () => {
       ]);
       expect(state.costs).toEqual({ 'videos.list': 1, 'search.list': 100 });
       await env.client.workflow.getHandle(ledgerId).terminate('test over');
+    });
+  });
+
+  it('takes over a pool still run by the older quotaLedger workflow: its usage and settings carried', async () => {
+    const ledgerId = uniqueQueue('quota-ledger-takeover');
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const old = await env.client.workflow.start('quotaLedger', {
+        taskQueue,
+        workflowId: ledgerId,
+        args: [{ config }],
+      });
+      await old.executeUpdate(reserveUpdate, { args: [{ method: 'videos.list', calls: 4 }] });
+      // The upgraded worker's first call: the old ledger ends, the permit entity starts from its state.
+      const client = new QuotaLedgerClient(env.client, ledgerId, taskQueue, config);
+      expect(await client.reserve({ method: 'videos.list', calls: 5 })).toMatchObject({
+        kind: 'granted',
+        permit: { bucket: 'p2', calls: 5 },
+      });
+      expect(await client.reserve({ method: 'videos.list', calls: 5 })).toMatchObject({
+        kind: 'granted',
+        permit: { bucket: 'p1', calls: 1 }, // 4 of p1's 5 were spent before the upgrade
+      });
+      const first = env.client.workflow.getHandle(ledgerId, old.firstExecutionRunId);
+      expect((await first.describe()).status.name).toBe('TERMINATED');
+      expect((await env.client.workflow.getHandle(ledgerId).describe()).type).toBe('permits');
+      const state = await env.client.workflow.getHandle(ledgerId).query(ledgerStateQuery);
+      expect(state.buckets.map((b) => [b.id, b.used])).toEqual([
+        ['p1', 5],
+        ['p2', 5],
+      ]);
     });
   });
 });
