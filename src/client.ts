@@ -59,6 +59,17 @@ function pipelineOrHelp(name: string | undefined, opts: { help?: boolean }, cmd:
   return pipeline;
 }
 
+/**
+ * A command whose pipeline's own options come as flags after its name: they are read from the pipeline's
+ * definition, so commander lets them through, and `-h` after a pipeline's name prints that pipeline's options.
+ */
+const pipelineFlags = (cmd: Command): Command =>
+  cmd
+    .helpOption(false)
+    .option('-h, --help', "this help; after a pipeline's name, that pipeline's options")
+    .allowUnknownOption()
+    .allowExcessArguments();
+
 program
   .command('pipelines')
   .description('List the pipelines with what each does (`longhaul run <pipeline> --help` for its options)')
@@ -72,38 +83,35 @@ program
     }
   });
 
-program
-  .command('run [pipeline]')
-  .description(`Start a pipeline run (${Object.keys(PIPELINES).join(', ')}); pipeline options as --name value`)
-  .option('--input <file>', 'input as a JSON file (flags override its fields)')
-  .option('--wait', 'wait for the end, showing live progress')
-  .option('--json', 'print the outcome as one JSON object')
-  .option('--id <workflowId>', 'explicit workflow ID (default: derived from the input)')
-  .helpOption(false)
-  .option('-h, --help', "this help; after a pipeline's name, that pipeline's options")
-  .allowUnknownOption()
-  .allowExcessArguments()
-  .action(
-    async (
-      name: string | undefined,
-      opts: { input?: string; wait?: boolean; json?: boolean; id?: string; help?: boolean },
-      cmd: Command,
-    ) => {
-      const pipeline = pipelineOrHelp(name, opts, cmd, 'run');
-      if (!pipeline) return;
-      const flagArgs = pipelineArgs(cmd.args.slice(1), ['--input', '--id'], ['--wait', '--json']);
-      const input = buildInput(pipeline, opts, flagArgs);
-      const config = loadConfig();
-      const client = await connectClient(config);
-      const outcome = await runPipeline(client, config, pipeline, input, opts);
-      if (opts.json) out(outcome);
-      else if (outcome.status === 'completed') out(`Completed: ${outcome.summary}`);
-      else if (outcome.status === 'failed') out(`Failed: ${outcome.error}`);
-      if (outcome.problems?.length && !opts.json)
-        out(`${outcome.problems.length} problem(s):\n${outcome.problems.map((p) => `  ${p}`).join('\n')}`);
-      if (outcome.status === 'failed' || outcome.problems?.length) process.exitCode = 1;
-    },
-  );
+pipelineFlags(
+  program
+    .command('run [pipeline]')
+    .description(`Start a pipeline run (${Object.keys(PIPELINES).join(', ')}); pipeline options as --name value`)
+    .option('--input <file>', 'input as a JSON file (flags override its fields)')
+    .option('--wait', 'wait for the end, showing live progress')
+    .option('--json', 'print the outcome as one JSON object')
+    .option('--id <workflowId>', 'explicit workflow ID (default: derived from the input)'),
+).action(
+  async (
+    name: string | undefined,
+    opts: { input?: string; wait?: boolean; json?: boolean; id?: string; help?: boolean },
+    cmd: Command,
+  ) => {
+    const pipeline = pipelineOrHelp(name, opts, cmd, 'run');
+    if (!pipeline) return;
+    const flagArgs = pipelineArgs(cmd.args.slice(1), ['--input', '--id'], ['--wait', '--json']);
+    const input = buildInput(pipeline, opts, flagArgs);
+    const config = loadConfig();
+    const client = await connectClient(config);
+    const outcome = await runPipeline(client, config, pipeline, input, opts);
+    if (opts.json) out(outcome);
+    else if (outcome.status === 'completed') out(`Completed: ${outcome.summary}`);
+    else if (outcome.status === 'failed') out(`Failed: ${outcome.error}`);
+    if (outcome.problems?.length && !opts.json)
+      out(`${outcome.problems.length} problem(s):\n${outcome.problems.map((p) => `  ${p}`).join('\n')}`);
+    if (outcome.status === 'failed' || outcome.problems?.length) process.exitCode = 1;
+  },
+);
 
 program
   .command('status <workflowId>')
@@ -180,58 +188,55 @@ program
   });
 
 const schedule = program.command('schedule').description('Temporal Schedules that start pipelines on a cron');
-schedule
-  .command('create [pipeline]')
-  .description('Start <pipeline> on a cron; pipeline options as --name value or --input file.json')
-  .option('--cron <expr>', 'five-field cron, e.g. "0 6 * * *" (required)')
-  .option('--id <scheduleId>', 'schedule ID (required)')
-  .option('--input <file>', 'input as a JSON file')
-  .option(
-    '--overlap <policy>',
-    'skip | buffer-one | buffer-all | cancel-other | allow-all (default: allow-all for relative days, else skip)',
-  )
-  .option('--catchup <duration>', 'missed runs within this window are taken after an outage', DEFAULT_CATCHUP)
-  .option('--timezone <tz>', 'time zone of the cron', 'UTC')
-  .helpOption(false)
-  .option('-h, --help', "this help; after a pipeline's name, that pipeline's options")
-  .allowUnknownOption()
-  .allowExcessArguments()
-  .action(
-    async (
-      name: string | undefined,
-      opts: {
-        cron?: string;
-        id?: string;
-        input?: string;
-        overlap?: string;
-        catchup: string;
-        timezone: string;
-        help?: boolean;
-      },
-      cmd: Command,
-    ) => {
-      const pipeline = pipelineOrHelp(name, opts, cmd, 'schedule create');
-      if (!pipeline) return;
-      // Checked here, not by commander, so that `schedule create <pipeline> --help` needs neither.
-      if (!opts.cron) throw new InputError('--cron: required, a five-field cron, e.g. "0 6 * * *"');
-      if (!opts.id) throw new InputError('--id: required, the schedule ID, e.g. daily-report');
-      const flagArgs = pipelineArgs(cmd.args.slice(1), [
-        '--cron',
-        '--id',
-        '--input',
-        '--overlap',
-        '--catchup',
-        '--timezone',
-      ]);
-      const input = buildInput(pipeline, opts, flagArgs);
-      const config = loadConfig();
-      const { cron, id } = opts;
-      await createSchedule(await connectClient(config), pipeline, input, { ...opts, cron, id }, config);
-      out(
-        `Schedule ${opts.id}: ${pipeline.name} at "${opts.cron}" (${opts.timezone}), overlap ${opts.overlap ?? defaultOverlap(input)}, catch-up ${opts.catchup}`,
-      );
+pipelineFlags(
+  schedule
+    .command('create [pipeline]')
+    .description('Start <pipeline> on a cron; pipeline options as --name value or --input file.json')
+    .option('--cron <expr>', 'five-field cron, e.g. "0 6 * * *" (required)')
+    .option('--id <scheduleId>', 'schedule ID (required)')
+    .option('--input <file>', 'input as a JSON file')
+    .option(
+      '--overlap <policy>',
+      'skip | buffer-one | buffer-all | cancel-other | allow-all (default: allow-all for relative days, else skip)',
+    )
+    .option('--catchup <duration>', 'missed runs within this window are taken after an outage', DEFAULT_CATCHUP)
+    .option('--timezone <tz>', 'time zone of the cron', 'UTC'),
+).action(
+  async (
+    name: string | undefined,
+    opts: {
+      cron?: string;
+      id?: string;
+      input?: string;
+      overlap?: string;
+      catchup: string;
+      timezone: string;
+      help?: boolean;
     },
-  );
+    cmd: Command,
+  ) => {
+    const pipeline = pipelineOrHelp(name, opts, cmd, 'schedule create');
+    if (!pipeline) return;
+    // Checked here, not by commander, so that `schedule create <pipeline> --help` needs neither.
+    if (!opts.cron) throw new InputError('--cron: required, a five-field cron, e.g. "0 6 * * *"');
+    if (!opts.id) throw new InputError('--id: required, the schedule ID, e.g. daily-report');
+    const flagArgs = pipelineArgs(cmd.args.slice(1), [
+      '--cron',
+      '--id',
+      '--input',
+      '--overlap',
+      '--catchup',
+      '--timezone',
+    ]);
+    const input = buildInput(pipeline, opts, flagArgs);
+    const config = loadConfig();
+    const { cron, id } = opts;
+    await createSchedule(await connectClient(config), pipeline, input, { ...opts, cron, id }, config);
+    out(
+      `Schedule ${opts.id}: ${pipeline.name} at "${opts.cron}" (${opts.timezone}), overlap ${opts.overlap ?? defaultOverlap(input)}, catch-up ${opts.catchup}`,
+    );
+  },
+);
 schedule
   .command('list')
   .option('--json')

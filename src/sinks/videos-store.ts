@@ -25,18 +25,10 @@ export interface StoredVideo {
 }
 
 /** What the watcher hands to `upsert`: one search result of one query, seen at `seenAt`. */
-export interface VideoUpsert {
-  videoId: string;
+export type VideoUpsert = Omit<StoredVideo, 'queries' | 'firstSeenAt' | 'updatedAt'> & {
   query: string;
-  title: string;
-  description: string;
-  publishedAt: string;
-  channelId: string;
-  channelTitle: string;
-  thumbnails: Record<string, string>;
-  raw: unknown;
   seenAt: string;
-}
+};
 
 export interface UpsertResult {
   /** Videos not stored before. */

@@ -36,6 +36,20 @@ export function datoramaDeps(sandboxEnv: Record<string, string>, extra: Record<s
   return testDeps({ ...sandboxEnv, ...extra });
 }
 
+/** Runs `fn` with a fresh sandbox (a token of its own) and deps pointing at it; the sandbox stops after. */
+export async function withDatoramaSandbox<T>(
+  env: TestWorkflowEnvironment,
+  opts: DatoramaSandboxOptions,
+  fn: (s: { sandbox: DatoramaSandbox; env: Record<string, string>; deps: Deps }) => Promise<T>,
+): Promise<T> {
+  const { sandbox, env: sandboxEnv } = await datoramaSandbox(env, opts);
+  try {
+    return await fn({ sandbox, env: sandboxEnv, deps: datoramaDeps(sandboxEnv) });
+  } finally {
+    await sandbox.stop();
+  }
+}
+
 /**
  * Runs `fn` while a main-queue worker and a datorama call-queue worker poll, then drains the token's
  * limiter and waits for it to end — still while the workers poll. On the time-skipping server an entity

@@ -8,10 +8,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama/definition';
 import { uniqueQueue } from '../helpers/temporal';
 import {
-  useTimeSkippingServer,
   datoramaDeps,
   datoramaSandbox,
   maxInWindow,
+  useTimeSkippingServer,
+  withDatoramaSandbox,
   withDatoramaWorkers,
 } from '../helpers/datorama';
 
@@ -20,8 +21,7 @@ describe('datorama continue-as-new on the time-skipping server', () => {
   useTimeSkippingServer((e) => (env = e));
 
   it('a process run that continues as new mid-run submits every action once, counters and job log whole', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 });
-    try {
+    await withDatoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 }, async ({ sandbox, env: sEnv }) => {
       const deps = datoramaDeps(sEnv, { DATORAMA_CALLS_PER_RUN: '8' });
       const streams = sandbox.data.streams
         .filter((s) => s.enabled)
@@ -88,9 +88,7 @@ describe('datorama continue-as-new on the time-skipping server', () => {
       const lines = csv.toString('utf8').trim().split('\n');
       expect(lines).toHaveLength(31); // header + 30
       expect(lines.slice(1).every((l) => l.startsWith('process,') && l.includes(',SUBMITTED,'))).toBe(true);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 180_000);
   it('the workspace throttle keeps counting our running jobs across continue-as-new', async () => {
     const { sandbox, env: sEnv } = await datoramaSandbox(env, { workspaces: 1, streams: 4, maxJobs: 0, failEvery: 0 });

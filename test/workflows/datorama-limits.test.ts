@@ -8,10 +8,10 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DatoramaResult } from '../../src/pipelines/datorama/definition';
 import { resultsWhileSkipping, uniqueQueue } from '../helpers/temporal';
 import {
-  useTimeSkippingServer,
   datoramaDeps,
-  datoramaSandbox,
   maxInWindow,
+  useTimeSkippingServer,
+  withDatoramaSandbox,
   withDatoramaWorkers,
 } from '../helpers/datorama';
 
@@ -20,9 +20,7 @@ describe('datorama limits on the time-skipping server', () => {
   useTimeSkippingServer((e) => (env = e));
 
   it('two runs at once share the token limit', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 90, maxJobs: 1 });
-    try {
-      const deps = datoramaDeps(sEnv);
+    await withDatoramaSandbox(env, { streams: 90, maxJobs: 1 }, async ({ sandbox, deps }) => {
       const ids = sandbox.data.streams.map((s) => s.id);
       const results = await withDatoramaWorkers(env, deps, async (taskQueue) => {
         const runs = await Promise.all(
@@ -52,9 +50,7 @@ describe('datorama limits on the time-skipping server', () => {
       expect(firstHalf).toContain('a');
       expect(firstHalf).toContain('b');
       expect(calls[89].at - calls[0].at).toBeGreaterThanOrEqual(89_000);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 180_000);
 
   it('the daily cap makes a run wait for 00:00 UTC, then finish', async () => {
@@ -62,8 +58,7 @@ describe('datorama limits on the time-skipping server', () => {
     // of day the server started at (it starts at the real time, and every test before this one skips time).
     const now = await env.currentTimeMs();
     await env.sleep((Math.floor(now / 86_400_000) + 1) * 86_400_000 + 3_600_000 - now);
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 40, maxJobs: 1, perDay: 30 });
-    try {
+    await withDatoramaSandbox(env, { streams: 40, maxJobs: 1, perDay: 30 }, async ({ sandbox, env: sEnv }) => {
       const deps = datoramaDeps(sEnv, { DATORAMA_PER_DAY: '30' });
       const streams = sandbox.data.streams.map((s) => s.id);
       const { result, end } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
@@ -87,15 +82,11 @@ describe('datorama limits on the time-skipping server', () => {
       expect(perDay.get(firstDay + 1)).toBe(10);
       expect(calls[30].at).toBeGreaterThanOrEqual((firstDay + 1) * 86_400_000);
       expect(end).toBeGreaterThanOrEqual((firstDay + 1) * 86_400_000);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 180_000);
 
   it('a 45-day range is processed as 5 chunks, the streams of a chunk in one call', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 });
-    try {
-      const deps = datoramaDeps(sEnv);
+    await withDatoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 }, async ({ sandbox, deps }) => {
       const streams = sandbox.data.streams
         .filter((s) => s.enabled)
         .map((s) => s.id)
@@ -126,15 +117,11 @@ describe('datorama limits on the time-skipping server', () => {
         '2025-02-10..2025-02-14',
       ]);
       expect(result.jobs).toBe(15);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 120_000);
 
   it('300 calls take over 5 minutes of workflow time, never more than 60 in any 60 s', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 300, maxJobs: 2 });
-    try {
-      const deps = datoramaDeps(sEnv);
+    await withDatoramaSandbox(env, { streams: 300, maxJobs: 2 }, async ({ sandbox, deps }) => {
       const streams = sandbox.data.streams.map((s) => s.id);
       const { result, tookMs } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
         const t0 = await env.currentTimeMs();
@@ -153,8 +140,6 @@ describe('datorama limits on the time-skipping server', () => {
       expect(tookMs).toBeGreaterThanOrEqual(5 * 60_000);
       expect(maxInWindow(calls.map((c) => c.at))).toBeLessThanOrEqual(60);
       expect(calls[calls.length - 1].at - calls[0].at).toBeGreaterThanOrEqual(299_000);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 400_000);
 });

@@ -12,16 +12,14 @@ import { limiterWorkflowId } from '../../src/pipelines/datorama/shared';
 import { fingerprint } from '../../src/node/fingerprint';
 import { summaries } from '../helpers/histories';
 import { uniqueQueue } from '../helpers/temporal';
-import { useTimeSkippingServer, datoramaDeps, datoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
+import { useTimeSkippingServer, withDatoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
 
 describe('datorama operations on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
   useTimeSkippingServer((e) => (env = e));
 
   it('renames with PATCH, keeps the other fields, and --undo restores the previous names', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 6, maxJobs: 0 });
-    try {
-      const deps = datoramaDeps(sEnv);
+    await withDatoramaSandbox(env, { streams: 6, maxJobs: 0 }, async ({ sandbox, deps }) => {
       const [a, b, c] = sandbox.data.streams;
       const before = { a: a.name, b: b.name, c: c.name, desc: a.description };
       const { renamed, undone } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
@@ -47,15 +45,11 @@ describe('datorama operations on the time-skipping server', () => {
       expect(undone.actions).toMatchObject({ total: 3, submitted: 2, failed: 1 });
       expect(undone.failures[0]).toMatchObject({ stream: c.id, message: expect.stringMatching(/changed since/) });
       expect(sandbox.calls('put')).toHaveLength(0);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 120_000);
 
   it('patch enabled false → true → false: the repeat after another operation is applied (same workflow ID)', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 3, maxJobs: 0 });
-    try {
-      const deps = datoramaDeps(sEnv);
+    await withDatoramaSandbox(env, { streams: 3, maxJobs: 0 }, async ({ sandbox, deps }) => {
       const s = sandbox.data.streams[0];
       s.enabled = true;
       const results = await withDatoramaWorkers(env, deps, async (taskQueue) => {
@@ -77,15 +71,11 @@ describe('datorama operations on the time-skipping server', () => {
       expect(results[0].runKey).toBe(results[2].runKey);
       expect(results[2].actions).toMatchObject({ total: 1, submitted: 1, skipped: 0, failed: 0 });
       expect(sandbox.calls().filter((c) => c.method === 'PATCH' && c.status === 200)).toHaveLength(3);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 120_000);
 
   it('collects workspaces, streams and jobs with the calls estimated up front', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { workspaces: 3, streams: 12, maxJobs: 7 });
-    try {
-      const deps = datoramaDeps(sEnv);
+    await withDatoramaSandbox(env, { workspaces: 3, streams: 12, maxJobs: 7 }, async ({ sandbox, deps }) => {
       const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
         env.client.workflow.execute('datoramaCollect', {
           taskQueue,
@@ -102,92 +92,88 @@ describe('datorama operations on the time-skipping server', () => {
       expect(await n('datorama_workspaces')).toBe(3);
       expect(await n('datorama_streams')).toBe(12);
       expect(await n('datorama_jobs')).toBe(jobs);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 120_000);
 
   it('the workspace throttle waits (durable timers) while a workspace has N jobs running', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { workspaces: 1, streams: 4, maxJobs: 0, failEvery: 0 });
-    try {
-      const deps = datoramaDeps(sEnv);
-      const streams = sandbox.data.streams
-        .filter((s) => s.enabled)
-        .map((s) => s.id)
-        .slice(0, 3);
-      const workflowId = uniqueQueue('throttle');
-      const limiterId = limiterWorkflowId(fingerprint(sEnv.DATORAMA_TOKEN));
-      const { result, limiterSteps } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
-        const result: DatoramaResult = await env.client.workflow.execute('datoramaProcess', {
-          taskQueue,
-          workflowId,
-          args: [
-            {
-              streams,
-              start: '2025-01-01',
-              end: '2025-01-30',
-              batchSize: 1,
-              workspaceThrottle: 2,
-              throttlePoll: '30s',
-            },
-          ],
+    await withDatoramaSandbox(
+      env,
+      { workspaces: 1, streams: 4, maxJobs: 0, failEvery: 0 },
+      async ({ sandbox, env: sEnv, deps }) => {
+        const streams = sandbox.data.streams
+          .filter((s) => s.enabled)
+          .map((s) => s.id)
+          .slice(0, 3);
+        const workflowId = uniqueQueue('throttle');
+        const limiterId = limiterWorkflowId(fingerprint(sEnv.DATORAMA_TOKEN));
+        const { result, limiterSteps } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+          const result: DatoramaResult = await env.client.workflow.execute('datoramaProcess', {
+            taskQueue,
+            workflowId,
+            args: [
+              {
+                streams,
+                start: '2025-01-01',
+                end: '2025-01-30',
+                batchSize: 1,
+                workspaceThrottle: 2,
+                throttlePoll: '30s',
+              },
+            ],
+          });
+          const limiterSteps = summaries((await env.client.workflow.getHandle(limiterId).fetchHistory()).events ?? []);
+          // The Web UI's current details at the end: the last phase and the outcome, no permit wait left over.
+          const meta = await env.client.workflow
+            .getHandle(workflowId)
+            .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+          expect(meta.currentDetails).toMatch(/^\*\*done\*\* — (\d+) of \1 calls/);
+          expect(meta.currentDetails).toContain(`outcome: process: 9/9 actions submitted`);
+          expect(meta.currentDetails).not.toContain('waiting for');
+          // The progress at the end counts what the result counts (`longhaul status` shows these).
+          expect(meta.currentDetails).toContain(' · submitted 9 · skipped 0 · failed 0 · jobs 9');
+          expect(meta.currentDetails).toContain('eta_seconds 0');
+          return { result, limiterSteps };
         });
-        const limiterSteps = summaries((await env.client.workflow.getHandle(limiterId).fetchHistory()).events ?? []);
-        // The Web UI's current details at the end: the last phase and the outcome, no permit wait left over.
-        const meta = await env.client.workflow
-          .getHandle(workflowId)
-          .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
-        expect(meta.currentDetails).toMatch(/^\*\*done\*\* — (\d+) of \1 calls/);
-        expect(meta.currentDetails).toContain(`outcome: process: 9/9 actions submitted`);
-        expect(meta.currentDetails).not.toContain('waiting for');
-        // The progress at the end counts what the result counts (`longhaul status` shows these).
-        expect(meta.currentDetails).toContain(' · submitted 9 · skipped 0 · failed 0 · jobs 9');
-        expect(meta.currentDetails).toContain('eta_seconds 0');
-        return { result, limiterSteps };
-      });
-      expect(result.actions).toMatchObject({ total: 9, submitted: 9, failed: 0 });
+        expect(result.actions).toMatchObject({ total: 9, submitted: 9, failed: 0 });
 
-      // The Web UI timeline reads as a story: each call, the throttle's timers and the limiter's waits say why.
-      const handle = env.client.workflow.getHandle(workflowId);
-      const steps = summaries((await handle.fetchHistory()).events ?? []);
-      expect(steps.every((x) => !x.endsWith('(none)'))).toBe(true);
-      expect(steps).toContain('activity: Datorama: list workspaces');
-      expect(steps).toContain(`activity: Datorama: process 1 stream(s) 2025-01-01..2025-01-10`);
-      expect(steps).toContainEqual(
-        expect.stringMatching(
-          /^timer: Datorama: workspace \d+ has [23] of our jobs pending or running \(throttle 2\): poll its job status again in 30s$/,
-        ),
-      );
-      expect(steps).toContainEqual(
-        expect.stringMatching(/^activity: Datorama: job status of [12] stream\(s\) in workspace \d+ \(throttle\)$/),
-      );
-      expect(steps.at(-1)).toBe('activity: Datorama: write the job log (bucket CSV + datorama_job_log)');
-      expect(limiterSteps.length).toBeGreaterThan(0);
-      expect(limiterSteps.every((x) => x.startsWith('timer: Datorama limiter: '))).toBe(true);
-      expect(limiterSteps).toContainEqual(
-        expect.stringMatching(
-          /^timer: Datorama limiter: next permit in \d+(ms|s): calls are spaced 1s apart \(60\/min\) · 1 waiting$/,
-        ),
-      );
-      // The outcome memo, as `longhaul status` and the Web UI show it.
-      expect((await handle.describe()).memo?.outcome).toBe(datoramaProcessPipeline.summarize(result));
-      // Never submitted while 2 or more of the jobs it had submitted were pending or running.
-      const submits = sandbox.calls('process');
-      expect(submits).toHaveLength(9);
-      for (const s of submits) {
-        const running = sandbox.data.jobs.filter((j) => j.createTime < s.at && j.endAt > s.at).length;
-        expect(running).toBeLessThan(2);
-      }
-      expect(sandbox.calls('status-bulk').length).toBeGreaterThan(0);
-    } finally {
-      await sandbox.stop();
-    }
+        // The Web UI timeline reads as a story: each call, the throttle's timers and the limiter's waits say why.
+        const handle = env.client.workflow.getHandle(workflowId);
+        const steps = summaries((await handle.fetchHistory()).events ?? []);
+        expect(steps.every((x) => !x.endsWith('(none)'))).toBe(true);
+        expect(steps).toContain('activity: Datorama: list workspaces');
+        expect(steps).toContain(`activity: Datorama: process 1 stream(s) 2025-01-01..2025-01-10`);
+        expect(steps).toContainEqual(
+          expect.stringMatching(
+            /^timer: Datorama: workspace \d+ has [23] of our jobs pending or running \(throttle 2\): poll its job status again in 30s$/,
+          ),
+        );
+        expect(steps).toContainEqual(
+          expect.stringMatching(/^activity: Datorama: job status of [12] stream\(s\) in workspace \d+ \(throttle\)$/),
+        );
+        expect(steps.at(-1)).toBe('activity: Datorama: write the job log (bucket CSV + datorama_job_log)');
+        expect(limiterSteps.length).toBeGreaterThan(0);
+        expect(limiterSteps.every((x) => x.startsWith('timer: Datorama limiter: '))).toBe(true);
+        expect(limiterSteps).toContainEqual(
+          expect.stringMatching(
+            /^timer: Datorama limiter: next permit in \d+(ms|s): calls are spaced 1s apart \(60\/min\) · 1 waiting$/,
+          ),
+        );
+        // The outcome memo, as `longhaul status` and the Web UI show it.
+        expect((await handle.describe()).memo?.outcome).toBe(datoramaProcessPipeline.summarize(result));
+        // Never submitted while 2 or more of the jobs it had submitted were pending or running.
+        const submits = sandbox.calls('process');
+        expect(submits).toHaveLength(9);
+        for (const s of submits) {
+          const running = sandbox.data.jobs.filter((j) => j.createTime < s.at && j.endAt > s.at).length;
+          expect(running).toBeLessThan(2);
+        }
+        expect(sandbox.calls('status-bulk').length).toBeGreaterThan(0);
+      },
+    );
   }, 120_000);
 
   it('a batch refused for one disabled stream: that one is listed, the others are submitted', async () => {
-    const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 5, maxJobs: 0, failEvery: 0 });
-    try {
-      const deps = datoramaDeps(sEnv);
+    await withDatoramaSandbox(env, { streams: 5, maxJobs: 0, failEvery: 0 }, async ({ sandbox, deps }) => {
       const [a, b, c] = sandbox.data.streams;
       for (const s of [a, b, c]) s.enabled = true;
       b.enabled = false;
@@ -203,8 +189,6 @@ describe('datorama operations on the time-skipping server', () => {
         expect.objectContaining({ stream: b.id, httpStatus: 400, message: expect.stringMatching(/disabled/) }),
       ]);
       expect(sandbox.calls('process-bulk').map((e) => e.status)).toEqual([400, 200]);
-    } finally {
-      await sandbox.stop();
-    }
+    });
   }, 120_000);
 });

@@ -13,7 +13,7 @@ import { actionKeys } from '../../src/pipelines/datorama/keys';
 import { UNCERTAIN_ROUNDS } from '../../src/pipelines/datorama/workflows/runner';
 import { uniqueQueue } from '../helpers/temporal';
 import type { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
-import { datoramaDeps, datoramaSandbox, useTimeSkippingServer, withDatoramaWorkers } from '../helpers/datorama';
+import { useTimeSkippingServer, withDatoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
 
 type Calls = Parameters<NonNullable<Parameters<typeof withDatoramaWorkers>[4]>>[0];
 
@@ -43,9 +43,7 @@ async function rerunAllOfTwo(
   wrap: (calls: Calls, ctx: { records: DatoramaRecords; target: number }) => Calls,
   check: (result: DatoramaResult, ctx: { sandbox: DatoramaSandbox; target: number; other: number }) => void,
 ): Promise<void> {
-  const { sandbox, env: sEnv } = await datoramaSandbox(env, { streams: 2, maxJobs: 1 });
-  try {
-    const deps = datoramaDeps(sEnv);
+  await withDatoramaSandbox(env, { streams: 2, maxJobs: 1 }, async ({ sandbox, deps }) => {
     const records = new DatoramaRecords(deps.warehouse);
     const [target, other] = sandbox.data.streams.map((s) => s.id);
     const result: DatoramaResult = await withDatoramaWorkers(
@@ -61,9 +59,7 @@ async function rerunAllOfTwo(
       (calls) => wrap(calls, { records, target }),
     );
     check(result, { sandbox, target, other });
-  } finally {
-    await sandbox.stop();
-  }
+  });
 }
 
 describe('datorama: an action uncertain round after round', () => {
