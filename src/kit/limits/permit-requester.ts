@@ -14,6 +14,7 @@ import {
   setHandler,
   sleep,
   uuid4,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import { formatDuration } from '../../shared/durations';
 import { workflowNow, type ProgressTracker } from '../workflow';
@@ -28,13 +29,37 @@ import {
   type PermitRequest,
 } from './permits';
 
-/** Grants of every entity this workflow uses, by entity then request (one signal handler per workflow). */
+/**
+ * The signals a requester speaks with its entity: the permit entity's own (`PERMIT_WORDS`), or — for an entity
+ * registered under an older type (`semaphore`, `datoramaLimiter`) — that type's, whose grants do not name the
+ * entity. Payloads are the permit entity's; `toRelease` and `toGranted` translate.
+ */
+export interface RequesterWords {
+  ask: SignalDefinition<[never]>;
+  release: SignalDefinition<[never]>;
+  toRelease(r: { requestId: string; seen?: PermitObservation }): unknown;
+  observe?: SignalDefinition<[never]>;
+  granted: SignalDefinition<[never]>;
+  toGranted(payload: never, entityId: string): PermitGranted;
+}
+
+export const PERMIT_WORDS: RequesterWords = {
+  ask: permitAskSignal as SignalDefinition<[never]>,
+  release: permitReleaseSignal as SignalDefinition<[never]>,
+  toRelease: (r) => r,
+  observe: permitObserveSignal as SignalDefinition<[never]>,
+  granted: permitGrantedSignal as SignalDefinition<[never]>,
+  toGranted: (g: PermitGranted) => g,
+};
+
+/** Grants of every entity this workflow uses, by entity then request (one handler per grant signal). */
 const grants = new Map<string, Map<string, PermitGranted>>();
-let listening = false;
-function listen(): void {
-  if (listening) return;
-  listening = true;
-  setHandler(permitGrantedSignal, (g) => {
+const listening = new Set<string>();
+function listen(words: RequesterWords, entityId: string): void {
+  if (listening.has(words.granted.name)) return;
+  listening.add(words.granted.name);
+  setHandler(words.granted, (payload: never) => {
+    const g = words.toGranted(payload, entityId);
     const of = grants.get(g.entityId) ?? new Map<string, PermitGranted>();
     of.set(g.requestId, g);
     grants.set(g.entityId, of);
@@ -49,6 +74,8 @@ export interface PermitsRef {
   what: string;
   renewMs?: number;
   reaskMs?: number;
+  /** The signals spoken (default: the permit entity's). */
+  words?: RequesterWords;
   /** The activity that signal-with-starts the entity and queues `request` (the kit's `requestPermit`). */
   request(
     input: { entityId: string; entity: PermitsRef['entity']; ask: PermitRequest },
@@ -64,8 +91,10 @@ export interface Held {
 
 export class Permits {
   private readonly waiting = new Map<string, { ask: PermitRequest; since: number; askedAt: number }>();
-  private readonly holding = new Map<string, { ask: PermitRequest; renewedAt: number }>();
+  /** Held permits, with the lease renewal on its way (a release waits for it: none lands after the release). */
+  private readonly holding = new Map<string, { ask: PermitRequest; renewedAt: number; renewal: Promise<void> }>();
   private watchdog = false;
+  private readonly words: RequesterWords;
 
   /** Create once per workflow run and entity. */
   constructor(
@@ -73,7 +102,8 @@ export class Permits {
     private readonly requesterId: string,
     private readonly progress?: ProgressTracker,
   ) {
-    listen();
+    this.words = ref.words ?? PERMIT_WORDS;
+    listen(this.words, ref.entityId);
   }
 
   private get renewMs() {
@@ -85,7 +115,7 @@ export class Permits {
 
   private async send(ask: PermitRequest, summary: string): Promise<void> {
     try {
-      await getExternalWorkflowHandle(this.ref.entityId).signal(permitAskSignal, ask);
+      await getExternalWorkflowHandle(this.ref.entityId).signal(this.words.ask, ask as never);
     } catch {
       await this.ref.request({ entityId: this.ref.entityId, entity: this.ref.entity, ask }, summary);
     }
@@ -113,7 +143,11 @@ export class Permits {
         for (const h of this.holding.values())
           if (now - h.renewedAt >= this.renewMs) {
             h.renewedAt = now;
-            await this.send({ ...h.ask, held: true }, `${this.ref.what}: renew the lease (${h.ask.purpose ?? ''})`);
+            h.renewal = this.send(
+              { ...h.ask, held: true },
+              `${this.ref.what}: renew the lease (${h.ask.purpose ?? ''})`,
+            ).catch(() => undefined); // the next renewal (or the lease) takes over
+            await h.renewal;
           }
       }
       this.watchdog = false;
@@ -140,25 +174,28 @@ export class Permits {
     }
     const g = grants.get(this.ref.entityId)!.get(requestId)!;
     grants.get(this.ref.entityId)!.delete(requestId);
-    this.holding.set(requestId, { ask, renewedAt: workflowNow() });
+    this.holding.set(requestId, { ask, renewedAt: workflowNow(), renewal: Promise.resolve() });
     return { requestId, grantedAt: g.grantedAt, ...(g.grant ? { grant: g.grant } : {}) };
   }
 
   /** Gives the permit back (safe twice, and while cancelled), with what the API said on its call. */
   release(requestId: string, seen?: PermitObservation): Promise<void> {
+    const renewal = this.holding.get(requestId)?.renewal;
     this.holding.delete(requestId);
-    return CancellationScope.nonCancellable(() =>
-      getExternalWorkflowHandle(this.ref.entityId)
-        .signal(permitReleaseSignal, { requestId, ...(seen ? { seen } : {}) })
+    return CancellationScope.nonCancellable(async () => {
+      await renewal; // a renewal still on its way must not land after the release
+      await getExternalWorkflowHandle(this.ref.entityId)
+        .signal(this.words.release, this.words.toRelease({ requestId, ...(seen ? { seen } : {}) }) as never)
         // Fails only when the entity is gone: it holds nothing then, or its lease reclaims the permit.
-        .catch(() => undefined),
-    );
+        .catch(() => undefined);
+    });
   }
 
   /** Tells the entity what the API said outside a release (a 429 that holds everyone back). */
-  observe(seen: PermitObservation): Promise<void> {
-    return getExternalWorkflowHandle(this.ref.entityId)
-      .signal(permitObserveSignal, seen)
+  async observe(seen: PermitObservation): Promise<void> {
+    if (!this.words.observe) return;
+    await getExternalWorkflowHandle(this.ref.entityId)
+      .signal(this.words.observe, seen as never)
       .catch(() => undefined);
   }
 

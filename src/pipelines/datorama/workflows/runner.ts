@@ -14,8 +14,7 @@ import { callQueueOf, type ObservedLimits } from '../shared';
 import { formatDuration } from '../../../shared/durations';
 import { type ProgressTracker, workflowNow } from '../../../kit/workflow';
 import { callsOn, main, type DatoramaCalls } from './proxies';
-import { limiterPermits } from './permits';
-import type { RateWindowPermits } from '../../../kit/limits/rate-window-permits';
+import { limiterPermits, type LimiterPermits } from './permits';
 import { settleAction } from './submit';
 
 export { UNCERTAIN_ROUNDS } from './submit';
@@ -52,7 +51,7 @@ export class DatoramaRun {
   private readonly callsFor = callsOn(callQueueOf(workflowInfo().taskQueue));
   readonly c: RunCarry;
   estimated = 0;
-  private readonly permits: RateWindowPermits;
+  private readonly permits: LimiterPermits;
   private inFlight = 0;
   private readonly callsAtStart: number;
 
