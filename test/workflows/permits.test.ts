@@ -85,4 +85,32 @@ describe('the permit entity', () => {
       await stop(env, a);
     });
   });
+
+  it('does not queue again a request released before its re-ask landed (a re-ask that crossed its grant)', async () => {
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const [a, b] = await requesters(env, taskQueue, 2);
+      const id = uniqueQueue('permits-reask');
+      const h = await env.client.workflow.signalWithStart('permits', {
+        taskQueue,
+        workflowId: id,
+        args: [entity(1)],
+        signal: permitAskSignal,
+        signalArgs: [ask('r1', a)],
+      });
+      while (!(await h.query(permitStateQuery)).granted) await env.sleep(100);
+      await h.signal(permitReleaseSignal, { requestId: 'r1' });
+      // The requester's watchdog asked again before the grant reached it; the re-ask lands after the release.
+      await h.signal(permitAskSignal, ask('r1', a));
+      await h.signal(permitAskSignal, ask('r2', b));
+      await env.sleep(1_000);
+      const s = await h.query(permitStateQuery);
+      expect(s.holders.map((x) => x.requestId)).toEqual(['r2']); // not r1 again, holding the one slot
+      expect(s.waiting).toEqual([]);
+      expect(s.granted).toBe(2);
+      await h.signal(permitReleaseSignal, { requestId: 'r2' });
+      await h.signal(permitDrainSignal);
+      await h.result();
+      for (const r of [a, b]) await stop(env, r);
+    });
+  });
 });
