@@ -36,6 +36,23 @@ export function datoramaDeps(sandboxEnv: Record<string, string>, extra: Record<s
   return testDeps({ ...sandboxEnv, ...extra });
 }
 
+/** The IDs of the sandbox's first `n` enabled streams. */
+export const enabledStreams = (sandbox: DatoramaSandbox, n: number): number[] =>
+  sandbox.data.streams
+    .filter((s) => s.enabled)
+    .map((s) => s.id)
+    .slice(0, n);
+
+/** A process run of January 2025, one stream per call, at most 2 of its jobs running per workspace. */
+export const throttledProcess = (streams: number[]) => ({
+  streams,
+  start: '2025-01-01',
+  end: '2025-01-30',
+  batchSize: 1,
+  workspaceThrottle: 2,
+  throttlePoll: '30s',
+});
+
 /** Runs `fn` with a fresh sandbox (a token of its own) and deps pointing at it; the sandbox stops after. */
 export async function withDatoramaSandbox<T>(
   env: TestWorkflowEnvironment,

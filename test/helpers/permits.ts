@@ -1,6 +1,6 @@
 /** Helpers of the permit entity's tests: an entity's settings, requesters to signal grants to, requests. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { PermitEntityInput } from '../../src/kit/limits/permits';
+import { permitAskSignal, type PermitEntityInput } from '../../src/kit/limits/permits';
 import { uniqueQueue } from './temporal';
 
 /** A concurrency entity of `permits` slots with a 60-second lease. */
@@ -32,3 +32,19 @@ export const stop = (env: TestWorkflowEnvironment, id: string) =>
     .getHandle(id)
     .terminate('test over')
     .catch(() => undefined);
+
+/** Starts an entity (`permits` workflow `id`) with its first request, as the request activity does. */
+export const startEntity = (
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  id: string,
+  input: PermitEntityInput,
+  first: ReturnType<typeof ask>,
+) =>
+  env.client.workflow.signalWithStart('permits', {
+    taskQueue,
+    workflowId: id,
+    args: [input],
+    signal: permitAskSignal,
+    signalArgs: [first],
+  });

@@ -10,7 +10,9 @@ import { uniqueQueue } from '../helpers/temporal';
 import {
   datoramaDeps,
   datoramaSandbox,
+  enabledStreams,
   maxInWindow,
+  throttledProcess,
   useTimeSkippingServer,
   withDatoramaSandbox,
   withDatoramaWorkers,
@@ -23,10 +25,7 @@ describe('datorama continue-as-new on the time-skipping server', () => {
   it('a process run that continues as new mid-run submits every action once, counters and job log whole', async () => {
     await withDatoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 }, async ({ sandbox, env: sEnv }) => {
       const deps = datoramaDeps(sEnv, { DATORAMA_CALLS_PER_RUN: '8' });
-      const streams = sandbox.data.streams
-        .filter((s) => s.enabled)
-        .map((s) => s.id)
-        .slice(0, 6);
+      const streams = enabledStreams(sandbox, 6);
       expect(streams).toHaveLength(6);
       const workflowId = uniqueQueue('process-can');
       // 6 streams × 5 chunks of 10 days, one stream per call: 30 calls, 8 per execution → 4 executions.
@@ -95,25 +94,13 @@ describe('datorama continue-as-new on the time-skipping server', () => {
     try {
       // 3 calls per execution: the chain continues as new while jobs it submitted are still running.
       const deps = datoramaDeps(sEnv, { DATORAMA_CALLS_PER_RUN: '3' });
-      const streams = sandbox.data.streams
-        .filter((s) => s.enabled)
-        .map((s) => s.id)
-        .slice(0, 3);
+      const streams = enabledStreams(sandbox, 3);
       const workflowId = uniqueQueue('throttle-can');
       const result = await withDatoramaWorkers(env, deps, (taskQueue) =>
         env.client.workflow.execute('datoramaProcess', {
           taskQueue,
           workflowId,
-          args: [
-            {
-              streams,
-              start: '2025-01-01',
-              end: '2025-01-30',
-              batchSize: 1,
-              workspaceThrottle: 2,
-              throttlePoll: '30s',
-            },
-          ],
+          args: [throttledProcess(streams)],
         }),
       );
       expect((result as DatoramaResult).actions).toMatchObject({ total: 9, submitted: 9, failed: 0 });

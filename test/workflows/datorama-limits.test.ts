@@ -9,6 +9,7 @@ import type { DatoramaResult } from '../../src/pipelines/datorama/definition';
 import { resultsWhileSkipping, uniqueQueue } from '../helpers/temporal';
 import {
   datoramaDeps,
+  enabledStreams,
   maxInWindow,
   useTimeSkippingServer,
   withDatoramaSandbox,
@@ -87,10 +88,7 @@ describe('datorama limits on the time-skipping server', () => {
 
   it('a 45-day range is processed as 5 chunks, the streams of a chunk in one call', async () => {
     await withDatoramaSandbox(env, { streams: 8, maxJobs: 0, failEvery: 0 }, async ({ sandbox, deps }) => {
-      const streams = sandbox.data.streams
-        .filter((s) => s.enabled)
-        .map((s) => s.id)
-        .slice(0, 3);
+      const streams = enabledStreams(sandbox, 3);
       const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
         env.client.workflow.execute('datoramaProcess', {
           taskQueue,

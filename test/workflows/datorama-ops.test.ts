@@ -12,7 +12,13 @@ import { limiterWorkflowId } from '../../src/pipelines/datorama/shared';
 import { fingerprint } from '../../src/node/fingerprint';
 import { summaries } from '../helpers/histories';
 import { uniqueQueue } from '../helpers/temporal';
-import { useTimeSkippingServer, withDatoramaSandbox, withDatoramaWorkers } from '../helpers/datorama';
+import {
+  enabledStreams,
+  throttledProcess,
+  useTimeSkippingServer,
+  withDatoramaSandbox,
+  withDatoramaWorkers,
+} from '../helpers/datorama';
 
 describe('datorama operations on the time-skipping server', () => {
   let env: TestWorkflowEnvironment;
@@ -100,26 +106,14 @@ describe('datorama operations on the time-skipping server', () => {
       env,
       { workspaces: 1, streams: 4, maxJobs: 0, failEvery: 0 },
       async ({ sandbox, env: sEnv, deps }) => {
-        const streams = sandbox.data.streams
-          .filter((s) => s.enabled)
-          .map((s) => s.id)
-          .slice(0, 3);
+        const streams = enabledStreams(sandbox, 3);
         const workflowId = uniqueQueue('throttle');
         const limiterId = limiterWorkflowId(fingerprint(sEnv.DATORAMA_TOKEN));
         const { result, limiterSteps } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
           const result: DatoramaResult = await env.client.workflow.execute('datoramaProcess', {
             taskQueue,
             workflowId,
-            args: [
-              {
-                streams,
-                start: '2025-01-01',
-                end: '2025-01-30',
-                batchSize: 1,
-                workspaceThrottle: 2,
-                throttlePoll: '30s',
-              },
-            ],
+            args: [throttledProcess(streams)],
           });
           const limiterSteps = summaries((await env.client.workflow.getHandle(limiterId).fetchHistory()).events ?? []);
           // The Web UI's current details at the end: the last phase and the outcome, no permit wait left over.

@@ -13,7 +13,7 @@ import {
   permitReleaseSignal,
   permitStateQuery,
 } from '../../src/kit/limits/permits';
-import { ask, entity, requesters, stop } from '../helpers/permits';
+import { ask, entity, requesters, startEntity, stop } from '../helpers/permits';
 import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 describe('the permit entity', () => {
@@ -24,13 +24,7 @@ describe('the permit entity', () => {
     await withWorker(env, testDeps(), async (taskQueue) => {
       const [a, b, c] = await requesters(env, taskQueue, 3);
       const id = uniqueQueue('permits-fifo');
-      const h = await env.client.workflow.signalWithStart('permits', {
-        taskQueue,
-        workflowId: id,
-        args: [entity(1)],
-        signal: permitAskSignal,
-        signalArgs: [ask('r1', a)],
-      });
+      const h = await startEntity(env, taskQueue, id, entity(1), ask('r1', a));
       await h.signal(permitAskSignal, ask('r2', b));
       await h.signal(permitAskSignal, ask('r3', c));
       let s = await h.query(permitStateQuery);
@@ -60,13 +54,7 @@ describe('the permit entity', () => {
     await withWorker(env, testDeps(), async (taskQueue) => {
       const [a] = await requesters(env, taskQueue, 1);
       const id = uniqueQueue('permits-can');
-      const h = await env.client.workflow.signalWithStart('permits', {
-        taskQueue,
-        workflowId: id,
-        args: [entity(2, { historyLimit: 30 })],
-        signal: permitAskSignal,
-        signalArgs: [ask('q0', a)],
-      });
+      const h = await startEntity(env, taskQueue, id, entity(2, { historyLimit: 30 }), ask('q0', a));
       const firstRun = (await h.describe()).runId;
       for (let i = 1; i < 12; i++) await h.signal(permitAskSignal, ask(`q${i}`, a));
       for (let i = 0; i < 12; i++) {
@@ -90,13 +78,7 @@ describe('the permit entity', () => {
     await withWorker(env, testDeps(), async (taskQueue) => {
       const [a, b] = await requesters(env, taskQueue, 2);
       const id = uniqueQueue('permits-reask');
-      const h = await env.client.workflow.signalWithStart('permits', {
-        taskQueue,
-        workflowId: id,
-        args: [entity(1)],
-        signal: permitAskSignal,
-        signalArgs: [ask('r1', a)],
-      });
+      const h = await startEntity(env, taskQueue, id, entity(1), ask('r1', a));
       while (!(await h.query(permitStateQuery)).granted) await env.sleep(100);
       await h.signal(permitReleaseSignal, { requestId: 'r1' });
       // The requester's watchdog asked again before the grant reached it; the re-ask lands after the release.
