@@ -10,10 +10,19 @@ import { canonicalJson } from '../shared/identity-hash';
 
 export { identityHash } from '../shared/identity-hash';
 
+/**
+ * A workflow type exported by `W` — an API folder's `workflows/index.ts`, imported as a type only
+ * (`import type * as workflows from './workflows'`): a definition names its workflow
+ * `'dailymotionReport' satisfies WorkflowOf<typeof workflows>`, so a name that is not a registered workflow of its
+ * folder fails to compile.
+ */
+export type WorkflowOf<W> = Extract<keyof W, string>;
+
 export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
   name: string;
   description: string;
   input: S;
+  /** The workflow a run starts, checked against its folder's exports (`WorkflowOf`). */
   workflowType: string;
   taskQueue: string;
   /**

@@ -6,13 +6,15 @@
 import { z } from 'zod';
 import { defineAsyncReport } from '../../kit/async-report/spec';
 import { asyncReportPipeline } from '../../kit/async-report/pipeline';
+import type { WorkflowOf } from '../types';
+import type * as workflows from './workflows';
 
 export const acmeReports = defineAsyncReport({
   name: 'acme',
   label: 'Acme Ads',
   pipeline: {
     name: 'acme-report',
-    workflowType: 'acmeReport',
+    workflowType: 'acmeReport' satisfies WorkflowOf<typeof workflows>,
     description: 'Acme Ads campaign statistics by day (asynchronous reports) → warehouse',
   },
   env: { baseUrl: { name: 'ACME_API_URL', default: 'http://127.0.0.1:4106' }, token: { name: 'ACME_TOKEN' } },

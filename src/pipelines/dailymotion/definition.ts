@@ -15,7 +15,8 @@ import {
 import { dayOrRelative, isRelativeDay, resolveDate, splitWindows, toIso } from '../../shared/dates';
 import { durationMs, formatDuration } from '../../shared/durations';
 import { TASK_QUEUES } from '../../shared/task-queues';
-import { definePipeline, identityHash } from '../types';
+import { definePipeline, identityHash, type WorkflowOf } from '../types';
+import type * as workflows from './workflows';
 
 export const MAX_DIMENSIONS = 8;
 export const MAX_WINDOW_DAYS = 180;
@@ -194,7 +195,7 @@ export const dailymotionReportPipeline = definePipeline({
   name: 'dailymotion-report',
   description: 'Dailymotion partner reports (GraphQL askPartnerReportFile) into the warehouse',
   input: dailymotionReportInput,
-  workflowType: 'dailymotionReport',
+  workflowType: 'dailymotionReport' satisfies WorkflowOf<typeof workflows>,
   taskQueue: TASK_QUEUES.main,
   listFlags: ['metrics', 'dimensions'],
   resolve: resolveReportDates,

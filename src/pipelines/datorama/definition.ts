@@ -8,7 +8,8 @@ import { isoDate } from '../../shared/dates';
 import { durationMs } from '../../shared/durations';
 import { TASK_QUEUES } from '../../shared/task-queues';
 import type { Config } from '../../config';
-import { definePipeline, identityHash, type PipelineDef } from '../types';
+import { definePipeline, identityHash, type PipelineDef, type WorkflowOf } from '../types';
+import type * as workflows from './workflows';
 
 const id = z.coerce.number().int().positive();
 const ids = z.array(id).min(1);
@@ -181,7 +182,7 @@ export const datoramaProcessPipeline = definePipeline({
   name: 'datorama-process',
   description: 'Datorama: process streams over date ranges in dRange-day chunks, streams sharing a chunk per call',
   input: processInput,
-  workflowType: 'datoramaProcess',
+  workflowType: 'datoramaProcess' satisfies WorkflowOf<typeof workflows>,
   listFlags: ['streams'],
   workflowId: (i) =>
     `datorama-process-${identityHash({ s: i.streams, a: i.start, b: i.end, r: i.ranges, d: i.dRange })}`,
@@ -213,7 +214,7 @@ export const datoramaRerunPipeline = definePipeline({
   name: 'datorama-rerun',
   description: 'Datorama: rerun (stream, job) pairs, one call per stream batch',
   input: rerunInput,
-  workflowType: 'datoramaRerun',
+  workflowType: 'datoramaRerun' satisfies WorkflowOf<typeof workflows>,
   listFlags: ['jobs'],
   workflowId: (i) => `datorama-rerun-${identityHash(i.jobs)}`,
   example: { jobs: ['10001:700002', '10001:700003'] },
@@ -226,7 +227,7 @@ export const datoramaRerunAllPipeline = definePipeline({
   name: 'datorama-rerun-all',
   description: 'Datorama: rerun every job of the given streams (one call per stream)',
   input: rerunAllInput,
-  workflowType: 'datoramaRerunAll',
+  workflowType: 'datoramaRerunAll' satisfies WorkflowOf<typeof workflows>,
   listFlags: ['streams'],
   workflowId: (i) => `datorama-rerun-all-${identityHash(i.streams)}`,
   example: { streams: [10001, 10002] },
@@ -238,7 +239,7 @@ export const datoramaRenamePipeline = definePipeline({
   name: 'datorama-rename',
   description: 'Datorama: rename streams in bulk (PATCH), previous names recorded for --undo',
   input: renameInput,
-  workflowType: 'datoramaRename',
+  workflowType: 'datoramaRename' satisfies WorkflowOf<typeof workflows>,
   listFlags: ['renames'],
   workflowId: (i) => (i.undo ? `datorama-undo-${i.undo}` : `datorama-rename-${identityHash(i.renames)}`),
   example: { renames: ['10001=FB - Brand FR', '10002=GA4 - Site'] },
@@ -251,7 +252,7 @@ export const datoramaPatchPipeline = definePipeline({
   name: 'datorama-patch',
   description: 'Datorama: patch stream settings in bulk (PATCH), previous values recorded for --undo',
   input: patchInput,
-  workflowType: 'datoramaPatch',
+  workflowType: 'datoramaPatch' satisfies WorkflowOf<typeof workflows>,
   listFlags: ['streams'],
   workflowId: (i) =>
     i.undo ? `datorama-undo-${i.undo}` : `datorama-patch-${identityHash({ s: i.streams, f: i.fields, p: i.patches })}`,
@@ -269,7 +270,7 @@ export const datoramaCollectPipeline = definePipeline({
   name: 'datorama-collect',
   description: 'Datorama: workspaces → streams → jobs metadata into warehouse tables (merge on ids), resumable',
   input: collectInput,
-  workflowType: 'datoramaCollect',
+  workflowType: 'datoramaCollect' satisfies WorkflowOf<typeof workflows>,
   listFlags: ['workspaces'],
   workflowId: (i) => `datorama-collect-${identityHash({ w: i.workspaces ?? 'all', j: i.jobs })}`,
   example: { jobs: true },

@@ -5,7 +5,8 @@
 import { z } from 'zod';
 import { durationMs, formatDuration } from '../../shared/durations';
 import { TASK_QUEUES } from '../../shared/task-queues';
-import { definePipeline } from '../types';
+import { definePipeline, type WorkflowOf } from '../types';
+import type * as workflows from './workflows';
 
 export const selftestInput = z.object({
   sleep: durationMs.default(1000).describe('How long the workflow sleeps on a durable timer before writing'),
@@ -25,7 +26,7 @@ export const selftestPipeline = definePipeline({
   name: 'selftest',
   description: 'Durable timer + a warehouse row + a bucket object: checks that the stack works',
   input: selftestInput,
-  workflowType: 'selftest',
+  workflowType: 'selftest' satisfies WorkflowOf<typeof workflows>,
   taskQueue: TASK_QUEUES.main,
   workflowId: (i) => `selftest-${i.label}`,
   summarize: (r: SelftestResult) =>

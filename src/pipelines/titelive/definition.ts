@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { isoDate } from '../../shared/dates';
 import { durationMs } from '../../shared/durations';
 import { TASK_QUEUES } from '../../shared/task-queues';
-import { definePipeline, identityHash } from '../types';
+import { definePipeline, identityHash, type WorkflowOf } from '../types';
+import type * as workflows from './workflows';
 
 export const titeliveInput = z
   .object({
@@ -68,7 +69,7 @@ export const titelivePipeline = definePipeline({
   name: 'titelive',
   description: 'Titelive catalog: products modified since a date → Parquet + warehouse, cover images → bucket',
   input: titeliveInput,
-  workflowType: 'titelive',
+  workflowType: 'titelive' satisfies WorkflowOf<typeof workflows>,
   taskQueue: TASK_QUEUES.main,
   workflowId: (i) =>
     i.incremental && !i.maxModifiedDate

@@ -11,7 +11,8 @@ import { VIDEO_PARTS } from './connector/enums';
 import type { EnrichPlan } from './plan';
 import { TASK_QUEUES } from '../../shared/task-queues';
 import type { Config } from '../../config';
-import { definePipeline, identityHash, stableHash } from '../types';
+import { definePipeline, identityHash, stableHash, type WorkflowOf } from '../types';
+import type * as workflows from './workflows';
 
 const prefix = z
   .string()
@@ -135,7 +136,7 @@ export const youtubeEnrichPipeline = definePipeline({
   name: 'youtube-enrich',
   description: 'YouTube video details for every distinct ID of a CSV or list, within the projects’ daily quota',
   input: youtubeEnrichInput,
-  workflowType: 'youtubeEnrich',
+  workflowType: 'youtubeEnrich' satisfies WorkflowOf<typeof workflows>,
   taskQueue: TASK_QUEUES.main,
   workflowId: (i) =>
     `youtube-enrich-${i.dryRun ? 'plan-' : ''}${identityHash({

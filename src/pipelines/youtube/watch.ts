@@ -7,15 +7,16 @@
  */
 import { TASK_QUEUES } from '../../shared/task-queues';
 import { watchWorkflowId, youtubeWatchInput, type YoutubeWatchResult } from './watch-shared';
-import { definePipeline } from '../types';
+import { definePipeline, type WorkflowOf } from '../types';
 import { youtubeAccount } from './enrich';
+import type * as workflows from './workflows';
 
 export const youtubeWatchPipeline = definePipeline({
   name: 'youtube-watch',
   description:
     'Newest YouTube videos for a search query, every N seconds, into the videos store (runs until cancelled)',
   input: youtubeWatchInput,
-  workflowType: 'youtubeWatch',
+  workflowType: 'youtubeWatch' satisfies WorkflowOf<typeof workflows>,
   taskQueue: TASK_QUEUES.main,
   workflowId: (i) => watchWorkflowId(i.query),
   account: youtubeAccount,
