@@ -1,5 +1,7 @@
 /**
- * The durable quota ledger: an entity workflow per API key pool (ID `quota-ledger-<pool>`) that every run
+ * The older quota ledger, kept registered for the runs that still use it and its saved history: since 2026-12 a
+ * pool's ledger is the permit entity with the key-pool policy (src/kit/activity/quota-ledger.ts), which takes
+ * over a pool still run by this workflow on its first call. As it was: an entity workflow per API key pool (ID `quota-ledger-<pool>`) that every run
  * of every pipeline reserves units from before calling the API. Updates: configure, reserve (a key
  * fingerprint + permit, or "wait until <reset>"), refund, markSpent (the API said quotaExceeded), and
  * markInvalid (a bad key leaves the pool). The rules live in src/kit/limits/quota-state.ts. The ledger runs
