@@ -1,6 +1,6 @@
 /** Helpers of the permit entity's tests: an entity's settings, requesters to signal grants to, requests. */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { permitAskSignal, type PermitEntityInput } from '../../src/kit/limits/permits';
+import { permitAskSignal, permitDrainSignal, type PermitEntityInput } from '../../src/kit/limits/permits';
 import { uniqueQueue } from './temporal';
 
 /** A concurrency entity of `permits` slots with a 60-second lease. */
@@ -26,12 +26,15 @@ export async function requesters(env: TestWorkflowEnvironment, taskQueue: string
   return ids;
 }
 
-/** Terminates a workflow the test started (nothing if it has ended). */
-export const stop = (env: TestWorkflowEnvironment, id: string) =>
-  env.client.workflow
-    .getHandle(id)
-    .terminate('test over')
-    .catch(() => undefined);
+/**
+ * Ends an entity the test started (a requester here is one), drained while the worker still polls: terminated
+ * with a timer pending, it would strand the shared time-skipping server's clock when that timer comes due.
+ */
+export async function stop(env: TestWorkflowEnvironment, id: string): Promise<void> {
+  const handle = env.client.workflow.getHandle(id);
+  await handle.signal(permitDrainSignal).catch(() => undefined); // ended already
+  await handle.result().catch(() => undefined);
+}
 
 /** Starts an entity (`permits` workflow `id`) with its first request, as the request activity does. */
 export const startEntity = (

@@ -21,10 +21,13 @@ const config: LedgerConfig = {
 
 describe('quota ledger workflow', () => {
   let env: TestWorkflowEnvironment;
-  useTemporalServer('time-skipping', (e) => (env = e));
+  /** The ledgers a test started: drained while its worker still polls (see withWorker), never terminated. */
+  const started: string[] = [];
+  useTemporalServer('time-skipping', (e) => (env = e), { started, checkSkipping: true });
 
   it('grants, refuses bad requests, says wait, grants after the reset and survives continue-as-new', async () => {
     const ledgerId = uniqueQueue('quota-ledger-test');
+    started.push(ledgerId);
     await withWorker(env, testDeps(), async (taskQueue) => {
       const client = new QuotaLedgerClient(env.client, ledgerId, taskQueue, config, 30);
       const reserve = (calls: number) => client.reserve({ method: 'videos.list', calls });
@@ -58,12 +61,12 @@ describe('quota ledger workflow', () => {
 
       await env.sleep(wait.until - (await env.currentTimeMs()) + 1000);
       expect(await reserve(2)).toMatchObject({ kind: 'granted', permit: { calls: 2 } });
-      await env.client.workflow.getHandle(ledgerId).terminate('test over');
     });
   });
 
   it('keeps serving concurrent callers while it continues as new every few updates', async () => {
     const ledgerId = uniqueQueue('quota-ledger-busy');
+    started.push(ledgerId);
     await withWorker(env, testDeps(), async (taskQueue) => {
       const busy: LedgerConfig = { ...config, buckets: config.buckets.map((b) => ({ ...b, unitsPerPeriod: 1000 })) };
       const client = new QuotaLedgerClient(env.client, ledgerId, taskQueue, busy, 30);
@@ -82,12 +85,12 @@ describe('quota ledger workflow', () => {
       // The run serving the last update was continued from another: the entity moved while serving.
       const history = await env.client.workflow.getHandle(ledgerId).fetchHistory();
       expect(history.events?.[0].workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
-      await env.client.workflow.getHandle(ledgerId).terminate('test over');
     });
   });
 
   it('refuses a configuration that contradicts the running ledger, and joins one that only adds', async () => {
     const ledgerId = uniqueQueue('quota-ledger-conflict');
+    started.push(ledgerId);
     await withWorker(env, testDeps(), async (taskQueue) => {
       const first = new QuotaLedgerClient(env.client, ledgerId, taskQueue, config);
       expect(await first.reserve({ method: 'videos.list', calls: 1 })).toMatchObject({ kind: 'granted' });
@@ -135,12 +138,12 @@ describe('quota ledger workflow', () => {
         ['p3', 5, ['fp-3']],
       ]);
       expect(state.costs).toEqual({ 'videos.list': 1, 'search.list': 100 });
-      await env.client.workflow.getHandle(ledgerId).terminate('test over');
     });
   });
 
   it('takes over a pool still run by the older quotaLedger workflow: its usage and settings carried', async () => {
     const ledgerId = uniqueQueue('quota-ledger-takeover');
+    started.push(ledgerId);
     await withWorker(env, testDeps(), async (taskQueue) => {
       const old = await env.client.workflow.start('quotaLedger', {
         taskQueue,
