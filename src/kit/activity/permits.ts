@@ -2,8 +2,9 @@
  * Activity side of the permit entity (src/kit/limits/permits.ts), the one client of it outside workflows:
  * - `requestPermit` queues a workflow's request at the entity by signal-with-start (the grant is signalled to
  *   the workflow), idempotent per requestId;
- * - `PermitClient` serves an activity that holds permits itself: it asks by update (granted now, or until
- *   when to wait), releases and reports what the API said by update, and joins its configuration to the
+ * - `PermitClient` serves an activity that uses a policy whose grants are consumed at once (a key pool's
+ *   units): it asks by update (granted now, or until when to wait), reports what the API said by update (the
+ *   unused units among it), and joins its configuration to the
  *   entity's (a contradiction is a non-retryable `PermitConflict`).
  * Either way an entity that is not running (ended, terminated, failed) is started again from its last state —
  * holders, waiters and the policy's counts must survive, or the new entity would grant what the old one had
@@ -24,7 +25,6 @@ import {
   permitAskSignal,
   permitJoinUpdate,
   permitObserveUpdate,
-  permitReleaseUpdate,
   permitStateQuery,
   permitTryUpdate,
   type PermitEntityInput,
@@ -198,11 +198,6 @@ export class PermitClient {
   try(ask: Omit<PermitRequest, 'requestId'> & { requestId?: string }): Promise<PermitTry> {
     const req: PermitRequest = { ...ask, requestId: ask.requestId ?? randomUUID() };
     return this.send(() => this.handle().executeUpdate(permitTryUpdate, { args: [req] }));
-  }
-  release(requestId: string, seen?: PermitObservation): Promise<void> {
-    return this.send(() =>
-      this.handle().executeUpdate(permitReleaseUpdate, { args: [{ requestId, ...(seen ? { seen } : {}) }] }),
-    );
   }
   observe(seen: PermitObservation): Promise<void> {
     return this.send(() => this.handle().executeUpdate(permitObserveUpdate, { args: [seen] }));

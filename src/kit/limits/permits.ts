@@ -10,9 +10,9 @@
  *   out (its run died) is reclaimed;
  * - the API's signs (a 429, "quota exceeded", an invalid key) reach the policy (`permitObserve`);
  * - a requester that cannot wait for a signal (an activity) asks by update instead (`permitTry`): granted
- *   now, or told until when to wait — never ahead of a queued request; it releases and reports by update too
- *   (`permitReleaseNow`, `permitObserveNow`; a policy whose grants are consumed at once — a key pool's units —
- *   holds nothing, and what was not used comes back as an observation), and a caller's configuration joins the entity's (`permitJoin`:
+ *   now, or told until when to wait — never ahead of a queued request; it reports by update too
+ *   (`permitObserveNow`; a policy whose grants are consumed at once — a key pool's units — holds nothing, and
+ *   what was not used comes back as an observation), and a caller's configuration joins the entity's (`permitJoin`:
  *   what it adds is added, a contradiction refused by the validator);
  * - the entity continues as new with its state — holders, waiters, the policy's counts — when its history
  *   grows (updates are refused meanwhile, `PermitsMoving`: callers retry and reach the next run), ends when
@@ -128,7 +128,6 @@ export const permitStateQuery = defineQuery<PermitEntityState>('permitState');
 export type PermitTry = { granted: PermitGranted } | { wait: { until?: number; why: string } };
 export type PermitRelease = { requestId: string; seen?: PermitObservation };
 export const permitTryUpdate = defineUpdate<PermitTry, [PermitRequest]>('permitTry');
-export const permitReleaseUpdate = defineUpdate<void, [PermitRelease]>('permitReleaseNow');
 export const permitObserveUpdate = defineUpdate<void, [PermitObservation]>('permitObserveNow');
 export const permitJoinUpdate = defineUpdate<void, [PolicyConfig]>('permitJoin');
 /**
@@ -259,7 +258,6 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
   };
   if (m.updates) {
     setHandler(permitTryUpdate, (req) => tryNow(req), { validator: (req) => (open(), validateAsk(s.policy, req)) });
-    setHandler(permitReleaseUpdate, (r) => release(r), { validator: (_r) => open() });
     setHandler(permitObserveUpdate, (seen) => seeing(seen), { validator: (_seen) => open() });
     setHandler(permitJoinUpdate, (c) => ((version++, joinPolicy(s.policy, c, workflowNow())), undefined), {
       validator: (c) => (open(), validateJoinPolicy(s.policy, c, entityId)),
