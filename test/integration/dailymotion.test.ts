@@ -62,6 +62,8 @@ describe('dailymotion-report on the dev server', () => {
       })) as DailymotionReportResult;
       await maybeSaveHistory(env.address, workflowId, 'dailymotion-report');
       await maybeSaveHistoryOfType(env.address, 'dailymotionReportWindow', 'dailymotion-window');
+      // Since its slots go through the kit's requester (WINDOW_SLOTS_ON_PERMITS): a window of that path too.
+      await maybeSaveHistoryOfType(env.address, 'dailymotionReportWindow', 'dailymotion-window-on-permits');
       await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-report-slots');
       // Since the semaphore runs on the permit entity (SEMAPHORE_ON_PERMITS): a history of that path too.
       await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-on-permits');

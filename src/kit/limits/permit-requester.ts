@@ -74,6 +74,8 @@ export interface PermitsRef {
   what: string;
   renewMs?: number;
   reaskMs?: number;
+  /** A lease for each ask shorter than the entity's (ms), renewed every `renewMs` while held. */
+  askLeaseMs?: number;
   /** The signals spoken (default: the permit entity's). */
   words?: RequesterWords;
   /** The activity that signal-with-starts the entity and queues `request` (the kit's `requestPermit`). */
@@ -137,7 +139,7 @@ export class Permits {
             // Through the activity: it restarts an entity that ended, from its last state.
             await this.ref.request(
               { entityId: this.ref.entityId, entity: this.ref.entity, ask: w.ask },
-              `${this.ref.what}: ask again (${w.ask.purpose ?? 'a permit'})`,
+              `wait for a ${this.ref.what}: ask again (${w.ask.purpose ?? 'not granted yet'})`,
             );
           }
         for (const h of this.holding.values())
@@ -145,7 +147,7 @@ export class Permits {
             h.renewedAt = now;
             h.renewal = this.send(
               { ...h.ask, held: true },
-              `${this.ref.what}: renew the lease (${h.ask.purpose ?? ''})`,
+              `renew the ${this.ref.what} lease${h.ask.purpose ? ` (${h.ask.purpose})` : ''}`,
             ).catch(() => undefined); // the next renewal (or the lease) takes over
             await h.renewal;
           }
@@ -157,10 +159,16 @@ export class Permits {
   /** Waits (durably, as long as it takes) for a permit. */
   async acquire(purpose: string, want: { method?: string; calls?: number } = {}): Promise<Held> {
     const requestId = uuid4();
-    const ask: PermitRequest = { requestId, requesterId: this.requesterId, purpose, ...want };
+    const ask: PermitRequest = {
+      requestId,
+      requesterId: this.requesterId,
+      purpose,
+      ...want,
+      ...(this.ref.askLeaseMs ? { leaseMs: this.ref.askLeaseMs } : {}),
+    };
     const now = workflowNow();
     try {
-      await this.send(ask, `${this.ref.what}: ask (${purpose})`);
+      await this.send(ask, `wait for a ${this.ref.what}: ${purpose}`);
       this.waiting.set(requestId, { ask, since: now, askedAt: now });
       this.startWatchdog();
       this.showWaiting();

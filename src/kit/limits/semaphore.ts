@@ -45,7 +45,7 @@ export const SEMAPHORE_ON_PERMITS = 'longhaul-semaphore-on-permits';
 
 /**
  * The durable semaphore (registered as `semaphore`): since SEMAPHORE_ON_PERMITS, the kit's permit entity with the
- * concurrency policy, speaking the semaphore's messages — its requesters (SlotRequester, `requestSlot`) and
+ * concurrency policy, speaking the semaphore's messages — its requesters (`slotPermits` and the older SlotRequester, `requestSlot`) and
  * the readers of its state are unchanged. It still ends as soon as nobody holds or waits for a slot.
  */
 export async function semaphore(input: SemaphoreInput): Promise<void> {

@@ -1,4 +1,8 @@
-/** Requester side of the durable semaphore: acquire a slot (waiting as long as it takes) and release it. */
+/**
+ * Requester side of the durable semaphore: acquire a slot (waiting as long as it takes) and release it.
+ * `slotPermits` is the kit's one requester (`Permits`) speaking the semaphore's signals; `SlotRequester` is the
+ * older requester, kept for executions begun before their workflow moved (replay of saved histories).
+ */
 import {
   CancellationScope,
   condition,
@@ -7,11 +11,13 @@ import {
   setHandler,
   uuid4,
   workflowInfo,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import type { SemaphoreActivities } from '../activity/semaphore';
 import { formatDuration } from '../../shared/durations';
-import { releaseSignal, slotGrantedSignal } from './semaphore-messages';
-import { describedActivities } from '../workflow';
+import { acquireSignal, releaseSignal, slotGrantedSignal } from './semaphore-messages';
+import { describedActivities, type ProgressTracker } from '../workflow';
+import { Permits, type RequesterWords } from './permit-requester';
 
 const semaphoreActivities = describedActivities<SemaphoreActivities>({
   startToCloseTimeout: '30 seconds',
@@ -37,8 +43,66 @@ export interface SemaphoreRef {
 /** Defaults of SemaphoreRef.renew: a killed holder frees its slot within 10 minutes. */
 export const SLOT_RENEW = { leaseMs: 10 * 60_000, renewMs: 3 * 60_000, reaskMs: 5 * 60_000 };
 
+/** What a workflow does with a semaphore's slots (both requesters below). */
+export interface SlotHolder {
+  /** Waits (durably, as long as it takes) for a slot; returns its request id. */
+  acquire(purpose?: string): Promise<string>;
+  /** Gives the slot back; safe to call twice and while cancelled. */
+  release(requestId: string): Promise<void>;
+}
+
+/** The semaphore's signals (`semaphore…`), as the kit's requester speaks them. */
+const SEMAPHORE_WORDS: RequesterWords = {
+  ask: acquireSignal as SignalDefinition<[never]>,
+  release: releaseSignal as SignalDefinition<[never]>,
+  toRelease: ({ requestId }) => ({ requestId }),
+  granted: slotGrantedSignal as SignalDefinition<[never]>,
+  toGranted: ({ requestId }: { requestId: string }, entityId) => ({ entityId, requestId, grantedAt: 0 }),
+};
+
+/**
+ * A semaphore's slots through the kit's requester (`Permits`): asks by signal (or by `requestSlot`, which
+ * starts the semaphore — after an abnormal end first re-registering holders for `recoverMs`), re-asks every
+ * `reaskMs` while waiting, renews a short per-slot lease every `renewMs` while holding. Create once per run.
+ */
+export function slotPermits(
+  ref: SemaphoreRef & { renew: NonNullable<SemaphoreRef['renew']> },
+  progress?: ProgressTracker,
+): SlotHolder {
+  // Every slot is on the short lease (as SlotRequester's renewing requests are); `ref.leaseMs` is not used.
+  const { semaphoreId, permits, what = `slot of ${semaphoreId}`, renew } = ref;
+  const leaseMs = renew.leaseMs;
+  const recoverMs = renew.renewMs + Math.min(60_000, renew.renewMs);
+  const requester = new Permits(
+    {
+      entityId: semaphoreId,
+      entity: { policy: { kind: 'concurrency', permits }, leaseMs, label: 'semaphore' },
+      what,
+      renewMs: renew.renewMs,
+      reaskMs: renew.reaskMs,
+      askLeaseMs: renew.leaseMs,
+      words: SEMAPHORE_WORDS,
+      request: ({ ask }, summary) =>
+        semaphoreActivities(summary).requestSlot({
+          semaphoreId,
+          permits,
+          leaseMs,
+          taskQueue: workflowInfo().taskQueue,
+          recoverMs,
+          ...ask,
+        }),
+    },
+    workflowInfo().workflowId,
+    progress,
+  );
+  return {
+    acquire: async (purpose) => (await requester.acquire(purpose ?? 'a slot')).requestId,
+    release: (requestId) => requester.release(requestId),
+  };
+}
+
 /** Create once per workflow run (it registers the `slotGranted` signal handler). */
-export class SlotRequester {
+export class SlotRequester implements SlotHolder {
   private readonly granted = new Set<string>();
 
   constructor(private readonly ref: SemaphoreRef) {

@@ -4,14 +4,21 @@
  * exponential backoff, give the slot back once it stops generating, then download and load it. A report
  * that FAILED, EXPIRED or whose links are gone is asked again, a bounded number of times.
  */
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  log,
+  patched,
+  sleep,
+} from '@temporalio/workflow';
 import type { DailymotionActivities } from '../activities/report';
 import type { DailymotionReportParams, WindowResult } from '../definition';
 import { windowStateSignal, type WindowState } from '../shared';
 import type { DateWindow } from '../../../shared/dates';
 import { formatDuration } from '../../../shared/durations';
 import { describedActivities, ProgressTracker, tail, workflowNow } from '../../../kit/workflow';
-import { SLOT_RENEW, SlotRequester } from '../../../kit/limits/slots';
+import { SLOT_RENEW, SlotRequester, slotPermits, type SlotHolder } from '../../../kit/limits/slots';
 
 const api = describedActivities<DailymotionActivities>({
   startToCloseTimeout: '2 minutes',
@@ -47,11 +54,14 @@ export interface ReportWindowInput {
 
 type Final = 'FINISHED' | 'FAILED' | 'EXPIRED';
 
+/** The patch that moved the window's report slots onto the kit's one requester (`Permits`, via `slotPermits`). */
+export const WINDOW_SLOTS_ON_PERMITS = 'longhaul-dailymotion-slots-on-permits';
+
 export async function dailymotionReportWindow(input: ReportWindowInput): Promise<WindowResult> {
   const { params, window } = input;
   const label = `${window.start}..${window.end}`;
   const progress = new ProgressTracker('dailymotion-report-window', 'asks', params.maxAsks);
-  const slots = new SlotRequester({
+  const semaphore = {
     renew: params.slotLease
       ? { leaseMs: params.slotLease.lease, renewMs: params.slotLease.renew, reaskMs: params.slotLease.reask }
       : SLOT_RENEW,
@@ -59,7 +69,11 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
     permits: params.maxConcurrentReports,
     leaseMs: params.poll.budget + 30 * 60_000,
     what: `report slot (at most ${params.maxConcurrentReports} generating, account ${tail(input.account)})`,
-  });
+  };
+  // Windows begun before the patch keep the requester they started with.
+  const slots: SlotHolder = patched(WINDOW_SLOTS_ON_PERMITS)
+    ? slotPermits(semaphore, progress)
+    : new SlotRequester(semaphore);
   const tell = async (state: WindowState, detail?: string) => {
     progress.set({ phase: state });
     if (!input.parentId) return;
