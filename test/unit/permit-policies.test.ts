@@ -167,6 +167,12 @@ describe('key-pool policy', () => {
     expect(s.ledger.buckets.map((b) => b.id)).toEqual(['p1', 'p2']);
     expect(() => validateAsk(s, { method: 'nope', calls: 1 })).toThrow(/no cost configured for method nope/);
     validateAsk(s, { method: 'search.list', calls: 1 });
+    // The update path serves consumed grants only: a held permit (concurrency, rate window) is asked by signal.
+    for (const held of [
+      initPolicy({ kind: 'concurrency', permits: 2 }, T0),
+      initPolicy({ kind: 'rateWindow', perMinute: 60, perDay: 100, spacingMs: 0 }, T0),
+    ])
+      expect(() => validateAsk(held, {})).toThrow(new RegExp(`^a ${held.kind} permit is held until released`));
     // Continue-as-new (or a restart) with the first caller's configuration: the joined bucket stays, the
     // listed one takes its settings.
     const p1 = { id: 'p1', unitsPerPeriod: 4, reset: { kind: 'utc-midnight' as const }, keys: ['k1', 'k2'] };

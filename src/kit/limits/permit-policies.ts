@@ -173,6 +173,12 @@ export function recoverPolicy(s: PolicyState): void {
 
 /** Refuses a request the policy cannot price (an update validator: nothing reaches history). */
 export function validateAsk(s: PolicyState, ask: { method?: string; calls?: number }): void {
+  // A held permit needs its requester to renew and release it, which the update path has no way to do.
+  if (!consumable(s))
+    throw new Error(
+      `a ${s.kind} permit is held until released: ask for it with permitAsk (the update path serves only ` +
+        `grants consumed at once, a key pool's units)`,
+    );
   if (s.kind === 'keyPool') validateReserve(s.ledger, { method: ask.method ?? '', calls: ask.calls ?? 1 });
 }
 

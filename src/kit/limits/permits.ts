@@ -9,10 +9,10 @@
  *   restarted without it), and releases (`permitRelease`, with what the API said); a holder whose lease runs
  *   out (its run died) is reclaimed;
  * - the API's signs (a 429, "quota exceeded", an invalid key) reach the policy (`permitObserve`);
- * - a requester that cannot wait for a signal (an activity) asks by update instead (`permitTry`): granted
- *   now, or told until when to wait — never ahead of a queued request; it reports by update too
- *   (`permitObserveNow`; a policy whose grants are consumed at once — a key pool's units — holds nothing, and
- *   what was not used comes back as an observation), and a caller's configuration joins the entity's (`permitJoin`:
+ * - a requester that cannot wait for a signal (an activity) asks by update instead (`permitTry`, for a policy
+ *   whose grants are consumed at once — a key pool's units — so nothing is held that would need renewing):
+ *   granted now, or told until when to wait — never ahead of a queued request; it reports by update too
+ *   (`permitObserveNow`: what was not used comes back as an observation), and a caller's configuration joins the entity's (`permitJoin`:
  *   what it adds is added, a contradiction refused by the validator);
  * - the entity continues as new with its state — holders, waiters, the policy's counts — when its history
  *   grows (updates are refused meanwhile, `PermitsMoving`: callers retry and reach the next run), ends when
@@ -39,7 +39,6 @@ import { formatDuration } from '../../shared/durations';
 import { thousands, workflowNow } from '../workflow';
 import {
   advance,
-  consumable,
   decide,
   describePolicy,
   initPolicy,
@@ -315,15 +314,11 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
       return Number.isFinite(d.at)
         ? { wait: { until: d.at, why: d.why(formatDuration(d.at - now)) } }
         : { wait: { why: d.why('') } };
-    if (consumable(s.policy)) {
-      s.granted++;
-      return {
-        granted: { entityId, requestId: req.requestId, grantedAt: now, ...(d.grant ? { grant: d.grant } : {}) },
-      };
-    }
-    const h = hold(ask, now, d.grant);
-    counted();
-    return granted(h);
+    // Only consumed grants come this way (validateAsk): counted, never held.
+    s.granted++;
+    return {
+      granted: { entityId, requestId: req.requestId, grantedAt: now, ...(d.grant ? { grant: d.grant } : {}) },
+    };
   }
 
   for (;;) {
