@@ -40,6 +40,16 @@ export const envSchema = z.object({
 
   WAREHOUSE: z.enum(['duckdb', 'bigquery']).default('duckdb'),
   DUCKDB_PATH: z.string().optional(),
+  /**
+   * DuckDB's bounds in the worker (docs/operations.md): its buffer memory (beyond it, large loads spill to the
+   * temp folder), threads, and that folder (default `<DUCKDB_PATH>.tmp`).
+   */
+  DUCKDB_MEMORY_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 256MB or 2GiB')
+    .default('256MB'),
+  DUCKDB_THREADS: z.coerce.number().int().min(1).max(256).default(2),
+  DUCKDB_TEMP_DIR: z.string().min(1).optional(),
   BIGQUERY_PROJECT: z.string().optional(),
   BIGQUERY_DATASET: z.string().default('longhaul'),
   BIGQUERY_LOCATION: z.string().optional(),

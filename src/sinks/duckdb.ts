@@ -9,6 +9,8 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import { logger } from '../node/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
+import { csvFileIntoStage, readCsvHeader } from './duckdb-csv';
+import { BAD_ROW_SAMPLES, emptyParseStats, overTolerance } from './file-rows';
 import {
   assertNotAborted,
   assertSchema,
@@ -18,6 +20,8 @@ import {
   outsideRange,
   toCell,
   type ColumnType,
+  type CsvLoad,
+  type CsvLoadResult,
   type LoadOptions,
   type LoadResult,
   type TableColumn,
@@ -57,6 +61,8 @@ interface Spool {
   dir: string;
   file: string;
   rows: number;
+  /** The longest line (bytes): read_json's buffer is sized on it, within DuckDB's memory limit. */
+  maxLine: number;
 }
 
 /**
@@ -70,6 +76,7 @@ async function spoolRows(schema: TableSchema, batches: AsyncIterable<Row[]>): Pr
   const failed = new Promise<never>((_, reject) => out.once('error', reject));
   failed.catch(() => undefined);
   let rows = 0;
+  let maxLine = 0;
   try {
     for await (const batch of batches) {
       let chunk = '';
@@ -77,20 +84,25 @@ async function spoolRows(schema: TableSchema, batches: AsyncIterable<Row[]>): Pr
         const rec: Record<string, string | number | null> = {};
         for (const col of schema.columns) rec[col.name] = toCell(row[col.name]);
         rec._seq = rows++;
-        chunk += JSON.stringify(rec) + '\n';
+        const line = JSON.stringify(rec);
+        maxLine = Math.max(maxLine, Buffer.byteLength(line));
+        chunk += line + '\n';
       }
       if (chunk && !out.write(chunk)) {
         await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed]);
       }
     }
     await Promise.race([new Promise<void>((r) => out.end(r)), failed]);
-    return { dir, file, rows };
+    return { dir, file, rows, maxLine };
   } catch (err) {
     out.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;
   }
 }
+
+/** read_json's `maximum_object_size` for lines of up to `maxLine` bytes (its buffers are twice that). */
+const objectSize = (maxLine: number) => Math.max(1 << 20, 2 ** Math.ceil(Math.log2(maxLine + 2)));
 
 /**
  * SQL converting staged text to a column type. A TIMESTAMP goes through TIMESTAMPTZ: a plain cast would
@@ -114,6 +126,12 @@ export interface DuckDbOptions {
   path: string;
   /** How long to wait for another process's lock on the file. */
   lockTimeoutMs?: number;
+  /** DuckDB's `memory_limit` (e.g. '256MB'): its buffers stay within it, large loads spill to `tempDirectory`. */
+  memoryLimit?: string;
+  /** DuckDB's `threads`. */
+  threads?: number;
+  /** DuckDB's `temp_directory` (spilled data). */
+  tempDirectory?: string;
 }
 
 export class DuckDbWarehouse implements Warehouse {
@@ -148,7 +166,7 @@ export class DuckDbWarehouse implements Warehouse {
     const deadline = Date.now() + (this.opts.lockTimeoutMs ?? 60_000);
     for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
       try {
-        this.instance ??= await DuckDBInstance.create(this.opts.path);
+        this.instance ??= await DuckDBInstance.create(this.opts.path, this.settings());
         this.users++;
         const conn = await this.instance.connect();
         // Text without offset loaded into a TIMESTAMP is UTC, as in BigQuery (see cast()).
@@ -159,6 +177,17 @@ export class DuckDbWarehouse implements Warehouse {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
+  }
+
+  /** The instance's bounds (DuckDB's own default is most of the machine's memory and all its cores). */
+  private settings(): Record<string, string> {
+    const { memoryLimit, threads, tempDirectory } = this.opts;
+    if (tempDirectory) fs.mkdirSync(tempDirectory, { recursive: true });
+    return {
+      ...(memoryLimit ? { memory_limit: memoryLimit } : {}),
+      ...(threads ? { threads: String(threads) } : {}),
+      ...(tempDirectory ? { temp_directory: tempDirectory } : {}),
+    };
   }
 
   private release(): void {
@@ -239,36 +268,107 @@ export class DuckDbWarehouse implements Warehouse {
     await this.ensureTable(schema); // created, or moved to the declared schema (before anything is read)
     const spool = await spoolRows(schema, batches);
     try {
-      return await this.withConnection((c) => this.apply(c, schema, spool, mode, opts.signal));
+      return await this.withConnection((c) =>
+        this.apply(c, schema, mode, opts.signal, async (stage) => {
+          if (spool.rows > 0) {
+            const names = schema.columns.map((col) => col.name);
+            const columns = `{${[...names.map((n) => `${literal(n)}: 'VARCHAR'`), "'_seq': 'BIGINT'"].join(', ')}}`;
+            await c.run(
+              `INSERT INTO temp.${q(stage)} SELECT ${[...names.map(q), '_seq'].join(', ')} FROM read_json(${literal(spool.file)}, ` +
+                `format = 'newline_delimited', columns = ${columns}, maximum_object_size = ${objectSize(spool.maxLine)})`,
+            );
+          }
+          return spool.rows;
+        }),
+      );
     } finally {
       fs.rmSync(spool.dir, { recursive: true, force: true });
     }
   }
 
+  /**
+   * Landed CSV files through DuckDB's own reader (`read_csv`: quotes, BOM, CRLF, gzip; the malformed records
+   * in its rejects table), typed and checked in SQL with the same rules as the JavaScript reader
+   * (src/kit/activity/csv.ts) — an integer is digits, a date YYYY-MM-DD, … (DuckDB's own casts would round
+   * "1.5" into an integer column) — then applied like `load`, in one transaction.
+   */
+  async loadCsv(
+    schema: TableSchema,
+    files: CsvLoad,
+    declaredOr?: WriteMode,
+    opts: LoadOptions = {},
+  ): Promise<CsvLoadResult> {
+    assertSchema(schema, declaredOr);
+    const mode = resolveWriteMode(schema, declaredOr);
+    const carried = new Set(files.fileColumns.map((c) => c.name));
+    const missing = schema.columns.filter((c) => !carried.has(c.name) && files.constants?.[c.name] === undefined);
+    if (missing.length)
+      throw new Error(`loadCsv into ${schema.name}: no value for ${missing.map((c) => c.name).join(', ')}`);
+    await this.ensureTable(schema);
+    // Headers are read before the queue: a file that lacks a column fails before any work.
+    const headers = await Promise.all(files.paths.map((p, i) => readCsvHeader(p, i, files.fileColumns)));
+    const stats = emptyParseStats();
+    const result = await this.withConnection((c) =>
+      this.apply(
+        c,
+        schema,
+        mode,
+        opts.signal,
+        async (stage) => {
+          const max = files.maxBadRows ?? 0;
+          // The bad rows in file and line order, as many as the samples and the tolerance need.
+          const bad: string[] = [];
+          let rows = 0;
+          for (const [f, header] of headers.entries()) {
+            const want = Math.max(BAD_ROW_SAMPLES, max + 1) - bad.length;
+            const r = await csvFileIntoStage(c, stage, schema, files, f, header, rows, Math.max(0, want), cast);
+            rows += r.good;
+            stats.rowsParsed += r.good + r.bad;
+            stats.badRows += r.bad;
+            bad.push(...r.samples.map((x) => x.text));
+            stats.files++;
+          }
+          stats.badRowSamples = bad.slice(0, BAD_ROW_SAMPLES);
+          // As the JavaScript reader: the error names the row that takes the count past the tolerance. Before
+          // the transaction: nothing is written.
+          if (stats.badRows > max) throw overTolerance(bad[max]!, max + 1, max);
+          return rows;
+        },
+        'typed',
+      ),
+    );
+    return { ...result, ...stats };
+  }
+
+  /**
+   * Stages the rows `fill` inserts (as text, with `_seq`), checks them against `mode`, and applies them to
+   * the table in one transaction.
+   */
   private async apply(
     c: DuckDBConnection,
     schema: TableSchema,
-    spool: Spool,
     mode: ResolvedWriteMode,
     signal: AbortSignal | undefined,
+    fill: (stage: string) => Promise<number>,
+    /** `typed`: `fill` stages values of the columns' types (else text, cast here). */
+    staged: 'text' | 'typed' = 'text',
   ): Promise<LoadResult> {
     assertNotAborted(signal, schema.name); // e.g. timed out while waiting for the queue
     await c.run(this.createSql(schema));
     const stage = `_stage_${schema.name}`;
     const names = schema.columns.map((col) => col.name);
-    const stageCols = [...names.map((n) => `${q(n)} VARCHAR`), '_seq BIGINT'];
+    const stageCols = [
+      ...schema.columns.map((col) => `${q(col.name)} ${staged === 'typed' ? DUCK_TYPES[col.type] : 'VARCHAR'}`),
+      '_seq BIGINT',
+    ];
     await c.run(`CREATE OR REPLACE TEMP TABLE ${q(stage)} (${stageCols.join(', ')})`);
     try {
-      if (spool.rows > 0) {
-        const columns = `{${[...names.map((n) => `${literal(n)}: 'VARCHAR'`), "'_seq': 'BIGINT'"].join(', ')}}`;
-        await c.run(
-          `INSERT INTO temp.${q(stage)} SELECT ${[...names.map(q), '_seq'].join(', ')} FROM read_json(${literal(spool.file)}, ` +
-            `format = 'newline_delimited', columns = ${columns}, maximum_object_size = 268435456)`,
-        );
-      }
-      const casts = schema.columns.map((col) => `${cast(q(col.name), col.type)} AS ${q(col.name)}`);
+      const stagedRows = await fill(stage);
+      const casts = schema.columns.map((col) =>
+        staged === 'typed' ? q(col.name) : `${cast(q(col.name), col.type)} AS ${q(col.name)}`,
+      );
       let source = `SELECT ${casts.join(', ')} FROM ${q(stage)}`;
-      let rowsLoaded = spool.rows;
+      let rowsLoaded = stagedRows;
       if (mode.kind === 'merge') {
         // Dedupe on the typed keys (text '2024-01-02T03:00Z' and '…05:00+02:00' are one key): last row wins.
         const keys = mode.keys.map(q).join(', ');

@@ -17,7 +17,12 @@ function required<K extends keyof Config>(config: Config, key: K, what: string):
 export function createWarehouse(config: Config): Warehouse {
   switch (config.WAREHOUSE) {
     case 'duckdb':
-      return new DuckDbWarehouse({ path: paths.duckdb(config) });
+      return new DuckDbWarehouse({
+        path: paths.duckdb(config),
+        memoryLimit: config.DUCKDB_MEMORY_LIMIT,
+        threads: config.DUCKDB_THREADS,
+        tempDirectory: config.DUCKDB_TEMP_DIR ?? `${paths.duckdb(config)}.tmp`,
+      });
     case 'bigquery':
       return new BigQueryWarehouse({
         projectId: required(config, 'BIGQUERY_PROJECT', 'WAREHOUSE=bigquery'),

@@ -22,6 +22,11 @@ export class LocalBucket implements Bucket {
     return path.join(this.root, ...key.split('/'));
   }
 
+  /** The file of an object (readers that need a path: a warehouse's own loader). */
+  pathOf(key: string): string {
+    return this.file(key);
+  }
+
   async put(key: string, body: Body): Promise<void> {
     const dest = this.file(key);
     await fs.promises.mkdir(path.dirname(dest), { recursive: true });

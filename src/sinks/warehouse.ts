@@ -95,6 +95,29 @@ export interface LoadResult {
   rowsLoaded: number;
 }
 
+/**
+ * Landed CSV files for a warehouse's own loader (`Warehouse.loadCsv`): each a header row then records (UTF-8,
+ * BOM, CRLF, RFC 4180 quotes; gzip when the name ends `.gz`); columns found by header name, case-insensitive,
+ * in any order, columns the table does not declare ignored.
+ */
+export interface CsvLoad {
+  /** Local files, in order. */
+  paths: string[];
+  /** The declared columns the files carry; the table's other columns come from `constants`. */
+  fileColumns: Column[];
+  /** Values of the table's columns the files do not carry (e.g. the report's configuration). */
+  constants?: Record<string, string>;
+  /** Bad rows tolerated (counted, with samples) before the load fails with BadRowsError: default 0. */
+  maxBadRows?: number;
+}
+
+export interface CsvLoadResult extends LoadResult {
+  files: number;
+  rowsParsed: number;
+  badRows: number;
+  badRowSamples: string[];
+}
+
 export interface LoadOptions {
   /**
    * Aborted when the caller gives up (e.g. the activity was cancelled or timed out): the load then fails
@@ -194,6 +217,13 @@ export interface Warehouse {
    * table's declared disposition (resolveWriteMode).
    */
   load(schema: TableSchema, batches: AsyncIterable<Row[]>, mode?: WriteMode, opts?: LoadOptions): Promise<LoadResult>;
+  /**
+   * Loads landed CSV files with the warehouse's own reader, typed by the declared columns (no JavaScript
+   * parsing): as `load`, one transaction with `mode`; rows that do not type, or have the wrong number of
+   * fields, are counted with samples (file, line, column, reason; never the value) and not loaded; past
+   * `maxBadRows` nothing is loaded (BadRowsError). Absent: the caller parses (src/kit/activity/csv.ts).
+   */
+  loadCsv?(schema: TableSchema, files: CsvLoad, mode?: WriteMode, opts?: LoadOptions): Promise<CsvLoadResult>;
   /** A typed read of a declared table (src/sinks/read.ts): every read a pipeline makes. */
   select<T = Record<string, unknown>>(schema: TableSchema, spec?: SelectSpec): Promise<T[]>;
   /** The rows of a declared table matching `where`. */

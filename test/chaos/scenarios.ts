@@ -153,7 +153,7 @@ export const dailymotionReport = (full: boolean): Scenario => ({
   name: 'dailymotion-report',
   sandbox: (seed) => dailymotionSandbox(seed, full),
   truth: [dailymotionTruth('dm_chaos')],
-  aim: ['dailymotion.ask.after-call', 'dailymotion.load.after-commit'],
+  aim: ['dailymotion.ask.after-call', 'dailymotion.load.after-landing', 'dailymotion.load.after-commit'],
   workflowType: 'dailymotionReport',
   input: () => dmInput(full, 'CONTENT', 'dm_chaos'),
   faults: [

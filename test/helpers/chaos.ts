@@ -17,6 +17,7 @@ import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
 import type { Bucket } from '../../src/sinks/bucket';
 import type { TableSchema, Warehouse } from '../../src/sinks/warehouse';
+import { LANDED_PREFIX, type LandedManifest } from '../../src/kit/activity/landing';
 
 const ROOT = path.resolve(__dirname, '../..');
 export const REPORT_FILE = path.join(ROOT, 'test-results', 'chaos-report.json');
@@ -296,7 +297,17 @@ export async function snapshotOf(wh: Warehouse, bucket: Bucket, opts: SnapshotOp
   try {
     for (const o of await bucket.list('')) {
       let content: Buffer | string;
-      if (o.key.endsWith('.parquet')) {
+      let key = o.key;
+      if (o.key.startsWith(`${LANDED_PREFIX}/`)) {
+        // A landing's folder is named after the fetch (e.g. the report's token), which differs from run to
+        // run: compared without it — the files as received (gunzipped) and what the manifest says they are.
+        key = o.key.replace(/\/[^/]+\/([^/]+)$/, '/<landing>/$1');
+        const body = await bucket.get(o.key);
+        if (o.key.endsWith('/manifest.json')) {
+          const m = JSON.parse(body.toString('utf8')) as LandedManifest;
+          content = JSON.stringify({ parts: m.parts.length, meta: canonical(m.meta) });
+        } else content = zlib.gunzipSync(body);
+      } else if (o.key.endsWith('.parquet')) {
         const file = path.join(scratchDir, 'object.parquet');
         fs.writeFileSync(file, await bucket.get(o.key));
         scratch ??= new DuckDbWarehouse({ path: path.join(scratchDir, 'scratch.duckdb') });
@@ -311,7 +322,7 @@ export async function snapshotOf(wh: Warehouse, bucket: Bucket, opts: SnapshotOp
       else if (o.key.endsWith('.json'))
         content = rowsOf([JSON.parse((await bucket.get(o.key)).toString('utf8')) as Record<string, unknown>]).join('');
       else content = await bucket.get(o.key);
-      objects[replace(opts.objectKey?.(o.key) ?? o.key)] = createHash('sha256').update(content).digest('hex');
+      objects[replace(opts.objectKey?.(key) ?? key)] = createHash('sha256').update(content).digest('hex');
     }
   } finally {
     await scratch?.close();

@@ -7,6 +7,13 @@ describe('configuration', () => {
     expect(c.TEMPORAL_ADDRESS).toBe('127.0.0.1:7233');
     expect(c.WAREHOUSE).toBe('duckdb');
     expect(c.BUCKET).toBe('local');
+    // DuckDB is bounded in a worker (its own default is most of the machine's memory).
+    expect([c.DUCKDB_MEMORY_LIMIT, c.DUCKDB_THREADS]).toEqual(['256MB', 2]);
+  });
+  it('refuses a DuckDB memory limit that is not a size, naming the variable', () => {
+    expect(() => parseConfig({ DUCKDB_MEMORY_LIMIT: 'lots' })).toThrow(/DUCKDB_MEMORY_LIMIT: a size such as 256MB/);
+    expect(() => parseConfig({ DUCKDB_THREADS: '0' })).toThrow(/DUCKDB_THREADS/);
+    expect(parseConfig({ DUCKDB_MEMORY_LIMIT: '1.5GiB' }).DUCKDB_MEMORY_LIMIT).toBe('1.5GiB');
   });
   it('names every bad variable', () => {
     expect(() => parseConfig({ WAREHOUSE: 'oracle', DM_BASE_URL: 'not a url' })).toThrow(

@@ -52,6 +52,14 @@ function heldWarehouse(file: string, gate: Promise<void>): { wh: Warehouse; star
       points.committed = true;
       return result;
     },
+    // The native load of the landed files (what loadReport uses on DuckDB), held the same way.
+    async loadCsv(...args: Parameters<NonNullable<Warehouse['loadCsv']>>) {
+      start();
+      await gate;
+      const result = await inner.loadCsv(...args);
+      points.committed = true;
+      return result;
+    },
   });
   stops.push(() => inner.close());
   return { wh, started };

@@ -43,6 +43,7 @@ export function chaosPoint(name: string): void {
 /** Points the code defines, for the harness and docs/chaos.md (kept in step with the calls). */
 export const CHAOS_POINTS = [
   'dailymotion.ask.after-call',
+  'dailymotion.load.after-landing',
   'dailymotion.load.after-commit',
   'datorama.call.after-claim',
   'datorama.call.after-call',

@@ -7,22 +7,9 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { Row, TableSchema } from '../../sinks/warehouse';
+import { countBad, CsvHeaderError, type ParseStats } from '../../sinks/file-rows';
 
-export interface ParseStats {
-  files: number;
-  rowsParsed: number;
-  badRows: number;
-  badRowSamples: string[];
-}
-
-export class CsvHeaderError extends Error {
-  override name = 'CsvHeaderError';
-}
-
-/** More rows failed typing than the tolerance allows. */
-export class BadRowsError extends Error {
-  override name = 'BadRowsError';
-}
+export { BadRowsError, CsvHeaderError, type ParseStats } from '../../sinks/file-rows';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INT = /^-?\d+$/;
@@ -34,17 +21,28 @@ function convert(type: string, raw: string): string | number | null {
   const v = raw.trim();
   if (v === '') return null;
   switch (type) {
-    case 'DATE':
+    case 'DATE': {
+      // A calendar day (2026-02-30 is not one: it would fail the whole load in the warehouse).
       if (!DATE.test(v)) throw new CellError('not a date (YYYY-MM-DD)');
+      const day = Date.parse(`${v}T00:00:00Z`);
+      if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== v)
+        throw new CellError('not a date (YYYY-MM-DD)');
       return v;
+    }
     case 'TIMESTAMP': {
       const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
       if (Number.isNaN(t)) throw new CellError('not a timestamp');
       return new Date(t).toISOString();
     }
-    case 'INT64':
+    case 'INT64': {
       if (!INT.test(v)) throw new CellError('not an integer');
-      return Number(v);
+      const n = Number(v);
+      if (Number.isSafeInteger(n)) return n;
+      // Beyond 2^53 a number would lose digits: kept as text when it fits a 64-bit integer.
+      const big = BigInt(v);
+      if (big > 9223372036854775807n || big < -9223372036854775808n) throw new CellError('not an integer');
+      return big.toString();
+    }
     case 'FLOAT64': {
       const n = Number(v);
       if (!Number.isFinite(n)) throw new CellError('not a number');
@@ -194,11 +192,3 @@ function parseJson(text: string): unknown {
   }
 }
 
-function countBad(stats: ParseStats, msg: string, maxBadRows: number): void {
-  stats.badRows++;
-  if (stats.badRowSamples.length < 5) stats.badRowSamples.push(msg);
-  if (stats.badRows > maxBadRows)
-    throw new BadRowsError(
-      `report ${msg} (${stats.badRows} bad row${stats.badRows > 1 ? 's' : ''}, over the tolerance of ${maxBadRows}: maxBadRows)`,
-    );
-}

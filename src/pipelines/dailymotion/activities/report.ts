@@ -17,12 +17,14 @@ import {
   replaceRangeOf,
   RowsOutsideRangeError,
   schemaDifferences,
-  type Row,
   type WriteMode,
 } from '../../../sinks/warehouse';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import type { Deps } from '../../../activities/deps';
-import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from '../../../kit/activity/csv';
+import { BadRowsError, CsvHeaderError, type ParseStats } from '../../../kit/activity/csv';
+import { landManifest, landPart } from '../../../kit/activity/landing';
+import { loadLandedCsv } from '../../../kit/activity/load-landed';
+import { landedReportPrefix, reportConfigOf, type LandedReport } from './landed';
 import { accountOf } from '../../../node/account';
 import { dailymotionReportPipeline } from '../definition';
 
@@ -216,21 +218,18 @@ export function createDailymotionActivities(
               );
             const config = reportConfig(input);
             const maxBadRows = input.maxBadRows ?? 0;
-            const batches = csvBatches(
-              csvSchema,
-              report.links.length,
-              (i) => dm().downloadCsv(report.links[i]),
-              stats,
-              5000,
-              maxBadRows,
-            );
-            const tagged = async function* (): AsyncGenerator<Row[]> {
-              for await (const b of batches) {
-                ctx.heartbeat(progress());
-                for (const row of b) row[REPORT_CONFIG_COLUMN] = config;
-                yield b;
-              }
-            };
+            // Land the report's files as received first (a retried attempt finds them there), then load the
+            // landed copies with the warehouse's own reader.
+            const prefix = landedReportPrefix(input.table, input.window, config, input.reportToken);
+            const keys: string[] = [];
+            for (const [i, link] of report.links.entries()) {
+              keys.push(await landPart(deps.bucket, prefix, i, 'csv', () => dm().downloadCsv(link)));
+              stats.files = i + 1;
+              ctx.heartbeat(progress());
+            }
+            const meta: LandedReport = { ...reportConfigOf(input), window: input.window, table: input.table, config };
+            await landManifest(deps.bucket, prefix, keys, meta);
+            chaosPoint('dailymotion.load.after-landing');
             const range = windowRange(input.dimensions, input.window.start, input.window.end);
             // The table's declared disposition (replace this configuration's rows of the window), or append when
             // the run asks for it (writeMode append).
@@ -238,9 +237,20 @@ export function createDailymotionActivities(
               input.writeMode === 'replace' && range
                 ? replaceRangeOf(schema, range.from, range.to, { [REPORT_CONFIG_COLUMN]: config })
                 : { kind: 'append' };
-            const { rowsLoaded } = await deps.warehouse.load(schema, tagged(), mode, {
-              signal: ctx.cancellationSignal,
+            const loaded = await loadLandedCsv(
+              deps,
+              schema,
+              { keys, fileColumns: csvSchema.columns, constants: { [REPORT_CONFIG_COLUMN]: config }, maxBadRows },
+              mode,
+              { signal: ctx.cancellationSignal, onBatch: (n) => ((stats.rowsParsed = n), ctx.heartbeat(progress())) },
+            );
+            Object.assign(stats, {
+              files: loaded.files,
+              rowsParsed: loaded.rowsParsed,
+              badRows: loaded.badRows,
+              badRowSamples: loaded.badRowSamples,
             });
+            const { rowsLoaded } = loaded;
             chaosPoint('dailymotion.load.after-commit');
             const good = stats.rowsParsed - stats.badRows;
             if (rowsLoaded !== good)

@@ -1,0 +1,104 @@
+/**
+ * Raw landing: a downloaded file is written to the bucket as received (gzipped) before anything parses it,
+ * under a deterministic key, so a load reads the landed copy with the warehouse's own loader, a retried
+ * attempt does not download it again, and a window can be loaded again later without the API (the report's
+ * links expire). A `manifest.json` beside the parts says what they are, written last: a landing with a
+ * manifest is complete. docs/architecture.md, "Raw landing and native loads".
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import type { Bucket } from '../../sinks/bucket';
+import { LocalBucket } from '../../sinks/local-bucket';
+
+/** The prefix of every landed file. */
+export const LANDED_PREFIX = 'landed';
+
+/** What a landing holds (its manifest). */
+export interface LandedManifest<M = Record<string, unknown>> {
+  /** The parts' keys, in order. */
+  parts: string[];
+  landedAt: string;
+  /** What the pipeline needs to load the parts again (e.g. the report's configuration and window). */
+  meta: M;
+}
+
+/** `landed/<segments…>`: each segment made safe for a key (letters, digits, `._=-`). */
+export function landedPrefix(...segments: string[]): string {
+  return [LANDED_PREFIX, ...segments.map((s) => s.replace(/[^A-Za-z0-9._=-]/g, '_') || '_')].join('/');
+}
+
+export const partKey = (prefix: string, i: number, ext: string) =>
+  `${prefix}/part-${String(i).padStart(5, '0')}.${ext}.gz`;
+export const manifestKey = (prefix: string) => `${prefix}/manifest.json`;
+
+/**
+ * Lands part `i` of a download unless it already is (a put is atomic: a key present is a whole file),
+ * gzipping it on the way (level 1: the landing costs little CPU). Returns its key.
+ */
+export async function landPart(
+  bucket: Bucket,
+  prefix: string,
+  i: number,
+  ext: string,
+  open: () => Promise<Readable>,
+): Promise<string> {
+  const key = partKey(prefix, i, ext);
+  if (await bucket.exists(key)) return key;
+  const source = await open();
+  const gz = zlib.createGzip({ level: 1 });
+  // A broken download fails the gzip stream, and with it the put (which then leaves nothing).
+  const piping = pipeline(source, gz).catch((e: unknown) => gz.destroy(e as Error));
+  await bucket.put(key, gz, { contentType: 'application/gzip' });
+  await piping;
+  return key;
+}
+
+/** Writes the manifest: the landing is complete. */
+export async function landManifest<M>(bucket: Bucket, prefix: string, parts: string[], meta: M): Promise<void> {
+  const manifest: LandedManifest<M> = { parts, landedAt: new Date().toISOString(), meta };
+  await bucket.put(manifestKey(prefix), JSON.stringify(manifest, null, 2) + '\n', {
+    contentType: 'application/json',
+  });
+}
+
+export async function readManifest<M>(bucket: Bucket, prefix: string): Promise<LandedManifest<M> | undefined> {
+  const key = manifestKey(prefix);
+  if (!(await bucket.exists(key))) return undefined;
+  return JSON.parse((await bucket.get(key)).toString('utf8')) as LandedManifest<M>;
+}
+
+/** A landed part, gunzipped, as a stream (for the JavaScript readers). */
+export async function openLanded(bucket: Bucket, key: string): Promise<Readable> {
+  const source = await bucket.getStream(key);
+  const gunzip = zlib.createGunzip();
+  source.once('error', (e) => gunzip.destroy(e));
+  return source.pipe(gunzip);
+}
+
+/**
+ * Runs `fn` with local paths of landed objects (what a warehouse's file reader needs): the local bucket's own
+ * files, or private temporary copies of the objects of another bucket (removed afterwards).
+ */
+export async function withLocalFiles<T>(
+  bucket: Bucket,
+  keys: string[],
+  fn: (paths: string[]) => Promise<T>,
+): Promise<T> {
+  if (bucket instanceof LocalBucket) return fn(keys.map((k) => bucket.pathOf(k)));
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'longhaul-landed-'));
+  try {
+    const paths: string[] = [];
+    for (const [i, key] of keys.entries()) {
+      const p = path.join(dir, `${i}-${path.basename(key)}`);
+      await pipeline(await bucket.getStream(key), fs.createWriteStream(p, { mode: 0o600 }));
+      paths.push(p);
+    }
+    return await fn(paths);
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}

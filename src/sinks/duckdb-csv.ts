@@ -1,0 +1,187 @@
+/**
+ * DuckDB's side of `Warehouse.loadCsv`: one landed CSV file read by `read_csv` (every field as text; records
+ * with the wrong number of fields go to its rejects table with their line), its values checked in SQL by the
+ * declared column types with the rules of the JavaScript reader (src/kit/activity/csv.ts), and the good rows
+ * staged as text for the warehouse's one apply step. Lines are records counted from the header (1), as the
+ * JavaScript reader counts them.
+ */
+import fs from 'node:fs';
+import zlib from 'node:zlib';
+import { parse } from 'csv-parse';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { CsvDialectError, CsvHeaderError } from './file-rows';
+import type { Column, ColumnType, CsvLoad, TableSchema } from './warehouse';
+
+const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
+const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** A file's header: where each carried column is, and how many fields a record has. */
+export interface CsvHeader {
+  path: string;
+  fields: number;
+  /** Field index of each of `fileColumns`, in their order. */
+  index: number[];
+}
+
+/** Reads the first record of a file (gunzipped when `.gz`) and finds the declared columns in it. */
+export async function readCsvHeader(file: string, i: number, columns: Column[]): Promise<CsvHeader> {
+  const source = fs.createReadStream(file);
+  const parser = parse({ bom: true, to: 1, relax_column_count: true });
+  const input = file.endsWith('.gz') ? source.pipe(zlib.createGunzip()) : source;
+  source.once('error', (e) => parser.destroy(e));
+  input.once('error', (e: Error) => parser.destroy(e));
+  input.pipe(parser);
+  let first: string[] | undefined;
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) {
+      first = record;
+      break; // the header only: the rest of the file is DuckDB's to read
+    }
+  } finally {
+    source.destroy();
+  }
+  if (!first) throw new CsvHeaderError(`report file ${i + 1} is empty (no header)`);
+  const header = first.map((h) => h.trim().toLowerCase());
+  const missing = columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
+  if (missing.length)
+    throw new CsvHeaderError(
+      `report file ${i + 1} lacks column(s) ${missing.join(', ')} (header: ${header.join(',')})`,
+    );
+  return { path: file, fields: header.length, index: columns.map((c) => header.indexOf(c.name)) };
+}
+
+/** Whether text `x` (not empty) is a value of `type`, and what to say when it is not. */
+/** Whether text `x` (not empty) is a value of `type`, and what to say when it is not. */
+const RULES: Partial<Record<ColumnType, { ok: (x: string) => string; reason: string }>> = {
+  INT64: {
+    ok: (x) => `(regexp_full_match(${x}, '-?[0-9]+') AND TRY_CAST(${x} AS BIGINT) IS NOT NULL)`,
+    reason: 'not an integer',
+  },
+  FLOAT64: { ok: (x) => `coalesce(isfinite(TRY_CAST(${x} AS DOUBLE)), false)`, reason: 'not a number' },
+  DATE: {
+    ok: (x) => `(regexp_full_match(${x}, '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND TRY_CAST(${x} AS DATE) IS NOT NULL)`,
+    reason: 'not a date (YYYY-MM-DD)',
+  },
+  TIMESTAMP: { ok: (x) => `(TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL)`, reason: 'not a timestamp' },
+  BOOL: { ok: (x) => `(TRY_CAST(${x} AS BOOLEAN) IS NOT NULL)`, reason: 'not a boolean' },
+  JSON: { ok: (x) => `coalesce(json_valid(${x}), false)`, reason: 'not JSON' },
+};
+
+/** What the rejects table's error types mean, for the samples. */
+function structural(type: string, firstMissing: number | null, fields: number): string {
+  if (type === 'MISSING COLUMNS' && firstMissing !== null) return `${firstMissing} fields, the header has ${fields}`;
+  if (type === 'TOO MANY COLUMNS') return `more fields than the header's ${fields}`;
+  if (type === 'UNQUOTED VALUE') return 'a quote inside an unquoted field';
+  if (type === 'INVALID ENCODING' || type === 'INVALID UNICODE') return 'not UTF-8';
+  if (type === 'LINE SIZE OVER MAXIMUM') return 'a record over the maximum line size';
+  return type.toLowerCase();
+}
+
+/**
+ * Reads file `f` and inserts its good rows into the stage (as text: empty → NULL, typed values trimmed, `_seq`
+ * after `seqBase`). Returns the counts and its first `want` bad rows, described, in line order.
+ */
+export async function csvFileIntoStage(
+  c: DuckDBConnection,
+  stage: string,
+  schema: TableSchema,
+  files: CsvLoad,
+  f: number,
+  header: CsvHeader,
+  seqBase: number,
+  want: number,
+  /** SQL converting checked text to a column's type (the warehouse's own conversion). */
+  typed: (expr: string, type: ColumnType) => string,
+): Promise<{ good: number; bad: number; samples: { line: number; text: string }[] }> {
+  const raw = `_csv_raw_${f}`;
+  const rejects = `_csv_rejects_${f}`;
+  const scans = `_csv_scans_${f}`;
+  const fields = Array.from({ length: header.fields }, (_, i) => `f${i}`);
+  const columns = `{${fields.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
+  try {
+    const value = (col: Column) => `f${header.index[files.fileColumns.indexOf(col)]}`;
+    // The first declared column (in table order) whose value does not type, as "column: reason".
+    const checks = files.fileColumns.flatMap((col) => {
+      const rule = RULES[col.type];
+      if (!rule) return [];
+      const x = `trim(${value(col)})`;
+      return [
+        `WHEN NOT (${value(col)} IS NULL OR ${x} = '' OR ${rule.ok(x)}) THEN ${literal(`${col.name}: ${rule.reason}`)}`,
+      ];
+    });
+    const bad = checks.length ? `(CASE ${checks.join(' ')} END)` : 'CAST(NULL AS VARCHAR)';
+    // Read once, checked once. Insertion order is preserved (DuckDB's default): the k-th kept record is rowid k-1.
+    const read = c.run(
+      `CREATE OR REPLACE TEMP TABLE ${q(raw)} AS SELECT *, ${bad} AS _bad FROM read_csv(` +
+        `${literal(header.path)}, header = true, columns = ${columns}, auto_detect = false, delim = ',', ` +
+        `quote = '"', escape = '"', null_padding = false, ignore_errors = true, ` +
+        `store_rejects = true, rejects_table = ${literal(rejects)}, rejects_scan = ${literal(scans)})`,
+    );
+    // Strict mode stays on (off, DuckDB would cut a record's extra fields and accept stray quotes silently);
+    // a file it cannot follow as a whole (mixed line endings) is refused before anything is staged.
+    await read.catch((e: unknown) => {
+      const why = String((e as Error)?.message ?? e);
+      if (/state machine reached an invalid state|Error when sniffing file|could not parse/i.test(why))
+        throw new CsvDialectError(`report file ${f + 1}: DuckDB's CSV reader refused it (${why.split('\n')[0]})`);
+      throw e;
+    });
+    const values = schema.columns.map((declared) => {
+      const col = files.fileColumns.find((x) => x.name === declared.name);
+      if (!col) return `${typed(literal(files.constants![declared.name]!), declared.type)} AS ${q(declared.name)}`;
+      const x = value(col);
+      const text = col.type === 'STRING' ? x : `trim(${x})`;
+      return `CASE WHEN trim(${x}) = '' THEN NULL ELSE ${typed(text, col.type)} END AS ${q(col.name)}`;
+    });
+    await c.run(
+      `INSERT INTO temp.${q(stage)} SELECT ${values.join(', ')}, ${seqBase} + rowid + 1 ` +
+        `FROM ${q(raw)} WHERE _bad IS NULL`,
+    );
+    const counts = (
+      await c.runAndReadAll(
+        `SELECT count(*) FILTER (WHERE _bad IS NULL) AS good, count(*) FILTER (WHERE _bad IS NOT NULL) AS bad ` +
+          `FROM ${q(raw)}`,
+      )
+    ).getRowObjectsJS()[0] as { good: bigint; bad: bigint };
+    const good = Number(counts.good);
+    const typeBad = Number(counts.bad);
+    const count = async (sql: string) => Number((await c.runAndReadAll(sql)).getRowObjectsJS()[0]?.n ?? 0);
+    const rejected =
+      `SELECT line, first(error_type ORDER BY column_idx) AS type, ` +
+      `min(column_idx) FILTER (WHERE error_type = 'MISSING COLUMNS') AS missing FROM temp.${q(rejects)} GROUP BY line`;
+    const structuralBad = await count(`SELECT count(*) AS n FROM (${rejected})`);
+
+    // The first `want` bad records in line order. Lines count records (the header is 1), as DuckDB's rejects
+    // do: the k-th kept record is on the k-th line from 2 that is not a rejected one.
+    const where = (line: number) => `file ${f + 1} line ${line}`;
+    const samples: { line: number; text: string }[] = [];
+    if (typeBad + structuralBad > 0 && want > 0) {
+      const firstRejected = (await c.runAndReadAll(`${rejected} ORDER BY line LIMIT ${want}`)).getRowObjectsJS() as {
+        line: bigint;
+        type: string;
+        missing: bigint | null;
+      }[];
+      for (const r of firstRejected)
+        samples.push({
+          line: Number(r.line),
+          text: `${where(Number(r.line))}: ${structural(r.type, r.missing === null ? null : Number(r.missing), header.fields)}`,
+        });
+      if (typeBad > 0) {
+        const total = good + typeBad + structuralBad;
+        const firstBad = (
+          await c.runAndReadAll(
+            `WITH kept AS (SELECT g AS line, row_number() OVER (ORDER BY g) AS k FROM generate_series(2, ${total + 1}) t(g) ` +
+              `WHERE g NOT IN (SELECT line FROM temp.${q(rejects)})), ` +
+              `bad AS (SELECT rowid + 1 AS _k, _bad AS why FROM ${q(raw)} WHERE _bad IS NOT NULL ORDER BY rowid LIMIT ${want}) ` +
+              `SELECT kept.line, bad.why FROM bad JOIN kept ON kept.k = bad._k ORDER BY kept.line`,
+          )
+        ).getRowObjectsJS() as { line: bigint; why: string }[];
+        for (const b of firstBad)
+          samples.push({ line: Number(b.line), text: `${where(Number(b.line))}, column ${b.why}` });
+      }
+      samples.sort((a, b) => a.line - b.line);
+    }
+    return { good, bad: typeBad + structuralBad, samples: samples.slice(0, want) };
+  } finally {
+    for (const t of [raw, rejects, scans]) await c.run(`DROP TABLE IF EXISTS temp.${q(t)}`).catch(() => undefined);
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * What a load of files counts, whoever parses them (the kit's JavaScript readers in src/kit/activity/csv.ts,
+ * or a warehouse's own loader: `Warehouse.loadCsv`): rows parsed, bad rows with a few samples naming file, line
+ * and column — never the value — and the errors that stop a load. Node-free (shared by both sides).
+ */
+
+export interface ParseStats {
+  files: number;
+  rowsParsed: number;
+  badRows: number;
+  badRowSamples: string[];
+}
+
+export const emptyParseStats = (): ParseStats => ({ files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] });
+
+/** A file whose header (or fields) do not carry what the table declares. */
+export class CsvHeaderError extends Error {
+  override name = 'CsvHeaderError';
+}
+
+/**
+ * A warehouse's own CSV reader refused a file as a whole (e.g. DuckDB's strict parser on a file mixing line
+ * endings), before anything was written: the caller reads that load with the JavaScript reader instead.
+ */
+export class CsvDialectError extends Error {
+  override name = 'CsvDialectError';
+}
+
+/** More rows failed typing than the tolerance allows. */
+export class BadRowsError extends Error {
+  override name = 'BadRowsError';
+}
+
+/** Samples kept per load. */
+export const BAD_ROW_SAMPLES = 5;
+
+/** Counts one bad row; the one that takes the count past `maxBadRows` fails the load. */
+export function countBad(stats: ParseStats, msg: string, maxBadRows: number): void {
+  stats.badRows++;
+  if (stats.badRowSamples.length < BAD_ROW_SAMPLES) stats.badRowSamples.push(msg);
+  if (stats.badRows > maxBadRows) throw overTolerance(msg, stats.badRows, maxBadRows);
+}
+
+/** The error of a load with `badRows` bad rows, over `maxBadRows`; `first` describes the first. */
+export function overTolerance(first: string, badRows: number, maxBadRows: number): BadRowsError {
+  return new BadRowsError(
+    `report ${first} (${badRows} bad row${badRows > 1 ? 's' : ''}, over the tolerance of ${maxBadRows}: maxBadRows)`,
+  );
+}

@@ -1,0 +1,177 @@
+/**
+ * DuckDB's native CSV load (`loadCsv`: read_csv, typing checked in SQL) against the JavaScript reader it
+ * replaces on the Dailymotion path (`csvBatches` + `load`): the same rows, the same counts, the same bad-row
+ * samples (file, line, column, reason — never the value), nothing written past the tolerance.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from '../../src/kit/activity/csv';
+import { reportSchema } from '../../src/pipelines/dailymotion/shared';
+import { DuckDbWarehouse } from '../../src/sinks/duckdb';
+import type { CsvLoad, TableSchema } from '../../src/sinks/warehouse';
+import { CsvDialectError } from '../../src/sinks/file-rows';
+import { tmpDir } from '../helpers/temporal';
+
+const csv = reportSchema('t', ['DAY', 'VIDEO_TITLE'], ['VIEWS', 'VIEW_THROUGH_RATE']);
+const table = (name: string): TableSchema => ({
+  name,
+  columns: [...csv.columns, { name: 'cfg', type: 'STRING' }],
+  write: { kind: 'append' },
+});
+
+const open: DuckDbWarehouse[] = [];
+afterEach(async () => {
+  for (const w of open.splice(0)) await w.close();
+});
+function warehouse() {
+  const w = new DuckDbWarehouse({ path: path.join(tmpDir(), 'w.duckdb'), memoryLimit: '128MB', threads: 1 });
+  open.push(w);
+  return w;
+}
+/** Writes each text as a file (gzipped when asked) and returns their paths. */
+function landed(texts: string[], gz = false): string[] {
+  const dir = tmpDir();
+  return texts.map((t, i) => {
+    const p = path.join(dir, `part-${i}.csv${gz ? '.gz' : ''}`);
+    fs.writeFileSync(p, gz ? zlib.gzipSync(t) : t);
+    return p;
+  });
+}
+const load = (paths: string[], maxBadRows = 0): CsvLoad => ({
+  paths,
+  fileColumns: csv.columns,
+  constants: { cfg: 'c1' },
+  maxBadRows,
+});
+const rowsOf = (w: DuckDbWarehouse, name: string) =>
+  w.select(table(name), { orderBy: [{ column: 'day' }, { column: 'video_title' }] });
+
+/** The JavaScript reader's answer for the same files: rows (with the constant) and stats. */
+async function jsReader(texts: string[], maxBadRows: number) {
+  const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+  const rows = [];
+  try {
+    for await (const b of csvBatches(csv, texts.length, async (i) => Readable.from([texts[i]]), stats, 100, maxBadRows))
+      rows.push(...b.map((r) => ({ ...r, cfg: 'c1' })));
+  } catch (e) {
+    return { error: e as Error, stats };
+  }
+  return { rows, stats };
+}
+
+describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
+  it('types the declared columns across files (BOM, CRLF, quotes, any column order, gzip)', async () => {
+    const f1 =
+      '\uFEFFday,video_title,views,view_through_rate\r\n2026-01-01,"Café, ""quoted"" 🎬",12,0.5\r\n2026-01-02,plain,3,\r\n';
+    const f2 = 'video_title,extra,day,view_through_rate,views\n"two\nlines",x,2026-01-03,1.25, 7 \n';
+    const w = warehouse();
+    const r = await w.loadCsv(table('ok'), load(landed([f1, f2], true)));
+    expect(r).toEqual({ rowsLoaded: 3, files: 2, rowsParsed: 3, badRows: 0, badRowSamples: [] });
+    expect(await rowsOf(w, 'ok')).toEqual([
+      { day: '2026-01-01', video_title: 'Café, "quoted" 🎬', views: 12, view_through_rate: 0.5, cfg: 'c1' },
+      { day: '2026-01-02', video_title: 'plain', views: 3, view_through_rate: null, cfg: 'c1' },
+      { day: '2026-01-03', video_title: 'two\nlines', views: 7, view_through_rate: 1.25, cfg: 'c1' },
+    ]);
+  });
+
+  it('counts and describes bad rows as the JavaScript reader does, at their record lines', async () => {
+    const f =
+      'day,video_title,views,view_through_rate\n2026-01-01,a,1.5,0\n2026-13-01x,b,2,0\n2026-01-03,c\n' +
+      '2026-01-04,"d\nstill d",4,0.1\n2026-01-05,e,"1,234",0\n2026-01-06,f,6,zero\n2026-01-07,g,7,1e3\n';
+    const w = warehouse();
+    const r = await w.loadCsv(table('bad'), load(landed([f]), 10));
+    const js = await jsReader([f], 10);
+    expect(r.badRowSamples).toEqual([
+      'file 1 line 2, column views: not an integer',
+      'file 1 line 3, column day: not a date (YYYY-MM-DD)',
+      'file 1 line 4: 2 fields, the header has 4',
+      'file 1 line 6, column views: not an integer',
+      'file 1 line 7, column view_through_rate: not a number',
+    ]);
+    expect(r).toEqual({ ...js.stats, rowsLoaded: 2 });
+    expect(await rowsOf(w, 'bad')).toEqual(js.rows);
+  });
+
+  it('refuses a file whose header lacks a declared column, or that is empty, writing nothing', async () => {
+    const w = warehouse();
+    await expect(w.loadCsv(table('hdr'), load(landed(['day,views\n2026-01-01,1\n'])))).rejects.toThrow(
+      new CsvHeaderError('report file 1 lacks column(s) video_title, view_through_rate (header: day,views)'),
+    );
+    await expect(
+      w.loadCsv(table('hdr'), load(landed(['day,video_title,views,view_through_rate\n', '']))),
+    ).rejects.toThrow(/^report file 2 is empty \(no header\)$/);
+    expect(await w.count(table('hdr'))).toBe(0);
+  });
+
+  it('counts a record with fewer (or more) fields than the header as bad', async () => {
+    const f =
+      'day,video_title,views,view_through_rate,extra\n2026-01-01,a,1,0.5,x\n2026-01-02,b,2,0.5\n2026-01-03,c,3,0.5,x,y\n';
+    const r = await warehouse().loadCsv(table('fields'), load(landed([f]), 5));
+    expect(r.rowsLoaded).toBe(1);
+    expect(r.badRowSamples).toEqual([
+      'file 1 line 3: 4 fields, the header has 5',
+      "file 1 line 4: more fields than the header's 5",
+    ]);
+  });
+
+  it('past the tolerance fails naming the row that takes the count over, not its value, and leaves the table as it was', async () => {
+    const w = warehouse();
+    const good = 'day,video_title,views,view_through_rate\n2026-01-01,a,1,0\n';
+    await w.loadCsv(table('tol'), load(landed([good])));
+    const f = 'day,video_title,views,view_through_rate\n2026-01-02,a,"1,234",0\n2026-01-03,b,"5,678",0\n';
+    const err = await w.loadCsv(table('tol'), load(landed([f]), 1)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BadRowsError);
+    expect((err as Error).message).toBe(
+      'report file 1 line 3, column views: not an integer (2 bad rows, over the tolerance of 1: maxBadRows)',
+    );
+    // The JavaScript reader stops at the same row, with the same words.
+    expect((err as Error).message).toBe((await jsReader([f], 1)).error?.message);
+    expect((err as Error).message).not.toContain('1,234');
+    expect(await rowsOf(w, 'tol')).toEqual([
+      { day: '2026-01-01', video_title: 'a', views: 1, view_through_rate: 0, cfg: 'c1' },
+    ]);
+  });
+
+  it('refuses a file its strict reader cannot follow as a whole (mixed line endings), writing nothing', async () => {
+    const w = warehouse();
+    const f = 'day,video_title,views,view_through_rate\r\n2026-01-01,"a\nb",1,0\r\n2026-01-02,b,2,0\n';
+    await expect(w.loadCsv(table('mixed'), load(landed([f])))).rejects.toThrow(CsvDialectError);
+    expect(await w.count(table('mixed'))).toBe(0);
+  });
+
+  it('gives the JavaScript reader’s rows and counts on generated files with every kind of bad row', async () => {
+    let seed = 20261205;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+    const texts = Array.from({ length: 3 }, () => {
+      const lines = ['day,views,video_title,view_through_rate'];
+      for (let i = 0; i < 400; i++) {
+        const day = pick(['2026-02-03', '2026-02-30', '2026-2-3', ' 2026-02-04 ', '']);
+        const views = pick(['1', '-2', '1.5', '', ' 7', 'x', '99999999999999999999']);
+        const title = pick(['t', '"a, b"', '"x\ny"', '', ' pad ', '"q ""x"""']);
+        const rate = pick(['0.5', '', 'NaN', '1e-3', 'inf', '-0']);
+        lines.push(rnd() < 0.05 ? `${day},${views}` : `${day},${views},${title},${rate}`);
+      }
+      const eol = rnd() < 0.5 ? '\n' : '\r\n';
+      return lines.join(eol) + eol;
+    });
+    const w = warehouse();
+    const r = await w.loadCsv(table('gen'), load(landed(texts), 100_000));
+    const js = await jsReader(texts, 100_000);
+    expect(r.rowsParsed).toBe(1200);
+    expect({ ...r, rowsLoaded: undefined }).toEqual({ ...js.stats, rowsLoaded: undefined });
+    expect(r.rowsLoaded).toBe(js.rows!.length);
+    // Past a tolerance met in the second file: the same row named, the same words, nothing written.
+    const over = (await w.loadCsv(table('gen_over'), load(landed(texts), 400)).catch((e: unknown) => e)) as Error;
+    expect(over).toBeInstanceOf(BadRowsError);
+    expect(over.message).toBe((await jsReader(texts, 400)).error?.message);
+    expect(over.message).toMatch(/^report file 2 line /);
+    expect(await w.count(table('gen_over'))).toBe(0);
+    const sortKey = (x: Record<string, unknown>) => JSON.stringify(x);
+    const got = (await w.select(table('gen'))).map(sortKey).sort();
+    expect(got).toEqual(js.rows!.map(sortKey).sort());
+  });
+});
