@@ -191,4 +191,3 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
-

@@ -13,12 +13,7 @@ import { toActivityFailure } from '../../../kit/activity/http';
 import type { AskReportInput } from '../connector/enums';
 import { REPORT_CONFIG_COLUMN, reportConfig, reportSchema, reportTableSchema, windowRange } from '../shared';
 import type { DateWindow } from '../../../shared/dates';
-import {
-  replaceRangeOf,
-  RowsOutsideRangeError,
-  schemaDifferences,
-  type WriteMode,
-} from '../../../sinks/warehouse';
+import { replaceRangeOf, RowsOutsideRangeError, schemaDifferences, type WriteMode } from '../../../sinks/warehouse';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import type { Deps } from '../../../activities/deps';
 import { BadRowsError, CsvHeaderError, type ParseStats } from '../../../kit/activity/csv';
