@@ -2,7 +2,7 @@
  * DuckDB's side of `Warehouse.loadCsv`: one landed CSV file read by `read_csv` (every field as text; records
  * with the wrong number of fields go to its rejects table with their line), its values checked in SQL by the
  * declared column types with the rules of the JavaScript reader (src/kit/activity/csv.ts), and the good rows
- * staged as text for the warehouse's one apply step. Lines are records counted from the header (1), as the
+ * staged typed for the warehouse's one apply step. Lines are records counted from the header (1), as the
  * JavaScript reader counts them.
  */
 import fs from 'node:fs';
@@ -51,7 +51,6 @@ export async function readCsvHeader(file: string, i: number, columns: Column[]):
 }
 
 /** Whether text `x` (not empty) is a value of `type`, and what to say when it is not. */
-/** Whether text `x` (not empty) is a value of `type`, and what to say when it is not. */
 const RULES: Partial<Record<ColumnType, { ok: (x: string) => string; reason: string }>> = {
   INT64: {
     ok: (x) => `(regexp_full_match(${x}, '-?[0-9]+') AND TRY_CAST(${x} AS BIGINT) IS NOT NULL)`,
@@ -78,7 +77,7 @@ function structural(type: string, firstMissing: number | null, fields: number): 
 }
 
 /**
- * Reads file `f` and inserts its good rows into the stage (as text: empty → NULL, typed values trimmed, `_seq`
+ * Reads file `f` and inserts its good rows into the stage (typed: empty → NULL, typed values trimmed, `_seq`
  * after `seqBase`). Returns the counts and its first `want` bad rows, described, in line order.
  */
 export async function csvFileIntoStage(

@@ -65,12 +65,6 @@ export async function landManifest<M>(bucket: Bucket, prefix: string, parts: str
   });
 }
 
-export async function readManifest<M>(bucket: Bucket, prefix: string): Promise<LandedManifest<M> | undefined> {
-  const key = manifestKey(prefix);
-  if (!(await bucket.exists(key))) return undefined;
-  return JSON.parse((await bucket.get(key)).toString('utf8')) as LandedManifest<M>;
-}
-
 /** A landed part, gunzipped, as a stream (for the JavaScript readers). */
 export async function openLanded(bucket: Bucket, key: string): Promise<Readable> {
   const source = await bucket.getStream(key);
