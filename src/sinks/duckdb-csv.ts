@@ -2,7 +2,7 @@
  * DuckDB's side of `Warehouse.loadCsv`: one landed CSV file read by `read_csv` (every field as text; records
  * with the wrong number of fields go to its rejects table with their line), its values checked in SQL by the
  * declared column types with the rules of the JavaScript reader (src/kit/activity/csv.ts), and the good rows
- * staged typed for the warehouse's one apply step. Lines are records counted from the header (1), as the
+ * inserted typed where the warehouse loads them. Lines are records counted from the header (1), as the
  * JavaScript reader counts them.
  */
 import fs from 'node:fs';
@@ -12,8 +12,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { CsvDialectError, CsvHeaderError } from './file-rows';
 import type { Column, ColumnType, CsvLoad, TableSchema } from './warehouse';
 
-const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/** A quoted SQL identifier. */
+export const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
+/** A SQL string literal. */
+export const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** A file's header: where each carried column is, and how many fields a record has. */
 export interface CsvHeader {
@@ -50,15 +52,32 @@ export async function readCsvHeader(file: string, i: number, columns: Column[]):
   return { path: file, fields: header.length, index: columns.map((c) => header.indexOf(c.name)) };
 }
 
-/** Whether text `x` (not empty) is a value of `type`, and what to say when it is not. */
-const RULES: Partial<Record<ColumnType, { ok: (x: string) => string; reason: string }>> = {
+/**
+ * Whether text `x` (trimmed, not empty) is a value of `type`, and what to say when it is not; `clean(raw)`,
+ * where there is one, is a cheaper test on the untrimmed field that accepts only values `ok` accepts (the
+ * common case: a canonical value), tried first — regular expressions cost most of a load's time.
+ */
+const RULES: Partial<
+  Record<ColumnType, { ok: (x: string) => string; clean?: (raw: string) => string; reason: string }>
+> = {
   INT64: {
     ok: (x) => `(regexp_full_match(${x}, '-?[0-9]+') AND TRY_CAST(${x} AS BIGINT) IS NOT NULL)`,
+    // Its own canonical text: digits with an optional minus, within 64 bits.
+    clean: (raw) => `(CAST(TRY_CAST(${raw} AS BIGINT) AS VARCHAR) = ${raw})`,
     reason: 'not an integer',
   },
-  FLOAT64: { ok: (x) => `coalesce(isfinite(TRY_CAST(${x} AS DOUBLE)), false)`, reason: 'not a number' },
+  FLOAT64: {
+    ok: (x) =>
+      `(regexp_full_match(${x}, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') AND ` +
+      `coalesce(isfinite(TRY_CAST(${x} AS DOUBLE)), false))`,
+    // DuckDB's cast reads decimal numbers, surrounding spaces (`ok` trims them) and digit separators ("1_0").
+    clean: (raw) => `(NOT contains(${raw}, '_') AND coalesce(isfinite(TRY_CAST(${raw} AS DOUBLE)), false))`,
+    reason: 'not a number',
+  },
   DATE: {
     ok: (x) => `(regexp_full_match(${x}, '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND TRY_CAST(${x} AS DATE) IS NOT NULL)`,
+    // Its own canonical text, 10 characters long: YYYY-MM-DD, a calendar day (years past 9999 print longer).
+    clean: (raw) => `(length(${raw}) = 10 AND CAST(TRY_CAST(${raw} AS DATE) AS VARCHAR) = ${raw})`,
     reason: 'not a date (YYYY-MM-DD)',
   },
   TIMESTAMP: { ok: (x) => `(TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL)`, reason: 'not a timestamp' },
@@ -77,12 +96,12 @@ function structural(type: string, firstMissing: number | null, fields: number): 
 }
 
 /**
- * Reads file `f` and inserts its good rows into the stage (typed: empty → NULL, typed values trimmed, `_seq`
- * after `seqBase`). Returns the counts and its first `want` bad rows, described, in line order.
+ * Reads file `f`, checks it, and hands `write` a query of its good rows (typed: empty → NULL, typed values
+ * trimmed, the table's columns in order and `_seq` after `seqBase`) to insert where the caller loads them.
+ * Returns the counts and its first `want` bad rows, described, in line order.
  */
-export async function csvFileIntoStage(
+export async function csvFileRows(
   c: DuckDBConnection,
-  stage: string,
   schema: TableSchema,
   files: CsvLoad,
   f: number,
@@ -91,6 +110,7 @@ export async function csvFileIntoStage(
   want: number,
   /** SQL converting checked text to a column's type (the warehouse's own conversion). */
   typed: (expr: string, type: ColumnType) => string,
+  write: (goodRows: string) => Promise<void>,
 ): Promise<{ good: number; bad: number; samples: { line: number; text: string }[] }> {
   const raw = `_csv_raw_${f}`;
   const rejects = `_csv_rejects_${f}`;
@@ -100,16 +120,20 @@ export async function csvFileIntoStage(
   try {
     const value = (col: Column) => `f${header.index[files.fileColumns.indexOf(col)]}`;
     // The first declared column (in table order) whose value does not type, as "column: reason".
+    // Each test a CASE, which evaluates a branch only for the rows the ones before it left undecided (an OR
+    // evaluates every operand): null, then the clean test, then empty once trimmed, then the full rule.
     const checks = files.fileColumns.flatMap((col) => {
       const rule = RULES[col.type];
       if (!rule) return [];
-      const x = `trim(${value(col)})`;
-      return [
-        `WHEN NOT (${value(col)} IS NULL OR ${x} = '' OR ${rule.ok(x)}) THEN ${literal(`${col.name}: ${rule.reason}`)}`,
-      ];
+      const raw = value(col);
+      const x = `trim(${raw})`;
+      const clean = rule.clean ? `WHEN ${rule.clean(raw)} THEN true ` : '';
+      const ok = `(CASE WHEN ${raw} IS NULL THEN true ${clean}WHEN ${x} = '' THEN true ELSE ${rule.ok(x)} END)`;
+      return [`WHEN NOT ${ok} THEN ${literal(`${col.name}: ${rule.reason}`)}`];
     });
     const bad = checks.length ? `(CASE ${checks.join(' ')} END)` : 'CAST(NULL AS VARCHAR)';
-    // Read once, checked once. Insertion order is preserved (DuckDB's default): the k-th kept record is rowid k-1.
+    // Read once, checked once. Insertion order is preserved (DuckDB's default): the k-th kept record is the
+    // k-th rowid (counted from the first: inside a transaction, a new table's rowids start at 2^62).
     const read = c.run(
       `CREATE OR REPLACE TEMP TABLE ${q(raw)} AS SELECT *, ${bad} AS _bad FROM read_csv(` +
         `${literal(header.path)}, header = true, columns = ${columns}, auto_detect = false, delim = ',', ` +
@@ -128,13 +152,15 @@ export async function csvFileIntoStage(
       const col = files.fileColumns.find((x) => x.name === declared.name);
       if (!col) return `${typed(literal(files.constants![declared.name]!), declared.type)} AS ${q(declared.name)}`;
       const x = value(col);
+      const clean = RULES[col.type]?.clean;
+      // A clean value converts as it is (no trim: the common case, cheapest); others trimmed, empty → NULL.
+      const fast = clean ? `WHEN ${clean(x)} THEN ${typed(x, col.type)} ` : '';
       const text = col.type === 'STRING' ? x : `trim(${x})`;
-      return `CASE WHEN trim(${x}) = '' THEN NULL ELSE ${typed(text, col.type)} END AS ${q(col.name)}`;
+      return `CASE ${fast}WHEN trim(${x}) = '' THEN NULL ELSE ${typed(text, col.type)} END AS ${q(col.name)}`;
     });
-    await c.run(
-      `INSERT INTO temp.${q(stage)} SELECT ${values.join(', ')}, ${seqBase} + rowid + 1 ` +
-        `FROM ${q(raw)} WHERE _bad IS NULL`,
-    );
+    const first = (await c.runAndReadAll(`SELECT min(rowid) AS b FROM ${q(raw)}`)).getRowObjectsJS()[0]?.b ?? 0n;
+    const k = `(rowid - ${String(first)} + 1)`;
+    await write(`SELECT ${values.join(', ')}, ${seqBase} + ${k} AS _seq FROM ${q(raw)} WHERE _bad IS NULL`);
     const counts = (
       await c.runAndReadAll(
         `SELECT count(*) FILTER (WHERE _bad IS NULL) AS good, count(*) FILTER (WHERE _bad IS NOT NULL) AS bad ` +
@@ -170,7 +196,7 @@ export async function csvFileIntoStage(
           await c.runAndReadAll(
             `WITH kept AS (SELECT g AS line, row_number() OVER (ORDER BY g) AS k FROM generate_series(2, ${total + 1}) t(g) ` +
               `WHERE g NOT IN (SELECT line FROM temp.${q(rejects)})), ` +
-              `bad AS (SELECT rowid + 1 AS _k, _bad AS why FROM ${q(raw)} WHERE _bad IS NOT NULL ORDER BY rowid LIMIT ${want}) ` +
+              `bad AS (SELECT ${k} AS _k, _bad AS why FROM ${q(raw)} WHERE _bad IS NOT NULL ORDER BY rowid LIMIT ${want}) ` +
               `SELECT kept.line, bad.why FROM bad JOIN kept ON kept.k = bad._k ORDER BY kept.line`,
           )
         ).getRowObjectsJS() as { line: bigint; why: string }[];

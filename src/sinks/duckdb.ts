@@ -9,7 +9,7 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import { logger } from '../node/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
-import { csvFileIntoStage, readCsvHeader } from './duckdb-csv';
+import { csvFileRows, literal, q, readCsvHeader } from './duckdb-csv';
 import { BAD_ROW_SAMPLES, emptyParseStats, overTolerance } from './file-rows';
 import {
   assertNotAborted,
@@ -53,9 +53,27 @@ const FROM_DUCK: Record<string, ColumnType | undefined> = {
   TIMESTAMP: 'TIMESTAMP',
 };
 
-const q = (ident: string) => `"${ident}"`;
-/** A SQL string literal. */
-const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
+/**
+ * How an apply step's rows get into its stage table, each with `_seq` (their order, for merges): as text
+ * (`text`, cast on the way to the table) or typed (`typed`). Either returns how many rows it staged.
+ */
+type Staged = { text: (stage: string) => Promise<number> } | { typed: (stage: string) => Promise<number> };
+
+/** The rows a replaceRange load owns: in the range and, with `where`, of the given values (SQL + parameters). */
+function ownedRows(
+  schema: TableSchema,
+  mode: Extract<ResolvedWriteMode, { kind: 'replaceRange' }>,
+): { sql: string; params: Record<string, string> } {
+  const col = schema.columns.find((x) => x.name === mode.column)!;
+  const conds = [`${q(col.name)} BETWEEN ${cast('$from', col.type)} AND ${cast('$to', col.type)}`];
+  const params: Record<string, string> = { from: mode.from, to: mode.to };
+  Object.entries(mode.where ?? {}).forEach(([k, v], i) => {
+    const wc = schema.columns.find((x) => x.name === k)!;
+    conds.push(`${q(wc.name)} = ${cast(`$w${i}`, wc.type)}`);
+    params[`w${i}`] = v;
+  });
+  return { sql: conds.join(' AND '), params };
+}
 
 interface Spool {
   dir: string;
@@ -137,6 +155,8 @@ export interface DuckDbOptions {
 export class DuckDbWarehouse implements Warehouse {
   readonly kind = 'duckdb' as const;
   private instance?: DuckDBInstance;
+  /** The instance being opened (connections asked meanwhile share it). */
+  private opening?: Promise<DuckDBInstance>;
   private users = 0;
   private queue: Promise<unknown> = Promise.resolve();
   /** Tables checked against a declared schema by this instance: name → the columns checked. */
@@ -148,31 +168,43 @@ export class DuckDbWarehouse implements Warehouse {
 
   /** Runs `fn` with a connection; operations of this process are serialized (one writer at a time). */
   private withConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-    const run = async () => {
-      const conn = await this.acquire();
-      try {
-        return await fn(conn);
-      } finally {
-        conn.closeSync();
-        this.release();
-      }
-    };
+    const run = () => this.withOwnConnection(fn);
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     return p;
   }
 
+  /**
+   * Runs `fn` with a connection of its own, outside this process's queue: for a load that holds one
+   * transaction while its files arrive (`loadCsv`). DuckDB isolates it from the queued operations; appends
+   * never conflict, and the rows it deletes (its own range of a table) are no other load's.
+   */
+  private async withOwnConnection<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.acquire();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.closeSync();
+      this.release();
+    }
+  }
+
   private async acquire(): Promise<DuckDBConnection> {
     const deadline = Date.now() + (this.opts.lockTimeoutMs ?? 60_000);
     for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+      // Counted before the instance is awaited: a release meanwhile does not close what this connects to.
+      this.users++;
       try {
-        this.instance ??= await DuckDBInstance.create(this.opts.path, this.settings());
-        this.users++;
+        if (!this.instance) {
+          this.opening ??= DuckDBInstance.create(this.opts.path, this.settings());
+          this.instance = await this.opening.finally(() => (this.opening = undefined));
+        }
         const conn = await this.instance.connect();
         // Text without offset loaded into a TIMESTAMP is UTC, as in BigQuery (see cast()).
         await conn.run("SET TimeZone = 'UTC'");
         return conn;
       } catch (err) {
+        this.release();
         if (!/lock/i.test(String(err)) || Date.now() > deadline) throw err;
         await new Promise((r) => setTimeout(r, delay));
       }
@@ -269,16 +301,18 @@ export class DuckDbWarehouse implements Warehouse {
     const spool = await spoolRows(schema, batches);
     try {
       return await this.withConnection((c) =>
-        this.apply(c, schema, mode, opts.signal, async (stage) => {
-          if (spool.rows > 0) {
-            const names = schema.columns.map((col) => col.name);
-            const columns = `{${[...names.map((n) => `${literal(n)}: 'VARCHAR'`), "'_seq': 'BIGINT'"].join(', ')}}`;
-            await c.run(
-              `INSERT INTO temp.${q(stage)} SELECT ${[...names.map(q), '_seq'].join(', ')} FROM read_json(${literal(spool.file)}, ` +
-                `format = 'newline_delimited', columns = ${columns}, maximum_object_size = ${objectSize(spool.maxLine)})`,
-            );
-          }
-          return spool.rows;
+        this.apply(c, schema, mode, opts.signal, {
+          text: async (stage) => {
+            if (spool.rows > 0) {
+              const names = schema.columns.map((col) => col.name);
+              const columns = `{${[...names.map((n) => `${literal(n)}: 'VARCHAR'`), "'_seq': 'BIGINT'"].join(', ')}}`;
+              await c.run(
+                `INSERT INTO temp.${q(stage)} SELECT ${[...names.map(q), '_seq'].join(', ')} FROM read_json(${literal(spool.file)}, ` +
+                  `format = 'newline_delimited', columns = ${columns}, maximum_object_size = ${objectSize(spool.maxLine)})`,
+              );
+            }
+            return spool.rows;
+          },
         }),
       );
     } finally {
@@ -290,7 +324,10 @@ export class DuckDbWarehouse implements Warehouse {
    * Landed CSV files through DuckDB's own reader (`read_csv`: quotes, BOM, CRLF, gzip; the malformed records
    * in its rejects table), typed and checked in SQL with the same rules as the JavaScript reader
    * (src/kit/activity/csv.ts) — an integer is digits, a date YYYY-MM-DD, … (DuckDB's own casts would round
-   * "1.5" into an integer column) — then applied like `load`, in one transaction.
+   * "1.5" into an integer column). `files.paths` may be a sequence that lands the files one by one: each is
+   * read as it arrives, while the next one downloads, straight into the table inside one transaction of a
+   * connection of its own (begun at the first file, committed after the last: nobody sees a part of the load,
+   * and the rows are written once). A merge stages the rows first (it dedupes them), then applies like `load`.
    */
   async loadCsv(
     schema: TableSchema,
@@ -305,67 +342,96 @@ export class DuckDbWarehouse implements Warehouse {
     if (missing.length)
       throw new Error(`loadCsv into ${schema.name}: no value for ${missing.map((c) => c.name).join(', ')}`);
     await this.ensureTable(schema);
-    // Headers are read before the queue: a file that lacks a column fails before any work.
-    const headers = await Promise.all(files.paths.map((p, i) => readCsvHeader(p, i, files.fileColumns)));
     const stats = emptyParseStats();
-    const result = await this.withConnection((c) =>
-      this.apply(
-        c,
-        schema,
-        mode,
-        opts.signal,
-        async (stage) => {
-          const max = files.maxBadRows ?? 0;
-          // The bad rows in file and line order, as many as the samples and the tolerance need.
-          const bad: string[] = [];
-          let rows = 0;
-          for (const [f, header] of headers.entries()) {
-            const want = Math.max(BAD_ROW_SAMPLES, max + 1) - bad.length;
-            const r = await csvFileIntoStage(c, stage, schema, files, f, header, rows, Math.max(0, want), cast);
-            rows += r.good;
-            stats.rowsParsed += r.good + r.bad;
-            stats.badRows += r.bad;
-            bad.push(...r.samples.map((x) => x.text));
-            stats.files++;
+    const max = files.maxBadRows ?? 0;
+    // The bad rows in file and line order, as many as the samples and the tolerance need.
+    const bad: string[] = [];
+    const names = schema.columns.map((col) => q(col.name)).join(', ');
+    const owned = mode.kind === 'replaceRange' ? ownedRows(schema, mode) : undefined;
+    /** Reads every file, handing each one's good rows to `write`; returns how many rows were written. */
+    const readAll = async (c: DuckDBConnection, write: (goodRows: string) => Promise<void>): Promise<number> => {
+      let rows = 0;
+      let f = 0;
+      for await (const file of files.paths) {
+        const i = f++;
+        stats.files++;
+        // Past the tolerance the load fails: the files still to come are taken (they land) but not read.
+        if (stats.badRows > max) continue;
+        assertNotAborted(opts.signal, schema.name);
+        const header = await readCsvHeader(file, i, files.fileColumns);
+        const want = Math.max(0, Math.max(BAD_ROW_SAMPLES, max + 1) - bad.length);
+        const r = await csvFileRows(c, schema, files, i, header, rows, want, cast, write);
+        rows += r.good;
+        stats.rowsParsed += r.good + r.bad;
+        stats.badRows += r.bad;
+        bad.push(...r.samples.map((x) => x.text));
+      }
+      stats.badRowSamples = bad.slice(0, BAD_ROW_SAMPLES);
+      // As the JavaScript reader: the error names the row that takes the count past the tolerance.
+      if (stats.badRows > max) throw overTolerance(bad[max]!, max + 1, max);
+      return rows;
+    };
+    if (mode.kind === 'merge') {
+      const result = await this.withConnection((c) =>
+        this.apply(c, schema, mode, opts.signal, {
+          typed: (stage) => readAll(c, (good) => c.run(`INSERT INTO temp.${q(stage)} ${good}`).then(() => undefined)),
+        }),
+      );
+      return { ...result, ...stats };
+    }
+    const rowsLoaded = await this.withOwnConnection(async (c) => {
+      await c.run('BEGIN TRANSACTION');
+      try {
+        if (owned) await c.run(`DELETE FROM ${q(schema.name)} WHERE ${owned.sql}`, owned.params);
+        const rows = await readAll(c, async (good) => {
+          if (owned) {
+            // Nothing outside the rows this load owns is written (the whole load rolls back).
+            const r = await c.runAndReadAll(
+              `SELECT count(*) AS n FROM (${good}) WHERE (${owned.sql}) IS NOT TRUE`,
+              owned.params,
+            );
+            const outside = Number(r.getRowObjectsJS()[0]?.n);
+            if (outside > 0 && mode.kind === 'replaceRange') throw outsideRange(schema, mode, outside);
           }
-          stats.badRowSamples = bad.slice(0, BAD_ROW_SAMPLES);
-          // As the JavaScript reader: the error names the row that takes the count past the tolerance. Before
-          // the transaction: nothing is written.
-          if (stats.badRows > max) throw overTolerance(bad[max]!, max + 1, max);
-          return rows;
-        },
-        'typed',
-      ),
-    );
-    return { ...result, ...stats };
+          await c.run(`INSERT INTO ${q(schema.name)} (${names}) SELECT ${names} FROM (${good})`);
+        });
+        // An attempt given up meanwhile (cancelled, timed out: a retry may be loading) must not commit.
+        assertNotAborted(opts.signal, schema.name);
+        await c.run('COMMIT');
+        return rows;
+      } catch (err) {
+        await c.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+    return { rowsLoaded, ...stats };
   }
 
   /**
-   * Stages the rows `fill` inserts (as text, with `_seq`), checks them against `mode`, and applies them to
-   * the table in one transaction.
+   * Stages the rows (see Staged: with `_seq`), checks them against `mode`, and applies them to the table in
+   * one transaction.
    */
   private async apply(
     c: DuckDBConnection,
     schema: TableSchema,
     mode: ResolvedWriteMode,
     signal: AbortSignal | undefined,
-    fill: (stage: string) => Promise<number>,
-    /** `typed`: `fill` stages values of the columns' types (else text, cast here). */
-    staged: 'text' | 'typed' = 'text',
+    staged: Staged,
   ): Promise<LoadResult> {
     assertNotAborted(signal, schema.name); // e.g. timed out while waiting for the queue
     await c.run(this.createSql(schema));
     const stage = `_stage_${schema.name}`;
     const names = schema.columns.map((col) => col.name);
+    const typed = 'typed' in staged;
     const stageCols = [
-      ...schema.columns.map((col) => `${q(col.name)} ${staged === 'typed' ? DUCK_TYPES[col.type] : 'VARCHAR'}`),
+      ...schema.columns.map((col) => `${q(col.name)} ${typed ? DUCK_TYPES[col.type] : 'VARCHAR'}`),
       '_seq BIGINT',
     ];
     await c.run(`CREATE OR REPLACE TEMP TABLE ${q(stage)} (${stageCols.join(', ')})`);
     try {
-      const stagedRows = await fill(stage);
+      const stagedRows = await ('typed' in staged ? staged.typed : staged.text)(stage);
       const casts = schema.columns.map((col) =>
-        staged === 'typed' ? q(col.name) : `${cast(q(col.name), col.type)} AS ${q(col.name)}`,
+        typed ? q(col.name) : `${cast(q(col.name), col.type)} AS ${q(col.name)}`,
       );
       let source = `SELECT ${casts.join(', ')} FROM ${q(stage)}`;
       let rowsLoaded = stagedRows;
@@ -378,27 +444,19 @@ export class DuckDbWarehouse implements Warehouse {
         const r = await c.runAndReadAll(`SELECT count(*) AS n FROM (${source})`);
         rowsLoaded = Number(r.getRowObjectsJS()[0]?.n);
       }
-      let owned = '';
-      const params: Record<string, string> = {};
+      const owned = mode.kind === 'replaceRange' ? ownedRows(schema, mode) : undefined;
       if (mode.kind === 'replaceRange') {
-        // The rows this load owns: in the range, and (with `where`) of the given values.
-        const col = schema.columns.find((x) => x.name === mode.column)!;
-        const conds = [`${q(col.name)} BETWEEN ${cast('$from', col.type)} AND ${cast('$to', col.type)}`];
-        Object.assign(params, { from: mode.from, to: mode.to });
-        Object.entries(mode.where ?? {}).forEach(([k, v], i) => {
-          const wc = schema.columns.find((x) => x.name === k)!;
-          conds.push(`${q(wc.name)} = ${cast(`$w${i}`, wc.type)}`);
-          params[`w${i}`] = v;
-        });
-        owned = conds.join(' AND ');
-        const r = await c.runAndReadAll(`SELECT count(*) AS n FROM (${source}) WHERE (${owned}) IS NOT TRUE`, params);
+        const r = await c.runAndReadAll(
+          `SELECT count(*) AS n FROM (${source}) WHERE (${owned!.sql}) IS NOT TRUE`,
+          owned!.params,
+        );
         const outside = Number(r.getRowObjectsJS()[0]?.n);
         if (outside > 0) throw outsideRange(schema, mode, outside);
       }
       await c.run('BEGIN TRANSACTION');
       try {
-        if (mode.kind === 'replaceRange') {
-          await c.run(`DELETE FROM ${q(schema.name)} WHERE ${owned}`, params);
+        if (owned) {
+          await c.run(`DELETE FROM ${q(schema.name)} WHERE ${owned.sql}`, owned.params);
         } else if (mode.kind === 'merge') {
           const keys = mode.keys.map(q).join(', ');
           await c.run(`DELETE FROM ${q(schema.name)} WHERE (${keys}) IN (SELECT ${keys} FROM (${source}))`);

@@ -101,8 +101,11 @@ export interface LoadResult {
  * in any order, columns the table does not declare ignored.
  */
 export interface CsvLoad {
-  /** Local files, in order. */
-  paths: string[];
+  /**
+   * Local files, in order: a list, or a sequence that yields each file when it is there (the loader reads
+   * one while the next is produced, e.g. downloaded and landed).
+   */
+  paths: Iterable<string> | AsyncIterable<string>;
   /** The declared columns the files carry; the table's other columns come from `constants`. */
   fileColumns: Column[];
   /** Values of the table's columns the files do not carry (e.g. the report's configuration). */

@@ -88,8 +88,13 @@ describe('loadReport activity', () => {
     const result = (await loading) as Awaited<ReturnType<typeof acts.loadReport>>;
     expect(result.rowsLoaded).toBeGreaterThan(0);
     expect(result.maxBadRows).toBe(0);
-    // The chaos harness's kill point: right after the warehouse committed, before the activity returns.
-    expect(points.reached).toEqual([{ name: 'dailymotion.load.after-commit', committed: true }]);
+    // The chaos harness's kill points: once every file has landed (the files are landed and read by the
+    // warehouse's load, so after it started), before anything is committed; and right after the warehouse
+    // committed, before the activity returns.
+    expect(points.reached).toEqual([
+      { name: 'dailymotion.load.after-landing', committed: false },
+      { name: 'dailymotion.load.after-commit', committed: true },
+    ]);
   });
 
   it('writes nothing when the attempt is cancelled (or timed out) before the warehouse commits', async () => {

@@ -149,10 +149,40 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     const texts = Array.from({ length: 3 }, () => {
       const lines = ['day,views,video_title,view_through_rate'];
       for (let i = 0; i < 400; i++) {
-        const day = pick(['2026-02-03', '2026-02-30', '2026-2-3', ' 2026-02-04 ', '']);
-        const views = pick(['1', '-2', '1.5', '', ' 7', 'x', '99999999999999999999']);
+        // Canonical values (each reader's fast path) and near misses of them.
+        const day = pick([
+          '2026-02-03',
+          '2026-02-30',
+          '2026-2-3',
+          ' 2026-02-04 ',
+          '',
+          '10000-01-01',
+          '2026/02/03',
+          '2026-02-03T00:00',
+          'epoch',
+          '0999-12-31',
+        ]);
+        const views = pick([
+          '1',
+          '-2',
+          '1.5',
+          '',
+          ' 7',
+          'x',
+          '99999999999999999999',
+          '05',
+          '-0',
+          '+5',
+          '1e3',
+          '0x10',
+          '1_000',
+          '9223372036854775807',
+          '-9223372036854775808',
+          '9223372036854775808',
+          '   ',
+        ]);
         const title = pick(['t', '"a, b"', '"x\ny"', '', ' pad ', '"q ""x"""']);
-        const rate = pick(['0.5', '', 'NaN', '1e-3', 'inf', '-0']);
+        const rate = pick(['0.5', '', 'NaN', '1e-3', 'inf', '-0', '0x10', '1_0', '.5', '5.', '+1', ' 2.5 ', '1e400']);
         lines.push(rnd() < 0.05 ? `${day},${views}` : `${day},${views},${title},${rate}`);
       }
       const eol = rnd() < 0.5 ? '\n' : '\r\n';

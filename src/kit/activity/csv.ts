@@ -13,6 +13,8 @@ export { BadRowsError, CsvHeaderError, type ParseStats } from '../../sinks/file-
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INT = /^-?\d+$/;
+/** A decimal number (not hex, binary or octal, which Number() also reads; no digit separators). */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** A value that does not fit its column; the message says what was expected, never the value. */
 class CellError extends Error {}
@@ -44,6 +46,7 @@ function convert(type: string, raw: string): string | number | null {
       return big.toString();
     }
     case 'FLOAT64': {
+      if (!DECIMAL.test(v)) throw new CellError('not a number');
       const n = Number(v);
       if (!Number.isFinite(n)) throw new CellError('not a number');
       return n;

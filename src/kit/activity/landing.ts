@@ -5,14 +5,10 @@
  * links expire). A `manifest.json` beside the parts says what they are, written last: a landing with a
  * manifest is complete. docs/architecture.md, "Raw landing and native loads".
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { Bucket } from '../../sinks/bucket';
-import { LocalBucket } from '../../sinks/local-bucket';
 
 /** The prefix of every landed file. */
 export const LANDED_PREFIX = 'landed';
@@ -71,28 +67,4 @@ export async function openLanded(bucket: Bucket, key: string): Promise<Readable>
   const gunzip = zlib.createGunzip();
   source.once('error', (e) => gunzip.destroy(e));
   return source.pipe(gunzip);
-}
-
-/**
- * Runs `fn` with local paths of landed objects (what a warehouse's file reader needs): the local bucket's own
- * files, or private temporary copies of the objects of another bucket (removed afterwards).
- */
-export async function withLocalFiles<T>(
-  bucket: Bucket,
-  keys: string[],
-  fn: (paths: string[]) => Promise<T>,
-): Promise<T> {
-  if (bucket instanceof LocalBucket) return fn(keys.map((k) => bucket.pathOf(k)));
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'longhaul-landed-'));
-  try {
-    const paths: string[] = [];
-    for (const [i, key] of keys.entries()) {
-      const p = path.join(dir, `${i}-${path.basename(key)}`);
-      await pipeline(await bucket.getStream(key), fs.createWriteStream(p, { mode: 0o600 }));
-      paths.push(p);
-    }
-    return await fn(paths);
-  } finally {
-    await fs.promises.rm(dir, { recursive: true, force: true });
-  }
 }

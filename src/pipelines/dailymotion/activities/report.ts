@@ -213,18 +213,6 @@ export function createDailymotionActivities(
               );
             const config = reportConfig(input);
             const maxBadRows = input.maxBadRows ?? 0;
-            // Land the report's files as received first (a retried attempt finds them there), then load the
-            // landed copies with the warehouse's own reader.
-            const prefix = landedReportPrefix(input.table, input.window, config, input.reportToken);
-            const keys: string[] = [];
-            for (const [i, link] of report.links.entries()) {
-              keys.push(await landPart(deps.bucket, prefix, i, 'csv', () => dm().downloadCsv(link)));
-              stats.files = i + 1;
-              ctx.heartbeat(progress());
-            }
-            const meta: LandedReport = { ...reportConfigOf(input), window: input.window, table: input.table, config };
-            await landManifest(deps.bucket, prefix, keys, meta);
-            chaosPoint('dailymotion.load.after-landing');
             const range = windowRange(input.dimensions, input.window.start, input.window.end);
             // The table's declared disposition (replace this configuration's rows of the window), or append when
             // the run asks for it (writeMode append).
@@ -232,10 +220,31 @@ export function createDailymotionActivities(
               input.writeMode === 'replace' && range
                 ? replaceRangeOf(schema, range.from, range.to, { [REPORT_CONFIG_COLUMN]: config })
                 : { kind: 'append' };
+            // Each file lands as received (a retried attempt finds it there) and is read from its landed copy
+            // with the warehouse's own reader while the next one downloads; the manifest is written once all
+            // have landed, before anything is applied.
+            const prefix = landedReportPrefix(input.table, input.window, config, input.reportToken);
+            const meta: LandedReport = { ...reportConfigOf(input), window: input.window, table: input.table, config };
+            let landedFiles = 0;
             const loaded = await loadLandedCsv(
               deps,
               schema,
-              { keys, fileColumns: csvSchema.columns, constants: { [REPORT_CONFIG_COLUMN]: config }, maxBadRows },
+              {
+                parts: report.links.length,
+                land: async (i) => {
+                  const key = await landPart(deps.bucket, prefix, i, 'csv', () => dm().downloadCsv(report.links[i]!));
+                  stats.files = ++landedFiles;
+                  ctx.heartbeat(progress());
+                  return key;
+                },
+                landed: async (keys) => {
+                  await landManifest(deps.bucket, prefix, keys, meta);
+                  chaosPoint('dailymotion.load.after-landing');
+                },
+                fileColumns: csvSchema.columns,
+                constants: { [REPORT_CONFIG_COLUMN]: config },
+                maxBadRows,
+              },
               mode,
               { signal: ctx.cancellationSignal, onBatch: (n) => ((stats.rowsParsed = n), ctx.heartbeat(progress())) },
             );

@@ -1,0 +1,110 @@
+/**
+ * loadLandedCsv: parts land one ahead of the warehouse's reader (part i+1 downloads while part i is read), the
+ * "all landed" callback runs before the last part is read and before anything is applied, and a file the
+ * warehouse's reader refuses as a whole sends the load to the JavaScript reader over every landed part.
+ */
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadLandedCsv, type LandedCsv } from '../../src/kit/activity/load-landed';
+import { landPart } from '../../src/kit/activity/landing';
+import { reportSchema } from '../../src/pipelines/dailymotion/shared';
+import { DuckDbWarehouse } from '../../src/sinks/duckdb';
+import { LocalBucket } from '../../src/sinks/local-bucket';
+import type { TableSchema, Warehouse } from '../../src/sinks/warehouse';
+import { Readable } from 'node:stream';
+import { tmpDir } from '../helpers/temporal';
+
+const csv = reportSchema('t', ['DAY'], ['VIEWS']);
+const table: TableSchema = { name: 'landed_t', columns: [...csv.columns, { name: 'cfg', type: 'STRING' }] };
+
+const open: DuckDbWarehouse[] = [];
+afterEach(async () => {
+  for (const w of open.splice(0)) await w.close();
+});
+
+function setup(texts: string[]) {
+  const inner = new DuckDbWarehouse({ path: path.join(tmpDir(), 'w.duckdb'), memoryLimit: '128MB', threads: 1 });
+  open.push(inner);
+  const bucket = new LocalBucket(tmpDir());
+  const events: string[] = [];
+  // The warehouse's reader, observed: which path it takes, and when.
+  const warehouse: Warehouse = Object.assign(Object.create(inner) as DuckDbWarehouse, {
+    loadCsv: async (...args: Parameters<NonNullable<Warehouse['loadCsv']>>) => {
+      const [schema, files, mode, opts] = args;
+      const observed = async function* () {
+        for await (const p of files.paths) {
+          events.push(`read ${path.basename(p)}`);
+          yield p;
+        }
+      };
+      const r = await inner.loadCsv(schema, { ...files, paths: observed() }, mode, opts);
+      events.push('applied');
+      return r;
+    },
+  });
+  const landed: LandedCsv = {
+    parts: texts.length,
+    land: async (i) => {
+      events.push(`land ${i}`);
+      await new Promise((r) => setTimeout(r, 20)); // a download
+      const key = await landPart(bucket, 'landed/t', i, 'csv', async () => Readable.from([texts[i]!]));
+      events.push(`landed ${i}`);
+      return key;
+    },
+    landed: async (keys) => {
+      events.push(`all landed (${keys.length})`);
+    },
+    fileColumns: csv.columns,
+    constants: { cfg: 'c1' },
+  };
+  return { warehouse, inner, bucket, events, landed };
+}
+
+const file = (day: string, n: number) => `day,views\n${day},${n}\n`;
+
+describe('loadLandedCsv', () => {
+  it('reads each part with the warehouse’s reader while the next one lands, and applies once all have', async () => {
+    const { warehouse, inner, bucket, events, landed } = setup([
+      file('2026-01-01', 1),
+      file('2026-01-02', 2),
+      file('2026-01-03', 3),
+    ]);
+    const r = await loadLandedCsv({ warehouse, bucket }, table, landed, { kind: 'append' });
+    expect(r).toMatchObject({ reader: 'warehouse', rowsLoaded: 3, files: 3, rowsParsed: 3, badRows: 0 });
+    expect(events).toEqual([
+      'land 0',
+      'landed 0',
+      'land 1', // part 1 is downloading …
+      'read part-00000.csv.gz', // … while part 0 is read
+      'landed 1',
+      'land 2',
+      'read part-00001.csv.gz',
+      'landed 2',
+      'all landed (3)', // the manifest, before the last part is read and before anything is applied
+      'read part-00002.csv.gz',
+      'applied',
+    ]);
+    expect(await inner.count(table)).toBe(3);
+  });
+
+  it('lands every part and reads them in JavaScript when the warehouse’s reader refuses a file as a whole', async () => {
+    // Mixed line endings in part 0: DuckDB's strict reader refuses the file; the JavaScript reader takes it.
+    const mixed = 'day,views\r\n2026-01-01,1\r\n2026-01-02,2\n';
+    const { warehouse, inner, bucket, events, landed } = setup([mixed, file('2026-01-03', 3), file('2026-01-04', 4)]);
+    const r = await loadLandedCsv({ warehouse, bucket }, table, landed, { kind: 'append' });
+    expect(r).toMatchObject({ reader: 'javascript', rowsLoaded: 4, files: 3, rowsParsed: 4, badRows: 0 });
+    // Part 1 was landing when the reader refused part 0: it is waited for, then part 2 lands, then the
+    // manifest; nothing lands twice.
+    expect(events.filter((e) => e.startsWith('land'))).toEqual([
+      'land 0',
+      'landed 0',
+      'land 1',
+      'landed 1',
+      'land 2',
+      'landed 2',
+    ]);
+    expect(events.filter((e) => e.startsWith('all landed'))).toEqual(['all landed (3)']);
+    expect(events).not.toContain('applied');
+    expect(await inner.count(table)).toBe(4);
+  });
+});
