@@ -56,6 +56,12 @@ export const envSchema = z.object({
   BIGQUERY_API_ENDPOINT: optionalUrl,
 
   BUCKET: z.enum(['local', 's3']).default('local'),
+  /**
+   * Raw landing retention (docs/operations.md): landings kept per window and report configuration, the one
+   * just loaded included; older and incomplete ones are deleted after a load. Age limits: the bucket's own
+   * lifecycle rules on `landed/`.
+   */
+  LANDED_KEEP: z.coerce.number().int().min(1).max(1000).default(2),
   BUCKET_DIR: z.string().optional(),
   S3_BUCKET: z.string().optional(),
   S3_ENDPOINT: optionalUrl,

@@ -3,7 +3,8 @@
  * sharing a table never delete each other's rows; a table with other columns (or a column of another type)
  * is refused with a message naming it and the way out; numbers the client cannot type ("1,234") fail the
  * window before anything is replaced, unless a tolerance is set — then `longhaul run --wait` exits 1 and
- * lists the bad rows.
+ * lists the bad rows; windows reload from their landed files without the API (`fromLanded`), and only
+ * LANDED_KEEP landings per window stay.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -159,5 +160,51 @@ describe('dailymotion-report loads (dev server)', () => {
     } finally {
       sandbox.configure({ thousandsSeparator: false });
     }
+  });
+
+  it('reloads windows from their landed files without the API (fromLanded); keeps LANDED_KEEP landings a window', async () => {
+    const d = testDeps({ ...dmEnv, DM_ACCOUNT: uniqueQueue('acct'), LANDED_KEEP: '2' });
+    const i = input('dm_reload', { endDate: '2026-06-20' }); // two windows of 10 days
+    const expected = rowsOf(i);
+    const landings = async () => {
+      const keys = (await d.bucket.list('landed/dailymotion-report/dm_reload/')).map((o) => o.key);
+      const byWindow = new Map<string, Set<string>>();
+      for (const k of keys) {
+        const [window, , landing] = k.split('/').slice(3);
+        if (!byWindow.has(window!)) byWindow.set(window!, new Set());
+        byWindow.get(window!)!.add(landing!);
+      }
+      return {
+        perWindow: [...byWindow.entries()].map(([w, l]) => [w, l.size]).sort(),
+        manifests: keys.filter((k) => k.endsWith('/manifest.json')).length,
+      };
+    };
+    await withWorker(env, d, async (q) => {
+      for (let n = 0; n < 3; n++) expect((await run(q, i)).rowsLoaded).toBe(expected.length); // 3 reports a window
+    });
+    // Each run landed a new report per window; only the newest 2 stay, complete.
+    expect(await landings()).toEqual({
+      perWindow: [
+        ['2026-06-01_2026-06-10', 2],
+        ['2026-06-11_2026-06-20', 2],
+      ],
+      manifests: 4,
+    });
+
+    // A warehouse incident: the table is gone. The worker now has no API at all (nothing listens there, no
+    // credentials): the reload reads only the landed files.
+    await d.warehouse.dropTable('dm_reload');
+    const offline = testDeps({ DM_BASE_URL: 'http://127.0.0.1:9' }, d.dir);
+    const outcome = await withWorker(env, offline, async (q) => ({
+      reloaded: await run(q, { ...i, fromLanded: true }),
+      missing: await failure(q, { ...i, startDate: '2026-05-01', endDate: '2026-05-10', fromLanded: true }),
+    }));
+    expect(outcome.reloaded).toMatchObject({ rowsLoaded: expected.length, reportsAsked: 0, badRows: 0 });
+    expect(outcome.reloaded.windows.map((w) => w.reportsAsked)).toEqual([0, 0]);
+    expect(await warehouseRowKeys(offline.warehouse, 'dm_reload', COLUMNS)).toEqual(expected);
+    expect(outcome.missing).toMatch(
+      /2026-05-01\.\.2026-05-10: no landed report for 2026-05-01\.\.2026-05-10 of this report configuration in table dm_reload \(under landed\/dailymotion-report\/dm_reload\/2026-05-01_2026-05-10\/[^)]+\): run without --from-landed to ask the API/,
+    );
+    expect(await landings()).toMatchObject({ manifests: 4 }); // a reload lands nothing and deletes nothing
   });
 });

@@ -1,12 +1,13 @@
 /**
  * loadLandedCsv: parts land one ahead of the warehouse's reader (part i+1 downloads while part i is read), the
  * "all landed" callback runs before the last part is read and before anything is applied, and a file the
- * warehouse's reader refuses as a whole sends the load to the JavaScript reader over every landed part.
+ * warehouse's reader refuses as a whole sends the load to the JavaScript reader over every landed part. And
+ * retention of a window's landings.
  */
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLandedCsv, type LandedCsv } from '../../src/kit/activity/load-landed';
-import { landPart } from '../../src/kit/activity/landing';
+import { landPart, pruneLandings } from '../../src/kit/activity/landing';
 import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
@@ -106,5 +107,37 @@ describe('loadLandedCsv', () => {
     expect(events.filter((e) => e.startsWith('all landed'))).toEqual(['all landed (3)']);
     expect(events).not.toContain('applied');
     expect(await inner.count(table)).toBe(4);
+  });
+});
+
+describe('pruneLandings (retention of a window’s landings)', () => {
+  it('keeps the landing just loaded and the newest others up to `keep`; deletes older and incomplete ones', async () => {
+    const bucket = new LocalBucket(tmpDir());
+    const land = async (name: string, landedAt?: string) => {
+      const prefix = `landed/p/t/w/cfg/${name}`;
+      await bucket.put(`${prefix}/part-00000.csv.gz`, 'x');
+      if (landedAt)
+        await bucket.put(
+          `${prefix}/manifest.json`,
+          JSON.stringify({ parts: [`${prefix}/part-00000.csv.gz`], landedAt, meta: {} }),
+        );
+      return prefix;
+    };
+    await land('a', '2026-12-01T00:00:00Z');
+    await land('b', '2026-12-02T00:00:00Z');
+    await land('d'); // an attempt whose report was asked again: never completed
+    const c = await land('c', '2026-12-03T00:00:00Z');
+    const otherCfg = 'landed/p/t/w/cfg2/z';
+    await bucket.put(`${otherCfg}/part-00000.csv.gz`, 'x');
+
+    expect(await pruneLandings(bucket, 'landed/p/t/w/cfg', c, 2)).toBe(2); // a (older) and d (incomplete)
+    const left = (await bucket.list('landed/')).map((o) => o.key).sort();
+    expect(left).toEqual([
+      'landed/p/t/w/cfg/b/manifest.json',
+      'landed/p/t/w/cfg/b/part-00000.csv.gz',
+      'landed/p/t/w/cfg/c/manifest.json',
+      'landed/p/t/w/cfg/c/part-00000.csv.gz',
+      `${otherCfg}/part-00000.csv.gz`,
+    ]);
   });
 });

@@ -68,3 +68,53 @@ export async function openLanded(bucket: Bucket, key: string): Promise<Readable>
   source.once('error', (e) => gunzip.destroy(e));
   return source.pipe(gunzip);
 }
+
+/**
+ * The complete landings under `prefix` (those with a manifest), newest first: what a reload reads, and what
+ * retention keeps or removes.
+ */
+export async function landingsUnder<M>(
+  bucket: Bucket,
+  prefix: string,
+): Promise<(LandedManifest<M> & { prefix: string })[]> {
+  const manifests = (await bucket.list(prefix)).filter((o) => o.key.endsWith('/manifest.json'));
+  const out: (LandedManifest<M> & { prefix: string })[] = [];
+  for (const m of manifests) {
+    const manifest = JSON.parse((await bucket.get(m.key)).toString('utf8')) as LandedManifest<M>;
+    out.push({ ...manifest, prefix: m.key.slice(0, -'/manifest.json'.length) });
+  }
+  return out.sort((a, b) => (a.landedAt < b.landedAt ? 1 : a.landedAt > b.landedAt ? -1 : 0));
+}
+
+/**
+ * Retention: of the landings under `prefix` (one window of one report configuration), keeps `current` (just
+ * loaded) and the newest `keep - 1` other complete ones, and deletes the rest — older landings and incomplete
+ * ones (an attempt whose report was asked again). A landing's manifest goes first: one half deleted is never
+ * taken for complete. Returns how many landings it deleted.
+ */
+export async function pruneLandings(bucket: Bucket, prefix: string, current: string, keep: number): Promise<number> {
+  const under = `${prefix.replace(/\/$/, '')}/`;
+  const complete = await landingsUnder(bucket, under);
+  const kept = new Set([
+    current,
+    ...complete
+      .filter((l) => l.prefix !== current)
+      .slice(0, Math.max(0, keep - 1))
+      .map((l) => l.prefix),
+  ]);
+  const landings = new Map<string, string[]>();
+  for (const o of await bucket.list(under)) {
+    const landing = o.key.slice(0, o.key.lastIndexOf('/'));
+    if (!landings.has(landing)) landings.set(landing, []);
+    landings.get(landing)!.push(o.key);
+  }
+  let deleted = 0;
+  for (const [landing, keys] of landings) {
+    if (kept.has(landing)) continue;
+    const manifest = manifestKey(landing);
+    if (keys.includes(manifest)) await bucket.delete(manifest);
+    for (const k of keys) if (k !== manifest) await bucket.delete(k);
+    deleted++;
+  }
+  return deleted;
+}

@@ -91,6 +91,14 @@ export const dailymotionReportInput = z
       .max(1_000_000_000)
       .default(0)
       .describe('Rows per window that may fail typing (counted and reported) before the window fails'),
+    /**
+     * Load each window from the files an earlier run landed (the newest complete landing of this report
+     * configuration and window) instead of asking the API: no report slot, no API call.
+     */
+    fromLanded: z
+      .boolean()
+      .default(false)
+      .describe('Load each window from the files an earlier run landed, without asking the API'),
     poll: pollSettings
       .default(pollSettings.parse({}))
       .describe('Report polling: initialDelay, factor, maxDelay, budget (durations as 10s, 5m, 2h)'),
@@ -200,9 +208,11 @@ export const dailymotionReportPipeline = definePipeline({
   listFlags: ['metrics', 'dimensions'],
   resolve: resolveReportDates,
   workflowId: (p) => {
-    const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, slotLease: _l, maxBadRows, ...what } = p;
-    // The default tolerance is left out of the ID (a run without the option keeps its identity).
-    return `dailymotion-report-${p.startDate}_${p.endDate}-${identityHash(maxBadRows ? { ...what, maxBadRows } : what)}`;
+    const { poll: _p, maxAsks: _m, maxConcurrentReports: _c, slotLease: _l, maxBadRows, fromLanded, ...what } = p;
+    // Options at their defaults are left out of the ID (a run without them keeps its identity); a reload from
+    // landed files is a run of its own.
+    const id = { ...what, ...(maxBadRows ? { maxBadRows } : {}), ...(fromLanded ? { fromLanded } : {}) };
+    return `dailymotion-report-${p.startDate}_${p.endDate}-${identityHash(id)}`;
   },
   // Bad rows a window tolerated (maxBadRows) were not loaded: `longhaul run --wait` lists them and exits 1.
   problems: (r: DailymotionReportResult) =>

@@ -5,7 +5,8 @@
  */
 import { fnv1a64 } from '../../../shared/identity-hash';
 import type { DateWindow } from '../../../shared/dates';
-import { landedPrefix } from '../../../kit/activity/landing';
+import type { Bucket } from '../../../sinks/bucket';
+import { landedPrefix, landingsUnder, type LandedManifest } from '../../../kit/activity/landing';
 import type { ReportConfigInput } from '../shared';
 
 export interface LandedReport extends ReportConfigInput {
@@ -30,3 +31,13 @@ export const reportConfigOf = (i: ReportConfigInput): ReportConfigInput => ({
   ...(i.product ? { product: i.product } : {}),
   ...(i.filters ? { filters: i.filters } : {}),
 });
+
+/** The newest complete landing of a report configuration's window (what `--from-landed` loads), if any. */
+export async function latestLanding(
+  bucket: Bucket,
+  table: string,
+  window: DateWindow,
+  config: string,
+): Promise<LandedManifest<LandedReport> | undefined> {
+  return (await landingsUnder<LandedReport>(bucket, `${landedReportsPrefix(table, window)}/${config}/`))[0];
+}

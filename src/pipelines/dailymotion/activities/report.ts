@@ -17,9 +17,10 @@ import { replaceRangeOf, RowsOutsideRangeError, schemaDifferences, type WriteMod
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import type { Deps } from '../../../activities/deps';
 import { BadRowsError, CsvHeaderError, type ParseStats } from '../../../kit/activity/csv';
-import { landManifest, landPart } from '../../../kit/activity/landing';
-import { loadLandedCsv } from '../../../kit/activity/load-landed';
-import { landedReportPrefix, reportConfigOf, type LandedReport } from './landed';
+import { landManifest, landPart, pruneLandings } from '../../../kit/activity/landing';
+import { logger } from '../../../node/logger';
+import { loadLandedCsv, type LandedCsv } from '../../../kit/activity/load-landed';
+import { landedReportPrefix, landedReportsPrefix, latestLanding, reportConfigOf, type LandedReport } from './landed';
 import { accountOf } from '../../../node/account';
 import { dailymotionReportPipeline } from '../definition';
 
@@ -69,6 +70,9 @@ export interface LoadInput {
   maxBadRows?: number;
 }
 
+/** A window loaded again from its landed files: the load's input without a report. */
+export type LoadLandedInput = Omit<LoadInput, 'reportToken'>;
+
 export interface LoadResult extends ParseStats {
   rowsLoaded: number;
   /** The tolerance the window was loaded with. */
@@ -116,7 +120,7 @@ export function createDailymotionActivities(
     }
   };
 
-  return {
+  const activities = {
     /** The partner account the 2-reports limit applies to, as a fingerprint (safe in history). */
     async dailymotionAccount(): Promise<string> {
       if (!deps.config.DM_ACCOUNT && !deps.config.DM_CLIENT_API) {
@@ -184,90 +188,146 @@ export function createDailymotionActivities(
       return guard(async () => (await dm().getReport(reportToken)).status);
     },
 
+    /** Downloads a finished report's files, landing each as received, and loads them (see loadWindow). */
     async loadReport(input: LoadInput): Promise<LoadResult> {
-      const ctx = Context.current();
-      const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
-      // Heartbeat on a timer, not only per batch: while queued behind another load, while the warehouse
-      // commits or a BigQuery job runs, the attempt stays alive — and learns when it was cancelled or
-      // timed out (ctx.cancellationSignal), so it never commits after a retry did.
-      const progress = () => ({ rowsParsed: stats.rowsParsed, files: stats.files });
-      return heartbeating(
-        () =>
-          guard(async () => {
-            const report = await dm().getReport(input.reportToken);
-            if (report.status !== 'FINISHED') {
-              throw new ReportLinkGoneError(
-                `report is ${report.status}, not FINISHED: its files can no longer be read`,
-                200,
-              );
-            }
-            const csvSchema = reportSchema(input.table, input.dimensions, input.metrics);
-            const schema = reportTableSchema(input.table, input.dimensions, input.metrics);
-            const existing = await deps.warehouse.describeTable(input.table);
-            const diff = existing ? schemaDifferences(schema, existing) : [];
-            if (diff.length)
-              throw new TableSchemaError(
-                `table ${input.table} does not have this report's columns (${diff.join('; ')}): nothing was ` +
-                  'loaded. Load this report configuration into a table of its own with --table <name> ' +
-                  '(each metrics/dimensions set needs its own table)',
-              );
-            const config = reportConfig(input);
-            const maxBadRows = input.maxBadRows ?? 0;
-            const range = windowRange(input.dimensions, input.window.start, input.window.end);
-            // The table's declared disposition (replace this configuration's rows of the window), or append when
-            // the run asks for it (writeMode append).
-            const mode: WriteMode =
-              input.writeMode === 'replace' && range
-                ? replaceRangeOf(schema, range.from, range.to, { [REPORT_CONFIG_COLUMN]: config })
-                : { kind: 'append' };
-            // Each file lands as received (a retried attempt finds it there) and is read from its landed copy
-            // with the warehouse's own reader while the next one downloads; the manifest is written once all
-            // have landed, before anything is applied.
-            const prefix = landedReportPrefix(input.table, input.window, config, input.reportToken);
-            const meta: LandedReport = { ...reportConfigOf(input), window: input.window, table: input.table, config };
-            let landedFiles = 0;
-            const loaded = await loadLandedCsv(
-              deps,
-              schema,
-              {
-                parts: report.links.length,
-                land: async (i) => {
-                  const key = await landPart(deps.bucket, prefix, i, 'csv', () => dm().downloadCsv(report.links[i]!));
-                  stats.files = ++landedFiles;
-                  ctx.heartbeat(progress());
-                  return key;
-                },
-                landed: async (keys) => {
-                  await landManifest(deps.bucket, prefix, keys, meta);
-                  chaosPoint('dailymotion.load.after-landing');
-                },
-                fileColumns: csvSchema.columns,
-                constants: { [REPORT_CONFIG_COLUMN]: config },
-                maxBadRows,
-              },
-              mode,
-              { signal: ctx.cancellationSignal, onBatch: (n) => ((stats.rowsParsed = n), ctx.heartbeat(progress())) },
+      return loadWindow(input, async (config, landedOne) => {
+        const report = await dm().getReport(input.reportToken);
+        if (report.status !== 'FINISHED') {
+          throw new ReportLinkGoneError(
+            `report is ${report.status}, not FINISHED: its files can no longer be read`,
+            200,
+          );
+        }
+        const prefix = landedReportPrefix(input.table, input.window, config, input.reportToken);
+        const meta: LandedReport = { ...reportConfigOf(input), window: input.window, table: input.table, config };
+        return {
+          parts: report.links.length,
+          land: async (i) => {
+            const key = await landPart(deps.bucket, prefix, i, 'csv', () => dm().downloadCsv(report.links[i]!));
+            landedOne();
+            return key;
+          },
+          landed: async (keys) => {
+            await landManifest(deps.bucket, prefix, keys, meta);
+            chaosPoint('dailymotion.load.after-landing');
+          },
+          loaded: async () => {
+            // Retention: this landing and the newest LANDED_KEEP - 1 others of the window stay.
+            const windowPrefix = `${landedReportsPrefix(input.table, input.window)}/${config}`;
+            await pruneLandings(deps.bucket, windowPrefix, prefix, deps.config.LANDED_KEEP ?? 2).catch((err: unknown) =>
+              logger.warn({ err: String(err), prefix }, 'could not delete older landings'),
             );
-            Object.assign(stats, {
-              files: loaded.files,
-              rowsParsed: loaded.rowsParsed,
-              badRows: loaded.badRows,
-              badRowSamples: loaded.badRowSamples,
-            });
-            const { rowsLoaded } = loaded;
-            chaosPoint('dailymotion.load.after-commit');
-            const good = stats.rowsParsed - stats.badRows;
-            if (rowsLoaded !== good)
-              throw new Error(`row count mismatch: ${good} good rows parsed, ${rowsLoaded} loaded`);
-            return { ...stats, rowsLoaded, maxBadRows };
-          }),
-        {
-          details: progress,
-          everyMs: opts.heartbeatMs ?? LOAD_HEARTBEAT_MS,
-        },
-      );
+          },
+        };
+      });
+    },
+
+    /**
+     * Loads a window again from the files an earlier load landed (the latest complete landing of this report
+     * configuration and window), without asking the API: `--from-landed`, e.g. after a schema change or a
+     * warehouse incident, or once the report's links have expired.
+     */
+    async loadLandedReport(input: LoadLandedInput): Promise<LoadResult> {
+      return loadWindow(input, async (config, landedOne) => {
+        const manifest = await latestLanding(deps.bucket, input.table, input.window, config);
+        if (!manifest)
+          throw ApplicationFailure.nonRetryable(
+            `no landed report for ${input.window.start}..${input.window.end} of this report configuration in table ` +
+              `${input.table} (under ${landedReportsPrefix(input.table, input.window)}/${config}/): ` +
+              'run without --from-landed to ask the API (landed files are kept LANDED_RETENTION_DAYS days)',
+            'NotLanded',
+          );
+        return {
+          parts: manifest.parts.length,
+          land: async (i) => {
+            const key = manifest.parts[i]!;
+            if (!(await deps.bucket.exists(key)))
+              throw ApplicationFailure.nonRetryable(
+                `landed file ${key} is missing: the landing is incomplete`,
+                'NotLanded',
+              );
+            landedOne();
+            return key;
+          },
+        };
+      });
     },
   };
+  return activities;
+
+  /**
+   * A window's load: the table checked against the report's columns, then the files `source` gives (each
+   * landed before it is read) loaded by the warehouse's own reader where it has one, with the window's write
+   * disposition, in one transaction; `rowsLoaded` checked against the good rows. Heartbeats on a timer.
+   */
+  function loadWindow(
+    input: LoadLandedInput,
+    source: (
+      config: string,
+      landedOne: () => void,
+    ) => Promise<Omit<LandedCsv, 'fileColumns' | 'constants' | 'maxBadRows'> & { loaded?: () => Promise<void> }>,
+  ): Promise<LoadResult> {
+    const ctx = Context.current();
+    const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+    // Heartbeat on a timer, not only per batch: while queued behind another load, while the warehouse
+    // commits or a BigQuery job runs, the attempt stays alive — and learns when it was cancelled or
+    // timed out (ctx.cancellationSignal), so it never commits after a retry did.
+    const progress = () => ({ rowsParsed: stats.rowsParsed, files: stats.files });
+    return heartbeating(
+      () =>
+        guard(async () => {
+          const config = reportConfig(input);
+          const files = await source(config, () => {
+            stats.files++;
+            ctx.heartbeat(progress());
+          });
+          const csvSchema = reportSchema(input.table, input.dimensions, input.metrics);
+          const schema = reportTableSchema(input.table, input.dimensions, input.metrics);
+          const existing = await deps.warehouse.describeTable(input.table);
+          const diff = existing ? schemaDifferences(schema, existing) : [];
+          if (diff.length)
+            throw new TableSchemaError(
+              `table ${input.table} does not have this report's columns (${diff.join('; ')}): nothing was ` +
+                'loaded. Load this report configuration into a table of its own with --table <name> ' +
+                '(each metrics/dimensions set needs its own table)',
+            );
+          const maxBadRows = input.maxBadRows ?? 0;
+          const range = windowRange(input.dimensions, input.window.start, input.window.end);
+          // The table's declared disposition (replace this configuration's rows of the window), or append when
+          // the run asks for it (writeMode append).
+          const mode: WriteMode =
+            input.writeMode === 'replace' && range
+              ? replaceRangeOf(schema, range.from, range.to, { [REPORT_CONFIG_COLUMN]: config })
+              : { kind: 'append' };
+          // Each file lands (or is found landed) and is read from its landed copy with the warehouse's own
+          // reader while the next one lands; the landing's manifest is written once all have landed.
+          const loaded = await loadLandedCsv(
+            deps,
+            schema,
+            { ...files, fileColumns: csvSchema.columns, constants: { [REPORT_CONFIG_COLUMN]: config }, maxBadRows },
+            mode,
+            { signal: ctx.cancellationSignal, onBatch: (n) => ((stats.rowsParsed = n), ctx.heartbeat(progress())) },
+          );
+          Object.assign(stats, {
+            files: loaded.files,
+            rowsParsed: loaded.rowsParsed,
+            badRows: loaded.badRows,
+            badRowSamples: loaded.badRowSamples,
+          });
+          const { rowsLoaded } = loaded;
+          chaosPoint('dailymotion.load.after-commit');
+          const good = stats.rowsParsed - stats.badRows;
+          if (rowsLoaded !== good)
+            throw new Error(`row count mismatch: ${good} good rows parsed, ${rowsLoaded} loaded`);
+          await files.loaded?.();
+          return { ...stats, rowsLoaded, maxBadRows };
+        }),
+      {
+        details: progress,
+        everyMs: opts.heartbeatMs ?? LOAD_HEARTBEAT_MS,
+      },
+    );
+  }
 }
 
 export type DailymotionActivities = ReturnType<typeof createDailymotionActivities>;

@@ -120,9 +120,10 @@ export async function dailymotionReport(
     showStates();
   });
 
-  const account = await dailymotionAccount();
   const { poll, maxAsks, maxConcurrentReports, slotLease, metrics, dimensions, product, filters, table, writeMode } = p;
-  const { maxBadRows } = p;
+  const { maxBadRows, fromLanded } = p;
+  // A reload from landed files asks no report: no account (nor credentials) needed.
+  const account = fromLanded ? 'landed' : await dailymotionAccount();
   const results: (WindowResult | undefined)[] = new Array(windows.length);
   (carry?.windows ?? []).forEach((r, i) => (results[i] = r)); // compacted: earlier runs' results, in order
   const failures: string[] = [...(carry?.failures ?? [])];
@@ -137,7 +138,7 @@ export async function dailymotionReport(
     try {
       results[index] = await executeChild(dailymotionReportWindow, {
         workflowId: `${workflowInfo().workflowId}-w${index + 1}-${w.start}_${w.end}`,
-        staticSummary: `window ${index + 1}/${windows.length}: ${w.start} → ${w.end}, account ${tail(account)}`,
+        staticSummary: `window ${index + 1}/${windows.length}: ${w.start} → ${w.end}, ${fromLanded ? 'from landed files' : `account ${tail(account)}`}`,
         staticDetails: `${metrics.join(', ')} by ${dimensions.join(', ')} → \`${table}\` (${writeMode})`,
         args: [
           {
@@ -153,6 +154,7 @@ export async function dailymotionReport(
               maxConcurrentReports,
               maxBadRows,
               ...(slotLease ? { slotLease } : {}),
+              ...(fromLanded ? { fromLanded } : {}),
             },
             window: w,
             index,

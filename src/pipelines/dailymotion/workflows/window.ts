@@ -44,7 +44,7 @@ export interface ReportWindowInput {
     | 'maxAsks'
     | 'maxConcurrentReports'
     | 'slotLease'
-  > & { maxBadRows?: number };
+  > & { maxBadRows?: number; fromLanded?: boolean };
   window: DateWindow;
   index: number;
   /** Fingerprint of the partner account: the semaphore is per account. */
@@ -104,6 +104,27 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
       delay = Math.min(delay * params.poll.factor, params.poll.maxDelay);
     }
   };
+
+  if (params.fromLanded) {
+    // A reload: the files an earlier run landed, no report slot, no API call.
+    await tell('downloading and loading');
+    const loaded = await loader(
+      `load report ${label} into ${params.table} from its landed files (${params.writeMode})`,
+    ).loadLandedReport({
+      metrics: params.metrics,
+      dimensions: params.dimensions,
+      product: params.product,
+      filters: params.filters,
+      window,
+      table: params.table,
+      writeMode: params.writeMode,
+      maxBadRows: params.maxBadRows,
+    });
+    await tell('done');
+    progress.set({ done: params.maxAsks, phase: 'done' });
+    progress.finish(`${loaded.rowsLoaded} rows loaded for ${label} from ${loaded.files} landed file(s), no ask`);
+    return { start: window.start, end: window.end, reportsAsked: 0, ...loaded };
+  }
 
   let lastProblem = '';
   for (let ask = 1; ask <= params.maxAsks; ask++) {
