@@ -9,6 +9,7 @@
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -47,16 +48,77 @@ const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn,
 async function serve(): Promise<void> {
   const sandbox = new YoutubeSandbox({ seed: 7, projects: PROJECTS, unitsPerDay: 1e12, latencyMs: LATENCY });
   const url = await sandbox.start();
+  process.on('message', () => process.send!({ cpuMs: cpuMs(process.cpuUsage()) }));
   process.send!({ url });
 }
 
-async function startSandboxProcess(): Promise<{ url: string; stop: () => void }> {
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
+
+interface SandboxProcess {
+  url: string;
+  /** CPU time the sandbox process has used so far (ms): its JSON generation and serving. */
+  cpuMs: () => Promise<number>;
+  stop: () => void;
+}
+
+async function startSandboxProcess(): Promise<SandboxProcess> {
   const child = fork(__filename, ['--serve', '--latency', String(LATENCY)], { execArgv: process.execArgv });
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('message', (m: { url: string }) => resolve(m.url));
-    child.once('exit', (code) => reject(new Error(`sandbox process exited (${code})`)));
-  });
-  return { url, stop: () => void child.kill() };
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as T));
+      child.once('exit', (code) => reject(new Error(`sandbox process exited (${code})`)));
+    });
+  const { url } = await next<{ url: string }>();
+  return {
+    url,
+    cpuMs: async () => {
+      const answer = next<{ cpuMs: number }>();
+      child.send('cpu');
+      return (await answer).cpuMs;
+    },
+    stop: () => void child.kill(),
+  };
+}
+
+/** Where the pipeline's wall time went, from the run chain's histories (every run of the workflow ID). */
+async function breakdown(temporal: Client, workflowId: string) {
+  const runs: string[] = [];
+  for await (const e of temporal.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(e.runId);
+  let events = 0;
+  let bytes = 0;
+  const spans = new Map<string, { first: number; last: number; count: number; queuedMs: number; runMs: number }>();
+  const scheduled = new Map<string, { type: string; at: number; startedAt?: number }>();
+  for (const runId of runs) {
+    const history = await temporal.workflow.getHandle(workflowId, runId).fetchHistory();
+    const list = history.events ?? [];
+    events += list.length;
+    for (const e of list) {
+      bytes += JSON.stringify(e).length;
+      const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+      const id = `${runId}:${String(e.eventId)}`;
+      if (e.activityTaskScheduledEventAttributes)
+        scheduled.set(id, { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+      const started = e.activityTaskStartedEventAttributes;
+      if (started) {
+        const s = scheduled.get(`${runId}:${String(started.scheduledEventId)}`);
+        if (s) s.startedAt = at;
+      }
+      const done = e.activityTaskCompletedEventAttributes;
+      if (done) {
+        const s = scheduled.get(`${runId}:${String(done.scheduledEventId)}`);
+        if (!s) continue;
+        const span = spans.get(s.type) ?? { first: s.at, last: at, count: 0, queuedMs: 0, runMs: 0 };
+        span.first = Math.min(span.first, s.at);
+        span.last = Math.max(span.last, at);
+        span.count++;
+        // The started event of a completed activity is written with the completion (its last attempt's start).
+        span.queuedMs += (s.startedAt ?? s.at) - s.at;
+        span.runMs += at - (s.startedAt ?? s.at);
+        spans.set(s.type, span);
+      }
+    }
+  }
+  return { runs: runs.length, events, bytes, spans };
 }
 
 async function main(): Promise<void> {
@@ -72,10 +134,27 @@ async function main(): Promise<void> {
   const keys = PROJECTS.flatMap((p) => p.keys);
   const batches: string[][] = [];
   for (let i = 0; i < N; i += 50) batches.push(ids.slice(i, i + 50));
+  let cpu0 = process.cpuUsage();
   let t0 = performance.now();
   await mapLimit(batches, CONCURRENCY, (b, i) => client.videosList(b, VIDEO_PARTS, keys[i % keys.length]));
   const plainS = (performance.now() - t0) / 1000;
+  const plainCpu = { client: cpuMs(process.cpuUsage(cpu0)), sandbox: await plain.cpuMs() };
   plain.stop();
+
+  // 1b. The same loop writing each answer to a local bucket as the pipeline's batch objects are written
+  // (gzip JSON, fsynced): the cost of keeping every answer, without Temporal.
+  const stored = await startSandboxProcess();
+  const storeBucket = new LocalBucket(path.join(dir, 'plain-bucket'));
+  const storeClient = new YoutubeClient({ baseUrl: `${stored.url}/youtube/v3`, maxSockets: CONCURRENCY });
+  cpu0 = process.cpuUsage();
+  t0 = performance.now();
+  await mapLimit(batches, CONCURRENCY, async (b, i) => {
+    const r = await storeClient.videosList(b, VIDEO_PARTS, keys[i % keys.length]);
+    await storeBucket.put(`batches/batch-${String(i).padStart(6, '0')}.json.gz`, gzipSync(JSON.stringify(r)));
+  });
+  const storedS = (performance.now() - t0) / 1000;
+  const storedCpu = { client: cpuMs(process.cpuUsage(cpu0)), sandbox: await stored.cpuMs() };
+  stored.stop();
 
   // 2. The pipeline on a local dev server.
   const sandbox = await startSandboxProcess();
@@ -101,6 +180,7 @@ async function main(): Promise<void> {
     maxConcurrentActivityTaskExecutions: CONCURRENCY + 8,
   });
   const temporal = new Client({ connection: await Connection.connect({ address: server.address }) });
+  cpu0 = process.cpuUsage();
   t0 = performance.now();
   const result = (await worker.runUntil(
     temporal.workflow.execute('youtubeEnrich', {
@@ -110,6 +190,8 @@ async function main(): Promise<void> {
     }),
   )) as YoutubeEnrichResult;
   const pipeS = (performance.now() - t0) / 1000;
+  const pipeCpu = { client: cpuMs(process.cpuUsage(cpu0)), sandbox: await sandbox.cpuMs() };
+  const history = await breakdown(temporal, 'yt-bench');
   await temporal.workflow
     .getHandle('quota-ledger-youtube')
     .terminate('bench over')
@@ -122,15 +204,49 @@ async function main(): Promise<void> {
   console.log(
     `\nyoutube-enrich benchmark: ${N} IDs, ${calls} calls, latency ${LATENCY} ms, concurrency ${CONCURRENCY}`,
   );
+  const cpuCols = (c: { client: number; sandbox: number }) => ({
+    'client CPU s': +(c.client / 1000).toFixed(1),
+    'sandbox CPU s': +(c.sandbox / 1000).toFixed(1),
+  });
   console.table([
-    { run: 'plain loop (no Temporal, no storage)', seconds: +plainS.toFixed(1), 'calls/s': Math.round(calls / plainS) },
+    {
+      run: 'plain loop (no Temporal, no storage)',
+      seconds: +plainS.toFixed(1),
+      'calls/s': Math.round(calls / plainS),
+      ...cpuCols(plainCpu),
+    },
+    {
+      run: 'plain loop + each answer stored (gzip, fsync)',
+      seconds: +storedS.toFixed(1),
+      'calls/s': Math.round(calls / storedS),
+      ...cpuCols(storedCpu),
+    },
     {
       run: `pipeline (${CALLS} calls/activity, shards + DuckDB)`,
       seconds: +pipeS.toFixed(1),
       'calls/s': Math.round(result.calls / pipeS),
+      ...cpuCols(pipeCpu),
     },
   ]);
-  console.log(`pipeline / plain wall time: ${(pipeS / plainS).toFixed(2)}×`);
+  console.log(
+    `pipeline calls/s / plain calls/s: ${(plainS / pipeS).toFixed(2)}× (issue #16 target ≥ 0.9×: ${plainS / pipeS >= 0.9 ? 'met' : 'NOT met'}); ` +
+      `client CPU is the bench process's (the worker's, in the pipeline run), on ${os.cpus().length} cores`,
+  );
+  const t = (ms: number) => +(ms / 1000).toFixed(1);
+  console.log(
+    `\nwhere the pipeline's ${pipeS.toFixed(1)} s went (from ${history.runs} runs' histories: ${history.events} events, ` +
+      `${(history.bytes / 1e6).toFixed(1)} MB as JSON, ${(history.events / result.calls).toFixed(2)} events per call):`,
+  );
+  console.table(
+    [...history.spans].map(([activity, s]) => ({
+      activity,
+      count: s.count,
+      'first scheduled → last completed, s': t(s.last - s.first),
+      'mean scheduled → started, s': +(s.queuedMs / s.count / 1000).toFixed(2),
+      'mean started → completed, s': +(s.runMs / s.count / 1000).toFixed(2),
+      'mean running at once': +(s.runMs / Math.max(1, s.last - s.first)).toFixed(1),
+    })),
+  );
   console.log(
     `pipeline result: fetched ${result.fetched}, missing ${result.missing}, calls ${result.calls}, rows ${result.rowsInTable}`,
   );

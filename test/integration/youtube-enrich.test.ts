@@ -81,9 +81,14 @@ describe('youtube-enrich on the dev server', () => {
     const batchKeys = (await deps.bucket.list(`${outPrefix}/_work/`)).filter((o) => o.key.includes('/batches/'));
     const doneBefore = new Set<string>();
     for (const o of batchKeys) {
-      const f = JSON.parse(gunzipSync(await deps.bucket.get(o.key)).toString('utf8')) as {
-        items: { id: string }[];
-        missing: string[];
+      // A batch object: a header line {"missing": […]}, then a line per video.
+      const [header, ...lines] = gunzipSync(await deps.bucket.get(o.key))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean);
+      const f = {
+        missing: (JSON.parse(header!) as { missing: string[] }).missing,
+        items: lines.map((l) => JSON.parse(l) as { id: string }),
       };
       for (const id of [...f.items.map((v) => v.id), ...f.missing]) doneBefore.add(id);
     }

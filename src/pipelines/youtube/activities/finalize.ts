@@ -4,7 +4,8 @@
  * table, and the manifest that lists every shard with its counts. Idempotent: a rerun rewrites the same
  * objects and the merge replaces rows instead of duplicating them.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb, gzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
 import type { Row, TableSchema, Warehouse } from '../../../sinks/warehouse';
@@ -60,9 +61,19 @@ export function createYoutubeFinalizeActivities({ bucket, warehouse }: { bucket:
         shards.push({ key: d.shardKey, videos: d.fetched, missing: d.missing.length });
         for (const id of d.missing) missingRows.push({ video_id: id, source_shard: d.shardKey });
       }
+      // The next shard is read and decompressed (on the thread pool) while this one is flattened and loaded.
+      const gunzip = promisify(gunzipCb);
+      const read = (i: number) => {
+        const p = i < shards.length ? bucket.get(shards[i]!.key).then((gz) => gunzip(gz)) : Promise.resolve(undefined);
+        p.catch(() => {}); // awaited below; a load that stops early must not leave it unhandled
+        return p;
+      };
       async function* rows(): AsyncGenerator<Row[]> {
+        let next = read(0);
         for (const [i, s] of shards.entries()) {
-          const text = gunzipSync(await bucket.get(s.key)).toString('utf8');
+          const current = await next;
+          next = read(i + 1);
+          const text = current!.toString('utf8');
           const batch = text
             .split('\n')
             .filter(Boolean)
