@@ -5,6 +5,8 @@
  * faults) and read it (log, state, truth).
  */
 import http from 'node:http';
+import https from 'node:https';
+import { sandboxCertificate } from './tls';
 import type { AddressInfo, Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { SandboxClock } from './clock';
@@ -91,6 +93,12 @@ export interface SandboxOptions {
   clock?: SandboxClock;
   /** The body the API sends for an injected fault of this status (each API has its own error shape). */
   errorBody?: (status: number, kind: FaultKind) => object | string;
+  /**
+   * Serve HTTPS (a self-signed certificate: `certificate()` gives it to clients as their CA). `handshakeMs`
+   * is a distant host's connection setup (TCP and TLS round trips), added before the first answer on each
+   * new connection: what a client that opens a connection per request pays every time.
+   */
+  tls?: { handshakeMs?: number };
 }
 
 export class SandboxServer {
@@ -149,8 +157,18 @@ export class SandboxServer {
       }));
   }
 
+  /** The certificate a TLS sandbox serves (for clients to trust), once started. */
+  certificate?: string;
+  /** Connections whose setup cost was paid (TLS mode). */
+  private readonly setUp = new WeakSet<object>();
+
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.handle(req, res);
+    if (this.opts.tls) {
+      const { key, cert } = await sandboxCertificate();
+      this.certificate = cert;
+      this.server = https.createServer({ key, cert }, handler);
+    } else this.server = http.createServer(handler);
     this.server.keepAliveTimeout = 5000;
     this.server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -167,7 +185,7 @@ export class SandboxServer {
       this.server!.listen(port, host, () => resolve());
     });
     const addr = this.server.address() as AddressInfo;
-    this.url = `http://${host}:${addr.port}`;
+    this.url = `${this.opts.tls ? 'https' : 'http'}://${host}:${addr.port}`;
     return this.url;
   }
 
@@ -179,6 +197,11 @@ export class SandboxServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const handshakeMs = this.opts.tls?.handshakeMs ?? 0;
+    if (handshakeMs > 0 && !this.setUp.has(req.socket)) {
+      this.setUp.add(req.socket);
+      await new Promise((r) => setTimeout(r, handshakeMs));
+    }
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);

@@ -11,6 +11,7 @@ import {
   TiteliveTransientError,
 } from '../../src/pipelines/titelive/connector/errors';
 import { ImageFetcher, imageUuid } from '../../src/pipelines/titelive/connector/images';
+import { ImageHost } from '../../src/pipelines/titelive/sandbox/images';
 import { mapLimit } from '../../src/kit/pool';
 import {
   TiteliveSandbox,
@@ -140,6 +141,38 @@ describe('titelive images', () => {
     expect(out.every((o) => o.kind === 'ok')).toBe(true);
     expect(s.images.peakConnections).toBe(3);
     expect(s.images.totalConnections).toBe(3);
+  });
+
+  it('over TLS: trusts the CA it is given, refuses an untrusted host without retrying, sets each connection up once', async () => {
+    const host = new ImageHost({
+      seed: 3,
+      rates: { missing: 0, broken: 0, flaky: 0, slow: 0 },
+      tls: { handshakeMs: 30 },
+    });
+    const url = await host.start();
+    try {
+      expect(url).toMatch(/^https:\/\/127\.0\.0\.1:/);
+      const urls = Array.from({ length: 40 }, (_, i) => `https://images.epagine.fr/00${i % 10}/978100000${i}_1_75.jpg`);
+      const trusting = new ImageFetcher({ poolSize: 4, imagesBaseUrl: url, ca: host.certificate });
+      const t0 = performance.now();
+      const out = await mapLimit(urls, 4, (u) => trusting.fetch(u));
+      const ms = performance.now() - t0;
+      trusting.destroy();
+      expect(out.every((o) => o.kind === 'ok' && o.body.length > 0)).toBe(true);
+      expect(host.totalConnections).toBe(4);
+      // The setup cost was paid (a lower bound only: no timing ceiling in a test); 4 connections for 40 images.
+      expect(ms).toBeGreaterThanOrEqual(30);
+
+      const before = host.totalConnections;
+      const untrusting = new ImageFetcher({ poolSize: 1, imagesBaseUrl: url });
+      const refused = await untrusting.fetch(urls[0]!, { attempts: 3, baseDelayMs: 1 });
+      untrusting.destroy();
+      expect(refused).toMatchObject({ kind: 'failed', attempts: 1 });
+      expect((refused as { reason: string }).reason).toMatch(/^TLS .*not trusted/);
+      expect(host.totalConnections - before).toBe(1);
+    } finally {
+      await host.stop();
+    }
   });
 
   it('classifies 404 as missing and retries 500s', async () => {

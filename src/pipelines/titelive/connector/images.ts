@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import axios, { type AxiosInstance } from 'axios';
 
 /** The real image host; its URLs are fetched from TITELIVE_IMAGES_URL when that is set. */
@@ -35,6 +36,8 @@ export interface ImageFetcherOptions {
   /** Replaces the real image origin (sandbox, mirror). */
   imagesBaseUrl?: string;
   maxBytes?: number;
+  /** Extra certificate authorities to trust (PEM), e.g. a mirror's private CA; the system's stay trusted. */
+  ca?: string;
 }
 
 export class ImageFetcher {
@@ -51,7 +54,9 @@ export class ImageFetcher {
       scheduling: 'lifo' as const,
     };
     this.httpAgent = new http.Agent(agentOpts);
-    this.httpsAgent = new https.Agent(agentOpts);
+    // One secure context for every connection (a `ca` option alone would parse the trusted roots again for each).
+    const secureContext = opts.ca ? tls.createSecureContext({ ca: [...tls.rootCertificates, opts.ca] }) : undefined;
+    this.httpsAgent = new https.Agent({ ...agentOpts, ...(secureContext ? { secureContext } : {}) });
     this.http = axios.create({
       timeout: opts.timeoutMs ?? 30_000,
       responseType: 'arraybuffer',
@@ -92,6 +97,9 @@ export class ImageFetcher {
       return { kind: 'failed', httpStatus: s, reason: `HTTP ${s}` };
     } catch (err) {
       const code = (err as { code?: string }).code;
+      // A certificate the agent does not trust stays untrusted: no retry (ImageFetcherOptions.ca).
+      if (code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code))
+        return { kind: 'failed', reason: `TLS ${code}: the image host's certificate is not trusted` };
       return { kind: 'retry', reason: code ? `network ${code}` : (err as Error).message };
     }
   }

@@ -18,6 +18,8 @@ export interface ImageHostOptions {
   latencyMs?: number;
   minBytes?: number;
   maxBytes?: number;
+  /** Serve HTTPS, each new connection costing `handshakeMs` (see SandboxOptions.tls). */
+  tls?: { handshakeMs?: number };
 }
 
 function hash(text: string, seed: number): number {
@@ -34,7 +36,7 @@ export class ImageHost extends SandboxServer {
   readonly served = new Set<string>();
 
   constructor(private readonly o: ImageHostOptions = {}) {
-    super('titelive-images', { seed: o.seed, errorBody: (s) => `<html><body>${s}</body></html>` });
+    super('titelive-images', { seed: o.seed, tls: o.tls, errorBody: (s) => `<html><body>${s}</body></html>` });
     this.route('GET', '/:dir/:file', 'image', (req) => this.serve(req));
     this.route('GET', '/:file', 'image', (req) => this.serve(req));
   }
