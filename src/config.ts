@@ -107,6 +107,10 @@ export const envSchema = z.object({
   /** Keep-alive connections to the image host (per worker process) and images downloaded at once. */
   TITELIVE_IMAGE_POOL_SIZE: z.coerce.number().int().min(1).max(256).default(16),
   TITELIVE_IMAGE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+  /** Image retries on 5xx/429/408/network errors: how many, the first wait (doubling), the longest wait. */
+  TITELIVE_IMAGE_RETRIES: z.coerce.number().int().min(0).max(30).default(10),
+  TITELIVE_IMAGE_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  TITELIVE_IMAGE_RETRY_MAX_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   /** The API's cap on results per query (a query whose nbreponses reaches it is split). */
   TITELIVE_MAX_RESULTS: z.coerce.number().int().min(1).default(20_000),
 

@@ -41,7 +41,13 @@ export function tmpDir(prefix = 'longhaul-test-'): string {
 
 /** Deps on a fresh data folder (DuckDB file + local bucket), with extra environment applied. */
 export function testDeps(env: Record<string, string> = {}, dir = tmpDir()): Deps & { dir: string } {
-  const config = parseConfig({ LONGHAUL_DATA_DIR: dir, ...env });
+  // Image retries in milliseconds, not the production policy's minutes (a test passes its own to change it).
+  const config = parseConfig({
+    LONGHAUL_DATA_DIR: dir,
+    TITELIVE_IMAGE_RETRY_BACKOFF_MS: '5',
+    TITELIVE_IMAGE_RETRY_MAX_MS: '50',
+    ...env,
+  });
   return {
     dir,
     config,

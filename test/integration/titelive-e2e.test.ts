@@ -34,6 +34,8 @@ describe('titelive on the dev server', () => {
       ...titeliveSandbox.env(sandbox.url),
       TITELIVE_IMAGE_POOL_SIZE: String(POOL),
       TITELIVE_IMAGE_CONCURRENCY: '24',
+      TITELIVE_IMAGE_RETRY_BACKOFF_MS: '5', // the 10 retries of a broken image, in milliseconds
+      TITELIVE_IMAGE_RETRY_MAX_MS: '50',
     });
     const books = sandbox.catalog.filter((p) => p.base === 'paper');
     const articles = books.flatMap((p) => p.articles.map((a) => ({ p, a })));
@@ -103,7 +105,7 @@ describe('titelive on the dev server', () => {
           counts.missing++;
         } else if (behaviour === 'broken') {
           expect(row.status).toBe('failed');
-          expect(row.reason).toMatch(/^HTTP 500 after 3 attempts$/);
+          expect(row.reason).toMatch(/^HTTP 500 after 11 attempts$/); // the first and 10 retries (the seed's policy)
           counts.failed++;
         } else {
           expect(row).toMatchObject({ status: 'ok', object_key: `titelive/images/${imageUuid(listed)}` });

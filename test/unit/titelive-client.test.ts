@@ -10,7 +10,7 @@ import {
   TiteliveRateLimitedError,
   TiteliveTransientError,
 } from '../../src/pipelines/titelive/connector/errors';
-import { ImageFetcher, imageUuid } from '../../src/pipelines/titelive/connector/images';
+import { DEFAULT_IMAGE_RETRY, ImageFetcher, imageUuid } from '../../src/pipelines/titelive/connector/images';
 import { ImageHost } from '../../src/pipelines/titelive/sandbox/images';
 import { mapLimit } from '../../src/kit/pool';
 import {
@@ -165,7 +165,7 @@ describe('titelive images', () => {
 
       const before = host.totalConnections;
       const untrusting = new ImageFetcher({ poolSize: 1, imagesBaseUrl: url });
-      const refused = await untrusting.fetch(urls[0]!, { attempts: 3, baseDelayMs: 1 });
+      const refused = await untrusting.fetch(urls[0]!, { retries: 2, backoffMs: 1, maxDelayMs: 10 });
       untrusting.destroy();
       expect(refused).toMatchObject({ kind: 'failed', attempts: 1 });
       expect((refused as { reason: string }).reason).toMatch(/^TLS .*not trusted/);
@@ -175,12 +175,66 @@ describe('titelive images', () => {
     }
   });
 
+  it('retries as the replaced script did (10 times by default), honours Retry-After, and stops before its deadline', async () => {
+    expect(DEFAULT_IMAGE_RETRY).toMatchObject({ retries: 10, backoffMs: 1000 });
+    const host = new ImageHost({ seed: 4, rates: { missing: 0, broken: 1, flaky: 0, slow: 0 } });
+    const url = await host.start();
+    const fetcher = new ImageFetcher({ poolSize: 2, imagesBaseUrl: url });
+    try {
+      const u = (i: number) => `https://images.epagine.fr/001/97820000000${i}_1_75.jpg`;
+      // An image that always fails: the first attempt and every retry, then failed with the count.
+      const broken = await fetcher.fetch(u(1), { retries: 10, backoffMs: 1, maxDelayMs: 4 });
+      expect(broken).toMatchObject({
+        kind: 'failed',
+        httpStatus: 500,
+        attempts: 11,
+        reason: 'HTTP 500 after 11 attempts',
+      });
+
+      // A 429 with Retry-After: 1 s waits the host's second (not the 1 ms backoff), capped by maxDelayMs.
+      const ok = new ImageHost({ seed: 4, rates: { missing: 0, broken: 0, flaky: 0, slow: 0 } });
+      const okUrl = await ok.start();
+      try {
+        ok.faults.add({ route: 'image', kind: '429', times: 1, retryAfterSec: 1 });
+        const f2 = new ImageFetcher({ poolSize: 1, imagesBaseUrl: okUrl });
+        const t0 = Date.now();
+        expect(await f2.fetch(u(2), { retries: 3, backoffMs: 1, maxDelayMs: 60_000 })).toMatchObject({
+          kind: 'ok',
+          attempts: 2,
+        });
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+        ok.faults.add({ route: 'image', kind: '429', times: 1, retryAfterSec: 30 });
+        expect(await f2.fetch(u(3), { retries: 3, backoffMs: 1, maxDelayMs: 5 })).toMatchObject({
+          kind: 'ok',
+          attempts: 2,
+        });
+        f2.destroy();
+      } finally {
+        await ok.stop();
+      }
+
+      // A retry that would wait past the deadline is not made: the image is failed for a later pass.
+      const late = await fetcher.fetch(u(4), {
+        retries: 10,
+        backoffMs: 40,
+        maxDelayMs: 10_000,
+        deadline: Date.now() + 100,
+      });
+      expect(late.kind).toBe('failed');
+      expect(late.attempts).toBeLessThan(4);
+      expect((late as { reason: string }).reason).toMatch(/no time left to retry in this pass/);
+    } finally {
+      fetcher.destroy();
+      await host.stop();
+    }
+  });
+
   it('classifies 404 as missing and retries 500s', async () => {
     const { s } = await setup({ images: { rates: { missing: 0.5, broken: 0, flaky: 0.5, slow: 0 } } });
     const fetcher = new ImageFetcher({ poolSize: 2, imagesBaseUrl: s.images.url });
     const urls = Array.from({ length: 20 }, (_, i) => `https://images.epagine.fr/001/97800000${i}_1_75.jpg`);
     for (const u of urls) {
-      const o = await fetcher.fetch(u, { attempts: 3, baseDelayMs: 1 });
+      const o = await fetcher.fetch(u, { retries: 2, backoffMs: 1, maxDelayMs: 10 });
       const b = s.images.behaviour(new URL(u).pathname);
       if (b === 'missing') expect(o).toMatchObject({ kind: 'missing', httpStatus: 404, attempts: 1 });
       else expect(o).toMatchObject({ kind: 'ok', attempts: 2 });

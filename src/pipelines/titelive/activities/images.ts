@@ -10,7 +10,13 @@ import { gunzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
 import { fromArray, type TableSchema, type Warehouse } from '../../../sinks/warehouse';
-import { imageUuid, type ImageFetcher, type ImageOutcome } from '../connector/images';
+import {
+  DEFAULT_IMAGE_RETRY,
+  imageUuid,
+  type ImageFetcher,
+  type ImageOutcome,
+  type ImageRetry,
+} from '../connector/images';
 import { heartbeating } from '../../../kit/activity/heartbeat';
 import { mapLimit } from '../../../kit/pool';
 import type { ImageRef } from '../connector/parse';
@@ -57,13 +63,18 @@ export function createTiteliveImagesActivities(deps: {
   warehouse: Warehouse;
   fetcher: ImageFetcher;
   concurrency: number;
-  retry?: { attempts: number; baseDelayMs: number };
+  /** Defaults to the replaced script's policy (DEFAULT_IMAGE_RETRY). */
+  retry?: Omit<ImageRetry, 'deadline'>;
 }) {
   const { bucket, warehouse, fetcher, concurrency } = deps;
 
   async function process(runId: string, refs: ImageRef[]): Promise<ImageCounts> {
     const ctx = Context.current();
     const counts: ImageCounts = { ok: 0, missing: 0, failed: 0 };
+    // Retries stop before the attempt's time is two-thirds gone (its rows still have to be loaded): an image
+    // still failing then is left for the run's later pass, instead of timing the whole chunk out.
+    const { currentAttemptScheduledTimestampMs: began, startToCloseTimeoutMs: budget } = ctx.info;
+    const deadline = budget ? began + (budget * 2) / 3 : undefined;
     let done = 0;
     // Heartbeat on a timer too, the load included: a batch of slow hosts must not look like a dead worker.
     return heartbeating(
@@ -74,7 +85,7 @@ export function createTiteliveImagesActivities(deps: {
         const download = (url: string) => {
           let p = once.get(url);
           if (!p) {
-            p = fetcher.fetch(url, deps.retry).then(async (out) => {
+            p = fetcher.fetch(url, { ...(deps.retry ?? DEFAULT_IMAGE_RETRY), deadline }).then(async (out) => {
               if (out.kind !== 'ok') return out;
               await bucket.put(imageObjectKey(imageUuid(url)), out.body, { contentType: out.contentType });
               return {

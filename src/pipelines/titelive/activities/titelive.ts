@@ -34,7 +34,17 @@ export function createTiteliveActivities(deps: Deps) {
   return {
     ...createTiteliveExtractActivities({ config, bucket, client }),
     ...createTiteliveParseActivities({ bucket, warehouse }),
-    ...createTiteliveImagesActivities({ bucket, warehouse, fetcher, concurrency: config.TITELIVE_IMAGE_CONCURRENCY }),
+    ...createTiteliveImagesActivities({
+      bucket,
+      warehouse,
+      fetcher,
+      concurrency: config.TITELIVE_IMAGE_CONCURRENCY,
+      retry: {
+        retries: config.TITELIVE_IMAGE_RETRIES,
+        backoffMs: config.TITELIVE_IMAGE_RETRY_BACKOFF_MS,
+        maxDelayMs: config.TITELIVE_IMAGE_RETRY_MAX_MS,
+      },
+    }),
 
     /** The last successful run's high-water mark for a category (YYYY-MM-DD), or null. */
     async titeliveReadHighWaterMark(args: { category: string }): Promise<string | null> {

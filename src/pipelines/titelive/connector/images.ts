@@ -9,6 +9,7 @@ import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import axios, { type AxiosInstance } from 'axios';
+import { parseRetryAfter } from '../../../kit/activity/http';
 
 /** The real image host; its URLs are fetched from TITELIVE_IMAGES_URL when that is set. */
 export const TITELIVE_IMAGE_ORIGIN = 'https://images.epagine.fr';
@@ -27,8 +28,22 @@ export function imageUuid(name: string): string {
 export type ImageOutcome =
   | { kind: 'ok'; body: Buffer; contentType: string; httpStatus: number }
   | { kind: 'missing'; httpStatus: number; reason: string }
-  | { kind: 'retry'; httpStatus?: number; reason: string }
+  | { kind: 'retry'; httpStatus?: number; reason: string; retryAfterMs?: number }
   | { kind: 'failed'; httpStatus?: number; reason: string };
+
+/** How an image download is retried (ImageFetcher.fetch). */
+export interface ImageRetry {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** The first retry's wait; each further one doubles it. */
+  backoffMs: number;
+  maxDelayMs: number;
+  /** No retry that would wait past this instant (epoch ms). */
+  deadline?: number;
+}
+
+/** The replaced script's policy: 10 retries, 1 s doubling, at most 2 minutes between attempts. */
+export const DEFAULT_IMAGE_RETRY: ImageRetry = { retries: 10, backoffMs: 1000, maxDelayMs: 120_000 };
 
 export interface ImageFetcherOptions {
   poolSize: number;
@@ -93,7 +108,13 @@ export class ImageFetcher {
         return { kind: 'ok', body, contentType: String(res.headers['content-type'] ?? 'image/jpeg'), httpStatus: s };
       }
       if (s === 404 || s === 410) return { kind: 'missing', httpStatus: s, reason: `HTTP ${s}` };
-      if (s === 429 || s === 408 || s >= 500) return { kind: 'retry', httpStatus: s, reason: `HTTP ${s}` };
+      if (s === 429 || s === 408 || s >= 500)
+        return {
+          kind: 'retry',
+          httpStatus: s,
+          reason: `HTTP ${s}`,
+          retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+        };
       return { kind: 'failed', httpStatus: s, reason: `HTTP ${s}` };
     } catch (err) {
       const code = (err as { code?: string }).code;
@@ -104,22 +125,27 @@ export class ImageFetcher {
     }
   }
 
-  /** fetchOnce with retries and exponential backoff for the transient outcomes. */
-  async fetch(
-    url: string,
-    retry: { attempts: number; baseDelayMs: number } = { attempts: 3, baseDelayMs: 200 },
-  ): Promise<ImageOutcome & { attempts: number }> {
+  /**
+   * fetchOnce with retries for the transient outcomes (5xx, 429, 408, network): up to `retries` more
+   * attempts, waiting `backoffMs × 2^(n−1)` before the n-th retry (at most `maxDelayMs`), or the host's
+   * Retry-After when it sends one (at most `maxDelayMs` too) — the replaced script's policy (urllib3
+   * `Retry(total=10, backoff_factor=1)`) by default. Retries stop early rather than wait past `deadline`
+   * (epoch ms): the image stays failed for the run's later pass instead of timing its activity out.
+   */
+  async fetch(url: string, retry: ImageRetry = DEFAULT_IMAGE_RETRY): Promise<ImageOutcome & { attempts: number }> {
     for (let attempt = 1; ; attempt++) {
       const out = await this.fetchOnce(url);
       if (out.kind !== 'retry') return { ...out, attempts: attempt };
-      if (attempt >= retry.attempts)
+      const delay = Math.min(retry.maxDelayMs, out.retryAfterMs ?? retry.backoffMs * 2 ** (attempt - 1));
+      const late = retry.deadline !== undefined && Date.now() + delay > retry.deadline;
+      if (attempt > retry.retries || late)
         return {
           kind: 'failed',
           httpStatus: out.httpStatus,
-          reason: `${out.reason} after ${attempt} attempts`,
+          reason: `${out.reason} after ${attempt} attempts${late && attempt <= retry.retries ? ' (no time left to retry in this pass)' : ''}`,
           attempts: attempt,
         };
-      await new Promise((r) => setTimeout(r, retry.baseDelayMs * 2 ** (attempt - 1)));
+      await new Promise((r) => setTimeout(r, delay));
     }
   }
 

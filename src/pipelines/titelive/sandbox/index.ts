@@ -11,6 +11,10 @@ export const titeliveSandbox: SandboxFactory = {
       TiteliveSandbox.byUrl.get(url)?.images.url ?? url.replace(/:(\d+)$/, (_, p: string) => `:${Number(p) + 10}`),
     TITELIVE_USERNAME: TITELIVE_DEMO_USER,
     TITELIVE_PASSWORD: TITELIVE_DEMO_PASSWORD,
+    // The sandbox's broken images fail for good: a local run retries them 10 times 50 ms apart, doubling up
+    // to 1 s (about 7 s an image), not the production policy's minutes.
+    TITELIVE_IMAGE_RETRY_BACKOFF_MS: '50',
+    TITELIVE_IMAGE_RETRY_MAX_MS: '1000',
   }),
   create: ({ seed }) => new TiteliveSandbox({ seed }),
 };
