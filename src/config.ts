@@ -77,7 +77,6 @@ export const envSchema = z.object({
   DM_BASE_URL: z.url().default('http://127.0.0.1:4101'),
   DM_AUTH_URL: optionalUrl,
   DM_GRAPH_URL: optionalUrl,
-  DM_REST_URL: optionalUrl,
   DM_CLIENT_API: z.string().optional(),
   DM_CLIENT_SECRET: z.string().optional(),
   DM_USERNAME: z.string().optional(),

@@ -33,8 +33,6 @@ export interface DailymotionClientOptions {
   authUrl?: string;
   /** GraphQL URL; default `<baseUrl>/graphql`. */
   graphUrl?: string;
-  /** REST URL; default `<baseUrl>/rest` (not used by the reporting calls). */
-  restUrl?: string;
   credentials: DailymotionCredentials;
   /** Scopes, space-separated or as a list. */
   scope: string | readonly string[];
@@ -62,7 +60,7 @@ const MAX_LINK_PAGES = 1000;
 const PRECEDENCE = ['auth', 'invalid_request', 'not_found', 'concurrency_limit', 'rate_limited', 'transient'] as const;
 
 export class DailymotionClient {
-  readonly urls: { auth: string; graph: string; rest: string };
+  readonly urls: { auth: string; graph: string };
   private readonly http: AxiosInstance;
   private readonly tokens: TokenManager;
 
@@ -71,7 +69,6 @@ export class DailymotionClient {
     this.urls = {
       auth: opts.authUrl ?? `${base}/oauth/v1/token`,
       graph: opts.graphUrl ?? `${base}/graphql`,
-      rest: opts.restUrl ?? `${base}/rest`,
     };
     this.http = axios.create({
       timeout: opts.timeoutMs ?? 60_000,
@@ -114,7 +111,6 @@ export class DailymotionClient {
       baseUrl: config.DM_BASE_URL,
       authUrl: config.DM_AUTH_URL,
       graphUrl: config.DM_GRAPH_URL,
-      restUrl: config.DM_REST_URL,
       credentials,
       scope: config.DM_SCOPE,
       ...extra,
