@@ -108,8 +108,11 @@ describe('youtube-watch on the dev server', () => {
     const calls = sandbox.calls.filter((c) => c.method === 'search.list' && c.status === 200);
     expect(calls).toHaveLength(6);
     expect(feedIds(feed, newest + 1, calls.at(-1)!.at)).toEqual([]);
-    // The first tick took the newest page (50); 5 more seconds of feed came in over the next ticks.
-    expect(total).toBeGreaterThanOrEqual(50 + 4);
+    // The first tick asked for the 5 s overlap before its time (publishedAfter always sent: a video a second,
+    // about 5); 5 more seconds of feed came in over the next ticks.
+    expect(Date.parse(calls[0].publishedBefore!) - Date.parse(calls[0].publishedAfter!)).toBe(5000);
+    expect(oldest).toBeGreaterThanOrEqual(Date.parse(calls[0].publishedAfter!));
+    expect(total).toBeGreaterThanOrEqual(4 + 4);
     const first = await reader.get(ids[0]);
     expect(first).toMatchObject({ queries: [Q], thumbnails: { default: expect.stringContaining(ids[0]) } });
     expect((first!.raw as { id: { videoId: string } }).id.videoId).toBe(ids[0]);

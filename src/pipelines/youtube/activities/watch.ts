@@ -1,7 +1,7 @@
 /**
  * youtube-watch: one tick of a watcher — search.list (type=video, order=date) for the videos published since
  * the watcher's cursor (minus an overlap, for videos the API indexes late; the first tick without one: the newest
- * page published before the tick's time), page after page until a page
+ * page published in the overlap before the tick's time — publishedAfter is always sent), page after page until a page
  * reaches the cursor, the results run out, or `maxPages` is reached — results that run out at the API's cap of
  * about 500 per query (YOUTUBE_SEARCH_RESULT_CAP) are not the end: the walk goes on below the oldest video
  * it reached (a narrower window), so no video is silently skipped; every page is upserted into the videos
@@ -144,16 +144,17 @@ export function createYoutubeWatchActivities(deps: WatchDeps) {
         const stored = await store.newestPublishedAt(args.query);
         if (stored) pos = { cursor: stored };
       }
-      // No cursor and no backfill date: the newest page as of the tick's time only, and the cursor starts
-      // there. Bounded by the tick's time, a retried attempt (its predecessor died between the answer and the
-      // write) asks for the same page, not a newer one that would skip the videos the first answer served;
-      // what was published since is the next tick's.
+      // No cursor and no backfill date: the newest page of the overlap before the tick's time only, and the
+      // cursor starts there. `publishedAfter` is always sent (without it the API serves cached, older results):
+      // here the tick's time minus the overlap. Bounded by the tick's time, a retried attempt (its predecessor
+      // died between the answer and the write) asks for the same page, not a newer one that would skip the
+      // videos the first answer served; what was published since is the next tick's.
       const firstPageOnly = !pos.cursor && !pos.sweep && !args.floor;
       const publishedAfter = pos.cursor
         ? rfc3339(ms(pos.cursor) - args.overlapSeconds * 1000)
         : args.floor
           ? rfc3339(ms(args.floor))
-          : undefined;
+          : rfc3339(ms(args.seenAt) - args.overlapSeconds * 1000);
       // Continuing a sweep (or a retried attempt): below the oldest video already stored by it.
       let publishedBefore = acc.oldest ?? pos.sweep?.before ?? (firstPageOnly ? rfc3339(ms(args.seenAt)) : undefined);
       // Results the current walk (one query: its first page and the pages of its tokens) has returned: the API
