@@ -67,6 +67,83 @@ describe('YouTube sandbox search for the watcher', () => {
   });
 });
 
+describe('YouTube sandbox: the contract, not the client', () => {
+  const origin = Date.parse('2026-03-07T00:00:00Z');
+  const sandbox = new YoutubeSandbox({
+    seed: 5,
+    searchOriginMs: origin,
+    searchIntervalMs: 60_000,
+    projects: [{ id: 'p1', keys: ['k1'], unitsPerDay: 1000 }],
+  });
+  let base: string;
+  beforeAll(async () => {
+    base = `${await sandbox.start()}/youtube/v3`;
+    await sandbox.clock.set(Date.parse('2026-03-07T20:00:00Z'));
+  });
+  afterAll(() => sandbox.stop());
+  type Answer = {
+    status: number;
+    body: {
+      items?: { id: { videoId: string }; snippet: { title: string } }[];
+      nextPageToken?: string;
+      error?: { errors: { reason: string }[] };
+    };
+  };
+  const get = async (path: string, params: Record<string, string>): Promise<Answer> => {
+    const r = await fetch(`${base}${path}?${new URLSearchParams(params).toString()}`);
+    return { status: r.status, body: (await r.json()) as Answer['body'] };
+  };
+  const search = (params: Record<string, string>) =>
+    get('/search', { part: 'snippet', q: 'cricket', key: 'k1', ...params });
+  const ids = (a: Answer) => a.body.items!.map((i) => i.id.videoId);
+
+  it('charges invalid requests (at least one unit) once their key is known and valid; a bad key is charged nothing', async () => {
+    const used = async () => (await sandbox.usageToday()).p1 ?? 0;
+    let before = await used();
+    expect((await search({ maxResults: '99' })).status).toBe(400); // charged as a search (100), then refused
+    expect((await used()) - before).toBe(100);
+    before = await used();
+    expect((await get('/videos', { id: 'dQw4w9WgXcQ', key: 'k1' })).status).toBe(400); // no part: 1 unit
+    expect((await used()) - before).toBe(1);
+    before = await used();
+    expect((await search({ part: '' })).status).toBe(400); // refused before its cost is known: 1 unit
+    expect((await used()) - before).toBe(1);
+    before = await used();
+    expect((await search({ key: 'nope', maxResults: '99' })).status).toBe(400); // keyInvalid
+    expect(await used()).toBe(before);
+  });
+
+  it('honours order and type: date, title, viewCount and relevance differ; channels only find no video', async () => {
+    const window = { publishedAfter: '2026-03-07T19:20:00Z', maxResults: '50' }; // 40 videos
+    const byDate = ids(await search({ ...window, order: 'date' }));
+    expect(byDate).toHaveLength(40);
+    const byTitle = await search({ ...window, order: 'title' });
+    const titles = byTitle.body.items!.map((i) => i.snippet.title);
+    expect(titles).toEqual([...titles].sort((a, b) => a.localeCompare(b)));
+    const relevance = ids(await search(window)); // the API's default order
+    const views = ids(await search({ ...window, order: 'viewCount' }));
+    for (const other of [ids(byTitle), relevance, views]) {
+      expect(new Set(other)).toEqual(new Set(byDate));
+      expect(other).not.toEqual(byDate);
+    }
+    const counts = await get('/videos', { part: 'statistics', id: views.slice(0, 10).join(','), key: 'k1' });
+    const n = (counts.body.items as unknown as { id: string; statistics: { viewCount: string } }[]).map((v) =>
+      Number(v.statistics.viewCount),
+    );
+    expect(n).toEqual([...n].sort((a, b) => b - a));
+    expect((await search({ ...window, type: 'channel' })).body.items).toEqual([]);
+    expect(ids(await search({ ...window, type: 'video,channel', order: 'date' }))).toEqual(byDate);
+  });
+
+  it('page tokens do not freeze the results: videos published meanwhile push the next page down', async () => {
+    const first = await search({ order: 'date', maxResults: '5' });
+    await sandbox.clock.set(Date.parse('2026-03-07T20:02:00Z')); // two more videos
+    const second = await search({ order: 'date', maxResults: '5', pageToken: first.body.nextPageToken! });
+    // The second page starts 5 results into the newer list: the first page's last 2 videos again.
+    expect(ids(second).slice(0, 2)).toEqual(ids(first).slice(3));
+  });
+});
+
 describe('youtube-watch input', () => {
   it('applies the defaults and the quota model', () => {
     const i = youtubeWatchInput.parse({ query: ' cricket ' });

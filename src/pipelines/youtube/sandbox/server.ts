@@ -221,6 +221,16 @@ export class YoutubeSandbox extends SandboxServer {
     return project;
   }
 
+  /**
+   * "All API requests, including invalid requests, incur a quota cost of at least one point" (the quota
+   * documentation): a request refused as invalid (400) before it was charged is charged one unit — once
+   * its key is known, valid and within quota (else that error is the answer).
+   */
+  private async chargeInvalid(req: SandboxRequest, call: YoutubeCall, err: unknown): Promise<never> {
+    if (err instanceof HttpError && err.status === 400 && call.units === undefined) await this.charge(req, 1, call);
+    throw err;
+  }
+
   /** Notes the call's facts in the framework log (synchronously, before any await) and in `calls`. */
   private async record(
     method: YoutubeCall['method'],
@@ -242,7 +252,7 @@ export class YoutubeSandbox extends SandboxServer {
       ids: ids?.length,
     });
     try {
-      const res = await handler(call);
+      const res = await handler(call).catch((err: unknown) => this.chargeInvalid(req, call, err));
       call.status = res.status ?? 200;
       return res;
     } catch (err) {
@@ -337,23 +347,34 @@ export class YoutubeSandbox extends SandboxServer {
         throw new HttpError(400, googleError(400, `Invalid value '${v}' for ${name}`, 'invalidParameter'));
       return t;
     };
+    const order = req.query.get('order') ?? 'relevance';
+    if (!SEARCH_ORDERS.has(order))
+      throw new HttpError(400, googleError(400, `Invalid value '${order}' for order`, 'invalidParameter'));
+    const types = (req.query.get('type') ?? 'video,channel,playlist').split(',').map((t) => t.trim());
+    if (types.some((t) => !SEARCH_TYPES.has(t)))
+      throw new HttpError(
+        400,
+        googleError(400, `Invalid value '${req.query.get('type')}' for type`, 'invalidParameter'),
+      );
     const after = time('publishedAfter') ?? 0;
     const now = await this.clock.now();
-    let before = Math.min(time('publishedBefore') ?? now, now);
+    const before = Math.min(time('publishedBefore') ?? now, now);
     let offset = 0;
     const token = req.query.get('pageToken');
     if (token) {
       try {
-        const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o: number; b: number; q: string };
+        const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o: number; q: string };
         if (t.q !== q || !Number.isInteger(t.o)) throw new Error('mismatch');
+        // A token is an offset into the results as they are when it is used, not a snapshot: videos
+        // published since the first page push the older ones down (a walk can meet a video twice).
         offset = t.o;
-        before = t.b; // a page token keeps the snapshot of its first page
       } catch {
         throw new HttpError(400, googleError(400, 'The request specifies an invalid page token.', 'invalidPageToken'));
       }
     }
     const feed = this.feed(q);
-    const all = feed.window(after, before);
+    // The feed holds videos only: a search for channels or playlists alone finds none of them.
+    const all = types.includes('video') ? ordered(this.seed, feed, feed.window(after, before), order) : [];
     const page = all.slice(offset, offset + maxResults);
     const results = page.map((k) => feed.result(k));
     req.truth('search.list', {
@@ -362,7 +383,7 @@ export class YoutubeSandbox extends SandboxServer {
       publishedAfter: req.query.get('publishedAfter') ?? undefined,
       pageToken: Boolean(token),
     });
-    const enc = (o: number) => Buffer.from(JSON.stringify({ o, b: before, q })).toString('base64url');
+    const enc = (o: number) => Buffer.from(JSON.stringify({ o, q })).toString('base64url');
     return {
       body: {
         kind: 'youtube#searchListResponse',
@@ -376,3 +397,33 @@ export class YoutubeSandbox extends SandboxServer {
     };
   }
 }
+
+/** `search.list`'s `order` values (its reference) and `type` values. */
+const SEARCH_ORDERS = new Set(['date', 'rating', 'relevance', 'title', 'videoCount', 'viewCount']);
+const SEARCH_TYPES = new Set(['video', 'channel', 'playlist']);
+
+/**
+ * The window's videos (newest first) in the asked order: `date` newest first; `title` alphabetical;
+ * `viewCount` by views and `rating` by likes (the videos' own statistics), highest first; `relevance` (the
+ * API's default: its scoring is its own) and `videoCount` (a channel order) by a fixed score of the video.
+ */
+function ordered(seed: number, feed: SearchFeed, ks: number[], order: string): number[] {
+  if (order === 'date') return ks;
+  const stat = (id: string, name: string) =>
+    Number((fakeVideo(seed, id, STATISTICS).statistics as Record<string, string>)[name] ?? 0);
+  const key = (k: number): number | string => {
+    const id = feed.videoId(k);
+    if (order === 'title') return (feed.result(k) as { snippet: { title: string } }).snippet.title;
+    if (order === 'viewCount') return stat(id, 'viewCount');
+    if (order === 'rating') return stat(id, 'likeCount');
+    let h = 2166136261;
+    for (const ch of `${order}:${id}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+    return h;
+  };
+  const keyed = ks.map((k) => ({ k, v: key(k) }));
+  keyed.sort((a, b) =>
+    typeof a.v === 'string' ? a.v.localeCompare(b.v as string) || a.k - b.k : (b.v as number) - a.v || a.k - b.k,
+  );
+  return keyed.map((x) => x.k);
+}
+const STATISTICS = new Set(['statistics']);
