@@ -14,6 +14,39 @@ const isoTime = (what: string) => ({
 });
 
 export function openApiDocument(serverUrl?: string): Record<string, unknown> {
+  const doc = videosDocument(serverUrl);
+  type Operation = { parameters: { name: string }[]; operationId?: string; [k: string]: unknown };
+  const paths = doc.paths as Record<string, { get: Operation }>;
+  // The replaced Django REST Framework service's routes (docs/videos-api.md, "Coming from the fampay service").
+  paths['/api/youtubeVideos/'] = {
+    get: {
+      operationId: 'listVideosDrf',
+      summary: 'Videos matching the filters, one page, as the replaced DRF service answered (page numbers only)',
+      parameters: paths['/api/videos']!.get.parameters.filter((x) => x.name !== 'cursor'),
+      responses: {
+        '200': {
+          description: 'One page',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/DrfVideoPage' } } },
+        },
+        '400': error,
+      },
+    },
+  };
+  paths['/api/youtubeVideos/{id}/'] = { get: { ...paths['/api/videos/{id}']!.get, operationId: 'getVideoDrf' } };
+  (doc.components as { schemas: Record<string, unknown> }).schemas.DrfVideoPage = {
+    type: 'object',
+    required: ['count', 'next', 'previous', 'results'],
+    properties: {
+      count: { type: 'integer', description: 'Videos matching the filters (all pages)' },
+      next: { type: ['string', 'null'], format: 'uri' },
+      previous: { type: ['string', 'null'], format: 'uri' },
+      results: { type: 'array', items: { $ref: '#/components/schemas/Video' } },
+    },
+  };
+  return doc;
+}
+
+function videosDocument(serverUrl?: string): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {

@@ -1,6 +1,8 @@
 /**
  * The videos API (`longhaul api`): `GET /api/videos`, `GET /api/videos/:id`, `GET /openapi.json`,
- * `GET /healthz`, and the dashboard at `/` (static files in ./dashboard). Plain `node:http`; every answer
+ * `GET /healthz`, and the dashboard at `/` (static files in ./dashboard). `GET /api/youtubeVideos/` and
+ * `/api/youtubeVideos/:id/` answer as the replaced Django REST Framework service did (`{count, next,
+ * previous, results}`, page numbers), so its clients switch by changing the host. Plain `node:http`; every answer
  * is JSON except the dashboard's files. Reads only: the store is written by the youtube-watch worker.
  */
 import fs from 'node:fs';
@@ -59,8 +61,16 @@ function send(res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(res.req.method === 'HEAD' ? undefined : data);
 }
 
-/** The URL of another page of the same listing. */
-function link(base: string, req: ListRequest, at: { page: number } | { cursor: string }): string {
+/** The replaced service's listing route (Django REST Framework's page-number pagination). */
+const DRF_ROUTE = '/api/youtubeVideos';
+
+/** The URL of another page of the same listing (on `route`). */
+function link(
+  base: string,
+  req: ListRequest,
+  at: { page: number } | { cursor: string },
+  route = '/api/videos',
+): string {
   const qs = new URLSearchParams();
   if (req.search !== undefined) qs.set('search', req.search);
   if (req.query !== undefined) qs.set('query', req.query);
@@ -70,7 +80,7 @@ function link(base: string, req: ListRequest, at: { page: number } | { cursor: s
   qs.set('pageSize', String(req.pageSize));
   if ('page' in at) qs.set('page', String(at.page));
   else qs.set('cursor', at.cursor);
-  return `${base}/api/videos?${qs.toString()}`;
+  return `${base}${route}${route === DRF_ROUTE ? '/' : ''}?${qs.toString()}`;
 }
 
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
@@ -109,6 +119,41 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     };
   }
 
+  /** The DRF-compatible listing: page numbers only (page 1 when none is given), `{count, next, previous, results}`. */
+  async function listDrf(req: http.IncomingMessage, qs: URLSearchParams): Promise<unknown> {
+    if (qs.has('cursor')) throw new ParamError('cursor', 'this route pages by number: use page (or /api/videos)');
+    const numbered = new URLSearchParams(qs);
+    if (!numbered.has('page')) numbered.set('page', '1');
+    const lr = parseListParams(numbered);
+    const r = await store.list(lr);
+    const base = baseOf(req);
+    const page = lr.page!;
+    return {
+      count: r.total,
+      next: r.nextCursor ? link(base, lr, { page: page + 1 }, DRF_ROUTE) : null,
+      previous:
+        page > 1
+          ? link(base, lr, { page: Math.min(page - 1, Math.max(1, Math.ceil(r.total / lr.pageSize))) }, DRF_ROUTE)
+          : null,
+      results: r.items.map(listed),
+    };
+  }
+
+  /** One video by the id in a path (`/api/videos/:id`, `/api/youtubeVideos/:id/`), or 404. */
+  async function oneVideo(url: URL, rest: string): Promise<StoredVideo> {
+    for (const [k] of url.searchParams) throw new ParamError(k, 'unknown parameter (this route takes none)');
+    let raw: string;
+    try {
+      raw = decodeURIComponent(rest);
+    } catch {
+      throw new ParamError('id', 'malformed percent-encoding');
+    }
+    const id = parseVideoId(raw);
+    const video = await store.get(id);
+    if (!video) throw new HttpError(404, `no video with id ${id}`, 'id');
+    return video;
+  }
+
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -128,19 +173,10 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       return;
     }
     if (p === '/api/videos') return send(res, 200, await listVideos(req, url.searchParams));
-    if (p.startsWith('/api/videos/')) {
-      for (const [k] of url.searchParams) throw new ParamError(k, 'unknown parameter (this route takes none)');
-      let raw: string;
-      try {
-        raw = decodeURIComponent(p.slice('/api/videos/'.length));
-      } catch {
-        throw new ParamError('id', 'malformed percent-encoding');
-      }
-      const id = parseVideoId(raw);
-      const video = await store.get(id);
-      if (!video) throw new HttpError(404, `no video with id ${id}`, 'id');
-      return send(res, 200, video);
-    }
+    if (p.startsWith('/api/videos/')) return send(res, 200, await oneVideo(url, p.slice('/api/videos/'.length)));
+    if (p === DRF_ROUTE || p === `${DRF_ROUTE}/`) return send(res, 200, await listDrf(req, url.searchParams));
+    if (p.startsWith(`${DRF_ROUTE}/`))
+      return send(res, 200, await oneVideo(url, p.slice(DRF_ROUTE.length + 1).replace(/\/$/, '')));
     if (p === '/openapi.json') return send(res, 200, openApiDocument(baseOf(req)));
     if (p === '/healthz') {
       try {

@@ -319,8 +319,42 @@ describe('GET /api/videos/:id and the rest', () => {
     }>('/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.1.0');
-    expect(Object.keys(body.paths).sort()).toEqual(['/api/videos', '/api/videos/{id}', '/healthz']);
+    expect(Object.keys(body.paths).sort()).toEqual([
+      '/api/videos',
+      '/api/videos/{id}',
+      '/api/youtubeVideos/',
+      '/api/youtubeVideos/{id}/',
+      '/healthz',
+    ]);
     expect(body.paths['/api/videos'].get.parameters!.map((p) => p.name).sort()).toEqual([...LIST_PARAMETERS].sort());
+  });
+
+  it("the replaced DRF service's routes: {count, next, previous, results} by page number, one video by id", async () => {
+    type Drf = { count: number; next: string | null; previous: string | null; results: { videoId: string }[] };
+    const first = await get<Drf>('/api/youtubeVideos/?query=india&pageSize=40');
+    expect(first.status).toBe(200);
+    expect(Object.keys(first.body).sort()).toEqual(['count', 'next', 'previous', 'results']);
+    expect(first.body).toMatchObject({ count: 90, previous: null });
+    expect(first.body.results.map((v) => v.videoId)).toEqual(sqlIds({ query: 'india' }, 40, 0));
+    expect(first.body.next).toBe(`${api.url}/api/youtubeVideos/?query=india&pageSize=40&page=2`);
+    const third = await get<Drf>('/api/youtubeVideos?query=india&pageSize=40&page=3');
+    expect(third.body.results.map((v) => v.videoId)).toEqual(sqlIds({ query: 'india' }, 40, 80));
+    expect(third.body).toMatchObject({
+      next: null,
+      previous: `${api.url}/api/youtubeVideos/?query=india&pageSize=40&page=2`,
+    });
+    // The same filters and ordering as /api/videos.
+    const searched = await get<Drf>('/api/youtubeVideos/?search=cricket&ordering=title&pageSize=100');
+    expect(searched.body.results.map((v) => v.videoId)).toEqual(
+      sqlIds({ search: 'cricket', ordering: 'title' }, 100, 0),
+    );
+    const cursor = await get<{ error: { parameter: string } }>('/api/youtubeVideos/?cursor=abc');
+    expect(cursor.status).toBe(400);
+    expect(cursor.body.error.parameter).toBe('cursor');
+    const id = first.body.results[0]!.videoId;
+    const one = await get<Record<string, unknown>>(`/api/youtubeVideos/${id}/`);
+    expect(one.body).toEqual(await store.get(id));
+    expect((await get('/api/youtubeVideos/nosuchvideo/')).status).toBe(404);
   });
 
   it('healthz, unknown routes, methods', async () => {
