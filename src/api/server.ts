@@ -34,7 +34,10 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   '/dashboard.js': { file: 'dashboard.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard.css': { file: 'dashboard.css', type: 'text/css; charset=utf-8' },
 };
-const CSP = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; base-uri 'none'";
+// Thumbnails come from the image host the store lists (https), or from a local sandbox (`longhaul dev`).
+const CSP =
+  "default-src 'self'; img-src 'self' https: data: http://127.0.0.1:* http://localhost:*; style-src 'self'; " +
+  "script-src 'self'; base-uri 'none'";
 
 class HttpError extends Error {
   constructor(

@@ -13,6 +13,9 @@ import { startApiServer, type ApiServer } from '../../src/api/server';
 import { PostgresVideosStore } from '../../src/sinks/videos-postgres';
 import { SqliteVideosStore } from '../../src/sinks/videos-sqlite';
 import type { VideoOrdering, VideoUpsert } from '../../src/sinks/videos-store';
+import { toUpsert } from '../../src/pipelines/youtube/activities/watch';
+import { YoutubeClient } from '../../src/pipelines/youtube/connector/client';
+import { YoutubeSandbox } from '../../src/pipelines/youtube/sandbox/server';
 import { launchChromium, type TestBrowser } from '../helpers/chromium';
 import { startPostgres, type TestPostgres } from '../helpers/postgres';
 import { tmpDir } from '../helpers/temporal';
@@ -467,6 +470,58 @@ describe('dashboard in headless Chromium', () => {
     fs.mkdirSync('test-results', { recursive: true });
     await page.screenshot({ path: 'test-results/dashboard.png', fullPage: false });
     expect(fs.statSync('test-results/dashboard.png').size).toBeGreaterThan(10_000);
+  });
+});
+
+describe('thumbnails served by the sandbox (longhaul dev)', () => {
+  it('the sandbox lists its own thumbnail URLs and serves them: the dashboard shows pictures', async () => {
+    const sandbox = new YoutubeSandbox({ seed: 8, ownThumbnails: true, searchIntervalMs: 60_000 });
+    const sandboxUrl = await sandbox.start();
+    const d = tmpDir('longhaul-thumbs-');
+    const own = new SqliteVideosStore({ path: path.join(d, 'videos.sqlite') });
+    let ownApi: ApiServer | undefined;
+    const browser = await launchChromium();
+    try {
+      const client = new YoutubeClient({ baseUrl: `${sandboxUrl}/youtube/v3` });
+      const found = await client.searchList({ q: 'cricket', maxResults: 10 }, 'AIzaSandboxDemoKey-project1-a');
+      await own.init();
+      await own.upsert(found.items.map((i) => toUpsert(i, 'cricket', new Date().toISOString())!));
+      ownApi = await startApiServer({ store: own, host: '127.0.0.1', port: 0 });
+      const page = await browser.context.newPage();
+      await page.goto(ownApi.url);
+      await page.waitForFunction(
+        () => {
+          const d = (globalThis as unknown as { document: { querySelectorAll(s: string): { complete: boolean }[] } })
+            .document;
+          const imgs = [...d.querySelectorAll('#videos tbody img')];
+          return imgs.length === 10 && imgs.every((i) => i.complete);
+        },
+        undefined,
+        { timeout: 15_000 },
+      );
+      const shown = await page
+        .locator('#videos tbody img')
+        .evaluateAll((imgs) =>
+          imgs.map((i) => ({
+            src: i.getAttribute('src') ?? '',
+            width: (i as unknown as { naturalWidth: number }).naturalWidth,
+          })),
+        );
+      expect(shown).toHaveLength(10);
+      for (const img of shown) {
+        expect(img.src.startsWith(`${sandboxUrl}/vi/`)).toBe(true);
+        expect(img.width).toBeGreaterThan(0); // loaded: the CSP let it in and the sandbox served an image
+      }
+      const one = await fetch(shown[0]!.src);
+      expect(one.headers.get('content-type')).toBe('image/svg+xml');
+      expect((await fetch(`${sandboxUrl}/vi/notavideo/default.jpg`)).status).toBe(404);
+    } finally {
+      await browser.close();
+      await ownApi?.close();
+      await own.close();
+      await sandbox.stop();
+      fs.rmSync(d, { recursive: true, force: true });
+    }
   });
 });
 

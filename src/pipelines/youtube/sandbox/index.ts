@@ -13,7 +13,7 @@ export const youtubeSandbox: SandboxFactory = {
     YOUTUBE_API_KEYS: youtubeKeyPairs(YOUTUBE_DEMO_PROJECTS),
   }),
   // search.list on Google's current model: its own 100 calls a day per project (the watcher's default).
-  create: ({ seed }) => new YoutubeSandbox({ seed, latencyMs: 50, searchCallsPerDay: 100 }),
+  create: ({ seed }) => new YoutubeSandbox({ seed, latencyMs: 50, searchCallsPerDay: 100, ownThumbnails: true }),
 };
 
 export { YoutubeSandbox, YOUTUBE_DEMO_PROJECTS, type SandboxProject } from './server';

@@ -11,7 +11,7 @@
 import { fingerprint } from '../../../node/fingerprint';
 import { HttpError, SandboxServer, type SandboxRequest, type SandboxResponse } from '../../../sandbox/server';
 import type { FaultKind } from '../../../sandbox/faults';
-import { fakeVideo, isMissing, SearchFeed } from './videos';
+import { fakeVideo, isMissing, SearchFeed, THUMBNAIL_SIZES, YOUTUBE_THUMBNAIL_ORIGIN } from './videos';
 
 export interface SandboxProject {
   id: string;
@@ -31,6 +31,12 @@ export interface YoutubeSandboxOptions {
   missingRate?: number;
   /** Added to every API answer (real time). */
   latencyMs?: number;
+  /**
+   * List thumbnails on the sandbox's own URL (it serves them at /vi/:id/:file) instead of the real image
+   * host's: `longhaul dev` and the demo, whose dashboard then shows pictures. Off by default: answers then
+   * hold the same URLs wherever the sandbox listens.
+   */
+  ownThumbnails?: boolean;
   /** Where search feeds start (epoch ms). */
   searchOriginMs?: number;
   /** Spacing of every search feed's uploads (default: seeded per query, 5 to 60 minutes). */
@@ -153,6 +159,8 @@ export class YoutubeSandbox extends SandboxServer {
     this.route('GET', '/youtube/v3/search', 'search.list', (req) =>
       this.record('search.list', req, (c) => this.search(req, c)),
     );
+    // The thumbnails its answers list (on its own URL, not the real image host: the demo shows pictures).
+    this.route('GET', '/vi/:id/:file', 'thumbnail', (req) => this.thumbnail(req));
     this.route('POST', '/__sandbox/youtube/revoke', 'admin', (req) => {
       this.revokeKey(req.json<{ key: string }>().key);
       return { status: 204 };
@@ -162,6 +170,33 @@ export class YoutubeSandbox extends SandboxServer {
       return { status: 204 };
     });
     this.route('GET', '/__sandbox/youtube/usage', 'admin', async () => ({ body: await this.usageToday() }));
+  }
+
+  /** A generated picture for a video's thumbnail (SVG: a colour of the video and its id), at the listed size. */
+  private thumbnail(req: SandboxRequest): SandboxResponse {
+    const id = req.params.id ?? '';
+    const size = THUMBNAIL_SIZES[req.params.file ?? ''];
+    if (!size || !/^[A-Za-z0-9_-]{11}$/.test(id))
+      return { status: 404, headers: { 'content-type': 'text/html' }, body: '<h1>404 Not Found</h1>' };
+    let h = 0;
+    for (const ch of `${this.seed}:${id}`) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+    const { width, height } = size;
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
+      `<rect width="100%" height="100%" fill="hsl(${h % 360},55%,45%)"/>` +
+      `<text x="50%" y="54%" font-family="sans-serif" font-size="${Math.round(height / 6)}" fill="#fff" ` +
+      `text-anchor="middle">${id}</text></svg>`;
+    return { headers: { 'content-type': 'image/svg+xml', 'cache-control': 'max-age=86400' }, body: svg };
+  }
+
+  /** The answer's thumbnails on this sandbox's own URL (the real API lists https://i.ytimg.com/vi/…). */
+  private ownThumbnails<T extends Record<string, unknown>>(item: T): T {
+    const thumbnails = (item.snippet as { thumbnails?: Record<string, { url: string }> } | undefined)?.thumbnails;
+    if (thumbnails && this.url && this.o.ownThumbnails)
+      for (const t of Object.values(thumbnails))
+        if (t.url.startsWith(`${YOUTUBE_THUMBNAIL_ORIGIN}/`))
+          t.url = this.url + t.url.slice(YOUTUBE_THUMBNAIL_ORIGIN.length);
+    return item;
   }
 
   /** The key now answers API_KEY_INVALID (deleted or restricted in the Cloud console). */
@@ -299,7 +334,7 @@ export class YoutubeSandbox extends SandboxServer {
     const rate = this.o.missingRate ?? 0.04;
     const items = ids
       .filter((id) => /^[A-Za-z0-9_-]{11}$/.test(id) && !isMissing(this.seed, id, rate))
-      .map((id) => fakeVideo(this.seed, id, parts));
+      .map((id) => this.ownThumbnails(fakeVideo(this.seed, id, parts)));
     req.truth('videos.list', { ids: items.map((v) => v.id), parts: [...parts].sort(), asked: ids.length });
     return {
       body: {
@@ -376,7 +411,7 @@ export class YoutubeSandbox extends SandboxServer {
     // The feed holds videos only: a search for channels or playlists alone finds none of them.
     const all = types.includes('video') ? ordered(this.seed, feed, feed.window(after, before), order) : [];
     const page = all.slice(offset, offset + maxResults);
-    const results = page.map((k) => feed.result(k));
+    const results = page.map((k) => this.ownThumbnails(feed.result(k)));
     req.truth('search.list', {
       q,
       ids: results.map((r) => (r.id as { videoId: string }).videoId),

@@ -39,6 +39,16 @@ function etag(...parts: (string | number)[]): string {
   return createHash('sha1').update(parts.join('|')).digest('base64url').slice(0, 27);
 }
 
+/** The real image host of the thumbnails; the sandbox answers with its own URL in its place (ownThumbnails). */
+export const YOUTUBE_THUMBNAIL_ORIGIN = 'https://i.ytimg.com';
+
+/** The thumbnail files of a video and their sizes (as the API lists them). */
+export const THUMBNAIL_SIZES: Record<string, { width: number; height: number }> = {
+  'default.jpg': { width: 120, height: 90 },
+  'mqdefault.jpg': { width: 320, height: 180 },
+  'hqdefault.jpg': { width: 480, height: 360 },
+};
+
 const thumbs = (id: string) => ({
   default: { url: `https://i.ytimg.com/vi/${id}/default.jpg`, width: 120, height: 90 },
   medium: { url: `https://i.ytimg.com/vi/${id}/mqdefault.jpg`, width: 320, height: 180 },
