@@ -80,6 +80,47 @@ describe('datorama operations on the time-skipping server', () => {
     });
   }, 120_000);
 
+  it('patches other fields (timezone, description, schedule, config), one set for many or one per stream; --undo restores them', async () => {
+    await withDatoramaSandbox(env, { streams: 6, maxJobs: 0 }, async ({ sandbox, deps }) => {
+      const [a, b, c, d] = sandbox.data.streams;
+      const snapshot = (x: typeof a) => JSON.parse(JSON.stringify(x)) as typeof a;
+      const before = [a, b, c, d].map(snapshot);
+      const shared = { timezone: 'Pacific/Auckland', schedule: { frequency: 'hourly', hour: 0 } };
+      const own = { description: 'Patched by longhaul', config: { source: 'sftp', path: '/in/c.csv', delimiter: ';' } };
+      const { many, each, undone } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const run = (args: unknown) =>
+          env.client.workflow.execute('datoramaPatch', {
+            taskQueue,
+            workflowId: uniqueQueue('patch'),
+            args: [args],
+          }) as Promise<DatoramaResult>;
+        const many = await run({ streams: [a.id, b.id], fields: shared });
+        const each = await run({
+          patches: [
+            { stream: c.id, fields: own },
+            { stream: d.id, fields: { description: null, enabled: !d.enabled } },
+          ],
+        });
+        for (const x of [a, b]) expect(snapshot(x)).toMatchObject(shared);
+        expect(snapshot(c)).toMatchObject(own);
+        expect(d.description).toBeNull();
+        const undone = await run({ undo: each.runId });
+        return { many, each, undone };
+      });
+      expect(many.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
+      expect(each.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
+      expect(undone.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
+      // Only the named fields changed (PATCH, not PUT), and the undo gave c and d back what they had.
+      const without = (x: ReturnType<typeof snapshot>, ...keys: string[]) =>
+        Object.fromEntries(Object.entries(x).filter(([k]) => ![...keys, 'updateTime'].includes(k)));
+      for (const [i, x] of [a, b].entries())
+        expect(without(snapshot(x), 'timezone', 'schedule')).toEqual(without(before[i]!, 'timezone', 'schedule'));
+      expect(without(snapshot(c))).toEqual(without(before[2]!));
+      expect(without(snapshot(d))).toEqual(without(before[3]!));
+      expect(sandbox.calls('put')).toHaveLength(0);
+    });
+  }, 120_000);
+
   it('collects workspaces, streams and jobs with the calls estimated up front', async () => {
     await withDatoramaSandbox(env, { workspaces: 3, streams: 12, maxJobs: 7 }, async ({ sandbox, deps }) => {
       const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
