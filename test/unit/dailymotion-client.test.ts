@@ -239,8 +239,7 @@ describe('DailymotionClient.fromConfig', () => {
     expect(c.urls).toEqual({
       auth: 'https://graphql.api.dailymotion.com/oauth/token',
       graph: 'https://partner.api.dailymotion.com/graphql',
-      rest: 'https://partner.api.dailymotion.com/rest',
-    });
+    }); // no REST URL: nothing the pipeline calls is REST (DM_REST_URL was removed, issue #17)
 
     const sandbox = dailymotionSandbox.create({ seed: 2 }) as DailymotionSandbox;
     try {
