@@ -506,6 +506,12 @@ const CASES: Case[] = [
     exit: 2,
   },
   {
+    name: 'datorama-rerun-all: a job log key that climbs out of its folder',
+    args: ['run', 'datorama-rerun-all', '--streams', '10001', '--job-log', 'logs/../../etc/x.csv'],
+    message: /--job-log: a bucket key ending \.csv/,
+    exit: 2,
+  },
+  {
     name: 'datorama-collect: zero page size',
     args: ['run', 'datorama-collect', '--page-size', '0'],
     message: /--page-size: at least/,

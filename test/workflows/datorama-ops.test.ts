@@ -9,6 +9,7 @@ import {
   type DatoramaResult,
 } from '../../src/pipelines/datorama/definition';
 import { limiterWorkflowId } from '../../src/pipelines/datorama/shared';
+import { writeJobLogCsv } from '../../src/pipelines/datorama/activities/tables';
 import { fingerprint } from '../../src/node/fingerprint';
 import { summaries } from '../helpers/histories';
 import { uniqueQueue } from '../helpers/temporal';
@@ -118,6 +119,52 @@ describe('datorama operations on the time-skipping server', () => {
       expect(without(snapshot(c))).toEqual(without(before[2]!));
       expect(without(snapshot(d))).toEqual(without(before[3]!));
       expect(sandbox.calls('put')).toHaveLength(0);
+    });
+  }, 120_000);
+
+  it('--jobLog: every run naming the file adds its rows (rewritten whole, so a retry doubles nothing); a foreign file is refused up front', async () => {
+    await withDatoramaSandbox(env, { streams: 4, maxJobs: 0 }, async ({ sandbox, deps }) => {
+      const [a, b] = sandbox.data.streams;
+      const jobLog = 'logs/datorama_job_log.csv';
+      await deps.bucket.put('logs/theirs.csv', 'stream,job,status\n1,2,ok\n');
+      const { first, second, refused, callsBefore } = await withDatoramaWorkers(env, deps, async (taskQueue) => {
+        const run = (type: string, args: unknown) =>
+          env.client.workflow.execute(type, {
+            taskQueue,
+            workflowId: uniqueQueue('joblog'),
+            args: [args],
+          }) as Promise<DatoramaResult>;
+        const first = await run('datoramaRename', { renames: [`${a.id}=A logged`, `${b.id}=B logged`], jobLog });
+        const second = await run('datoramaPatch', { streams: [a.id], fields: { description: 'logged' }, jobLog });
+        const callsBefore = sandbox.calls().length;
+        const refused = await run('datoramaPatch', {
+          streams: [b.id],
+          fields: { description: 'x' },
+          jobLog: 'logs/theirs.csv',
+        }).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+        return { first, second, refused, callsBefore };
+      });
+      expect(first.jobLog.cumulative).toMatchObject({ rows: first.jobLog.rows, runs: 1 });
+      expect(second.jobLog.cumulative).toMatchObject({ rows: first.jobLog.rows + second.jobLog.rows, runs: 2 });
+      const text = (await deps.bucket.get(jobLog)).toString('utf8');
+      const lines = text.trim().split('\n');
+      expect(lines[0]).toBe('run_key,run_id,op,stream_id,job_id,start_date,end_date,status,http_status,message,at');
+      expect(lines).toHaveLength(1 + first.jobLog.rows + second.jobLog.rows);
+      expect(new Set(lines.slice(1).map((l) => l.split(',')[1]))).toEqual(new Set([first.runId, second.runId]));
+      // The write again (a retried attempt): the same bytes, no row twice.
+      await writeJobLogCsv(deps.warehouse, deps.bucket, { runKey: second.runKey, runId: second.runId, jobLog });
+      expect((await deps.bucket.get(jobLog)).toString('utf8')).toBe(text);
+      // A key holding someone else's file: refused before any platform call, the file untouched.
+      const chain: string[] = [];
+      for (let e: unknown = refused; e instanceof Error; e = (e as { cause?: unknown }).cause) chain.push(e.message);
+      expect(chain.join(' <- ')).toMatch(
+        /--jobLog logs\/theirs\.csv: the object there is not a longhaul Datorama job log/,
+      );
+      expect(sandbox.calls().length).toBe(callsBefore);
+      expect((await deps.bucket.get('logs/theirs.csv')).toString('utf8')).toBe('stream,job,status\n1,2,ok\n');
     });
   }, 120_000);
 

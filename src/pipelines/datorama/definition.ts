@@ -14,6 +14,15 @@ import type * as workflows from './workflows';
 const id = z.coerce.number().int().positive();
 const ids = z.array(id).min(1);
 
+/** `--jobLog`: a cumulative job log in the bucket that every run naming it adds its rows to (a CSV key). */
+const jobLog = z
+  .string()
+  .regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\/-]+\.csv$/, {
+    message: 'a bucket key ending .csv, e.g. logs/datorama_job_log.csv (letters, digits, . _ - /; no .. segment)',
+  })
+  .optional()
+  .describe("Also add this run's rows to this cumulative CSV in the bucket (every run naming it appends)");
+
 export const processInput = z
   .object({
     streams: z.array(id).optional().describe('Stream IDs processed over start..end (or give ranges)'),
@@ -44,6 +53,7 @@ export const processInput = z
       .optional()
       .describe('Do not submit to a workspace while it has this many jobs pending or running'),
     throttlePoll: durationMs.default(60_000).describe('How often a throttled workspace is checked again'),
+    jobLog,
   })
   .refine((i) => (i.streams?.length && i.start && i.end) || i.ranges?.length, {
     message: 'give streams with start and end, or ranges',
@@ -72,10 +82,11 @@ const pair = z.union(
 export const rerunInput = z.object({
   jobs: z.array(pair).min(1).describe('(stream, job) pairs as stream:job'),
   batchSize: z.number().int().min(1).max(1000).default(100).describe('Job IDs per call (one call per stream batch)'),
+  jobLog,
 });
 export type RerunInput = z.input<typeof rerunInput>;
 
-export const rerunAllInput = z.object({ streams: ids.describe('Stream IDs whose every job is rerun') });
+export const rerunAllInput = z.object({ streams: ids.describe('Stream IDs whose every job is rerun'), jobLog });
 export type RerunAllInput = z.input<typeof rerunAllInput>;
 
 const rename = z.union(
@@ -96,6 +107,7 @@ export const renameInput = z
   .object({
     renames: z.array(rename).optional().describe('New names as stream=name'),
     undo: z.string().min(1).optional().describe('Restore what the rename/patch run with this run ID changed'),
+    jobLog,
   })
   .refine((i) => Boolean(i.renames?.length) !== Boolean(i.undo), { message: 'give renames or undo (not both)' });
 export type RenameInput = z.input<typeof renameInput>;
@@ -109,6 +121,7 @@ export const patchInput = z
       .optional()
       .describe('Or one partial config per stream, as JSON [{"stream":10001,"fields":{…}}]'),
     undo: z.string().min(1).optional().describe('Restore what the rename/patch run with this run ID changed'),
+    jobLog,
   })
   .refine(
     (i) =>
@@ -129,6 +142,7 @@ export const collectInput = z.object({
     .min(1)
     .optional()
     .describe('Refuse to start the job phase if its estimated calls exceed this'),
+  jobLog,
 });
 export type CollectInput = z.input<typeof collectInput>;
 
@@ -151,7 +165,8 @@ export interface DatoramaResult {
   chunks?: number;
   /** The first MAX_FAILURES_LISTED (100) failed actions; `actions.failed` counts all, the job log lists all. */
   failures: DatoramaFailure[];
-  jobLog: { table: string; csv: string; rows: number };
+  /** The run's own CSV; with --jobLog, also the cumulative one (its rows: every run that named it). */
+  jobLog: { table: string; csv: string; rows: number; cumulative?: { csv: string; rows: number; runs: number } };
   collected?: { workspaces: number; streams: number; jobs: number };
 }
 
@@ -159,6 +174,9 @@ export interface DatoramaResult {
 export const summarizeDatorama = (r: DatoramaResult) =>
   `${r.op}: ${r.actions.submitted}/${r.actions.total} actions submitted, ${r.actions.skipped} skipped (done before), ` +
   `${r.actions.failed} failed, ${r.jobs} jobs, ${r.calls} calls (estimated ${r.estimatedCalls}); job log ${r.jobLog.csv}` +
+  (r.jobLog.cumulative
+    ? ` (also in ${r.jobLog.cumulative.csv}: ${r.jobLog.cumulative.rows} rows of ${r.jobLog.cumulative.runs} run(s))`
+    : '') +
   (r.failures.length
     ? `; failures: ${r.failures
         .slice(0, 5)

@@ -10,7 +10,7 @@ import { fingerprint } from '../../../node/fingerprint';
 import { limiterWorkflowId, spacingMs, type PermitRequest } from '../shared';
 import { requestRateWindowPermit } from '../../../kit/activity/rate-window';
 import { fromArray } from '../../../sinks/warehouse';
-import { CHANGES_TABLE, DatoramaRecords, JOB_LOG_TABLE, writeJobLogCsv } from './tables';
+import { CHANGES_TABLE, checkJobLog, DatoramaRecords, JOB_LOG_TABLE, writeJobLogCsv } from './tables';
 import { createDatoramaCallActivities } from './calls';
 import { actionKey, streamOfKey } from '../keys';
 
@@ -151,7 +151,12 @@ export function createDatoramaActivities(deps: Deps) {
       ]);
     },
 
-    async datoramaWriteJobLog(args: { runKey: string; runId: string }) {
+    /** `--jobLog` names a free key or a longhaul job log (checked before a run's first call). */
+    async datoramaCheckJobLog(args: { jobLog: string }): Promise<void> {
+      await checkJobLog(bucket, args.jobLog);
+    },
+
+    async datoramaWriteJobLog(args: { runKey: string; runId: string; jobLog?: string }) {
       return writeJobLogCsv(warehouse, bucket, args);
     },
   };

@@ -7,6 +7,7 @@
  * `datorama_job_log` has one row per action per call (stream, job, range, status, HTTP code, time), and a
  * single SUBMITTED row per action and job in a run, however often that outcome is recorded.
  */
+import { ApplicationFailure } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
 import { fromArray, type Row, type TableSchema, type Warehouse } from '../../../sinks/warehouse';
 
@@ -46,6 +47,18 @@ export const JOB_LOG_TABLE: TableSchema = {
     { name: 'at', type: 'TIMESTAMP', nullable: false },
   ],
   primaryKey: ['run_id', 'row_key'],
+  write: { kind: 'merge' },
+};
+
+/** Which runs named which cumulative job log (`--jobLog`): the file holds their rows. */
+export const JOB_LOG_FILES_TABLE: TableSchema = {
+  name: 'datorama_job_log_files',
+  columns: [
+    { name: 'file', type: 'STRING', nullable: false },
+    { name: 'run_id', type: 'STRING', nullable: false },
+    { name: 'run_key', type: 'STRING', nullable: false },
+  ],
+  primaryKey: ['file', 'run_id'],
   write: { kind: 'merge' },
 };
 
@@ -227,12 +240,23 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Writes a run's job log to the bucket as CSV (one row per action per call, in call order). */
+/**
+ * Writes a run's job log to the bucket as CSV (one row per action per call, in call order). With `jobLog`,
+ * also the cumulative log of that key: the rows of every run that named it (recorded in
+ * `datorama_job_log_files`), in time order, with `run_key` and `run_id` first. It is written whole from the
+ * warehouse each time, so a retried or concurrent write never doubles or drops a run's rows. An object at
+ * that key that is not such a log (another header) is left alone: the run fails to write it, naming the key.
+ */
 export async function writeJobLogCsv(
   warehouse: Warehouse,
   bucket: Bucket,
-  args: { runKey: string; runId: string },
-): Promise<{ key: string; uri: string; rows: number }> {
+  args: { runKey: string; runId: string; jobLog?: string },
+): Promise<{
+  key: string;
+  uri: string;
+  rows: number;
+  cumulative?: { csv: string; rows: number; runs: number };
+}> {
   await warehouse.ensureTable(JOB_LOG_TABLE);
   // `at` comes back as ISO 8601 UTC with milliseconds (the warehouse-neutral shape).
   const rows = await warehouse.select<Record<string, unknown>>(JOB_LOG_TABLE, {
@@ -243,5 +267,54 @@ export async function writeJobLogCsv(
   const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))];
   const key = `datorama/job-logs/${args.runKey}/${args.runId}.csv`;
   await bucket.put(key, lines.join('\n') + '\n', { contentType: 'text/csv' });
-  return { key, uri: bucket.uri(key), rows: rows.length };
+  const own = { key, uri: bucket.uri(key), rows: rows.length };
+  if (!args.jobLog) return own;
+  return { ...own, cumulative: await writeCumulativeLog(warehouse, bucket, { ...args, jobLog: args.jobLog }) };
+}
+
+const CUMULATIVE_COLUMNS = ['run_key', 'run_id', ...CSV_COLUMNS];
+
+/**
+ * `--jobLog`'s key is free or holds a longhaul Datorama job log (else a non-retryable InvalidInput naming
+ * it: the object is never overwritten). Runs check it before their first call, and again when they write.
+ */
+export async function checkJobLog(bucket: Bucket, jobLog: string, note = 'nothing was done'): Promise<void> {
+  if (!(await bucket.exists(jobLog))) return;
+  const header = CUMULATIVE_COLUMNS.join(',');
+  const text = (await bucket.get(jobLog)).toString('utf8');
+  const nl = text.indexOf('\n');
+  const first = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
+  if (first !== header)
+    throw ApplicationFailure.nonRetryable(
+      `--jobLog ${jobLog}: the object there is not a longhaul Datorama job log (its first line is ` +
+        `${JSON.stringify(first.slice(0, 120))}, not ${JSON.stringify(header)}); it is left as it is — ` +
+        `name another key (${note})`,
+      'InvalidInput',
+    );
+}
+
+async function writeCumulativeLog(
+  warehouse: Warehouse,
+  bucket: Bucket,
+  args: { runKey: string; runId: string; jobLog: string },
+): Promise<{ csv: string; rows: number; runs: number }> {
+  const header = CUMULATIVE_COLUMNS.join(',');
+  await checkJobLog(bucket, args.jobLog, `this run's own log is at datorama/job-logs/${args.runKey}/${args.runId}.csv`);
+  await warehouse.ensureTable(JOB_LOG_FILES_TABLE);
+  await warehouse.load(
+    JOB_LOG_FILES_TABLE,
+    fromArray([{ file: args.jobLog, run_id: args.runId, run_key: args.runKey }]),
+  );
+  const runs = await warehouse.select<{ run_id: string }>(JOB_LOG_FILES_TABLE, {
+    columns: ['run_id'],
+    where: { file: args.jobLog },
+  });
+  const rows = await warehouse.select<Record<string, unknown>>(JOB_LOG_TABLE, {
+    columns: CUMULATIVE_COLUMNS,
+    where: { run_id: { in: runs.map((r) => r.run_id) } },
+    orderBy: ['at', 'run_id', 'row_key'],
+  });
+  const lines = [header, ...rows.map((r) => CUMULATIVE_COLUMNS.map((c) => csvCell(r[c])).join(','))];
+  await bucket.put(args.jobLog, lines.join('\n') + '\n', { contentType: 'text/csv' });
+  return { csv: bucket.uri(args.jobLog), rows: rows.length, runs: runs.length };
 }

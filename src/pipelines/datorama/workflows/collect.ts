@@ -28,6 +28,7 @@ interface CollectCarry {
 
 export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCarry): Promise<DatoramaResult> {
   const input = validateInput(collectInput, rawInput);
+  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const run = new DatoramaRun(
     'collect',
     await DatoramaRun.limits(),
@@ -113,5 +114,5 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
     }
   } else run.c.submitted = streams.length;
   streams = streams.slice(0, 0);
-  return run.finish({ collected: { workspaces, streams: run.c.total, jobs: jobRows } });
+  return run.finish({ collected: { workspaces, streams: run.c.total, jobs: jobRows } }, input.jobLog);
 }

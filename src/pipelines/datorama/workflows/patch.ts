@@ -31,6 +31,7 @@ async function applyChanges(
   changes: Change[],
   carry: { run: RunCarry; estimated: number } | undefined,
   again: (c: { run: RunCarry; estimated: number }) => Promise<never>,
+  jobLog?: string,
 ): Promise<DatoramaResult> {
   const run = new DatoramaRun(
     op,
@@ -82,7 +83,7 @@ async function applyChanges(
     });
     if (i + BLOCK < todo.length && run.shouldContinueAsNew()) await again({ run: run.c, estimated: run.estimated });
   }
-  return run.finish();
+  return run.finish({}, jobLog);
 }
 
 async function undoChanges(runId: string): Promise<Change[]> {
@@ -95,11 +96,16 @@ export async function datoramaRename(
   carry?: { run: RunCarry; estimated: number },
 ): Promise<DatoramaResult> {
   const input = validateInput(renameInput, rawInput);
+  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const changes = input.undo
     ? await undoChanges(input.undo)
     : input.renames!.map((r) => ({ stream: r.stream, fields: { name: r.name } }));
-  return applyChanges(input.undo ? 'undo' : 'rename', changes, carry, (c) =>
-    continueAsNew<typeof datoramaRename>(rawInput, c),
+  return applyChanges(
+    input.undo ? 'undo' : 'rename',
+    changes,
+    carry,
+    (c) => continueAsNew<typeof datoramaRename>(rawInput, c),
+    input.jobLog,
   );
 }
 
@@ -108,10 +114,15 @@ export async function datoramaPatch(
   carry?: { run: RunCarry; estimated: number },
 ): Promise<DatoramaResult> {
   const input = validateInput(patchInput, rawInput);
+  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const changes = input.undo
     ? await undoChanges(input.undo)
     : (input.patches ?? input.streams!.map((stream) => ({ stream, fields: input.fields! })));
-  return applyChanges(input.undo ? 'undo' : 'patch', changes, carry, (c) =>
-    continueAsNew<typeof datoramaPatch>(rawInput, c),
+  return applyChanges(
+    input.undo ? 'undo' : 'patch',
+    changes,
+    carry,
+    (c) => continueAsNew<typeof datoramaPatch>(rawInput, c),
+    input.jobLog,
   );
 }

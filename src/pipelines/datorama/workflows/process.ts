@@ -47,6 +47,7 @@ export async function datoramaProcess(
   carry?: { run: RunCarry; estimated: number },
 ): Promise<DatoramaResult> {
   const input = validateInput(processInput, rawInput);
+  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const progress = new ProgressTracker('datorama-process', 'calls');
   const run = new DatoramaRun('process', await DatoramaRun.limits(), progress, carry?.run);
   const ranges = [
@@ -151,5 +152,5 @@ export async function datoramaProcess(
         estimated: run.estimated,
       });
   }
-  return run.finish({ chunks });
+  return run.finish({ chunks }, input.jobLog);
 }

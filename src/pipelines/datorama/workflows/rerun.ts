@@ -43,6 +43,7 @@ export async function datoramaRerun(
   carry?: { run: RunCarry; estimated: number },
 ): Promise<DatoramaResult> {
   const input = validateInput(rerunInput, rawInput);
+  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const run = new DatoramaRun(
     'rerun',
     await DatoramaRun.limits(),
@@ -60,7 +61,7 @@ export async function datoramaRerun(
     for (let i = 0; i < jobs.length; i += input.batchSize)
       actions.push({ kind: 'rerun', stream, jobs: jobs.slice(i, i + input.batchSize) });
   await runActions(run, actions, carry, (c) => continueAsNew<typeof datoramaRerun>(rawInput, c));
-  return run.finish();
+  return run.finish({}, input.jobLog);
 }
 
 export async function datoramaRerunAll(
@@ -68,6 +69,7 @@ export async function datoramaRerunAll(
   carry?: { run: RunCarry; estimated: number },
 ): Promise<DatoramaResult> {
   const input = validateInput(rerunAllInput, rawInput);
+  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const run = new DatoramaRun(
     'rerun-all',
     await DatoramaRun.limits(),
@@ -81,5 +83,5 @@ export async function datoramaRerunAll(
     carry,
     (c) => continueAsNew<typeof datoramaRerunAll>(rawInput, c),
   );
-  return run.finish();
+  return run.finish({}, input.jobLog);
 }

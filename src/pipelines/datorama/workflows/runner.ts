@@ -192,11 +192,20 @@ export class DatoramaRun {
     );
   }
 
-  async finish(extra: Partial<DatoramaResult> = {}): Promise<DatoramaResult> {
+  /** `--jobLog`: its key must be free or a job log of ours, before the run's first call (not a patch: new input). */
+  static async checkJobLog(jobLog: string | undefined, carried: boolean): Promise<void> {
+    if (jobLog && !carried) await main(`Datorama: check --jobLog ${jobLog}`).datoramaCheckJobLog({ jobLog });
+  }
+
+  /** The end of a run: its job log (and, with `jobLog`, the cumulative one it names), counters, the result. */
+  async finish(extra: Partial<DatoramaResult> = {}, jobLog?: string): Promise<DatoramaResult> {
     this.progress.set({ phase: 'writing the job log' });
-    const log = await main('Datorama: write the job log (bucket CSV + datorama_job_log)').datoramaWriteJobLog({
+    const log = await main(
+      `Datorama: write the job log (bucket CSV + datorama_job_log${jobLog ? `; cumulative ${jobLog}` : ''})`,
+    ).datoramaWriteJobLog({
       runKey: this.runKey,
       runId: this.runId,
+      ...(jobLog ? { jobLog } : {}),
     });
     // Every action ends submitted, skipped or failed. One with no outcome is a defect of ours (the full chaos
     // suite found one: a check's answer lost to a kill): it is reported as failed, never passed off as done.
@@ -218,7 +227,12 @@ export class DatoramaRun {
       actions: { total: this.c.total, submitted: this.c.submitted, skipped: this.c.skipped, failed: this.c.failed },
       jobs: this.c.jobs,
       failures: this.c.failures,
-      jobLog: { table: 'datorama_job_log', csv: log.uri, rows: log.rows },
+      jobLog: {
+        table: 'datorama_job_log',
+        csv: log.uri,
+        rows: log.rows,
+        ...(log.cumulative ? { cumulative: log.cumulative } : {}),
+      },
       ...extra,
     };
     this.progress.finish(summarizeDatorama(result));
