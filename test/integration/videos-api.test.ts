@@ -499,14 +499,12 @@ describe('thumbnails served by the sandbox (longhaul dev)', () => {
         undefined,
         { timeout: 15_000 },
       );
-      const shown = await page
-        .locator('#videos tbody img')
-        .evaluateAll((imgs) =>
-          imgs.map((i) => ({
-            src: i.getAttribute('src') ?? '',
-            width: (i as unknown as { naturalWidth: number }).naturalWidth,
-          })),
-        );
+      const shown = await page.locator('#videos tbody img').evaluateAll((imgs) =>
+        imgs.map((i) => ({
+          src: i.getAttribute('src') ?? '',
+          width: (i as unknown as { naturalWidth: number }).naturalWidth,
+        })),
+      );
       expect(shown).toHaveLength(10);
       for (const img of shown) {
         expect(img.src.startsWith(`${sandboxUrl}/vi/`)).toBe(true);

@@ -17,7 +17,7 @@ const ids = z.array(id).min(1);
 /** `--jobLog`: a cumulative job log in the bucket that every run naming it adds its rows to (a CSV key). */
 const jobLog = z
   .string()
-  .regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._\/-]+\.csv$/, {
+  .regex(/^(?!\/)(?!.*(^|\/)\.\.?(\/|$))[A-Za-z0-9._/-]+\.csv$/, {
     message: 'a bucket key ending .csv, e.g. logs/datorama_job_log.csv (letters, digits, . _ - /; no .. segment)',
   })
   .optional()
