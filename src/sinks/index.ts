@@ -55,4 +55,31 @@ export function createBucket(config: Config): Bucket {
   }
 }
 
+/**
+ * A bucket other than the configured one, named by an `s3://<name>/…` input URL: on the same S3 service
+ * (S3_ENDPOINT, S3_REGION, S3_FORCE_PATH_STYLE; AWS when no endpoint is set). Read with the configured static
+ * credentials (S3_ACCESS_KEY_ID/S3_SECRET_ACCESS_KEY), or with the SDK's default chain when the worker's own
+ * bucket is S3; otherwise anonymously (a public bucket).
+ */
+export function inputBucket(config: Config, name: string): S3Bucket {
+  const id = config.S3_ACCESS_KEY_ID;
+  const secret = config.S3_SECRET_ACCESS_KEY;
+  const anonymous = readsAnonymously(config);
+  return new S3Bucket({
+    bucket: name,
+    region: config.S3_REGION,
+    endpoint: config.S3_ENDPOINT,
+    forcePathStyle: config.S3_FORCE_PATH_STYLE,
+    credentials: id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
+    anonymous,
+  });
+}
+
+/** Whether `inputBucket` reads without credentials: no static pair, and no S3 bucket of the worker's own. */
+export const readsAnonymously = (config: Config) =>
+  !(config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY) && config.BUCKET !== 's3';
+
+/** The name `s3://<name>/…` URLs use for the configured bucket: its S3 name, or S3_BUCKET (default `longhaul`). */
+export const ownBucketName = (config: Config) => config.S3_BUCKET ?? 'longhaul';
+
 export type { Bucket, Warehouse };

@@ -31,11 +31,16 @@ export interface S3BucketOptions {
    * older S3-compatible servers reject the checksum headers / aws-chunked bodies the SDK adds.
    */
   checksums?: boolean;
+  /** Unsigned requests (a public bucket read without credentials); `credentials` is then ignored. */
+  anonymous?: boolean;
   /** Multipart part size in bytes (S3 minimum 5 MiB; default 8 MiB). */
   partSize?: number;
   /** Parts uploaded at once; memory stays bounded by queueSize × partSize (default 4). */
   queueSize?: number;
 }
+
+/** Placeholder credentials of an unsigned client (the SDK still resolves some; none are sent). */
+const ANONYMOUS = { accessKeyId: 'anonymous', secretAccessKey: 'anonymous' };
 
 const byKey = (a: ObjectInfo, b: ObjectInfo) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key));
 
@@ -57,7 +62,10 @@ export class S3Bucket implements Bucket {
       region: opts.region ?? 'us-east-1',
       endpoint: opts.endpoint,
       forcePathStyle: opts.forcePathStyle,
-      credentials: opts.credentials,
+      ...(opts.anonymous
+        ? // No signature, no credentials looked up: what a browser or `aws s3 --no-sign-request` sends.
+          { signer: { sign: (request: unknown) => Promise.resolve(request) } as never, credentials: ANONYMOUS }
+        : { credentials: opts.credentials }),
       requestChecksumCalculation: checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
       responseChecksumValidation: checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
     });

@@ -5,6 +5,7 @@
  */
 import type { Deps } from '../../../activities/deps';
 import { paths } from '../../../config';
+import { inputBucket, ownBucketName, readsAnonymously } from '../../../sinks';
 import { createYoutubeClient } from '../connector/client';
 import { parseYoutubeKeys, projectsOf } from '../connector/keys';
 import { createYoutubeClearActivities, createYoutubePrepareActivities } from './prepare';
@@ -15,7 +16,15 @@ export function createYoutubeActivities(deps: Deps) {
   const { config, bucket, warehouse } = deps;
   const client = createYoutubeClient(config);
   return {
-    ...createYoutubePrepareActivities({ bucket, inputDir: paths.input(config) }),
+    ...createYoutubePrepareActivities({
+      bucket,
+      inputDir: paths.input(config),
+      s3: {
+        ownName: ownBucketName(config),
+        open: (name) => inputBucket(config, name),
+        anonymous: readsAnonymously(config),
+      },
+    }),
     ...createYoutubeClearActivities({ bucket }),
     ...createYoutubeFetchActivities({ config, bucket, client }),
     ...createYoutubeFinalizeActivities({ bucket, warehouse }),

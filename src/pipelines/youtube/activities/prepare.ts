@@ -53,27 +53,49 @@ function partitionOf(id: string): number {
   return h % PARTITIONS;
 }
 
+/** Where `s3://` URLs of other buckets are read (src/sinks: the same S3 service, credentials or anonymous). */
+export interface S3Inputs {
+  /** The name URLs give the configured bucket. */
+  ownName: string;
+  open(name: string): Bucket;
+  /** Whether other buckets are read without credentials (for the error of a refused read). */
+  anonymous: boolean;
+}
+
 /**
- * Opens the CSV: `s3://<bucket>/<key>` through the configured bucket; anything else only inside the worker's
- * input folder (input.ts: real path checked, `/proc/…`, `../` and symlinks out refused).
+ * Opens the CSV: `s3://<bucket>/<key>` through the configured bucket when it names it, else through that
+ * bucket on the same S3 service (a public one read anonymously: the notebook's play log); anything else only
+ * inside the worker's input folder (input.ts: real path checked, `/proc/…`, `../` and symlinks out refused).
  */
-async function openCsv(bucket: Bucket, csv: string, inputDir: string): Promise<Readable> {
+async function openCsv(bucket: Bucket, csv: string, inputDir: string, s3?: S3Inputs): Promise<Readable> {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(csv);
   if (m) {
-    const key = m[2];
-    if (bucket.kind === 's3' && bucket.uri(key) !== csv)
+    const [, name, key] = m as unknown as [string, string, string];
+    const own = name === (bucket.kind === 's3' ? new URL(bucket.uri('x')).host : (s3?.ownName ?? name));
+    if (!own && !s3)
       throw ApplicationFailure.nonRetryable(
         `--csv: ${csv} is not in the configured bucket (${bucket.uri('')}): copy it there or into the input folder`,
         'InvalidInput',
       );
+    const from = own ? bucket : s3!.open(name);
     let found: boolean;
     try {
-      found = await bucket.exists(key);
-    } catch {
+      found = await from.exists(key);
+    } catch (err) {
+      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (!own && status === 403)
+        throw ApplicationFailure.nonRetryable(
+          `--csv: ${csv}: access denied by the bucket ${name}` +
+            (s3!.anonymous
+              ? ' (read anonymously: it is not public; set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to read it with credentials)'
+              : " (with the worker's S3 credentials)"),
+          'InvalidInput',
+        );
+      if (!own && (status === undefined || status >= 500)) throw err; // the service or the network: retried
       throw ApplicationFailure.nonRetryable(`--csv: ${csv} is not a valid bucket key`, 'InvalidInput');
     }
     if (!found) throw ApplicationFailure.nonRetryable(`--csv: CSV not found in the bucket: ${csv}`, 'InvalidInput');
-    return bucket.getStream(key);
+    return from.getStream(key);
   }
   return fs.createReadStream(await resolveInputFile(csv, inputDir, '--csv'));
 }
@@ -122,7 +144,15 @@ async function* inline(ids: string[]): AsyncGenerator<{ value: string; line: num
   yield* ids.map((s, i) => ({ value: s.trim(), line: i + 1 }));
 }
 
-export function createYoutubePrepareActivities({ bucket, inputDir }: { bucket: Bucket; inputDir: string }) {
+export function createYoutubePrepareActivities({
+  bucket,
+  inputDir,
+  s3,
+}: {
+  bucket: Bucket;
+  inputDir: string;
+  s3?: S3Inputs;
+}) {
   return {
     async youtubePrepare(args: PrepareArgs): Promise<Prepared> {
       if (await bucket.exists(preparedKey(args.workKey))) {
@@ -135,7 +165,7 @@ export function createYoutubePrepareActivities({ bucket, inputDir }: { bucket: B
       }
       const ctx = Context.current();
       const source = args.csv
-        ? csvColumn(await openCsv(bucket, args.csv, inputDir), args.column)
+        ? csvColumn(await openCsv(bucket, args.csv, inputDir, s3), args.column)
         : inline(args.ids ?? []);
       const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `longhaul-yt-${randomUUID().slice(0, 8)}-`));
       try {
