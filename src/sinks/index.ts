@@ -64,20 +64,16 @@ export function createBucket(config: Config): Bucket {
 export function inputBucket(config: Config, name: string): S3Bucket {
   const id = config.S3_ACCESS_KEY_ID;
   const secret = config.S3_SECRET_ACCESS_KEY;
-  const anonymous = readsAnonymously(config);
   return new S3Bucket({
     bucket: name,
     region: config.S3_REGION,
     endpoint: config.S3_ENDPOINT,
     forcePathStyle: config.S3_FORCE_PATH_STYLE,
     credentials: id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
-    anonymous,
+    // No static pair, and no S3 bucket of the worker's own whose default credential chain would apply.
+    anonymous: !(id && secret) && config.BUCKET !== 's3',
   });
 }
-
-/** Whether `inputBucket` reads without credentials: no static pair, and no S3 bucket of the worker's own. */
-export const readsAnonymously = (config: Config) =>
-  !(config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY) && config.BUCKET !== 's3';
 
 /** The name `s3://<name>/…` URLs use for the configured bucket: its S3 name, or S3_BUCKET (default `longhaul`). */
 export const ownBucketName = (config: Config) => config.S3_BUCKET ?? 'longhaul';

@@ -53,10 +53,13 @@ export class S3Bucket implements Bucket {
   readonly kind = 's3' as const;
   readonly client: S3Client;
   readonly bucket: string;
+  /** Reads without credentials (S3BucketOptions.anonymous). */
+  readonly anonymous: boolean;
 
   constructor(private readonly opts: S3BucketOptions) {
     if (!opts.bucket) throw new Error('S3Bucket needs a bucket name');
     this.bucket = opts.bucket;
+    this.anonymous = opts.anonymous ?? false;
     const checksums = opts.checksums ?? !opts.endpoint;
     this.client = new S3Client({
       region: opts.region ?? 'us-east-1',

@@ -240,6 +240,11 @@ function csvCell(v: unknown): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** A CSV file's text: the header, then the given columns of each row. */
+function csvText(columns: string[], rows: Record<string, unknown>[]): string {
+  return [columns.join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))].join('\n') + '\n';
+}
+
 /**
  * Writes a run's job log to the bucket as CSV (one row per action per call, in call order). With `jobLog`,
  * also the cumulative log of that key: the rows of every run that named it (recorded in
@@ -264,15 +269,15 @@ export async function writeJobLogCsv(
     where: { run_id: args.runId },
     orderBy: ['at', 'row_key'],
   });
-  const lines = [CSV_COLUMNS.join(','), ...rows.map((r) => CSV_COLUMNS.map((c) => csvCell(r[c])).join(','))];
   const key = `datorama/job-logs/${args.runKey}/${args.runId}.csv`;
-  await bucket.put(key, lines.join('\n') + '\n', { contentType: 'text/csv' });
+  await bucket.put(key, csvText(CSV_COLUMNS, rows), { contentType: 'text/csv' });
   const own = { key, uri: bucket.uri(key), rows: rows.length };
   if (!args.jobLog) return own;
   return { ...own, cumulative: await writeCumulativeLog(warehouse, bucket, { ...args, jobLog: args.jobLog }) };
 }
 
 const CUMULATIVE_COLUMNS = ['run_key', 'run_id', ...CSV_COLUMNS];
+const CUMULATIVE_HEADER = CUMULATIVE_COLUMNS.join(',');
 
 /**
  * `--jobLog`'s key is free or holds a longhaul Datorama job log (else a non-retryable InvalidInput naming
@@ -280,14 +285,13 @@ const CUMULATIVE_COLUMNS = ['run_key', 'run_id', ...CSV_COLUMNS];
  */
 export async function checkJobLog(bucket: Bucket, jobLog: string, note = 'nothing was done'): Promise<void> {
   if (!(await bucket.exists(jobLog))) return;
-  const header = CUMULATIVE_COLUMNS.join(',');
   const text = (await bucket.get(jobLog)).toString('utf8');
   const nl = text.indexOf('\n');
   const first = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, '');
-  if (first !== header)
+  if (first !== CUMULATIVE_HEADER)
     throw ApplicationFailure.nonRetryable(
       `--jobLog ${jobLog}: the object there is not a longhaul Datorama job log (its first line is ` +
-        `${JSON.stringify(first.slice(0, 120))}, not ${JSON.stringify(header)}); it is left as it is — ` +
+        `${JSON.stringify(first.slice(0, 120))}, not ${JSON.stringify(CUMULATIVE_HEADER)}); it is left as it is — ` +
         `name another key (${note})`,
       'InvalidInput',
     );
@@ -298,7 +302,6 @@ async function writeCumulativeLog(
   bucket: Bucket,
   args: { runKey: string; runId: string; jobLog: string },
 ): Promise<{ csv: string; rows: number; runs: number }> {
-  const header = CUMULATIVE_COLUMNS.join(',');
   await checkJobLog(bucket, args.jobLog, `this run's own log is at datorama/job-logs/${args.runKey}/${args.runId}.csv`);
   await warehouse.ensureTable(JOB_LOG_FILES_TABLE);
   await warehouse.load(
@@ -314,7 +317,6 @@ async function writeCumulativeLog(
     where: { run_id: { in: runs.map((r) => r.run_id) } },
     orderBy: ['at', 'run_id', 'row_key'],
   });
-  const lines = [header, ...rows.map((r) => CUMULATIVE_COLUMNS.map((c) => csvCell(r[c])).join(','))];
-  await bucket.put(args.jobLog, lines.join('\n') + '\n', { contentType: 'text/csv' });
+  await bucket.put(args.jobLog, csvText(CUMULATIVE_COLUMNS, rows), { contentType: 'text/csv' });
   return { csv: bucket.uri(args.jobLog), rows: rows.length, runs: runs.length };
 }

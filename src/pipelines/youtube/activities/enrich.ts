@@ -5,7 +5,7 @@
  */
 import type { Deps } from '../../../activities/deps';
 import { paths } from '../../../config';
-import { inputBucket, ownBucketName, readsAnonymously } from '../../../sinks';
+import { inputBucket, ownBucketName } from '../../../sinks';
 import { createYoutubeClient } from '../connector/client';
 import { parseYoutubeKeys, projectsOf } from '../connector/keys';
 import { createYoutubeClearActivities, createYoutubePrepareActivities } from './prepare';
@@ -22,7 +22,6 @@ export function createYoutubeActivities(deps: Deps) {
       s3: {
         ownName: ownBucketName(config),
         open: (name) => inputBucket(config, name),
-        anonymous: readsAnonymously(config),
       },
     }),
     ...createYoutubeClearActivities({ bucket }),

@@ -190,6 +190,9 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
         },
       });
       let writing: { b: number; write: Promise<void> } | undefined;
+      // Batches an earlier attempt wrote in the older form (found when the checkpoint is read, which every
+      // attempt does first); every other batch is in the current form.
+      const legacy = new Set<number>();
       try {
         // The checkpoint: the batches written. A batch file is its own record (written before the heartbeat
         // says so), so a retried attempt also skips the batches whose heartbeat was lost.
@@ -200,12 +203,13 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
           store: {
             read: async () => {
               const written: number[] = [];
-              for (let b = 0; b < batches.length; b++)
-                if (
-                  (await bucket.exists(batchKey(args.workKey, args.chunk, b))) ||
-                  (await bucket.exists(legacyBatchKey(args.workKey, args.chunk, b)))
-                )
+              for (let b = 0; b < batches.length; b++) {
+                if (await bucket.exists(batchKey(args.workKey, args.chunk, b))) written.push(b);
+                else if (await bucket.exists(legacyBatchKey(args.workKey, args.chunk, b))) {
                   written.push(b);
+                  legacy.add(b);
+                }
+              }
               return { batchesDone: written };
             },
           },
@@ -257,10 +261,9 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
       const parts: string[] = [];
       const missing: string[] = [];
       for (let b = 0; b < batches.length; b++) {
-        const current = batchKey(args.workKey, args.chunk, b);
-        const legacy = !(await bucket.exists(current));
-        const gz = await bucket.get(legacy ? legacyBatchKey(args.workKey, args.chunk, b) : current);
-        const f = readBatchText((await gunzip(gz)).toString('utf8'), legacy);
+        const old = legacy.has(b);
+        const gz = await bucket.get((old ? legacyBatchKey : batchKey)(args.workKey, args.chunk, b));
+        const f = readBatchText((await gunzip(gz)).toString('utf8'), old);
         parts.push(f.lines);
         missing.push(...f.missing);
       }

@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
+import { S3Bucket } from '../../../sinks/s3-bucket';
 import { VIDEO_ID } from '../connector/enums';
 import { resolveInputFile } from './input';
 
@@ -57,9 +58,7 @@ function partitionOf(id: string): number {
 export interface S3Inputs {
   /** The name URLs give the configured bucket. */
   ownName: string;
-  open(name: string): Bucket;
-  /** Whether other buckets are read without credentials (for the error of a refused read). */
-  anonymous: boolean;
+  open(name: string): S3Bucket;
 }
 
 /**
@@ -71,27 +70,28 @@ async function openCsv(bucket: Bucket, csv: string, inputDir: string, s3?: S3Inp
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(csv);
   if (m) {
     const [, name, key] = m as unknown as [string, string, string];
-    const own = name === (bucket.kind === 's3' ? new URL(bucket.uri('x')).host : (s3?.ownName ?? name));
+    const own = name === (bucket instanceof S3Bucket ? bucket.bucket : (s3?.ownName ?? name));
     if (!own && !s3)
       throw ApplicationFailure.nonRetryable(
         `--csv: ${csv} is not in the configured bucket (${bucket.uri('')}): copy it there or into the input folder`,
         'InvalidInput',
       );
-    const from = own ? bucket : s3!.open(name);
+    const other = own ? undefined : s3!.open(name);
+    const from = other ?? bucket;
     let found: boolean;
     try {
       found = await from.exists(key);
     } catch (err) {
       const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (!own && status === 403)
+      if (other && status === 403)
         throw ApplicationFailure.nonRetryable(
           `--csv: ${csv}: access denied by the bucket ${name}` +
-            (s3!.anonymous
+            (other.anonymous
               ? ' (read anonymously: it is not public; set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to read it with credentials)'
               : " (with the worker's S3 credentials)"),
           'InvalidInput',
         );
-      if (!own && (status === undefined || status >= 500)) throw err; // the service or the network: retried
+      if (other && (status === undefined || status >= 500)) throw err; // the service or the network: retried
       throw ApplicationFailure.nonRetryable(`--csv: ${csv} is not a valid bucket key`, 'InvalidInput');
     }
     if (!found) throw ApplicationFailure.nonRetryable(`--csv: CSV not found in the bucket: ${csv}`, 'InvalidInput');

@@ -11,7 +11,7 @@
 import { fingerprint } from '../../../node/fingerprint';
 import { HttpError, SandboxServer, type SandboxRequest, type SandboxResponse } from '../../../sandbox/server';
 import type { FaultKind } from '../../../sandbox/faults';
-import { fakeVideo, isMissing, SearchFeed, THUMBNAIL_SIZES, YOUTUBE_THUMBNAIL_ORIGIN } from './videos';
+import { fakeVideo, isMissing, SearchFeed, seedOf, THUMBNAIL_SIZES, YOUTUBE_THUMBNAIL_ORIGIN } from './videos';
 
 export interface SandboxProject {
   id: string;
@@ -178,8 +178,7 @@ export class YoutubeSandbox extends SandboxServer {
     const size = THUMBNAIL_SIZES[req.params.file ?? ''];
     if (!size || !/^[A-Za-z0-9_-]{11}$/.test(id))
       return { status: 404, headers: { 'content-type': 'text/html' }, body: '<h1>404 Not Found</h1>' };
-    let h = 0;
-    for (const ch of `${this.seed}:${id}`) h = (Math.imul(h, 31) + ch.charCodeAt(0)) >>> 0;
+    const h = seedOf(this.seed, 'thumbnail', id);
     const { width, height } = size;
     const svg =
       `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">` +
@@ -451,9 +450,7 @@ function ordered(seed: number, feed: SearchFeed, ks: number[], order: string): n
     if (order === 'title') return (feed.result(k) as { snippet: { title: string } }).snippet.title;
     if (order === 'viewCount') return stat(id, 'viewCount');
     if (order === 'rating') return stat(id, 'likeCount');
-    let h = 2166136261;
-    for (const ch of `${order}:${id}`) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
-    return h;
+    return seedOf(seed, order, id);
   };
   const keyed = ks.map((k) => ({ k, v: key(k) }));
   keyed.sort((a, b) =>
