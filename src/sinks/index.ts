@@ -72,6 +72,7 @@ export function inputBucket(config: Config, name: string): S3Bucket {
     credentials: id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined,
     // No static pair, and no S3 bucket of the worker's own whose default credential chain would apply.
     anonymous: !(id && secret) && config.BUCKET !== 's3',
+    followRegionRedirects: !config.S3_ENDPOINT,
   });
 }
 

@@ -20,6 +20,8 @@ import { assertKey, type Body, type Bucket, type ObjectInfo, type PutOptions } f
 export interface S3BucketOptions {
   bucket: string;
   region?: string;
+  /** Follow AWS's redirect to a bucket's own region (someone else's bucket, whose region we do not know). */
+  followRegionRedirects?: boolean;
   /** Custom endpoint, e.g. http://127.0.0.1:9000 (MinIO) or https://storage.googleapis.com (GCS). */
   endpoint?: string;
   /** Path-style URLs (endpoint/bucket/key): needed by MinIO without DNS for buckets. */
@@ -71,6 +73,7 @@ export class S3Bucket implements Bucket {
         : { credentials: opts.credentials }),
       requestChecksumCalculation: checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
       responseChecksumValidation: checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
+      followRegionRedirects: opts.followRegionRedirects,
     });
   }
 
