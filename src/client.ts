@@ -13,6 +13,14 @@ import { parseDuration } from './shared/durations';
 import { buildInput, follow, pipelineByName, rootCause, runPipeline } from './cli/run';
 import { describeOptions, pipelineHelp } from './cli/options';
 import { InputError } from './shared/validation';
+import {
+  deployPromote,
+  deployRamp,
+  deployStatus,
+  deploymentName,
+  formatDeployStatus,
+  parsePercent,
+} from './cli/deploy';
 import { startStack } from './cli/stack';
 import { PIPELINES } from './pipelines';
 import { SANDBOXES } from './sandbox';
@@ -377,6 +385,48 @@ program
     if (opts.json) out({ ok: checks.every((c) => c.ok), checks });
     else for (const line of formatChecks(checks)) out(line);
     process.exitCode = checks.every((c) => c.ok) ? 0 : 1;
+  });
+
+const deploy = program
+  .command('deploy')
+  .description('Worker Deployment builds: which gets new runs, how many runs each holds (docs/operations.md)');
+deploy
+  .command('status')
+  .description('The current and ramping builds, and the runs open on each')
+  .option('--deployment <name>', 'default: LONGHAUL_DEPLOYMENT')
+  .option('--json')
+  .action(async (opts: { deployment?: string; json?: boolean }) => {
+    const config = loadConfig();
+    const client = await connectClient(config);
+    const s = await deployStatus(client, config, deploymentName(config, opts.deployment));
+    if (opts.json) out(s);
+    else for (const line of formatDeployStatus(s)) out(line);
+    await client.connection.close();
+  });
+deploy
+  .command('promote <build>')
+  .description('Make <build> current: new runs and the entities go to it; pinned runs finish on their build')
+  .option('--deployment <name>', 'default: LONGHAUL_DEPLOYMENT')
+  .action(async (build: string, opts: { deployment?: string }) => {
+    const config = loadConfig();
+    const client = await connectClient(config);
+    const name = deploymentName(config, opts.deployment);
+    await deployPromote(client, config, name, build);
+    out(`deployment ${name}: build ${build} is current`);
+    await client.connection.close();
+  });
+deploy
+  .command('ramp <build> <percent>')
+  .description('Send <percent> of new runs to <build> (0 ends the ramp); promote it when satisfied')
+  .option('--deployment <name>', 'default: LONGHAUL_DEPLOYMENT')
+  .action(async (build: string, percent: string, opts: { deployment?: string }) => {
+    const config = loadConfig();
+    const p = parsePercent(percent);
+    const client = await connectClient(config);
+    const name = deploymentName(config, opts.deployment);
+    await deployRamp(client, config, name, build, p);
+    out(`deployment ${name}: ${p}% of new runs go to build ${build}`);
+    await client.connection.close();
   });
 
 program

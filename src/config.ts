@@ -37,6 +37,24 @@ export const envSchema = z.object({
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   /** The task queue this worker polls (pipelines start on `longhaul`; tests and staging may use another). */
   LONGHAUL_TASK_QUEUE: z.string().min(1).default('longhaul'),
+  /**
+   * Worker Versioning (docs/operations.md "Upgrading longhaul with runs in flight"): the Worker Deployment this
+   * worker belongs to. Unset: an unversioned worker, as before. Its build ID is LONGHAUL_BUILD_ID, else the
+   * package version and a hash of the workflow bundle's code.
+   */
+  LONGHAUL_DEPLOYMENT: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9_-]{0,200}$/,
+      'letters, digits, _ and - only (no dot: Temporal joins it to the build ID with one)',
+    )
+    .optional()
+    .transform((v) => v || undefined),
+  LONGHAUL_BUILD_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.+-]{0,200}$/, 'letters, digits, _ . + and - only')
+    .optional()
+    .transform((v) => v || undefined),
 
   WAREHOUSE: z.enum(['duckdb', 'bigquery']).default('duckdb'),
   DUCKDB_PATH: z.string().optional(),

@@ -3,6 +3,11 @@
  * src/workflow-entry.ts): the permit entity (one protocol, a policy per limit) — and the durable semaphore and
  * the quota ledger it replaces, kept for the runs that use them and their saved histories.
  */
-export { permits } from './limits/permits';
-export { semaphore } from './limits/semaphore';
-export { quotaLedger } from './limits/quota-ledger';
+import { permits } from './limits/permits';
+import { semaphore } from './limits/semaphore';
+import { quotaLedger } from './limits/quota-ledger';
+import { movesToNewBuilds } from './versioning';
+
+export { permits, semaphore, quotaLedger };
+// Entities never end: they move to each new build (their changes are patched: src/kit/versioning.ts).
+movesToNewBuilds(permits, semaphore, quotaLedger);

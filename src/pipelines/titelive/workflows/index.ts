@@ -1,2 +1,6 @@
 /** Titelive's workflows (the worker's bundle registers every export: src/workflow-entry.ts). */
-export { titelive } from './titelive';
+import { runsPinned } from '../../../kit/versioning';
+import { titelive } from './titelive';
+
+export { titelive };
+runsPinned(titelive);
