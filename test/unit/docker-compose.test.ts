@@ -44,6 +44,15 @@ describe('docker-compose.yml', () => {
     expect(env.LONGHAUL_ENCRYPTION_KEY).toMatch(/^\$\{LONGHAUL_ENCRYPTION_KEY:\?/);
   });
 
+  it('runs versioned workers, and a next version beside the worker for an upgrade, with the same environment', () => {
+    const worker = compose.services.worker;
+    expect(parseConfig(worker.environment!).LONGHAUL_DEPLOYMENT).toBe('longhaul');
+    const next = compose.services['worker-next'] as typeof worker & { profiles?: string[] };
+    expect(next.command).toEqual(['worker']);
+    expect(next.profiles).toEqual(['upgrade']);
+    expect(next.environment).toEqual(worker.environment);
+  });
+
   it('runs the codec server hardened: token required, strict, UI origin only, not published on all interfaces', () => {
     const codec = compose.services['codec-server'];
     // Inside its container it listens on all interfaces (the port mapping is what exposes it)…
