@@ -12,14 +12,25 @@
  *   changes must replay their open histories: patched() (or a new type), proved by the replay test over the
  *   saved histories (test/workflows/replay.test.ts).
  */
-import { setWorkflowOptions } from '@temporalio/workflow';
+import { setWorkflowOptions, workflowInfo } from '@temporalio/workflow';
 
 export type VersioningBehaviour = 'PINNED' | 'AUTO_UPGRADE';
 
 type WorkflowFn = (...args: never[]) => Promise<unknown>;
 
+const DECLARED = Symbol.for('longhaul.versioningBehaviour');
+
 function declare(behaviour: VersioningBehaviour, fns: WorkflowFn[]): void {
-  for (const fn of fns) setWorkflowOptions({ versioningBehavior: behaviour }, fn as never);
+  for (const fn of fns) {
+    (fn as unknown as Record<symbol, VersioningBehaviour>)[DECLARED] = behaviour;
+    // Only on a versioned worker: the server refuses a behaviour from a worker without a deployment version.
+    // (The getter runs in the workflow before its function, on each worker that runs it; an unversioned worker
+    // reports a version with its build ID and no deployment name.)
+    setWorkflowOptions(
+      () => (workflowInfo().currentDeploymentVersion?.deploymentName ? { versioningBehavior: behaviour } : {}),
+      fn as never,
+    );
+  }
 }
 
 /** These types' runs stay on the build they started on (bounded runs). */
@@ -30,7 +41,5 @@ export const movesToNewBuilds = (...fns: WorkflowFn[]): void => declare('AUTO_UP
 
 /** The behaviour a workflow function declared, if any. */
 export function versioningBehaviourOf(fn: unknown): VersioningBehaviour | undefined {
-  const o = (fn as { workflowDefinitionOptions?: { versioningBehavior?: VersioningBehaviour } })
-    .workflowDefinitionOptions;
-  return o?.versioningBehavior;
+  return typeof fn === 'function' ? (fn as unknown as Record<symbol, VersioningBehaviour>)[DECLARED] : undefined;
 }
