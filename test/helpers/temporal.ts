@@ -12,6 +12,7 @@ import { permitDrainSignal } from '../../src/kit/limits/permits';
 import { createActivities } from '../../src/activities';
 import type { Deps } from '../../src/activities/deps';
 import { attachTimeSkipping } from '../../src/dev/servers';
+import { nextReset, periodStart } from '../../src/kit/limits/quota-reset';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
 
@@ -221,6 +222,18 @@ export async function expectTimeSkipping(
  * Terminates the workflows a test started and empties the list: entities (ledgers, watchers) must not
  * outlive the test's worker. One already ended is fine.
  */
+/**
+ * Skipped time is global to the time-skipping server, so a test may begin just after a Pacific midnight (where
+ * a key pool's ledger gives a "spent" answer the benefit of the doubt for a few minutes) or just before one:
+ * move to 01:00 Pacific when within an hour of one.
+ */
+export async function awayFromPacificMidnight(env: TestWorkflowEnvironment): Promise<void> {
+  const now = await env.currentTimeMs();
+  const next = nextReset({ kind: 'pacific-midnight' }, now);
+  const sinceReset = now - periodStart({ kind: 'pacific-midnight' }, now);
+  if (sinceReset < 3_600_000 || next - now < 3_600_000) await env.sleep(next - now + 3_600_000);
+}
+
 export async function terminateAll(env: TestWorkflowEnvironment, workflowIds: string[]): Promise<void> {
   for (const id of workflowIds.splice(0))
     await env.client.workflow

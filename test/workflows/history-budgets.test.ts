@@ -14,10 +14,16 @@ import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube
 import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
 import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { ledgerWorkflowId } from '../../src/kit/limits/quota';
-import { nextReset, periodStart } from '../../src/kit/limits/quota-reset';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
 import type { YoutubeWatchResult } from '../../src/pipelines/youtube/watch-shared';
-import { testDeps, tmpDir, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
+import {
+  testDeps,
+  tmpDir,
+  uniqueQueue,
+  useTemporalServer,
+  withWorker,
+  awayFromPacificMidnight,
+} from '../helpers/temporal';
 import { MemoryVideosStore } from '../helpers/youtube-watch';
 import { chainSizes, expectWithinBudget } from '../helpers/history-budget';
 
@@ -69,11 +75,7 @@ describe('history budgets of the long-running workflows (time-skipping server)',
     'youtube-enrich: 50,000 IDs in 1,000 one-call chunks over 3 quota days, 200 chunks a run',
     { timeout: 240_000 },
     async () => {
-      // Away from a Pacific midnight (skipped time is global to the server).
-      const now = await env.currentTimeMs();
-      const sinceReset = now - periodStart({ kind: 'pacific-midnight' }, now);
-      const next = nextReset({ kind: 'pacific-midnight' }, now);
-      if (sinceReset < 3_600_000 || next - now < 3_600_000) await env.sleep(next - now + 3_600_000);
+      await awayFromPacificMidnight(env);
       sandbox = new YoutubeSandbox({ seed: 9, projects: PROJECT, unitsPerDay: 400 });
       const url = await sandbox.start();
       sandbox.clock.follow(() => env.currentTimeMs());

@@ -17,9 +17,15 @@ import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { fingerprint } from '../../src/node/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId } from '../../src/kit/limits/quota';
 import { progressQuery } from '../../src/shared/messages';
-import { nextReset, periodStart } from '../../src/kit/limits/quota-reset';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
-import { testDeps, tmpDir, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
+import {
+  testDeps,
+  tmpDir,
+  uniqueQueue,
+  useTemporalServer,
+  withWorker,
+  awayFromPacificMidnight,
+} from '../helpers/temporal';
 
 const PROJECTS: SandboxProject[] = [
   { id: 'proj-a', keys: ['key-a-1-AIzaTest', 'key-a-2-AIzaTest'] },
@@ -57,16 +63,7 @@ describe('youtube-enrich on the time-skipping server', () => {
     return pool;
   };
 
-  /**
-   * Skipped time is global to the server, so a test may begin just after a Pacific midnight (where the ledger
-   * gives a "spent" answer the benefit of the doubt for a few minutes) or just before one: move to 01:00.
-   */
-  async function awayFromMidnight(): Promise<void> {
-    const now = await env.currentTimeMs();
-    const next = nextReset({ kind: 'pacific-midnight' }, now);
-    const sinceReset = now - periodStart({ kind: 'pacific-midnight' }, now);
-    if (sinceReset < 3_600_000 || next - now < 3_600_000) await env.sleep(next - now + 3_600_000);
-  }
+  const awayFromMidnight = () => awayFromPacificMidnight(env);
 
   async function start(projects: SandboxProject[], unitsPerDay: number) {
     await awayFromMidnight();

@@ -16,7 +16,7 @@ import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
 import { SearchFeed } from '../../src/pipelines/youtube/sandbox/videos';
 import { fingerprint } from '../../src/node/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId, type LedgerConfig } from '../../src/kit/limits/quota';
-import { nextReset, periodStart } from '../../src/kit/limits/quota-reset';
+import { nextReset } from '../../src/kit/limits/quota-reset';
 import {
   pauseWatchSignal,
   resumeWatchSignal,
@@ -26,7 +26,7 @@ import {
   type YoutubeWatchResult,
 } from '../../src/pipelines/youtube/watch-shared';
 import type { WatchCarry } from '../../src/pipelines/youtube/workflows/watch';
-import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
+import { testDeps, uniqueQueue, useTemporalServer, withWorker, awayFromPacificMidnight } from '../helpers/temporal';
 import { feedIds, MemoryVideosStore, newestFirst } from '../helpers/youtube-watch';
 
 const SEED = 7;
@@ -96,16 +96,7 @@ describe('youtube-watch on the time-skipping server', () => {
     for (const v of stored) expect(v.queries).toEqual([Q]);
   }
 
-  /**
-   * Skipped time is global to the server: a test may begin just after a Pacific midnight (where the ledger
-   * gives a "spent" answer the benefit of the doubt for a few minutes) or just before one. Move to 01:00.
-   */
-  async function awayFromMidnight(): Promise<void> {
-    const now = await env.currentTimeMs();
-    const next = nextReset({ kind: 'pacific-midnight' }, now);
-    const sinceReset = now - periodStart({ kind: 'pacific-midnight' }, now);
-    if (sinceReset < 3_600_000 || next - now < 3_600_000) await env.sleep(next - now + 3_600_000);
-  }
+  const awayFromMidnight = () => awayFromPacificMidnight(env);
 
   const run = (taskQueue: string, workflowId: string, input: YoutubeWatchInput): Promise<YoutubeWatchResult> =>
     env.client.workflow.execute('youtubeWatch', { taskQueue, workflowId, args: [input] });
