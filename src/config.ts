@@ -21,6 +21,11 @@ const csv = z
       : [],
   );
 
+/** A Worker Deployment's name (LONGHAUL_DEPLOYMENT, `longhaul deploy --deployment`). */
+export const DEPLOYMENT_NAME = /^[A-Za-z0-9_-]{1,200}$/;
+export const DEPLOYMENT_NAME_RULE =
+  'letters, digits, _ and - only (no dot: Temporal joins it to the build ID with one)';
+
 export const envSchema = z.object({
   LONGHAUL_DATA_DIR: z.string().default(path.join(ROOT, 'data')),
   LONGHAUL_HOME: z.string().default(path.join(ROOT, '.longhaul')),
@@ -44,10 +49,7 @@ export const envSchema = z.object({
    */
   LONGHAUL_DEPLOYMENT: z
     .string()
-    .regex(
-      /^[A-Za-z0-9_-]{0,200}$/,
-      'letters, digits, _ and - only (no dot: Temporal joins it to the build ID with one)',
-    )
+    .refine((v) => !v || DEPLOYMENT_NAME.test(v), DEPLOYMENT_NAME_RULE)
     .optional()
     .transform((v) => v || undefined),
   LONGHAUL_BUILD_ID: z

@@ -4,7 +4,7 @@
  * flight").
  */
 import type { Client } from '@temporalio/client';
-import type { Config } from '../config';
+import { DEPLOYMENT_NAME, DEPLOYMENT_NAME_RULE, type Config } from '../config';
 import { InputError } from '../shared/validation';
 import { describeDeployment, promoteBuild, rampBuild, type DeploymentState } from '../node/deployment';
 
@@ -14,8 +14,8 @@ export function deploymentName(config: Config, flag?: string): string {
     throw new InputError(
       'longhaul deploy: which deployment? Set LONGHAUL_DEPLOYMENT (as the workers do) or --deployment',
     );
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(name))
-    throw new InputError(`--deployment: "${name}" is not a deployment name (letters, digits, _ and - only)`);
+  if (!DEPLOYMENT_NAME.test(name))
+    throw new InputError(`--deployment: "${name}" is not a deployment name (${DEPLOYMENT_NAME_RULE})`);
   return name;
 }
 
@@ -36,14 +36,16 @@ export interface DeployStatus {
   builds: BuildState[];
 }
 
+const noDeployment = (config: Config, name: string) =>
+  new InputError(
+    `--deployment: Temporal has no Worker Deployment "${name}" on namespace ${config.TEMPORAL_NAMESPACE} ` +
+      '(it appears when a worker with LONGHAUL_DEPLOYMENT set has polled)',
+  );
+
 /** The deployment's routing and its builds, each with its open runs (from visibility). */
 export async function deployStatus(client: Client, config: Config, name: string): Promise<DeployStatus> {
   const d: DeploymentState | undefined = await describeDeployment(client.connection, config.TEMPORAL_NAMESPACE, name);
-  if (!d)
-    throw new InputError(
-      `--deployment: Temporal has no Worker Deployment "${name}" on namespace ${config.TEMPORAL_NAMESPACE} ` +
-        '(it appears when a worker with LONGHAUL_DEPLOYMENT set has polled)',
-    );
+  if (!d) throw noDeployment(config, name);
   const builds: BuildState[] = [];
   for (const v of d.versions) {
     const open = `TemporalWorkerDeploymentVersion = "${name}:${v.buildId}" AND ExecutionStatus = "Running"`;
@@ -67,15 +69,18 @@ export function formatDeployStatus(s: DeployStatus): string[] {
   ];
 }
 
-function knownBuild(s: DeployStatus, buildId: string): void {
-  if (!s.builds.some((b) => b.buildId === buildId))
+/** The deployment, refused unless `buildId` is one of its builds (no run counts: only the builds are needed). */
+async function knownBuild(client: Client, config: Config, name: string, buildId: string): Promise<void> {
+  const d = await describeDeployment(client.connection, config.TEMPORAL_NAMESPACE, name);
+  if (!d) throw noDeployment(config, name);
+  if (!d.versions.some((b) => b.buildId === buildId))
     throw new InputError(
-      `<build>: "${buildId}" is not a build of deployment ${s.deployment} (known: ${s.builds.map((b) => b.buildId).join(', ') || 'none'})`,
+      `<build>: "${buildId}" is not a build of deployment ${name} (known: ${d.versions.map((b) => b.buildId).join(', ') || 'none'})`,
     );
 }
 
 export async function deployPromote(client: Client, config: Config, name: string, buildId: string): Promise<void> {
-  knownBuild(await deployStatus(client, config, name), buildId);
+  await knownBuild(client, config, name, buildId);
   await promoteBuild(client.connection, config.TEMPORAL_NAMESPACE, name, buildId);
 }
 
@@ -93,6 +98,6 @@ export async function deployRamp(
   buildId: string,
   percent: number,
 ): Promise<void> {
-  knownBuild(await deployStatus(client, config, name), buildId);
+  await knownBuild(client, config, name, buildId);
   await rampBuild(client.connection, config.TEMPORAL_NAMESPACE, name, buildId, percent);
 }

@@ -83,9 +83,6 @@ const quietBundler = {
   log: () => undefined,
 };
 
-/** `deployment.build` as Temporal's visibility and older APIs write a version. */
-export const versionString = (v: WorkerVersion) => `${v.deploymentName}.${v.buildId}`;
-
 export interface DeploymentState {
   name: string;
   current?: string;
