@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { parseDuration } from './shared/durations';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -154,6 +155,23 @@ export const envSchema = z.object({
    * narrows its time window and walks again instead of taking it for the end of the results.
    */
   YOUTUBE_SEARCH_RESULT_CAP: z.coerce.number().int().min(50).max(100_000).default(500),
+  /**
+   * Unset (production): YouTube quotas reset at midnight America/Los_Angeles, as Google's do. A duration
+   * (e.g. `20s`) shortens the quota day to that length, counted from the epoch — only for a sandbox started
+   * with the same `quotaDayMs` (tests, demos of a quota wait), never against the real API.
+   */
+  YOUTUBE_QUOTA_DAY: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (!v) return undefined;
+      const ms = /^\d+(ms|s|m|h)$/.test(v) ? parseDuration(v) : NaN;
+      if (!(ms >= 1000 && ms <= 86_400_000)) {
+        ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration from 1s to 24h (e.g. 20s, 5m)` });
+        return z.NEVER;
+      }
+      return ms;
+    }),
 
   // Videos store of youtube-watch and `longhaul api` (docs/videos-api.md)
   VIDEOS_STORE: z.enum(['sqlite', 'postgres']).default('sqlite'),

@@ -1,8 +1,10 @@
 /**
  * Upgrading longhaul with runs in flight, on the dev server with Worker Versioning: build v1 starts a
- * Dailymotion report whose reports take seconds to generate, a watcher and the entities they use; build v2,
+ * Dailymotion report whose reports take seconds to generate, a YouTube enrichment waiting on a quota reset (the
+ * sandbox's quota day shortened to 5 s, the worker told the same by YOUTUBE_QUOTA_DAY), a watcher and the
+ * entities they use; build v2,
  * whose `dailymotionReport` changes its command order incompatibly (test/fixtures/upgrade/v2-workflows.ts), is
- * promoted while they run. The v1 report finishes on v1 with the exact rows, a report started after the
+ * promoted while they run. The v1 report and enrichment finish on v1 with the exact rows, a report started after the
  * promotion runs v2's code, the watcher and the entities move to v2, and no workflow task fails anywhere
  * (a v1 history reaching v2's report code would fail with a non-determinism error).
  */
@@ -15,6 +17,9 @@ import type { DailymotionReportInput, DailymotionReportResult } from '../../src/
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
 import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
+import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
+import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
+import { progressQuery } from '../../src/shared/messages';
 import { ledgerWorkflowId } from '../../src/kit/limits/quota';
 import { watchStatusQuery, type YoutubeWatchResult } from '../../src/pipelines/youtube/watch-shared';
 import { createWorker } from '../../src/worker';
@@ -36,7 +41,10 @@ const report = (table: string, startDate: string, endDate: string): DailymotionR
   table,
   poll: { initialDelay: '300ms', factor: 1.5, maxDelay: '1s' },
 });
-const PROJECTS: SandboxProject[] = [{ id: 'upgrade-a', keys: ['upgrade-key-a-1'] }];
+// videos.list: 4 units (calls) per 5-second quota day; the watcher's search.list draws on its own bucket.
+const PROJECTS: SandboxProject[] = [{ id: 'upgrade-a', keys: ['upgrade-key-a-1'], unitsPerDay: 4 }];
+const QUOTA_DAY_MS = 5000;
+const ENRICH_IDS = Array.from({ length: 500 }, (_, i) => fakeId(5, 'upgrade', i)); // 10 calls: 3 quota days
 
 type History = temporal.api.history.v1.IHistory;
 const until = async (what: string, ok: () => Promise<boolean>, ms = 60_000) => {
@@ -63,6 +71,7 @@ describe('an upgrade with runs in flight (Worker Versioning, dev server)', () =>
       searchCallsPerDay: 1000,
       searchOriginMs: Date.now() - 10 * 60_000,
       searchIntervalMs: 1000,
+      quotaDayMs: QUOTA_DAY_MS,
     });
     ytUrl = await yt.start();
   });
@@ -84,11 +93,13 @@ describe('an upgrade with runs in flight (Worker Versioning, dev server)', () =>
     const deployment = uniqueQueue('upgrade');
     const taskQueue = uniqueQueue('upgrade-q');
     const pool = uniqueQueue('upgrade-pool');
+    const enrichPool = uniqueQueue('upgrade-enrich');
     const deps = testDeps({
       ...dmEnv,
       DM_ACCOUNT: uniqueQueue('acct'),
       YOUTUBE_BASE_URL: `${ytUrl}/youtube/v3`,
       YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS),
+      YOUTUBE_QUOTA_DAY: `${QUOTA_DAY_MS}ms`,
       LONGHAUL_DEPLOYMENT: deployment,
       LONGHAUL_BUILD_ID: 'v1',
     });
@@ -140,12 +151,19 @@ describe('an upgrade with runs in flight (Worker Versioning, dev server)', () =>
       await startWorker(v1);
       expect(await promoteIfFirst(env.connection, 'default', v1.version!)).toBe('first');
 
-      // Build v1: a report of two windows (6 s of generation each) and a watcher ticking every second.
+      // Build v1: a report of two windows (6 s of generation each), an enrichment that needs three quota days
+      // and a watcher ticking every second.
       const aId = uniqueQueue('upgrade-a');
+      const eId = uniqueQueue('upgrade-e');
       const wId = uniqueQueue('upgrade-w');
-      started.push(aId, wId, ledgerWorkflowId(pool));
+      started.push(aId, eId, wId, ledgerWorkflowId(pool), ledgerWorkflowId(enrichPool));
       const aInput = report('upgrade_a', '2026-01-01', '2026-01-20');
       await client.workflow.start('dailymotionReport', { taskQueue, workflowId: aId, args: [aInput] });
+      const e = await client.workflow.start('youtubeEnrich', {
+        taskQueue,
+        workflowId: eId,
+        args: [{ ids: ENRICH_IDS, pool: enrichPool, unitsPerDay: 4, outPrefix: 'youtube/upgrade', table: 'up_videos' }],
+      });
       const w = await client.workflow.start('youtubeWatch', {
         taskQueue,
         workflowId: wId,
@@ -153,7 +171,11 @@ describe('an upgrade with runs in flight (Worker Versioning, dev server)', () =>
       });
       await until('the watcher ticking on v1', async () => (await w.query(watchStatusQuery)).ticks >= 2);
       await until('a v1 report generating', async () => (await dm.asks()).some((r) => r.status === 'IN_PROGRESS'));
+      await until('the v1 enrichment waiting on a quota reset', async () =>
+        Boolean((await e.query(progressQuery)).waiting?.reason.includes('quota')),
+      );
       expect(await buildOf(aId)).toMatchObject({ buildId: 'v1' });
+      expect((await buildOf(eId)).buildId).toBe('v1');
       expect((await buildOf(wId)).buildId).toBe('v1');
       const ticksAtPromotion = (await w.query(watchStatusQuery)).ticks;
 
@@ -167,10 +189,11 @@ describe('an upgrade with runs in flight (Worker Versioning, dev server)', () =>
       const bInput = report('upgrade_b', '2026-03-01', '2026-03-05');
       await client.workflow.start('dailymotionReport', { taskQueue, workflowId: bId, args: [bInput] });
 
-      const [ra, rb, rw] = (await Promise.all([aId, bId, wId].map(settled))) as [
+      const [ra, rb, rw, re] = (await Promise.all([aId, bId, wId, eId].map(settled))) as [
         DailymotionReportResult,
         DailymotionReportResult,
         YoutubeWatchResult,
+        YoutubeEnrichResult,
       ];
       expect(ticksAtPromotion).toBeLessThan(14);
 
@@ -186,6 +209,22 @@ describe('an upgrade with runs in flight (Worker Versioning, dev server)', () =>
         expectedRowKeys(dm, { ...aInput, startDate: win.start, endDate: win.end } as never),
       );
       expect(await warehouseRowKeys(deps.warehouse, 'upgrade_a', COLUMNS)).toEqual(wantA.sort());
+
+      // v1's enrichment: on v1 to the end, through its quota waits; every ID asked for and landed once, no
+      // quota day charged past its 4 units.
+      expect(await buildOf(eId)).toEqual({ buildId: 'v1', behavior: 'PINNED' });
+      expect(re.quotaWaits).toBeGreaterThanOrEqual(1);
+      expect(re.fetched + re.missing).toBe(ENRICH_IDS.length);
+      const listed = yt.calls.filter((c) => c.method === 'videos.list' && c.status === 200);
+      expect(new Set(listed.flatMap((c) => c.ids!))).toEqual(new Set(ENRICH_IDS));
+      const perDay = new Map<string, number>();
+      for (const c of listed) perDay.set(c.day!, (perDay.get(c.day!) ?? 0) + c.units!);
+      expect(perDay.size).toBeGreaterThanOrEqual(3);
+      expect(Math.max(...perDay.values())).toBeLessThanOrEqual(4);
+      const [up] = await deps.warehouse.query<{ n: number; d: number }>(
+        'SELECT count(*) AS n, count(DISTINCT video_id) AS d FROM up_videos',
+      );
+      expect([Number(up.n), Number(up.d)]).toEqual([re.fetched, re.fetched]);
 
       // The report started after the promotion: v2's code (its first command is v2's timer), exact rows.
       expect(await buildOf(bId)).toEqual({ buildId: 'v2', behavior: 'PINNED' });
@@ -210,7 +249,8 @@ describe('an upgrade with runs in flight (Worker Versioning, dev server)', () =>
       for (const id of entities) expect(await buildOf(id)).toEqual({ buildId: 'v2', behavior: 'AUTO_UPGRADE' });
 
       // No workflow task failed in any of them: nothing met code it could not replay.
-      for (const id of [aId, bId, wId, ...children, ...entities]) expect(failedTasks(await history(id))).toEqual([]);
+      for (const id of [aId, bId, wId, eId, ...children, ...entities])
+        expect(failedTasks(await history(id))).toEqual([]);
 
       // `longhaul deploy status`: v2 current, both builds known.
       await until('visibility to see no pinned run open on v1, one on v2 (the entities are there too)', async () => {

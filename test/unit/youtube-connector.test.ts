@@ -98,6 +98,28 @@ describe('YouTube connector against the sandbox', () => {
     expect((await sandbox.usageToday()).p1).toBe(1);
   });
 
+  it('resets every quotaDayMs instead, when the sandbox is given a shortened quota day', async () => {
+    const short = new YoutubeSandbox({
+      seed: 3,
+      quotaDayMs: 10_000,
+      projects: [{ id: 'p', keys: ['k'], unitsPerDay: 2 }],
+    });
+    const c = new YoutubeClient({ baseUrl: `${await short.start()}/youtube/v3` });
+    try {
+      await short.clock.set(1_800_000_003_000); // 3 s into a 10-second day
+      await c.videosList(ids, ['snippet'], 'k');
+      await c.videosList(ids, ['snippet'], 'k');
+      expect(await err(c.videosList(ids, ['snippet'], 'k'))).toMatchObject({ kind: 'quotaExceeded' });
+      await short.clock.set(1_800_000_009_999); // the same day's last millisecond
+      expect(await err(c.videosList(ids, ['snippet'], 'k'))).toMatchObject({ kind: 'quotaExceeded' });
+      await short.clock.set(1_800_000_010_000); // the next day
+      expect((await c.videosList(ids, ['snippet'], 'k')).items.length).toBeGreaterThan(0);
+      expect(await short.usageToday()).toEqual({ p: 1 });
+    } finally {
+      await short.stop();
+    }
+  });
+
   it('pages search.list newest first, publishedAfter bounding it, and new videos appear as time passes', async () => {
     const after = '2026-03-07T00:00:00Z';
     const seen: string[] = [];

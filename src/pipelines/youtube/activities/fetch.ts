@@ -112,13 +112,18 @@ export function readBatchText(text: string, legacy = false): { missing: string[]
 export const doneKey = (workKey: string, chunk: number) => `${workKey}/done/chunk-${pad(chunk, 6)}.json`;
 export const shardKey = (outPrefix: string, chunk: number) => `${outPrefix}/videos/part-${pad(chunk, 6)}.ndjson.gz`;
 
-/** The ledger configuration for this worker's keys: one bucket per Google Cloud project. */
+/**
+ * The ledger configuration for this worker's keys: one bucket per Google Cloud project, reset at midnight
+ * Pacific (or every YOUTUBE_QUOTA_DAY against a sandbox whose quota day is shortened).
+ */
 export function youtubeLedgerConfig(config: Config, unitsPerDay: number, costPerCall: number): LedgerConfig {
   return {
     buckets: projectsOf(parseYoutubeKeys(config.YOUTUBE_API_KEYS)).map((p) => ({
       id: p.project,
       unitsPerPeriod: unitsPerDay,
-      reset: { kind: 'pacific-midnight' },
+      reset: config.YOUTUBE_QUOTA_DAY
+        ? { kind: 'interval', periodMs: config.YOUTUBE_QUOTA_DAY, anchorMs: 0 }
+        : { kind: 'pacific-midnight' },
       keys: p.fingerprints,
     })),
     costs: { [VIDEOS_METHOD]: costPerCall },
