@@ -6,12 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Client } from '@temporalio/client';
-import { Worker, type ActivityInterceptorsFactory, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { parseConfig } from '../../src/config';
 import { permitDrainSignal } from '../../src/kit/limits/permits';
 import { createActivities } from '../../src/activities';
 import type { Deps } from '../../src/activities/deps';
 import { attachTimeSkipping } from '../../src/dev/servers';
+import { timeLockActivities } from '../../src/dev/time-lock';
 import { nextReset, periodStart } from '../../src/kit/limits/quota-reset';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
@@ -55,30 +56,6 @@ export function testDeps(env: Record<string, string> = {}, dir = tmpDir()): Deps
     warehouse: new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') }),
     bucket: new LocalBucket(path.join(dir, 'bucket')),
   };
-}
-
-/**
- * While a test awaits a result, the time-skipping server skips to the next deadline whenever nobody holds
- * its time lock. Like the Java SDK's test environment, hold the lock while an activity runs, so real I/O
- * inside an activity never sees its own timeouts fire early.
- */
-function timeLockActivities(env: TestWorkflowEnvironment): ActivityInterceptorsFactory[] {
-  const ts = env.connection.testService;
-  if (!env.supportsTimeSkipping || !ts) return [];
-  return [
-    () => ({
-      inbound: {
-        async execute(input, next) {
-          await ts.lockTimeSkipping({});
-          try {
-            return await next(input);
-          } finally {
-            await ts.unlockTimeSkipping({});
-          }
-        },
-      },
-    }),
-  ];
 }
 
 export async function createTestWorker(
