@@ -1,6 +1,7 @@
 /** The `youtube` sandbox entry: YouTube Data API v3 on :4102, demo projects and keys in the env. */
 import type { SandboxFactory } from '../../../sandbox/index';
 import { YOUTUBE_DEMO_PROJECTS, YoutubeSandbox, type SandboxProject } from './server';
+import { youtubeSimulation } from './simulation';
 
 /** `project:key` pairs for YOUTUBE_API_KEYS. */
 export const youtubeKeyPairs = (projects: SandboxProject[]) =>
@@ -14,6 +15,7 @@ export const youtubeSandbox: SandboxFactory = {
   }),
   // search.list on Google's current model: its own 100 calls a day per project (the watcher's default).
   create: ({ seed }) => new YoutubeSandbox({ seed, latencyMs: 50, searchCallsPerDay: 100, ownThumbnails: true }),
+  simulation: youtubeSimulation,
 };
 
 export { YoutubeSandbox, YOUTUBE_DEMO_PROJECTS, type SandboxProject } from './server';

@@ -52,6 +52,11 @@ export interface YoutubeSandboxOptions {
    * must say the same).
    */
   quotaDayMs?: number;
+  /**
+   * videos.list answers carry each video's ID only, whatever the parts asked (`longhaul simulate`: hundreds of
+   * thousands of IDs answered cheaply; the simulation says so in its output).
+   */
+  idsOnly?: boolean;
 }
 
 export const YOUTUBE_DEMO_PROJECTS: SandboxProject[] = [
@@ -345,7 +350,11 @@ export class YoutubeSandbox extends SandboxServer {
     const rate = this.o.missingRate ?? 0.04;
     const items = ids
       .filter((id) => /^[A-Za-z0-9_-]{11}$/.test(id) && !isMissing(this.seed, id, rate))
-      .map((id) => this.ownThumbnails(fakeVideo(this.seed, id, parts)));
+      .map((id) =>
+        this.o.idsOnly
+          ? { kind: 'youtube#video', etag: `sandbox-${id}`, id }
+          : this.ownThumbnails(fakeVideo(this.seed, id, parts)),
+      );
     req.truth('videos.list', { ids: items.map((v) => v.id), parts: [...parts].sort(), asked: ids.length });
     return {
       body: {
