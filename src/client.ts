@@ -22,6 +22,8 @@ import {
   parsePercent,
 } from './cli/deploy';
 import { startStack } from './cli/stack';
+import { simulate, simulationHelp, simulationOf } from './dev/simulate';
+import { progressText, renderSimulation } from './cli/simulate';
 import { PIPELINES } from './pipelines';
 import { SANDBOXES } from './sandbox';
 import { createWarehouse } from './sinks';
@@ -118,6 +120,92 @@ pipelineFlags(
     if (outcome.problems?.length && !opts.json)
       out(`${outcome.problems.length} problem(s):\n${outcome.problems.map((p) => `  ${p}`).join('\n')}`);
     if (outcome.status === 'failed' || outcome.problems?.length) process.exitCode = 1;
+  },
+);
+
+pipelineFlags(
+  program
+    .command('simulate [pipeline]')
+    .description(
+      "Time-travel a run before starting it: the pipeline's real workflow code on the time-skipping test server " +
+        'against its sandbox, set up with your limits; prints the virtual timeline (`simulate <pipeline> -h`: the --api keys)',
+    )
+    .option('--input <file>', 'input as a JSON file (flags override its fields)')
+    .option(
+      '--api <key=value>',
+      "the API's behaviour and your limits, e.g. --api unitsPerDay=10000 (repeatable)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option('--at <instant>', 'virtual start: an ISO instant from now on (default: now)')
+    .option('--seed <n>', "the sandbox's seed", '1')
+    .option('--for <duration>', 'stop the run after this much virtual time (e.g. a watcher)', '366d')
+    .option('--keep', 'keep the throwaway warehouse and bucket (their folder is printed)')
+    .option('--json', 'print the report as one JSON object'),
+).action(
+  async (
+    name: string | undefined,
+    opts: {
+      input?: string;
+      api: string[];
+      at?: string;
+      seed: string;
+      for: string;
+      keep?: boolean;
+      json?: boolean;
+      help?: boolean;
+    },
+    cmd: Command,
+  ) => {
+    if (name && opts.help) {
+      const p = pipelineByName(name);
+      return void out(`${pipelineHelp(p, 'simulate')}\n\n${simulationHelp(simulationOf(p))}`);
+    }
+    const pipeline = pipelineOrHelp(name, opts, cmd, 'simulate');
+    if (!pipeline) return;
+    const flagArgs = pipelineArgs(
+      cmd.args.slice(1).filter((a) => !/^--(input|api|at|seed|for)=/.test(a)),
+      ['--input', '--api', '--at', '--seed', '--for'],
+      ['--json', '--keep'],
+    );
+    const input = buildInput(pipeline, opts, flagArgs);
+    simulationOf(pipeline);
+    let at: number | undefined;
+    if (opts.at !== undefined) {
+      at = Date.parse(opts.at);
+      if (!/^\d{4}-\d{2}-\d{2}T/.test(opts.at) || Number.isNaN(at))
+        throw new InputError(`--at ${opts.at}: expected an ISO instant such as 2026-12-07T08:00:00Z`);
+    }
+    let maxVirtualMs: number;
+    try {
+      maxVirtualMs = parseDuration(opts.for);
+    } catch {
+      throw new InputError(`--for ${opts.for}: expected a duration such as 30d or 12h`);
+    }
+    const seed = Number(opts.seed);
+    if (!Number.isInteger(seed) || seed < 0) throw new InputError(`--seed ${opts.seed}: expected a whole number`);
+    const tty = process.stderr.isTTY;
+    let lastLine = 0;
+    const report = await simulate({
+      pipeline,
+      input,
+      api: opts.api,
+      at,
+      seed,
+      keep: opts.keep,
+      maxVirtualMs,
+      config: loadConfig(),
+      onProgress: (p) => {
+        if (tty) process.stderr.write(`\r\x1b[2K${progressText(p)}`);
+        else if (p.wallMs - lastLine >= 10_000) {
+          lastLine = p.wallMs;
+          process.stderr.write(progressText(p) + '\n');
+        }
+      },
+    });
+    if (tty) process.stderr.write('\r\x1b[2K');
+    out(opts.json ? report : renderSimulation(report));
+    if (report.status === 'failed') process.exitCode = 1;
   },
 );
 

@@ -31,12 +31,19 @@ class PinoLogger implements Logger {
 
 let installed = false;
 
-export function installRuntime(env: NodeJS.ProcessEnv = process.env): void {
+/**
+ * `forwardCoreLogs`: the SDK core's own messages (Rust, printed to stderr by default) go through the logger too
+ * — `longhaul simulate`, whose terminal shows its progress and report while the logs go to a file.
+ */
+export function installRuntime(env: NodeJS.ProcessEnv = process.env, opts: { forwardCoreLogs?: boolean } = {}): void {
   if (installed) return;
   installed = true;
   const bindAddress = env.LONGHAUL_METRICS_ADDRESS;
   Runtime.install({
     logger: new PinoLogger(),
-    telemetryOptions: bindAddress ? { metrics: { prometheus: { bindAddress } } } : undefined,
+    telemetryOptions: {
+      ...(bindAddress ? { metrics: { prometheus: { bindAddress } } } : {}),
+      ...(opts.forwardCoreLogs ? { logging: { forward: {}, filter: 'WARN' } } : {}),
+    },
   });
 }
