@@ -8,7 +8,8 @@
 import { createHmac } from 'node:crypto';
 import type { SandboxClock } from '../../../sandbox/clock';
 import { HttpError, SandboxServer, type SandboxRequest, type SandboxResponse } from '../../../sandbox/server';
-import { askProblems, type AskReportInput } from '../connector/enums';
+import type { AskReportInput } from '../connector/enums';
+import { askRefusals } from './contract';
 import { fingerprint } from '../../../node/fingerprint';
 import { Catalog, type CatalogOptions } from './catalog';
 import { csvStream } from './csv';
@@ -73,7 +74,6 @@ const xmlError = (status: number, code: string, message: string): SandboxRespons
   body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
 });
 
-const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
 
 export class DailymotionSandbox extends SandboxServer {
   readonly catalog: Catalog;
@@ -239,7 +239,7 @@ export class DailymotionSandbox extends SandboxServer {
     const errors: { message: string; path: string[] }[] = [];
     op.fields.forEach((f, i) => {
       const input = inputs[i];
-      const problems = askProblems(input, dayOf(now));
+      const problems = askRefusals(input, now);
       if (problems.length) {
         data[f.alias] = null;
         errors.push({ message: problems.join('; '), path: [f.alias] });
