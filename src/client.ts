@@ -26,7 +26,8 @@ import { simulate, simulationHelp, simulationOf } from './dev/simulate';
 import { progressText, renderSimulation } from './cli/simulate';
 import { PIPELINES } from './pipelines';
 import { SANDBOXES } from './sandbox';
-import { createWarehouse } from './sinks';
+import { createBucket, createWarehouse } from './sinks';
+import { checkExport, exportTable } from './cli/export';
 import { createSchedule, DEFAULT_CATCHUP, defaultOverlap, describeSchedule, listSchedules } from './cli/schedule';
 import { AesGcmCodec, keysFromEnv } from './codec/aes-codec';
 import { codecServerOptionsFromEnv, createCodecServer } from './codec/codec-server';
@@ -527,6 +528,28 @@ program
     await wh.close();
     if (opts.json) out(rows);
     else console.table(rows);
+  });
+
+program
+  .command('export <table>')
+  .description(
+    'Write a warehouse table as a file (ndjson, json, csv or parquet) to the bucket (--to <key>) or to standard output',
+  )
+  .requiredOption('--format <format>', 'ndjson | json | csv | parquet')
+  .option('--to <key>', 'a bucket key (default: standard output)')
+  .option('--json', 'print the outcome as one JSON object (with --to)')
+  .action(async (table: string, opts: { format: string; to?: string; json?: boolean }) => {
+    checkExport(table, opts, Boolean(process.stdout.isTTY)); // before opening anything
+    const config = loadConfig();
+    const warehouse = createWarehouse(config);
+    try {
+      const done = await exportTable({ warehouse, bucket: createBucket(config) }, table, opts, process.stdout);
+      const line = `Exported ${done.rows} rows of ${table} as ${done.format} (${done.bytes} bytes) to ${done.where}`;
+      if (opts.to !== undefined) out(opts.json ? done : line);
+      else process.stderr.write(line + '\n');
+    } finally {
+      await warehouse.close();
+    }
   });
 
 program

@@ -42,6 +42,7 @@ import {
 } from '@google-cloud/bigquery';
 import { logger } from '../node/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
+import { writeRows } from './export-rows';
 import {
   assertNotAborted,
   assertSchema,
@@ -57,6 +58,8 @@ import {
   type Row,
   type TableSchema,
   type Warehouse,
+  type ExportFormat,
+  UnknownTableError,
   type WriteMode,
   resolveWriteMode,
   type ResolvedWriteMode,
@@ -559,6 +562,21 @@ export class BigQueryWarehouse implements Warehouse {
       spec,
     );
     return this.query<T>(sql, params);
+  }
+
+  /**
+   * EXPORT DATA writes only to Cloud Storage: the rows are read page by page (tabledata.list, no query job)
+   * and written here (src/sinks/export-rows.ts).
+   */
+  async exportTable(name: string, format: ExportFormat, file: string): Promise<{ rows: number }> {
+    assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
+    const columns = await this.describeTable(name);
+    if (!columns) throw new UnknownTableError(name, await this.listTables());
+    const table = this.dataset.table(name);
+    async function* rows(): AsyncGenerator<Record<string, unknown>> {
+      for await (const r of table.createReadStream({ wrapIntegers: true })) yield jsValue(r) as Record<string, unknown>;
+    }
+    return { rows: await writeRows(rows(), columns, format, file) };
   }
 
   async dropTable(name: string): Promise<void> {

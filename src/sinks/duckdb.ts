@@ -29,11 +29,13 @@ import {
   type TableSchema,
   type Warehouse,
   type WriteMode,
+  type ExportFormat,
+  UnknownTableError,
   resolveWriteMode,
   type ResolvedWriteMode,
 } from './warehouse';
 
-const DUCK_TYPES: Record<ColumnType, string> = {
+export const DUCK_TYPES: Record<ColumnType, string> = {
   STRING: 'VARCHAR',
   INT64: 'BIGINT',
   FLOAT64: 'DOUBLE',
@@ -41,6 +43,14 @@ const DUCK_TYPES: Record<ColumnType, string> = {
   DATE: 'DATE',
   TIMESTAMP: 'TIMESTAMP',
   JSON: 'VARCHAR',
+};
+
+/** DuckDB's COPY options per export format. */
+const EXPORT_OPTIONS: Record<ExportFormat, string> = {
+  ndjson: 'FORMAT json',
+  json: 'FORMAT json, ARRAY true',
+  csv: 'FORMAT csv, HEADER true',
+  parquet: 'FORMAT parquet, COMPRESSION zstd',
 };
 
 /** DuckDB's names of the types longhaul declares (JSON is VARCHAR: schemaDifferences knows). */
@@ -482,6 +492,27 @@ export class DuckDbWarehouse implements Warehouse {
       spec,
     );
     return this.query<T>(sql, params);
+  }
+
+  async exportTable(name: string, format: ExportFormat, file: string): Promise<{ rows: number }> {
+    assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
+    const columns = await this.describeTable(name);
+    if (!columns) throw new UnknownTableError(name, await this.listTables());
+    // Text formats: timestamps as query results give them (ISO 8601 UTC, milliseconds); Parquet keeps types.
+    const select = columns
+      .map((c) =>
+        format !== 'parquet' && c.nativeType.startsWith('TIMESTAMP')
+          ? `strftime(${q(c.name)}, '%Y-%m-%dT%H:%M:%S.%gZ') AS ${q(c.name)}`
+          : q(c.name),
+      )
+      .join(', ');
+    const options = EXPORT_OPTIONS[format];
+    const [row] = await this.withConnection(async (c) =>
+      (
+        await c.runAndReadAll(`COPY (SELECT ${select} FROM ${q(name)}) TO ${literal(file)} (${options})`)
+      ).getRowObjectsJS(),
+    );
+    return { rows: Number(row?.Count ?? 0) };
   }
 
   async dropTable(name: string): Promise<void> {

@@ -210,6 +210,26 @@ export function schemaDifferences(schema: TableSchema, existing: TableColumn[]):
   return out;
 }
 
+/** The formats `longhaul export` writes (src/cli/export.ts). */
+export const EXPORT_FORMATS = ['ndjson', 'json', 'csv', 'parquet'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** An export (or a read) of a table the warehouse does not hold; names the tables it does hold. */
+export class UnknownTableError extends Error {
+  override name = 'UnknownTableError';
+  constructor(
+    readonly table: string,
+    readonly known: string[],
+  ) {
+    super(
+      `No table "${table}" in the warehouse` +
+        (known.length
+          ? ` (it holds: ${known.slice(0, 30).join(', ')}${known.length > 30 ? ', …' : ''})`
+          : ' (it holds none)'),
+    );
+  }
+}
+
 export interface Warehouse {
   readonly kind: 'duckdb' | 'bigquery';
   ensureTable(schema: TableSchema): Promise<void>;
@@ -236,6 +256,14 @@ export interface Warehouse {
    * it: their reads go through `select`/`count`, which speak no dialect.
    */
   query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]>;
+  /**
+   * Writes a whole table to a local file (`longhaul export`): NDJSON, a JSON array, CSV with a header, or
+   * Parquet with the table's types — with the warehouse's own exporter where it has one (DuckDB's COPY … TO),
+   * streamed page by page otherwise (BigQuery's EXPORT DATA writes only to Cloud Storage). DATE and TIMESTAMP
+   * values in the text formats as query results give them (YYYY-MM-DD, ISO 8601 UTC). Returns the rows
+   * written; an unknown table throws UnknownTableError and writes nothing.
+   */
+  exportTable(name: string, format: ExportFormat, file: string): Promise<{ rows: number }>;
   /** Drops a table if it exists (scratch tables: `longhaul doctor`). */
   dropTable(name: string): Promise<void>;
   /** The names of the tables the warehouse holds (its schema or dataset), sorted. */

@@ -4,7 +4,12 @@
  * Each test works under its own key prefix / table name, so one server can serve the whole file. The real
  * servers the integration tests run them against start from ./servers (re-exported here).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 export { startTestServer, type TestServer } from './servers';
@@ -15,6 +20,7 @@ import {
   LoadAbortedError,
   RowsOutsideRangeError,
   schemaDifferences,
+  UnknownTableError,
   type Row,
   type TableSchema,
   type Warehouse,
@@ -759,6 +765,122 @@ export function warehouseDeclarationContract(
       // A table that replaces ranges needs its range from the call.
       const r: TableSchema = { ...dailySchema(s.name), write: { kind: 'replaceRange', column: 'day' } };
       await expect(wh.load(r, fromArray(dailyRows))).rejects.toThrow(/replaces a range of day: the load must give it/);
+    });
+  });
+}
+
+/**
+ * `exportTable` (`longhaul export`): every format holds every row and value as query results give them, and
+ * Parquet keeps the declared types; an unknown table names those the warehouse holds and writes nothing.
+ */
+export function warehouseExportContract(name: string, c: Pick<WarehouseContract, 'make'>): void {
+  describe(`${name}: Warehouse contract (export)`, () => {
+    let wh: Warehouse;
+    let dir: string;
+    const schema = typedSchema(tableName('export'));
+    const rows: Row[] = [
+      { id: 'a1', n: 1, x: 0.5, ok: true, d: '2024-01-01', ts: '2024-01-01T10:00:00.123Z', doc: '{"k":[1,2]}' },
+      { id: 'comma, "quote"\nline é', n: -7, x: null, ok: false, d: null, ts: null, doc: null },
+      {
+        id: 'z3',
+        n: 9_007_199_254_740_000,
+        x: 2.25,
+        ok: null,
+        d: '2026-12-31',
+        ts: '2026-12-31T23:59:59.999Z',
+        doc: null,
+      },
+    ];
+    // Query results' shape: JSON as its text (compared parsed), the rest as given.
+    const neutral = (r: Record<string, unknown>): Record<string, unknown> => ({
+      ...r,
+      doc: r.doc === null ? null : (JSON.parse(String(r.doc)) as unknown),
+    });
+    const byId = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.id).localeCompare(String(b.id));
+    const want = rows.map(neutral).sort(byId);
+    beforeAll(async () => {
+      wh = await c.make();
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-export-contract-'));
+      await wh.load(schema, fromArray(rows), { kind: 'append' });
+    });
+    afterAll(async () => {
+      await wh?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('ndjson and json: every row, every column, values as query results give them', async () => {
+      for (const format of ['ndjson', 'json'] as const) {
+        const file = path.join(dir, `t.${format}`);
+        expect(await wh.exportTable(schema.name, format, file)).toEqual({ rows: 3 });
+        const text = fs.readFileSync(file, 'utf8');
+        const got = (
+          format === 'json'
+            ? (JSON.parse(text) as Record<string, unknown>[])
+            : text
+                .split('\n')
+                .filter(Boolean)
+                .map((l) => JSON.parse(l) as Record<string, unknown>)
+        ).map(neutral);
+        expect(got.sort(byId), format).toEqual(want);
+        expect(Object.keys(got[0])).toEqual(schema.columns.map((x) => x.name));
+      }
+    });
+
+    it('csv: a header, then the values as text (quoted where needed, NULL empty)', async () => {
+      const file = path.join(dir, 't.csv');
+      expect(await wh.exportTable(schema.name, 'csv', file)).toEqual({ rows: 3 });
+      const [header, ...body] = parseCsv(fs.readFileSync(file, 'utf8')) as string[][];
+      expect(header).toEqual(schema.columns.map((x) => x.name));
+      const got = body.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))).sort(byId);
+      const text = (v: unknown) => (v === null ? '' : String(v));
+      expect(got.map((r) => ({ ...r, doc: r.doc ? (JSON.parse(r.doc) as unknown) : null }))).toEqual(
+        want.map((r) => ({
+          ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'doc' ? v : text(v)])),
+        })),
+      );
+    });
+
+    it('parquet: the declared types, and the same values', async () => {
+      const file = path.join(dir, 't.parquet');
+      expect(await wh.exportTable(schema.name, 'parquet', file)).toEqual({ rows: 3 });
+      const db = await DuckDBInstance.create(':memory:');
+      const conn = await db.connect();
+      try {
+        const src = `read_parquet('${file.replace(/'/g, "''")}')`;
+        const types = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${src}`)).getRowObjectsJS();
+        expect(types.map((t) => [t.column_name, t.column_type])).toEqual([
+          ['id', 'VARCHAR'],
+          ['n', 'BIGINT'],
+          ['x', 'DOUBLE'],
+          ['ok', 'BOOLEAN'],
+          ['d', 'DATE'],
+          ['ts', 'TIMESTAMP'],
+          ['doc', 'VARCHAR'],
+        ]);
+        const got = (
+          await conn.runAndReadAll(
+            `SELECT id, n::VARCHAR AS n, x, ok, d::VARCHAR AS d, ` +
+              `strftime(ts, '%Y-%m-%dT%H:%M:%S.%gZ') AS ts, doc FROM ${src} ORDER BY id`,
+          )
+        ).getRowObjectsJS();
+        expect(
+          got
+            .map((r) => ({ ...r, n: r.n === null ? null : Number(r.n) }))
+            .map(neutral)
+            .sort(byId),
+        ).toEqual(want);
+      } finally {
+        conn.closeSync();
+        db.closeSync();
+      }
+    });
+
+    it('an unknown table: the error names the tables it holds, and no file is written', async () => {
+      const file = path.join(dir, 'none.csv');
+      const err = await wh.exportTable(`nosuch_${unique()}`, 'csv', file).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnknownTableError);
+      expect(String((err as Error).message)).toContain(schema.name);
+      expect(fs.existsSync(file)).toBe(false);
     });
   });
 }

@@ -224,6 +224,7 @@ describe('datorama on the dev server', () => {
         count: (schema, where) => inner.count(schema, where),
         dropTable: (name) => inner.dropTable(name),
         listTables: () => inner.listTables(),
+        exportTable: (name, format, file) => inner.exportTable(name, format, file),
         close: () => inner.close(),
         async load(schema, batches, mode, opts) {
           if (schema.name !== 'datorama_actions' || slow) return inner.load(schema, batches, mode, opts);

@@ -15,6 +15,7 @@ import {
   warehouseContract,
   warehouseOwnershipContract,
   warehouseReadContract,
+  warehouseExportContract,
   warehouseDeclarationContract,
   type TestServer,
 } from '../helpers/sink-contracts';
@@ -63,6 +64,8 @@ describe.skipIf(!emulator)('BigQuery warehouse on the emulator: typed reads, dec
   });
   const make = async () => new BigQueryWarehouse({ projectId: 'test', datasetId: 'longhaul', apiEndpoint: server.url });
   warehouseReadContract('BigQueryWarehouse', { make });
+  // EXPORT DATA writes only to Cloud Storage: the rows are streamed (tabledata.list) into the file.
+  warehouseExportContract('BigQueryWarehouse', { make });
   // The emulator accepts ALTER TABLE … ADD COLUMN but does not apply it (addColumnsSql); unit-tested instead.
   warehouseDeclarationContract('BigQueryWarehouse', { make, addsColumns: false });
 });

@@ -10,6 +10,7 @@ import {
   warehouseOwnershipContract,
   warehouseReadContract,
   warehouseDeclarationContract,
+  warehouseExportContract,
 } from '../helpers/sink-contracts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-duckdb-'));
@@ -24,6 +25,9 @@ warehouseOwnershipContract('DuckDbWarehouse', {
   param: (name) => `$${name}`,
 });
 warehouseReadContract('DuckDbWarehouse', {
+  make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
+});
+warehouseExportContract('DuckDbWarehouse', {
   make: async () => new DuckDbWarehouse({ path: path.join(dir, 'contract.duckdb') }),
 });
 warehouseDeclarationContract('DuckDbWarehouse', {
