@@ -74,7 +74,6 @@ const xmlError = (status: number, code: string, message: string): SandboxRespons
   body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>${message}</Message></Error>`,
 });
 
-
 export class DailymotionSandbox extends SandboxServer {
   readonly catalog: Catalog;
   readonly tokens: TokenStore;
