@@ -106,13 +106,13 @@ describe('YouTube connector against the sandbox', () => {
     });
     const c = new YoutubeClient({ baseUrl: `${await short.start()}/youtube/v3` });
     try {
-      await short.clock.set(1_800_000_003_000); // 3 s into a 10-second day
+      await short.clock.set(1_800_000_001_000); // 1 s into a 10-second day (the sandbox clock keeps running)
       await c.videosList(ids, ['snippet'], 'k');
       await c.videosList(ids, ['snippet'], 'k');
       expect(await err(c.videosList(ids, ['snippet'], 'k'))).toMatchObject({ kind: 'quotaExceeded' });
-      await short.clock.set(1_800_000_009_999); // the same day's last millisecond
+      await short.clock.set(1_800_000_005_000); // later the same day
       expect(await err(c.videosList(ids, ['snippet'], 'k'))).toMatchObject({ kind: 'quotaExceeded' });
-      await short.clock.set(1_800_000_010_000); // the next day
+      await short.clock.set(1_800_000_010_500); // the next day
       expect((await c.videosList(ids, ['snippet'], 'k')).items.length).toBeGreaterThan(0);
       expect(await short.usageToday()).toEqual({ p: 1 });
     } finally {
