@@ -27,6 +27,11 @@ export interface DatoramaSandboxOptions {
   failEvery?: number;
   /** Sandbox time used to seed historical jobs (default: the clock at construction, real time). */
   seedNow?: number;
+  /**
+   * A refused batch says only "Bad Request" (not which stream): the platform documents no wording, so a
+   * client must not depend on ours.
+   */
+  genericErrors?: boolean;
 }
 
 /** One action a call made, as recorded in the sandbox log (tests compare job logs with these). */
@@ -47,6 +52,7 @@ export class DatoramaSandbox extends SandboxServer {
   readonly tokens: Set<string>;
   readonly data: ReturnType<typeof seedData>;
   private nextJobId: number;
+  private readonly genericErrors: boolean;
 
   constructor(o: DatoramaSandboxOptions = {}) {
     super('datorama', { seed: o.seed, errorBody: (s) => ({ errors: s === 429 ? 'Too Many Requests' : `Error ${s}` }) });
@@ -54,6 +60,7 @@ export class DatoramaSandbox extends SandboxServer {
     this.tokens = new Set(o.tokens ?? [DATORAMA_DEMO_TOKEN]);
     this.data = seedData({ ...o, now: o.seedNow ?? Date.now() });
     this.nextJobId = this.data.nextJobId;
+    this.genericErrors = o.genericErrors ?? false;
     const r = (method: string, path: string, name: string, h: Handler) => this.route(method, path, name, this.guard(h));
     // What the listings served goes to the truth too (tests compare collected tables with it).
     r('GET', '/v1/workspaces', 'workspaces', (q) => {
@@ -271,9 +278,16 @@ export class DatoramaSandbox extends SandboxServer {
     if (Number.isNaN(from) || Number.isNaN(to) || iso(from) !== startDate || iso(to) !== endDate)
       throw bad('invalid date');
     if (to < from) throw bad('endDate is before startDate');
-    const streams = ids.map((id) => this.stream(id)); // any unknown id refuses the whole call
+    // Any unknown or disabled stream refuses the whole call.
+    let streams: Stream[];
+    try {
+      streams = ids.map((id) => this.stream(id));
+    } catch (err) {
+      if (this.genericErrors && err instanceof HttpError) throw new HttpError(err.status, { errors: 'Not Found' });
+      throw err;
+    }
     const disabled = streams.find((s) => s.enabled === false);
-    if (disabled) throw bad(`Data stream ${disabled.id} is disabled`);
+    if (disabled) throw bad(this.genericErrors ? 'Bad Request' : `Data stream ${disabled.id} is disabled`);
     const now = await this.clock.now();
     const created: Job[] = [];
     for (const s of streams) {

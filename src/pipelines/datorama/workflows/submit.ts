@@ -50,7 +50,8 @@ export async function settleAction(
     onJobs?.(out.jobs);
   } else if (out.kind === 'skipped') run.c.skipped += out.keys.length;
   else if (out.kind === 'failed' && action.kind === 'process' && action.streams.length > 1) {
-    // A batch is refused as a whole for one bad stream ("Data stream 123 is disabled"): submit the others.
+    if (patched(SPLIT_BATCH_PATCH)) return splitBatch(run, action, out, onJobs);
+    // Before the patch: the words of the answer were trusted to name the stream ("Data stream 123 is disabled").
     const bad = Number(/Data stream (\d+)/.exec(out.message ?? '')?.[1]);
     if (!action.streams.includes(bad) || depth >= 5) return failedKeys(run, out);
     failedKeys(run, { ...out, keys: out.keys.filter((k) => streamOfKey(k) === bad) });
@@ -96,6 +97,35 @@ export async function settleAction(
       else if (r.kind === 'skipped') run.c.skipped += r.keys.length;
     }
     if (notApplied.length) await run.submit(restrictAction(action, notApplied), onJobs, depth + 1);
+  }
+}
+
+/** Since this patch a refused batch is split and its parts submitted, whatever the answer's words. */
+export const SPLIT_BATCH_PATCH = 'datorama-split-refused-batch';
+
+/**
+ * A batch is refused as a whole when one of its streams is refused (disabled, unknown…), and the answer need
+ * not say which. The batch is split and each part submitted on its own; a stream refused alone is the one
+ * refused, listed with its own answer — no stream is failed on the strength of a message's wording. When the
+ * words do name a stream of the batch, they only choose the first split (the others, then that one alone:
+ * one more call than trusting them); otherwise halves (a bad stream in 100 costs about 14 calls). Every part
+ * is a new submission (its own uncertain-outcome rounds from the first); parts shrink, so splitting ends.
+ */
+async function splitBatch(
+  run: DatoramaRun,
+  action: Extract<SubmitAction, { kind: 'process' }>,
+  out: SubmitOutcome,
+  onJobs: ((jobs: JobRef[]) => void) | undefined,
+): Promise<void> {
+  const streams = [...new Set(out.keys.map(streamOfKey))];
+  const named = Number(/\b(?:stream|streams?)\D{0,12}(\d+)/i.exec(out.message ?? '')?.[1]);
+  const parts: number[][] =
+    streams.length > 1 && streams.includes(named)
+      ? [streams.filter((s) => s !== named), [named]]
+      : [streams.slice(0, Math.ceil(streams.length / 2)), streams.slice(Math.ceil(streams.length / 2))];
+  for (const part of parts.filter((p) => p.length)) {
+    const keys = out.keys.filter((k) => part.includes(streamOfKey(k)));
+    await run.submit(restrictAction(action, keys), onJobs, 0);
   }
 }
 
