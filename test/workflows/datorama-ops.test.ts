@@ -224,13 +224,14 @@ describe('datorama operations on the time-skipping server', () => {
         expect(steps.every((x) => !x.endsWith('(none)'))).toBe(true);
         expect(steps).toContain('activity: Datorama: list workspaces');
         expect(steps).toContain(`activity: Datorama: process 1 stream(s) 2025-01-01..2025-01-10`);
+        // Since the workspace is counted as the API counts it (every submitter's jobs): its stream listing.
         expect(steps).toContainEqual(
           expect.stringMatching(
-            /^timer: Datorama: workspace \d+ has [23] of our jobs pending or running \(throttle 2\): poll its job status again in 30s$/,
+            /^timer: Datorama: workspace \d+ has [23] jobs pending or running \(throttle 2\): count them again in 30s$/,
           ),
         );
         expect(steps).toContainEqual(
-          expect.stringMatching(/^activity: Datorama: job status of [12] stream\(s\) in workspace \d+ \(throttle\)$/),
+          expect.stringMatching(/^activity: Datorama: jobs pending or running in workspace \d+ \(throttle\)$/),
         );
         expect(steps.at(-1)).toBe('activity: Datorama: write the job log (bucket CSV + datorama_job_log)');
         expect(limiterSteps.length).toBeGreaterThan(0);
@@ -249,7 +250,95 @@ describe('datorama operations on the time-skipping server', () => {
           const running = sandbox.data.jobs.filter((j) => j.createTime < s.at && j.endAt > s.at).length;
           expect(running).toBeLessThan(2);
         }
-        expect(sandbox.calls('status-bulk').length).toBeGreaterThan(0);
+        expect(sandbox.calls('streams').length).toBeGreaterThan(1);
+      },
+    );
+  }, 120_000);
+
+  /** Another submitter's jobs: `streams` processed over `days` days straight through the API. */
+  const submitElsewhere = async (sEnv: Record<string, string>, streams: number[], days: number) => {
+    const res = await fetch(`${sEnv.DATORAMA_BASE_URL}/data-streams/process`, {
+      method: 'POST',
+      headers: { authorization: sEnv.DATORAMA_TOKEN, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        dataStreamIds: streams,
+        startDate: '2024-06-01',
+        endDate: new Date(Date.UTC(2024, 5, days)).toISOString().slice(0, 10),
+      }),
+    });
+    expect(res.status).toBe(200);
+  };
+  const runningAt = (
+    sandbox: { data: { jobs: { createTime: number; endAt: number; dataStreamId: number }[] } },
+    t: number,
+    streams?: number[],
+  ) =>
+    sandbox.data.jobs.filter((j) => j.createTime < t && j.endAt > t && (!streams || streams.includes(j.dataStreamId)))
+      .length;
+
+  it('the throttle counts every job of the workspace as the API reports it, not only its own', async () => {
+    await withDatoramaSandbox(
+      env,
+      { workspaces: 1, streams: 6, maxJobs: 0, failEvery: 0 },
+      async ({ sandbox, env: sEnv, deps }) => {
+        const [a, b, c, x, y] = enabledStreams(sandbox, 5);
+        await submitElsewhere(sEnv, [x, y], 10); // 2 jobs of another submitter, pending then running
+        const startedAt = await env.currentTimeMs();
+        const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+          env.client.workflow.execute('datoramaProcess', {
+            taskQueue,
+            workflowId: uniqueQueue('throttle-others'),
+            args: [{ ...throttledProcess([a, b, c]), end: '2025-01-10' }],
+          }),
+        );
+        expect(result.actions).toMatchObject({ total: 3, submitted: 3, failed: 0 });
+        const ours = sandbox.calls('process').filter((e) => e.status === 200);
+        expect(ours).toHaveLength(3);
+        // Counting only its own jobs, the run would have submitted at once, beside the other two.
+        for (const s of ours) expect(runningAt(sandbox, s.at)).toBeLessThan(2);
+        expect(ours[0].at - startedAt).toBeGreaterThanOrEqual(30_000); // waited at least one poll
+      },
+    );
+  }, 120_000);
+
+  it('reruns and rerun-alls are throttled too', async () => {
+    await withDatoramaSandbox(
+      env,
+      { workspaces: 1, streams: 6, maxJobs: 3, failEvery: 0 },
+      async ({ sandbox, env: sEnv, deps }) => {
+        const [a, b, x, y] = enabledStreams(sandbox, 4);
+        const jobsOf = (s: number) => sandbox.data.jobs.filter((j) => j.dataStreamId === s).map((j) => j.id);
+        // Only the seeded history's jobs, every one of them finished by now.
+        const now = await env.currentTimeMs();
+        expect(sandbox.data.jobs.every((j) => j.endAt < now)).toBe(true);
+        await submitElsewhere(sEnv, [x, y], 10);
+        const calls = async (workflow: string, args: unknown) => {
+          const before = sandbox.log.length;
+          const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+            env.client.workflow.execute(workflow, {
+              taskQueue,
+              workflowId: uniqueQueue('throttle-rerun'),
+              args: [args],
+            }),
+          );
+          return { result, log: sandbox.log.slice(before) };
+        };
+        const rerun = await calls('datoramaRerun', {
+          jobs: jobsOf(a).map((job) => ({ stream: a, job })),
+          workspaceThrottle: 2,
+          throttlePoll: '30s',
+        });
+        expect(rerun.result.actions).toMatchObject({ submitted: jobsOf(a).length, failed: 0 });
+        const rerunCall = rerun.log.find((e) => e.route === 'rerun' && e.status === 200)!;
+        // The other submitter's two jobs (the rerun's own, rerun in place, are not counted here).
+        expect(runningAt(sandbox, rerunCall.at - 1, [x, y])).toBeLessThan(2);
+        expect(rerun.log.some((e) => e.route === 'streams')).toBe(true);
+
+        await submitElsewhere(sEnv, [x, y], 10);
+        const all = await calls('datoramaRerunAll', { streams: [b], workspaceThrottle: 2, throttlePoll: '30s' });
+        expect(all.result.actions).toMatchObject({ submitted: 1, failed: 0 });
+        const allCall = all.log.find((e) => e.route === 'rerun-all' && e.status === 200)!;
+        expect(runningAt(sandbox, allCall.at - 1, [x, y])).toBeLessThan(2);
       },
     );
   }, 120_000);
@@ -270,7 +359,41 @@ describe('datorama operations on the time-skipping server', () => {
       expect(result.failures).toEqual([
         expect.objectContaining({ stream: b.id, httpStatus: 400, message: expect.stringMatching(/disabled/) }),
       ]);
+      // The named stream is not taken at its word: the others go first, then it alone, refused on its own.
       expect(sandbox.calls('process-bulk').map((e) => e.status)).toEqual([400, 200]);
+      expect(sandbox.calls('process').map((e) => e.status)).toEqual([400]);
     });
+  }, 120_000);
+
+  it('a batch refused without saying which stream: split until each refused stream stands alone', async () => {
+    await withDatoramaSandbox(
+      env,
+      { streams: 8, maxJobs: 0, failEvery: 0, genericErrors: true },
+      async ({ sandbox, deps }) => {
+        const streams = sandbox.data.streams.slice(0, 8);
+        for (const s of streams) s.enabled = true;
+        const refused = [streams[2], streams[5]];
+        for (const s of refused) s.enabled = false;
+        const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+          env.client.workflow.execute('datoramaProcess', {
+            taskQueue,
+            workflowId: uniqueQueue('process-generic'),
+            args: [{ streams: streams.map((s) => s.id), start: '2025-01-01', end: '2025-01-05' }],
+          }),
+        );
+        expect(result.actions).toMatchObject({ total: 8, submitted: 6, failed: 2 });
+        expect(result.failures.map((f) => f.stream).sort()).toEqual(refused.map((s) => s.id).sort());
+        for (const f of result.failures)
+          expect(f).toMatchObject({ httpStatus: 400, message: expect.stringMatching(/Bad Request/) });
+        // Every other stream processed exactly once, the refused ones never.
+        const jobs = (id: number) =>
+          sandbox.data.jobs.filter((j) => j.dataStreamId === id && j.type === 'PROCESS').length;
+        expect(streams.map((s) => jobs(s.id))).toEqual(streams.map((s) => (refused.includes(s) ? 0 : 1)));
+        // 8 → 4 + 4 → (2 + 2) + (2 + 2) → the two halves holding a refused stream split once more.
+        const answered = [...sandbox.calls('process-bulk'), ...sandbox.calls('process')].map((e) => e.status);
+        expect(answered.filter((x) => x === 200)).toHaveLength(4);
+        expect(answered.filter((x) => x === 400)).toHaveLength(7);
+      },
+    );
   }, 120_000);
 });

@@ -23,6 +23,20 @@ const jobLog = z
   .optional()
   .describe("Also add this run's rows to this cumulative CSV in the bucket (every run naming it appends)");
 
+/**
+ * The workspace throttle (process, rerun, rerun-all): jobs pending or running in a workspace as the API counts
+ * them, every submitter's (workflows/throttle.ts).
+ */
+const throttleFields = {
+  workspaceThrottle: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('Do not submit to a workspace while it has this many jobs pending or running (as the API counts them)'),
+  throttlePoll: durationMs.default(60_000).describe('How often a throttled workspace is counted again'),
+};
+
 export const processInput = z
   .object({
     streams: z.array(id).optional().describe('Stream IDs processed over start..end (or give ranges)'),
@@ -46,13 +60,7 @@ export const processInput = z
       .max(1000)
       .default(100)
       .describe('Streams per call (streams sharing a chunk go together)'),
-    workspaceThrottle: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('Do not submit to a workspace while it has this many jobs pending or running'),
-    throttlePoll: durationMs.default(60_000).describe('How often a throttled workspace is checked again'),
+    ...throttleFields,
     jobLog,
   })
   .refine((i) => (i.streams?.length && i.start && i.end) || i.ranges?.length, {
@@ -82,11 +90,16 @@ const pair = z.union(
 export const rerunInput = z.object({
   jobs: z.array(pair).min(1).describe('(stream, job) pairs as stream:job'),
   batchSize: z.number().int().min(1).max(1000).default(100).describe('Job IDs per call (one call per stream batch)'),
+  ...throttleFields,
   jobLog,
 });
 export type RerunInput = z.input<typeof rerunInput>;
 
-export const rerunAllInput = z.object({ streams: ids.describe('Stream IDs whose every job is rerun'), jobLog });
+export const rerunAllInput = z.object({
+  streams: ids.describe('Stream IDs whose every job is rerun'),
+  ...throttleFields,
+  jobLog,
+});
 export type RerunAllInput = z.input<typeof rerunAllInput>;
 
 const rename = z.union(

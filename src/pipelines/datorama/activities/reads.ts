@@ -26,6 +26,30 @@ export function createDatoramaReadActivities({ client, commonFailure }: CallKit)
       }
     },
 
+    /**
+     * A workspace's streams with their jobs PENDING or IN_PROGRESS as the API counts them (`processStatsCounts`
+     * of the stream listing): the workspace throttle's view, every submitter's jobs included. No write.
+     */
+    async datoramaWorkspacePending(
+      args: CallContext & { workspaceId: number },
+    ): Promise<{ pending: number; streams: { id: number; workspaceId: number }[]; observed?: ObservedLimits }> {
+      try {
+        const res = await client.listStreams(args.workspaceId);
+        const pending = res.data.reduce(
+          (n, s) => n + (s.processStatsCounts?.IN_PROGRESS ?? 0) + (s.processStatsCounts?.PENDING ?? 0),
+          0,
+        );
+        return {
+          pending,
+          streams: res.data.map((s) => ({ id: s.id, workspaceId: s.workspaceId })),
+          observed: observedOf(res.limits),
+        };
+      } catch (err) {
+        await commonFailure(err, args);
+        throw err;
+      }
+    },
+
     /** Bulk status of some streams of a workspace: jobs still PENDING or IN_PROGRESS (workspace throttle). */
     async datoramaRunningJobs(
       args: CallContext & { workspaceId: number; streams: number[] },

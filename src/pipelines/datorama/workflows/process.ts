@@ -1,10 +1,10 @@
 /**
  * `datorama-process`: streams × [start, end] in chunks of dRange days; the streams that share a chunk go
- * in one call (up to batchSize). Optional workspace throttle: before submitting to a workspace that has
- * `workspaceThrottle` jobs pending or running (ours, counted from the answers), wait on a durable timer
- * and poll the workspace's bulk status. Actions an earlier run of this workflow ID submitted are skipped.
+ * in one call (up to batchSize). Optional workspace throttle (throttle.ts): before submitting to a workspace
+ * that has `workspaceThrottle` jobs pending or running as the API counts them, wait on a durable timer and
+ * count again. Actions an earlier run of this workflow ID submitted are skipped.
  */
-import { continueAsNew, sleep } from '@temporalio/workflow';
+import { continueAsNew, patched, sleep } from '@temporalio/workflow';
 import { processInput, type DatoramaResult, type ProcessInput } from '../definition';
 import { chunkRange } from '../shared';
 import { formatDuration } from '../../../shared/durations';
@@ -12,6 +12,7 @@ import { ProgressTracker, validateInput, workflowNow } from '../../../kit/workfl
 import { pool } from '../../../kit/pool';
 import { actionKey } from '../keys';
 import { DatoramaRun, type RunCarry } from './runner';
+import { THROTTLE_PATCH, WorkspaceThrottle } from './throttle';
 
 interface Batch {
   start: string;
@@ -55,9 +56,17 @@ export async function datoramaProcess(
     ...(input.streams ?? []).map((stream) => ({ stream, start: input.start!, end: input.end! })),
   ];
 
+  // The workspace throttle as the API counts a workspace's jobs (throttle.ts); before THROTTLE_PATCH, the
+  // code below counted this run's own jobs.
+  const byApi =
+    input.workspaceThrottle !== undefined && patched(THROTTLE_PATCH)
+      ? new WorkspaceThrottle(run, progress, input.workspaceThrottle, input.throttlePoll)
+      : undefined;
+  if (byApi) await byApi.map(ranges.map((r) => r.stream));
+
   // The workspace of each stream, when throttling (1 + one call per workspace).
   const workspaceOf = new Map<number, number>();
-  if (input.workspaceThrottle) {
+  if (input.workspaceThrottle && !byApi) {
     run.setPhase('mapping streams to workspaces');
     const wanted = new Set(ranges.map((r) => r.stream));
     const ws = await run.withPermit('list workspaces', (ctx, calls) =>
@@ -71,7 +80,7 @@ export async function datoramaProcess(
       for (const s of st.streams ?? []) if (wanted.has(s.id)) workspaceOf.set(s.id, s.workspaceId);
     }
   }
-  const batches = planBatches(ranges, input.dRange, input.batchSize, (s) => workspaceOf.get(s));
+  const batches = planBatches(ranges, input.dRange, input.batchSize, (s) => byApi?.of(s) ?? workspaceOf.get(s));
   const chunks = new Set(batches.map((b) => `${b.start}|${b.end}`)).size;
 
   // Skip what an earlier run of this workflow ID submitted.
@@ -132,6 +141,12 @@ export async function datoramaProcess(
   const BLOCK = run.block(50);
   for (let i = 0; i < todo.length; i += BLOCK) {
     await pool(todo.slice(i, i + BLOCK), input.workspaceThrottle ? 1 : 2, async (b) => {
+      if (byApi) {
+        await byApi.before(b.workspaceId);
+        return run.submit({ kind: 'process', streams: b.streams, start: b.start, end: b.end }, (jobs) =>
+          byApi.submitted(b.workspaceId, jobs.length),
+        );
+      }
       await throttle(b.workspaceId);
       await run.submit({ kind: 'process', streams: b.streams, start: b.start, end: b.end }, (jobs) => {
         if (b.workspaceId === undefined) return;

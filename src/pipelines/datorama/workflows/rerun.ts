@@ -1,7 +1,8 @@
 /**
  * `datorama-rerun`: (stream, job) pairs grouped by stream, one call per stream batch of up to batchSize
  * jobs; `datorama-rerun-all`: one rerun-all call per stream. Actions an earlier run of this workflow ID
- * submitted are skipped; failures are listed in the result.
+ * submitted are skipped; failures are listed in the result. With `workspaceThrottle`, no call goes to a
+ * workspace while it has that many jobs pending or running (throttle.ts), one call at a time.
  */
 import { continueAsNew } from '@temporalio/workflow';
 import { rerunAllInput, rerunInput, type DatoramaResult, type RerunAllInput, type RerunInput } from '../definition';
@@ -9,6 +10,7 @@ import { ProgressTracker, validateInput } from '../../../kit/workflow';
 import { pool } from '../../../kit/pool';
 import { actionKeys, restrictAction, type SubmitAction } from '../keys';
 import { DatoramaRun, type RunCarry } from './runner';
+import { WorkspaceThrottle } from './throttle';
 
 const keysOf = (a: SubmitAction) => actionKeys(a).map((k) => k.key);
 
@@ -17,7 +19,15 @@ async function runActions(
   actions: SubmitAction[],
   carry: { run: RunCarry; estimated: number } | undefined,
   again: (c: { run: RunCarry; estimated: number }) => Promise<never>,
+  limits: { workspaceThrottle?: number; throttlePoll: number },
 ): Promise<void> {
+  // The workspace throttle (throttle.ts): only when asked (runs without it make the calls they always made).
+  const throttle =
+    limits.workspaceThrottle === undefined
+      ? undefined
+      : new WorkspaceThrottle(run, run.progress, limits.workspaceThrottle, limits.throttlePoll);
+  const streamOf = (a: SubmitAction) => (a.kind === 'rerun' || a.kind === 'rerun-all' ? a.stream : undefined);
+  if (throttle) await throttle.map([...new Set(actions.map(streamOf).filter((x): x is number => x !== undefined))]);
   const { skip, mine } = await run.previous();
   if (!carry) {
     run.c.total = actions.reduce((n, a) => n + keysOf(a).length, 0);
@@ -33,7 +43,12 @@ async function runActions(
   run.setPhase(`${run.op}: ${todo.length} calls`);
   const BLOCK = run.block(50);
   for (let i = 0; i < todo.length; i += BLOCK) {
-    await pool(todo.slice(i, i + BLOCK), 2, (a) => run.submit(a));
+    await pool(todo.slice(i, i + BLOCK), throttle ? 1 : 2, async (a) => {
+      if (!throttle) return run.submit(a);
+      const ws = throttle.of(streamOf(a)!);
+      await throttle.before(ws);
+      await run.submit(a, (jobs) => throttle.submitted(ws, jobs.length));
+    });
     if (i + BLOCK < todo.length && run.shouldContinueAsNew()) await again({ run: run.c, estimated: run.estimated });
   }
 }
@@ -60,7 +75,7 @@ export async function datoramaRerun(
   for (const [stream, jobs] of byStream)
     for (let i = 0; i < jobs.length; i += input.batchSize)
       actions.push({ kind: 'rerun', stream, jobs: jobs.slice(i, i + input.batchSize) });
-  await runActions(run, actions, carry, (c) => continueAsNew<typeof datoramaRerun>(rawInput, c));
+  await runActions(run, actions, carry, (c) => continueAsNew<typeof datoramaRerun>(rawInput, c), input);
   return run.finish({}, input.jobLog);
 }
 
@@ -82,6 +97,7 @@ export async function datoramaRerunAll(
     streams.map((stream): SubmitAction => ({ kind: 'rerun-all', stream })),
     carry,
     (c) => continueAsNew<typeof datoramaRerunAll>(rawInput, c),
+    input,
   );
   return run.finish({}, input.jobLog);
 }
