@@ -70,6 +70,25 @@ const CASES: Case[] = [
     message: /unknown option --start-dat\b/,
     exit: 2,
   },
+  // ── longhaul export ──────────────────────────────────────────────────────────────────────────────
+  {
+    name: 'export: a table the warehouse does not hold',
+    args: ['export', 'no_such_table', '--format', 'ndjson', '--to', 'exports/x.ndjson'],
+    message: /No table "no_such_table" in the warehouse/,
+    exit: 2,
+  },
+  {
+    name: 'export: an unknown format',
+    args: ['export', 'dailymotion_report', '--format', 'xlsx'],
+    message: /--format xlsx: one of ndjson, json, csv, parquet/,
+    exit: 2,
+  },
+  {
+    name: 'export: a --to that is not a bucket key',
+    args: ['export', 'dailymotion_report', '--format', 'csv', '--to', '../outside.csv'],
+    message: /--to \.\.\/outside\.csv: not a bucket key/,
+    exit: 2,
+  },
   // ── longhaul simulate: the same validation as run, and its own --api / --at ─────────────────────────
   {
     name: 'simulate: a pipeline flag out of range, as run says it',
