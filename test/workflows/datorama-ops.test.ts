@@ -189,6 +189,44 @@ describe('datorama operations on the time-skipping server', () => {
     });
   }, 120_000);
 
+  it("collects the workspaces' model objects (a table per kind) and the jobs of chosen streams only", async () => {
+    await withDatoramaSandbox(env, { workspaces: 2, streams: 6, maxJobs: 4 }, async ({ sandbox, deps }) => {
+      const [s1, s2] = sandbox.data.streams.map((s) => s.id);
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        env.client.workflow.execute('datoramaCollect', {
+          taskQueue,
+          workflowId: uniqueQueue('collect-model'),
+          args: [{ streams: [s1, s2, 99_999], metadata: ['dimensions', 'patterns', 'harmonized', 'calculated'] }],
+        }),
+      );
+      // Every kind served by each workspace, as the sandbox served it (its own record of the answers).
+      const served = (route: string) => sandbox.calls(route).filter((e) => e.status === 200).length;
+      for (const r of ['dimensions', 'patterns', 'harmonized-dimensions', 'calculated-measurements'])
+        expect(served(r), r).toBe(2);
+      const rows = async (t: string) =>
+        deps.warehouse.query<{ workspace_id: number; key: string; name: string; raw: string }>(
+          `SELECT workspace_id, key, name, raw FROM ${t} ORDER BY workspace_id, key`,
+        );
+      const dims = await rows('datorama_dimensions');
+      expect(dims).toHaveLength(10); // 5 per workspace
+      expect(new Set(dims.map((d) => d.workspace_id)).size).toBe(2);
+      expect(dims.map((d) => d.name)).toContain('Media Buy');
+      expect(JSON.parse(dims[0].raw)).toMatchObject({ type: 'DIMENSION' });
+      expect(await rows('datorama_patterns')).toHaveLength(2);
+      expect(await rows('datorama_harmonized_dimensions')).toHaveLength(2);
+      expect(JSON.parse((await rows('datorama_calculated_measurements'))[0].raw)).toMatchObject({ name: 'CTR' });
+      expect(result.collected?.metadata).toEqual({ dimensions: 10, patterns: 2, harmonized: 2, calculated: 2 });
+      // Jobs of the two chosen streams only; the stream no workspace holds is listed, not ignored.
+      const jobStreams = sandbox.calls('stats').map((e) => e.path.split('/')[4]);
+      expect(new Set(jobStreams)).toEqual(new Set([String(s1), String(s2)]));
+      expect(result.failures).toEqual([
+        expect.objectContaining({ stream: 99_999, message: expect.stringMatching(/in none of the workspaces/) }),
+      ]);
+      expect(result.calls).toBe(sandbox.calls().length);
+      expect(result.calls).toBe(result.estimatedCalls);
+    });
+  }, 120_000);
+
   it('the workspace throttle waits (durable timers) while a workspace has N jobs running', async () => {
     await withDatoramaSandbox(
       env,

@@ -145,8 +145,23 @@ export const patchInput = z
   .refine((i) => !i.fields || Object.keys(i.fields).length > 0, { message: 'fields is empty', path: ['fields'] });
 export type PatchInput = z.input<typeof patchInput>;
 
+/** The model objects of a workspace `datorama-collect --metadata` can collect, one table each. */
+export const WORKSPACE_MODELS = ['dimensions', 'patterns', 'harmonized', 'calculated'] as const;
+export type WorkspaceModel = (typeof WORKSPACE_MODELS)[number];
+
 export const collectInput = z.object({
   workspaces: z.array(id).optional().describe('Only these workspace IDs (default: every permitted one)'),
+  streams: z
+    .array(id)
+    .min(1)
+    .optional()
+    .describe('Collect the jobs of these streams only (the stream listings still give every stream of a workspace)'),
+  metadata: z
+    .array(z.enum(WORKSPACE_MODELS))
+    .optional()
+    .describe(
+      'Also collect these model objects of each workspace, one call and one table each: dimensions, patterns, harmonized (dimensions), calculated (measurements)',
+    ),
   jobs: z.boolean().default(true).describe('Collect jobs too (one call per page of every stream)'),
   pageSize: z.number().int().min(1).max(1000).default(100).describe('Jobs per page'),
   maxCalls: z
@@ -180,7 +195,7 @@ export interface DatoramaResult {
   failures: DatoramaFailure[];
   /** The run's own CSV; with --jobLog, also the cumulative one (its rows: every run that named it). */
   jobLog: { table: string; csv: string; rows: number; cumulative?: { csv: string; rows: number; runs: number } };
-  collected?: { workspaces: number; streams: number; jobs: number };
+  collected?: { workspaces: number; streams: number; jobs: number; metadata?: Partial<Record<WorkspaceModel, number>> };
 }
 
 /** One line for a Datorama run (the CLI and the run's outcome memo): at most 5 failures, then how many more. */
@@ -189,6 +204,11 @@ export const summarizeDatorama = (r: DatoramaResult) =>
   `${r.actions.failed} failed, ${r.jobs} jobs, ${r.calls} calls (estimated ${r.estimatedCalls}); job log ${r.jobLog.csv}` +
   (r.jobLog.cumulative
     ? ` (also in ${r.jobLog.cumulative.csv}: ${r.jobLog.cumulative.rows} rows of ${r.jobLog.cumulative.runs} run(s))`
+    : '') +
+  (r.collected?.metadata
+    ? `; workspace model: ${Object.entries(r.collected.metadata)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}`
     : '') +
   (r.failures.length
     ? `; failures: ${r.failures
@@ -302,7 +322,7 @@ export const datoramaCollectPipeline = definePipeline({
   description: 'Datorama: workspaces → streams → jobs metadata into warehouse tables (merge on ids), resumable',
   input: collectInput,
   workflowType: 'datoramaCollect' satisfies WorkflowOf<typeof workflows>,
-  listFlags: ['workspaces'],
+  listFlags: ['workspaces', 'streams', 'metadata'],
   workflowId: (i) => `datorama-collect-${identityHash({ w: i.workspaces ?? 'all', j: i.jobs })}`,
   example: { jobs: true },
   describeInput: (i) =>

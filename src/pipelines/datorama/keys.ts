@@ -29,6 +29,7 @@ export const actionKey = {
   collectWorkspaces: () => 'c:workspaces',
   collectStreams: (workspace: number) => `c:ws:${workspace}`,
   collectPage: (stream: number, page: number) => `c:${stream}:page:${page}`,
+  collectModel: (what: string, workspace: number) => `c:ws:${workspace}:${what}`,
 };
 
 /** The stream a key names (NaN for the collect calls that name none: `c:workspaces`, `c:ws:<id>`). */

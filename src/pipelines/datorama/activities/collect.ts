@@ -1,7 +1,8 @@
 /**
  * `datorama-collect`'s calls, table-driven: each kind of call (the workspace list, a workspace's streams,
- * one page of a stream's jobs) names its API call, its warehouse table (merged on id) and how an item
- * becomes a row and what the workflow learns from the answer. Adding a metadata table is one entry here.
+ * one page of a stream's jobs, a workspace's dimensions, patterns, harmonized dimensions or calculated
+ * measurements) names its API call, its warehouse table (merged on its key) and how an item becomes a row and
+ * what the workflow learns from the answer. Adding a metadata table is one entry here.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { DatoramaError } from '../connector/errors';
@@ -10,13 +11,15 @@ import type { DatoramaJob, DatoramaStream, DatoramaWorkspace } from '../connecto
 import { actionKey } from '../keys';
 import type { ObservedLimits } from '../shared';
 import { fromArray, type Row, type TableSchema } from '../../../sinks/warehouse';
-import { isoTime, JOBS_TABLE, STREAMS_TABLE, WORKSPACES_TABLE } from './tables';
+import { isoTime, JOBS_TABLE, MODEL_TABLES, STREAMS_TABLE, WORKSPACES_TABLE } from './tables';
+import type { WorkspaceModel } from '../definition';
 import { observedOf, type CallContext, type CallKit } from './call-kit';
 
 export type CollectArgs =
   | { what: 'workspaces' }
   | { what: 'streams'; workspaceId: number }
-  | { what: 'jobs'; streamId: number; page: number; pageSize: number };
+  | { what: 'jobs'; streamId: number; page: number; pageSize: number }
+  | { what: WorkspaceModel; workspaceId: number };
 
 /** What one collect call tells the workflow (besides the rows it merged). */
 export interface CollectLearned {
@@ -47,7 +50,29 @@ type Tables = { [W in CollectArgs['what']]: CollectTable<Extract<CollectArgs, { 
 
 const table = <A extends CollectArgs, T>(t: CollectTable<A, T>) => t as unknown as CollectTable<A, never>;
 
+/** A workspace's model objects of one kind (loose objects: what the platform serves, kept whole in `raw`). */
+const modelTable = (
+  what: WorkspaceModel,
+  fetch: (client: Client, workspaceId: number) => Promise<DatoramaResponse<Record<string, unknown>[]>>,
+) =>
+  table<{ what: WorkspaceModel; workspaceId: number }, Record<string, unknown>>({
+    table: MODEL_TABLES[what],
+    fetch: (client, a) => fetch(client, a.workspaceId),
+    row: (item, a) => ({
+      workspace_id: a.workspaceId,
+      key: String(item.id ?? item.name ?? JSON.stringify(item)),
+      id: typeof item.id === 'number' ? item.id : null,
+      name: typeof item.name === 'string' ? item.name : null,
+    }),
+    logKey: (a) => actionKey.collectModel(what, a.workspaceId),
+    learned: () => ({}),
+  });
+
 export const COLLECT_TABLES: Tables = {
+  dimensions: modelTable('dimensions', (c, ws) => c.dimensions(ws)),
+  patterns: modelTable('patterns', (c, ws) => c.patterns(ws)),
+  harmonized: modelTable('harmonized', (c, ws) => c.harmonizedDimensions(ws)),
+  calculated: modelTable('calculated', (c, ws) => c.calculatedMeasurements(ws)),
   workspaces: table<{ what: 'workspaces' }, DatoramaWorkspace>({
     table: WORKSPACES_TABLE,
     fetch: (client) => client.listWorkspaces(),

@@ -129,6 +129,31 @@ export const JOBS_TABLE: TableSchema = {
   write: { kind: 'merge' },
 };
 
+/**
+ * A workspace's model objects (dimensions, patterns, harmonized dimensions, calculated measurements), one table
+ * per kind: the item's id (or, without one, its name) keys it within its workspace; the whole item is in `raw`.
+ */
+const modelTable = (name: string): TableSchema => ({
+  name,
+  columns: [
+    { name: 'workspace_id', type: 'INT64', nullable: false },
+    { name: 'key', type: 'STRING', nullable: false },
+    { name: 'id', type: 'INT64' },
+    { name: 'name', type: 'STRING' },
+    { name: 'raw', type: 'JSON' },
+    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['workspace_id', 'key'],
+  write: { kind: 'merge' },
+});
+
+export const MODEL_TABLES = {
+  dimensions: modelTable('datorama_dimensions'),
+  patterns: modelTable('datorama_patterns'),
+  harmonized: modelTable('datorama_harmonized_dimensions'),
+  calculated: modelTable('datorama_calculated_measurements'),
+} as const;
+
 export type ActionState = 'PENDING_SUBMIT' | 'SUBMITTED' | 'FAILED' | 'NOT_SUBMITTED';
 
 export interface ActionRow {

@@ -1,13 +1,14 @@
 /**
  * `datorama-collect`: workspaces → streams → jobs metadata into `datorama_workspaces`, `datorama_streams`
- * and `datorama_jobs` (merged on id). After the listings (1 + one call per workspace) the calls of the job
+ * and `datorama_jobs` (merged on id); with `metadata`, each workspace's dimensions, patterns, harmonized
+ * dimensions and calculated measurements too (a table each); with `streams`, the jobs of those streams only. After the listings (1 + one call per workspace) the calls of the job
  * phase are known exactly from each stream's job counts (pages = floor(jobs / pageSize) + 1), so the
  * budget and the ETA are given up front. Resumable: a stream whose jobs were collected is recorded
  * (action `c:<stream>`) and skipped by a rerun of the same workflow ID or after continue-as-new.
  */
 import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
 import type { DatoramaActivities } from '../activities/main';
-import { collectInput, type CollectInput, type DatoramaResult } from '../definition';
+import { collectInput, type CollectInput, type DatoramaResult, type WorkspaceModel } from '../definition';
 import { describedActivities, ProgressTracker, validateInput } from '../../../kit/workflow';
 import { pool } from '../../../kit/pool';
 import { actionKey } from '../keys';
@@ -24,6 +25,7 @@ interface CollectCarry {
   streams: { id: number; workspaceId: number; jobs: number }[];
   workspaces: number;
   jobRows: number;
+  metadata?: Partial<Record<WorkspaceModel, number>>;
 }
 
 export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCarry): Promise<DatoramaResult> {
@@ -38,6 +40,7 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
   let streams = carry?.streams ?? [];
   let workspaces = carry?.workspaces ?? 0;
   let jobRows = carry?.jobRows ?? 0;
+  const metadata: Partial<Record<WorkspaceModel, number>> = carry?.metadata ?? {};
   run.estimated = carry?.estimated ?? 1;
 
   if (!carry) {
@@ -55,7 +58,35 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
       );
       streams.push(...(st.streams ?? []));
     }
-    run.c.total = streams.length;
+    // Only the chosen streams' jobs; a chosen stream no listed workspace holds is listed as a failure.
+    if (input.streams) {
+      const chosen = new Set(input.streams);
+      streams = streams.filter((s) => chosen.has(s.id));
+      const missing = input.streams.filter((x) => !streams.some((s) => s.id === x));
+      run.c.total += missing.length;
+      for (const id of missing) {
+        run.c.failed++;
+        run.listFailure({
+          action: actionKey.collected(id),
+          stream: id,
+          message: `stream ${id} is in none of the workspaces listed${input.workspaces ? ' (--workspaces)' : ''}`,
+        });
+      }
+    }
+    run.c.total += streams.length;
+    // The workspaces' model objects asked for: one call (and one table) per kind and workspace.
+    const kinds = input.metadata ?? [];
+    if (kinds.length) {
+      run.estimated += ids.length * kinds.length;
+      run.setPhase(`collecting ${kinds.join(', ')} of ${ids.length} workspaces`);
+      for (const w of ids)
+        for (const what of kinds) {
+          const r = await run.withPermit(`${what} of workspace ${w}`, (ctx, calls) =>
+            calls.datoramaCollectCall({ ...ctx, what, workspaceId: w }),
+          );
+          metadata[what] = (metadata[what] ?? 0) + r.rows;
+        }
+    }
   }
 
   const pages = (jobs: number) => Math.floor(jobs / input.pageSize) + 1;
@@ -110,9 +141,11 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
           streams,
           workspaces,
           jobRows,
+          metadata,
         });
     }
   } else run.c.submitted = streams.length;
   streams = streams.slice(0, 0);
-  return run.finish({ collected: { workspaces, streams: run.c.total, jobs: jobRows } }, input.jobLog);
+  const collected = { workspaces, streams: run.c.total, jobs: jobRows };
+  return run.finish({ collected: Object.keys(metadata).length ? { ...collected, metadata } : collected }, input.jobLog);
 }
