@@ -293,12 +293,6 @@ const CASES: Case[] = [
     exit: 2,
   },
   {
-    name: 'dailymotion: no time dimension',
-    args: ['run', 'dailymotion-report', '--metrics', 'VIEWS', '--dimensions', 'VIDEO_ID', ...DM_DATES],
-    message: /dimensions: needs a time dimension/,
-    exit: 2,
-  },
-  {
     name: 'dailymotion: duplicate dimension',
     args: ['run', 'dailymotion-report', '--metrics', 'VIEWS', '--dimensions', 'DAY,DAY', ...DM_DATES],
     message: /dimensions: duplicate dimension/,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildInput, pipelineByName } from '../../src/cli/run';
 import { withThousands } from '../../src/pipelines/dailymotion/sandbox/server';
-import { reportConfig } from '../../src/pipelines/dailymotion/shared';
+import { reportConfig, reportTableSchema } from '../../src/pipelines/dailymotion/shared';
 import { addDays, toIso } from '../../src/shared/dates';
 
 const p = pipelineByName('dailymotion-report');
@@ -32,6 +32,17 @@ describe('dailymotion-report input (refused before anything starts)', () => {
       maxAsks: 3,
     });
   });
+  it('accepts reports without a DAY, HOUR or MINUTE dimension, replaced by window (report_window)', () => {
+    for (const dims of ['VIDEO_ID', 'MONTH,VIDEO_ID'])
+      expect(buildInput(p, {}, [...ok, '--dimensions', dims])).toMatchObject({
+        dimensions: dims.split(','),
+        writeMode: 'replace',
+      });
+    const s = reportTableSchema('t', ['MONTH', 'VIDEO_ID'], ['VIEWS']);
+    expect(s.write).toEqual({ kind: 'replaceRange', column: 'report_window', ownedBy: ['report_config'] });
+    expect(s.columns.map((c) => c.name)).toEqual(['month', 'video_id', 'views', 'report_config', 'report_window']);
+    expect(reportTableSchema('t', ['DAY', 'VIDEO_ID'], ['VIEWS']).write).toMatchObject({ column: 'day' });
+  });
   it.each([
     [
       [
@@ -41,7 +52,6 @@ describe('dailymotion-report input (refused before anything starts)', () => {
       /dimensions: at most 8/,
     ],
     [['--metrics', 'VIEWZ'], /--metrics \(item 1\): not a valid value/],
-    [['--dimensions', 'VIDEO_ID'], /dimensions: needs a time dimension/],
     [['--start-date', '2026-02-01'], /--end-date: 2026-01-31 is before startDate 2026-02-01/],
     [['--end-date', addDays(toIso(Date.now()), 2)], /--end-date: .* is in the future/],
     [['--start-date', '2026-02-30'], /--start-date: not a real calendar date/],
@@ -50,7 +60,6 @@ describe('dailymotion-report input (refused before anything starts)', () => {
       ['--metrics', 'UPLOADS', '--dimensions', 'DAY,VISITOR_COUNTRY'],
       /UPLOADS is not compatible with dimension VISITOR_COUNTRY/,
     ],
-    [['--dimensions', 'MONTH,VIDEO_ID'], /--write-mode: replace needs a DAY, HOUR, MINUTE dimension/],
     [['--table', 'drop table x;'], /table: letters, digits and underscores/],
   ])('refuses %j', (flags, message) => {
     expect(bad(...flags)).toThrow(message);

@@ -69,6 +69,38 @@ describe('dailymotion-report (time skipping)', () => {
     ).toEqual(expected);
   });
 
+  it('reports without a DAY, HOUR or MINUTE dimension: a rerun replaces its windows, no duplicates', async () => {
+    const deps = await fresh({ generationMs: 10 * 60_000 });
+    for (const [table, dimensions, columns] of [
+      ['dm_month', ['MONTH', 'VIDEO_ID'], ['month', 'video_id', 'views']],
+      ['dm_timeless', ['VIDEO_ID'], ['video_id', 'views']],
+    ] as const) {
+      const input = {
+        ...base,
+        metrics: ['VIEWS'],
+        dimensions: [...dimensions],
+        startDate: '2026-01-01',
+        endDate: '2026-02-14',
+        table,
+      } satisfies DailymotionReportInput;
+      // Each window's own rows, as the sandbox serves them for that window's ask (a month cut by two windows is
+      // two partial rows, as the API gives them).
+      const expected = (r: DailymotionReportResult) =>
+        r.windows
+          .flatMap((w) => expectedRowKeys(sandbox, { ...input, startDate: w.start, endDate: w.end } as never))
+          .sort();
+      const first = await withWorker(env, deps, (q) => run(q, input));
+      expect(first.windows).toHaveLength(2);
+      expect(await warehouseRowKeys(deps.warehouse, table, [...columns])).toEqual(expected(first));
+      const again = await withWorker(env, deps, (q) => run(q, input));
+      expect(await warehouseRowKeys(deps.warehouse, table, [...columns])).toEqual(expected(again));
+      const [{ windows }] = await deps.warehouse.query<{ windows: number }>(
+        `SELECT count(DISTINCT report_window) AS windows FROM ${table}`,
+      );
+      expect(Number(windows)).toBe(2);
+    }
+  });
+
   it('splits a 95-day range into 4 windows, one report each', async () => {
     const deps = await fresh({ generationMs: 20 * 60_000 });
     const result = await withWorker(env, deps, (q) =>
@@ -150,7 +182,7 @@ describe('dailymotion-report (time skipping)', () => {
     const err = await withWorker(env, deps, (q) =>
       run(q, {
         ...base,
-        dimensions: ['VIDEO_ID'],
+        dimensions: ['DAY', 'VIDEO_ID', 'DAY'],
         startDate: '2026-02-01',
         endDate: '2026-01-01',
       } as DailymotionReportInput),
@@ -158,7 +190,7 @@ describe('dailymotion-report (time skipping)', () => {
     const cause = (err as WorkflowFailedError).cause as { type?: string; message: string; nonRetryable?: boolean };
     expect(cause.type).toBe('InvalidInput');
     expect(cause.nonRetryable).toBe(true);
-    expect(cause.message).toMatch(/dimensions: needs a time dimension/);
+    expect(cause.message).toMatch(/dimensions: duplicate dimension/);
     expect(cause.message).toMatch(/endDate: 2026-01-01 is before startDate 2026-02-01/);
   });
 });

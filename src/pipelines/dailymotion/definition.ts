@@ -10,7 +10,6 @@ import {
   PartnerReportFilters,
   PartnerReportMetric,
   PartnerReportProduct,
-  TIME_DIMENSIONS,
 } from './connector/enums';
 import { dayOrRelative, isRelativeDay, resolveDate, splitWindows, toIso } from '../../shared/dates';
 import { durationMs, formatDuration } from '../../shared/durations';
@@ -20,7 +19,10 @@ import type * as workflows from './workflows';
 
 export const MAX_DIMENSIONS = 8;
 export const MAX_WINDOW_DAYS = 180;
-/** Time dimensions whose values fall inside a window: the column a window's rows are replaced by. */
+/**
+ * Time dimensions whose values fall inside a window: the column a window's rows are replaced by. A report
+ * without one (MONTH only, or no time dimension) replaces the rows of its window instead (`report_window`).
+ */
 export const RANGE_DIMENSIONS = ['DAY', 'HOUR', 'MINUTE'] as const;
 
 export const pollSettings = z
@@ -73,7 +75,8 @@ export const dailymotionReportInput = z
       .default('dailymotion_report')
       .describe('Warehouse table (report configurations sharing one need the same columns)'),
     /**
-     * replace: each window's date range is replaced, for this report configuration only (reruns never
+     * replace: each window's rows are replaced (its date range, or without a DAY/HOUR/MINUTE dimension its
+     * `report_window`), for this report configuration only (reruns never
      * duplicate); append: rows are added.
      */
     writeMode: z
@@ -127,20 +130,8 @@ export const dailymotionReportInput = z
       ctx.addIssue({ code: 'custom', path: ['dimensions'], message: 'duplicate dimension' });
     if (new Set(v.metrics).size !== v.metrics.length)
       ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'duplicate metric' });
-    if (!v.dimensions.some((d) => (TIME_DIMENSIONS as readonly string[]).includes(d)))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['dimensions'],
-        message: `needs a time dimension (${TIME_DIMENSIONS.join(', ')})`,
-      });
     for (const issue of compatibilityIssues(v.metrics, v.dimensions))
       ctx.addIssue({ code: 'custom', path: ['metrics'], message: issue });
-    if (v.writeMode === 'replace' && !v.dimensions.some((d) => (RANGE_DIMENSIONS as readonly string[]).includes(d)))
-      ctx.addIssue({
-        code: 'custom',
-        path: ['writeMode'],
-        message: `replace needs a ${RANGE_DIMENSIONS.join(', ')} dimension to know which rows a window owns`,
-      });
     // `new Date()` is the workflow clock inside a workflow, the machine clock in the client.
     const now = new Date().getTime();
     const [start, end] = [resolveDate(v.startDate, now), resolveDate(v.endDate, now)];

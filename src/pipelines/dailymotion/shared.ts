@@ -66,17 +66,38 @@ export function reportConfig(c: ReportConfigInput): string {
 }
 
 /**
+ * In the table of a report without a DAY, HOUR or MINUTE dimension (MONTH only, or no time dimension at all),
+ * the window each row was asked for ("2026-01-01..2026-01-30"): its rows cannot be told apart by date, so a
+ * rerun replaces the rows of its own configuration and window — the report's own key.
+ */
+export const REPORT_WINDOW_COLUMN = 'report_window';
+
+/** A window's value in REPORT_WINDOW_COLUMN. Pure. */
+export const windowKey = (start: string, end: string) => `${start}..${end}`;
+
+/**
  * The table a report lands in: the report's columns (reportSchema) and its `report_config`. A row is one set
- * of dimension values of one configuration; with a time dimension, a load replaces its window's range of that
- * column for its own configuration (partitioned on it in BigQuery), otherwise rows are appended.
+ * of dimension values of one configuration; a load replaces its window's rows of its own configuration: with a
+ * DAY, HOUR or MINUTE dimension, the window's range of that column (partitioned on it in BigQuery); without
+ * one, the rows of its window (`report_window`). Tables loaded before 2026-12-05 by appending (MONTH only) get
+ * the column added, NULL in their old rows: those are never replaced.
  */
 export function reportTableSchema(table: string, dimensions: string[], metrics: string[]): TableSchema {
   const csv = reportSchema(table, dimensions, metrics);
   const range = windowRange(dimensions, '', '');
+  const byWindow = !range;
   return {
     name: table,
-    columns: [...csv.columns, { name: REPORT_CONFIG_COLUMN, type: 'STRING' }],
-    primaryKey: [REPORT_CONFIG_COLUMN, ...dimensions.map((d) => d.toLowerCase())],
-    write: range ? { kind: 'replaceRange', column: range.column, ownedBy: [REPORT_CONFIG_COLUMN] } : { kind: 'append' },
+    columns: [
+      ...csv.columns,
+      { name: REPORT_CONFIG_COLUMN, type: 'STRING' },
+      ...(byWindow ? [{ name: REPORT_WINDOW_COLUMN, type: 'STRING' as const }] : []),
+    ],
+    primaryKey: [
+      REPORT_CONFIG_COLUMN,
+      ...(byWindow ? [REPORT_WINDOW_COLUMN] : []),
+      ...dimensions.map((d) => d.toLowerCase()),
+    ],
+    write: { kind: 'replaceRange', column: range?.column ?? REPORT_WINDOW_COLUMN, ownedBy: [REPORT_CONFIG_COLUMN] },
   };
 }

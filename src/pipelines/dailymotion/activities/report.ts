@@ -11,7 +11,15 @@ import { DailymotionApiError, ReportLinkGoneError } from '../connector/errors';
 import { heartbeating } from '../../../kit/activity/heartbeat';
 import { toActivityFailure } from '../../../kit/activity/http';
 import type { AskReportInput } from '../connector/enums';
-import { REPORT_CONFIG_COLUMN, reportConfig, reportSchema, reportTableSchema, windowRange } from '../shared';
+import {
+  REPORT_CONFIG_COLUMN,
+  REPORT_WINDOW_COLUMN,
+  reportConfig,
+  reportSchema,
+  reportTableSchema,
+  windowKey,
+  windowRange,
+} from '../shared';
 import type { DateWindow } from '../../../shared/dates';
 import { replaceRangeOf, RowsOutsideRangeError, schemaDifferences, type WriteMode } from '../../../sinks/warehouse';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
@@ -292,11 +300,18 @@ export function createDailymotionActivities(
                 '(each metrics/dimensions set needs its own table)',
             );
           const maxBadRows = input.maxBadRows ?? 0;
-          const range = windowRange(input.dimensions, input.window.start, input.window.end);
+          // Without a DAY, HOUR or MINUTE dimension, the rows carry their window (the report's own key).
+          const window = windowKey(input.window.start, input.window.end);
+          const range = windowRange(input.dimensions, input.window.start, input.window.end) ?? {
+            from: window,
+            to: window,
+          };
+          const constants: Record<string, string> = { [REPORT_CONFIG_COLUMN]: config };
+          if (schema.columns.some((c) => c.name === REPORT_WINDOW_COLUMN)) constants[REPORT_WINDOW_COLUMN] = window;
           // The table's declared disposition (replace this configuration's rows of the window), or append when
           // the run asks for it (writeMode append).
           const mode: WriteMode =
-            input.writeMode === 'replace' && range
+            input.writeMode === 'replace'
               ? replaceRangeOf(schema, range.from, range.to, { [REPORT_CONFIG_COLUMN]: config })
               : { kind: 'append' };
           // Each file lands (or is found landed) and is read from its landed copy with the warehouse's own
@@ -304,7 +319,7 @@ export function createDailymotionActivities(
           const loaded = await loadLandedCsv(
             deps,
             schema,
-            { ...files, fileColumns: csvSchema.columns, constants: { [REPORT_CONFIG_COLUMN]: config }, maxBadRows },
+            { ...files, fileColumns: csvSchema.columns, constants, maxBadRows },
             mode,
             { signal: ctx.cancellationSignal, onBatch: (n) => ((stats.rowsParsed = n), ctx.heartbeat(progress())) },
           );
