@@ -508,6 +508,35 @@ export function warehouseOwnershipContract(name: string, c: WarehouseContract): 
       expect(Number((await wh.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${s.name}`))[0].n)).toBe(11);
     });
 
+    it("replaceRange on a text key (a report window): replaces exactly that key's rows of its own values", async () => {
+      const s: TableSchema = {
+        name: tableName('range_key'),
+        columns: [
+          { name: 'video', type: 'STRING' },
+          { name: 'views', type: 'INT64' },
+          { name: 'config', type: 'STRING' },
+          { name: 'win', type: 'STRING' },
+        ],
+      };
+      const rows = (win: string, config: string, views: number) =>
+        ['v1', 'v2'].map((video) => ({ video, views, config, win }));
+      const w1 = '2026-01-01..2026-01-30';
+      const w2 = '2026-01-31..2026-02-14';
+      await load(s, [...rows(w1, 'A', 1), ...rows(w2, 'A', 2), ...rows(w1, 'B', 3)], { kind: 'append' });
+      const mode: WriteMode = { kind: 'replaceRange', column: 'win', from: w1, to: w1, where: { config: 'A' } };
+      expect(await load(s, rows(w1, 'A', 5), mode)).toEqual({ rowsLoaded: 2 });
+      expect(await load(s, rows(w1, 'A', 5), mode)).toEqual({ rowsLoaded: 2 }); // a rerun: the same rows
+      const got = await wh.query<{ win: string; config: string; n: unknown; v: unknown }>(
+        `SELECT win, config, count(*) AS n, sum(views) AS v FROM ${s.name} GROUP BY win, config ORDER BY win, config`,
+      );
+      expect(got.map((r) => [r.win, r.config, Number(r.n), Number(r.v)])).toEqual([
+        [w1, 'A', 2, 10],
+        [w1, 'B', 2, 6],
+        [w2, 'A', 2, 4],
+      ]);
+      await expect(load(s, rows(w2, 'A', 9), mode)).rejects.toThrow(RowsOutsideRangeError);
+    });
+
     it('replaceRange: refuses rows outside the range (or without a value) and changes nothing', async () => {
       const s = dailySchema(tableName('range_outside'));
       await load(s, dailyRows, { kind: 'append' });
