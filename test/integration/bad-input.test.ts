@@ -464,6 +464,21 @@ const CASES: Case[] = [
     exit: 2,
   },
   {
+    name: 'titelive: an image prefix that climbs out of its place',
+    args: [
+      'run',
+      'titelive',
+      '--category',
+      'LIVRE',
+      '--min-modified-date',
+      '2025-01-01',
+      '--image-prefix',
+      'covers/../x',
+    ],
+    message: /--image-prefix: no "\." or "\.\." part/,
+    exit: 2,
+  },
+  {
     name: 'titelive: no start date',
     args: ['run', 'titelive', '--category', 'LIVRE'],
     message: /--min-modified-date: give minModifiedDate, or incremental: true/,

@@ -57,13 +57,13 @@ describe.skipIf(!minio)('titelive with the bucket on MinIO (skipped: .longhaul/b
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('writes raw pages, Parquet and every image to MinIO', async () => {
+  it('writes raw pages, Parquet and every image to MinIO (images under the chosen prefix)', async () => {
     const deps = { ...testDeps({ ...titeliveSandbox.env(sandbox.url), TITELIVE_IMAGE_POOL_SIZE: '4' }), bucket };
     const result: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
       env.client.workflow.execute('titelive', {
         taskQueue,
         workflowId: uniqueQueue('tl-minio'),
-        args: [{ category: 'LIVRE', minModifiedDate: '2025-01-01', imageRetryDelay: '1s' }],
+        args: [{ category: 'LIVRE', minModifiedDate: '2025-01-01', imageRetryDelay: '1s', imagePrefix: 'covers/fr' }],
       }),
     );
     const articles = sandbox.catalog.reduce((n, p) => n + p.articles.length, 0);
@@ -88,7 +88,10 @@ describe.skipIf(!minio)('titelive with the bucket on MinIO (skipped: .longhaul/b
     expect(rows).toHaveLength(articles * 2);
     const ok = rows.filter((r) => r.status === 'ok');
     expect(ok.length).toBe(result.images.ok);
-    expect((await bucket.list('titelive/images/')).length).toBe(new Set(ok.map((r) => r.object_key)).size);
+    // Under the run's imagePrefix (the script's --gcs-thumb-base-path), none under the default.
+    expect(ok.every((r) => /^covers\/fr\/[0-9a-f-]{36}$/.test(r.object_key))).toBe(true);
+    expect((await bucket.list('covers/fr/')).length).toBe(new Set(ok.map((r) => r.object_key)).size);
+    expect(await bucket.list('titelive/images/')).toEqual([]);
     for (const r of ok)
       expect((await bucket.get(r.object_key)).equals(sandbox.images.bytes(new URL(r.source_url).pathname))).toBe(true);
     expect(rows.filter((r) => r.status !== 'ok').every((r) => !!r.reason)).toBe(true);

@@ -26,6 +26,13 @@ export const titeliveInput = z
     resultsPerPage: z.number().int().min(1).max(1000).default(120).describe('Products per API page'),
     /** Copy the cover images (recto and verso of every article). */
     images: z.boolean().default(true).describe('Copy the cover images (recto and verso) to the bucket'),
+    /** Bucket prefix of the cover images (the replaced script's `--gcs-thumb-base-path`). */
+    imagePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a bucket prefix: letters, digits, _ . - and / between parts')
+      .refine((v) => !v.split('/').some((p) => p === '.' || p === '..'), 'no "." or ".." part')
+      .default('titelive/images')
+      .describe('Bucket prefix of the cover images: <prefix>/<uuid> (the script’s --gcs-thumb-base-path)'),
     /** Images per images activity. */
     imageBatch: z.number().int().min(1).max(10_000).default(500).describe('Images per images activity'),
     /** Durable wait before images that failed get one more pass. */

@@ -54,9 +54,14 @@ export interface ImagesArgs {
   chunkPrefix: string;
   /** 1-based chunk number. */
   chunk: number;
+  /** Bucket prefix of the images (`imagePrefix`; absent in runs begun before it: the default). */
+  imagePrefix?: string;
 }
 
-export const imageObjectKey = (uuid: string) => `titelive/images/${uuid}`;
+/** Where images go unless the run says otherwise (the replaced script's `--gcs-thumb-base-path`). */
+export const DEFAULT_IMAGE_PREFIX = 'titelive/images';
+
+export const imageObjectKey = (uuid: string, prefix = DEFAULT_IMAGE_PREFIX) => `${prefix}/${uuid}`;
 
 export function createTiteliveImagesActivities(deps: {
   bucket: Bucket;
@@ -68,7 +73,7 @@ export function createTiteliveImagesActivities(deps: {
 }) {
   const { bucket, warehouse, fetcher, concurrency } = deps;
 
-  async function process(runId: string, refs: ImageRef[]): Promise<ImageCounts> {
+  async function process(runId: string, refs: ImageRef[], prefix = DEFAULT_IMAGE_PREFIX): Promise<ImageCounts> {
     const ctx = Context.current();
     const counts: ImageCounts = { ok: 0, missing: 0, failed: 0 };
     // Retries stop before the attempt's time is two-thirds gone (its rows still have to be loaded): an image
@@ -87,7 +92,7 @@ export function createTiteliveImagesActivities(deps: {
           if (!p) {
             p = fetcher.fetch(url, { ...(deps.retry ?? DEFAULT_IMAGE_RETRY), deadline }).then(async (out) => {
               if (out.kind !== 'ok') return out;
-              await bucket.put(imageObjectKey(imageUuid(url)), out.body, { contentType: out.contentType });
+              await bucket.put(imageObjectKey(imageUuid(url), prefix), out.body, { contentType: out.contentType });
               return {
                 kind: 'ok' as const,
                 httpStatus: out.httpStatus,
@@ -117,7 +122,7 @@ export function createTiteliveImagesActivities(deps: {
               row = {
                 ...base,
                 uuid,
-                object_key: imageObjectKey(uuid),
+                object_key: imageObjectKey(uuid, prefix),
                 status: 'ok',
                 http_status: out.httpStatus,
                 bytes: out.bytes,
@@ -154,11 +159,14 @@ export function createTiteliveImagesActivities(deps: {
         .split('\n')
         .filter(Boolean)
         .map((l) => JSON.parse(l) as ImageRef);
-      return { images: refs.length, ...(await process(args.runId, refs)) };
+      return { images: refs.length, ...(await process(args.runId, refs, args.imagePrefix)) };
     },
 
     /** Tries the run's failed images again; returns the new counts of those images. */
-    async titeliveRetryFailedImages(args: { runId: string }): Promise<ImageCounts & { retried: number }> {
+    async titeliveRetryFailedImages(args: {
+      runId: string;
+      imagePrefix?: string;
+    }): Promise<ImageCounts & { retried: number }> {
       await warehouse.ensureTable(TITELIVE_IMAGES_TABLE);
       const failed = (
         await warehouse.select<{ product_id: string; article_id: string; side: 'recto' | 'verso'; source_url: string }>(
@@ -170,7 +178,7 @@ export function createTiteliveImagesActivities(deps: {
           },
         )
       ).map(({ source_url, ...r }) => ({ ...r, url: source_url }));
-      return { retried: failed.length, ...(await process(args.runId, failed)) };
+      return { retried: failed.length, ...(await process(args.runId, failed, args.imagePrefix)) };
     },
   };
 }

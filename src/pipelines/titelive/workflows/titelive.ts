@@ -152,6 +152,7 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
         runId,
         chunkPrefix: parsed.imageChunkPrefix,
         chunk,
+        imagePrefix: input.imagePrefix,
       });
       images.ok += r.ok;
       images.missing += r.missing;
@@ -172,7 +173,10 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
       await sleep(input.imageRetryDelay, {
         summary: `${images.failed} image(s) failed: retry once more in ${formatDuration(input.imageRetryDelay)}`,
       });
-      const r = await imager(`retry ${images.failed} failed image(s)`).titeliveRetryFailedImages({ runId });
+      const r = await imager(`retry ${images.failed} failed image(s)`).titeliveRetryFailedImages({
+        runId,
+        imagePrefix: input.imagePrefix,
+      });
       images.ok += r.ok;
       images.missing += r.missing;
       images.failed += r.failed - r.retried;
