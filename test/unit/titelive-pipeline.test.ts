@@ -15,6 +15,7 @@ describe('titelive pipeline input', () => {
       incremental: false,
       resultsPerPage: 120,
       images: true,
+      imagePrefix: 'titelive/images',
       imageBatch: 500,
       imageRetryDelay: 60_000,
     });

@@ -45,12 +45,15 @@ describe('write dispositions declared on the table', () => {
     expect(() => assertSchema({ ...base, primaryKey: [] })).toThrow(/empty primary key/);
   });
 
-  it('a Dailymotion report table: replace by its time column for its own configuration, else append', () => {
+  it('a Dailymotion report table: replace by its time column for its own configuration, else by its window', () => {
     const byDay = reportTableSchema('dm', ['DAY', 'VIDEO_ID'], ['VIEWS']);
     expect(byDay.write).toEqual({ kind: 'replaceRange', column: 'day', ownedBy: ['report_config'] });
     expect(byDay.primaryKey).toEqual(['report_config', 'day', 'video_id']);
     expect(reportTableSchema('dm', ['HOUR'], ['VIEWS']).write).toMatchObject({ column: 'hour' });
-    expect(reportTableSchema('dm', ['MONTH', 'VIDEO_ID'], ['VIEWS']).write).toEqual({ kind: 'append' });
+    // Without a DAY, HOUR or MINUTE column (since 2026-12-05; appended before): the rows of its window.
+    const monthly = reportTableSchema('dm', ['MONTH', 'VIDEO_ID'], ['VIEWS']);
+    expect(monthly.write).toEqual({ kind: 'replaceRange', column: 'report_window', ownedBy: ['report_config'] });
+    expect(monthly.primaryKey).toEqual(['report_config', 'report_window', 'month', 'video_id']);
   });
 });
 

@@ -159,9 +159,7 @@ export const collectInput = z.object({
   metadata: z
     .array(z.enum(WORKSPACE_MODELS))
     .optional()
-    .describe(
-      'Also collect these model objects of each workspace, one call and one table each: dimensions, patterns, harmonized (dimensions), calculated (measurements)',
-    ),
+    .describe('Also collect these workspace model objects (a call and a table each per workspace)'),
   jobs: z.boolean().default(true).describe('Collect jobs too (one call per page of every stream)'),
   pageSize: z.number().int().min(1).max(1000).default(100).describe('Jobs per page'),
   maxCalls: z
