@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Bucket } from '../sinks/bucket';
 import { assertKey } from '../sinks/bucket';
-import { EXPORT_FORMATS, UnknownTableError, type ExportFormat, type Warehouse } from '../sinks/warehouse';
+import { EXPORT_FORMATS, IDENT, UnknownTableError, type ExportFormat, type Warehouse } from '../sinks/warehouse';
 import { InputError } from '../shared/validation';
 
 export interface ExportOptions {
@@ -28,11 +28,9 @@ export interface ExportOutcome {
   where: string;
 }
 
-const TABLE = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-
 /** Checks the arguments before anything is read (exit 2 on a refusal, naming the argument). */
 export function checkExport(table: string, opts: ExportOptions, stdoutIsTty: boolean): ExportFormat {
-  if (!TABLE.test(table))
+  if (!IDENT.test(table))
     throw new InputError(
       `table "${table}": a table name is letters, digits and underscores, not starting with a digit`,
     );

@@ -13,7 +13,9 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Client } from '@temporalio/client';
-import { parseConfig, type Config } from '../config';
+import { parseConfig, paths, type Config } from '../config';
+import { rootCause } from '../cli/run';
+import { quietBundler } from '../node/deployment';
 import { APIS } from '../pipelines/apis';
 import type { PipelineDef } from '../pipelines/types';
 import type { SimulatedApi, SimulationSpec } from '../sandbox/index';
@@ -186,13 +188,6 @@ async function histories(client: Client, workflowId: string, runId: string): Pro
   return out;
 }
 
-const errorText = (err: unknown): string => {
-  const chain: string[] = [];
-  for (let e = err as { message?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e)
-    if (e.message) chain.push(e.message);
-  return chain[chain.length - 1] ?? String(err);
-};
-
 export async function simulate(opts: SimulateOptions): Promise<SimulationReport> {
   const { pipeline } = opts;
   const { api: apiName, spec } = simulationOf(pipeline);
@@ -230,12 +225,12 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     // A throwaway data folder (DuckDB + local bucket); input files are read where the user's are.
     const config = parseConfig({
       LONGHAUL_DATA_DIR: dir,
-      LONGHAUL_INPUT_DIR: opts.config.LONGHAUL_INPUT_DIR ?? path.join(opts.config.LONGHAUL_DATA_DIR, 'input'),
+      LONGHAUL_INPUT_DIR: paths.input(opts.config),
       LONGHAUL_TASK_QUEUE: 'longhaul-simulate',
       ...sim.env(url),
     });
     const deps = createDeps(config);
-    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsEntry(), logger: quiet });
+    const { code } = await bundleWorkflowCode({ workflowsPath: workflowsEntry(), logger: quietBundler });
     const interceptors = { activity: timeLockActivities(tenv) };
     // Plain payloads (the test server and this process only): no codec whatever the user's environment says.
     const overrides = { interceptors, dataConverter: undefined };
@@ -284,14 +279,13 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
           } catch (err) {
             const error = capped
               ? `still running after ${formatDuration(cap)} of virtual time: stopped (a run that never ends, such as a watcher without --stop-after-ticks, needs an end; or raise --for)`
-              : errorText(err);
+              : rootCause(err);
             return { handle, error, ok: false as const };
           } finally {
             clearInterval(tick);
           }
         })(),
       ]);
-      const virtualEnd = await tenv.currentTimeMs();
       const runs = await histories(tenv.client, workflowId, outcome.handle.firstExecutionRunId);
       const timeline = buildTimeline(runs);
       const end = Math.max(timeline.endMs, virtualStart);
@@ -304,7 +298,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
           ? { result: outcome.result, summary: pipeline.summarize(outcome.result) }
           : { error: outcome.error }),
         virtualStart: new Date(virtualStart).toISOString(),
-        virtualEnd: new Date(Math.max(end, Math.min(virtualEnd, end))).toISOString(),
+        virtualEnd: new Date(end).toISOString(),
         virtualMs,
         wallMs: Date.now() - wall0,
         ...(opts.at === undefined ? { finishIfStartedNow: new Date(wall0 + virtualMs).toISOString() } : {}),
@@ -335,12 +329,3 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     await server.stop();
   }
 }
-
-const quiet = {
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: (m: string) => process.stderr.write(m + '\n'),
-  log: () => undefined,
-};

@@ -60,8 +60,6 @@ export interface Timeline {
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
 
-const durationMs = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number => ms(d);
-
 function summaryOf(e: Event): string | undefined {
   const p = e.userMetadata?.summary;
   if (!p) return undefined;
@@ -126,7 +124,7 @@ export function buildTimeline(runs: readonly RunHistory[]): Timeline {
         marks.push({ atMs: at, workflowId: run.workflowId, what: `${run.workflowType} failed` });
       } else if (e.timerStartedEventAttributes) {
         const a = e.timerStartedEventAttributes;
-        timers.set(a.timerId ?? '', { at, summary: summaryOf(e), timeoutMs: durationMs(a.startToFireTimeout) });
+        timers.set(a.timerId ?? '', { at, summary: summaryOf(e), timeoutMs: ms(a.startToFireTimeout) });
       } else if (e.timerFiredEventAttributes || e.timerCanceledEventAttributes) {
         const tid = (e.timerFiredEventAttributes ?? e.timerCanceledEventAttributes)?.timerId ?? '';
         const t = timers.get(tid);

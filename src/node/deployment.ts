@@ -74,7 +74,8 @@ export async function workerVersioning(
   };
 }
 
-const quietBundler = {
+/** The bundler's logger for a worker or a simulation: its warnings and errors only, to the process log. */
+export const quietBundler = {
   trace: () => undefined,
   debug: () => undefined,
   info: () => undefined,

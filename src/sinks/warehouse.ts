@@ -277,7 +277,8 @@ export async function countRows(w: Warehouse, schema: TableSchema, where?: Where
   return Number(row?.n ?? 0);
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+/** A table or column name every warehouse takes: letters, digits, underscores. */
+export const IDENT = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 
 /** Validates a schema's identifiers (they are interpolated into SQL) and write-mode columns. */
 export function assertSchema(schema: TableSchema, mode?: WriteMode): void {

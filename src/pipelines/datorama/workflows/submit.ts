@@ -118,7 +118,7 @@ async function splitBatch(
   onJobs: ((jobs: JobRef[]) => void) | undefined,
 ): Promise<void> {
   const streams = [...new Set(out.keys.map(streamOfKey))];
-  const named = Number(/\b(?:stream|streams?)\D{0,12}(\d+)/i.exec(out.message ?? '')?.[1]);
+  const named = Number(/\bstreams?\D{0,12}(\d+)/i.exec(out.message ?? '')?.[1]);
   const parts: number[][] =
     streams.length > 1 && streams.includes(named)
       ? [streams.filter((s) => s !== named), [named]]

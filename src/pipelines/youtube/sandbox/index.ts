@@ -1,11 +1,7 @@
 /** The `youtube` sandbox entry: YouTube Data API v3 on :4102, demo projects and keys in the env. */
 import type { SandboxFactory } from '../../../sandbox/index';
-import { YOUTUBE_DEMO_PROJECTS, YoutubeSandbox, type SandboxProject } from './server';
+import { YOUTUBE_DEMO_PROJECTS, YoutubeSandbox, youtubeKeyPairs } from './server';
 import { youtubeSimulation } from './simulation';
-
-/** `project:key` pairs for YOUTUBE_API_KEYS. */
-export const youtubeKeyPairs = (projects: SandboxProject[]) =>
-  projects.flatMap((p) => p.keys.map((k) => `${p.id}:${k}`)).join(',');
 
 export const youtubeSandbox: SandboxFactory = {
   port: 4102,
@@ -18,4 +14,4 @@ export const youtubeSandbox: SandboxFactory = {
   simulation: youtubeSimulation,
 };
 
-export { YoutubeSandbox, YOUTUBE_DEMO_PROJECTS, type SandboxProject } from './server';
+export { YoutubeSandbox, YOUTUBE_DEMO_PROJECTS, youtubeKeyPairs, type SandboxProject } from './server';

@@ -59,6 +59,10 @@ export interface YoutubeSandboxOptions {
   idsOnly?: boolean;
 }
 
+/** `project:key` pairs for YOUTUBE_API_KEYS. */
+export const youtubeKeyPairs = (projects: SandboxProject[]) =>
+  projects.flatMap((p) => p.keys.map((k) => `${p.id}:${k}`)).join(',');
+
 export const YOUTUBE_DEMO_PROJECTS: SandboxProject[] = [
   { id: 'longhaul-demo-1', keys: ['AIzaSandboxDemoKey-project1-a', 'AIzaSandboxDemoKey-project1-b'] },
   { id: 'longhaul-demo-2', keys: ['AIzaSandboxDemoKey-project2-a'] },

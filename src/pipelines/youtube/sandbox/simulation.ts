@@ -4,7 +4,7 @@
  */
 import type { SimulationSpec } from '../../../sandbox/index';
 import { fractionKey, intKey } from '../../../sandbox/simulation-keys';
-import { YoutubeSandbox, type SandboxProject } from './server';
+import { YoutubeSandbox, youtubeKeyPairs, type SandboxProject } from './server';
 import { fingerprint } from '../../../node/fingerprint';
 
 export const youtubeSimulation: SimulationSpec = {
@@ -36,7 +36,7 @@ export const youtubeSimulation: SimulationSpec = {
       server,
       env: (url) => ({
         YOUTUBE_BASE_URL: `${url}/youtube/v3`,
-        YOUTUBE_API_KEYS: projects.flatMap((p) => p.keys.map((k) => `${p.id}:${k}`)).join(','),
+        YOUTUBE_API_KEYS: youtubeKeyPairs(projects),
       }),
       scaled: ['videos.list answers carry each video’s ID only (no snippet or statistics): the rows are IDs'],
       usage: () => {
