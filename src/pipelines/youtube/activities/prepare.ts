@@ -1,7 +1,7 @@
 /**
  * youtube-enrich, step 1: the distinct video IDs of the input, as sorted chunk files in the bucket, without
  * ever holding them in workflow history. The CSV (s3://… in the bucket, or a file inside the worker's input
- * folder LONGHAUL_INPUT_DIR — input.ts) is streamed, IDs are checked
+ * folder LONGHAUL_INPUT_DIR — kit/activity/input.ts) is streamed, IDs are checked
  * (11 URL-safe characters), hash-partitioned into temporary files, and each partition is deduplicated and
  * sorted on its own, so memory stays bounded by one partition (or by `limit`, which keeps the first
  * `limit` distinct IDs in input order). The activity returns counts and the chunk count only, and is
@@ -16,9 +16,8 @@ import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
-import { S3Bucket } from '../../../sinks/s3-bucket';
 import { VIDEO_ID } from '../connector/enums';
-import { resolveInputFile } from './input';
+import { openInput, type S3Inputs } from '../../../kit/activity/input';
 
 export interface PrepareArgs {
   workKey: string;
@@ -52,52 +51,6 @@ function partitionOf(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0;
   return h % PARTITIONS;
-}
-
-/** Where `s3://` URLs of other buckets are read (src/sinks: the same S3 service, credentials or anonymous). */
-export interface S3Inputs {
-  /** The name URLs give the configured bucket. */
-  ownName: string;
-  open(name: string): S3Bucket;
-}
-
-/**
- * Opens the CSV: `s3://<bucket>/<key>` through the configured bucket when it names it, else through that
- * bucket on the same S3 service (a public one read anonymously: the notebook's play log); anything else only
- * inside the worker's input folder (input.ts: real path checked, `/proc/…`, `../` and symlinks out refused).
- */
-async function openCsv(bucket: Bucket, csv: string, inputDir: string, s3?: S3Inputs): Promise<Readable> {
-  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(csv);
-  if (m) {
-    const [, name, key] = m as unknown as [string, string, string];
-    const own = name === (bucket instanceof S3Bucket ? bucket.bucket : (s3?.ownName ?? name));
-    if (!own && !s3)
-      throw ApplicationFailure.nonRetryable(
-        `--csv: ${csv} is not in the configured bucket (${bucket.uri('')}): copy it there or into the input folder`,
-        'InvalidInput',
-      );
-    const other = own ? undefined : s3!.open(name);
-    const from = other ?? bucket;
-    let found: boolean;
-    try {
-      found = await from.exists(key);
-    } catch (err) {
-      const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (other && status === 403)
-        throw ApplicationFailure.nonRetryable(
-          `--csv: ${csv}: access denied by the bucket ${name}` +
-            (other.anonymous
-              ? ' (read anonymously: it is not public; set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY to read it with credentials)'
-              : " (with the worker's S3 credentials)"),
-          'InvalidInput',
-        );
-      if (other && (status === undefined || status >= 500)) throw err; // the service or the network: retried
-      throw ApplicationFailure.nonRetryable(`--csv: ${csv} is not a valid bucket key`, 'InvalidInput');
-    }
-    if (!found) throw ApplicationFailure.nonRetryable(`--csv: CSV not found in the bucket: ${csv}`, 'InvalidInput');
-    return from.getStream(key);
-  }
-  return fs.createReadStream(await resolveInputFile(csv, inputDir, '--csv'));
 }
 
 /**
@@ -165,7 +118,7 @@ export function createYoutubePrepareActivities({
       }
       const ctx = Context.current();
       const source = args.csv
-        ? csvColumn(await openCsv(bucket, args.csv, inputDir, s3), args.column)
+        ? csvColumn(await (await openInput(args.csv, { bucket, inputDir, s3 }, '--csv', 'CSV')).stream(), args.column)
         : inline(args.ids ?? []);
       const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), `longhaul-yt-${randomUUID().slice(0, 8)}-`));
       try {
