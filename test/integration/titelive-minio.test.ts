@@ -63,7 +63,16 @@ describe.skipIf(!minio)('titelive with the bucket on MinIO (skipped: .longhaul/b
       env.client.workflow.execute('titelive', {
         taskQueue,
         workflowId: uniqueQueue('tl-minio'),
-        args: [{ category: 'LIVRE', minModifiedDate: '2025-01-01', imageRetryDelay: '1s', imagePrefix: 'covers/fr' }],
+        args: [
+          {
+            category: 'LIVRE',
+            minModifiedDate: '2025-01-01',
+            imageRetryDelay: '1s',
+            imagePrefix: 'covers/fr',
+            rawOutput: 'handoff/raw_products.parquet',
+            imagesOutput: 'handoff/products_with_images.parquet',
+          },
+        ],
       }),
     );
     const articles = sandbox.catalog.reduce((n, p) => n + p.articles.length, 0);
@@ -96,5 +105,26 @@ describe.skipIf(!minio)('titelive with the bucket on MinIO (skipped: .longhaul/b
       expect((await bucket.get(r.object_key)).equals(sandbox.images.bytes(new URL(r.source_url).pathname))).toBe(true);
     expect(rows.filter((r) => r.status !== 'ok').every((r) => !!r.reason)).toBe(true);
     expect(sandbox.images.peakConnections).toBeLessThanOrEqual(4);
+
+    // The hand-off files are in MinIO: the images file points at the S3 objects of the ok images.
+    const images = path.join(deps.dir, 'images-from-minio.parquet');
+    fs.writeFileSync(images, await bucket.get(result.imagesParquet!));
+    const paths = await deps.warehouse.query<{ p: string; ok: boolean }>(
+      `SELECT recto_gcs_path AS p, recto_upload_status.success AS ok FROM read_parquet('${images}')
+       UNION ALL SELECT verso_gcs_path, verso_upload_status.success FROM read_parquet('${images}')`,
+    );
+    expect(paths).toHaveLength(articles * 2);
+    expect(paths.filter((r) => r.ok)).toHaveLength(result.images.ok);
+    expect(paths.filter((r) => r.ok).every((r) => /^s3:\/\/titelive\/covers\/fr\/[0-9a-f-]{36}$/.test(r.p))).toBe(true);
+
+    // Parse only, reading the raw file back from MinIO through its s3:// URL.
+    const again: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
+      env.client.workflow.execute('titelive', {
+        taskQueue,
+        workflowId: uniqueQueue('tl-minio-parse'),
+        args: [{ category: 'LIVRE', parseFrom: `s3://titelive/${result.rawParquet}`, images: false }],
+      }),
+    );
+    expect(again).toMatchObject({ products: 300, rows: articles, highWaterMark: null });
   });
 });

@@ -14,6 +14,8 @@ const ALLOWED: Record<string, string> = {
   'client.ts': '`longhaul query`: runs the SQL the user typed, in their warehouse',
   'pipelines/titelive/activities/parse.ts':
     'a private DuckDB file used as the parse engine (Parquet), not the warehouse',
+  'pipelines/titelive/activities/images-parquet.ts':
+    'a private DuckDB file joining the parsed Parquet with the image rows (read through select) into Parquet',
   'cli/demo.ts': 'prints, for the user, the SQL that gives the same table (it reads through select)',
 };
 

@@ -128,7 +128,7 @@ describe('titelive on the time-skipping server', () => {
 
       const second = await run({ incremental: true });
       expect(second.dateMin).toBe(first.highWaterMark);
-      expect(second.dateMax >= changedOn).toBe(true);
+      expect(second.dateMax! >= changedOn).toBe(true);
       expect(second).toMatchObject({ products: 4, rows: 4, pages: 1, highWaterMark: second.dateMax });
       // One page from the high-water mark (the day-old token is refused first, then renewed).
       expect(

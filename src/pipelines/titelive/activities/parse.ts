@@ -1,17 +1,23 @@
 /**
- * Titelive parse: reads the run's raw pages from the bucket, turns every product into article rows
- * (pure functions in pipelines/titelive/connector/parse.ts), de-duplicates on (product id, article id) — the same
- * product can come back in several queries — and writes one Parquet file (DuckDB `COPY … (FORMAT
- * PARQUET)` from a temporary DuckDB file) to the bucket, merges the same rows into the warehouse
- * table, and writes the image work list (recto/verso per article) as gzip NDJSON chunks.
+ * Titelive parse: reads the run's raw pages from the bucket — or, parse only, a raw Parquet file (`id`, `data`)
+ * named by `parseFrom` — turns every product into article rows (pure functions in
+ * pipelines/titelive/connector/parse.ts), de-duplicates on (product id, article id) — the same product can come
+ * back in several queries — and writes one Parquet file (DuckDB `COPY … (FORMAT PARQUET)` from a temporary
+ * DuckDB file) to the bucket, merges the same rows into the warehouse table, and writes the image work list
+ * (recto/verso per article) as gzip NDJSON chunks. When asked (`rawOutput`), the raw products read go to a
+ * Parquet file too (`id`, `data`: the replaced extract script's output). `titeliveImagesParquet` joins the
+ * parsed Parquet with the run's image results into the replaced images script's output (8 recto/verso columns).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { heartbeating } from '../../../kit/activity/heartbeat';
+import { pipeline } from 'node:stream/promises';
+import { ApplicationFailure } from '@temporalio/activity';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Bucket } from '../../../sinks/bucket';
+import { openInput, type InputSource } from '../../../kit/activity/input';
 import type { ColumnType, Row, Warehouse } from '../../../sinks/warehouse';
 import {
   emptyStats,
@@ -27,10 +33,16 @@ import { rawPrefix } from './extract';
 export interface ParseArgs {
   runId: string;
   category: string;
-  /** Articles modified before this day are dropped. */
-  minModifiedDate: string;
+  /** Articles modified before this day are dropped (parse only: none dropped when absent). */
+  minModifiedDate?: string;
   /** Images per work-list chunk. */
   imageBatch: number;
+  /** Parse only (`parseFrom`): read the products from this raw Parquet file instead of the run's pages. */
+  source?: string;
+  /** Bucket key of the parsed Parquet (`parsedOutput`); default parquetKeyOf(category, runId). */
+  parsedKey?: string;
+  /** Also write the raw products read (`id`, `data`; one per product id) as Parquet at this key (`rawOutput`). */
+  rawKey?: string;
 }
 
 export interface ParseOutcome extends ParseStats {
@@ -38,6 +50,8 @@ export interface ParseOutcome extends ParseStats {
   /** Rows after de-duplication (= Parquet rows = rows merged into the table). */
   uniqueRows: number;
   parquetKey: string;
+  /** Where the raw products went as Parquet (rawKey), if asked. */
+  rawKey?: string;
   table: string;
   images: number;
   imageChunks: number;
@@ -54,25 +68,107 @@ const SQL_TYPES: Record<ColumnType, string> = {
   TIMESTAMP: 'TIMESTAMP',
 };
 const q = (s: string) => `"${s}"`;
+const PARQUET = 'application/vnd.apache.parquet';
 export const parquetKeyOf = (category: string, runId: string) =>
   `titelive/parquet/${category}/${runId}/products.parquet`;
 export const imageChunkKey = (prefix: string, i: number) => `${prefix}images-${String(i).padStart(5, '0')}.ndjson.gz`;
 
+const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
+const refuse = (message: string) => ApplicationFailure.nonRetryable(message, 'InvalidInput');
+/** The flag a parse-only source is named by in errors. */
+const PARSE_FROM = '--parse-from';
+
+interface RawProduct {
+  id: string;
+  data: string;
+}
+
 /** Yields the raw products of every page under a prefix (one page in memory at a time). */
-async function* rawProducts(bucket: Bucket, prefix: string, onPage: (i: number) => void) {
+async function* pageProducts(bucket: Bucket, prefix: string, onPage: (i: number) => void): AsyncGenerator<RawProduct> {
   const pages = (await bucket.list(prefix)).filter((o) => o.key.endsWith('.ndjson.gz'));
   for (let i = 0; i < pages.length; i++) {
     const text = gunzipSync(await bucket.get(pages[i].key)).toString('utf8');
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      const rec = JSON.parse(line) as { id: string; data: string };
-      yield JSON.parse(rec.data) as Record<string, unknown>;
-    }
+    for (const line of text.split('\n')) if (line) yield JSON.parse(line) as RawProduct;
     onPage(i + 1);
   }
 }
 
-export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: Bucket; warehouse: Warehouse }) {
+/**
+ * Yields the products of a raw Parquet file (`id`, `data`: the replaced extract script's output, or longhaul's
+ * `rawOutput`) in batches of 1,000 rows. The file is read by DuckDB from the worker's input folder, or from a
+ * private temporary copy of the S3 object. Errors name `--parse-from` and never quote the file's content.
+ */
+async function* rawParquet(
+  conn: DuckDBConnection,
+  ref: string,
+  src: InputSource,
+  tmp: string,
+  onBatch: (rows: number) => void,
+): AsyncGenerator<RawProduct> {
+  const input = await openInput(ref, src, PARSE_FROM, 'raw Parquet file');
+  let file = input.localPath;
+  if (!file) {
+    file = path.join(tmp, 'raw-input.parquet');
+    await pipeline(await input.stream(), fs.createWriteStream(file, { mode: 0o600 }));
+  }
+  let columns: Map<string, string>;
+  try {
+    const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+    columns = new Map(
+      (d.getRowObjectsJS() as { column_name: string; column_type: string }[]).map((c) => [
+        c.column_name,
+        c.column_type,
+      ]),
+    );
+  } catch {
+    throw refuse(`${PARSE_FROM}: ${ref} is not a Parquet file DuckDB can read`);
+  }
+  for (const c of ['id', 'data'])
+    if (!columns.has(c))
+      throw refuse(
+        `${PARSE_FROM}: ${ref} has no "${c}" column (a raw file has id and data: the raw products as JSON` +
+          `; it has ${columns.size} column(s), not named here: a file's content is never quoted)`,
+      );
+  await conn.run(
+    `CREATE TEMP TABLE raw_input AS SELECT row_number() OVER () AS n, CAST(id AS VARCHAR) AS id, CAST(data AS VARCHAR) AS data FROM read_parquet(${sqlString(file)})`,
+  );
+  const total = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM raw_input')).getRowObjectsJS()[0].n);
+  for (let from = 0; from < total; from += 1000) {
+    const r = await conn.runAndReadAll(
+      `SELECT n, id, data FROM raw_input WHERE n > ${from} AND n <= ${from + 1000} ORDER BY n`,
+    );
+    for (const row of r.getRowObjectsJS() as { n: bigint; id: string | null; data: string | null }[]) {
+      if (row.data === null) throw refuse(`${PARSE_FROM}: ${ref}, row ${row.n}: data is null`);
+      yield { id: row.id ?? '', data: row.data };
+    }
+    onBatch(Math.min(from + 1000, total));
+  }
+  await conn.run('DROP TABLE raw_input');
+  conn.closeSync();
+}
+
+/** A raw product's JSON, which must be an object; `where` names it in the error. */
+function productOf(raw: RawProduct, where: () => string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw.data);
+  } catch {
+    throw refuse(`${where()}: data is not JSON`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw refuse(`${where()}: data is not a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+export function createTiteliveParseActivities({
+  bucket,
+  warehouse,
+  inputDir,
+  s3,
+}: { bucket: Bucket; warehouse: Warehouse } & Partial<Omit<InputSource, 'bucket'>>) {
+  const src = (): InputSource => {
+    if (!inputDir) throw new Error('titelive parse: no input folder given to read --parse-from from');
+    return { bucket, inputDir, ...(s3 ? { s3 } : {}) };
+  };
   async function parse(args: ParseArgs, progress: Record<string, number>): Promise<ParseOutcome> {
     /** What the next heartbeat reports. */
     const note = (d: Record<string, number>) => Object.assign(progress, d);
@@ -82,19 +178,48 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
     const conn: DuckDBConnection = await db.connect();
     try {
       await conn.run(`CREATE TABLE stage (${cols.map((c) => `${q(c.name)} VARCHAR`).join(', ')}, _seq BIGINT)`);
+      if (args.rawKey) await conn.run('CREATE TABLE raw (id VARCHAR, data VARCHAR, _seq BIGINT)');
       const stats = emptyStats();
       const extractedAt = new Date().toISOString();
       let seq = 0;
       let rawPages = 0;
+      let read = 0;
       const appender = await conn.createAppender('stage');
-      for await (const raw of rawProducts(bucket, rawPrefix(args.category, args.runId), (i) => {
-        rawPages = i;
+      const rawAppender = args.rawKey ? await conn.createAppender('raw') : undefined;
+      const flushed = () => {
         appender.flushSync();
-        note({ page: i });
-      })) {
+        rawAppender?.flushSync();
+      };
+      // The raw Parquet is read on a connection of its own: `conn` holds the appenders.
+      const source = args.source
+        ? rawParquet(await db.connect(), args.source, src(), tmp, (rows) => {
+            flushed();
+            note({ rowsRead: rows });
+          })
+        : pageProducts(bucket, rawPrefix(args.category, args.runId), (i) => {
+            rawPages = i;
+            flushed();
+            note({ page: i });
+          });
+      for await (const raw of source) {
+        read++;
+        const product = args.source
+          ? productOf(raw, () => `${PARSE_FROM}: ${args.source}, row ${read}`)
+          : (JSON.parse(raw.data) as Record<string, unknown>);
+        if (rawAppender) {
+          rawAppender.appendVarchar(raw.id);
+          rawAppender.appendVarchar(raw.data);
+          rawAppender.appendBigInt(BigInt(read));
+          rawAppender.endRow();
+        }
         const rows = parseProduct(
-          raw,
-          { category: args.category, runId: args.runId, extractedAt, minModifiedDate: args.minModifiedDate },
+          product,
+          {
+            category: args.category,
+            runId: args.runId,
+            extractedAt,
+            ...(args.minModifiedDate ? { minModifiedDate: args.minModifiedDate } : {}),
+          },
           stats,
         );
         for (const row of rows) {
@@ -108,6 +233,7 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
         }
       }
       appender.closeSync();
+      rawAppender?.closeSync();
       // One row per (product id, article id): the last one read wins.
       const casts = cols.map((c) => `CAST(${q(c.name)} AS ${SQL_TYPES[c.type]}) AS ${q(c.name)}`).join(', ');
       const keys = PRODUCT_KEYS.map(q).join(', ');
@@ -116,8 +242,17 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
       );
       const file = path.join(tmp, 'products.parquet');
       await conn.run(`COPY final TO '${file.replace(/'/g, "''")}' (FORMAT PARQUET, COMPRESSION ZSTD)`);
-      const parquetKey = parquetKeyOf(args.category, args.runId);
-      await bucket.put(parquetKey, fs.createReadStream(file), { contentType: 'application/vnd.apache.parquet' });
+      const parquetKey = args.parsedKey ?? parquetKeyOf(args.category, args.runId);
+      await bucket.put(parquetKey, fs.createReadStream(file), { contentType: PARQUET });
+      if (args.rawKey) {
+        // One row per product id (a product can come back in several queries): the last one read wins.
+        const rawFile = path.join(tmp, 'raw.parquet');
+        await conn.run(
+          `COPY (SELECT id, data FROM raw QUALIFY row_number() OVER (PARTITION BY id ORDER BY _seq DESC) = 1 ORDER BY id) ` +
+            `TO ${sqlString(rawFile)} (FORMAT PARQUET, COMPRESSION ZSTD)`,
+        );
+        await bucket.put(args.rawKey, fs.createReadStream(rawFile), { contentType: PARQUET });
+      }
 
       // The same rows into the warehouse (merge on the keys), read back in batches as text.
       const uniqueRows = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM final')).getRowObjectsJS()[0].n);
@@ -160,6 +295,7 @@ export function createTiteliveParseActivities({ bucket, warehouse }: { bucket: B
         rawPages,
         uniqueRows,
         parquetKey,
+        ...(args.rawKey ? { rawKey: args.rawKey } : {}),
         table: TITELIVE_PRODUCTS_TABLE.name,
         images,
         imageChunks,

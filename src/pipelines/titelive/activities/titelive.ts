@@ -11,6 +11,9 @@ import { ImageFetcher } from '../connector/images';
 import { createTiteliveExtractActivities } from './extract';
 import { createTiteliveParseActivities } from './parse';
 import { createTiteliveImagesActivities } from './images';
+import { createTiteliveImagesParquetActivities } from './images-parquet';
+import { inputBucket, ownBucketName } from '../../../sinks';
+import { paths } from '../../../config';
 
 export const TITELIVE_STATE_TABLE: TableSchema = {
   name: 'titelive_state',
@@ -33,7 +36,13 @@ export function createTiteliveActivities(deps: Deps) {
   });
   return {
     ...createTiteliveExtractActivities({ config, bucket, client }),
-    ...createTiteliveParseActivities({ bucket, warehouse }),
+    ...createTiteliveParseActivities({
+      bucket,
+      warehouse,
+      inputDir: paths.input(config),
+      s3: { ownName: ownBucketName(config), open: (name) => inputBucket(config, name) },
+    }),
+    ...createTiteliveImagesParquetActivities({ bucket, warehouse }),
     ...createTiteliveImagesActivities({
       bucket,
       warehouse,

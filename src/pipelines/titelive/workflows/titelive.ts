@@ -11,6 +11,7 @@ import { ApplicationFailure, isCancellation, patched, sleep, workflowInfo } from
 import type { z } from 'zod';
 import type { TiteliveActivities } from '../activities/titelive';
 import type { ExtractOutcome } from '../activities/extract';
+import type { ParseOutcome } from '../activities/parse';
 import { titeliveInput, titelivePipeline, type TiteliveInput, type TiteliveResult } from '../definition';
 import { formatDuration } from '../../../shared/durations';
 import { describedActivities, ProgressTracker, validateInput, workflowNow } from '../../../kit/workflow';
@@ -60,9 +61,20 @@ export async function titelive(rawInput: TiteliveInput): Promise<TiteliveResult>
   }
 }
 
+/** An output key with its placeholders filled in (the definition checked they are known ones). */
+export const outputKey = (template: string, vars: { category: string; runId: string; day: string }) =>
+  template.replace(/\{(category|runId|day)\}/g, (_m, name: keyof typeof vars) => vars[name]);
+
 async function run(input: z.output<typeof titeliveInput>, progress: ProgressTracker): Promise<TiteliveResult> {
   const runId = workflowInfo().runId;
   const { category } = input;
+  const vars = { category, runId, day: isoDayOf(workflowNow()) };
+  const keys = {
+    raw: input.rawOutput && outputKey(input.rawOutput, vars),
+    parsed: input.parsedOutput && outputKey(input.parsedOutput, vars),
+    images: input.imagesOutput && outputKey(input.imagesOutput, vars),
+  };
+  if (input.parseFrom) return parseOnly(input, input.parseFrom, keys, progress);
 
   // The range: from the high-water mark (incremental) or the given date, to the given day or today.
   let dateMin = input.minModifiedDate;
@@ -140,10 +152,104 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
     category,
     minModifiedDate: dateMin!,
     imageBatch: input.imageBatch,
+    ...(keys.parsed ? { parsedKey: keys.parsed } : {}),
+    ...(keys.raw ? { rawKey: keys.raw } : {}),
   });
   progress.add('rows', parsed.uniqueRows);
 
-  // Images.
+  const images = await copyImages(input, parsed, keys.images, progress);
+
+  // A query still at the cap is incomplete: the mark must not pass its first day, so the next incremental
+  // run covers it again (the queue is in date order, so every day before it is complete).
+  let mark = dateMax;
+  if (patched('longhaul-titelive-capped-mark') && capped.length)
+    mark = capped.reduce((d, q) => (q.dateMin < d ? q.dateMin : d), dateMax);
+  await marker(
+    mark === dateMax
+      ? `move the high-water mark of ${category} to ${dateMax}`
+      : `move the high-water mark of ${category} to ${mark} only: ${capped.length} queries still at the result cap`,
+  ).titeliveSaveHighWaterMark({ category, date: mark, runId });
+  progress.set({ phase: 'done' });
+  const result: TiteliveResult = {
+    category,
+    dateMin: dateMin!,
+    dateMax,
+    queries,
+    capped,
+    pages: total('pages'),
+    products: total('products'),
+    rows: parsed.uniqueRows,
+    articles: parsed.articles,
+    filteredOut: parsed.filteredOut,
+    typeErrors: parsed.typeErrors,
+    parquet: parsed.parquetKey,
+    table: parsed.table,
+    imagesTable: 'titelive_images',
+    images: images.counts,
+    highWaterMark: mark,
+    ...(parsed.rawKey ? { rawParquet: parsed.rawKey } : {}),
+    ...(images.parquet ? { imagesParquet: images.parquet } : {}),
+  };
+  progress.finish(titelivePipeline.summarize(result));
+  return result;
+}
+
+/** Parse only (`parseFrom`): a raw Parquet file → parsed rows, images; nothing extracted, no mark moved. */
+async function parseOnly(
+  input: z.output<typeof titeliveInput>,
+  parseFrom: string,
+  keys: { parsed?: string; images?: string },
+  progress: ProgressTracker,
+): Promise<TiteliveResult> {
+  const runId = workflowInfo().runId;
+  const { category } = input;
+  progress.set({ phase: `parsing ${parseFrom}` });
+  const parsed = await parser(`parse ${parseFrom} into the warehouse (parse only)`).titeliveParse({
+    runId,
+    category,
+    ...(input.minModifiedDate ? { minModifiedDate: input.minModifiedDate } : {}),
+    imageBatch: input.imageBatch,
+    source: parseFrom,
+    ...(keys.parsed ? { parsedKey: keys.parsed } : {}),
+  });
+  progress.add('rows', parsed.uniqueRows);
+  const images = await copyImages(input, parsed, keys.images, progress);
+  progress.set({ phase: 'done' });
+  const result: TiteliveResult = {
+    category,
+    dateMin: null,
+    dateMax: null,
+    parsedFrom: parseFrom,
+    queries: 0,
+    capped: [],
+    pages: 0,
+    products: parsed.products,
+    rows: parsed.uniqueRows,
+    articles: parsed.articles,
+    filteredOut: parsed.filteredOut,
+    typeErrors: parsed.typeErrors,
+    parquet: parsed.parquetKey,
+    table: parsed.table,
+    imagesTable: 'titelive_images',
+    images: images.counts,
+    highWaterMark: null,
+    ...(images.parquet ? { imagesParquet: images.parquet } : {}),
+  };
+  progress.finish(titelivePipeline.summarize(result));
+  return result;
+}
+
+/**
+ * The images of the parsed rows, chunk by chunk, then one more pass over the failures after a durable wait;
+ * then, when asked (`imagesOutput`), the parsed rows with their image columns as Parquet.
+ */
+async function copyImages(
+  input: z.output<typeof titeliveInput>,
+  parsed: ParseOutcome,
+  imagesKey: string | undefined,
+  progress: ProgressTracker,
+): Promise<{ counts: TiteliveResult['images']; parquet?: string }> {
+  const runId = workflowInfo().runId;
   const images = { ok: 0, missing: 0, failed: 0 };
   if (input.images && parsed.images > 0) {
     progress.set({ phase: 'images', unit: 'image chunks', done: 0, total: parsed.imageChunks });
@@ -185,36 +291,12 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
       progress.add('images_failed', r.failed - r.retried);
     }
   }
-
-  // A query still at the cap is incomplete: the mark must not pass its first day, so the next incremental
-  // run covers it again (the queue is in date order, so every day before it is complete).
-  let mark = dateMax;
-  if (patched('longhaul-titelive-capped-mark') && capped.length)
-    mark = capped.reduce((d, q) => (q.dateMin < d ? q.dateMin : d), dateMax);
-  await marker(
-    mark === dateMax
-      ? `move the high-water mark of ${category} to ${dateMax}`
-      : `move the high-water mark of ${category} to ${mark} only: ${capped.length} queries still at the result cap`,
-  ).titeliveSaveHighWaterMark({ category, date: mark, runId });
-  progress.set({ phase: 'done' });
-  const result: TiteliveResult = {
-    category,
-    dateMin: dateMin!,
-    dateMax,
-    queries,
-    capped,
-    pages: total('pages'),
-    products: total('products'),
-    rows: parsed.uniqueRows,
-    articles: parsed.articles,
-    filteredOut: parsed.filteredOut,
-    typeErrors: parsed.typeErrors,
-    parquet: parsed.parquetKey,
-    table: parsed.table,
-    imagesTable: 'titelive_images',
-    images,
-    highWaterMark: mark,
-  };
-  progress.finish(titelivePipeline.summarize(result));
-  return result;
+  if (!imagesKey) return { counts: images };
+  progress.set({ phase: `writing ${imagesKey}` });
+  await parser(`write the parsed rows with their image columns to ${imagesKey}`).titeliveImagesParquet({
+    runId,
+    parsedKey: parsed.parquetKey,
+    outputKey: imagesKey,
+  });
+  return { counts: images, parquet: imagesKey };
 }
