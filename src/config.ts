@@ -131,6 +131,12 @@ export const envSchema = z.object({
   TITELIVE_IMAGE_RETRIES: z.coerce.number().int().min(0).max(30).default(10),
   TITELIVE_IMAGE_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
   TITELIVE_IMAGE_RETRY_MAX_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
+  /**
+   * Search requests per second shared by every worker and run of the account (a token bucket in Temporal), and
+   * how many may go at once. The API was measured at ~70/s in bursts, ~30/s sustained, 429 beyond; 0 = no limit.
+   */
+  TITELIVE_RATE_PER_SECOND: z.coerce.number().min(0).max(1000).default(25),
+  TITELIVE_RATE_BURST: z.coerce.number().int().min(1).max(1000).default(25),
   /** The API's cap on results per query (a query whose nbreponses reaches it is split). */
   TITELIVE_MAX_RESULTS: z.coerce.number().int().min(1).default(20_000),
 

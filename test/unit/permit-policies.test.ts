@@ -197,3 +197,57 @@ describe('key-pool policy', () => {
     );
   });
 });
+
+describe('token-bucket policy', () => {
+  const bucket = () => initPolicy({ kind: 'tokenBucket', perSecond: 25, burst: 10 }, T0);
+  const take = (s: PolicyState, calls: number, at: number) => {
+    advance(s, at);
+    return decide(s, ask(0, { calls }), [], at);
+  };
+
+  it('grants a full burst at once, then calls at perSecond, and says when the next ones are ready', () => {
+    const s = bucket();
+    expect(take(s, 10, T0)).toEqual({ ok: true });
+    const d = take(s, 5, T0);
+    expect(d.ok).toBe(false);
+    if (!d.ok) {
+      expect(d.at).toBe(T0 + 200); // 5 tokens at 25/s
+      expect(d.why('200ms')).toMatch(/25\/s on average, at most 10 at once/);
+    }
+    expect(take(s, 5, T0 + 200)).toEqual({ ok: true });
+    // Never more than burst + perSecond × t in any span t, whatever the asks: simulate a greedy caller.
+    const s2 = bucket();
+    const grants: number[] = [];
+    for (let t = T0; t < T0 + 10_000; t += 7) if (take(s2, 1, t).ok) grants.push(t);
+    for (let i = 0; i < grants.length; i++) {
+      const inSecond = grants.filter((g) => g >= grants[i] && g < grants[i] + 1000).length;
+      expect(inSecond).toBeLessThanOrEqual(10 + 25);
+    }
+    expect(grants.length).toBeGreaterThanOrEqual(10 + 25 * 9.9);
+    expect(grants.length).toBeLessThanOrEqual(10 + 25 * 10);
+  });
+
+  it('holds every call while the API said to wait, then starts from an empty bucket', () => {
+    const s = bucket();
+    observe(s, { blockUntil: T0 + 30_000 }, T0);
+    const d = take(s, 1, T0 + 1000);
+    expect(d.ok).toBe(false);
+    if (!d.ok) expect(d.at).toBe(T0 + 30_000);
+    expect(take(s, 1, T0 + 30_000).ok).toBe(false); // empty at the end of the hold
+    expect(take(s, 1, T0 + 30_040)).toEqual({ ok: true });
+    expect(keepUntil(s)).toBeGreaterThan(T0 + 30_040); // refilling: a new entity must not start full
+  });
+
+  it('refuses asks beyond its burst, keeps its tokens across a restart, and refuses other limits', () => {
+    const s = bucket();
+    expect(() => validateAsk(s, { calls: 11 })).toThrow(/1 to 10 calls at once/);
+    expect(() => validateAsk(s, { calls: 3 })).not.toThrow();
+    take(s, 8, T0);
+    reconfigure(s, { kind: 'tokenBucket', perSecond: 25, burst: 10 }, T0);
+    expect(take(s, 3, T0).ok).toBe(false); // still 2 left, not a fresh 10
+    expect(() => validateJoinPolicy(s, { kind: 'tokenBucket', perSecond: 30, burst: 10 }, 'tl')).toThrow(
+      /configured differently/,
+    );
+    expect(() => validateJoinPolicy(s, { kind: 'tokenBucket', perSecond: 25, burst: 10 }, 'tl')).not.toThrow();
+  });
+});

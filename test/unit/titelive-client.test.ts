@@ -108,6 +108,57 @@ describe('titelive client', () => {
   });
 });
 
+describe('titelive sandbox rate (the measured one: ~70/s in bursts, ~30/s sustained, 429 beyond)', () => {
+  it('admits 70 in any second, about 2,000 at 70/s, then 30/s; 429s carry no Retry-After', async () => {
+    const { s } = await setup();
+    let t = Date.parse('2026-01-01T00:00:00Z');
+    s.clock.follow(() => t);
+    const ask = async () => {
+      const r = await fetch(`${s.url}/v1/login/${TITELIVE_DEMO_USER}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ password: TITELIVE_DEMO_PASSWORD }),
+      });
+      await r.arrayBuffer();
+      if (r.status === 429) expect(r.headers.get('retry-after')).toBeNull();
+      return r.status;
+    };
+    // 80 at once: 70 pass, the rest are refused (the peak).
+    const first = await Promise.all(Array.from({ length: 80 }, ask));
+    expect(first.filter((x) => x === 200)).toHaveLength(70);
+    expect(first.filter((x) => x === 429)).toHaveLength(10);
+    // Then one every 15 ms (~67/s) until the reserve runs out: about 2,000 requests in about 30 s.
+    t += 1000;
+    let ok = 70;
+    let seconds = 0;
+    for (; seconds < 120; seconds++) {
+      let okThisSecond = 0;
+      for (let i = 0; i < 66; i++) {
+        t += 15;
+        if ((await ask()) === 200) okThisSecond++;
+      }
+      t += 10;
+      ok += okThisSecond;
+      if (okThisSecond < 50) break;
+    }
+    expect(ok).toBeGreaterThan(1_800);
+    expect(ok).toBeLessThan(2_400);
+    expect(seconds).toBeGreaterThan(25);
+    // Then ~30 a second, sustained.
+    let sustained = 0;
+    for (let sec = 0; sec < 10; sec++) {
+      for (let i = 0; i < 66; i++) {
+        t += 15;
+        if ((await ask()) === 200) sustained++;
+      }
+      t += 10;
+    }
+    expect(sustained / 10).toBeGreaterThan(27);
+    expect(sustained / 10).toBeLessThan(33);
+    expect(s.rateLimited).toBeGreaterThan(0);
+  });
+});
+
 describe('titelive range splitting', () => {
   it('halves a range, then splits a single day by availability, then gives up', () => {
     expect(splitQuery({ dateMin: '2025-01-01', dateMax: '2025-01-10' })).toEqual([

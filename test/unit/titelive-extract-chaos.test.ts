@@ -30,6 +30,9 @@ vi.mock('../../src/kit/activity/chaos-points', async (orig) => ({
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-tl-chaos-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
+/** No Temporal server here: no shared rate entity (it is tested in test/integration/titelive-rate.test.ts). */
+const NO_TEMPORAL = parseConfig({ TITELIVE_RATE_PER_SECOND: '0' });
+
 describe('titelive extract chaos point', () => {
   it('fires after each page is written and before its checkpoint', async () => {
     expect(CHAOS_POINTS).toContain('titelive.extract.after-write');
@@ -48,7 +51,7 @@ describe('titelive extract chaos point', () => {
         username: TITELIVE_DEMO_USER,
         password: TITELIVE_DEMO_PASSWORD,
       });
-      const { titeliveExtract } = createTiteliveExtractActivities({ config: parseConfig({}), bucket, client });
+      const { titeliveExtract } = createTiteliveExtractActivities({ config: NO_TEMPORAL, bucket, client });
       const out = await new MockActivityEnvironment(liveAttempt()).run(titeliveExtract, {
         runId: 'r1',
         category: 'LIVRE' as const,

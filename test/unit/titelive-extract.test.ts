@@ -22,6 +22,9 @@ import {
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-tl-extract-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
+/** No Temporal server here: no shared rate entity (it is tested in test/integration/titelive-rate.test.ts). */
+const NO_TEMPORAL = parseConfig({ TITELIVE_RATE_PER_SECOND: '0' });
+
 describe('titelive extract resume', () => {
   it('resumes from the latest pass, not from a stale heartbeat of an earlier one', async () => {
     const sandbox = new TiteliveSandbox({ seed: 3, catalog: { books: 200, music: 5 } });
@@ -34,7 +37,7 @@ describe('titelive extract resume', () => {
         username: TITELIVE_DEMO_USER,
         password: TITELIVE_DEMO_PASSWORD,
       });
-      const { titeliveExtract } = createTiteliveExtractActivities({ config: parseConfig({}), bucket, client });
+      const { titeliveExtract } = createTiteliveExtractActivities({ config: NO_TEMPORAL, bucket, client });
       const args = {
         runId: 'r1',
         category: 'LIVRE' as const,

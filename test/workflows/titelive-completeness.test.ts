@@ -33,6 +33,9 @@ describe('titelive completeness on the time-skipping server', () => {
     sandbox.clock.follow(() => env.currentTimeMs());
     return testDeps({
       ...titeliveSandbox.env(url),
+      // No shared rate entity on the time-skipping server: it would outlive the test's worker (its idle timer
+      // strands the clock). The rate is tested on the dev server (test/integration/titelive-rate.test.ts).
+      TITELIVE_RATE_PER_SECOND: '0',
       ...(maxResults ? { TITELIVE_MAX_RESULTS: String(maxResults) } : {}),
     });
   }

@@ -5,6 +5,8 @@
  * - `rateWindow` — calls spaced 60 s / perMinute apart, at most perMinute in any 60 s (held ones and those
  *   released in the last 60 s count), perDay per UTC day, and nothing while the API said to wait (a 429, or
  *   0 remaining) — Datorama's 60/min and 20,000/day;
+ * - `tokenBucket` — calls at `perSecond` on average, at most `burst` at once (a token per call, the bucket refilled
+ *   continuously), nothing while the API said to wait — Titelive's measured ~30 requests/s sustained;
  * - `keyPool` — units of a pool of keys with quotas and scheduled resets (YouTube's Cloud projects): the grant
  *   names the key; a release gives back unused calls; the API saying "quota exceeded" or "invalid key" is
  *   observed (the rules are quota-state.ts's, the quota ledger's).
@@ -86,6 +88,7 @@ export type Decision = { ok: true; grant?: PermitGrant } | { ok: false; at: numb
 export type PolicyConfig =
   | { kind: 'concurrency'; permits: number }
   | { kind: 'rateWindow'; perMinute: number; perDay: number; spacingMs: number }
+  | { kind: 'tokenBucket'; perSecond: number; burst: number }
   | { kind: 'keyPool'; ledger: LedgerConfig; poolId: string };
 
 export interface ConcurrencyState {
@@ -110,13 +113,25 @@ export interface RateWindowState {
   undo?: { lastGrantAt: number; peakInWindow: number };
 }
 
+export interface TokenBucketState {
+  kind: 'tokenBucket';
+  perSecond: number;
+  burst: number;
+  /** Tokens in the bucket at `at` (fractional: refilled continuously). */
+  tokens: number;
+  at: number;
+  blockedUntil: number;
+  /** Calls granted, ever (the Web UI's line). */
+  calls: number;
+}
+
 export interface KeyPoolState {
   kind: 'keyPool';
   poolId: string;
   ledger: LedgerState;
 }
 
-export type PolicyState = ConcurrencyState | RateWindowState | KeyPoolState;
+export type PolicyState = ConcurrencyState | RateWindowState | TokenBucketState | KeyPoolState;
 
 /** A policy's state from its configuration (a fresh entity). */
 export function initPolicy(c: PolicyConfig, now: number): PolicyState {
@@ -136,6 +151,16 @@ export function initPolicy(c: PolicyConfig, now: number): PolicyState {
         blockedUntil: 0,
         peakInWindow: 0,
       };
+    case 'tokenBucket':
+      return {
+        kind: 'tokenBucket',
+        perSecond: c.perSecond,
+        burst: c.burst,
+        tokens: c.burst,
+        at: now,
+        blockedUntil: 0,
+        calls: 0,
+      };
     case 'keyPool': {
       const ledger = emptyLedger();
       configure(ledger, c.ledger, now);
@@ -152,6 +177,8 @@ export function reconfigure(s: PolicyState, c: PolicyConfig, now: number): void 
   if (s.kind === 'concurrency' && c.kind === 'concurrency') s.permits = c.permits;
   else if (s.kind === 'rateWindow' && c.kind === 'rateWindow')
     Object.assign(s, { perMinute: c.perMinute, perDay: c.perDay, spacingMs: c.spacingMs });
+  else if (s.kind === 'tokenBucket' && c.kind === 'tokenBucket')
+    Object.assign(s, { perSecond: c.perSecond, burst: c.burst, tokens: Math.min(s.tokens, c.burst) });
   else if (s.kind === 'keyPool' && c.kind === 'keyPool') {
     const listed = new Set(c.ledger.buckets.map((b) => b.id));
     const joined = s.ledger.buckets
@@ -177,8 +204,13 @@ export function validateAsk(s: PolicyState, ask: { method?: string; calls?: numb
   if (!consumable(s))
     throw new Error(
       `a ${s.kind} permit is held until released: ask for it with permitAsk (the update path serves only ` +
-        `grants consumed at once, a key pool's units)`,
+        `grants consumed at once, a key pool's units or a token bucket's calls)`,
     );
+  if (s.kind === 'tokenBucket') {
+    const calls = ask.calls ?? 1;
+    if (!Number.isInteger(calls) || calls < 1 || calls > s.burst)
+      throw new Error(`a token bucket grants 1 to ${s.burst} calls at once (its burst), not ${calls}`);
+  }
   if (s.kind === 'keyPool') validateReserve(s.ledger, { method: ask.method ?? '', calls: ask.calls ?? 1 });
 }
 
@@ -195,7 +227,8 @@ export function validateJoinPolicy(s: PolicyState, c: PolicyConfig, entityId: st
       c.kind === 'rateWindow' &&
       s.perMinute === c.perMinute &&
       s.perDay === c.perDay &&
-      s.spacingMs === c.spacingMs);
+      s.spacingMs === c.spacingMs) ||
+    (s.kind === 'tokenBucket' && c.kind === 'tokenBucket' && s.perSecond === c.perSecond && s.burst === c.burst);
   if (!same)
     throw new Error(
       `${LEDGER_CONFLICT}: permit entity ${entityId} is configured differently — ${JSON.stringify(c)} asked, it has ` +
@@ -217,6 +250,9 @@ export function advance(s: PolicyState, now: number): void {
       s.usedToday = 0;
     }
     s.released = s.released.filter((t) => t > now - WINDOW_MS);
+  } else if (s.kind === 'tokenBucket') {
+    if (now > s.at) s.tokens = Math.min(s.burst, s.tokens + ((now - s.at) * s.perSecond) / 1000);
+    s.at = Math.max(s.at, now);
   } else if (s.kind === 'keyPool') roll(s.ledger, now);
 }
 
@@ -239,6 +275,27 @@ export function decide(s: PolicyState, ask: PermitAsk, held: PermitHolder[], now
       s.usedToday++;
       s.peakInWindow = Math.max(s.peakInWindow, inWindow + 1);
       return { ok: true };
+    }
+    case 'tokenBucket': {
+      advance(s, now);
+      const calls = ask.calls ?? 1;
+      if (s.blockedUntil > now)
+        return {
+          ok: false,
+          at: s.blockedUntil,
+          why: (w) => `next calls in ${w}: the API said to wait (a 429)`,
+        };
+      if (s.tokens >= calls) {
+        s.tokens -= calls;
+        s.calls += calls;
+        return { ok: true };
+      }
+      const at = now + Math.ceil(((calls - s.tokens) * 1000) / s.perSecond);
+      return {
+        ok: false,
+        at,
+        why: (w) => `${calls} call(s) in ${w}: ${s.perSecond}/s on average, at most ${s.burst} at once`,
+      };
     }
     case 'keyPool': {
       const r = reserve(
@@ -341,12 +398,20 @@ export function released(s: PolicyState, h: PermitHolder, now: number, seen?: Pe
  * when granted (the calls not made come back with `returned`), so there is nothing to hold, renew or reclaim —
  * an activity that dies simply spent what it was granted.
  */
-export const consumable = (s: PolicyState): boolean => s.kind === 'keyPool';
+export const consumable = (s: PolicyState): boolean => s.kind === 'keyPool' || s.kind === 'tokenBucket';
 
 /** What the API said, outside a release too (a 429 seen by a call, a key refused). */
 export function observe(s: PolicyState, seen: PermitObservation, now: number): void {
   if (s.kind === 'rateWindow') {
     observeRate(s, seen);
+  } else if (s.kind === 'tokenBucket') {
+    // A 429: the API counts calls we did not (other clients of the account): an empty bucket after the hold.
+    if (seen.blockUntil && seen.blockUntil > s.blockedUntil) {
+      advance(s, now);
+      s.blockedUntil = seen.blockUntil;
+      s.tokens = 0;
+      s.at = Math.max(s.at, seen.blockUntil);
+    }
   } else if (s.kind === 'keyPool') {
     if (seen.returned) refund(s.ledger, seen.returned, now);
     if (seen.spent && s.ledger.buckets.some((b) => b.keys.some((k) => k.fingerprint === seen.spent)))
@@ -367,6 +432,9 @@ export function keepUntil(s: PolicyState): number {
     return s.usedToday > 0 ? (s.day + 1) * DAY_MS : s.released.length ? Math.max(...s.released) + WINDOW_MS : 0;
   if (s.kind === 'keyPool')
     return s.ledger.buckets.some((b) => b.used > 0) ? Math.max(...s.ledger.buckets.map((b) => b.resetAt)) : 0;
+  // Until the bucket is full again: a fresh entity would start full.
+  if (s.kind === 'tokenBucket')
+    return Math.max(s.blockedUntil, s.at + Math.ceil(((s.burst - s.tokens) * 1000) / s.perSecond));
   return 0;
 }
 
@@ -379,6 +447,11 @@ export function describePolicy(s: PolicyState, held: PermitHolder[]): string {
       return (
         `last 60 s: ${held.length + s.released.length} of ${s.perMinute} (peak ${s.peakInWindow}) · today: ` +
         `${thousands(s.usedToday)} of ${thousands(s.perDay)} (UTC day)`
+      );
+    case 'tokenBucket':
+      return (
+        `${Math.floor(s.tokens)} of ${s.burst} calls ready (${s.perSecond}/s) · ${thousands(s.calls)} granted` +
+        (s.blockedUntil > s.at ? ' · held by a 429' : '')
       );
     case 'keyPool':
       return s.ledger.buckets

@@ -125,7 +125,8 @@ export const permitDrainSignal = defineSignal('permitDrain');
 export const permitStateQuery = defineQuery<PermitEntityState>('permitState');
 
 /** What `permitTry` answers: granted now, or wait until `until` (absent: only a release or an operator helps). */
-export type PermitTry = { granted: PermitGranted } | { wait: { until?: number; why: string } };
+/** `waitMs`: until − the entity's now (a caller on another clock — a time-skipping server's — waits this long). */
+export type PermitTry = { granted: PermitGranted } | { wait: { until?: number; waitMs?: number; why: string } };
 export type PermitRelease = { requestId: string; seen?: PermitObservation };
 export const permitTryUpdate = defineUpdate<PermitTry, [PermitRequest]>('permitTry');
 export const permitObserveUpdate = defineUpdate<void, [PermitObservation]>('permitObserveNow');
@@ -306,14 +307,16 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     if (known) return granted(known); // asked again (a retried update): the same grant
     if (s.waiting.length || now < recoverUntil) {
       const until = Math.max(now + 1_000, recoverUntil);
-      return { wait: { until, why: `${s.waiting.length} waiting ahead (or holders re-registering)` } };
+      return {
+        wait: { until, waitMs: until - now, why: `${s.waiting.length} waiting ahead (or holders re-registering)` },
+      };
     }
     const { held: _held, ...r } = req;
     const ask: PermitAsk = { ...r, since: now };
     const d = decide(s.policy, ask, s.holders, now);
     if (!d.ok)
       return Number.isFinite(d.at)
-        ? { wait: { until: d.at, why: d.why(formatDuration(d.at - now)) } }
+        ? { wait: { until: d.at, waitMs: d.at - now, why: d.why(formatDuration(d.at - now)) } }
         : { wait: { why: d.why('') } };
     // Only consumed grants come this way (validateAsk): counted, never held.
     s.granted++;

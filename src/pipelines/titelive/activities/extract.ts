@@ -23,8 +23,10 @@ import { toActivityFailure } from '../../../kit/activity/http';
 import { TiteliveRateLimitedError } from '../connector/errors';
 import { explodeArticles } from '../connector/parse';
 import { chaosPoint } from '../../../kit/activity/chaos-points';
-import { assertAttemptLive } from '../../../kit/activity/heartbeat';
+import { assertAttemptLive, beat } from '../../../kit/activity/heartbeat';
 import { checkpointedPages } from '../../../kit/activity/pages';
+import { CallBudget } from '../../../kit/activity/call-budget';
+import { fingerprint } from '../../../node/fingerprint';
 import { queryKey, type RangeQuery } from '../workflows/ranges';
 
 export type TiteliveCategory = keyof typeof CATEGORY_BASES;
@@ -52,6 +54,11 @@ export interface ExtractOutcome {
 
 /** Rereads of a query (its result set shrank while paged) per attempt before the attempt fails. */
 export const MAX_REREADS = 3;
+
+/** The account's request-rate entity (a fingerprint of the user name: no credential in workflow IDs). */
+export const rateEntityId = (username: string | undefined) => `titelive-rate-${fingerprint(username ?? 'no-user')}`;
+/** The workflow's first wait after a 429 without Retry-After (workflows/titelive.ts `rateLimitWait`). */
+const FIRST_RATE_LIMIT_WAIT_MS = 30_000;
 
 export const rawPrefix = (category: string, runId: string) => `titelive/raw/${category}/${runId}/`;
 export const pageKey = (category: string, runId: string, q: RangeQuery, page: number) =>
@@ -93,6 +100,19 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
       const initial: Checkpoint = { lastPage: 0, products: 0, articles: 0, nbreponses: 0 };
       const cap = config.TITELIVE_MAX_RESULTS;
       let rereads = 0;
+      // Every worker's requests share the account's rate (TITELIVE_RATE_PER_SECOND; 0: none).
+      const budget =
+        config.TITELIVE_RATE_PER_SECOND > 0
+          ? new CallBudget(ctx.client, {
+              entityId: rateEntityId(config.TITELIVE_USERNAME),
+              taskQueue: ctx.info.taskQueue,
+              perSecond: config.TITELIVE_RATE_PER_SECOND,
+              burst: config.TITELIVE_RATE_BURST,
+              batch: 5,
+              label: `Titelive requests (${config.TITELIVE_RATE_PER_SECOND}/s, burst ${config.TITELIVE_RATE_BURST})`,
+              requesterId: `${args.runId}/${queryKey(args.query)}`,
+            })
+          : undefined;
       // Counts are cumulative for the query (every page written so far, by any attempt or call).
       const outcome = (
         ck: Checkpoint,
@@ -120,6 +140,7 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
             }
             let res;
             try {
+              await budget?.take(signal, () => beat(ck)); // the heartbeat's details are the checkpoint
               res = await client.search(
                 {
                   base: CATEGORY_BASES[args.category],
@@ -132,8 +153,11 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
                 signal,
               );
             } catch (err) {
-              if (err instanceof TiteliveRateLimitedError)
+              if (err instanceof TiteliveRateLimitedError) {
+                // Every worker's requests wait too (the API sends no Retry-After: the workflow's first wait).
+                await budget?.blocked(Date.now() + (err.retryAfterMs ?? FIRST_RATE_LIMIT_WAIT_MS));
                 return { stop: { ...outcome(ck, 'rateLimited', page), retryAfterMs: err.retryAfterMs } };
+              }
               throw err;
             }
             if (page > 1 && ck.nbreponses > 0 && res.nbreponses < ck.nbreponses) {

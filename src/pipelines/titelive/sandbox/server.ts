@@ -3,7 +3,11 @@
  * minutes on the sandbox clock; an expired or unknown token → 401), and `GET /v1/search` with the real
  * parameters (base, dateminm/datemaxm DD/MM/YYYY, nombre, page from 1, tri/tri_ordre, dispo) and
  * envelope (`result` as a list or an object keyed "0", "1"…, `{}` when empty; `nbreponses` = all
- * matches; no result past the 20,000th). An image host runs beside it (see images.ts). Beyond the
+ * matches; no result past the 20,000th). The API's measured rate (api-contracts.md: bursts near 70 requests/s for
+ * ~2,000 requests, ~30/s sustained, 429 beyond, no rate-limit headers) is modelled as two limits on every API
+ * request: at most `peakPerSecond` in any second, and a reserve of `reserve` requests refilled at
+ * `sustainedPerSecond` (70, 30 and 1,200: at 70/s the reserve lasts ~30 s, ~2,100 requests); beyond either, a
+ * 429 without Retry-After. An image host runs beside it (see images.ts). Beyond the
  * framework's fault injection, `failPage()` makes one page answer a given status (a 429 with
  * Retry-After, a 500…) so tests can break an extraction at a chosen page.
  */
@@ -31,7 +35,17 @@ export interface TiteliveSandboxOptions {
   maxResults?: number;
   username?: string;
   password?: string;
+  /** The API's rate (defaults: the measured one, above); false: none. */
+  rate?: Partial<TiteliveRate> | false;
 }
+
+export interface TiteliveRate {
+  peakPerSecond: number;
+  sustainedPerSecond: number;
+  reserve: number;
+}
+
+export const MEASURED_RATE: TiteliveRate = { peakPerSecond: 70, sustainedPerSecond: 30, reserve: 1_200 };
 
 interface PageFault {
   page: number;
@@ -57,6 +71,13 @@ export class TiteliveSandbox extends SandboxServer {
   private readonly pageFaults: PageFault[] = [];
   private issued = 0;
   private readonly secret: string;
+  /** The rate model (undefined: none), and its state: admitted requests of the last second, the reserve. */
+  readonly rate: TiteliveRate | undefined;
+  private readonly lastSecond: number[] = [];
+  private reserveLeft = 0;
+  private reserveAt = 0;
+  /** Requests refused by the rate model. */
+  rateLimited = 0;
 
   constructor(private readonly o: TiteliveSandboxOptions = {}) {
     super('titelive', {
@@ -67,6 +88,8 @@ export class TiteliveSandbox extends SandboxServer {
     this.images = new ImageHost({ seed: o.seed, ...o.images });
     this.images.clock.follow(() => this.clock.now());
     this.maxResults = o.maxResults ?? 20_000;
+    this.rate = o.rate === false ? undefined : { ...MEASURED_RATE, ...o.rate };
+    this.reserveLeft = this.rate?.reserve ?? 0;
     this.secret = createHash('sha256')
       .update(`titelive-${o.seed ?? 1}`)
       .digest('hex');
@@ -136,7 +159,26 @@ export class TiteliveSandbox extends SandboxServer {
       .sort((a, b) => lastModified(a).localeCompare(lastModified(b)) || a.id - b.id);
   }
 
+  /** The rate model: admits this request, or answers 429 (no Retry-After, like the API). */
+  private async admit(): Promise<void> {
+    const r = this.rate;
+    if (!r) return;
+    const now = await this.clock.now();
+    while (this.lastSecond.length && this.lastSecond[0] <= now - 1000) this.lastSecond.shift();
+    if (this.reserveAt === 0) this.reserveAt = now;
+    this.reserveLeft = Math.min(r.reserve, this.reserveLeft + ((now - this.reserveAt) * r.sustainedPerSecond) / 1000);
+    this.reserveAt = Math.max(this.reserveAt, now);
+    if (this.lastSecond.length >= r.peakPerSecond || this.reserveLeft < 1) {
+      this.rateLimited++;
+      this.note({ rateLimited: this.lastSecond.length >= r.peakPerSecond ? 'peak' : 'sustained' });
+      throw new HttpError(429, { error: 'Too Many Requests', code: 429 });
+    }
+    this.lastSecond.push(now);
+    this.reserveLeft -= 1;
+  }
+
   private async login(req: SandboxRequest) {
+    await this.admit();
     const { password } = req.json<{ password?: string }>();
     if (
       req.params.username !== (this.o.username ?? TITELIVE_DEMO_USER) ||
@@ -153,6 +195,7 @@ export class TiteliveSandbox extends SandboxServer {
   }
 
   private async search(req: SandboxRequest) {
+    await this.admit();
     const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const tok = auth ? this.tokens.get(auth) : undefined;
     const now = await this.clock.now();
