@@ -227,6 +227,36 @@ describe('datorama operations on the time-skipping server', () => {
     });
   }, 120_000);
 
+  it("collects chosen streams' whole configurations, mapping included (--configs), without their jobs", async () => {
+    await withDatoramaSandbox(env, { workspaces: 2, streams: 6, maxJobs: 4 }, async ({ sandbox, deps }) => {
+      const [s1, , s3] = sandbox.data.streams.map((s) => s.id);
+      const result: DatoramaResult = await withDatoramaWorkers(env, deps, (taskQueue) =>
+        env.client.workflow.execute('datoramaCollect', {
+          taskQueue,
+          workflowId: uniqueQueue('collect-configs'),
+          args: [{ streams: [s1, s3], configs: true, jobs: false }],
+        }),
+      );
+      const rows = await deps.warehouse.query<{ id: number; workspace_id: number; name: string; raw: string }>(
+        'SELECT id, workspace_id, name, raw FROM datorama_stream_configs ORDER BY id',
+      );
+      // Each row is the stream as the platform holds it (the sandbox's own record), its config whole.
+      expect(rows.map((r) => Number(r.id))).toEqual([s1, s3].sort((a, b) => a - b));
+      for (const r of rows) {
+        const truth = sandbox.data.streams.find((x) => x.id === Number(r.id))!;
+        const raw = JSON.parse(r.raw) as { config: unknown; name: string };
+        expect(raw.config).toEqual(truth.config);
+        expect(raw.config).not.toBeNull();
+        expect(r.name).toBe(truth.name);
+        expect(Number(r.workspace_id)).toBe(truth.workspaceId);
+      }
+      expect(sandbox.calls('stats')).toEqual([]); // no jobs asked for
+      expect(result.collected).toMatchObject({ configs: 2, jobs: 0 });
+      expect(result.calls).toBe(sandbox.calls().length);
+      expect(result.calls).toBe(result.estimatedCalls);
+    });
+  }, 120_000);
+
   it('the workspace throttle waits (durable timers) while a workspace has N jobs running', async () => {
     await withDatoramaSandbox(
       env,

@@ -160,6 +160,10 @@ export const collectInput = z.object({
     .array(z.enum(WORKSPACE_MODELS))
     .optional()
     .describe('Also collect these workspace model objects (a call and a table each per workspace)'),
+  configs: z
+    .boolean()
+    .default(false)
+    .describe('Also collect each stream’s whole configuration, mapping included (one call per stream)'),
   jobs: z.boolean().default(true).describe('Collect jobs too (one call per page of every stream)'),
   pageSize: z.number().int().min(1).max(1000).default(100).describe('Jobs per page'),
   maxCalls: z
@@ -193,7 +197,14 @@ export interface DatoramaResult {
   failures: DatoramaFailure[];
   /** The run's own CSV; with --jobLog, also the cumulative one (its rows: every run that named it). */
   jobLog: { table: string; csv: string; rows: number; cumulative?: { csv: string; rows: number; runs: number } };
-  collected?: { workspaces: number; streams: number; jobs: number; metadata?: Partial<Record<WorkspaceModel, number>> };
+  collected?: {
+    workspaces: number;
+    streams: number;
+    jobs: number;
+    metadata?: Partial<Record<WorkspaceModel, number>>;
+    /** Stream configurations collected (`configs`). */
+    configs?: number;
+  };
 }
 
 /** One line for a Datorama run (the CLI and the run's outcome memo): at most 5 failures, then how many more. */
@@ -208,6 +219,7 @@ export const summarizeDatorama = (r: DatoramaResult) =>
         .map(([k, n]) => `${n} ${k}`)
         .join(', ')}`
     : '') +
+  (r.collected?.configs !== undefined ? `; ${r.collected.configs} stream configurations` : '') +
   (r.failures.length
     ? `; failures: ${r.failures
         .slice(0, 5)

@@ -8,7 +8,7 @@
  * - `ra:<stream>` — rerun all of a stream's jobs;
  * - `u:<stream>` — update (patch or rename) a stream;
  * - `c:<stream>` — a stream's jobs collected; and the job log's collect calls: `c:workspaces`,
- *   `c:ws:<workspace>`, `c:<stream>:page:<page>`.
+ *   `c:ws:<workspace>`, `c:<stream>:page:<page>`, `c:<stream>:config`.
  *
  * Workflow-safe (pure).
  */
@@ -30,6 +30,7 @@ export const actionKey = {
   collectStreams: (workspace: number) => `c:ws:${workspace}`,
   collectPage: (stream: number, page: number) => `c:${stream}:page:${page}`,
   collectModel: (what: string, workspace: number) => `c:ws:${workspace}:${what}`,
+  collectConfig: (stream: number) => `c:${stream}:config`,
 };
 
 /** The stream a key names (NaN for the collect calls that name none: `c:workspaces`, `c:ws:<id>`). */

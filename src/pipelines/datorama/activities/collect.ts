@@ -11,7 +11,7 @@ import type { DatoramaJob, DatoramaStream, DatoramaWorkspace } from '../connecto
 import { actionKey } from '../keys';
 import type { ObservedLimits } from '../shared';
 import { fromArray, type Row, type TableSchema } from '../../../sinks/warehouse';
-import { isoTime, JOBS_TABLE, MODEL_TABLES, STREAMS_TABLE, WORKSPACES_TABLE } from './tables';
+import { isoTime, JOBS_TABLE, MODEL_TABLES, STREAM_CONFIGS_TABLE, STREAMS_TABLE, WORKSPACES_TABLE } from './tables';
 import type { WorkspaceModel } from '../definition';
 import { observedOf, type CallContext, type CallKit } from './call-kit';
 
@@ -19,6 +19,7 @@ export type CollectArgs =
   | { what: 'workspaces' }
   | { what: 'streams'; workspaceId: number }
   | { what: 'jobs'; streamId: number; page: number; pageSize: number }
+  | { what: 'config'; streamId: number }
   | { what: WorkspaceModel; workspaceId: number };
 
 /** What one collect call tells the workflow (besides the rows it merged). */
@@ -102,6 +103,22 @@ export const COLLECT_TABLES: Tables = {
         jobs: Object.values(s.processStatsCounts ?? {}).reduce((a, b) => a + b, 0),
       })),
     }),
+  }),
+  config: table<{ what: 'config'; streamId: number }, DatoramaStream>({
+    table: STREAM_CONFIGS_TABLE,
+    fetch: async (client, a) => {
+      const res = await client.getStream(a.streamId);
+      return { ...res, data: [res.data] };
+    },
+    row: (s) => ({
+      id: s.id,
+      workspace_id: s.workspaceId,
+      name: s.name,
+      data_source_name: s.dataSourceName,
+      enabled: s.enabled,
+    }),
+    logKey: (a) => actionKey.collectConfig(a.streamId),
+    learned: () => ({}),
   }),
   jobs: table<{ what: 'jobs'; streamId: number; page: number; pageSize: number }, DatoramaJob>({
     table: JOBS_TABLE,

@@ -110,6 +110,26 @@ export const STREAMS_TABLE: TableSchema = {
   write: { kind: 'merge' },
 };
 
+/**
+ * Each stream's whole configuration as `GET /data-streams/{id}` serves it (`datorama-collect --configs`): the
+ * data-source settings and the mapping (the library's `Stream.config`, which holds its `get_mapping()` too),
+ * kept whole in `raw`; a few columns pulled out for filtering.
+ */
+export const STREAM_CONFIGS_TABLE: TableSchema = {
+  name: 'datorama_stream_configs',
+  columns: [
+    { name: 'id', type: 'INT64', nullable: false },
+    { name: 'workspace_id', type: 'INT64' },
+    { name: 'name', type: 'STRING' },
+    { name: 'data_source_name', type: 'STRING' },
+    { name: 'enabled', type: 'BOOL' },
+    { name: 'raw', type: 'JSON' },
+    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
+  ],
+  primaryKey: ['id'],
+  write: { kind: 'merge' },
+};
+
 export const JOBS_TABLE: TableSchema = {
   name: 'datorama_jobs',
   columns: [

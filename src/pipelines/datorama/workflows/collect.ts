@@ -1,7 +1,8 @@
 /**
  * `datorama-collect`: workspaces → streams → jobs metadata into `datorama_workspaces`, `datorama_streams`
  * and `datorama_jobs` (merged on id); with `metadata`, each workspace's dimensions, patterns, harmonized
- * dimensions and calculated measurements too (a table each); with `streams`, the jobs of those streams only. After the listings (1 + one call per workspace) the calls of the job
+ * dimensions and calculated measurements too (a table each); with `configs`, each stream's whole configuration
+ * (`datorama_stream_configs`, one call per stream, before its jobs); with `streams`, those streams only. After the listings (1 + one call per workspace) the calls of the job
  * phase are known exactly from each stream's job counts (pages = floor(jobs / pageSize) + 1), so the
  * budget and the ETA are given up front. Resumable: a stream whose jobs were collected is recorded
  * (action `c:<stream>`) and skipped by a rerun of the same workflow ID or after continue-as-new.
@@ -26,6 +27,7 @@ interface CollectCarry {
   workspaces: number;
   jobRows: number;
   metadata?: Partial<Record<WorkspaceModel, number>>;
+  configs?: number;
 }
 
 export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCarry): Promise<DatoramaResult> {
@@ -40,6 +42,7 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
   let streams = carry?.streams ?? [];
   let workspaces = carry?.workspaces ?? 0;
   let jobRows = carry?.jobRows ?? 0;
+  let configs = carry?.configs ?? 0;
   const metadata: Partial<Record<WorkspaceModel, number>> = carry?.metadata ?? {};
   run.estimated = carry?.estimated ?? 1;
 
@@ -90,12 +93,15 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
   }
 
   const pages = (jobs: number) => Math.floor(jobs / input.pageSize) + 1;
-  if (input.jobs) {
+  // Per stream: its configuration (configs), then its pages of jobs (jobs). Configs of runs begun before the
+  // option: none (the input has no `configs`).
+  const perStream = (s: { jobs: number }) => (input.configs ? 1 : 0) + (input.jobs ? pages(s.jobs) : 0);
+  if (input.jobs || input.configs) {
     const { skip, mine } = await run.previous();
     if (!carry) run.c.skipped += streams.filter((s) => skip.has(actionKey.collected(s.id))).length;
     const todo = streams.filter((s) => !skip.has(actionKey.collected(s.id)) && !mine.has(actionKey.collected(s.id)));
     if (!carry) {
-      const jobCalls = todo.reduce((n, s) => n + pages(s.jobs), 0);
+      const jobCalls = todo.reduce((n, s) => n + perStream(s), 0);
       run.estimated = run.c.calls + jobCalls;
       if (input.maxCalls && jobCalls > input.maxCalls)
         throw ApplicationFailure.nonRetryable(
@@ -103,12 +109,25 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
           'OverBudget',
         );
     }
-    run.setPhase(`collecting the jobs of ${todo.length} streams`);
+    run.setPhase(
+      `collecting the ${[input.configs && 'configurations', input.jobs && 'jobs'].filter(Boolean).join(' and ')} of ${todo.length} streams`,
+    );
     const BLOCK = run.block(100);
     for (let i = 0; i < todo.length; i += BLOCK) {
       await pool(todo.slice(i, i + BLOCK), 2, async (s) => {
         let n = 0;
-        for (let page = 1; ; page++) {
+        if (input.configs) {
+          try {
+            await run.withPermit(`configuration of stream ${s.id}`, (ctx, calls) =>
+              calls.datoramaCollectCall({ ...ctx, what: 'config', streamId: s.id }),
+            );
+          } catch (err) {
+            run.failedCall(err, { kind: 'rerun-all', stream: s.id });
+            return;
+          }
+          configs++;
+        }
+        for (let page = 1; input.jobs; page++) {
           if (page > pages(s.jobs)) run.estimated++; // more jobs than listed: one more page
           let r;
           try {
@@ -142,10 +161,17 @@ export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCar
           workspaces,
           jobRows,
           metadata,
+          configs,
         });
     }
   } else run.c.submitted = streams.length;
   streams = streams.slice(0, 0);
-  const collected = { workspaces, streams: run.c.total, jobs: jobRows };
-  return run.finish({ collected: Object.keys(metadata).length ? { ...collected, metadata } : collected }, input.jobLog);
+  const collected = {
+    workspaces,
+    streams: run.c.total,
+    jobs: jobRows,
+    ...(Object.keys(metadata).length ? { metadata } : {}),
+    ...(input.configs ? { configs } : {}),
+  };
+  return run.finish({ collected }, input.jobLog);
 }
