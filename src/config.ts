@@ -132,7 +132,8 @@ export const envSchema = z.object({
   TITELIVE_IMAGE_RETRY_BACKOFF_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
   TITELIVE_IMAGE_RETRY_MAX_MS: z.coerce.number().int().min(0).max(3_600_000).default(120_000),
   /**
-   * Search requests per second shared by every worker and run of the account (a token bucket in Temporal), and
+   * Search requests per second shared by every worker and run of the account on the task queue (a token bucket in
+   * Temporal), and
    * how many may go at once. The API was measured at ~70/s in bursts, ~30/s sustained, 429 beyond; 0 = no limit.
    */
   TITELIVE_RATE_PER_SECOND: z.coerce.number().min(0).max(1000).default(25),

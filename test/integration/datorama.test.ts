@@ -29,9 +29,9 @@ function parseCsv(text: string): Record<string, string>[] {
   });
 }
 
-/** A worker process (datorama-worker-child.ts) on `taskQueue` with `env` added: one the test can SIGKILL. */
+/** A worker process (worker-child.ts) on `taskQueue` with `env` added: one the test can SIGKILL. */
 const spawnWorker = (taskQueue: string, env: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'datorama-worker-child.ts'), taskQueue], {
+  spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-child.ts'), taskQueue], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

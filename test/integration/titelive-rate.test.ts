@@ -1,10 +1,12 @@
 /**
  * Titelive's request rate, shared by every worker and run of an account (a token-bucket permit entity): three
- * runs on two workers against a sandbox that models the API's measured rate (scaled down: 14 requests in any
+ * runs on two workers of one queue (this process and a worker process) against a sandbox that models the API's measured rate (scaled down: 14 requests in any
  * second, a reserve of 40 refilled at 6/s, 429 beyond) stay under it — not one 429, every page, and the
  * limiter's pace actually used. Without the limiter the same sandbox answers 429s within seconds (the control:
  * the test can fail).
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
@@ -43,19 +45,32 @@ describe('titelive requests share one rate across workers and runs', () => {
       TITELIVE_RATE_PER_SECOND: String(PER_SECOND),
       TITELIVE_RATE_BURST: String(BURST),
     });
-    // Two workers (one SDK runtime allows one worker per task queue in a process: each polls its own queue), each
-    // with its own activities and API client; the runs are spread over both, the rate entity shared by account.
-    const queues = [uniqueQueue('tl-rate-a'), uniqueQueue('tl-rate-b')];
-    const workers = [
-      await createTestWorker(env, deps, queues[0], { identity: 'worker-1' }),
-      await createTestWorker(env, deps, queues[1], { identity: 'worker-2' }),
-    ];
-    const running = workers.map((w) => w.run());
+    // Two workers on one queue, as a deployment runs them: this process's, and a worker process of its own
+    // (worker-child.ts: one SDK runtime allows one worker per queue) with its own warehouse file and the same bucket.
+    const taskQueue = uniqueQueue('tl-rate');
+    const worker = await createTestWorker(env, deps, taskQueue, { identity: 'worker-1' });
+    const running = [worker.run()];
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-child.ts'), taskQueue], {
+      env: {
+        ...process.env,
+        ...titeliveSandbox.env(sandbox.url),
+        TITELIVE_USERNAME: username,
+        TITELIVE_RATE_PER_SECOND: String(PER_SECOND),
+        TITELIVE_RATE_BURST: String(BURST),
+        LONGHAUL_DATA_DIR: deps.dir,
+        DUCKDB_PATH: path.join(deps.dir, 'worker-2.duckdb'),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+      child.once('exit', (code) => reject(new Error(`worker-2 exited early (${code})`)));
+    });
     const starts = ['2020-01-01', '2021-01-01', '2022-01-01'];
     const handles = await Promise.all(
-      starts.map((minModifiedDate, i) =>
+      starts.map((minModifiedDate) =>
         env.client.workflow.start('titelive', {
-          taskQueue: queues[i % 2],
+          taskQueue,
           workflowId: uniqueQueue('tl-rate-run'),
           args: [{ category: 'LIVRE', minModifiedDate, resultsPerPage: 10, images: false }],
         }),
@@ -65,8 +80,9 @@ describe('titelive requests share one rate across workers and runs', () => {
     try {
       results = await Promise.all(handles.map((h) => h.result() as Promise<TiteliveResult>));
     } finally {
-      workers.forEach((w) => w.shutdown());
+      worker.shutdown();
       await Promise.all(running);
+      child.kill('SIGTERM');
     }
 
     // Every product of each run's range, as the sandbox holds them.
@@ -88,13 +104,14 @@ describe('titelive requests share one rate across workers and runs', () => {
     const searches = calls.filter((c) => c.route === 'search').length;
     expect(times[times.length - 1] - times[0]).toBeGreaterThanOrEqual(((searches - BURST) / PER_SECOND) * 1000 * 0.9);
 
-    // Both workers fetched pages at the same time (the entity, not one process, kept them under the rate).
+    // Both workers ran the runs' activities (the entity, not one process, kept them under the rate).
     const identities = new Set<string>();
     for (const h of handles)
-      for (const e of (await h.fetchHistory()).events ?? [])
-        if (e.activityTaskStartedEventAttributes?.identity)
-          identities.add(e.activityTaskStartedEventAttributes.identity);
-    expect([...identities].sort()).toEqual(['worker-1', 'worker-2']);
+      for (const e of (await h.fetchHistory()).events ?? []) {
+        const id = e.activityTaskStartedEventAttributes?.identity;
+        if (id) identities.add(id === 'worker-1' ? 'this process' : 'the worker process');
+      }
+    expect([...identities].sort()).toEqual(['the worker process', 'this process']);
   });
 
   it('without the limiter the same sandbox answers 429 (the control)', async () => {

@@ -55,8 +55,13 @@ export interface ExtractOutcome {
 /** Rereads of a query (its result set shrank while paged) per attempt before the attempt fails. */
 export const MAX_REREADS = 3;
 
-/** The account's request-rate entity (a fingerprint of the user name: no credential in workflow IDs). */
-export const rateEntityId = (username: string | undefined) => `titelive-rate-${fingerprint(username ?? 'no-user')}`;
+/**
+ * The request-rate entity of an account and task queue (a fingerprint of the user name: no credential in workflow
+ * IDs). Per queue too: the entity runs on the queue of the worker that started it, so workers of one deployment
+ * (one queue) share it, and a queue whose workers are gone never holds up another's.
+ */
+export const rateEntityId = (username: string | undefined, taskQueue: string) =>
+  `titelive-rate-${fingerprint(username ?? 'no-user')}-${taskQueue}`;
 /** The workflow's first wait after a 429 without Retry-After (workflows/titelive.ts `rateLimitWait`). */
 const FIRST_RATE_LIMIT_WAIT_MS = 30_000;
 
@@ -104,7 +109,7 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
       const budget =
         config.TITELIVE_RATE_PER_SECOND > 0
           ? new CallBudget(ctx.client, {
-              entityId: rateEntityId(config.TITELIVE_USERNAME),
+              entityId: rateEntityId(config.TITELIVE_USERNAME, ctx.info.taskQueue),
               taskQueue: ctx.info.taskQueue,
               perSecond: config.TITELIVE_RATE_PER_SECOND,
               burst: config.TITELIVE_RATE_BURST,

@@ -1,7 +1,8 @@
 /**
- * A worker process for the kill-and-restart test: the main-queue worker and the datorama call-queue
- * worker (production factories), on the queue and data folder the test gives. The test SIGKILLs it.
- * Run with `node --import tsx test/integration/datorama-worker-child.ts <taskQueue>`.
+ * A worker process for the tests that need one apart (Datorama kill-and-restart, Titelive two workers on one
+ * queue): the main-queue worker and the datorama call-queue
+ * worker (production factories), on the queue and data folder the test gives. A test may SIGKILL it.
+ * Run with `node --import tsx test/integration/worker-child.ts <taskQueue>`.
  */
 import { NativeConnection } from '@temporalio/worker';
 import { parseConfig } from '../../src/config';
