@@ -7,9 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDatoramaCallActivities, type CallContext } from '../../src/pipelines/datorama/activities/calls';
+import type { SubmitOutcome } from '../../src/pipelines/datorama/activities/call-kit';
 import { STALE_MARGIN_MS } from '../../src/kit/activity/heartbeat';
 import { DatoramaRecords, JOB_LOG_TABLE } from '../../src/pipelines/datorama/activities/tables';
 import type { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
+import type { DatoramaAssumptionSwitches } from '../../src/pipelines/datorama/sandbox/server';
 import { datoramaSandbox } from '../helpers/datorama';
 import { testDeps } from '../helpers/temporal';
 
@@ -32,8 +34,8 @@ describe('datoramaReconcile', () => {
     sandbox = undefined;
   });
 
-  async function setup() {
-    const started = await datoramaSandbox(undefined, { streams: 12, maxJobs: 3, seed: 7 });
+  async function setup(assumptions?: DatoramaAssumptionSwitches) {
+    const started = await datoramaSandbox(undefined, { streams: 12, maxJobs: 3, seed: 7, assumptions });
     sandbox = started.sandbox;
     const deps = testDeps(started.env);
     const jobs = (id: number) => started.sandbox.data.jobs.filter((j) => j.dataStreamId === id).length;
@@ -147,5 +149,101 @@ describe('datoramaReconcile', () => {
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatchObject({ job_id: job.id, start_date: job.dataStartDate, end_date: job.dataEndDate });
     expect(sandbox!.calls('rerun')).toHaveLength(1);
+  });
+
+  // Each behaviour the check infers (docs/datorama.md, "Assumptions"), switched the other way in the sandbox: an
+  // unanswered call that was applied is found applied (no second call), one that was not is sent once.
+  describe.each([
+    ['a rerun makes a new job (new id, same dates)', { rerunNewJob: true }],
+    ['a rerun keeps its job id and its updateTime', { rerunKeepsUpdateTime: true }],
+    ['as the sandbox reads the API by default', {}],
+  ] as [string, DatoramaAssumptionSwitches][])('when %s', (_name, switches) => {
+    const post = (env: Record<string, string>, path: string, body: unknown) =>
+      fetch(`${env.DATORAMA_BASE_URL}${path}`, {
+        method: 'POST',
+        headers: { Authorization: env.DATORAMA_TOKEN, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const claim = (deps: ReturnType<typeof testDeps>, op: string, key: string, stream: number) =>
+      new DatoramaRecords(deps.warehouse).setActions(execution.workflowId, execution.runId, op, [
+        { key, stream, state: 'PENDING_SUBMIT', attemptAt: Date.now() - 1_000, message: 'claimed by x/1#1' },
+      ]);
+    /** Checks until the check can tell (a job restarting in place shows it once started: the sandbox's clock moves). */
+    async function check(
+      acts: ReturnType<typeof createDatoramaCallActivities>,
+      args: Parameters<typeof acts.datoramaReconcile>[0],
+    ): Promise<SubmitOutcome & { rounds: number }> {
+      for (let round = 1; ; round++) {
+        const r: SubmitOutcome = await attempt(`check-${round}`, 1).run(acts.datoramaReconcile, args);
+        if (r.kind !== 'uncertain') return { ...r, rounds: round };
+        expect(switches.rerunKeepsUpdateTime, 'only a restart in place can leave the check unsure').toBe(true);
+        expect(round).toBeLessThan(4);
+        sandbox!.clock.advance(31_000); // every rerun job has started 5–30 s after its rerun
+      }
+    }
+
+    it('a per-job rerun applied and left unanswered: found applied, no second call', async () => {
+      const { deps, acts, full, ctx, env } = await setup(switches);
+      const job = sandbox!.data.jobs.find((j) => j.dataStreamId === full)!;
+      expect((await post(env, `/data-streams/api/${full}/rerun`, [job.id])).status).toBe(200);
+      await claim(deps, 'rerun', `r:${full}:${job.id}`, full);
+      const action = { kind: 'rerun' as const, stream: full, jobs: [job.id] };
+      const r = await check(acts, { ...ctx(), op: 'rerun', action });
+      expect(r).toMatchObject({ kind: 'done', called: true });
+      expect(r.jobs[0]).toMatchObject({ start: job.dataStartDate, end: job.dataEndDate });
+      expect(sandbox!.truth('applied').filter((t) => t.data.action === 'rerun')).toHaveLength(1);
+    });
+
+    it('a rerun-all applied and left unanswered: found applied, no second call', async () => {
+      const { deps, acts, full, ctx, env, applied } = await setup(switches);
+      expect((await post(env, `/data-streams/api/${full}/rerun-all`, {})).status).toBe(200);
+      await claim(deps, 'rerun-all', `ra:${full}`, full);
+      const r = await check(acts, { ...ctx(), action: { kind: 'rerun-all' as const, stream: full } });
+      expect(r).toMatchObject({ kind: 'done', called: true });
+      expect(applied(full)).toBe(1);
+    });
+
+    it('a rerun-all claimed and never called, while another run processes one of its ranges: sent once', async () => {
+      const { deps, acts, full, ctx, env, applied } = await setup(switches);
+      await claim(deps, 'rerun-all', `ra:${full}`, full);
+      // Another run processes the range of one of the stream's jobs: a new job with the same dates, as a rerun
+      // that makes new jobs would leave — told apart by that run's record of its process.
+      const job = sandbox!.data.jobs.find((j) => j.dataStreamId === full)!;
+      await new DatoramaRecords(deps.warehouse).setActions('another-run', 'run-2', 'process', [
+        {
+          key: `p:${full}:${job.dataStartDate}:${job.dataEndDate}`,
+          stream: full,
+          state: 'SUBMITTED',
+          attemptAt: Date.now(),
+          message: 'claimed by y/1#1',
+        },
+      ]);
+      const res = await post(env, `/data-streams/${full}/process`, {
+        startDate: job.dataStartDate,
+        endDate: job.dataEndDate,
+      });
+      expect(res.status).toBe(200);
+      const action = { kind: 'rerun-all' as const, stream: full };
+      const r = await check(acts, { ...ctx(), action });
+      expect(r).toMatchObject({ kind: 'not-submitted', called: true });
+      expect(await attempt('again', 1).run(acts.datoramaSubmit, { ...ctx(), action })).toMatchObject({
+        kind: 'done',
+        called: true,
+      });
+      expect(applied(full)).toBe(1);
+    });
+
+    it('a per-job rerun claimed and never called: sent once', async () => {
+      const { deps, acts, full, ctx } = await setup(switches);
+      const job = sandbox!.data.jobs.find((j) => j.dataStreamId === full)!;
+      await claim(deps, 'rerun', `r:${full}:${job.id}`, full);
+      const action = { kind: 'rerun' as const, stream: full, jobs: [job.id] };
+      expect(await check(acts, { ...ctx(), op: 'rerun', action })).toMatchObject({ kind: 'not-submitted' });
+      expect(await attempt('again', 1).run(acts.datoramaSubmit, { ...ctx(), op: 'rerun', action })).toMatchObject({
+        kind: 'done',
+        called: true,
+      });
+      expect(sandbox!.truth('applied').filter((t) => t.data.action === 'rerun')).toHaveLength(1);
+    });
   });
 });

@@ -132,4 +132,62 @@ describe('datorama: an action uncertain round after round', () => {
       },
     );
   }, 240_000);
+
+  it('a rerun-all applied, its answer lost, on a platform that reruns in place without moving updateTime: looked at again until it shows — sent once', async () => {
+    // The check cannot tell at first (the stream's jobs are PENDING, restarted or not): since the
+    // `datorama-recheck-maybe` patch it looks again after the round's durable wait, until a job has started.
+    await withDatoramaSandbox(
+      env,
+      { streams: 6, maxJobs: 3, failEvery: 0, assumptions: { rerunKeepsUpdateTime: true } },
+      async ({ sandbox, deps }) => {
+        const records = new DatoramaRecords(deps.warehouse);
+        const withJobs = sandbox.data.streams
+          .filter((s) => s.enabled && sandbox.data.jobs.some((j) => j.dataStreamId === s.id))
+          .map((s) => s.id);
+        const [target, other] = withJobs;
+        let lost = 0;
+        const workflowId = uniqueQueue('dato-recheck');
+        const result: DatoramaResult = await withDatoramaWorkers(
+          env,
+          deps,
+          (taskQueue) =>
+            env.client.workflow.execute('datoramaRerunAll', {
+              taskQueue,
+              workflowId,
+              args: [{ streams: [target, other] }],
+            }),
+          undefined,
+          (calls) => ({
+            ...calls,
+            async datoramaSubmit(args) {
+              const out = await calls.datoramaSubmit(args);
+              if (args.action.kind === 'rerun-all' && args.action.stream === target && out.called && !lost) {
+                // The call reached the platform; the worker died before recording its answer: the claim stands.
+                lost++;
+                await records.setActions(args.runKey, args.runId, args.op, [
+                  { key: `ra:${target}`, stream: target, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt },
+                ]);
+                throw ApplicationFailure.retryable('the worker died before recording the answer', 'Lost');
+              }
+              return out;
+            },
+          }),
+        );
+        expect(lost).toBe(1);
+        expect(result.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
+        // It was looked at again after a durable wait (the first check could not tell).
+        const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+        const waits = (history.events ?? []).filter((e) =>
+          /still uncertain \(round 2 of/.test(
+            String(e.userMetadata?.summary?.data ? Buffer.from(e.userMetadata.summary.data).toString() : ''),
+          ),
+        );
+        expect(waits.length).toBeGreaterThan(0);
+        // The target's rerun-all reached the platform once: found applied, not sent again.
+        const calls = sandbox.calls('rerun-all').map((c) => Number(c.path.split('/')[4]));
+        expect(calls.sort()).toEqual([target, other].sort());
+        expect(sandbox.truth('applied').filter((t) => t.data.stream === target)).toHaveLength(1);
+      },
+    );
+  }, 240_000);
 });

@@ -27,7 +27,8 @@ export interface CallContext {
 
 export interface JobRef {
   id: number;
-  stream: number;
+  /** Undefined: the answer did not say (a job of a multi-stream process answer without `dataStreamId`). */
+  stream?: number;
   start?: string;
   end?: string;
   status?: string;
@@ -56,7 +57,7 @@ export const observedOf = (l: RateLimitInfo): ObservedLimits => ({
   dayReset: l.dayReset,
 });
 
-export const jobRef = (j: DatoramaJob, stream: number): JobRef => ({
+export const jobRef = (j: DatoramaJob, stream: number | undefined): JobRef => ({
   id: j.id,
   stream: j.dataStreamId ?? stream,
   start: j.dataStartDate ?? undefined,
@@ -150,8 +151,11 @@ export function createCallKit({ config, warehouse }: Pick<Deps, 'config' | 'ware
     for (const k of keys) {
       const mine =
         action.kind === 'rerun'
-          ? jobs.filter((j) => actionKey.rerun(j.stream, j.id) === k.key)
+          ? jobs.filter((j) => actionKey.rerun(j.stream ?? k.stream, j.id) === k.key)
           : jobs.filter((j) => j.stream === k.stream);
+      // Jobs the answer did not name a stream for (a multi-stream process): said on every stream's row, never
+      // given to one stream by guess.
+      const unnamed = jobs.filter((j) => j.stream === undefined);
       const status = state === 'SUBMITTED' ? 'SUBMITTED' : state === 'FAILED' ? 'FAILED' : 'UNCERTAIN';
       const base = {
         action_key: k.key,
@@ -162,7 +166,21 @@ export function createCallKit({ config, warehouse }: Pick<Deps, 'config' | 'ware
         start_date: action.kind === 'process' ? action.start : undefined,
         end_date: action.kind === 'process' ? action.end : undefined,
       };
-      if (mine.length === 0) rows.push(base);
+      if (mine.length === 0)
+        rows.push(
+          unnamed.length
+            ? {
+                ...base,
+                message:
+                  (base.message ? `${base.message}; ` : '') +
+                  `${unnamed.length} job(s) of this call, for ${keys.length} streams, name no stream: ` +
+                  `${unnamed
+                    .slice(0, 20)
+                    .map((j) => j.id)
+                    .join(', ')}${unnamed.length > 20 ? ', …' : ''}`,
+              }
+            : base,
+        );
       for (const j of mine) rows.push({ ...base, job_id: j.id, start_date: j.start, end_date: j.end });
     }
     await records.log(logRows(ctx, rows));

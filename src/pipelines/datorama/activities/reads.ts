@@ -2,6 +2,28 @@
 import { DatoramaError } from '../connector/errors';
 import type { ObservedLimits } from '../shared';
 import { observedOf, type CallContext, type CallKit } from './call-kit';
+import type { DatoramaStream } from '../connector/schemas';
+
+const ACTIVE = new Set(['PENDING', 'IN_PROGRESS']);
+
+/**
+ * Jobs PENDING or IN_PROGRESS in a stream listing: from `processStatsCounts` (counts keyed by status, as we read
+ * the API); when no stream carries such counts (the assumption false), the streams whose last job is pending or
+ * running (`lastRunStatus`) — a lower bound, a stream with several such jobs counting once — rather than none.
+ */
+export function pendingOf(streams: DatoramaStream[]): number {
+  const counted = streams.filter(
+    (s) =>
+      s.processStatsCounts &&
+      Object.keys(s.processStatsCounts).some((k) => ACTIVE.has(k) || k === 'SUCCESS' || k === 'FAILURE'),
+  );
+  if (counted.length)
+    return counted.reduce(
+      (n, s) => n + (s.processStatsCounts?.IN_PROGRESS ?? 0) + (s.processStatsCounts?.PENDING ?? 0),
+      0,
+    );
+  return streams.filter((s) => ACTIVE.has(s.lastRunStatus ?? '')).length;
+}
 
 export function createDatoramaReadActivities({ client, commonFailure }: CallKit) {
   return {
@@ -35,12 +57,8 @@ export function createDatoramaReadActivities({ client, commonFailure }: CallKit)
     ): Promise<{ pending: number; streams: { id: number; workspaceId: number }[]; observed?: ObservedLimits }> {
       try {
         const res = await client.listStreams(args.workspaceId);
-        const pending = res.data.reduce(
-          (n, s) => n + (s.processStatsCounts?.IN_PROGRESS ?? 0) + (s.processStatsCounts?.PENDING ?? 0),
-          0,
-        );
         return {
-          pending,
+          pending: pendingOf(res.data),
           streams: res.data.map((s) => ({ id: s.id, workspaceId: s.workspaceId })),
           observed: observedOf(res.limits),
         };
@@ -56,11 +74,7 @@ export function createDatoramaReadActivities({ client, commonFailure }: CallKit)
     ): Promise<{ running: number; observed?: ObservedLimits }> {
       try {
         const res = await client.streamsStatus(args.workspaceId, args.streams);
-        const running = res.data.reduce(
-          (n, s) => n + (s.processStatsCounts?.IN_PROGRESS ?? 0) + (s.processStatsCounts?.PENDING ?? 0),
-          0,
-        );
-        return { running, observed: observedOf(res.limits) };
+        return { running: pendingOf(res.data), observed: observedOf(res.limits) };
       } catch (err) {
         await commonFailure(err, args);
         throw err;

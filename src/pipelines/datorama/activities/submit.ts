@@ -10,7 +10,7 @@ import { actionKeys, jobOfKey, type SubmitAction } from '../keys';
 import type { DatoramaJob } from '../connector/schemas';
 import type { DatoramaResponse } from '../connector/client';
 import { fromArray } from '../../../sinks/warehouse';
-import { CHANGES_TABLE, type ActionState } from './tables';
+import { ACTIONS_TABLE, CHANGES_TABLE, type ActionState } from './tables';
 import {
   assertAttemptLive,
   attemptOwner,
@@ -23,6 +23,17 @@ import {
 } from './call-kit';
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** A job created this long before a claim has started before it: a start after the claim is a restart. */
+const QUEUE_MS = 60 * 60_000;
+
+/** How a check reads a rerun's trace: applied, not applied, or maybe (a job that may still be restarting). */
+interface RerunTrace {
+  verdict: 'applied' | 'not-applied' | 'maybe';
+  why?: string;
+  jobs: JobRef[];
+  res: DatoramaResponse<unknown>;
+}
 
 export function createDatoramaSubmitActivities({
   client,
@@ -43,6 +54,89 @@ export function createDatoramaSubmitActivities({
       all.map((k) => k.key),
     );
     return { action: args.action, all, known };
+  }
+
+  /**
+   * Whether any run recorded a process of this stream from a minute before `since` on: the jobs it made explain
+   * new jobs of the stream, which then are no trace of a rerun (a rerun that makes new jobs looks the same).
+   */
+  async function processedSince(stream: number, since: number): Promise<boolean> {
+    await warehouse.ensureTable(ACTIONS_TABLE);
+    const rows = await warehouse.select<{ n: number }>(ACTIONS_TABLE, {
+      where: { stream_id: stream, action_key: { prefix: 'p:' }, attempt_at: { gte: since - 60_000 } },
+      aggregates: { n: { count: true } },
+    });
+    return Number(rows[0]?.n ?? 0) > 0;
+  }
+
+  /**
+   * The trace of an unanswered rerun (one job) or rerun-all (every job of the stream created before the claim),
+   * read so that none of the API behaviours we infer is relied on (docs/datorama.md, "Assumptions"): a job rerun
+   * in place moves its updateTime — or, if it does not, its startTime (for a job created over QUEUE_MS before
+   * the claim, whose first start that cannot be); a rerun that makes new jobs leaves one with the same dates,
+   * created since the claim, that no recorded process explains. Every job must show one (a rerun-all restarts
+   * them all: one alone may be another run's doing). A job that shows none but is PENDING may be restarting
+   * without showing it yet: `maybe`, and the workflow looks again later. Anything else: not applied.
+   */
+  async function rerunTrace(
+    action: Extract<SubmitAction, { kind: 'rerun' | 'rerun-all' }>,
+    since: number,
+  ): Promise<RerunTrace> {
+    const stream = action.stream;
+    const old = (j: DatoramaJob) => (j.createTime ?? 0) < since - QUEUE_MS;
+    const restarted = (j: DatoramaJob) => (j.updateTime ?? 0) >= since || (old(j) && (j.startTime ?? 0) >= since);
+    const queued = (j: DatoramaJob) => old(j) && j.status === 'PENDING' && !j.startTime;
+    let res: DatoramaResponse<unknown>;
+    let targets: DatoramaJob[];
+    let listed: DatoramaJob[] | undefined;
+    if (action.kind === 'rerun') {
+      // One job's stat (the workflow checks a rerun one job at a time): it also gives the job's dates for the log.
+      const r = await client.getStat(action.jobs[0]);
+      res = r;
+      targets = [r.data];
+      if (restarted(r.data))
+        return {
+          verdict: 'applied',
+          jobs: action.jobs.map((id, i) => (i === 0 ? jobRef(r.data, stream) : { id, stream })),
+          res,
+        };
+    } else {
+      const r = await client.streamStats(stream, 1, 1000);
+      res = r;
+      listed = r.data;
+      targets = r.data.filter((j) => (j.createTime ?? 0) < since);
+      // A rerun-all of a stream without jobs leaves no trace: whether it reached the platform cannot be told,
+      // so it is sent again (rerunning no job changes nothing; counting it done could log a call never made).
+      if (!targets.length) return { verdict: 'not-applied', jobs: [], res };
+      if (targets.every(restarted)) return { verdict: 'applied', jobs: targets.map((j) => jobRef(j, stream)), res };
+    }
+    if (!listed) {
+      const r = await client.streamStats(stream, 1, 1000);
+      res = r;
+      listed = r.data;
+    }
+    const fresh = listed.filter((j) => (j.createTime ?? 0) >= since);
+    const twin = (t: DatoramaJob) =>
+      fresh.find((f) => f.dataStartDate === t.dataStartDate && f.dataEndDate === t.dataEndDate);
+    const twins = targets.map(twin);
+    if (
+      twins.some(Boolean) &&
+      targets.every((t, i) => restarted(t) || twins[i]) &&
+      !(await processedSince(stream, since))
+    )
+      return {
+        verdict: 'applied',
+        jobs: targets.map((t, i) => jobRef(twins[i] ?? t, stream)),
+        res,
+      };
+    if (targets.some(queued) && targets.every((t, i) => restarted(t) || twins[i] || queued(t)))
+      return {
+        verdict: 'maybe',
+        why: `${targets.filter(queued).length} job(s) PENDING with no sign of a restart yet: checked again later`,
+        jobs: [],
+        res,
+      };
+    return { verdict: 'not-applied', jobs: [], res };
   }
 
   return {
@@ -111,7 +205,13 @@ export function createDatoramaSubmitActivities({
         const jobs =
           act.kind === 'patch'
             ? []
-            : (res.data as DatoramaJob[]).map((j) => jobRef(j, act.kind === 'process' ? act.streams[0] : act.stream));
+            : (res.data as DatoramaJob[]).map((j) =>
+                // A job of a multi-stream answer without dataStreamId belongs to one of them: which, it does not say.
+                jobRef(
+                  j,
+                  act.kind === 'process' ? (act.streams.length === 1 ? act.streams[0] : undefined) : act.stream,
+                ),
+              );
         await settle(args, act, todo, 'SUBMITTED', res.status, jobs);
         return { kind: 'done', called: true, keys, jobs, httpStatus: res.status, observed: observedOf(res.limits) };
       } catch (err) {
@@ -192,36 +292,33 @@ export function createDatoramaSubmitActivities({
           res = await client.getStream(action.stream);
           const s = res.data as Record<string, unknown>;
           applied = Object.entries(action.fields).every(([k, v]) => sameValue(s[k], v));
-        } else if (action.kind === 'rerun') {
-          // A rerun call is applied as a whole: its first job's stat tells. The workflow checks one job at a
-          // time, so that stat also gives the job's dates (an older run's batch check lacks the others' dates).
-          const r = await client.getStat(action.jobs[0]);
-          res = r;
-          applied = (r.data.updateTime ?? 0) >= since;
-          if (applied)
-            jobs = action.jobs.map((id, i) =>
-              i === 0 ? jobRef(r.data, action.stream) : { id, stream: action.stream },
-            );
+        } else if (action.kind === 'rerun' || action.kind === 'rerun-all') {
+          const seen = await rerunTrace(action, since);
+          res = seen.res;
+          if (seen.verdict === 'maybe') {
+            // A job that may be restarting but shows it nowhere yet: the claim stays; the workflow checks again
+            // after a durable wait, rather than submit a second rerun or count one that did not happen.
+            return {
+              kind: 'uncertain',
+              called: true,
+              keys: keys.map((k) => k.key),
+              jobs: [],
+              message: seen.why,
+              observed: observedOf(res.limits),
+            };
+          }
+          applied = seen.verdict === 'applied';
+          jobs = seen.jobs;
         } else {
-          const stream = action.kind === 'process' ? action.streams[0] : action.stream;
-          const r = await client.streamStats(stream, 1, action.kind === 'process' ? 100 : 1000);
+          const stream = action.streams[0];
+          const r = await client.streamStats(stream, 1, 100);
           res = r;
-          // A rerun keeps its jobs and bumps their updateTime. A job created since the attempt (another run
-          // processing the stream meanwhile) is no trace of it unless it was updated after its creation: taking
-          // it for one counted a rerun-all never called as applied (full chaos suite, shared run: truth ×0).
-          const rerunSince = (j: DatoramaJob) =>
-            (j.updateTime ?? 0) >= since && ((j.createTime ?? 0) < since || (j.updateTime ?? 0) > (j.createTime ?? 0));
-          const found = r.data.filter((j) =>
-            action.kind === 'process'
-              ? (j.createTime ?? 0) >= since &&
-                (j.dataStartDate ?? '') >= action.start &&
-                (j.dataEndDate ?? '9999') <= action.end
-              : rerunSince(j),
+          const found = r.data.filter(
+            (j) =>
+              (j.createTime ?? 0) >= since &&
+              (j.dataStartDate ?? '') >= action.start &&
+              (j.dataEndDate ?? '9999') <= action.end,
           );
-          // Only a trace counts. A rerun-all of a stream without jobs leaves none: whether the unanswered call
-          // reached the platform cannot be told, so it is sent again — a second rerun of no job changes
-          // nothing, whereas counting it done would record SUBMITTED a call that may never have been made
-          // (the worker killed between the claim and the call: the platform never reran the stream).
           applied = found.length > 0;
           jobs = found.map((j) => jobRef(j, stream));
         }

@@ -32,6 +32,22 @@ export interface DatoramaSandboxOptions {
    * client must not depend on ours.
    */
   genericErrors?: boolean;
+  /**
+   * Behaviours the client infers but the contract does not state (docs/datorama.md, "Assumptions"), each
+   * switched to the other way, so tests show the client does not depend on them.
+   */
+  assumptions?: DatoramaAssumptionSwitches;
+}
+
+export interface DatoramaAssumptionSwitches {
+  /** A rerun creates a new job (a new id, the same dates) and leaves the old one as it was. */
+  rerunNewJob?: boolean;
+  /** A rerun restarts the job (same id) without moving its updateTime. */
+  rerunKeepsUpdateTime?: boolean;
+  /** The jobs of a process answer carry no dataStreamId. */
+  noStreamIdInProcessAnswer?: boolean;
+  /** Stream listings and bulk status carry no processStatsCounts. */
+  noProcessStatsCounts?: boolean;
 }
 
 /** One action a call made, as recorded in the sandbox log (tests compare job logs with these). */
@@ -53,6 +69,7 @@ export class DatoramaSandbox extends SandboxServer {
   readonly data: ReturnType<typeof seedData>;
   private nextJobId: number;
   private readonly genericErrors: boolean;
+  private readonly assume: DatoramaAssumptionSwitches;
 
   constructor(o: DatoramaSandboxOptions = {}) {
     super('datorama', { seed: o.seed, errorBody: (s) => ({ errors: s === 429 ? 'Too Many Requests' : `Error ${s}` }) });
@@ -61,6 +78,7 @@ export class DatoramaSandbox extends SandboxServer {
     this.data = seedData({ ...o, now: o.seedNow ?? Date.now() });
     this.nextJobId = this.data.nextJobId;
     this.genericErrors = o.genericErrors ?? false;
+    this.assume = o.assumptions ?? {};
     const r = (method: string, path: string, name: string, h: Handler) => this.route(method, path, name, this.guard(h));
     // What the listings served goes to the truth too (tests compare collected tables with it).
     r('GET', '/v1/workspaces', 'workspaces', (q) => {
@@ -221,7 +239,7 @@ export class DatoramaSandbox extends SandboxServer {
       enabled: s.enabled,
       lastRunStatus: last ? jobStatus(last, now) : null,
       lastDataDate: lastOk?.dataEndDate ?? null,
-      processStatsCounts: counts,
+      ...(this.assume.noProcessStatsCounts ? {} : { processStatsCounts: counts }),
       lastRowsProcessed: lastOk?.rowsProcessed ?? 0,
       createTime: s.createTime,
       updateTime: s.updateTime,
@@ -329,7 +347,8 @@ export class DatoramaSandbox extends SandboxServer {
         end: j.dataEndDate,
       })),
     });
-    return { body: created.map((j) => this.job(j, now)) };
+    const body = created.map((j) => this.job(j, now));
+    return { body: this.assume.noStreamIdInProcessAnswer ? body.map(({ dataStreamId: _, ...j }) => j) : body };
   }
 
   private async rerun(q: SandboxRequest, action: 'rerun' | 'rerun-all', s: Stream, ids: unknown[]) {
@@ -339,13 +358,31 @@ export class DatoramaSandbox extends SandboxServer {
       return j;
     });
     const now = await this.clock.now();
+    const answered: Job[] = [];
     for (const j of jobs) {
       const days = Math.round((Date.parse(j.dataEndDate) - Date.parse(j.dataStartDate)) / DAY) + 1;
+      if (this.assume.rerunNewJob) {
+        // The other reading: a rerun is a new job over the same dates; the old one stays as it was.
+        const id = this.nextJobId++;
+        const fresh: Job = {
+          ...j,
+          id,
+          createTime: now,
+          updateTime: now,
+          ...jobTiming(id, days, now),
+          fails: s.failing,
+          rerunCount: 0,
+        };
+        this.data.jobs.push(fresh);
+        answered.push(fresh);
+        continue;
+      }
       Object.assign(j, jobTiming(j.id + j.rerunCount + 1, days, now), {
-        updateTime: now,
+        ...(this.assume.rerunKeepsUpdateTime ? {} : { updateTime: now }),
         rerunCount: j.rerunCount + 1,
         fails: s.failing,
       });
+      answered.push(j);
     }
     this.note({
       actions: jobs.map((j): LoggedAction => ({ stream: s.id, job: j.id, start: j.dataStartDate, end: j.dataEndDate })),
@@ -353,6 +390,6 @@ export class DatoramaSandbox extends SandboxServer {
     // rerun-all is one action on the stream (whatever its jobs); rerun one action per job.
     if (action === 'rerun-all') q.truth('applied', { action, stream: s.id, jobs: jobs.map((j) => j.id) });
     else for (const j of jobs) q.truth('applied', { action, stream: s.id, job: j.id });
-    return { body: jobs.map((j) => this.job(j, now)) };
+    return { body: answered.map((j) => this.job(j, now)) };
   }
 }

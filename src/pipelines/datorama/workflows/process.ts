@@ -152,7 +152,8 @@ export async function datoramaProcess(
         if (b.workspaceId === undefined) return;
         const r = running.get(b.workspaceId) ?? { jobs: 0, streams: new Set<number>() };
         r.jobs += jobs.length;
-        for (const j of jobs) r.streams.add(j.stream);
+        // A job whose stream the answer did not name may be any of the batch's.
+        for (const j of jobs) for (const s of j.stream === undefined ? b.streams : [j.stream]) r.streams.add(s);
         running.set(b.workspaceId, r);
       });
     });

@@ -58,46 +58,65 @@ export async function settleAction(
     const rest = out.keys.filter((k) => streamOfKey(k) !== bad);
     if (rest.length) await run.submit(restrictAction(action, rest), onJobs, depth + 1);
   } else if (out.kind === 'failed') failedKeys(run, out);
-  else if (out.kind === 'uncertain') {
-    run.progress.add('uncertain', out.keys.length);
-    // An uncertain outcome is checked, and what was not applied is submitted again. A slow warehouse or an
-    // attempt timed out before its call makes the next attempt uncertain again: since this patch, more
-    // rounds, spaced by a durable backoff (5 s, 10 s, … 2 min), so that an incident of minutes does not
-    // fail the action (before it: 3 rounds at once — the full chaos suite's production runs lost actions so).
-    const patient = patched('datorama-uncertain-backoff');
-    const rounds = patient ? UNCERTAIN_ROUNDS : 3;
-    if (depth >= rounds) {
-      run.c.failed += out.keys.length;
-      for (const k of out.keys) run.listFailure({ action: k, message: `outcome still unknown after ${rounds} checks` });
-      return;
-    }
-    if (patient && depth > 0) {
-      const wait = Math.min(5_000 * 2 ** (depth - 1), 120_000);
-      await sleep(wait, {
-        summary: `Datorama: ${describe(action)} still uncertain (round ${depth + 1} of ${rounds}): check again in ${formatDuration(wait)}`,
-      });
-    }
-    const notApplied: string[] = [];
-    for (const single of perStream(action, out.keys)) {
-      let r: SubmitOutcome;
-      try {
-        r = await run.withPermit(`check whether it was applied: ${describe(single)}`, (ctx, calls) =>
-          calls.datoramaReconcile({ ...ctx, action: single }),
-        );
-      } catch (err) {
-        run.failedCall(err, single);
-        continue;
-      }
-      if (r.kind === 'done') {
-        run.c.submitted += r.keys.length;
-        run.c.jobs += r.jobs.length;
-        run.progress.add('found_applied', r.keys.length);
-        onJobs?.(r.jobs);
-      } else if (r.kind === 'not-submitted') notApplied.push(...r.keys);
-      else if (r.kind === 'skipped') run.c.skipped += r.keys.length;
-    }
-    if (notApplied.length) await run.submit(restrictAction(action, notApplied), onJobs, depth + 1);
+  else if (out.kind === 'uncertain') await checkUncertain(run, action, out.keys, onJobs, depth);
+}
+
+/** Since this patch a check that cannot tell yet (a job that may be restarting) is made again after a wait. */
+export const RECHECK_PATCH = 'datorama-recheck-maybe';
+
+/**
+ * An uncertain outcome: check each stream (or job), count what was applied, submit again what was not, and look
+ * again — after the round's durable wait — at what the check could not tell yet.
+ */
+async function checkUncertain(
+  run: DatoramaRun,
+  action: SubmitAction,
+  keys: string[],
+  onJobs: ((jobs: JobRef[]) => void) | undefined,
+  depth: number,
+): Promise<void> {
+  run.progress.add('uncertain', keys.length);
+  // An uncertain outcome is checked, and what was not applied is submitted again. A slow warehouse or an
+  // attempt timed out before its call makes the next attempt uncertain again: since this patch, more
+  // rounds, spaced by a durable backoff (5 s, 10 s, … 2 min), so that an incident of minutes does not
+  // fail the action (before it: 3 rounds at once — the full chaos suite's production runs lost actions so).
+  const patient = patched('datorama-uncertain-backoff');
+  const rounds = patient ? UNCERTAIN_ROUNDS : 3;
+  if (depth >= rounds) {
+    run.c.failed += keys.length;
+    for (const k of keys) run.listFailure({ action: k, message: `outcome still unknown after ${rounds} checks` });
+    return;
   }
+  if (patient && depth > 0) {
+    const wait = Math.min(5_000 * 2 ** (depth - 1), 120_000);
+    await sleep(wait, {
+      summary: `Datorama: ${describe(action)} still uncertain (round ${depth + 1} of ${rounds}): check again in ${formatDuration(wait)}`,
+    });
+  }
+  const notApplied: string[] = [];
+  const stillUnknown: string[] = [];
+  for (const single of perStream(action, keys)) {
+    let r: SubmitOutcome;
+    try {
+      r = await run.withPermit(`check whether it was applied: ${describe(single)}`, (ctx, calls) =>
+        calls.datoramaReconcile({ ...ctx, action: single }),
+      );
+    } catch (err) {
+      run.failedCall(err, single);
+      continue;
+    }
+    if (r.kind === 'done') {
+      run.c.submitted += r.keys.length;
+      run.c.jobs += r.jobs.length;
+      run.progress.add('found_applied', r.keys.length);
+      onJobs?.(r.jobs);
+    } else if (r.kind === 'not-submitted') notApplied.push(...r.keys);
+    else if (r.kind === 'skipped') run.c.skipped += r.keys.length;
+    else if (r.kind === 'uncertain' && patched(RECHECK_PATCH)) stillUnknown.push(...r.keys);
+  }
+  if (notApplied.length) await run.submit(restrictAction(action, notApplied), onJobs, depth + 1);
+  if (stillUnknown.length)
+    await checkUncertain(run, restrictAction(action, stillUnknown), stillUnknown, onJobs, depth + 1);
 }
 
 /** Since this patch a refused batch is split and its parts submitted, whatever the answer's words. */
