@@ -8,7 +8,9 @@
  *   - dailymotion-report over 3 years in 37 windows, 2-hour reports, 2 slots: 19 rounds, each the report's
  *     generation up to the first poll that finds it ready (the default poll schedule), and no more than 2
  *     reports generating at once;
- *   - datorama-process through the `longhaul` command: never more than 60 calls in any virtual minute.
+ *   - datorama-process through the `longhaul` command: never more than 60 calls in any virtual minute;
+ *   - titelive against the API's rate (scaled down): with the workers' shared rate under it, not one 429, every
+ *     product, at the pace that rate allows; without it, 429s waited out durably — and still every product.
  * The wall time of each is printed (the closing note's figures).
  */
 import fs from 'node:fs';
@@ -22,6 +24,7 @@ import { nextReset, pacificDay } from '../../src/kit/limits/quota-reset';
 import { planEnrichment } from '../../src/pipelines/youtube/plan';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
 import type { DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
+import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
 import { longhaul } from '../helpers/bad-input';
 import { tmpDir } from '../helpers/temporal';
 
@@ -128,5 +131,38 @@ describe('longhaul simulate', () => {
     expect(r.calls.busiestMinute.calls).toBeGreaterThan(40); // held back by the limit, not idle
     expect(r.virtualMs).toBeGreaterThan(60_000); // 90 calls cannot fit in one minute
     expect(r.timeline.waitsByReason['rate window'].count).toBeGreaterThan(0);
+  });
+
+  it("titelive: under the API's rate with the workers' shared rate; 429s waited out without it — every product either way", async () => {
+    const since = new Date(Date.now() - 61 * 86_400_000).toISOString().slice(0, 10);
+    const flags = [
+      '--category',
+      'LIVRE',
+      '--min-modified-date',
+      since,
+      '--results-per-page',
+      '25',
+      '--images',
+      'false',
+    ];
+    // The API's measured rate scaled down (14 in any second, 6/s sustained), the workers' at 5/s.
+    const api = ['books=2000', 'music=0', 'peakPerSecond=14', 'sustainedPerSecond=6', 'reserve=40', 'clientBurst=5'];
+    const paced = await run('titelive', flags, [...api, 'clientPerSecond=5']);
+    said(paced);
+    expect(paced.status, paced.error).toBe('completed');
+    const result = paced.result as TiteliveResult;
+    expect(result.products).toBe(2000);
+    const searches = paced.usage.searches as number;
+    expect(searches).toBeGreaterThanOrEqual(80); // 2,000 products, 25 a page
+    expect(paced.usage.refusedForTheRate).toBe(0);
+    expect(paced.virtualMs).toBeGreaterThanOrEqual(((searches - 5) / 5) * 1000 * 0.9); // the pace 5/s allows
+
+    // Without the workers' rate: the API refuses, the run waits the 429s out on durable timers, loses nothing.
+    const unpaced = await run('titelive', flags, [...api, 'clientPerSecond=0']);
+    said(unpaced);
+    expect(unpaced.status, unpaced.error).toBe('completed');
+    expect((unpaced.result as TiteliveResult).products).toBe(2000);
+    expect(unpaced.usage.refusedForTheRate).toBeGreaterThan(0);
+    expect(unpaced.timeline.waitsByReason['Retry-After'].count).toBeGreaterThan(0);
   });
 });

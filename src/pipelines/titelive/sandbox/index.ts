@@ -1,6 +1,7 @@
 /** The `titelive` sandbox entry: API on :4104, image host on :4114, demo credentials in the env. */
 import type { SandboxFactory } from '../../../sandbox/index';
 import { TITELIVE_DEMO_PASSWORD, TITELIVE_DEMO_USER, TiteliveSandbox } from './server';
+import { titeliveSimulation } from './simulation';
 
 export const titeliveSandbox: SandboxFactory = {
   port: 4104,
@@ -17,6 +18,7 @@ export const titeliveSandbox: SandboxFactory = {
     TITELIVE_IMAGE_RETRY_MAX_MS: '1000',
   }),
   create: ({ seed }) => new TiteliveSandbox({ seed }),
+  simulation: titeliveSimulation,
 };
 
 export { TiteliveSandbox, TITELIVE_DEMO_PASSWORD, TITELIVE_DEMO_USER } from './server';
