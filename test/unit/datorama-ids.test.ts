@@ -2,6 +2,7 @@
  * Datorama run keys (the workflow IDs the action records are keyed by) carry at least 64 bits of hash.
  */
 import { describe, expect, it } from 'vitest';
+import { identityHash } from '../../src/pipelines/types';
 import {
   datoramaCollectPipeline,
   datoramaPatchPipeline,
@@ -33,5 +34,13 @@ describe('datorama run keys', () => {
     const seen = new Set(Array.from({ length: 2000 }, (_, i) => key([i + 1])));
     expect(seen.size).toBe(2000);
     expect(key([7, 8])).toBe(key([7, 8]));
+  });
+
+  it("gives a datorama-collect of configurations its own workflow ID (a jobs-only run's marks would skip them)", () => {
+    const collect = datoramaCollectPipeline;
+    const id = (x: object) => collect.workflowId(collect.input.parse(x));
+    expect(id({ configs: true })).not.toBe(id({}));
+    // Runs without configs keep the ID they always had.
+    expect(id({})).toBe(`datorama-collect-${identityHash({ w: 'all', j: true })}`);
   });
 });

@@ -246,4 +246,30 @@ describe('datoramaReconcile', () => {
       expect(sandbox!.truth('applied').filter((t) => t.data.action === 'rerun')).toHaveLength(1);
     });
   });
+
+  it('"cannot tell yet" ends: a claim over 6 hours old whose job is still PENDING is taken as not applied', async () => {
+    const { deps, acts, full, ctx, env } = await setup({ rerunKeepsUpdateTime: true });
+    const job = sandbox!.data.jobs.find((j) => j.dataStreamId === full)!;
+    const res = await fetch(`${env.DATORAMA_BASE_URL}/data-streams/api/${full}/rerun`, {
+      method: 'POST',
+      headers: { Authorization: env.DATORAMA_TOKEN, 'content-type': 'application/json' },
+      body: JSON.stringify([job.id]),
+    });
+    expect(res.status).toBe(200);
+    const key = `r:${full}:${job.id}`;
+    await new DatoramaRecords(deps.warehouse).setActions(execution.workflowId, execution.runId, 'rerun', [
+      {
+        key,
+        stream: full,
+        state: 'PENDING_SUBMIT',
+        attemptAt: Date.now() - 7 * 3_600_000,
+        message: 'claimed by x/1#1',
+      },
+    ]);
+    const action = { kind: 'rerun' as const, stream: full, jobs: [job.id] };
+    // The job is PENDING (restarted a moment ago, nothing shows it): 7 hours after the claim that is no longer
+    // "maybe restarting" — a stuck claim must not hold every later run of the key.
+    const check = await attempt('late', 1).run(acts.datoramaReconcile, { ...ctx(), op: 'rerun', action });
+    expect(check).toMatchObject({ kind: 'not-submitted', called: true });
+  });
 });

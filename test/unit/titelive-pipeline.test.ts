@@ -76,6 +76,10 @@ describe('titelive pipeline input', () => {
       [[...base, '--parsed-output', '../x.parquet'], /--parsed-output: .*no "\." or "\.\." part/],
       [[...base, '--parsed-output', '/abs.parquet'], /--parsed-output: a bucket key/],
       [[...base, '--raw-output', 'a.parquet', '--images-output', 'a.parquet'], /--images-output: .*different keys/],
+      [
+        [...base, '--raw-output', 'titelive/parquet/{category}/{runId}/products.parquet'],
+        /--images-output: .*different keys/,
+      ],
       [[...base, '--images', 'false', '--images-output', 'i.parquet'], /--images-output: needs images: true/],
       [['--category', 'LIVRE', '--parse-from', 'r.parquet', '--incremental'], /--incremental: not with parseFrom/],
       [

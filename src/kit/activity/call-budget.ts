@@ -41,6 +41,8 @@ export class CallBudget {
     client: Client,
     private readonly o: CallBudgetOptions,
   ) {
+    if (!(o.perSecond > 0) || !(o.burst >= 1))
+      throw new Error(`${o.label}: a call budget needs perSecond > 0 and burst ≥ 1 (no budget: do not create one)`);
     this.permits = new PermitClient(client, o.entityId, o.taskQueue, {
       policy: { kind: 'tokenBucket', perSecond: o.perSecond, burst: o.burst },
       leaseMs: 60_000,
@@ -69,8 +71,9 @@ export class CallBudget {
       onWait?.(Date.now() + ms, r.wait.why);
       this.waitedMs += ms;
       await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(resolve, ms);
-        signal?.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason as Error)), { once: true });
+        const onAbort = () => (clearTimeout(t), reject(signal!.reason as Error));
+        const t = setTimeout(() => (signal?.removeEventListener('abort', onAbort), resolve()), ms);
+        signal?.addEventListener('abort', onAbort, { once: true });
       });
     }
   }

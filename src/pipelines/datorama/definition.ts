@@ -333,7 +333,10 @@ export const datoramaCollectPipeline = definePipeline({
   input: collectInput,
   workflowType: 'datoramaCollect' satisfies WorkflowOf<typeof workflows>,
   listFlags: ['workspaces', 'streams', 'metadata'],
-  workflowId: (i) => `datorama-collect-${identityHash({ w: i.workspaces ?? 'all', j: i.jobs })}`,
+  // A run collecting configurations is not the one that collected jobs only (its `c:<stream>` marks would skip
+  // every stream): `configs` joins the identity when set (IDs of runs without it unchanged).
+  workflowId: (i) =>
+    `datorama-collect-${identityHash({ w: i.workspaces ?? 'all', j: i.jobs, ...(i.configs ? { c: true } : {}) })}`,
   example: { jobs: true },
   describeInput: (i) =>
     `Datorama metadata of ${i.workspaces ? `${i.workspaces.length} workspace(s)` : 'every workspace'}: ` +

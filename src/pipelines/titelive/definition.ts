@@ -19,6 +19,9 @@ const bucketPath = (what: string) =>
     .regex(BUCKET_PATH, `${what}: letters, digits, _ . - and / between parts`)
     .refine((v) => !v.split('/').some((p) => p === '.' || p === '..'), 'no "." or ".." part');
 
+/** Where the parsed Parquet goes unless `parsedOutput` says otherwise (activities/parse.ts parquetKeyOf). */
+export const DEFAULT_PARSED_OUTPUT = 'titelive/parquet/{category}/{runId}/products.parquet';
+
 /** What an output key may name, replaced when the run starts (outputKey in workflows/titelive.ts). */
 export const OUTPUT_PLACEHOLDERS = ['category', 'runId', 'day'] as const;
 /** A bucket key of a Parquet output: a bucket path, where {category}, {runId} and {day} are filled in. */
@@ -98,10 +101,15 @@ export const titeliveInput = z
   })
   .refine(
     (i) => {
-      const keys = [i.rawOutput, i.parsedOutput, i.imagesOutput].filter(Boolean);
+      // The parsed file is always written: at parsedOutput, or at its default key.
+      const keys = [i.rawOutput, i.parsedOutput ?? DEFAULT_PARSED_OUTPUT, i.imagesOutput].filter(Boolean);
       return new Set(keys).size === keys.length;
     },
-    { message: 'rawOutput, parsedOutput and imagesOutput must be different keys', path: ['imagesOutput'] },
+    {
+      message:
+        'rawOutput, parsedOutput (default titelive/parquet/{category}/{runId}/products.parquet) and imagesOutput must be different keys',
+      path: ['imagesOutput'],
+    },
   )
   .refine((i) => !i.minModifiedDate || !i.maxModifiedDate || i.minModifiedDate <= i.maxModifiedDate, {
     message: 'must not be after maxModifiedDate',

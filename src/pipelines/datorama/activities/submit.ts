@@ -24,6 +24,9 @@ import {
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
+/** How long after its claim a rerun's check may still answer "cannot tell yet" (a PENDING job); then: not applied. */
+const MAYBE_MAX_MS = 6 * 60 * 60_000;
+
 /** A job created this long before a claim has started before it: a start after the claim is a restart. */
 const QUEUE_MS = 60 * 60_000;
 
@@ -129,6 +132,9 @@ export function createDatoramaSubmitActivities({
         jobs: targets.map((t, i) => jobRef(twins[i] ?? t, stream)),
         res,
       };
+    // "Cannot tell yet" has an end: a job still PENDING hours after the claim is stuck, not restarting — and a
+    // claim left standing would make every later run of the same key wait on it.
+    if (Date.now() - since > MAYBE_MAX_MS) return { verdict: 'not-applied', jobs: [], res };
     if (targets.some(queued) && targets.every((t, i) => restarted(t) || twins[i] || queued(t)))
       return {
         verdict: 'maybe',

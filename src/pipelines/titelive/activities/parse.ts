@@ -105,46 +105,63 @@ async function* rawParquet(
   tmp: string,
   onBatch: (rows: number) => void,
 ): AsyncGenerator<RawProduct> {
-  const input = await openInput(ref, src, PARSE_FROM, 'raw Parquet file');
-  let file = input.localPath;
-  if (!file) {
-    file = path.join(tmp, 'raw-input.parquet');
-    await pipeline(await input.stream(), fs.createWriteStream(file, { mode: 0o600 }));
-  }
-  let columns: Map<string, string>;
   try {
-    const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
-    columns = new Map(
-      (d.getRowObjectsJS() as { column_name: string; column_type: string }[]).map((c) => [
-        c.column_name,
-        c.column_type,
-      ]),
-    );
-  } catch {
-    throw refuse(`${PARSE_FROM}: ${ref} is not a Parquet file DuckDB can read`);
-  }
-  for (const c of ['id', 'data'])
-    if (!columns.has(c))
-      throw refuse(
-        `${PARSE_FROM}: ${ref} has no "${c}" column (a raw file has id and data: the raw products as JSON` +
-          `; it has ${columns.size} column(s), not named here: a file's content is never quoted)`,
-      );
-  await conn.run(
-    `CREATE TEMP TABLE raw_input AS SELECT row_number() OVER () AS n, CAST(id AS VARCHAR) AS id, CAST(data AS VARCHAR) AS data FROM read_parquet(${sqlString(file)})`,
-  );
-  const total = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM raw_input')).getRowObjectsJS()[0].n);
-  for (let from = 0; from < total; from += 1000) {
-    const r = await conn.runAndReadAll(
-      `SELECT n, id, data FROM raw_input WHERE n > ${from} AND n <= ${from + 1000} ORDER BY n`,
-    );
-    for (const row of r.getRowObjectsJS() as { n: bigint; id: string | null; data: string | null }[]) {
-      if (row.data === null) throw refuse(`${PARSE_FROM}: ${ref}, row ${row.n}: data is null`);
-      yield { id: row.id ?? '', data: row.data };
+    const input = await openInput(ref, src, PARSE_FROM, 'raw Parquet file');
+    let file = input.localPath;
+    if (!file) {
+      file = path.join(tmp, 'raw-input.parquet');
+      await pipeline(await input.stream(), fs.createWriteStream(file, { mode: 0o600 }));
     }
-    onBatch(Math.min(from + 1000, total));
+    // DuckDB's own messages may quote the file (an invalid UTF-8 value, say): every read of it is caught and told
+    // in our words only.
+    const unreadable = (what: string) => refuse(`${PARSE_FROM}: ${ref} ${what} (DuckDB could not read it)`);
+    let columns: Map<string, string>;
+    try {
+      const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+      columns = new Map(
+        (d.getRowObjectsJS() as { column_name: string; column_type: string }[]).map((c) => [
+          c.column_name,
+          c.column_type,
+        ]),
+      );
+    } catch {
+      throw refuse(`${PARSE_FROM}: ${ref} is not a Parquet file DuckDB can read`);
+    }
+    for (const c of ['id', 'data'])
+      if (!columns.has(c))
+        throw refuse(
+          `${PARSE_FROM}: ${ref} has no "${c}" column (a raw file has id and data: the raw products as JSON` +
+            `; it has ${columns.size} column(s), not named here: a file's content is never quoted)`,
+        );
+    let total: number;
+    try {
+      await conn.run(
+        `CREATE TEMP TABLE raw_input AS SELECT row_number() OVER () AS n, CAST(id AS VARCHAR) AS id, CAST(data AS VARCHAR) AS data FROM read_parquet(${sqlString(file)})`,
+      );
+      total = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM raw_input')).getRowObjectsJS()[0].n);
+    } catch {
+      throw unreadable('has values that are not text');
+    }
+    for (let from = 0; from < total; from += 1000) {
+      let rows: { n: bigint; id: string | null; data: string | null }[];
+      try {
+        const r = await conn.runAndReadAll(
+          `SELECT n, id, data FROM raw_input WHERE n > ${from} AND n <= ${from + 1000} ORDER BY n`,
+        );
+        rows = r.getRowObjectsJS() as typeof rows;
+      } catch {
+        throw unreadable(`rows ${from + 1}..${from + 1000} cannot be read`);
+      }
+      for (const row of rows) {
+        if (row.data === null) throw refuse(`${PARSE_FROM}: ${ref}, row ${row.n}: data is null`);
+        yield { id: row.id ?? '', data: row.data };
+      }
+      onBatch(Math.min(from + 1000, total));
+    }
+  } finally {
+    // Also when the read fails, or the consumer stops early (a row refused): the connection and its table go.
+    conn.closeSync();
   }
-  await conn.run('DROP TABLE raw_input');
-  conn.closeSync();
 }
 
 /** A raw product's JSON, which must be an object; `where` names it in the error. */
