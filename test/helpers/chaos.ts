@@ -24,7 +24,7 @@ export const REPORT_FILE = path.join(ROOT, 'test-results', 'chaos-report.json');
 const WORKER_LOG = path.join(ROOT, 'test-results', 'chaos-workers.log');
 /** Event histories of a chaos run's workflows, one folder per run (task queue), kept for runs not exact. */
 export const HISTORIES_DIR = path.join(ROOT, 'test-results', 'chaos-histories');
-const CHILD = path.join(ROOT, 'test', 'chaos', 'worker-child.ts');
+const CHILD = path.join(ROOT, 'test', 'helpers', 'worker-child.ts');
 
 export interface ChaosSettings {
   full: boolean;
@@ -51,7 +51,7 @@ export function seeded(seed: number, purpose: string): () => number {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * One worker process at a time on a task queue (test/chaos/worker-child.ts: the production worker code).
+ * One worker process at a time on a task queue (test/helpers/worker-child.ts: the production worker code).
  * `kill()` SIGKILLs it; an exit the harness did not cause (e.g. the worker giving up while the server is
  * down, or a named chaos point killing it) is counted as a crash and the process is started again.
  * `plans[i]` is extra environment for the i-th process started (the aimed chaos points of that process).

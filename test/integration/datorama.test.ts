@@ -4,7 +4,7 @@
  * sandbox's record of calls exactly; a rerun of the same workflow ID skips what succeeded; killing the
  * worker process in the middle of a call and starting another submits no action twice.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { fingerprint } from '../../src/node/fingerprint';
 import { STREAMS_TABLE } from '../../src/pipelines/datorama/activities/tables';
 import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
 import { uniqueQueue, useTemporalServer } from '../helpers/temporal';
+import { ready, spawnWorker } from '../helpers/worker-process';
 import { datoramaDeps, datoramaSandbox, maxInWindow, withDatoramaWorkers } from '../helpers/datorama';
 
 /** The job log CSV as rows of cells. */
@@ -28,20 +29,6 @@ function parseCsv(text: string): Record<string, string>[] {
     return Object.fromEntries(cols.map((c, i) => [c, cells[i] ?? '']));
   });
 }
-
-/** A worker process (worker-child.ts) on `taskQueue` with `env` added: one the test can SIGKILL. */
-const spawnWorker = (taskQueue: string, env: Record<string, string>): ChildProcess =>
-  spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-child.ts'), taskQueue], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-
-/** Resolves once the worker process says it is ready; rejects if it exits first. */
-const ready = (child: ChildProcess) =>
-  new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
 
 const key = (r: { stream: number | string; job?: number | string; start?: string; end?: string }) =>
   `${r.stream}|${r.job ?? ''}|${r.start ?? ''}|${r.end ?? ''}`;

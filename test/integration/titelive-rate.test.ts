@@ -5,13 +5,13 @@
  * limiter's pace actually used. Without the limiter the same sandbox answers 429s within seconds (the control:
  * the test can fail).
  */
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
 import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { TiteliveSandbox, type TiteliveRate } from '../../src/pipelines/titelive/sandbox/server';
+import { spawnWorker, ready } from '../helpers/worker-process';
 import { createTestWorker, testDeps, uniqueQueue, useTemporalServer } from '../helpers/temporal';
 
 async function until(cond: () => boolean, timeoutMs: number): Promise<void> {
@@ -50,22 +50,15 @@ describe('titelive requests share one rate across workers and runs', () => {
     const taskQueue = uniqueQueue('tl-rate');
     const worker = await createTestWorker(env, deps, taskQueue, { identity: 'worker-1' });
     const running = [worker.run()];
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-child.ts'), taskQueue], {
-      env: {
-        ...process.env,
-        ...titeliveSandbox.env(sandbox.url),
-        TITELIVE_USERNAME: username,
-        TITELIVE_RATE_PER_SECOND: String(PER_SECOND),
-        TITELIVE_RATE_BURST: String(BURST),
-        LONGHAUL_DATA_DIR: deps.dir,
-        DUCKDB_PATH: path.join(deps.dir, 'worker-2.duckdb'),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const child = spawnWorker(taskQueue, {
+      ...titeliveSandbox.env(sandbox.url),
+      TITELIVE_USERNAME: username,
+      TITELIVE_RATE_PER_SECOND: String(PER_SECOND),
+      TITELIVE_RATE_BURST: String(BURST),
+      LONGHAUL_DATA_DIR: deps.dir,
+      DUCKDB_PATH: path.join(deps.dir, 'worker-2.duckdb'),
     });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-      child.once('exit', (code) => reject(new Error(`worker-2 exited early (${code})`)));
-    });
+    await ready(child);
     const starts = ['2020-01-01', '2021-01-01', '2022-01-01'];
     const handles = await Promise.all(
       starts.map((minModifiedDate) =>

@@ -69,6 +69,15 @@ const modelTable = (
     learned: () => ({}),
   });
 
+/** The columns a stream's listing row and its configuration row share. */
+const streamColumns = (s: DatoramaStream): Row => ({
+  id: s.id,
+  workspace_id: s.workspaceId,
+  name: s.name,
+  data_source_name: s.dataSourceName,
+  enabled: s.enabled,
+});
+
 export const COLLECT_TABLES: Tables = {
   dimensions: modelTable('dimensions', (c, ws) => c.dimensions(ws)),
   patterns: modelTable('patterns', (c, ws) => c.patterns(ws)),
@@ -85,11 +94,7 @@ export const COLLECT_TABLES: Tables = {
     table: STREAMS_TABLE,
     fetch: (client, a) => client.listStreams(a.workspaceId),
     row: (s) => ({
-      id: s.id,
-      workspace_id: s.workspaceId,
-      name: s.name,
-      data_source_name: s.dataSourceName,
-      enabled: s.enabled,
+      ...streamColumns(s),
       last_run_status: s.lastRunStatus,
       last_data_date: s.lastDataDate,
       last_rows_processed: s.lastRowsProcessed,
@@ -110,13 +115,7 @@ export const COLLECT_TABLES: Tables = {
       const res = await client.getStream(a.streamId);
       return { ...res, data: [res.data] };
     },
-    row: (s) => ({
-      id: s.id,
-      workspace_id: s.workspaceId,
-      name: s.name,
-      data_source_name: s.dataSourceName,
-      enabled: s.enabled,
-    }),
+    row: streamColumns,
     logKey: (a) => actionKey.collectConfig(a.streamId),
     learned: () => ({}),
   }),

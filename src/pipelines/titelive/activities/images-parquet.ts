@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { heartbeating } from '../../../kit/activity/heartbeat';
 import type { Bucket } from '../../../sinks/bucket';
+import { literal } from '../../../sinks/duckdb-csv';
 import type { Warehouse } from '../../../sinks/warehouse';
 import { TITELIVE_IMAGES_TABLE } from './images';
 
@@ -37,7 +38,6 @@ interface ImageRow {
 
 /** Image rows per warehouse read. */
 const PAGE = 10_000;
-const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** The run's image rows, a page at a time, in product order (keyset pages that never split a product). */
 async function* imageRows(warehouse: Warehouse, runId: string): AsyncGenerator<ImageRow[]> {
@@ -101,11 +101,11 @@ export function createTiteliveImagesParquetActivities({ bucket, warehouse }: { b
         `LEFT JOIN imgs ${s} ON ${s}.product_id = p.id AND ${s}.article_id = p.article_id AND ${s}.side = '${s}'`;
       const out = path.join(tmp, 'images.parquet');
       await conn.run(
-        `COPY (SELECT p.*, ${side('recto')}, ${side('verso')} FROM read_parquet(${sqlString(parsed)}) p ` +
-          `${join('recto')} ${join('verso')} ORDER BY p.id, p.article_id) TO ${sqlString(out)} (FORMAT PARQUET, COMPRESSION ZSTD)`,
+        `COPY (SELECT p.*, ${side('recto')}, ${side('verso')} FROM read_parquet(${literal(parsed)}) p ` +
+          `${join('recto')} ${join('verso')} ORDER BY p.id, p.article_id) TO ${literal(out)} (FORMAT PARQUET, COMPRESSION ZSTD)`,
       );
       const rows = Number(
-        (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlString(out)})`)).getRowObjectsJS()[0].n,
+        (await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${literal(out)})`)).getRowObjectsJS()[0].n,
       );
       await bucket.put(args.outputKey, fs.createReadStream(out), { contentType: 'application/vnd.apache.parquet' });
       return { rows };

@@ -17,6 +17,7 @@ import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure } from '@temporalio/activity';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Bucket } from '../../../sinks/bucket';
+import { literal } from '../../../sinks/duckdb-csv';
 import { openInput, type InputSource } from '../../../kit/activity/input';
 import type { ColumnType, Row, Warehouse } from '../../../sinks/warehouse';
 import {
@@ -73,7 +74,6 @@ export const parquetKeyOf = (category: string, runId: string) =>
   `titelive/parquet/${category}/${runId}/products.parquet`;
 export const imageChunkKey = (prefix: string, i: number) => `${prefix}images-${String(i).padStart(5, '0')}.ndjson.gz`;
 
-const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
 const refuse = (message: string) => ApplicationFailure.nonRetryable(message, 'InvalidInput');
 /** The flag a parse-only source is named by in errors. */
 const PARSE_FROM = '--parse-from';
@@ -117,7 +117,7 @@ async function* rawParquet(
     const unreadable = (what: string) => refuse(`${PARSE_FROM}: ${ref} ${what} (DuckDB could not read it)`);
     let columns: Map<string, string>;
     try {
-      const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`);
+      const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${literal(file)})`);
       columns = new Map(
         (d.getRowObjectsJS() as { column_name: string; column_type: string }[]).map((c) => [
           c.column_name,
@@ -136,7 +136,7 @@ async function* rawParquet(
     let total: number;
     try {
       await conn.run(
-        `CREATE TEMP TABLE raw_input AS SELECT row_number() OVER () AS n, CAST(id AS VARCHAR) AS id, CAST(data AS VARCHAR) AS data FROM read_parquet(${sqlString(file)})`,
+        `CREATE TEMP TABLE raw_input AS SELECT row_number() OVER () AS n, CAST(id AS VARCHAR) AS id, CAST(data AS VARCHAR) AS data FROM read_parquet(${literal(file)})`,
       );
       total = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM raw_input')).getRowObjectsJS()[0].n);
     } catch {
@@ -258,7 +258,7 @@ export function createTiteliveParseActivities({
         `CREATE TABLE final AS SELECT ${casts} FROM stage QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY _seq DESC) = 1 ORDER BY ${keys}`,
       );
       const file = path.join(tmp, 'products.parquet');
-      await conn.run(`COPY final TO '${file.replace(/'/g, "''")}' (FORMAT PARQUET, COMPRESSION ZSTD)`);
+      await conn.run(`COPY final TO ${literal(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
       const parquetKey = args.parsedKey ?? parquetKeyOf(args.category, args.runId);
       await bucket.put(parquetKey, fs.createReadStream(file), { contentType: PARQUET });
       if (args.rawKey) {
@@ -266,7 +266,7 @@ export function createTiteliveParseActivities({
         const rawFile = path.join(tmp, 'raw.parquet');
         await conn.run(
           `COPY (SELECT id, data FROM raw QUALIFY row_number() OVER (PARTITION BY id ORDER BY _seq DESC) = 1 ORDER BY id) ` +
-            `TO ${sqlString(rawFile)} (FORMAT PARQUET, COMPRESSION ZSTD)`,
+            `TO ${literal(rawFile)} (FORMAT PARQUET, COMPRESSION ZSTD)`,
         );
         await bucket.put(args.rawKey, fs.createReadStream(rawFile), { contentType: PARQUET });
       }

@@ -178,21 +178,26 @@ async function run(input: z.output<typeof titeliveInput>, progress: ProgressTrac
     capped,
     pages: total('pages'),
     products: total('products'),
-    rows: parsed.uniqueRows,
-    articles: parsed.articles,
-    filteredOut: parsed.filteredOut,
-    typeErrors: parsed.typeErrors,
-    parquet: parsed.parquetKey,
-    table: parsed.table,
-    imagesTable: 'titelive_images',
-    images: images.counts,
+    ...outputsOf(parsed, images),
     highWaterMark: mark,
-    ...(parsed.rawKey ? { rawParquet: parsed.rawKey } : {}),
-    ...(images.parquet ? { imagesParquet: images.parquet } : {}),
   };
   progress.finish(titelivePipeline.summarize(result));
   return result;
 }
+
+/** What a run's result says of its parse and images stages, extracting or parse only. */
+const outputsOf = (parsed: ParseOutcome, images: { counts: TiteliveResult['images']; parquet?: string }) => ({
+  rows: parsed.uniqueRows,
+  articles: parsed.articles,
+  filteredOut: parsed.filteredOut,
+  typeErrors: parsed.typeErrors,
+  parquet: parsed.parquetKey,
+  table: parsed.table,
+  imagesTable: 'titelive_images',
+  images: images.counts,
+  ...(parsed.rawKey ? { rawParquet: parsed.rawKey } : {}),
+  ...(images.parquet ? { imagesParquet: images.parquet } : {}),
+});
 
 /** Parse only (`parseFrom`): a raw Parquet file → parsed rows, images; nothing extracted, no mark moved. */
 async function parseOnly(
@@ -224,16 +229,8 @@ async function parseOnly(
     capped: [],
     pages: 0,
     products: parsed.products,
-    rows: parsed.uniqueRows,
-    articles: parsed.articles,
-    filteredOut: parsed.filteredOut,
-    typeErrors: parsed.typeErrors,
-    parquet: parsed.parquetKey,
-    table: parsed.table,
-    imagesTable: 'titelive_images',
-    images: images.counts,
+    ...outputsOf(parsed, images),
     highWaterMark: null,
-    ...(images.parquet ? { imagesParquet: images.parquet } : {}),
   };
   progress.finish(titelivePipeline.summarize(result));
   return result;

@@ -1,8 +1,9 @@
 /**
- * The chaos suite's worker process: the production worker factories (src/worker.ts createWorker, the
- * datorama call-queue worker) on the task queue the harness gives, connected to TEMPORAL_ADDRESS, with the
- * suite's prebuilt workflow bundle. The harness SIGKILLs it at seeded random points and starts another.
- * Run with `node --import tsx test/chaos/worker-child.ts <taskQueue>`; prints `ready` once both poll.
+ * A worker process apart from the test's own: the production worker factories (src/worker.ts createWorker, the
+ * datorama call-queue worker) on the task queue given, connected to TEMPORAL_ADDRESS, with the tests' prebuilt
+ * workflow bundle. The chaos harness SIGKILLs it at seeded random points and starts another; integration tests
+ * start it through worker-process.ts (a worker to kill, a second worker on one queue).
+ * Run with `node --import tsx test/helpers/worker-child.ts <taskQueue>`; prints `ready` once both poll.
  */
 import { NativeConnection } from '@temporalio/worker';
 import { parseConfig } from '../../src/config';
