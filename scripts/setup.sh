@@ -5,6 +5,7 @@
 #   scripts/setup.sh            temporal CLI + time-skipping test server (enough for `npm run demo`)
 #   scripts/setup.sh --all      also MinIO, the BigQuery emulator, and Debian's postgresql and chromium
 #                               packages (apt-get, as root; needed by `npm test`)
+#   scripts/setup.sh --bench    also Debian's wrk (the load generator of `npm run bench:videos-api`)
 # Each tool: an executable already under .longhaul/bin is kept; else one on PATH is linked; else it is
 # built from source; if that is impossible (no Go / JDK), the SDK's own download is used at run time.
 set -euo pipefail
@@ -15,10 +16,24 @@ LH="${LONGHAUL_HOME:-$ROOT/.longhaul}"
 BIN="$LH/bin"
 mkdir -p "$BIN"
 WITH_ALL=0
-for a in "$@"; do case "$a" in --all) WITH_ALL=1 ;; *) echo "setup: unknown argument $a" >&2; exit 2 ;; esac; done
+WITH_BENCH=0
+for a in "$@"; do case "$a" in --all) WITH_ALL=1 ;; --bench) WITH_BENCH=1 ;; *) echo "setup: unknown argument $a" >&2; exit 2 ;; esac; done
 
 log() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 have() { command -v "$1" >/dev/null 2>&1; }
+# apt_install <what> <package…>: Debian packages, as root; stops with a clear message when impossible here
+apt_install() {
+  local what="$1"
+  shift
+  if [ "$(id -u)" != 0 ] || ! have apt-get; then
+    log "apt: $* missing and cannot be installed here (needs root and apt-get): install them, or $what"
+    exit 1
+  fi
+  log "apt: installing $*"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2 || { log "apt: apt-get update failed"; exit 1; }
+  apt-get install -y -q --no-install-recommends "$@" >&2 || { log "apt: installing $* failed"; exit 1; }
+}
 stamp_ok() { [ -x "$BIN/$1" ] && [ "$(cat "$LH/$1.version" 2>/dev/null)" = "$2" ]; }
 
 go_build() { # name package version [module]
@@ -94,17 +109,9 @@ if [ "$WITH_ALL" = 1 ]; then
   need_pkgs=()
   [ -x "${LONGHAUL_PG_BIN:-/usr/lib/postgresql/15/bin}/initdb" ] || need_pkgs+=(postgresql)
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need_pkgs+=(chromium)
-  if [ "${#need_pkgs[@]}" -gt 0 ]; then
-    if [ "$(id -u)" != 0 ] || ! have apt-get; then
-      log "apt: ${need_pkgs[*]} missing and cannot be installed here (needs root and apt-get): install them, or tests fail"
-      exit 1
-    fi
-    log "apt: installing ${need_pkgs[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >&2 || { log "apt: apt-get update failed"; exit 1; }
-    apt-get install -y -q --no-install-recommends "${need_pkgs[@]}" >&2 || { log "apt: installing ${need_pkgs[*]} failed"; exit 1; }
-    # Debian's postgresql package starts a cluster service; the tests run their own throwaway servers
-  fi
+  # Debian's postgresql package starts a cluster service; the tests run their own throwaway servers
+  if [ "${#need_pkgs[@]}" -gt 0 ]; then apt_install "tests fail" "${need_pkgs[@]}"; fi
   log "apt: postgresql and chromium present"
 fi
+if [ "$WITH_BENCH" = 1 ] && [ ! -x "${WRK:-/usr/bin/wrk}" ]; then apt_install "set WRK" wrk; fi
 log "done: $(ls "$BIN" | tr '\n' ' ')"

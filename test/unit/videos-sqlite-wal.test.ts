@@ -38,12 +38,21 @@ it('reads while another process holds a write transaction, and sees its rows aft
     expect(await next()).toBe('locked');
     const t0 = Date.now();
     expect(await store.count({ query: 'wal' })).toBe(50);
+    expect((await store.list({ search: 'written by', pageSize: 5 })).total).toBe(0);
     expect(await store.get('childvideo01')).toBeUndefined();
     expect((await store.list({ query: 'wal', pageSize: 5 })).items).toHaveLength(5);
     expect(Date.now() - t0).toBeLessThan(1000); // not waiting on the writer's lock
     child.stdin.write('go\n');
     expect(await next()).toBe('committed');
     expect((await store.get('childvideo01'))?.title).toBe('written by a child');
+    // totals and match sets kept while nothing was written are forgotten after another process's commit …
+    expect(await store.count({ query: 'wal' })).toBe(51);
+    const found = await store.list({ search: 'written by', pageSize: 5 });
+    expect([found.total, found.items.map((v) => v.videoId)]).toEqual([1, ['childvideo01']]);
+    // … and after this store's own
+    await store.upsert([{ ...makeVideos(1, 'wal', 'x')[0], title: 'also written by me' }]);
+    expect((await store.list({ search: 'written by', pageSize: 5 })).total).toBe(2);
+    expect(await store.count({ query: 'wal' })).toBe(52);
     expect((await store.list({ query: 'wal', pageSize: 1 })).items[0].videoId).toBe('childvideo01');
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
   } finally {

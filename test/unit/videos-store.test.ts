@@ -15,6 +15,11 @@ afterAll(async () => {
 });
 
 videosStoreContract('SQLite', async () => new SqliteVideosStore({ path: path.join(dir, 'videos.sqlite') }));
+// the text search tested the other way: SQLite builds the matches for each statement (no match set kept)
+videosStoreContract(
+  'SQLite, no match sets',
+  async () => new SqliteVideosStore({ path: path.join(dir, 'videos-set.sqlite'), maxMatchRowid: 0 }),
+);
 videosStoreContract('PostgreSQL 15', async () => {
   pg = await startPostgres();
   return new PostgresVideosStore({ connectionString: pg.url });
