@@ -67,7 +67,21 @@ CREATE OR REPLACE TRIGGER videos_count_insert AFTER INSERT ON videos
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_count_add();
 CREATE OR REPLACE TRIGGER videos_count_delete AFTER DELETE ON videos
   REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_count_remove();
+-- a number every write to the videos or their queries moves: readers keep totals while it stands still
+CREATE TABLE IF NOT EXISTS videos_version (one int PRIMARY KEY CHECK (one = 1), v bigint NOT NULL);
+INSERT INTO videos_version (one, v) VALUES (1, 0) ON CONFLICT (one) DO NOTHING;
+CREATE OR REPLACE FUNCTION videos_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE videos_version SET v = v + 1 WHERE one = 1;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER videos_version_videos AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON videos
+  FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
+CREATE OR REPLACE TRIGGER videos_version_queries AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON video_queries
+  FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
 `;
+/** Totals remembered per filter while the version stands still (entries at most). */
+const TOTALS_KEPT = 1000;
 
 interface Row {
   video_id: string;
@@ -126,6 +140,7 @@ const whereSql = (parts: string[]) => (parts.length ? `WHERE ${parts.join(' AND 
 
 export class PostgresVideosStore implements VideosStore {
   readonly pool: Pool;
+  private readonly totals = new Map<string, { version: string; n: number }>();
 
   constructor(readonly options: PostgresVideosStoreOptions) {
     this.pool = new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
@@ -209,7 +224,25 @@ export class PostgresVideosStore implements VideosStore {
     return p ? formatVideoTime(p) : undefined;
   }
 
+  /**
+   * The exact count, remembered per filter while `videos_version` stands still (any write by any process
+   * moves it, in the writing transaction). The version is read before the count: a count that already sees a
+   * later write is kept under the earlier version, which nobody reads again once that write has committed.
+   */
   async count(filter: Filter = {}): Promise<number> {
+    const version = (await this.pool.query<{ v: string }>('SELECT v FROM videos_version WHERE one = 1')).rows[0].v;
+    const args: unknown[] = [];
+    const key = JSON.stringify([where(filter, args), args]);
+    const kept = this.totals.get(key);
+    if (kept?.version === version) return kept.n;
+    const n = await this.countExact(filter);
+    this.totals.delete(key);
+    if (this.totals.size >= TOTALS_KEPT) this.totals.delete(this.totals.keys().next().value!);
+    this.totals.set(key, { version, n });
+    return n;
+  }
+
+  private async countExact(filter: Filter): Promise<number> {
     const only = (k: keyof Filter) =>
       (['query', 'search', 'publishedAfter', 'publishedBefore'] as const).every(
         (x) => x === k || filter[x] === undefined,
