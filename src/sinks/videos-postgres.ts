@@ -67,17 +67,33 @@ CREATE OR REPLACE TRIGGER videos_count_insert AFTER INSERT ON videos
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_count_add();
 CREATE OR REPLACE TRIGGER videos_count_delete AFTER DELETE ON videos
   REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_count_remove();
--- a number every write to the videos or their queries moves: readers keep totals while it stands still
+-- a number every write that changes the videos or their queries moves (a statement that changes no row, such as
+-- an upsert of what is already stored, leaves it): readers keep totals while it stands still
 CREATE TABLE IF NOT EXISTS videos_version (one int PRIMARY KEY CHECK (one = 1), v bigint NOT NULL);
 INSERT INTO videos_version (one, v) VALUES (1, 0) ON CONFLICT (one) DO NOTHING;
 CREATE OR REPLACE FUNCTION videos_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  UPDATE videos_version SET v = v + 1 WHERE one = 1;
+  -- (a TRUNCATE trigger has no transition table: its branch never reads one)
+  IF TG_OP = 'TRUNCATE' THEN
+    UPDATE videos_version SET v = v + 1 WHERE one = 1;
+  ELSIF EXISTS (SELECT 1 FROM changed) THEN
+    UPDATE videos_version SET v = v + 1 WHERE one = 1;
+  END IF;
   RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER videos_version_videos AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON videos
+CREATE OR REPLACE TRIGGER videos_version_insert AFTER INSERT ON videos
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
+CREATE OR REPLACE TRIGGER videos_version_update AFTER UPDATE ON videos
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
+CREATE OR REPLACE TRIGGER videos_version_delete AFTER DELETE ON videos
+  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
+CREATE OR REPLACE TRIGGER videos_version_truncate AFTER TRUNCATE ON videos
   FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
-CREATE OR REPLACE TRIGGER videos_version_queries AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON video_queries
+CREATE OR REPLACE TRIGGER videos_version_queries_insert AFTER INSERT ON video_queries
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
+CREATE OR REPLACE TRIGGER videos_version_queries_delete AFTER DELETE ON video_queries
+  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
+CREATE OR REPLACE TRIGGER videos_version_queries_truncate AFTER TRUNCATE ON video_queries
   FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
 `;
 /** Totals remembered per filter while the version stands still (entries at most). */
@@ -234,9 +250,8 @@ export class PostgresVideosStore implements VideosStore {
     const args: unknown[] = [];
     const key = JSON.stringify([where(filter, args), args]);
     const kept = this.totals.get(key);
-    if (kept?.version === version) return kept.n;
-    const n = await this.countExact(filter);
-    this.totals.delete(key);
+    this.totals.delete(key); // set again below: the least recently used goes first
+    const n = kept?.version === version ? kept.n : await this.countExact(filter);
     if (this.totals.size >= TOTALS_KEPT) this.totals.delete(this.totals.keys().next().value!);
     this.totals.set(key, { version, n });
     return n;

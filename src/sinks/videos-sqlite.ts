@@ -72,7 +72,8 @@ END;
 CREATE TRIGGER IF NOT EXISTS videos_changes_delete AFTER DELETE ON videos BEGIN
   INSERT INTO videos_changes (rid) VALUES (old.rowid);
 END;
-CREATE TRIGGER IF NOT EXISTS videos_changes_update AFTER UPDATE OF title, description ON videos BEGIN
+CREATE TRIGGER IF NOT EXISTS videos_changes_update AFTER UPDATE OF title, description ON videos
+  WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
   INSERT INTO videos_changes (rid) VALUES (new.rowid);
 END;
 CREATE TRIGGER IF NOT EXISTS videos_fts_insert AFTER INSERT ON videos BEGIN
@@ -245,6 +246,7 @@ export class SqliteVideosStore implements VideosStore {
     );
     const addQuery = this.db.prepare('INSERT OR IGNORE INTO video_queries (video_id, query) VALUES (?, ?)');
     const touch = this.db.prepare('UPDATE videos SET updated_at = max(updated_at, ?) WHERE video_id = ?');
+    const prune = this.db.prepare('DELETE FROM videos_changes WHERE seq <= (SELECT max(seq) FROM videos_changes) - ?');
     const run = this.db.transaction((batch: VideoUpsert[]) => {
       const result: UpsertResult = { inserted: 0, merged: 0 };
       for (const v of batch) {
@@ -265,14 +267,11 @@ export class SqliteVideosStore implements VideosStore {
         if (known) result.merged++;
         else result.inserted++;
       }
+      prune.run(CHANGES_KEPT); // in the batch's transaction: one commit, and no failure after it
       return result;
     });
     try {
-      const result = run.immediate(videos);
-      this.db
-        .prepare('DELETE FROM videos_changes WHERE seq <= (SELECT max(seq) FROM videos_changes) - ?')
-        .run(CHANGES_KEPT);
-      return result;
+      return run.immediate(videos);
     } finally {
       this.writes++;
     }
@@ -311,8 +310,8 @@ export class SqliteVideosStore implements VideosStore {
     if (n === undefined) {
       n = this.countExact(f);
       if (this.totals.size >= TOTALS_KEPT) this.totals.delete(this.totals.keys().next().value!);
-      this.totals.set(key, n);
-    }
+    } else this.totals.delete(key); // set again below: the least recently used goes first
+    this.totals.set(key, n);
     return n;
   }
 
@@ -343,13 +342,13 @@ export class SqliteVideosStore implements VideosStore {
       set = { bits, count: rowids.length, version: this.version, seq: this.lastChange() };
       this.matchSetStats.builds++;
       if (this.matchSets.size >= MATCH_SETS_KEPT) this.matchSets.delete(this.matchSets.keys().next().value!);
-      this.matchSets.set(key, set);
-    }
+    } else this.matchSets.delete(key); // set again below: the least recently used goes first
+    this.matchSets.set(key, set);
     return { key, set };
   }
 
   private maxRowid(): number {
-    return this.options.maxMatchRowid ?? MAX_ROWID;
+    return Math.min(this.options.maxMatchRowid ?? MAX_ROWID, MAX_ROWID);
   }
 
   private lastChange(): number {
@@ -386,7 +385,9 @@ export class SqliteVideosStore implements VideosStore {
       );
       const top = Math.max(...changed);
       if (top >> 3 >= set.bits.length) {
-        const grown = new Uint8Array(Math.max((top >> 3) + 1, set.bits.length * 2));
+        const grown = new Uint8Array(
+          Math.max((top >> 3) + 1, Math.min(set.bits.length * 2, (this.maxRowid() >> 3) + 1)),
+        );
         grown.set(set.bits);
         set.bits = grown;
       }

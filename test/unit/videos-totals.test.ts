@@ -78,3 +78,58 @@ describe.each(stores)('%s', (_name, maker) => {
     }
   });
 });
+
+it('SQLite: a total is kept while nothing is written, and a change that leaves the text adds nothing to the log', async () => {
+  const store = new SqliteVideosStore({ path: path.join(dir, 'kept.sqlite') });
+  await store.init();
+  try {
+    const batch = makeVideos(10, 'k', 'k');
+    const other = makeVideos(1, 'o', 'o')[0]!;
+    await store.upsert([...batch, other]);
+    expect(await store.count({ query: 'k' })).toBe(10);
+    // a row written behind the store's back on its own connection (a write it does not know of): the kept total
+    store.db.prepare(`INSERT INTO video_queries (video_id, query) VALUES (?, 'k')`).run(other.videoId);
+    expect(await store.count({ query: 'k' })).toBe(10);
+    await store.upsert([batch[1]!]); // a write it knows of: counted again
+    expect(await store.count({ query: 'k' })).toBe(11);
+    const log = () => store.db.prepare<[], number>('SELECT count(*) FROM videos_changes').pluck().get()!;
+    const before = log();
+    await store.upsert([{ ...batch[2]!, raw: { changed: true } }]); // raw only
+    expect(log()).toBe(before);
+    await store.upsert([{ ...batch[2]!, title: 'another title' }]);
+    expect(log()).toBe(before + 1);
+  } finally {
+    await store.close();
+  }
+});
+
+it('PostgreSQL: a total is kept while videos_version stands still; an upsert of what is stored leaves it, a truncate moves it', async () => {
+  pg ??= await startPostgres();
+  const store = new PostgresVideosStore({ connectionString: pg.url });
+  await store.init();
+  const version = async () =>
+    (await store.pool.query<{ v: string }>('SELECT v FROM videos_version WHERE one = 1')).rows[0]!.v;
+  try {
+    const batch = makeVideos(10, 'pk', 'p');
+    await store.upsert(batch);
+    expect(await store.count({ query: 'pk' })).toBe(10);
+    const v0 = await version();
+    await store.upsert(batch); // nothing changes
+    expect(await version()).toBe(v0);
+    // a row written with the version's triggers off: the kept total shows
+    await store.pool.query('ALTER TABLE video_queries DISABLE TRIGGER USER');
+    await store.pool.query(`INSERT INTO video_queries (video_id, query) VALUES ($1, 'pk2')`, [batch[0]!.videoId]);
+    await store.pool.query(`DELETE FROM video_queries WHERE video_id = $1 AND query = 'pk'`, [batch[0]!.videoId]);
+    await store.pool.query('ALTER TABLE video_queries ENABLE TRIGGER USER');
+    expect(await store.count({ query: 'pk' })).toBe(10);
+    await store.upsert([{ ...batch[1]!, title: 'changed' }]);
+    expect(await version()).not.toBe(v0);
+    expect(await store.count({ query: 'pk' })).toBe(9);
+    const v1 = await version();
+    await store.pool.query('TRUNCATE video_queries');
+    expect(await version()).not.toBe(v1);
+    expect(await store.count({ query: 'pk' })).toBe(0);
+  } finally {
+    await store.close();
+  }
+});
