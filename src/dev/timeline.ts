@@ -3,8 +3,9 @@
  * workflows) after a simulation (`longhaul simulate`): its phases (each activity type's first start, last end
  * and count), every wait with its reason and length — durable timers (the summary the workflow gave them:
  * a quota reset, report generation, a Retry-After), permits granted by an entity (a report slot, a rate
- * window), activity retries' backoff — and the peak number of activities running at once. Pure: history
- * events in, figures out. Node-only (payload decoding).
+ * window), activity retries' backoff, the waits an activity made inside itself for a shared rate (its result's
+ * `pacedMs`: their total, drawn from the activity's start) — and the peak number of activities running at once.
+ * Pure: history events in, figures out. Node-only (payload decoding).
  */
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
@@ -59,6 +60,19 @@ export interface Timeline {
 
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
+
+/** An activity's result's `pacedMs` (time it waited inside itself for a shared rate), if it gives one. */
+function pacedMsOf(e: Event): number | undefined {
+  const p = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+  if (!p) return undefined;
+  try {
+    const v: unknown = defaultPayloadConverter.fromPayload(p as never);
+    const paced = (v as { pacedMs?: unknown } | null)?.pacedMs;
+    return typeof paced === 'number' && paced > 0 ? paced : undefined;
+  } catch {
+    return undefined; // an encoded or foreign payload: no figure
+  }
+}
 
 function summaryOf(e: Event): string | undefined {
   const p = e.userMetadata?.summary;
@@ -180,6 +194,15 @@ export function buildTimeline(runs: readonly RunHistory[]): Timeline {
         const type = byId.get(scheduledId)?.activityTaskScheduledEventAttributes?.activityType?.name ?? 'activity';
         const started = activityStart.get(scheduledId) ?? at;
         intervals.push([started, at]);
+        const paced = pacedMsOf(e);
+        if (paced !== undefined && paced >= 100)
+          waits.push({
+            workflowId: run.workflowId,
+            startMs: started,
+            endMs: started + paced,
+            reason: 'rate window',
+            detail: `${type}: ${(paced / 1000).toFixed(1)} s in all waiting inside the activity for the workers' shared rate`,
+          });
         const p = phases.get(type) ?? { activity: type, count: 0, startMs: started, endMs: at, retries: 0 };
         p.count++;
         p.startMs = Math.min(p.startMs, started);

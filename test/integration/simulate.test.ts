@@ -156,6 +156,8 @@ describe('longhaul simulate', () => {
     expect(searches).toBeGreaterThanOrEqual(80); // 2,000 products, 25 a page
     expect(paced.usage.refusedForTheRate).toBe(0);
     expect(paced.virtualMs).toBeGreaterThanOrEqual(((searches - 5) / 5) * 1000 * 0.9); // the pace 5/s allows
+    // the pace is kept inside the extract activities: their waits are in the timeline
+    expect(paced.timeline.waitsByReason['rate window']?.totalMs).toBeGreaterThan(0);
 
     // Without the workers' rate: the API refuses, the run waits the 429s out on durable timers, loses nothing.
     const unpaced = await run('titelive', flags, [...api, 'clientPerSecond=0']);

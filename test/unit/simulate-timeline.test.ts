@@ -92,6 +92,27 @@ describe('simulation timeline', () => {
     expect(t.phases).toEqual([{ activity: 'fetch', count: 4, startMs: T0, endMs: T0 + 300, retries: 0 }]);
   });
 
+  it('shows the waits an activity made inside itself for a shared rate (its result’s pacedMs)', () => {
+    const result = (v: unknown) => ({ result: { payloads: [defaultPayloadConverter.toPayload(v)] } });
+    const run = history('extract', [
+      [0, 'activityTaskScheduledEventAttributes', { activityType: { name: 'titeliveExtract' } }],
+      [10, 'activityTaskStartedEventAttributes', { scheduledEventId: 1, attempt: 1 }],
+      [20_010, 'activityTaskCompletedEventAttributes', { scheduledEventId: 1, ...result({ pacedMs: 12_500 }) }],
+      [20_020, 'activityTaskScheduledEventAttributes', { activityType: { name: 'titeliveExtract' } }],
+      [20_030, 'activityTaskStartedEventAttributes', { scheduledEventId: 4, attempt: 1 }],
+      [20_500, 'activityTaskCompletedEventAttributes', { scheduledEventId: 4, ...result({ pacedMs: 0 }) }],
+      [20_600, 'activityTaskScheduledEventAttributes', { activityType: { name: 'other' } }],
+      [20_700, 'activityTaskStartedEventAttributes', { scheduledEventId: 7, attempt: 1 }],
+      [20_800, 'activityTaskCompletedEventAttributes', { scheduledEventId: 7, ...result('pacedMs') }],
+    ]);
+    const t = buildTimeline([run]);
+    expect(t.waits.map((w) => [w.reason, w.startMs - T0, w.endMs - w.startMs])).toEqual([['rate window', 10, 12_500]]);
+    expect(t.waits[0].detail).toBe(
+      "titeliveExtract: 12.5 s in all waiting inside the activity for the workers' shared rate",
+    );
+    expect(t.waitsByReason).toEqual({ 'rate window': { count: 1, totalMs: 12_500 } });
+  });
+
   it('maps the words of the workflows’ timers to reasons', () => {
     expect(timerReason('quota spent on …ab12: waiting for the daily reset (midnight PT)')).toBe('quota reset');
     expect(timerReason('report 2025-01-01..2025-01-30 still generating: poll 3 in 22s')).toBe('report generation');

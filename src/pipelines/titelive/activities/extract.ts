@@ -50,6 +50,11 @@ export interface ExtractOutcome {
   articles: number;
   nbreponses: number;
   retryAfterMs?: number;
+  /**
+   * What this attempt waited for the workers' shared rate inside the activity (ms; present with a rate):
+   * `longhaul simulate` shows it as a rate-window wait (src/dev/timeline.ts, `pacedMs`).
+   */
+  pacedMs?: number;
 }
 
 /** Rereads of a query (its result set shrank while paged) per attempt before the attempt fails. */
@@ -127,7 +132,7 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
       ) =>
         ({ status, nextPage, pages: ck.lastPage, products: ck.products, articles: ck.articles, nbreponses }) as const;
       try {
-        return await checkpointedPages<Checkpoint, ExtractOutcome>({
+        const result = await checkpointedPages<Checkpoint, ExtractOutcome>({
           what,
           initial,
           newer,
@@ -201,6 +206,7 @@ export function createTiteliveExtractActivities(deps: { config: Config; bucket: 
             return { next };
           },
         });
+        return budget ? { ...result, pacedMs: budget.waitedMs } : result;
       } catch (err) {
         // Cancelled mid-request (axios reports its own CanceledError): confirm with the SDK's reason.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason ?? err;
