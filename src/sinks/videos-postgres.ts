@@ -8,6 +8,7 @@ import { Pool, type PoolClient } from 'pg';
 import {
   finishVideoList,
   formatVideoTime,
+  KeptMap,
   planVideoList,
   toDate,
   type StoredVideo,
@@ -156,7 +157,7 @@ const whereSql = (parts: string[]) => (parts.length ? `WHERE ${parts.join(' AND 
 
 export class PostgresVideosStore implements VideosStore {
   readonly pool: Pool;
-  private readonly totals = new Map<string, { version: string; n: number }>();
+  private readonly totals = new KeptMap<{ version: string; n: number }>(TOTALS_KEPT);
 
   constructor(readonly options: PostgresVideosStoreOptions) {
     this.pool = new Pool({ connectionString: options.connectionString, max: options.poolSize ?? 10 });
@@ -250,9 +251,8 @@ export class PostgresVideosStore implements VideosStore {
     const args: unknown[] = [];
     const key = JSON.stringify([where(filter, args), args]);
     const kept = this.totals.get(key);
-    this.totals.delete(key); // set again below: the least recently used goes first
-    const n = kept?.version === version ? kept.n : await this.countExact(filter);
-    if (this.totals.size >= TOTALS_KEPT) this.totals.delete(this.totals.keys().next().value!);
+    if (kept?.version === version) return kept.n;
+    const n = await this.countExact(filter);
     this.totals.set(key, { version, n });
     return n;
   }

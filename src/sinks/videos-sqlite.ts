@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import {
   finishVideoList,
   formatVideoTime,
+  KeptMap,
   planVideoList,
   toDate,
   type StoredVideo,
@@ -128,6 +129,9 @@ export function searchTerms(search: string | undefined): string[] {
   return (search ?? '').split(/\s+/).filter(Boolean);
 }
 
+/** Terms of 3 characters or more use the trigram index; shorter ones a LIKE scan. */
+const isLong = (term: string) => [...term].length >= 3;
+
 type Filter = Pick<VideoListParams, 'query' | 'search' | 'publishedAfter' | 'publishedBefore'>;
 
 /**
@@ -153,7 +157,7 @@ function where(f: Filter, matches?: string): { sql: string; args: unknown[] } {
     args.push(toDate(f.publishedBefore, 'publishedBefore').toISOString());
   }
   const terms = searchTerms(f.search);
-  const long = terms.filter((t) => [...t].length >= 3);
+  const long = terms.filter(isLong);
   if (long.length > 0) {
     if (matches !== undefined) {
       parts.push(`${MATCHES_FN}(?, v.rowid)`);
@@ -163,7 +167,7 @@ function where(f: Filter, matches?: string): { sql: string; args: unknown[] } {
       args.push(ftsQuery(long));
     }
   }
-  for (const t of terms.filter((x) => [...x].length < 3)) {
+  for (const t of terms.filter((x) => !isLong(x))) {
     parts.push("(v.title LIKE ? ESCAPE '\\' OR v.description LIKE ? ESCAPE '\\')");
     args.push(likePattern(t), likePattern(t));
   }
@@ -197,13 +201,16 @@ interface MatchSet {
   seq: number;
 }
 
+/** Whether rowid `r` is in a match set's bitmap. */
+const hasBit = (bits: Uint8Array, r: number) => r >> 3 < bits.length && (bits[r >> 3]! & (1 << (r & 7))) !== 0;
+
 // FTS5 phrase strings: quotes doubled, so the user's text is never FTS5 syntax.
 const ftsQuery = (terms: string[]) => terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
 
 export class SqliteVideosStore implements VideosStore {
   readonly db: Database.Database;
-  private readonly totals = new Map<string, number>();
-  private readonly matchSets = new Map<string, MatchSet>();
+  private readonly totals = new KeptMap<number>(TOTALS_KEPT);
+  private readonly matchSets = new KeptMap<MatchSet>(MATCH_SETS_KEPT);
   /** How the match sets were kept: built from the whole FTS index, or brought up to date (diagnostics, tests). */
   readonly matchSetStats = { builds: 0, catchUps: 0 };
   private version = '';
@@ -218,10 +225,9 @@ export class SqliteVideosStore implements VideosStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.function(MATCHES_FN, { deterministic: false }, (key: unknown, rowid: unknown) => {
-      const set = this.matchSets.get(key as string);
-      const r = rowid as number;
+      const set = this.matchSets.peek(key as string); // called per row: matchSet() made it the latest
       if (set === undefined) throw new Error(`videos store: no match set for ${String(key)}`);
-      return r >> 3 < set.bits.length && set.bits[r >> 3] & (1 << (r & 7)) ? 1 : 0;
+      return hasBit(set.bits, rowid as number) ? 1 : 0;
     });
   }
 
@@ -309,9 +315,8 @@ export class SqliteVideosStore implements VideosStore {
     let n = this.totals.get(key);
     if (n === undefined) {
       n = this.countExact(f);
-      if (this.totals.size >= TOTALS_KEPT) this.totals.delete(this.totals.keys().next().value!);
-    } else this.totals.delete(key); // set again below: the least recently used goes first
-    this.totals.set(key, n);
+      this.totals.set(key, n);
+    }
     return n;
   }
 
@@ -321,7 +326,7 @@ export class SqliteVideosStore implements VideosStore {
    * matches in the statement). Inside a read transaction.
    */
   private matchSet(f: Filter): { key: string; set: MatchSet } | undefined {
-    const long = searchTerms(f.search).filter((t) => [...t].length >= 3);
+    const long = searchTerms(f.search).filter(isLong);
     if (long.length === 0) return undefined;
     this.checkVersion();
     const key = ftsQuery(long);
@@ -341,9 +346,8 @@ export class SqliteVideosStore implements VideosStore {
       for (const r of rowids) bits[r >> 3] |= 1 << (r & 7);
       set = { bits, count: rowids.length, version: this.version, seq: this.lastChange() };
       this.matchSetStats.builds++;
-      if (this.matchSets.size >= MATCH_SETS_KEPT) this.matchSets.delete(this.matchSets.keys().next().value!);
-    } else this.matchSets.delete(key); // set again below: the least recently used goes first
-    this.matchSets.set(key, set);
+      this.matchSets.set(key, set);
+    }
     return { key, set };
   }
 
@@ -392,7 +396,7 @@ export class SqliteVideosStore implements VideosStore {
         set.bits = grown;
       }
       for (const r of changed) {
-        const was = (set.bits[r >> 3] & (1 << (r & 7))) !== 0;
+        const was = hasBit(set.bits, r);
         const now = matched.has(r);
         if (was === now) continue;
         set.bits[r >> 3] ^= 1 << (r & 7);
@@ -415,7 +419,7 @@ export class SqliteVideosStore implements VideosStore {
       return f.query === undefined
         ? one<{ n: number }>('SELECT n FROM videos_count WHERE one = 1').n
         : one<{ n: number }>('SELECT count(*) AS n FROM video_queries WHERE query = ?', f.query).n;
-    if (!dates && f.query === undefined && terms.every((t) => [...t].length >= 3))
+    if (!dates && f.query === undefined && terms.every(isLong))
       return matches
         ? matches.set.count
         : one<{ n: number }>('SELECT count(*) AS n FROM videos_fts WHERE videos_fts MATCH ?', ftsQuery(terms)).n;

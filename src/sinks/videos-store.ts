@@ -239,3 +239,41 @@ export function finishVideoList(
     ...(hasPrev ? { prevCursor: at(items[0], 'prev') } : {}),
   };
 }
+
+/**
+ * What a reader keeps between requests (totals, match sets): at most `capacity` entries, the least recently
+ * used dropped first.
+ */
+export class KeptMap<V> {
+  private readonly entries = new Map<string, V>();
+  constructor(private readonly capacity: number) {}
+
+  /** The entry, now the most recently used. */
+  get(key: string): V | undefined {
+    const v = this.entries.get(key);
+    if (v !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, v);
+    }
+    return v;
+  }
+
+  /** The entry, its place unchanged (for a hot path that already touched it). */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, value);
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
