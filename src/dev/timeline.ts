@@ -61,28 +61,26 @@ export interface Timeline {
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : 0;
 
-/** An activity's result's `pacedMs` (time it waited inside itself for a shared rate), if it gives one. */
-function pacedMsOf(e: Event): number | undefined {
-  const p = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+/** A payload's value, or undefined when it cannot be read here (an encoded or foreign payload). */
+function decoded(p: unknown): unknown {
   if (!p) return undefined;
   try {
-    const v: unknown = defaultPayloadConverter.fromPayload(p as never);
-    const paced = (v as { pacedMs?: unknown } | null)?.pacedMs;
-    return typeof paced === 'number' && paced > 0 ? paced : undefined;
-  } catch {
-    return undefined; // an encoded or foreign payload: no figure
-  }
-}
-
-function summaryOf(e: Event): string | undefined {
-  const p = e.userMetadata?.summary;
-  if (!p) return undefined;
-  try {
-    const v: unknown = defaultPayloadConverter.fromPayload(p as never);
-    return typeof v === 'string' ? v : undefined;
+    return defaultPayloadConverter.fromPayload(p as never);
   } catch {
     return undefined;
   }
+}
+
+/** An activity's result's `pacedMs` (time it waited inside itself for a shared rate), if it gives one. */
+function pacedMsOf(e: Event): number | undefined {
+  const v = decoded(e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]);
+  const paced = (v as { pacedMs?: unknown } | null | undefined)?.pacedMs;
+  return typeof paced === 'number' && paced > 0 ? paced : undefined;
+}
+
+function summaryOf(e: Event): string | undefined {
+  const v = decoded(e.userMetadata?.summary);
+  return typeof v === 'string' ? v : undefined;
 }
 
 /** The reason a timer with this summary stands for (the words the workflows give their timers). */
