@@ -10,9 +10,12 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   permitAskSignal,
   permitDrainSignal,
+  permitGrantedSignal,
   permitReleaseSignal,
   permitStateQuery,
+  type PermitEntityState,
 } from '../../src/kit/limits/permits';
+import { initPolicy } from '../../src/kit/limits/permit-policies';
 import { ask, entity, requesters, startEntity, stop } from '../helpers/permits';
 import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
@@ -93,6 +96,37 @@ describe('the permit entity', () => {
       await h.signal(permitDrainSignal);
       await h.result();
       for (const r of [a, b]) await stop(env, r);
+    });
+  });
+
+  it('sends a grant again to a holder that asks as if not granted (its grant was lost with a terminated run)', async () => {
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const [a] = await requesters(env, taskQueue, 1);
+      const id = uniqueQueue('permits-lost-grant');
+      // Started as the request activity starts it after a termination: from the last state, whose holder r1 was
+      // granted (and counted) by a run terminated before its grant signal was delivered.
+      const now = await env.currentTimeMs(); // the server's clock (ahead of this process's)
+      const state: PermitEntityState = {
+        policy: initPolicy({ kind: 'concurrency', permits: 1 }, now),
+        holders: [{ requestId: 'r1', requesterId: a, purpose: 'r1', grantedAt: now, leaseUntil: now + 60_000 }],
+        waiting: [],
+        granted: 1,
+        peakHeld: 1,
+      };
+      const h = await startEntity(env, taskQueue, id, entity(1, { state, recovered: true }), ask('r1', a));
+      const grants = async () =>
+        (await env.client.workflow.getHandle(a).fetchHistory()).events!.filter(
+          (e) => e.workflowExecutionSignaledEventAttributes?.signalName === permitGrantedSignal.name,
+        ).length;
+      for (let i = 0; i < 50 && !(await grants()); i++) await env.sleep(100);
+      expect(await grants()).toBe(1); // without it the requester waits for its lease to end, then asks anew
+      const s = await h.query(permitStateQuery);
+      expect(s.holders.map((x) => x.requestId)).toEqual(['r1']);
+      expect(s).toMatchObject({ granted: 1, waiting: [] }); // the same grant, not a second one
+      await h.signal(permitReleaseSignal, { requestId: 'r1' });
+      await h.signal(permitDrainSignal);
+      await h.result();
+      await stop(env, a);
     });
   });
 });

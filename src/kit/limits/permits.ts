@@ -7,7 +7,8 @@
  *   policy says so (`permitGranted` to the requester, with what the grant gives, e.g. a key);
  * - a holder renews its lease by asking again with `held` (which also re-registers it with an entity that
  *   restarted without it), and releases (`permitRelease`, with what the API said); a holder whose lease runs
- *   out (its run died) is reclaimed;
+ *   out (its run died) is reclaimed; a holder that asks again as if not granted never got its grant (the run
+ *   that granted was terminated first): the same grant is sent again;
  * - the API's signs (a 429, "quota exceeded", an invalid key) reach the policy (`permitObserve`);
  * - a requester that cannot wait for a signal (an activity) asks by update instead (`permitTry`, for a policy
  *   whose grants are consumed at once — a key pool's units — so nothing is held that would need renewing):
@@ -213,6 +214,11 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
   const pending = new Set<number>();
   const lease = (r: { leaseMs?: number }) => r.leaseMs ?? input.leaseMs;
 
+  /**
+   * Holders that asked again as requesters not granted yet: their grant never reached them (the run that granted
+   * was terminated before its signal was delivered, and this one started from its last state) — sent again.
+   */
+  const lost = new Set<string>();
   setHandler(m.ask, (payload: never) => {
     const req = m.toAsk(payload);
     const now = workflowNow();
@@ -220,6 +226,7 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     const { held, ...r } = req;
     if (holder) {
       if (held) holder.leaseUntil = now + lease(holder);
+      else lost.add(holder.requestId);
     } else if (held) {
       // A holder this entity does not know: it restarted without it. Held again, beyond the policy's say.
       s.waiting = s.waiting.filter((w) => w.requestId !== req.requestId);
@@ -346,6 +353,28 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     if (s.done) s.done = s.done.filter((d) => d.at > now - DONE_MS);
     for (const h of s.holders.filter((x) => x.leaseUntil <= now)) released(s.policy, h, now); // its holder died
     s.holders = s.holders.filter((x) => x.leaseUntil > now);
+
+    // A grant sent again is the same grant (not counted again); the requester renews its lease from now.
+    // Patched: entities recorded before sent nothing there.
+    const regrant = s.holders.filter((h) => lost.has(h.requestId));
+    lost.clear();
+    if (regrant.length && patched('longhaul-permits-regrant-lost')) {
+      for (const h of regrant) {
+        h.leaseUntil = Math.max(h.leaseUntil, now + lease(h));
+        await getExternalWorkflowHandle(h.requesterId)
+          .signal(
+            m.granted,
+            m.toGranted({
+              entityId,
+              requestId: h.requestId,
+              grantedAt: h.grantedAt,
+              ...(h.grant ? { grant: h.grant } : {}),
+            }) as never,
+          )
+          .catch(() => undefined); // the requester is gone: its lease reclaims the permit
+      }
+      continue;
+    }
 
     const head = s.waiting[0];
     const decision = head && now >= recoverUntil ? decide(s.policy, head, s.holders, now) : undefined;
