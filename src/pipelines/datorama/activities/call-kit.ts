@@ -38,6 +38,8 @@ export interface SubmitOutcome {
   kind: 'done' | 'failed' | 'uncertain' | 'skipped' | 'not-submitted';
   /** Whether a platform call was made (a recorded outcome is returned without one). */
   called: boolean;
+  /** How many platform calls were made, when more than one (a rerun's check reads the job, then its stream). */
+  calls?: number;
   /** The action keys this outcome is about. */
   keys: string[];
   jobs: JobRef[];

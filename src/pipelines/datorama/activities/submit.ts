@@ -36,6 +36,8 @@ interface RerunTrace {
   why?: string;
   jobs: JobRef[];
   res: DatoramaResponse<unknown>;
+  /** Platform calls made (a rerun's: the job's stat, and the stream's jobs when the stat shows no restart). */
+  calls: number;
 }
 
 export function createDatoramaSubmitActivities({
@@ -102,6 +104,7 @@ export function createDatoramaSubmitActivities({
           verdict: 'applied',
           jobs: action.jobs.map((id, i) => (i === 0 ? jobRef(r.data, stream) : { id, stream })),
           res,
+          calls: 1,
         };
     } else {
       const r = await client.streamStats(stream, 1, 1000);
@@ -110,11 +113,14 @@ export function createDatoramaSubmitActivities({
       targets = r.data.filter((j) => (j.createTime ?? 0) < since);
       // A rerun-all of a stream without jobs leaves no trace: whether it reached the platform cannot be told,
       // so it is sent again (rerunning no job changes nothing; counting it done could log a call never made).
-      if (!targets.length) return { verdict: 'not-applied', jobs: [], res };
-      if (targets.every(restarted)) return { verdict: 'applied', jobs: targets.map((j) => jobRef(j, stream)), res };
+      if (!targets.length) return { verdict: 'not-applied', jobs: [], res, calls: 1 };
+      if (targets.every(restarted))
+        return { verdict: 'applied', jobs: targets.map((j) => jobRef(j, stream)), res, calls: 1 };
     }
+    let calls = 1;
     if (!listed) {
       const r = await client.streamStats(stream, 1, 1000);
+      calls++;
       res = r;
       listed = r.data;
     }
@@ -131,18 +137,20 @@ export function createDatoramaSubmitActivities({
         verdict: 'applied',
         jobs: targets.map((t, i) => jobRef(twins[i] ?? t, stream)),
         res,
+        calls,
       };
     // "Cannot tell yet" has an end: a job still PENDING hours after the claim is stuck, not restarting — and a
     // claim left standing would make every later run of the same key wait on it.
-    if (Date.now() - since > MAYBE_MAX_MS) return { verdict: 'not-applied', jobs: [], res };
+    if (Date.now() - since > MAYBE_MAX_MS) return { verdict: 'not-applied', jobs: [], res, calls };
     if (targets.some(queued) && targets.every((t, i) => restarted(t) || twins[i] || queued(t)))
       return {
         verdict: 'maybe',
         why: `${targets.filter(queued).length} job(s) PENDING with no sign of a restart yet: checked again later`,
         jobs: [],
         res,
+        calls,
       };
-    return { verdict: 'not-applied', jobs: [], res };
+    return { verdict: 'not-applied', jobs: [], res, calls };
   }
 
   return {
@@ -267,7 +275,9 @@ export function createDatoramaSubmitActivities({
 
     /**
      * One call to find out whether an unanswered submit of ONE stream's action was applied: its jobs
-     * (created or rerun since the attempt) or its fields (patch). Records SUBMITTED or NOT_SUBMITTED.
+     * (created or rerun since the attempt) or its fields (patch). Records SUBMITTED or NOT_SUBMITTED. A rerun's
+     * check may take two (the job's stat, then its stream's jobs): the workflow holds two permits for it, and
+     * the outcome's `calls` says how many were made.
      */
     async datoramaReconcile(args: CallContext & { action: SubmitAction }): Promise<SubmitOutcome> {
       const { action, all, known } = await recorded(args);
@@ -294,6 +304,7 @@ export function createDatoramaSubmitActivities({
         let applied: boolean;
         let jobs: JobRef[] = [];
         let res: DatoramaResponse<unknown>;
+        let calls = 1;
         if (action.kind === 'patch') {
           res = await client.getStream(action.stream);
           const s = res.data as Record<string, unknown>;
@@ -301,12 +312,14 @@ export function createDatoramaSubmitActivities({
         } else if (action.kind === 'rerun' || action.kind === 'rerun-all') {
           const seen = await rerunTrace(action, since);
           res = seen.res;
+          calls = seen.calls;
           if (seen.verdict === 'maybe') {
             // A job that may be restarting but shows it nowhere yet: the claim stays; the workflow checks again
             // after a durable wait, rather than submit a second rerun or count one that did not happen.
             return {
               kind: 'uncertain',
               called: true,
+              ...(calls > 1 ? { calls } : {}),
               keys: keys.map((k) => k.key),
               jobs: [],
               message: seen.why,
@@ -333,6 +346,7 @@ export function createDatoramaSubmitActivities({
           return {
             kind: 'done',
             called: true,
+            ...(calls > 1 ? { calls } : {}),
             keys: keys.map((k) => k.key),
             jobs,
             httpStatus: res.status,
@@ -349,6 +363,7 @@ export function createDatoramaSubmitActivities({
         return {
           kind: 'not-submitted',
           called: true,
+          ...(calls > 1 ? { calls } : {}),
           keys: keys.map((k) => k.key),
           jobs: [],
           observed: observedOf(res.limits),

@@ -71,33 +71,41 @@ export class DatoramaRun {
   }
 
   /**
-   * One platform call under a permit: `fn` gets the call context and the call activities, whose summary on
-   * the Web UI timeline is "Datorama: <purpose>".
+   * One platform call under a permit (or an activity that may make `permits` calls, under as many): `fn` gets
+   * the call context and the call activities, whose summary on the Web UI timeline is "Datorama: <purpose>".
    */
-  async withPermit<T extends { observed?: ObservedLimits; called?: boolean }>(
+  async withPermit<T extends { observed?: ObservedLimits; called?: boolean; calls?: number }>(
     purpose: string,
     fn: (ctx: CallContext, calls: DatoramaCalls) => Promise<T>,
+    permits = 1,
   ): Promise<T> {
-    const p = await this.permits.acquire(purpose);
-    this.inFlight++;
+    const held: { requestId: string; grantedAt: number }[] = [];
     let observed: ObservedLimits | undefined;
     try {
-      const r = await fn(
-        {
-          runKey: this.runKey,
-          runId: this.runId,
-          op: this.op,
-          limiterId: this.limits.limiterId,
-          grantedAt: p.grantedAt,
-        },
-        this.callsFor(`Datorama: ${purpose}`),
-      );
-      observed = r.observed;
-      if (r.called !== false) this.c.calls++;
-      return r;
+      for (let i = 0; i < permits; i++)
+        held.push(await this.permits.acquire(i ? `${purpose} (its call ${i + 1} of ${permits} at most)` : purpose));
+      this.inFlight++;
+      try {
+        const r = await fn(
+          {
+            runKey: this.runKey,
+            runId: this.runId,
+            op: this.op,
+            limiterId: this.limits.limiterId,
+            grantedAt: held[0]!.grantedAt,
+          },
+          this.callsFor(`Datorama: ${purpose}`),
+        );
+        observed = r.observed;
+        if (r.called !== false) this.c.calls += r.calls ?? 1;
+        return r;
+      } finally {
+        this.inFlight--;
+      }
     } finally {
-      this.inFlight--;
-      await this.permits.release(p.requestId, observed);
+      // The last permit carries what the API said; a permit whose call was not needed is given back all the same.
+      for (let i = 0; i < held.length; i++)
+        await this.permits.release(held[i]!.requestId, i === held.length - 1 ? observed : undefined);
       this.tick();
     }
   }

@@ -63,6 +63,7 @@ export async function settleAction(
 
 /** Since this patch a check that cannot tell yet (a job that may be restarting) is made again after a wait. */
 export const RECHECK_PATCH = 'datorama-recheck-maybe';
+export const RERUN_CHECK_PERMITS = 'datorama-rerun-check-two-permits';
 
 /**
  * An uncertain outcome: check each stream (or job), count what was applied, submit again what was not, and look
@@ -98,8 +99,13 @@ async function checkUncertain(
   for (const single of perStream(action, keys)) {
     let r: SubmitOutcome;
     try {
-      r = await run.withPermit(`check whether it was applied: ${describe(single)}`, (ctx, calls) =>
-        calls.datoramaReconcile({ ...ctx, action: single }),
+      // A rerun's check may make two calls (the job's stat, then its stream's jobs): two permits, so the
+      // limiter's count is the platform's. Patched: runs recorded before held one.
+      const permits = single.kind === 'rerun' && patched(RERUN_CHECK_PERMITS) ? 2 : 1;
+      r = await run.withPermit(
+        `check whether it was applied: ${describe(single)}`,
+        (ctx, calls) => calls.datoramaReconcile({ ...ctx, action: single }),
+        permits,
       );
     } catch (err) {
       run.failedCall(err, single);
