@@ -13,6 +13,7 @@ import {
   permitGrantedSignal,
   permitReleaseSignal,
   permitStateQuery,
+  permitTryUpdate,
   type PermitEntityState,
 } from '../../src/kit/limits/permits';
 import { initPolicy } from '../../src/kit/limits/permit-policies';
@@ -96,6 +97,39 @@ describe('the permit entity', () => {
       await h.signal(permitDrainSignal);
       await h.result();
       for (const r of [a, b]) await stop(env, r);
+    });
+  });
+
+  it('stays up while callers by update keep coming, and ends once they stop for its idle time', async () => {
+    await withWorker(env, testDeps(), async (taskQueue) => {
+      const id = uniqueQueue('permits-updates');
+      const h = await env.client.workflow.start('permits', {
+        taskQueue,
+        workflowId: id,
+        args: [
+          {
+            policy: { kind: 'tokenBucket', perSecond: 10, burst: 10 },
+            leaseMs: 60_000,
+            label: 'test rate',
+            idleMs: 60_000,
+          },
+        ],
+      });
+      const firstRun = (await h.describe()).runId;
+      // A call every 20 s for 3 minutes: nothing is ever held or waiting, yet the entity is in use.
+      for (let i = 0; i < 9; i++) {
+        const r = await h.executeUpdate(permitTryUpdate, {
+          args: [{ requestId: `u${i}`, requesterId: 'an-activity' }],
+        });
+        expect(r).toHaveProperty('granted');
+        await env.sleep(20_000);
+      }
+      const d = await h.describe();
+      expect(d.status.name).toBe('RUNNING'); // it had ended 60 s after its start, between two calls
+      expect(d.runId).toBe(firstRun);
+      await env.sleep(70_000); // no more calls: idle for its idle time, it ends
+      await h.result();
+      expect((await h.describe()).status.name).toBe('COMPLETED');
     });
   });
 

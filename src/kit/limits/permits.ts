@@ -306,6 +306,9 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
   function tryNow(req: PermitRequest): PermitTry {
     const now = workflowNow();
     version++;
+    // Callers by update hold nothing, so their traffic is what keeps the entity from being idle (patched:
+    // entities recorded before counted it idle and ended between calls, to be started again by the next one).
+    if (patched('longhaul-permits-updates-not-idle')) idleSince = undefined;
     advance(s.policy, now);
     const granted = (h: PermitHolder): PermitTry => ({
       granted: { entityId, requestId: h.requestId, grantedAt: h.grantedAt, ...(h.grant ? { grant: h.grant } : {}) },
@@ -404,7 +407,7 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     if (tooLong()) await moveOn();
     const idle = s.waiting.length === 0 && s.holders.length === 0;
     if (!idle) idleSince = undefined;
-    else idleSince ??= now;
+    else idleSince ??= now; // an update since the last pass reset it: idle from now
     const keep = keepUntil(s.policy);
     if (idle && s.draining && nextChange(s.policy) === Infinity) return;
     if (idle && now >= keep && now - idleSince! >= idleMs) return;
