@@ -297,6 +297,15 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     s.holders.push(holder);
     return holder;
   };
+  /** What a holder was granted, as its requester is told it (first, again after a lost grant, or by update). */
+  const grantOf = (h: PermitHolder): PermitGranted => ({
+    entityId,
+    requestId: h.requestId,
+    grantedAt: h.grantedAt,
+    ...(h.grant ? { grant: h.grant } : {}),
+  });
+  const sendGrant = (h: PermitHolder) =>
+    getExternalWorkflowHandle(h.requesterId).signal(m.granted, m.toGranted(grantOf(h)) as never);
   const counted = () => {
     s.granted++;
     s.peakHeld = Math.max(s.peakHeld, s.holders.length);
@@ -310,11 +319,8 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     // entities recorded before counted it idle and ended between calls, to be started again by the next one).
     if (patched('longhaul-permits-updates-not-idle')) idleSince = undefined;
     advance(s.policy, now);
-    const granted = (h: PermitHolder): PermitTry => ({
-      granted: { entityId, requestId: h.requestId, grantedAt: h.grantedAt, ...(h.grant ? { grant: h.grant } : {}) },
-    });
     const known = s.holders.find((h) => h.requestId === req.requestId);
-    if (known) return granted(known); // asked again (a retried update): the same grant
+    if (known) return { granted: grantOf(known) }; // asked again (a retried update): the same grant
     if (s.waiting.length || now < recoverUntil) {
       const until = Math.max(now + 1_000, recoverUntil);
       return {
@@ -364,17 +370,7 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
     if (regrant.length && patched('longhaul-permits-regrant-lost')) {
       for (const h of regrant) {
         h.leaseUntil = Math.max(h.leaseUntil, now + lease(h));
-        await getExternalWorkflowHandle(h.requesterId)
-          .signal(
-            m.granted,
-            m.toGranted({
-              entityId,
-              requestId: h.requestId,
-              grantedAt: h.grantedAt,
-              ...(h.grant ? { grant: h.grant } : {}),
-            }) as never,
-          )
-          .catch(() => undefined); // the requester is gone: its lease reclaims the permit
+        await sendGrant(h).catch(() => undefined); // the requester is gone: its lease reclaims the permit
       }
       continue;
     }
@@ -385,15 +381,7 @@ export async function permitEntity(input: PermitEntityInput, m: PermitMessages):
       s.waiting.shift();
       const holder = hold(head, now, decision.grant);
       try {
-        await getExternalWorkflowHandle(head.requesterId).signal(
-          m.granted,
-          m.toGranted({
-            entityId,
-            requestId: head.requestId,
-            grantedAt: now,
-            ...(decision.grant ? { grant: decision.grant } : {}),
-          }) as never,
-        );
+        await sendGrant(holder);
       } catch {
         // The requester is gone: the grant is withdrawn, as if never made.
         s.holders = s.holders.filter((h) => h !== holder);

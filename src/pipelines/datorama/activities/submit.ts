@@ -94,6 +94,7 @@ export function createDatoramaSubmitActivities({
     let res: DatoramaResponse<unknown>;
     let targets: DatoramaJob[];
     let listed: DatoramaJob[] | undefined;
+    let calls = 1;
     if (action.kind === 'rerun') {
       // One job's stat (the workflow checks a rerun one job at a time): it also gives the job's dates for the log.
       const r = await client.getStat(action.jobs[0]);
@@ -104,7 +105,7 @@ export function createDatoramaSubmitActivities({
           verdict: 'applied',
           jobs: action.jobs.map((id, i) => (i === 0 ? jobRef(r.data, stream) : { id, stream })),
           res,
-          calls: 1,
+          calls,
         };
     } else {
       const r = await client.streamStats(stream, 1, 1000);
@@ -113,11 +114,10 @@ export function createDatoramaSubmitActivities({
       targets = r.data.filter((j) => (j.createTime ?? 0) < since);
       // A rerun-all of a stream without jobs leaves no trace: whether it reached the platform cannot be told,
       // so it is sent again (rerunning no job changes nothing; counting it done could log a call never made).
-      if (!targets.length) return { verdict: 'not-applied', jobs: [], res, calls: 1 };
+      if (!targets.length) return { verdict: 'not-applied', jobs: [], res, calls };
       if (targets.every(restarted))
-        return { verdict: 'applied', jobs: targets.map((j) => jobRef(j, stream)), res, calls: 1 };
+        return { verdict: 'applied', jobs: targets.map((j) => jobRef(j, stream)), res, calls };
     }
-    let calls = 1;
     if (!listed) {
       const r = await client.streamStats(stream, 1, 1000);
       calls++;
