@@ -59,7 +59,7 @@ import {
   type TableSchema,
   type Warehouse,
   type ExportFormat,
-  UnknownTableError,
+  exportedColumns,
   type WriteMode,
   resolveWriteMode,
   type ResolvedWriteMode,
@@ -569,9 +569,7 @@ export class BigQueryWarehouse implements Warehouse {
    * and written here (src/sinks/export-rows.ts).
    */
   async exportTable(name: string, format: ExportFormat, file: string): Promise<{ rows: number }> {
-    assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
-    const columns = await this.describeTable(name);
-    if (!columns) throw new UnknownTableError(name, await this.listTables());
+    const columns = await exportedColumns(this, name);
     const table = this.dataset.table(name);
     async function* rows(): AsyncGenerator<Record<string, unknown>> {
       for await (const r of table.createReadStream({ wrapIntegers: true })) yield jsValue(r) as Record<string, unknown>;

@@ -5,52 +5,15 @@
  * inserted typed where the warehouse loads them. Lines are records counted from the header (1), as the
  * JavaScript reader counts them.
  */
-import fs from 'node:fs';
-import zlib from 'node:zlib';
-import { parse } from 'csv-parse';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CsvDialectError, CsvHeaderError } from './file-rows';
+import { CsvDialectError } from './file-rows';
+import type { CsvHeader } from './csv-header';
 import type { Column, ColumnType, CsvLoad, TableSchema } from './warehouse';
 
 /** A quoted SQL identifier. */
 export const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 /** A SQL string literal. */
 export const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
-/** A file's header: where each carried column is, and how many fields a record has. */
-export interface CsvHeader {
-  path: string;
-  fields: number;
-  /** Field index of each of `fileColumns`, in their order. */
-  index: number[];
-}
-
-/** Reads the first record of a file (gunzipped when `.gz`) and finds the declared columns in it. */
-export async function readCsvHeader(file: string, i: number, columns: Column[]): Promise<CsvHeader> {
-  const source = fs.createReadStream(file);
-  const parser = parse({ bom: true, to: 1, relax_column_count: true });
-  const input = file.endsWith('.gz') ? source.pipe(zlib.createGunzip()) : source;
-  source.once('error', (e) => parser.destroy(e));
-  input.once('error', (e: Error) => parser.destroy(e));
-  input.pipe(parser);
-  let first: string[] | undefined;
-  try {
-    for await (const record of parser as AsyncIterable<string[]>) {
-      first = record;
-      break; // the header only: the rest of the file is DuckDB's to read
-    }
-  } finally {
-    source.destroy();
-  }
-  if (!first) throw new CsvHeaderError(`report file ${i + 1} is empty (no header)`);
-  const header = first.map((h) => h.trim().toLowerCase());
-  const missing = columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
-  if (missing.length)
-    throw new CsvHeaderError(
-      `report file ${i + 1} lacks column(s) ${missing.join(', ')} (header: ${header.join(',')})`,
-    );
-  return { path: file, fields: header.length, index: columns.map((c) => header.indexOf(c.name)) };
-}
 
 /**
  * Whether text `x` (trimmed, not empty) is a value of `type`, and what to say when it is not; `clean(raw)`,

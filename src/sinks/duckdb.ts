@@ -9,7 +9,8 @@ import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import { logger } from '../node/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
-import { csvFileRows, literal, q, readCsvHeader } from './duckdb-csv';
+import { csvFileRows, literal, q } from './duckdb-csv';
+import { readCsvHeader } from './csv-header';
 import { BAD_ROW_SAMPLES, emptyParseStats, overTolerance } from './file-rows';
 import {
   assertNotAborted,
@@ -30,7 +31,7 @@ import {
   type Warehouse,
   type WriteMode,
   type ExportFormat,
-  UnknownTableError,
+  exportedColumns,
   resolveWriteMode,
   type ResolvedWriteMode,
 } from './warehouse';
@@ -495,9 +496,7 @@ export class DuckDbWarehouse implements Warehouse {
   }
 
   async exportTable(name: string, format: ExportFormat, file: string): Promise<{ rows: number }> {
-    assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
-    const columns = await this.describeTable(name);
-    if (!columns) throw new UnknownTableError(name, await this.listTables());
+    const columns = await exportedColumns(this, name);
     // Text formats: timestamps as query results give them (ISO 8601 UTC, milliseconds); Parquet keeps types.
     const select = columns
       .map((c) =>

@@ -230,6 +230,17 @@ export class UnknownTableError extends Error {
   }
 }
 
+/** The columns of a table about to be exported: its name checked as a safe identifier, an unknown table refused. */
+export async function exportedColumns(
+  w: Pick<Warehouse, 'describeTable' | 'listTables'>,
+  name: string,
+): Promise<TableColumn[]> {
+  assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
+  const columns = await w.describeTable(name);
+  if (!columns) throw new UnknownTableError(name, await w.listTables());
+  return columns;
+}
+
 export interface Warehouse {
   readonly kind: 'duckdb' | 'bigquery';
   ensureTable(schema: TableSchema): Promise<void>;

@@ -98,19 +98,10 @@ export async function* csvBatches(
         sample(`file ${f + 1} line ${line}: ${record.length} fields, the header has ${fields}`);
         continue;
       }
-      const row: Row = {};
-      let bad: string | undefined;
-      for (const [i, c] of schema.columns.entries()) {
-        try {
-          row[c.name] = convert(c.type, record[index[i]] ?? '');
-        } catch (e) {
-          if (!(e instanceof CellError)) throw e;
-          bad = `file ${f + 1} line ${line}, column ${c.name}: ${e.message}`;
-          break;
-        }
-      }
-      if (bad) {
-        sample(bad);
+      const cells = index;
+      const row = typedRow(schema, (i) => record[cells[i]] ?? '', `file ${f + 1} line ${line}`);
+      if (typeof row === 'string') {
+        sample(row);
         continue;
       }
       batch.push(row);
@@ -159,20 +150,9 @@ export async function* ndjsonBatches(
       const unknown = Object.keys(fields).filter((k) => !declared.has(k));
       if (unknown.length)
         throw new CsvHeaderError(`report ${where} has field(s) ${unknown.join(', ')} the table does not declare`);
-      const row: Row = {};
-      let bad: string | undefined;
-      for (const c of schema.columns) {
-        const v = fields[c.name];
-        try {
-          row[c.name] = v === null || v === undefined ? null : convert(c.type, typeof v === 'string' ? v : String(v));
-        } catch (e) {
-          if (!(e instanceof CellError)) throw e;
-          bad = `${where}, column ${c.name}: ${e.message}`;
-          break;
-        }
-      }
-      if (bad) {
-        countBad(stats, bad, maxBadRows);
+      const row = typedRow(schema, (i) => fields[schema.columns[i].name], where);
+      if (typeof row === 'string') {
+        countBad(stats, row, maxBadRows);
         continue;
       }
       batch.push(row);
@@ -184,6 +164,26 @@ export async function* ndjsonBatches(
     if (batch.length) yield batch;
     stats.files++;
   }
+}
+
+/**
+ * A row typed by the schema from its cells (`cell(i)` for column i: text, or null/undefined for NULL), or —
+ * when a cell does not type — why not, naming the place (`where`) and the column.
+ */
+function typedRow(schema: TableSchema, cell: (i: number) => unknown, where: string): Row | string {
+  const row: Row = {};
+  const columns = schema.columns;
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i];
+    const v = cell(i);
+    try {
+      row[c.name] = v === null || v === undefined ? null : convert(c.type, typeof v === 'string' ? v : String(v));
+    } catch (e) {
+      if (!(e instanceof CellError)) throw e;
+      return `${where}, column ${c.name}: ${e.message}`;
+    }
+  }
+  return row;
 }
 
 /** A line's JSON value; undefined when it is not JSON (counted as a bad row, like any other). */

@@ -105,21 +105,22 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
     }
   };
 
+  // What every ask and load is about: the report's definition and its window; where its rows go.
+  const report = {
+    metrics: params.metrics,
+    dimensions: params.dimensions,
+    product: params.product,
+    filters: params.filters,
+    window,
+  };
+  const into = { table: params.table, writeMode: params.writeMode, maxBadRows: params.maxBadRows };
+
   if (params.fromLanded) {
     // A reload: the files an earlier run landed, no report slot, no API call.
     await tell('downloading and loading');
     const loaded = await loader(
       `load report ${label} into ${params.table} from its landed files (${params.writeMode})`,
-    ).loadLandedReport({
-      metrics: params.metrics,
-      dimensions: params.dimensions,
-      product: params.product,
-      filters: params.filters,
-      window,
-      table: params.table,
-      writeMode: params.writeMode,
-      maxBadRows: params.maxBadRows,
-    });
+    ).loadLandedReport({ ...report, ...into });
     await tell('done');
     progress.set({ done: params.maxAsks, phase: 'done' });
     progress.finish(`${loaded.rowsLoaded} rows loaded for ${label} from ${loaded.files} landed file(s), no ask`);
@@ -136,11 +137,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
     try {
       await tell('generating');
       token = await api(`ask report ${label} (ask ${ask}/${params.maxAsks})`).askReport({
-        metrics: params.metrics,
-        dimensions: params.dimensions,
-        product: params.product,
-        filters: params.filters,
-        window,
+        ...report,
         ask, // with this run, the key of the ask's record: a retried attempt reuses its token
       });
       progress.add('reportsAsked');
@@ -157,17 +154,7 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
     try {
       const loaded = await loader(
         `download and load report ${label} into ${params.table} (${params.writeMode})`,
-      ).loadReport({
-        reportToken: token,
-        metrics: params.metrics,
-        dimensions: params.dimensions,
-        product: params.product,
-        filters: params.filters,
-        window,
-        table: params.table,
-        writeMode: params.writeMode,
-        maxBadRows: params.maxBadRows,
-      });
+      ).loadReport({ reportToken: token, ...report, ...into });
       await tell('done');
       progress.set({ done: ask, phase: 'done' });
       progress.finish(`${loaded.rowsLoaded} rows loaded for ${label} from ${loaded.files} file(s), ${ask} ask(s)`);

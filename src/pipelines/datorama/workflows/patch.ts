@@ -91,21 +91,30 @@ async function undoChanges(runId: string): Promise<Change[]> {
   return changes.map((c) => ({ stream: c.stream, fields: c.previous, expect: c.applied }));
 }
 
+/** Rename and patch alike: the job log checked, the changes (or the undo of an earlier run's) applied. */
+async function changeStreams(
+  op: 'rename' | 'patch',
+  input: { jobLog?: string; undo?: string },
+  fresh: () => Change[],
+  carry: { run: RunCarry; estimated: number } | undefined,
+  again: (c: { run: RunCarry; estimated: number }) => Promise<never>,
+): Promise<DatoramaResult> {
+  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
+  const changes = input.undo ? await undoChanges(input.undo) : fresh();
+  return applyChanges(input.undo ? 'undo' : op, changes, carry, again, input.jobLog);
+}
+
 export async function datoramaRename(
   rawInput: RenameInput,
   carry?: { run: RunCarry; estimated: number },
 ): Promise<DatoramaResult> {
   const input = validateInput(renameInput, rawInput);
-  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
-  const changes = input.undo
-    ? await undoChanges(input.undo)
-    : input.renames!.map((r) => ({ stream: r.stream, fields: { name: r.name } }));
-  return applyChanges(
-    input.undo ? 'undo' : 'rename',
-    changes,
+  return changeStreams(
+    'rename',
+    input,
+    () => input.renames!.map((r) => ({ stream: r.stream, fields: { name: r.name } })),
     carry,
     (c) => continueAsNew<typeof datoramaRename>(rawInput, c),
-    input.jobLog,
   );
 }
 
@@ -114,15 +123,11 @@ export async function datoramaPatch(
   carry?: { run: RunCarry; estimated: number },
 ): Promise<DatoramaResult> {
   const input = validateInput(patchInput, rawInput);
-  await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
-  const changes = input.undo
-    ? await undoChanges(input.undo)
-    : (input.patches ?? input.streams!.map((stream) => ({ stream, fields: input.fields! })));
-  return applyChanges(
-    input.undo ? 'undo' : 'patch',
-    changes,
+  return changeStreams(
+    'patch',
+    input,
+    () => input.patches ?? input.streams!.map((stream) => ({ stream, fields: input.fields! })),
     carry,
     (c) => continueAsNew<typeof datoramaPatch>(rawInput, c),
-    input.jobLog,
   );
 }
