@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { Config } from '../config';
 import { canonicalJson } from '../shared/identity-hash';
+import { TASK_QUEUES } from '../shared/task-queues';
 
 export { identityHash } from '../shared/identity-hash';
 
@@ -24,6 +25,7 @@ export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
   input: S;
   /** The workflow a run starts, checked against its folder's exports (`WorkflowOf`). */
   workflowType: string;
+  /** The task queue its workflows run on (`definePipeline` defaults it to the main one). */
   taskQueue: string;
   /**
    * The input as of a run starting at `nowMs` (relative days made dates). `longhaul run` applies it before
@@ -51,8 +53,11 @@ export interface PipelineDef<S extends z.ZodType = z.ZodType, R = unknown> {
   describeInput?(input: z.output<S>, account?: string): string;
 }
 
-export function definePipeline<S extends z.ZodType, R>(def: PipelineDef<S, R>): PipelineDef<S, R> {
-  return def;
+/** A pipeline's definition as written: its workflows run on the main task queue unless it names another. */
+export type PipelineSpec<S extends z.ZodType, R> = Omit<PipelineDef<S, R>, 'taskQueue'> & { taskQueue?: string };
+
+export function definePipeline<S extends z.ZodType, R>(def: PipelineSpec<S, R>): PipelineDef<S, R> {
+  return { ...def, taskQueue: def.taskQueue ?? TASK_QUEUES.main };
 }
 
 /**

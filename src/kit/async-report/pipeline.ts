@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { isoDate, splitWindows } from '../../shared/dates';
 import { durationMs } from '../../shared/durations';
-import { TASK_QUEUES } from '../../shared/task-queues';
 import { definePipeline, identityHash, type PipelineDef } from '../../pipelines/types';
 import type { AsyncReportSpec } from './spec';
 
@@ -60,7 +59,6 @@ export function asyncReportPipeline(spec: AsyncReportSpec): PipelineDef {
     description: spec.pipeline.description,
     input,
     workflowType: spec.pipeline.workflowType,
-    taskQueue: TASK_QUEUES.main,
     listFlags: spec.options?.listFlags ?? [],
     workflowId: (i: Input) =>
       `${spec.pipeline.name}-${i.from}-${i.to}-${identityHash({ options: optionsOf(spec, i), windowDays: i.windowDays })}`,

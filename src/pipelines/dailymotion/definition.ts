@@ -13,7 +13,6 @@ import {
 } from './connector/enums';
 import { dayOrRelative, isRelativeDay, resolveDate, splitWindows, toIso } from '../../shared/dates';
 import { durationMs, formatDuration } from '../../shared/durations';
-import { TASK_QUEUES } from '../../shared/task-queues';
 import { definePipeline, identityHash, type WorkflowOf } from '../types';
 import type * as workflows from './workflows';
 
@@ -195,7 +194,6 @@ export const dailymotionReportPipeline = definePipeline({
   description: 'Dailymotion partner reports (GraphQL askPartnerReportFile) into the warehouse',
   input: dailymotionReportInput,
   workflowType: 'dailymotionReport' satisfies WorkflowOf<typeof workflows>,
-  taskQueue: TASK_QUEUES.main,
   listFlags: ['metrics', 'dimensions'],
   resolve: resolveReportDates,
   workflowId: (p) => {

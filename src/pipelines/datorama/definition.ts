@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { isoDate } from '../../shared/dates';
 import { durationMs } from '../../shared/durations';
-import { TASK_QUEUES } from '../../shared/task-queues';
 import type { Config } from '../../config';
 import { definePipeline, identityHash, type PipelineDef, type WorkflowOf } from '../types';
 import type * as workflows from './workflows';
@@ -232,7 +231,6 @@ export const summarizeDatorama = (r: DatoramaResult) =>
 const problems = (r: DatoramaResult) => r.failures.map((f) => `${f.action}: ${f.message}`);
 
 const common = {
-  taskQueue: TASK_QUEUES.main,
   summarize: summarizeDatorama,
   problems,
   account: (c: Config) => (c.DATORAMA_TOKEN ? { secret: c.DATORAMA_TOKEN } : undefined),

@@ -4,7 +4,6 @@
  */
 import { z } from 'zod';
 import { durationMs, formatDuration } from '../../shared/durations';
-import { TASK_QUEUES } from '../../shared/task-queues';
 import { definePipeline, type WorkflowOf } from '../types';
 import type * as workflows from './workflows';
 
@@ -27,7 +26,6 @@ export const selftestPipeline = definePipeline({
   description: 'Durable timer + a warehouse row + a bucket object: checks that the stack works',
   input: selftestInput,
   workflowType: 'selftest' satisfies WorkflowOf<typeof workflows>,
-  taskQueue: TASK_QUEUES.main,
   workflowId: (i) => `selftest-${i.label}`,
   summarize: (r: SelftestResult) =>
     `slept ${r.sleptMs} ms, wrote ${r.objectKey} and a row to ${r.table} (${r.rowsInTable} rows in table)`,

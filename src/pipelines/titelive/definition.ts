@@ -7,7 +7,6 @@
 import { z } from 'zod';
 import { isoDate } from '../../shared/dates';
 import { durationMs } from '../../shared/durations';
-import { TASK_QUEUES } from '../../shared/task-queues';
 import { definePipeline, identityHash, type WorkflowOf } from '../types';
 import type * as workflows from './workflows';
 
@@ -151,7 +150,6 @@ export const titelivePipeline = definePipeline({
   description: 'Titelive catalog: products modified since a date → Parquet + warehouse, cover images → bucket',
   input: titeliveInput,
   workflowType: 'titelive' satisfies WorkflowOf<typeof workflows>,
-  taskQueue: TASK_QUEUES.main,
   workflowId: (i) =>
     i.incremental && !i.maxModifiedDate
       ? `titelive-${i.category}-incremental`

@@ -9,7 +9,6 @@
 import { z } from 'zod';
 import { VIDEO_PARTS } from './connector/enums';
 import type { EnrichPlan } from './plan';
-import { TASK_QUEUES } from '../../shared/task-queues';
 import type { Config } from '../../config';
 import { definePipeline, identityHash, stableHash, type WorkflowOf } from '../types';
 import type * as workflows from './workflows';
@@ -137,7 +136,6 @@ export const youtubeEnrichPipeline = definePipeline({
   description: 'YouTube video details for every distinct ID of a CSV or list, within the projects’ daily quota',
   input: youtubeEnrichInput,
   workflowType: 'youtubeEnrich' satisfies WorkflowOf<typeof workflows>,
-  taskQueue: TASK_QUEUES.main,
   workflowId: (i) =>
     `youtube-enrich-${i.dryRun ? 'plan-' : ''}${identityHash({
       csv: i.csv,

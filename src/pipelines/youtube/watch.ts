@@ -5,7 +5,6 @@
  * and ID live in src/pipelines/youtube/watch-shared.ts (shared with the workflow and the activities).
  * `longhaul run youtube-watch --query cricket`; `longhaul status youtube-watch-cricket-<hash>`.
  */
-import { TASK_QUEUES } from '../../shared/task-queues';
 import { watchWorkflowId, youtubeWatchInput, type YoutubeWatchResult } from './watch-shared';
 import { definePipeline, type WorkflowOf } from '../types';
 import { youtubeAccount } from './enrich';
@@ -17,7 +16,6 @@ export const youtubeWatchPipeline = definePipeline({
     'Newest YouTube videos for a search query, every N seconds, into the videos store (runs until cancelled)',
   input: youtubeWatchInput,
   workflowType: 'youtubeWatch' satisfies WorkflowOf<typeof workflows>,
-  taskQueue: TASK_QUEUES.main,
   workflowId: (i) => watchWorkflowId(i.query),
   account: youtubeAccount,
   range: (i) => ({ start: i.backfillFrom }),
