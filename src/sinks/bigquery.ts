@@ -26,6 +26,8 @@
  * DuckDB keeps one.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
@@ -43,6 +45,9 @@ import {
 import { logger } from '../node/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
 import { writeRows } from './export-rows';
+import { readCsvHeader } from './csv-header';
+import { CsvDialectError } from './file-rows';
+import { checkSql, constantSql, NATIVE_CSV_TYPES, typedSql } from './bigquery-csv';
 import {
   assertNotAborted,
   assertSchema,
@@ -52,6 +57,8 @@ import {
   outsideRange,
   toCell,
   type ColumnType,
+  type CsvLoad,
+  type CsvLoadResult,
   type LoadOptions,
   type LoadResult,
   type TableColumn,
@@ -59,6 +66,7 @@ import {
   type TableSchema,
   type Warehouse,
   type ExportFormat,
+  csvLoadMode,
   exportedColumns,
   type WriteMode,
   resolveWriteMode,
@@ -360,29 +368,166 @@ export class BigQueryWarehouse implements Warehouse {
         }
       })();
     }
+    return this.withStage(schema, async (stageName) => {
+      const staged = await this.stage(this.dataset.table(stageName), schema, batches);
+      return this.applyStaged(schema, stageName, staged, mode, opts);
+    });
+  }
+
+  /**
+   * Landed CSV files through BigQuery's own CSV reader: each file uploaded by one load job into a raw table of
+   * its own (every field STRING), its values checked in SQL and typed into the staging table, which is then
+   * applied as `load` applies it (one script job). Only what types exactly as the JavaScript reader types it
+   * is read here (src/sinks/bigquery-csv.ts); a file with anything else — a bad row, a value to trim, a
+   * record BigQuery's reader refuses — fails with CsvDialectError before the target is touched, and the
+   * caller reads the load with the JavaScript reader (its bad-row counts and samples by line). Gzipped files
+   * are uncompressed on the way up (the emulator reads no gzip). Memory: one upload stream at a time.
+   */
+  async loadCsv(
+    schema: TableSchema,
+    files: CsvLoad,
+    declaredOr?: WriteMode,
+    opts: LoadOptions = {},
+  ): Promise<CsvLoadResult> {
+    const mode = csvLoadMode(schema, files, declaredOr);
+    const other = files.fileColumns.filter((c) => !NATIVE_CSV_TYPES.has(c.type));
+    if (other.length)
+      throw new CsvDialectError(
+        `BigQuery's CSV load reads ${[...NATIVE_CSV_TYPES].join(', ')} columns: ` +
+          `${other.map((c) => `${c.name} (${c.type})`).join(', ')} left to the JavaScript reader`,
+      );
+    await this.ensureTable(schema);
+    return this.withStage(schema, async (stageName) => {
+      let rows = 0;
+      let f = 0;
+      for await (const file of files.paths) {
+        const i = f++;
+        assertNotAborted(opts.signal, schema.name);
+        rows += await this.stageCsvFile(schema, stageName, files, file, i, rows);
+      }
+      if (mode.kind === 'merge' && rows > 0) {
+        const keys = mode.keys.map(q).join(', ');
+        const [r] = await this.run(
+          `SELECT COUNT(*) - COUNT(DISTINCT TO_JSON_STRING(STRUCT(${keys}))) AS n FROM ${this.fq(stageName)}`,
+        );
+        if (Number(jsValue(r?.n)) > 0)
+          throw new CsvDialectError(`merge into ${schema.name}: keys repeat in the files (the last row must win)`);
+      }
+      const { rowsLoaded } = await this.applyStaged(schema, stageName, rows, mode, opts);
+      return { rowsLoaded, files: f, rowsParsed: rows, badRows: 0, badRowSamples: [] };
+    });
+  }
+
+  /**
+   * One landed file into the staging table (`_seq` from `seqBase`: no order is kept within a file): uploaded
+   * into a raw table of its own, checked, typed. Returns its rows.
+   */
+  private async stageCsvFile(
+    schema: TableSchema,
+    stageName: string,
+    files: CsvLoad,
+    file: string,
+    i: number,
+    seqBase: number,
+  ): Promise<number> {
+    const header = await readCsvHeader(file, i, files.fileColumns);
+    const rawName = `_csv_${schema.name}_${randomUUID().replace(/-/g, '')}`;
+    const fields = Array.from({ length: header.fields }, (_, k) => ({ name: `f${k}`, type: 'STRING' }));
+    await this.createTable(rawName, fields, Date.now() + STAGE_TTL_MS);
+    const raw = this.dataset.table(rawName);
+    try {
+      const source = fs.createReadStream(file);
+      try {
+        await pipeline(
+          file.endsWith('.gz') ? source.pipe(zlib.createGunzip()) : source,
+          raw.createWriteStream({
+            sourceFormat: 'CSV',
+            skipLeadingRows: 1,
+            allowQuotedNewlines: true,
+            encoding: 'UTF-8',
+            writeDisposition: 'WRITE_APPEND',
+          }),
+        );
+      } catch (err) {
+        // The load job's own errors (a record it cannot read); a failed connection is not the file's fault.
+        const errors = (err as { errors?: { message?: string }[] }).errors;
+        if (!Array.isArray(errors)) throw err;
+        throw new CsvDialectError(
+          `BigQuery's CSV reader refused report file ${i + 1}: ${errors[0]?.message ?? (err as Error).message}`,
+        );
+      }
+      const [check] = await this.run(checkSql(this.fq(rawName), files.fileColumns, header.index));
+      const unclean = files.fileColumns
+        .map((c, k) => ({ c, n: Number(jsValue(check?.[`bad_${k}`])) }))
+        .filter((x) => x.n > 0);
+      if (unclean.length)
+        throw new CsvDialectError(
+          `report file ${i + 1} has values the native load does not type (${unclean
+            .map((x) => `${x.c.name}: ${x.n}`)
+            .join(', ')}): read with the JavaScript reader's rules`,
+        );
+      const n = Number(jsValue(check?.n));
+      if (n === 0) return 0;
+      const values = schema.columns.map((c) => {
+        const k = files.fileColumns.findIndex((x) => x.name === c.name);
+        return k >= 0
+          ? typedSql(`f${header.index[k]}`, files.fileColumns[k]!.type)
+          : constantSql(files.constants![c.name]!, c.type);
+      });
+      const required = schema.columns.filter((c) => c.nullable === false);
+      if (required.length) {
+        const [r] = await this.run(
+          `SELECT COUNTIF(${required.map((c) => `(${values[schema.columns.indexOf(c)]}) IS NULL`).join(' OR ')}) ` +
+            `AS n FROM ${this.fq(rawName)}`,
+        );
+        if (Number(jsValue(r?.n)) > 0)
+          throw new CsvDialectError(`report file ${i + 1} leaves a NOT NULL column of ${schema.name} empty`);
+      }
+      const names = [...schema.columns.map((c) => q(c.name)), '_seq'].join(', ');
+      await this.run(
+        `INSERT INTO ${this.fq(stageName)} (${names}) SELECT ${values.join(', ')}, ${seqBase} FROM ${this.fq(rawName)}`,
+      );
+      return n;
+    } finally {
+      await raw.delete().catch(() => undefined); // expires anyway
+    }
+  }
+
+  /** Runs `work` with a fresh staging table (the schema's columns and `_seq`), dropped after it. */
+  private async withStage<T>(schema: TableSchema, work: (stageName: string) => Promise<T>): Promise<T> {
     const stageName = `_stage_${schema.name}_${randomUUID().replace(/-/g, '')}`;
     const fields = schema.columns.map((c) => ({ name: c.name, type: stageType(c.type) }));
     await this.createTable(stageName, [...fields, { name: '_seq', type: 'INT64' }], Date.now() + STAGE_TTL_MS);
     try {
-      const staged = await this.stage(this.dataset.table(stageName), schema, batches);
-      if (staged === 0 && mode.kind !== 'replaceRange') return { rowsLoaded: 0 }; // nothing to apply
-      if (mode.kind === 'replaceRange' && staged > 0) {
-        const [r] = await this.run(
-          `SELECT COUNT(*) AS n FROM ${this.fq(stageName)} WHERE NOT COALESCE(${this.owned(schema, mode)}, FALSE)`,
-        );
-        const outside = Number(jsValue(r?.n));
-        if (outside > 0) throw outsideRange(schema, mode, outside);
-      }
-      // An attempt given up meanwhile (cancelled, timed out: a retry may be loading) must not apply.
-      assertNotAborted(opts.signal, schema.name);
-      const [result] = await this.run(this.applyScript(schema, stageName, mode));
-      return { rowsLoaded: mode.kind === 'merge' ? Number(result.n) : staged };
+      return await work(stageName);
     } finally {
       await this.dataset
         .table(stageName)
         .delete()
         .catch(() => undefined); // expires anyway
     }
+  }
+
+  /** Checks the staged rows against `mode` and applies them in one script job. */
+  private async applyStaged(
+    schema: TableSchema,
+    stageName: string,
+    staged: number,
+    mode: ResolvedWriteMode,
+    opts: LoadOptions,
+  ): Promise<LoadResult> {
+    if (staged === 0 && mode.kind !== 'replaceRange') return { rowsLoaded: 0 }; // nothing to apply
+    if (mode.kind === 'replaceRange' && staged > 0) {
+      const [r] = await this.run(
+        `SELECT COUNT(*) AS n FROM ${this.fq(stageName)} WHERE NOT COALESCE(${this.owned(schema, mode)}, FALSE)`,
+      );
+      const outside = Number(jsValue(r?.n));
+      if (outside > 0) throw outsideRange(schema, mode, outside);
+    }
+    // An attempt given up meanwhile (cancelled, timed out: a retry may be loading) must not apply.
+    assertNotAborted(opts.signal, schema.name);
+    const [result] = await this.run(this.applyScript(schema, stageName, mode));
+    return { rowsLoaded: mode.kind === 'merge' ? Number(result.n) : staged };
   }
 
   /**

@@ -31,6 +31,7 @@ import {
   type Warehouse,
   type WriteMode,
   type ExportFormat,
+  csvLoadMode,
   exportedColumns,
   resolveWriteMode,
   type ResolvedWriteMode,
@@ -346,12 +347,7 @@ export class DuckDbWarehouse implements Warehouse {
     declaredOr?: WriteMode,
     opts: LoadOptions = {},
   ): Promise<CsvLoadResult> {
-    assertSchema(schema, declaredOr);
-    const mode = resolveWriteMode(schema, declaredOr);
-    const carried = new Set(files.fileColumns.map((c) => c.name));
-    const missing = schema.columns.filter((c) => !carried.has(c.name) && files.constants?.[c.name] === undefined);
-    if (missing.length)
-      throw new Error(`loadCsv into ${schema.name}: no value for ${missing.map((c) => c.name).join(', ')}`);
+    const mode = csvLoadMode(schema, files, declaredOr);
     await this.ensureTable(schema);
     const stats = emptyParseStats();
     const max = files.maxBadRows ?? 0;

@@ -230,6 +230,20 @@ export class UnknownTableError extends Error {
   }
 }
 
+/**
+ * The write mode of a `loadCsv` (assertSchema, resolveWriteMode), once every column of the table is known to
+ * come from the files or from a constant.
+ */
+export function csvLoadMode(schema: TableSchema, files: CsvLoad, declaredOr?: WriteMode): ResolvedWriteMode {
+  assertSchema(schema, declaredOr);
+  const mode = resolveWriteMode(schema, declaredOr);
+  const carried = new Set(files.fileColumns.map((c) => c.name));
+  const missing = schema.columns.filter((c) => !carried.has(c.name) && files.constants?.[c.name] === undefined);
+  if (missing.length)
+    throw new Error(`loadCsv into ${schema.name}: no value for ${missing.map((c) => c.name).join(', ')}`);
+  return mode;
+}
+
 /** The columns of a table about to be exported: its name checked as a safe identifier, an unknown table refused. */
 export async function exportedColumns(
   w: Pick<Warehouse, 'describeTable' | 'listTables'>,
@@ -255,7 +269,9 @@ export interface Warehouse {
    * Loads landed CSV files with the warehouse's own reader, typed by the declared columns (no JavaScript
    * parsing): as `load`, one transaction with `mode`; rows that do not type, or have the wrong number of
    * fields, are counted with samples (file, line, column, reason; never the value) and not loaded; past
-   * `maxBadRows` nothing is loaded (BadRowsError). Absent: the caller parses (src/kit/activity/csv.ts).
+   * `maxBadRows` nothing is loaded (BadRowsError). A reader that cannot do so for a file (BigQuery's: it
+   * names no line) fails with CsvDialectError before writing anything. Absent, or refused that way: the
+   * caller parses (src/kit/activity/csv.ts).
    */
   loadCsv?(schema: TableSchema, files: CsvLoad, mode?: WriteMode, opts?: LoadOptions): Promise<CsvLoadResult>;
   /** A typed read of a declared table (src/sinks/read.ts): every read a pipeline makes. */

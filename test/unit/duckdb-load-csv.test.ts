@@ -3,17 +3,16 @@
  * replaces on the Dailymotion path (`csvBatches` + `load`): the same rows, the same counts, the same bad-row
  * samples (file, line, column, reason — never the value), nothing written past the tolerance.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from '../../src/kit/activity/csv';
 import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
-import type { CsvLoad, TableSchema } from '../../src/sinks/warehouse';
+import type { TableSchema } from '../../src/sinks/warehouse';
 import { CsvDialectError } from '../../src/sinks/file-rows';
 import { tmpDir } from '../helpers/temporal';
+import { csvLoadOf, landed } from '../helpers/landed-files';
 
 const csv = reportSchema('t', ['DAY', 'VIDEO_TITLE'], ['VIEWS', 'VIEW_THROUGH_RATE']);
 const table = (name: string): TableSchema => ({
@@ -31,21 +30,7 @@ function warehouse() {
   open.push(w);
   return w;
 }
-/** Writes each text as a file (gzipped when asked) and returns their paths. */
-function landed(texts: string[], gz = false): string[] {
-  const dir = tmpDir();
-  return texts.map((t, i) => {
-    const p = path.join(dir, `part-${i}.csv${gz ? '.gz' : ''}`);
-    fs.writeFileSync(p, gz ? zlib.gzipSync(t) : t);
-    return p;
-  });
-}
-const load = (paths: string[], maxBadRows = 0): CsvLoad => ({
-  paths,
-  fileColumns: csv.columns,
-  constants: { cfg: 'c1' },
-  maxBadRows,
-});
+const load = csvLoadOf(csv.columns);
 const rowsOf = (w: DuckDbWarehouse, name: string) =>
   w.select(table(name), { orderBy: [{ column: 'day' }, { column: 'video_title' }] });
 

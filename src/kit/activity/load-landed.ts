@@ -1,9 +1,9 @@
 /**
  * Lands a download's parts and loads them into a declared table: with the warehouse's own loader when it has
- * one (`Warehouse.loadCsv`: DuckDB's read_csv), each part read as soon as it has landed while the next one
- * downloads; else — or when that loader refuses a file as a whole — through the JavaScript reader
- * (`csvBatches`) from the landed copies. Either way: the same typing rules, bad rows counted with samples,
- * one transaction, `rowsLoaded` checked against the good rows by the caller.
+ * one (`Warehouse.loadCsv`: DuckDB's read_csv, BigQuery's load jobs), each part read as soon as it has landed
+ * while the next one downloads; else — or when that loader refuses a file as a whole — through the JavaScript
+ * reader (`csvBatches`) from the landed copies. Either way: the same typing rules, bad rows counted with
+ * samples, one transaction, `rowsLoaded` checked against the good rows by the caller.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -164,6 +164,8 @@ export interface WindowResult {
   badRowSamples: string[];
   /** The tolerance the window was loaded with (absent in runs from before it existed). */
   maxBadRows?: number;
+  /** Who read the files: the warehouse's own loader or the JavaScript reader (absent in runs before 2026-12-06). */
+  reader?: 'warehouse' | 'javascript';
 }
 
 export interface DailymotionReportResult {

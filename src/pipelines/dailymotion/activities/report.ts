@@ -85,6 +85,8 @@ export interface LoadResult extends ParseStats {
   rowsLoaded: number;
   /** The tolerance the window was loaded with. */
   maxBadRows: number;
+  /** Who read the files: the warehouse's own loader, or the JavaScript reader (docs/architecture.md). */
+  reader: 'warehouse' | 'javascript';
 }
 
 /** Turns connector errors into retry decisions Temporal understands. */
@@ -335,7 +337,7 @@ export function createDailymotionActivities(
           if (rowsLoaded !== good)
             throw new Error(`row count mismatch: ${good} good rows parsed, ${rowsLoaded} loaded`);
           await files.loaded?.();
-          return { ...stats, rowsLoaded, maxBadRows };
+          return { ...stats, rowsLoaded, maxBadRows, reader: loaded.reader };
         }),
       {
         details: progress,

@@ -1,0 +1,21 @@
+/** Landed CSV files for the warehouses' own loaders (`Warehouse.loadCsv`) in tests. */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import type { Column, CsvLoad } from '../../src/sinks/warehouse';
+import { tmpDir } from './temporal';
+
+/** Writes each text as a file in a fresh folder (gzipped when asked) and returns their paths. */
+export function landed(texts: string[], gz = false): string[] {
+  const dir = tmpDir();
+  return texts.map((t, i) => {
+    const p = path.join(dir, `part-${i}.csv${gz ? '.gz' : ''}`);
+    fs.writeFileSync(p, gz ? zlib.gzipSync(t) : t);
+    return p;
+  });
+}
+
+/** A load of `paths` carrying `fileColumns`, the table's `cfg` column given as the constant c1. */
+export const csvLoadOf =
+  (fileColumns: Column[]) =>
+  (paths: string[], maxBadRows = 0): CsvLoad => ({ paths, fileColumns, constants: { cfg: 'c1' }, maxBadRows });
