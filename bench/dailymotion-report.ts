@@ -7,6 +7,7 @@
  * pipeline ≤ 1.0× plain, worker peak RSS < 300 MB and within 10% between the sizes.
  *
  *   npx tsx bench/dailymotion-report.ts [--rows 1000000,4000000]
+ *   DUCKDB_MEMORY_LIMIT=64MB npx tsx bench/dailymotion-report.ts   # the worker's DuckDB settings, as a worker reads them
  */
 import { fork } from 'node:child_process';
 import fs from 'node:fs';
@@ -85,7 +86,14 @@ async function child(p: Phase): Promise<void> {
     return;
   }
   // The pipeline: a worker (defaults of `longhaul worker`: DuckDB's memory limit, threads) and one run.
-  const config = parseConfig({ ...envOf(p.url), LONGHAUL_DATA_DIR: p.dir, LONGHAUL_TASK_QUEUE: `bench-dm-${p.id}` });
+  // DuckDB's settings as a worker takes them (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, DUCKDB_TEMP_DIR), else its defaults.
+  const duckdb = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DUCKDB_')));
+  const config = parseConfig({
+    ...envOf(p.url),
+    ...duckdb,
+    LONGHAUL_DATA_DIR: p.dir,
+    LONGHAUL_TASK_QUEUE: `bench-dm-${p.id}`,
+  });
   const connection = await NativeConnection.connect({ address: p.address });
   const deps = createDeps(config);
   const worker = await createWorker({ connection, deps, workflowBundle: { codePath: p.bundle } });
@@ -188,8 +196,9 @@ async function main(): Promise<void> {
   if (results.length >= 2) {
     const [a, b] = [results[0]!, results.at(-1)!];
     const growth = b.pipe.peakKb / a.pipe.peakKb - 1;
+    console.log(`\nthe worker's DuckDB memory_limit: ${process.env.DUCKDB_MEMORY_LIMIT ?? '256MB (the default)'}`);
     console.log(
-      `\nworker peak RSS ${mb(a.pipe.peakKb)} at ${a.rows.toLocaleString('en')} rows, ${mb(b.pipe.peakKb)} at ` +
+      `worker peak RSS ${mb(a.pipe.peakKb)} at ${a.rows.toLocaleString('en')} rows, ${mb(b.pipe.peakKb)} at ` +
         `${b.rows.toLocaleString('en')}: ${(growth * 100).toFixed(1)}% (target < 300 MB, within 10%)`,
     );
   }
