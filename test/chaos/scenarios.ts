@@ -552,7 +552,7 @@ export function acmeReport(days: number, opts: AcmeSandboxOptions = {}): Scenari
       return { servers: [s], env: { ...acmeSandbox.env(url), ACME_TOKEN: token }, stop: () => s.stop() };
     },
     truth: [acmeTruth],
-    aim: ['async-report.create.after-call', 'async-report.load.after-commit'],
+    aim: ['async-report.create.after-call', 'async-report.load.after-landing', 'async-report.load.after-commit'],
     workflowType: 'acmeReport',
     input: () => ({ from: '2026-01-01', to, windowDays: 5, attribution: '7d', pollEvery: '1s', windowsPerRun: 4 }),
     faults: [

@@ -1,24 +1,30 @@
 /**
  * The activities of a declarative async-report source (spec.ts): identify the account, create a report (with
- * the idempotency key the workflow gives), read its status, and download + load its files into the declared
- * table in one atomic write. The API's variables are read from the configuration's environment with the
+ * the idempotency key the workflow gives), read its status, and download its files — each landed in the bucket
+ * as received before it is read — and load them into the declared table in one atomic write. The API's variables are read from the configuration's environment with the
  * spec's names; errors follow the kit's taxonomy (auth, rate_limited with Retry-After, transient, refused,
  * not_found) and become Temporal failures through `toActivityFailure`. Node-only.
  */
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import type { Deps } from '../../activities/deps';
 import { ConfigError } from '../../config';
 import { fingerprint } from '../../node/fingerprint';
+import { logger } from '../../node/logger';
+import { fnv1a64, identityHash } from '../../shared/identity-hash';
+import { emptyParseStats } from '../../sinks/file-rows';
 import { replaceRangeOf, RowsOutsideRangeError, type WriteMode } from '../../sinks/warehouse';
 import type { DateWindow } from '../../shared/dates';
 import { ApiError, parseRetryAfter, toActivityFailure } from './http';
 import { heartbeating } from './heartbeat';
 import { chaosPoint } from './chaos-points';
-import { BadRowsError, csvBatches, CsvHeaderError, ndjsonBatches, type ParseStats } from './csv';
+import { BadRowsError, CsvHeaderError, ndjsonBatches } from './csv';
+import { landedPrefix, landManifest, landPart, openLanded, pruneLandings } from './landing';
+import { loadLandedCsv } from './load-landed';
 import {
   activityNames,
   jsonPath,
@@ -39,6 +45,7 @@ export interface ReportStatus {
 export interface LoadedReport {
   rows: number;
   files: number;
+  /** Bytes downloaded by this attempt (files an earlier attempt landed are not downloaded again). */
   bytes: number;
 }
 
@@ -247,8 +254,11 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
       },
 
       /**
-       * Downloads the report's files and loads their rows into the declared table in one write: a table that
-       * replaces ranges replaces the window (a rerun never duplicates), else the declared disposition.
+       * Downloads the report's files, landing each in the bucket as received (gzipped) before it is read —
+       * a retried attempt finds them there and does not download them again — and loads their rows into the
+       * declared table in one write: CSV by the warehouse's own reader where it has one (loadLandedCsv), NDJSON
+       * by the kit's reader from the landed copies. A table that replaces ranges replaces the window (a rerun
+       * never duplicates), else the declared disposition. Landings: docs/architecture.md.
        */
       async [names.load](input: {
         reportId: string;
@@ -257,13 +267,21 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
         options: Record<string, unknown>;
       }): Promise<LoadedReport> {
         return failing(async () => {
-          const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
           const counted = { bytes: 0 };
-          const open = (i: number) => openFile(input.links[i], counted);
-          const batches =
-            spec.download.format === 'csv'
-              ? csvBatches(spec.table, input.links.length, open, stats, 5000, 0)
-              : ndjsonBatches(spec.table, input.links.length, open, stats, 5000, 0);
+          const ext = spec.download.format;
+          // landed/<source>/<table>/<window>/<options>/<report>/part-NNNNN.<ext>.gz: a new report lands apart.
+          const windowPrefix = landedPrefix(
+            spec.name,
+            spec.table.name,
+            `${input.window.start}_${input.window.end}`,
+            identityHash(input.options),
+          );
+          const prefix = `${windowPrefix}/${fnv1a64(`${spec.name}:${input.reportId}`)}`;
+          const land = (i: number) => landPart(deps.bucket, prefix, i, ext, () => openFile(input.links[i]!, counted));
+          const landed = async (keys: string[]) => {
+            await landManifest(deps.bucket, prefix, keys, { window: input.window, options: input.options });
+            chaosPoint('async-report.load.after-landing');
+          };
           const mode: WriteMode | undefined =
             spec.table.write?.kind === 'replaceRange'
               ? replaceRangeOf(
@@ -275,9 +293,37 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
                 )
               : undefined;
           await deps.warehouse.ensureTable(spec.table);
-          const { rowsLoaded } = await deps.warehouse.load(spec.table, batches, mode);
+          const signal = Context.current().cancellationSignal;
+          let rows: number;
+          if (ext === 'csv') {
+            const parts = { parts: input.links.length, land, landed, fileColumns: spec.table.columns, maxBadRows: 0 };
+            const r = await loadLandedCsv(deps, spec.table, parts, mode, { signal });
+            if (r.rowsLoaded !== r.rowsParsed - r.badRows)
+              throw new Error(
+                `row count mismatch: ${r.rowsParsed - r.badRows} good rows parsed, ${r.rowsLoaded} loaded`,
+              );
+            rows = r.rowsLoaded;
+          } else {
+            const keys: string[] = [];
+            for (let i = 0; i < input.links.length; i++) keys.push(await land(i));
+            await landed(keys);
+            const stats = emptyParseStats();
+            const batches = ndjsonBatches(
+              spec.table,
+              keys.length,
+              (i) => openLanded(deps.bucket, keys[i]!),
+              stats,
+              5000,
+              0,
+            );
+            rows = (await deps.warehouse.load(spec.table, batches, mode, { signal })).rowsLoaded;
+          }
           chaosPoint('async-report.load.after-commit');
-          return { rows: rowsLoaded, files: input.links.length, bytes: counted.bytes };
+          // Retention: this landing and the newest LANDED_KEEP - 1 others of the window and options stay.
+          await pruneLandings(deps.bucket, windowPrefix, prefix, deps.config.LANDED_KEEP ?? 2).catch((err: unknown) =>
+            logger.warn({ err: String(err), prefix }, 'could not delete older landings'),
+          );
+          return { rows, files: input.links.length, bytes: counted.bytes };
         });
       },
     } as Record<string, (...args: never[]) => Promise<unknown>>;

@@ -51,5 +51,6 @@ export const CHAOS_POINTS = [
   'youtube.fetch.after-write',
   'titelive.extract.after-write',
   'async-report.create.after-call',
+  'async-report.load.after-landing',
   'async-report.load.after-commit',
 ] as const;
