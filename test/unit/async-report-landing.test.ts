@@ -3,7 +3,7 @@
  * sandbox, the activities under MockActivityEnvironment): the landing holds the files the API served and a
  * manifest; a retried attempt — its first one's completion lost — downloads nothing and leaves the same rows;
  * and once the API's files have expired, the load still reads the landing. The warehouse's own CSV reader
- * loads them (DuckDB here).
+ * loads them (DuckDB here). `--from-landed` loads the newest landing without the API.
  */
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -80,6 +80,19 @@ describe('async-report load: raw landing', () => {
     expect(late.rows).toBe(expected.length);
     expect(downloads()).toBe(status.links.length);
     expect(await stored()).toBe(expected.length);
+
+    // --from-landed: the newest landing of the window and options, no report, no API call at all.
+    const calls = sandbox.log.length;
+    const reloaded = await call<LoadedReport>(names.loadLanded, 1, { window, options });
+    expect(reloaded).toEqual({ rows: expected.length, files: status.links.length, bytes: 0 });
+    expect(sandbox.log.length).toBe(calls);
+    expect(await stored()).toBe(expected.length);
+    // Other options never landed: refused, naming where it looked.
+    const none = await call(names.loadLanded, 1, { window, options: { attribution: '28d' } }).catch((e: unknown) => e);
+    expect(none).toMatchObject({ type: 'NotLanded', nonRetryable: true });
+    expect(String((none as Error).message)).toMatch(
+      /no landed Acme Ads report for 2026-01-01\.\.2026-01-07 .*under landed\/acme\//,
+    );
     await deps.warehouse.close();
   });
 });

@@ -3,7 +3,7 @@
  * against its sandbox (whose clock follows the server's): reports that take 2 hours, at most 2 generating at
  * once (the API refuses a third: it never had to), at most 60 calls a minute (it never answered 429), every
  * row the API served in the warehouse exactly once — also after a rerun, and next to another attribution
- * window's rows — and a failed report asked again.
+ * window's rows — a reload from the landed files asking none, and a failed report asked again.
  */
 import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
@@ -59,7 +59,7 @@ describe('acme-report (a declarative async-report source) on the time-skipping s
     const deps = await start();
     // Polls every 25 minutes (5 per 2-hour report): the workflow's waits, not its polls, are under test here.
     const input = { from: '2026-01-01', to: '2026-01-30', windowDays: 7, attribution: '7d', pollEvery: '25m' };
-    const { first, second, other, skippedMs } = await withWorker(env, deps, async (taskQueue) => {
+    const { first, second, other, reload, skippedMs } = await withWorker(env, deps, async (taskQueue) => {
       const t0 = await env.currentTimeMs();
       const run = (args: object, id: string) =>
         env.client.workflow.execute('acmeReport', {
@@ -71,13 +71,16 @@ describe('acme-report (a declarative async-report source) on the time-skipping s
       const skippedMs = (await env.currentTimeMs()) - t0;
       const second = await run(input, id('acme-rerun'));
       const other = await run({ ...input, attribution: '28d' }, id('acme-28d'));
+      // A reload from the landed files: no report asked, the same rows.
+      const reload = await run({ ...input, fromLanded: true }, id('acme-reload'));
       await settle(env, deps);
-      return { first, second, other, skippedMs };
+      return { first, second, other, reload, skippedMs };
     });
     const expected = sandbox.rowsFor('2026-01-01', '2026-01-30', '7d');
     expect(first).toMatchObject({ windows: 5, reports: 5, recreated: 0, rows: expected.length, files: 5 });
     expect(second.rows).toBe(expected.length);
     expect(other.rows).toBe(expected.length);
+    expect(reload).toMatchObject({ windows: 5, reports: 0, rows: expected.length, files: 5 });
     // 5 reports, 2 generating at a time: 3 rounds of 2 hours at least.
     expect(skippedMs).toBeGreaterThanOrEqual(6 * HOUR);
     expect(skippedMs).toBeLessThan(8 * HOUR);
@@ -86,6 +89,7 @@ describe('acme-report (a declarative async-report source) on the time-skipping s
     expect(await stored(deps, '28d')).toEqual(sandbox.rowsFor('2026-01-01', '2026-01-30', '28d'));
     expect(sandbox.peakGenerating).toBeLessThanOrEqual(2);
     expect(sandbox.log.filter((e) => e.status === 429)).toEqual([]);
+    // 15 reports for the three runs that asked; the reload asked none.
     expect(sandbox.truth('report-created')).toHaveLength(15);
     await deps.warehouse.close();
   }, 240_000);

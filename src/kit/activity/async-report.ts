@@ -23,7 +23,15 @@ import { ApiError, parseRetryAfter, toActivityFailure } from './http';
 import { heartbeating } from './heartbeat';
 import { chaosPoint } from './chaos-points';
 import { BadRowsError, CsvHeaderError, ndjsonBatches } from './csv';
-import { landedPrefix, landManifest, landPart, openLanded, pruneLandings } from './landing';
+import {
+  landedPartKey,
+  landedPrefix,
+  landingsUnder,
+  landManifest,
+  landPart,
+  openLanded,
+  pruneLandings,
+} from './landing';
 import { loadLandedCsv } from './load-landed';
 import {
   activityNames,
@@ -200,6 +208,65 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
       return body;
     }
 
+    /** landed/<source>/<table>/<window>/<options>: where a window's reports of these options land. */
+    const windowPrefix = (i: { window: DateWindow; options: Record<string, unknown> }) =>
+      landedPrefix(spec.name, spec.table.name, `${i.window.start}_${i.window.end}`, identityHash(i.options));
+
+    /**
+     * Loads a window's parts (each landed by `land` before it is read) into the declared table in one write:
+     * CSV by the warehouse's own reader where it has one (loadLandedCsv), NDJSON by the kit's reader from the
+     * landed copies. A table that replaces ranges replaces the window (a rerun never duplicates), else the
+     * declared disposition. Landings: docs/architecture.md.
+     */
+    async function loadParts(
+      input: { window: DateWindow; options: Record<string, unknown> },
+      files: { parts: number; land: (i: number) => Promise<string>; landed?: (keys: string[]) => Promise<void> },
+    ): Promise<{ rows: number; files: number }> {
+      const mode: WriteMode | undefined =
+        spec.table.write?.kind === 'replaceRange'
+          ? replaceRangeOf(
+              spec.table,
+              input.window.start,
+              input.window.end,
+              // The rows of this configuration only (e.g. one attribution window): never another's.
+              Object.fromEntries((spec.table.write.ownedBy ?? []).map((c) => [c, String(input.options[c])])),
+            )
+          : undefined;
+      await deps.warehouse.ensureTable(spec.table);
+      const signal = Context.current().cancellationSignal;
+      let rows: number;
+      if (spec.download.format === 'csv') {
+        const r = await loadLandedCsv(
+          deps,
+          spec.table,
+          { ...files, fileColumns: spec.table.columns, maxBadRows: 0 },
+          mode,
+          {
+            signal,
+          },
+        );
+        if (r.rowsLoaded !== r.rowsParsed - r.badRows)
+          throw new Error(`row count mismatch: ${r.rowsParsed - r.badRows} good rows parsed, ${r.rowsLoaded} loaded`);
+        rows = r.rowsLoaded;
+      } else {
+        const keys: string[] = [];
+        for (let i = 0; i < files.parts; i++) keys.push(await files.land(i));
+        await files.landed?.(keys);
+        const stats = emptyParseStats();
+        const batches = ndjsonBatches(
+          spec.table,
+          keys.length,
+          (i) => openLanded(deps.bucket, keys[i]!),
+          stats,
+          5000,
+          0,
+        );
+        rows = (await deps.warehouse.load(spec.table, batches, mode, { signal })).rowsLoaded;
+      }
+      chaosPoint('async-report.load.after-commit');
+      return { rows, files: files.parts };
+    }
+
     return {
       /** The account's fingerprint (of the token): names the account's limits; the token never leaves. */
       async [names.account](): Promise<string> {
@@ -255,10 +322,7 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
 
       /**
        * Downloads the report's files, landing each in the bucket as received (gzipped) before it is read —
-       * a retried attempt finds them there and does not download them again — and loads their rows into the
-       * declared table in one write: CSV by the warehouse's own reader where it has one (loadLandedCsv), NDJSON
-       * by the kit's reader from the landed copies. A table that replaces ranges replaces the window (a rerun
-       * never duplicates), else the declared disposition. Landings: docs/architecture.md.
+       * a retried attempt finds them there and does not download them again — and loads them (loadParts).
        */
       async [names.load](input: {
         reportId: string;
@@ -269,61 +333,42 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
         return failing(async () => {
           const counted = { bytes: 0 };
           const ext = spec.download.format;
-          // landed/<source>/<table>/<window>/<options>/<report>/part-NNNNN.<ext>.gz: a new report lands apart.
-          const windowPrefix = landedPrefix(
-            spec.name,
-            spec.table.name,
-            `${input.window.start}_${input.window.end}`,
-            identityHash(input.options),
-          );
-          const prefix = `${windowPrefix}/${fnv1a64(`${spec.name}:${input.reportId}`)}`;
-          const land = (i: number) => landPart(deps.bucket, prefix, i, ext, () => openFile(input.links[i]!, counted));
-          const landed = async (keys: string[]) => {
-            await landManifest(deps.bucket, prefix, keys, { window: input.window, options: input.options });
-            chaosPoint('async-report.load.after-landing');
-          };
-          const mode: WriteMode | undefined =
-            spec.table.write?.kind === 'replaceRange'
-              ? replaceRangeOf(
-                  spec.table,
-                  input.window.start,
-                  input.window.end,
-                  // The rows of this configuration only (e.g. one attribution window): never another's.
-                  Object.fromEntries((spec.table.write.ownedBy ?? []).map((c) => [c, String(input.options[c])])),
-                )
-              : undefined;
-          await deps.warehouse.ensureTable(spec.table);
-          const signal = Context.current().cancellationSignal;
-          let rows: number;
-          if (ext === 'csv') {
-            const parts = { parts: input.links.length, land, landed, fileColumns: spec.table.columns, maxBadRows: 0 };
-            const r = await loadLandedCsv(deps, spec.table, parts, mode, { signal });
-            if (r.rowsLoaded !== r.rowsParsed - r.badRows)
-              throw new Error(
-                `row count mismatch: ${r.rowsParsed - r.badRows} good rows parsed, ${r.rowsLoaded} loaded`,
-              );
-            rows = r.rowsLoaded;
-          } else {
-            const keys: string[] = [];
-            for (let i = 0; i < input.links.length; i++) keys.push(await land(i));
-            await landed(keys);
-            const stats = emptyParseStats();
-            const batches = ndjsonBatches(
-              spec.table,
-              keys.length,
-              (i) => openLanded(deps.bucket, keys[i]!),
-              stats,
-              5000,
-              0,
-            );
-            rows = (await deps.warehouse.load(spec.table, batches, mode, { signal })).rowsLoaded;
-          }
-          chaosPoint('async-report.load.after-commit');
+          const prefix = `${windowPrefix(input)}/${fnv1a64(`${spec.name}:${input.reportId}`)}`;
+          const loaded = await loadParts(input, {
+            parts: input.links.length,
+            land: (i) => landPart(deps.bucket, prefix, i, ext, () => openFile(input.links[i]!, counted)),
+            landed: async (keys) => {
+              await landManifest(deps.bucket, prefix, keys, { window: input.window, options: input.options });
+              chaosPoint('async-report.load.after-landing');
+            },
+          });
           // Retention: this landing and the newest LANDED_KEEP - 1 others of the window and options stay.
-          await pruneLandings(deps.bucket, windowPrefix, prefix, deps.config.LANDED_KEEP ?? 2).catch((err: unknown) =>
-            logger.warn({ err: String(err), prefix }, 'could not delete older landings'),
+          await pruneLandings(deps.bucket, windowPrefix(input), prefix, deps.config.LANDED_KEEP ?? 2).catch(
+            (err: unknown) => logger.warn({ err: String(err), prefix }, 'could not delete older landings'),
           );
-          return { rows, files: input.links.length, bytes: counted.bytes };
+          return { ...loaded, bytes: counted.bytes };
+        });
+      },
+
+      /**
+       * Loads a window again from the newest complete landing of its options (`--from-landed`), without asking
+       * the API: e.g. after a schema change or a warehouse incident, or once the report's files have expired.
+       */
+      async [names.loadLanded](input: { window: DateWindow; options: Record<string, unknown> }): Promise<LoadedReport> {
+        return failing(async () => {
+          const under = `${windowPrefix(input)}/`;
+          const manifest = (await landingsUnder(deps.bucket, under))[0];
+          if (!manifest)
+            throw ApplicationFailure.nonRetryable(
+              `no landed ${spec.label} report for ${input.window.start}..${input.window.end} with these options ` +
+                `(under ${under}): run without --from-landed to ask the API`,
+              'NotLanded',
+            );
+          const loaded = await loadParts(input, {
+            parts: manifest.parts.length,
+            land: (i) => landedPartKey(deps.bucket, manifest, i),
+          });
+          return { ...loaded, bytes: 0 };
         });
       },
     } as Record<string, (...args: never[]) => Promise<unknown>>;

@@ -8,6 +8,7 @@
 import zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Bucket } from '../../sinks/bucket';
 
 /** The prefix of every landed file. */
@@ -59,6 +60,17 @@ export async function landManifest<M>(bucket: Bucket, prefix: string, parts: str
   await bucket.put(manifestKey(prefix), JSON.stringify(manifest, null, 2) + '\n', {
     contentType: 'application/json',
   });
+}
+
+/**
+ * Part `i` of a complete landing, for a load again from it: its key, once the part is found (a landing whose
+ * part is gone fails the load, not retried).
+ */
+export async function landedPartKey(bucket: Bucket, manifest: LandedManifest<unknown>, i: number): Promise<string> {
+  const key = manifest.parts[i]!;
+  if (!(await bucket.exists(key)))
+    throw ApplicationFailure.nonRetryable(`landed file ${key} is missing: the landing is incomplete`, 'NotLanded');
+  return key;
 }
 
 /** A landed part, gunzipped, as a stream (for the JavaScript readers). */

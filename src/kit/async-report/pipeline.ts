@@ -20,6 +20,10 @@ export function asyncReportInput(spec: AsyncReportSpec) {
       pollEvery: durationMs
         .optional()
         .describe(`First wait before a report's status is read (default ${spec.poll.firstMs / 1000}s; then longer)`),
+      fromLanded: z
+        .boolean()
+        .default(false)
+        .describe('Load each window from the files an earlier run landed, without asking the API'),
       windowsPerRun: z
         .number()
         .int()
@@ -60,8 +64,13 @@ export function asyncReportPipeline(spec: AsyncReportSpec): PipelineDef {
     input,
     workflowType: spec.pipeline.workflowType,
     listFlags: spec.options?.listFlags ?? [],
+    // A reload from landed files is a run of its own (left out when false: a run keeps its identity).
     workflowId: (i: Input) =>
-      `${spec.pipeline.name}-${i.from}-${i.to}-${identityHash({ options: optionsOf(spec, i), windowDays: i.windowDays })}`,
+      `${spec.pipeline.name}-${i.from}-${i.to}-${identityHash({
+        options: optionsOf(spec, i),
+        windowDays: i.windowDays,
+        ...(i.fromLanded ? { fromLanded: true } : {}),
+      })}`,
     account: (c) => {
       const token = c.env[spec.env.token.name];
       return token ? { secret: token } : undefined;

@@ -117,5 +117,6 @@ export function activityNames(name: string) {
     create: `${name}CreateReport`,
     status: `${name}ReportStatus`,
     load: `${name}LoadReport`,
+    loadLanded: `${name}LoadLandedReport`,
   } as const;
 }

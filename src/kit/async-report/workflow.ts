@@ -4,7 +4,8 @@
  * shared by every run and worker) and its rate window (a kit limiter: every create and status call takes a
  * permit). A failed or expired report is asked again, at most `spec.recreate` times. Waits of hours, worker
  * kills and reruns are Temporal's to survive: a create retried after a lost answer sends the same idempotency
- * key, a load replaces its window in one transaction. Workflow-safe.
+ * key, a load replaces its window in one transaction. With `fromLanded` every window is loaded from the files an
+ * earlier run landed, without a slot or a call. Workflow-safe.
  */
 import {
   ActivityFailure,
@@ -37,6 +38,7 @@ interface SourceCalls {
     window: DateWindow;
     options: Record<string, unknown>;
   }): Promise<LoadedReport>;
+  loadLanded(input: { window: DateWindow; options: Record<string, unknown> }): Promise<LoadedReport>;
   requestPermit(input: RequestPermitInput): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ function sourceCalls(spec: AsyncReportSpec, summary: string, long = false): Sour
     create: (i) => a[names.create](i) as Promise<string>,
     status: (id) => a[names.status](id) as Promise<ReportStatus>,
     load: (i) => a[names.load](i) as Promise<LoadedReport>,
+    loadLanded: (i) => a[names.loadLanded](i) as Promise<LoadedReport>,
     requestPermit: (i) => a.requestPermit(i) as Promise<void>,
   };
 }
@@ -130,9 +133,30 @@ export function asyncReportWorkflow(spec: AsyncReportSpec) {
     /** One API call under a rate permit (released even when the call fails). */
     const limited = <T>(purpose: string, fn: () => Promise<T>): Promise<T> => calls.withPermit(purpose, fn);
 
-    /** Asks, polls and loads one window's report; a failed or expired one is asked again. */
+    /** A window loaded: its rows and files counted. */
+    const loadedWindow = (loaded: LoadedReport) => {
+      totals.rows += loaded.rows;
+      totals.files += loaded.files;
+      totals.windows++;
+      progress.set({ done: totals.windows });
+    };
+
+    /**
+     * Asks, polls and loads one window's report (or loads it again from its landing: `fromLanded`); a failed or
+     * expired report is asked again.
+     */
     const runWindow = async (w: DateWindow): Promise<void> => {
       const what = `${w.start}..${w.end}`;
+      if (input.fromLanded) {
+        // A reload: the files an earlier run landed, no report slot, no API call.
+        loadedWindow(
+          await call(`load the ${label} report ${what} from its landed files`, true).loadLanded({
+            window: w,
+            options: optionsOf(spec, input),
+          }),
+        );
+        return;
+      }
       const attempts = (spec.recreate ?? 2) + 1;
       for (let generation = 0; generation < attempts; generation++) {
         if (generation > 0) totals.recreated++;
@@ -181,15 +205,13 @@ export function asyncReportWorkflow(spec: AsyncReportSpec) {
         }
         if (ready) {
           try {
-            const loaded = await call(`load the ${label} report ${what} (${ready.links.length} files)`, true).load({
-              ...ready,
-              window: w,
-              options: optionsOf(spec, input),
-            });
-            totals.rows += loaded.rows;
-            totals.files += loaded.files;
-            totals.windows++;
-            progress.set({ done: totals.windows });
+            loadedWindow(
+              await call(`load the ${label} report ${what} (${ready.links.length} files)`, true).load({
+                ...ready,
+                window: w,
+                options: optionsOf(spec, input),
+              }),
+            );
             return;
           } catch (err) {
             const cause = err instanceof ActivityFailure ? err.cause : undefined;

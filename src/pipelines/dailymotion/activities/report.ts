@@ -25,7 +25,7 @@ import { replaceRangeOf, RowsOutsideRangeError, schemaDifferences, type WriteMod
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import type { Deps } from '../../../activities/deps';
 import { BadRowsError, CsvHeaderError, type ParseStats } from '../../../kit/activity/csv';
-import { landManifest, landPart, pruneLandings } from '../../../kit/activity/landing';
+import { landedPartKey, landManifest, landPart, pruneLandings } from '../../../kit/activity/landing';
 import { logger } from '../../../node/logger';
 import { loadLandedCsv, type LandedCsv } from '../../../kit/activity/load-landed';
 import { landedReportPrefix, landedReportsPrefix, latestLanding, reportConfigOf, type LandedReport } from './landed';
@@ -250,12 +250,7 @@ export function createDailymotionActivities(
         return {
           parts: manifest.parts.length,
           land: async (i) => {
-            const key = manifest.parts[i]!;
-            if (!(await deps.bucket.exists(key)))
-              throw ApplicationFailure.nonRetryable(
-                `landed file ${key} is missing: the landing is incomplete`,
-                'NotLanded',
-              );
+            const key = await landedPartKey(deps.bucket, manifest, i);
             landedOne();
             return key;
           },
