@@ -75,6 +75,8 @@ export function typedSql(f: string, type: ColumnType): string {
       return v;
     case 'TIMESTAMP':
       return `CAST(${utc(v)} AS TIMESTAMP)`;
+    case 'FLOAT64':
+      return `(CAST(${v} AS FLOAT64) + 0.0)`; // -0 as 0, as the JavaScript path stores it
     default:
       return `CAST(${v} AS ${type})`;
   }

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { parse } from 'csv-parse';
-import { CsvHeaderError } from './file-rows';
+import { CsvDialectError, CsvHeaderError } from './file-rows';
 import type { Column } from './warehouse';
 
 /** A file's header: where each carried column is, and how many fields a record has. */
@@ -35,6 +35,9 @@ export async function readCsvHeader(file: string, i: number, columns: Column[]):
     source.destroy();
   }
   if (!first) throw new CsvHeaderError(`report file ${i + 1} is empty (no header)`);
+  // The JavaScript reader skips blank lines before the header; a warehouse's reader would take it for one.
+  if (first.length === 1 && first[0] === '')
+    throw new CsvDialectError(`report file ${i + 1} has a blank line before its header`);
   const header = first.map((h) => h.trim().toLowerCase());
   const missing = columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
   if (missing.length)

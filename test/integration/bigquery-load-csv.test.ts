@@ -14,7 +14,13 @@ import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 import { BigQueryWarehouse } from '../../src/sinks/bigquery';
 import { CsvDialectError } from '../../src/sinks/file-rows';
 import { LocalBucket } from '../../src/sinks/local-bucket';
-import { fromArray, replaceRangeOf, RowsOutsideRangeError, type TableSchema } from '../../src/sinks/warehouse';
+import {
+  fromArray,
+  replaceRangeOf,
+  RowsOutsideRangeError,
+  type Row,
+  type TableSchema,
+} from '../../src/sinks/warehouse';
 import { emulatorExe, SupervisedEmulator } from '../helpers/production';
 import { tmpDir } from '../helpers/temporal';
 import { csvLoadOf, landed } from '../helpers/landed-files';
@@ -31,7 +37,7 @@ const order = { orderBy: [{ column: 'day' }, { column: 'video_title' }] };
 /** The JavaScript reader's rows for the same files (with the constant), in the warehouse's order. */
 async function jsRows(texts: string[]) {
   const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
-  const rows: Record<string, unknown>[] = [];
+  const rows: Row[] = [];
   for await (const b of csvBatches(csv, texts.length, async (i) => Readable.from([texts[i]]), stats, 100, 0))
     rows.push(...b.map((r) => ({ ...r, cfg: 'c1' })));
   rows.sort(
@@ -82,6 +88,19 @@ describe.skipIf(!emulatorExe)('BigQuery loadCsv on the emulator (its own CSV rea
     expect(tables.map((t) => t.id).filter((id) => /^_(stage|csv)_/.test(id ?? ''))).toEqual([]);
   });
 
+  it('stores a negative zero as the JavaScript reader does (0)', async () => {
+    const texts = ['day,hour,video_title,views,view_through_rate\n2026-01-09,,zero,0,-0\n2026-01-10,,neg,-0,-0.0\n'];
+    await w.loadCsv(table('bq_csv_zero'), load(landed(texts)));
+    // The JavaScript path, as loadLandedCsv takes it: its rows through the warehouse's load.
+    await w.load(table('bq_csv_zero_js'), fromArray((await jsRows(texts)).rows));
+    const native = await w.select(table('bq_csv_zero'), order);
+    expect(native).toEqual(await w.select(table('bq_csv_zero_js'), order));
+    expect(native.map((r) => [r.views, r.view_through_rate])).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
+  });
+
   it.each([
     ['a bad value', 'day,hour,video_title,views,view_through_rate\n2026-01-05,,x,many,1\n', /views: 1/],
     ['a value to trim', 'day,hour,video_title,views,view_through_rate\n2026-01-05,,x, 7 ,1\n', /views: 1/],
@@ -94,6 +113,11 @@ describe.skipIf(!emulatorExe)('BigQuery loadCsv on the emulator (its own CSV rea
     ['blank text', 'day,hour,video_title,views,view_through_rate\n2026-01-05,,"   ",7,1\n', /video_title: 1/],
     ['a short record', 'day,hour,video_title,views,view_through_rate\n2026-01-05,,x,7\n', /refused report file 2/],
     ['a stray quote', 'day,hour,video_title,views,view_through_rate\n2026-01-05,,x"y,7,1\n', /refused report file 2/],
+    [
+      'a blank line before the header',
+      '\nday,hour,video_title,views,view_through_rate\n2026-01-05,,x,7,1\n',
+      /file 2 has a blank line before its header/,
+    ],
   ])('leaves %s to the JavaScript reader, writing nothing', async (_, text, reason) => {
     const name = 'bq_csv_refused';
     await w.load(table(name), fromArray([{ day: '2026-01-01', video_title: 'kept', views: 1, cfg: 'c0' }]));

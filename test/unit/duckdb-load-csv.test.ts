@@ -120,6 +120,15 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     ]);
   });
 
+  it('leaves a file with a blank line before its header to the JavaScript reader (which skips it)', async () => {
+    const w = warehouse();
+    const f = '\nday,video_title,views,view_through_rate\n2026-01-01,a,1,0\n';
+    await expect(w.loadCsv(table('blank'), load(landed([f])))).rejects.toThrow(
+      /file 1 has a blank line before its header/,
+    );
+    expect((await jsReader([f], 0)).rows).toHaveLength(1);
+  });
+
   it('refuses a file its strict reader cannot follow as a whole (mixed line endings), writing nothing', async () => {
     const w = warehouse();
     const f = 'day,video_title,views,view_through_rate\r\n2026-01-01,"a\nb",1,0\r\n2026-01-02,b,2,0\n';

@@ -99,7 +99,12 @@ export async function* csvBatches(
         continue;
       }
       const cells = index;
-      const row = typedRow(schema, (i) => record[cells[i]] ?? '', `file ${f + 1} line ${line}`);
+      const at = line;
+      const row = typedRow(
+        schema,
+        (i) => record[cells[i]] ?? '',
+        () => `file ${f + 1} line ${at}`,
+      );
       if (typeof row === 'string') {
         sample(row);
         continue;
@@ -150,7 +155,11 @@ export async function* ndjsonBatches(
       const unknown = Object.keys(fields).filter((k) => !declared.has(k));
       if (unknown.length)
         throw new CsvHeaderError(`report ${where} has field(s) ${unknown.join(', ')} the table does not declare`);
-      const row = typedRow(schema, (i) => fields[schema.columns[i].name], where);
+      const row = typedRow(
+        schema,
+        (i) => fields[schema.columns[i].name],
+        () => where,
+      );
       if (typeof row === 'string') {
         countBad(stats, row, maxBadRows);
         continue;
@@ -168,9 +177,9 @@ export async function* ndjsonBatches(
 
 /**
  * A row typed by the schema from its cells (`cell(i)` for column i: text, or null/undefined for NULL), or —
- * when a cell does not type — why not, naming the place (`where`) and the column.
+ * when a cell does not type — why not, naming the place (`where()`, built only then) and the column.
  */
-function typedRow(schema: TableSchema, cell: (i: number) => unknown, where: string): Row | string {
+function typedRow(schema: TableSchema, cell: (i: number) => unknown, where: () => string): Row | string {
   const row: Row = {};
   const columns = schema.columns;
   for (let i = 0; i < columns.length; i++) {
@@ -180,7 +189,7 @@ function typedRow(schema: TableSchema, cell: (i: number) => unknown, where: stri
       row[c.name] = v === null || v === undefined ? null : convert(c.type, typeof v === 'string' ? v : String(v));
     } catch (e) {
       if (!(e instanceof CellError)) throw e;
-      return `${where}, column ${c.name}: ${e.message}`;
+      return `${where()}, column ${c.name}: ${e.message}`;
     }
   }
   return row;

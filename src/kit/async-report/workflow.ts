@@ -89,7 +89,9 @@ export function asyncReportWorkflow(spec: AsyncReportSpec) {
       rows: 0,
       files: 0,
     };
-    const account = carried?.account ?? (await call(`identify the ${label} account`).account());
+    // A reload takes no slot and makes no call: it needs no account (nor its token).
+    const account =
+      carried?.account ?? (input.fromLanded ? 'none' : await call(`identify the ${label} account`).account());
     const progress = new ProgressTracker(workflowInfo().workflowType, 'windows', totals.windows + windows.length);
     progress.set({ done: totals.windows, phase: 'reports' });
 
