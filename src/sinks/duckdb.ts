@@ -11,6 +11,8 @@ import { logger } from '../node/logger';
 import { renderSelect, type SelectSpec, type Where } from './read';
 import { csvFileRows, literal, q } from './duckdb-csv';
 import { readCsvHeader } from './csv-header';
+import { jsonFieldSql, jsonValuesSql } from './duckdb-json';
+import { assertJsonFields } from './json-fields';
 import { BAD_ROW_SAMPLES, emptyParseStats, overTolerance } from './file-rows';
 import {
   assertNotAborted,
@@ -23,6 +25,8 @@ import {
   type ColumnType,
   type CsvLoad,
   type CsvLoadResult,
+  type JsonLoad,
+  type JsonLoadResult,
   type LoadOptions,
   type LoadResult,
   type TableColumn,
@@ -412,6 +416,56 @@ export class DuckDbWarehouse implements Warehouse {
       }
     });
     return { rowsLoaded, ...stats };
+  }
+
+  /**
+   * NDJSON files read by DuckDB itself (`read_ndjson_objects`), each record's fields read in SQL by the
+   * mapping (src/sinks/duckdb-json.ts) into the text `jsonRow` gives, then staged and applied as `load`
+   * applies its rows — no record parsed in JavaScript.
+   */
+  async loadJson(
+    schema: TableSchema,
+    files: JsonLoad,
+    declaredOr?: WriteMode,
+    opts: LoadOptions = {},
+  ): Promise<JsonLoadResult> {
+    assertSchema(schema, declaredOr);
+    assertJsonFields(files.fields);
+    const mode = resolveWriteMode(schema, declaredOr);
+    await this.ensureTable(schema);
+    const constantNames = [...new Set(files.files.flatMap((f) => Object.keys(f.constants ?? {})))];
+    const values = schema.columns.map((col) => {
+      const i = files.fields.findIndex((f) => f.column === col.name);
+      if (i >= 0) return jsonFieldSql(files.fields[i]!, i);
+      return constantNames.includes(col.name) ? `k.${q(col.name)}` : 'CAST(NULL AS VARCHAR)';
+    });
+    let rowsParsed = 0;
+    const result = await this.withConnection((c) =>
+      this.apply(c, schema, mode, opts.signal, {
+        text: async (stage) => {
+          if (!files.files.length) return 0;
+          const list = `[${files.files.map((f) => literal(f.path)).join(', ')}]`;
+          // Each file's constants, joined on the file name the reader gives every record.
+          const keys = files.files
+            .map(
+              (f) => `(${[literal(f.path), ...constantNames.map((n) => literal(f.constants?.[n] ?? ''))].join(', ')})`,
+            )
+            .join(', ');
+          const kCols = ['file', ...constantNames.map(q)].join(', ');
+          const names = [...schema.columns.map((col) => q(col.name)), '_seq'].join(', ');
+          await c.run(
+            `INSERT INTO temp.${q(stage)} (${names}) SELECT ${values.join(', ')}, r._seq ` +
+              `FROM (SELECT ${jsonValuesSql(files.fields)} AS v, filename, row_number() OVER () AS _seq ` +
+              `FROM read_ndjson_objects(${list}, filename = true)) r ` +
+              `JOIN (VALUES ${keys}) AS k(${kCols}) ON r.filename = k.file`,
+          );
+          const counted = await c.runAndReadAll(`SELECT count(*) AS n FROM temp.${q(stage)}`);
+          rowsParsed = Number(counted.getRowObjectsJS()[0]?.n);
+          return rowsParsed;
+        },
+      }),
+    );
+    return { ...result, rowsParsed };
   }
 
   /**

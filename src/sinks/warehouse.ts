@@ -4,6 +4,7 @@
  * table and lands in one atomic step with the chosen write mode, so a retried or rerun load never
  * duplicates rows.
  */
+import type { JsonField } from './json-fields';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SelectSpec, Where } from './read';
 
@@ -114,11 +115,26 @@ export interface CsvLoad {
   maxBadRows?: number;
 }
 
+/**
+ * NDJSON files for a warehouse's own reader (`Warehouse.loadJson`): one JSON object a line (gzip when the name
+ * ends `.gz`), each record a row by `fields` (src/sinks/json-fields.ts), with the file's `constants`.
+ */
+export interface JsonLoad {
+  /** Local files, in order, each with the values of the table's columns its records do not carry. */
+  files: { path: string; constants?: Record<string, string> }[];
+  fields: JsonField[];
+}
+
 export interface CsvLoadResult extends LoadResult {
   files: number;
   rowsParsed: number;
   badRows: number;
   badRowSamples: string[];
+}
+
+export interface JsonLoadResult extends LoadResult {
+  /** Records read. */
+  rowsParsed: number;
 }
 
 export interface LoadOptions {
@@ -274,6 +290,12 @@ export interface Warehouse {
    * caller parses (src/kit/activity/csv.ts).
    */
   loadCsv?(schema: TableSchema, files: CsvLoad, mode?: WriteMode, opts?: LoadOptions): Promise<CsvLoadResult>;
+  /**
+   * Loads NDJSON files with the warehouse's own reader, each record a row by the declared mapping — the rows
+   * `jsonRow` gives, loaded as `load` loads them (a value that does not type fails the load, nothing written).
+   * Absent: the caller reads the records (jsonRow) and calls `load`.
+   */
+  loadJson?(schema: TableSchema, files: JsonLoad, mode?: WriteMode, opts?: LoadOptions): Promise<JsonLoadResult>;
   /** A typed read of a declared table (src/sinks/read.ts): every read a pipeline makes. */
   select<T = Record<string, unknown>>(schema: TableSchema, spec?: SelectSpec): Promise<T[]>;
   /** The rows of a declared table matching `where`. */

@@ -1,6 +1,6 @@
 /**
  * youtube-enrich, step 3: the chunks' shards into the warehouse (one flat row per video, merged on
- * video_id, streamed shard by shard), the missing IDs into a sorted gzip file and a `<table>_missing`
+ * video_id: read by the warehouse itself where it can — DuckDB over a local bucket — else streamed shard by shard), the missing IDs into a sorted gzip file and a `<table>_missing`
  * table, and the manifest that lists every shard with its counts. Idempotent: a rerun rewrites the same
  * objects and the merge replaces rows instead of duplicating them.
  */
@@ -8,10 +8,12 @@ import { promisify } from 'node:util';
 import { gunzip as gunzipCb, gzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
+import { LocalBucket } from '../../../sinks/local-bucket';
 import type { Row, TableSchema, Warehouse } from '../../../sinks/warehouse';
 import { fromArray } from '../../../sinks/warehouse';
-import { flattenVideo, YOUTUBE_VIDEOS_COLUMNS } from '../connector/flatten';
+import { flattenVideo, VIDEO_FIELDS, YOUTUBE_VIDEOS_COLUMNS } from '../connector/flatten';
 import type { Video } from '../connector/schemas';
+import { heartbeating } from '../../../kit/activity/heartbeat';
 import { readDone } from './fetch';
 
 export interface FinalizeArgs {
@@ -84,7 +86,15 @@ export function createYoutubeFinalizeActivities({ bucket, warehouse }: { bucket:
       }
       const schema = videosTable(args.table);
       await warehouse.ensureTable(schema);
-      await warehouse.load(schema, rows());
+      if (warehouse.loadJson && bucket instanceof LocalBucket) {
+        // The warehouse reads the shards itself, each video's row by the same mapping (VIDEO_FIELDS).
+        // Heartbeats on a timer while DuckDB reads: there is no batch to report.
+        const files = shards.map((sh) => ({ path: bucket.pathOf(sh.key), constants: { source_shard: sh.key } }));
+        const loadJson = warehouse.loadJson.bind(warehouse);
+        await heartbeating(() => loadJson(schema, { files, fields: VIDEO_FIELDS }), {
+          details: () => ({ shards: shards.length, reader: 'warehouse' }),
+        });
+      } else await warehouse.load(schema, rows());
       await warehouse.ensureTable(missingTable(args.table));
       if (missingRows.length) await warehouse.load(missingTable(args.table), fromArray(missingRows));
 

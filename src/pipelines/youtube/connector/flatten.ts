@@ -1,4 +1,5 @@
 /** One flat warehouse row per video (the raw item stays in the bucket), and ISO 8601 durations in seconds. */
+import { isoDurationSeconds, jsonRow, type JsonField } from '../../../sinks/json-fields';
 import type { Row, TableSchema } from '../../../sinks/warehouse';
 import type { Video } from './schemas';
 
@@ -32,48 +33,41 @@ export const YOUTUBE_VIDEOS_COLUMNS: TableSchema['columns'] = [
 ];
 
 /** "PT1H4M13S", "P1DT2H" → seconds; undefined when not an ISO 8601 duration. */
-export function durationSeconds(iso: string | undefined): number | undefined {
-  if (!iso) return undefined;
-  const m = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(iso);
-  if (!m || iso === 'P' || iso.endsWith('T')) return undefined;
-  const [w, d, h, min, s] = m.slice(1).map((x) => Number(x ?? 0));
-  return (((w * 7 + d) * 24 + h) * 60 + min) * 60 + s;
-}
+export const durationSeconds = isoDurationSeconds;
 
-const int = (s: string | undefined) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : null);
-const bool = (s: string | boolean | undefined) => (s === undefined ? null : s === true || s === 'true');
+/**
+ * Where each column is in a `youtube#video` resource, and how it is read (src/sinks/json-fields.ts): the one
+ * description of a flat row, read in JavaScript (`flattenVideo`) or by the warehouse from the shards
+ * (`Warehouse.loadJson`). `source_shard` is the shard's key, given per file.
+ */
+export const VIDEO_FIELDS: JsonField[] = [
+  { column: 'video_id', path: ['id'] },
+  { column: 'title', path: ['snippet', 'title'] },
+  { column: 'description', path: ['snippet', 'description'] },
+  { column: 'channel_id', path: ['snippet', 'channelId'] },
+  { column: 'channel_title', path: ['snippet', 'channelTitle'] },
+  { column: 'published_at', path: ['snippet', 'publishedAt'] },
+  { column: 'category_id', path: ['snippet', 'categoryId'] },
+  { column: 'tags', path: ['snippet', 'tags'], as: 'json' },
+  { column: 'default_audio_language', path: ['snippet', 'defaultAudioLanguage'] },
+  { column: 'live_broadcast_content', path: ['snippet', 'liveBroadcastContent'] },
+  { column: 'duration', path: ['contentDetails', 'duration'] },
+  { column: 'duration_seconds', path: ['contentDetails', 'duration'], as: 'isoDuration' },
+  { column: 'definition', path: ['contentDetails', 'definition'] },
+  { column: 'caption', path: ['contentDetails', 'caption'], as: 'flag' },
+  { column: 'licensed_content', path: ['contentDetails', 'licensedContent'], as: 'flag' },
+  { column: 'privacy_status', path: ['status', 'privacyStatus'] },
+  { column: 'upload_status', path: ['status', 'uploadStatus'] },
+  { column: 'license', path: ['status', 'license'] },
+  { column: 'embeddable', path: ['status', 'embeddable'], as: 'flag' },
+  { column: 'made_for_kids', path: ['status', 'madeForKids'], as: 'flag' },
+  { column: 'view_count', path: ['statistics', 'viewCount'], as: 'digits' },
+  { column: 'like_count', path: ['statistics', 'likeCount'], as: 'digits' },
+  { column: 'comment_count', path: ['statistics', 'commentCount'], as: 'digits' },
+  { column: 'favorite_count', path: ['statistics', 'favoriteCount'], as: 'digits' },
+  { column: 'topic_categories', path: ['topicDetails', 'topicCategories'], as: 'json' },
+];
 
 export function flattenVideo(v: Video, shard: string): Row {
-  const sn = v.snippet;
-  const cd = v.contentDetails;
-  const st = v.status;
-  const stats = v.statistics;
-  return {
-    video_id: v.id,
-    title: sn?.title ?? null,
-    description: sn?.description ?? null,
-    channel_id: sn?.channelId ?? null,
-    channel_title: sn?.channelTitle ?? null,
-    published_at: sn?.publishedAt ?? null,
-    category_id: sn?.categoryId ?? null,
-    tags: sn?.tags ? JSON.stringify(sn.tags) : null,
-    default_audio_language: sn?.defaultAudioLanguage ?? null,
-    live_broadcast_content: sn?.liveBroadcastContent ?? null,
-    duration: cd?.duration ?? null,
-    duration_seconds: durationSeconds(cd?.duration) ?? null,
-    definition: cd?.definition ?? null,
-    caption: bool(cd?.caption),
-    licensed_content: bool(cd?.licensedContent),
-    privacy_status: st?.privacyStatus ?? null,
-    upload_status: st?.uploadStatus ?? null,
-    license: st?.license ?? null,
-    embeddable: bool(st?.embeddable),
-    made_for_kids: bool(st?.madeForKids),
-    view_count: int(stats?.viewCount),
-    like_count: int(stats?.likeCount),
-    comment_count: int(stats?.commentCount),
-    favorite_count: int(stats?.favoriteCount),
-    topic_categories: v.topicDetails?.topicCategories ? JSON.stringify(v.topicDetails.topicCategories) : null,
-    source_shard: shard,
-  };
+  return jsonRow(v, VIDEO_FIELDS, { source_shard: shard });
 }
