@@ -91,9 +91,15 @@ export function createYoutubeFinalizeActivities({ bucket, warehouse }: { bucket:
         // Heartbeats on a timer while DuckDB reads: there is no batch to report.
         const files = shards.map((sh) => ({ path: bucket.pathOf(sh.key), constants: { source_shard: sh.key } }));
         const loadJson = warehouse.loadJson.bind(warehouse);
-        await heartbeating(() => loadJson(schema, { files, fields: VIDEO_FIELDS }), {
+        const read = await heartbeating(() => loadJson(schema, { files, fields: VIDEO_FIELDS }), {
           details: () => ({ shards: shards.length, reader: 'warehouse' }),
         });
+        // Every video the chunks recorded was read (a file whose rows the reader lost must not pass).
+        const expected = shards.reduce((n, sh) => n + sh.videos, 0);
+        if (read.rowsParsed !== expected)
+          throw new Error(
+            `the warehouse read ${read.rowsParsed} videos from the shards, the chunks recorded ${expected}`,
+          );
       } else await warehouse.load(schema, rows());
       await warehouse.ensureTable(missingTable(args.table));
       if (missingRows.length) await warehouse.load(missingTable(args.table), fromArray(missingRows));
