@@ -144,6 +144,49 @@ describe('dailymotion-report (time skipping)', () => {
     expect((await sandbox.asks()).length).toBe(5);
   });
 
+  it('a window wakes only when its slot lease is due: renewed every 10 minutes, re-asked by signal', async () => {
+    // 3 windows, 2 slots, 2-hour reports: the third waits about 2 hours for a slot, then holds one 2 hours.
+    const deps = await fresh({ generationMs: 2 * HOUR });
+    const workflowId = uniqueQueue('dm-lease');
+    const semaphoreId = `semaphore-dailymotion-reports-${account}`;
+    await withWorker(env, deps, async (q) => {
+      const input = { ...base, startDate: '2026-01-01', endDate: '2026-03-31', table: 'dm_lease' };
+      await env.client.workflow.execute('dailymotionReport', { taskQueue: q, workflowId, args: [input] });
+      await waitForClose(env, semaphoreId);
+    });
+    const events = async (id: string) => (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    const windows = (await events(workflowId)).flatMap(
+      (e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution?.workflowId ?? [],
+    );
+    expect(windows).toHaveLength(3);
+    let waited = 0;
+    for (const id of windows) {
+      const h = await events(id);
+      const at = (e: (typeof h)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000;
+      const activities = h.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+      const polls = activities.filter((a) => a === 'reportStatus').length;
+      const timers = h.filter((e) => e.timerStartedEventAttributes).length;
+      const reasks = h.filter(
+        (e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.workflowExecution?.workflowId === semaphoreId,
+      ).length;
+      const asked = h.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'askReport')!;
+      const wait = at(asked) - at(h[0]);
+      const span = at(h[h.length - 1]) - at(h[0]);
+      // The watchdog's timers (every timer but the polls' backoffs): one per 10 minutes held or waited, not
+      // one per 3 (before the patch: 40 for a 2-hour hold alone).
+      expect(timers - (polls - 1)).toBeLessThanOrEqual(Math.ceil(span / (10 * 60_000)) + 1);
+      // The slot was asked for at most once through the activity (when the semaphore was not running yet);
+      // every re-ask and renewal is a signal.
+      expect(activities.filter((a) => a === 'requestSlot').length).toBeLessThanOrEqual(1);
+      if (wait > HOUR) {
+        waited++;
+        // Asked again every 10 minutes while waiting, and renewed every 10 while holding; by signal.
+        expect(reasks).toBeGreaterThanOrEqual(Math.floor(span / (10 * 60_000)) - 2);
+      }
+    }
+    expect(waited).toBe(1);
+  });
+
   it('asks again when a finished report’s files are gone (403/404) before they are read', async () => {
     const deps = await fresh({ generationMs: 10 * 60_000 });
     sandbox.faults.add({ route: 'download', kind: '404', times: 1 });

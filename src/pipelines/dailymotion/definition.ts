@@ -115,13 +115,13 @@ export const dailymotionReportInput = z
       .default(2)
       .describe('Reports generating at once per account, across all runs (the API allows 2)'),
     /**
-     * How a window holds its report slot (advanced; defaults: lease 10m, renew 3m, reask 5m): a holding window
+     * How a window holds its report slot (advanced; defaults: lease 30m, renew 10m, reask 10m): a holding window
      * renews its lease every `renew`, a waiting one re-sends its request every `reask` (a semaphore that was
      * terminated is started again with its holders), and the slot of a window that died is freed after `lease`.
      */
     slotLease: slotLeaseSettings
       .optional()
-      .describe('Advanced: how a window holds its report slot (lease, renew, reask; default 10m, 3m, 5m)'),
+      .describe('Advanced: how a window holds its report slot (lease, renew, reask; default 30m, 10m, 10m)'),
   })
   .strict()
   .superRefine((v, ctx) => {

@@ -57,23 +57,34 @@ type Final = 'FINISHED' | 'FAILED' | 'EXPIRED';
 /** The patch that moved the window's report slots onto the kit's one requester (`Permits`, via `slotPermits`). */
 export const WINDOW_SLOTS_ON_PERMITS = 'longhaul-dailymotion-slots-on-permits';
 
+/**
+ * A report slot's lease (without `slotLease`): 30 minutes, renewed every 10, a waiting window asking again
+ * every 10. A report keeps generating at Dailymotion whatever becomes of the window that asked it, so a dead
+ * window's slot freed after 10 minutes rather than 30 freed nothing at the API — while a worker outage of
+ * more than 7 minutes lost a live window's slot, and each window woke every 3 minutes of its hours of
+ * holding and waiting. Windows begun before the patch (`WINDOW_REPORT_SLOT_LEASE`) keep `SLOT_RENEW`.
+ */
+export const REPORT_SLOT_LEASE = { leaseMs: 30 * 60_000, renewMs: 10 * 60_000, reaskMs: 10 * 60_000 };
+export const WINDOW_REPORT_SLOT_LEASE = 'longhaul-dailymotion-report-slot-lease-30m';
+
 export async function dailymotionReportWindow(input: ReportWindowInput): Promise<WindowResult> {
   const { params, window } = input;
   const label = `${window.start}..${window.end}`;
   const progress = new ProgressTracker('dailymotion-report-window', 'asks', params.maxAsks);
+  // Windows begun before the patch keep the requester they started with.
+  const onPermits = patched(WINDOW_SLOTS_ON_PERMITS);
   const semaphore = {
     renew: params.slotLease
       ? { leaseMs: params.slotLease.lease, renewMs: params.slotLease.renew, reaskMs: params.slotLease.reask }
-      : SLOT_RENEW,
+      : onPermits && patched(WINDOW_REPORT_SLOT_LEASE)
+        ? REPORT_SLOT_LEASE
+        : SLOT_RENEW,
     semaphoreId: `semaphore-dailymotion-reports-${input.account}`,
     permits: params.maxConcurrentReports,
     leaseMs: params.poll.budget + 30 * 60_000,
     what: `report slot (at most ${params.maxConcurrentReports} generating, account ${tail(input.account)})`,
   };
-  // Windows begun before the patch keep the requester they started with.
-  const slots: SlotHolder = patched(WINDOW_SLOTS_ON_PERMITS)
-    ? slotPermits(semaphore, progress)
-    : new SlotRequester(semaphore);
+  const slots: SlotHolder = onPermits ? slotPermits(semaphore, progress) : new SlotRequester(semaphore);
   const tell = async (state: WindowState, detail?: string) => {
     progress.set({ phase: state });
     if (!input.parentId) return;
