@@ -31,7 +31,7 @@ import { workflowsEntry } from '../workflow-entry';
 import { logToFile } from '../node/logger';
 import { installRuntime } from '../node/runtime';
 import { attachTimeSkipping, startTimeSkippingServer } from './servers';
-import { timeLockActivities } from './time-lock';
+import { LockedClock, timeLockActivities } from './time-lock';
 import { buildTimeline, type RunHistory, type Timeline } from './timeline';
 
 export interface SimulateOptions {
@@ -210,7 +210,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     env = await attachTimeSkipping(server.port);
     const tenv = env;
     sim = spec.create(api, { seed });
-    sim.server.clock.follow(() => tenv.currentTimeMs());
+    const clock = new LockedClock(tenv);
+    sim.server.clock.follow(() => clock.now());
     const url = await sim.server.start(0);
     const faults = sim.server.faults;
     if ((api.errorRate as number) > 0) faults.add({ route: '*', kind: '503', rate: api.errorRate as number });
@@ -231,7 +232,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     });
     const deps = createDeps(config);
     const { code } = await bundleWorkflowCode({ workflowsPath: workflowsEntry(), logger: quietBundler });
-    const interceptors = { activity: timeLockActivities(tenv) };
+    const interceptors = { activity: timeLockActivities(tenv, clock) };
     // Plain payloads (the test server and this process only): no codec whatever the user's environment says.
     const overrides = { interceptors, dataConverter: undefined };
     const worker = await createWorker({
