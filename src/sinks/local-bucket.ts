@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { assertKey, type Body, type Bucket, type ObjectInfo } from './bucket';
 
@@ -29,16 +29,22 @@ export class LocalBucket implements Bucket {
 
   async put(key: string, body: Body): Promise<void> {
     const dest = this.file(key);
-    await fs.promises.mkdir(path.dirname(dest), { recursive: true });
     const tmp = `${dest}.${randomUUID()}.part`;
     try {
-      const src = typeof body === 'string' || Buffer.isBuffer(body) ? Readable.from([Buffer.from(body)]) : body;
-      const handle = await fs.promises.open(tmp, 'w');
+      // The folder is made when it is missing (not looked for on every put).
+      const handle = await fs.promises.open(tmp, 'w').catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        await fs.promises.mkdir(path.dirname(dest), { recursive: true });
+        return fs.promises.open(tmp, 'w');
+      });
       try {
-        for await (const chunk of src as AsyncIterable<Buffer | string>) {
-          const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-          for (let off = 0; off < buf.length;) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
-        }
+        // A body in memory is written at once; a stream chunk by chunk.
+        if (typeof body === 'string' || Buffer.isBuffer(body)) await handle.writeFile(body);
+        else
+          for await (const chunk of body as AsyncIterable<Buffer | string>) {
+            const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+            for (let off = 0; off < buf.length;) off += (await handle.write(buf, off, buf.length - off)).bytesWritten;
+          }
         await handle.sync(); // the bytes are on disk before the name points at them
       } finally {
         await handle.close();

@@ -9,7 +9,8 @@
  * NDJSON shard plus a done record (fetched count, missing IDs).
  *
  * A batch object is written once in the shard's own form — a header line `{"missing":[…]}`, then one
- * NDJSON line per video — so the shard is the batches' lines end to end, never parsed and serialized again.
+ * NDJSON line per video — so the shard is the batches' lines end to end, never parsed and serialized again;
+ * the batches an attempt wrote itself are joined from memory, only those of an earlier attempt read back.
  * Compression runs on libuv's thread pool at level 1 (the event loop is the worker's scarce resource:
  * see the breakdown in docs/youtube.md). Batch objects of the older form (`batch-NNNN.json.gz`, one JSON
  * object `{items, missing}`) left by a run started before this change are still read.
@@ -198,6 +199,8 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
       // Batches an earlier attempt wrote in the older form (found when the checkpoint is read, which every
       // attempt does first); every other batch is in the current form.
       const legacy = new Set<number>();
+      // The batches this attempt wrote, as written: the shard is made from them without reading them back.
+      const mine = new Map<number, string>();
       try {
         // The checkpoint: the batches written. A batch file is its own record (written before the heartbeat
         // says so), so a retried attempt also skips the batches whose heartbeat was lost.
@@ -207,10 +210,12 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
           newer: (a, b) => a.batchesDone.length > b.batchesDone.length,
           store: {
             read: async () => {
+              // One listing of the chunk's folder (not a look-up per batch and form).
+              const there = new Set((await bucket.list(`${chunkDir(args.workKey, args.chunk)}/`)).map((o) => o.key));
               const written: number[] = [];
               for (let b = 0; b < batches.length; b++) {
-                if (await bucket.exists(batchKey(args.workKey, args.chunk, b))) written.push(b);
-                else if (await bucket.exists(legacyBatchKey(args.workKey, args.chunk, b))) {
+                if (there.has(batchKey(args.workKey, args.chunk, b))) written.push(b);
+                else if (there.has(legacyBatchKey(args.workKey, args.chunk, b))) {
                   written.push(b);
                   legacy.add(b);
                 }
@@ -245,11 +250,13 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
                 stop: { ...out, status: 'wait', until: r.until, waitReason: r.reason, batchesDone: done.size },
                 next,
               };
+            const text = batchText(r.value.items, r.value.missing);
             const write = (async () => {
-              const body = await gzip(batchText(r.value.items, r.value.missing), GZIP);
+              const body = await gzip(text, GZIP);
               await bucket.put(batchKey(args.workKey, args.chunk, b), body, { contentType: 'application/gzip' });
               // The chaos suite can kill the worker here: the batch is written, the heartbeat not yet sent.
               chaosPoint('youtube.fetch.after-write');
+              mine.set(b, text);
             })();
             write.catch(() => {}); // awaited by the next page; a cancelled attempt must not leave it unhandled
             writing = { b, write };
@@ -267,8 +274,14 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
       const missing: string[] = [];
       for (let b = 0; b < batches.length; b++) {
         const old = legacy.has(b);
-        const gz = await bucket.get((old ? legacyBatchKey : batchKey)(args.workKey, args.chunk, b));
-        const f = readBatchText((await gunzip(gz)).toString('utf8'), old);
+        const f = readBatchText(
+          mine.get(b) ??
+            (await gunzip(await bucket.get((old ? legacyBatchKey : batchKey)(args.workKey, args.chunk, b)))).toString(
+              'utf8',
+            ),
+          old,
+        );
+        mine.delete(b);
         parts.push(f.lines);
         missing.push(...f.missing);
       }
