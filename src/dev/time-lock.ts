@@ -61,8 +61,9 @@ export class LockedClock {
     if (this.held > 0 && this.base) return this.base.virtual + (Date.now() - this.base.real);
     const { held, releases } = this;
     const virtual = await this.env.currentTimeMs();
-    // Kept only if the lock was held through the reading (a skip cannot have come between).
-    if (held > 0 && releases === this.releases) this.base = { virtual, real: Date.now() };
+    // Kept only if the lock was held through the reading (a skip cannot have come between), and only the first
+    // of concurrent readings (a later-finishing older one must not move the clock back).
+    if (held > 0 && releases === this.releases && !this.base) this.base = { virtual, real: Date.now() };
     return virtual;
   }
 }

@@ -5,8 +5,8 @@
  * permit is held its lease is renewed every `renewMs` (a holder that dies loses it within the lease); a
  * request not granted is asked again every `reaskMs` — an entity that was ending, or was terminated, has not
  * lost us. One watchdog loop of plain timers does both, and stops when nothing is waiting or held: it sleeps
- * until the next renewal or re-ask is due (renewing what falls due within a quarter period early, so
- * holders share a wake), and re-asks by signal — the `request` activity only when the entity is gone, to
+ * until the next renewal or re-ask is due — at most min(renewMs, reaskMs) — (renewing what falls due within a
+ * quarter period early, so holders share a wake), and re-asks by signal — the `request` activity only when the entity is gone, to
  * start it again from its last state (`PERMITS_WATCHDOG_DUE`). Workflow-safe.
  */
 import {
@@ -170,13 +170,14 @@ export class Permits {
   }
 
   /**
-   * How long the watchdog sleeps: until the first renewal or re-ask falls due. While some wait, no longer than
-   * half an ask's lease either (and not less than `renewMs`): a permit granted during the sleep is first
-   * renewed when the watchdog wakes.
+   * How long the watchdog sleeps: until the first renewal or re-ask falls due, and never longer than
+   * min(`renewMs`, `reaskMs`) — a request made during the sleep is asked again in time (Datorama re-asks
+   * sooner than it renews). While some wait, no longer than half an ask's lease either (and not less than
+   * `renewMs`): a permit granted during the sleep is first renewed when the watchdog wakes.
    */
   private nextWake(): number {
     const now = workflowNow();
-    let next = Infinity;
+    let next = now + Math.min(this.renewMs, this.reaskMs);
     for (const w of this.waiting.values()) next = Math.min(next, w.askedAt + this.reaskMs);
     for (const h of this.holding.values()) next = Math.min(next, h.renewedAt + this.renewMs);
     if (this.waiting.size) {

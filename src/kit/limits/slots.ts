@@ -66,13 +66,21 @@ const SEMAPHORE_WORDS: RequesterWords = {
  * `reaskMs` while waiting, renews a short per-slot lease every `renewMs` while holding. Create once per run.
  */
 export function slotPermits(
-  ref: SemaphoreRef & { renew: NonNullable<SemaphoreRef['renew']> },
+  ref: SemaphoreRef & {
+    renew: NonNullable<SemaphoreRef['renew']>;
+    /**
+     * How long a semaphore this run starts again after an abnormal end (its state unreadable) lets holders
+     * re-register before granting anyone (default: `renewMs` + min(`renewMs`, 1 min)). Longer when other
+     * holders of the same semaphore may renew less often than this run (runs begun under another lease).
+     */
+    recoverMs?: number;
+  },
   progress?: ProgressTracker,
 ): SlotHolder {
   // Every slot is on the short lease (as SlotRequester's renewing requests are); `ref.leaseMs` is not used.
   const { semaphoreId, permits, what = `slot of ${semaphoreId}`, renew } = ref;
   const leaseMs = renew.leaseMs;
-  const recoverMs = renew.renewMs + Math.min(60_000, renew.renewMs);
+  const recoverMs = ref.recoverMs ?? renew.renewMs + Math.min(60_000, renew.renewMs);
   const requester = new Permits(
     {
       entityId: semaphoreId,

@@ -83,6 +83,9 @@ export async function dailymotionReportWindow(input: ReportWindowInput): Promise
     permits: params.maxConcurrentReports,
     leaseMs: params.poll.budget + 30 * 60_000,
     what: `report slot (at most ${params.maxConcurrentReports} generating, account ${tail(input.account)})`,
+    // Windows of both default leases share the account's semaphore while a deploy rolls out: one that restarts
+    // it after an abnormal end waits for the slower renewal of the two (an activity's input, not a command).
+    ...(params.slotLease ? {} : { recoverMs: Math.max(SLOT_RENEW.renewMs, REPORT_SLOT_LEASE.renewMs) + 60_000 }),
   };
   const slots: SlotHolder = onPermits ? slotPermits(semaphore, progress) : new SlotRequester(semaphore);
   const tell = async (state: WindowState, detail?: string) => {

@@ -273,7 +273,7 @@ export function createYoutubeFetchActivities(deps: { config: Config; bucket: Buc
       const parts: string[] = [];
       const missing: string[] = [];
       for (let b = 0; b < batches.length; b++) {
-        const old = legacy.has(b);
+        const old = !mine.has(b) && legacy.has(b);
         const f = readBatchText(
           mine.get(b) ??
             (await gunzip(await bucket.get((old ? legacyBatchKey : batchKey)(args.workKey, args.chunk, b)))).toString(
