@@ -82,7 +82,7 @@ describe('Web UI metadata on the dev server', () => {
       // The slot's own timer runs beside the steps: the requester's watchdog (ask the semaphore again if no
       // grant came, renew the lease while holding), started once: the report took 700 ms.
       const slot = 'report slot (at most 2 generating, account …ab12)';
-      const slotTimer = `timer: ${slot}: every 3m, renew held leases and ask again for permits not granted`;
+      const slotTimer = `timer: ${slot}: renew held leases every 10m, ask again every 10m for permits not granted`;
       expect(all.filter((s) => s.startsWith(`timer: ${slot}`))).toEqual([slotTimer]);
       // The slot is asked by a signal when the semaphore runs (the other window started it), else through the
       // activity that starts it: either way the ask comes before the report's.
