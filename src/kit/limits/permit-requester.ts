@@ -172,18 +172,13 @@ export class Permits {
   /**
    * How long the watchdog sleeps: until the first renewal or re-ask falls due, and never longer than
    * min(`renewMs`, `reaskMs`) — a request made during the sleep is asked again in time (Datorama re-asks
-   * sooner than it renews). While some wait, no longer than half an ask's lease either (and not less than
-   * `renewMs`): a permit granted during the sleep is first renewed when the watchdog wakes.
+   * sooner than it renews), and a permit granted during it is first renewed within `renewMs`.
    */
   private nextWake(): number {
     const now = workflowNow();
     let next = now + Math.min(this.renewMs, this.reaskMs);
     for (const w of this.waiting.values()) next = Math.min(next, w.askedAt + this.reaskMs);
     for (const h of this.holding.values()) next = Math.min(next, h.renewedAt + this.renewMs);
-    if (this.waiting.size) {
-      const lease = this.ref.askLeaseMs ?? this.ref.entity.leaseMs;
-      next = Math.min(next, now + Math.max(this.renewMs, Math.floor(lease / 2)));
-    }
     return Math.max(Math.min(1_000, this.renewMs, this.reaskMs), next - now);
   }
 
