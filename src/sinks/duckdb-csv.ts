@@ -16,17 +16,28 @@ export const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 export const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
- * Whether text `x` (trimmed, not empty) is a value of `type`, and what to say when it is not; `clean(raw)`,
- * where there is one, is a cheaper test on the untrimmed field that accepts only values `ok` accepts (the
- * common case: a canonical value), tried first — regular expressions cost most of a load's time.
+ * Whether text `x` (trimmed, not empty) is a value of `type`, and what to say when it is not. Where there is a
+ * `guess` (the untrimmed field read as the type, NULL where it cannot be), `clean(raw, g)` is a cheaper test
+ * on the field and its guess `g` that accepts only values `ok` accepts, and for which `g` is the value (the
+ * common case: a canonical value), tried first — regular expressions cost most of a load's time, and the guess
+ * is read once for both the test and the value.
  */
 const RULES: Partial<
-  Record<ColumnType, { ok: (x: string) => string; clean?: (raw: string) => string; reason: string }>
+  Record<
+    ColumnType,
+    {
+      ok: (x: string) => string;
+      guess?: (raw: string) => string;
+      clean?: (raw: string, g: string) => string;
+      reason: string;
+    }
+  >
 > = {
   INT64: {
     ok: (x) => `(regexp_full_match(${x}, '-?[0-9]+') AND TRY_CAST(${x} AS BIGINT) IS NOT NULL)`,
     // Its own canonical text: digits with an optional minus, within 64 bits.
-    clean: (raw) => `(CAST(TRY_CAST(${raw} AS BIGINT) AS VARCHAR) = ${raw})`,
+    guess: (raw) => `TRY_CAST(${raw} AS BIGINT)`,
+    clean: (raw, g) => `(CAST(${g} AS VARCHAR) = ${raw})`,
     reason: 'not an integer',
   },
   FLOAT64: {
@@ -34,13 +45,15 @@ const RULES: Partial<
       `(regexp_full_match(${x}, '[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?') AND ` +
       `coalesce(isfinite(TRY_CAST(${x} AS DOUBLE)), false))`,
     // DuckDB's cast reads decimal numbers, surrounding spaces (`ok` trims them) and digit separators ("1_0").
-    clean: (raw) => `(NOT contains(${raw}, '_') AND coalesce(isfinite(TRY_CAST(${raw} AS DOUBLE)), false))`,
+    guess: (raw) => `TRY_CAST(${raw} AS DOUBLE)`,
+    clean: (raw, g) => `(NOT contains(${raw}, '_') AND coalesce(isfinite(${g}), false))`,
     reason: 'not a number',
   },
   DATE: {
     ok: (x) => `(regexp_full_match(${x}, '[0-9]{4}-[0-9]{2}-[0-9]{2}') AND TRY_CAST(${x} AS DATE) IS NOT NULL)`,
     // Its own canonical text, 10 characters long: YYYY-MM-DD, a calendar day (years past 9999 print longer).
-    clean: (raw) => `(length(${raw}) = 10 AND CAST(TRY_CAST(${raw} AS DATE) AS VARCHAR) = ${raw})`,
+    guess: (raw) => `TRY_CAST(${raw} AS DATE)`,
+    clean: (raw, g) => `(length(${raw}) = 10 AND CAST(${g} AS VARCHAR) = ${raw})`,
     reason: 'not a date (YYYY-MM-DD)',
   },
   TIMESTAMP: { ok: (x) => `(TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL)`, reason: 'not a timestamp' },
@@ -62,6 +75,10 @@ function structural(type: string, firstMissing: number | null, fields: number): 
  * Reads file `f`, checks it, and hands `write` a query of its good rows (typed: empty → NULL, typed values
  * trimmed, the table's columns in order and `_seq` after `seqBase`) to insert where the caller loads them.
  * Returns the counts and its first `want` bad rows, described, in line order.
+ *
+ * One pass over the file: each field is read as text, tested and converted to its type in the same statement
+ * (the staged copy holds the typed values and the reason a record is bad, not the text), so what `write`
+ * inserts is a copy — converting the text again there cost more than reading the file.
  */
 export async function csvFileRows(
   c: DuckDBConnection,
@@ -71,8 +88,9 @@ export async function csvFileRows(
   header: CsvHeader,
   seqBase: number,
   want: number,
-  /** SQL converting checked text to a column's type (the warehouse's own conversion). */
-  typed: (expr: string, type: ColumnType) => string,
+  /** SQL converting text to a column's type (the warehouse's own conversion): `typed` fails on a value
+   * that is not one, `tryTyped` gives NULL. */
+  casts: { typed: (expr: string, type: ColumnType) => string; tryTyped: (expr: string, type: ColumnType) => string },
   write: (goodRows: string) => Promise<void>,
 ): Promise<{ good: number; bad: number; samples: { line: number; text: string }[] }> {
   const raw = `_csv_raw_${f}`;
@@ -81,27 +99,49 @@ export async function csvFileRows(
   const fields = Array.from({ length: header.fields }, (_, i) => `f${i}`);
   const columns = `{${fields.map((n) => `${literal(n)}: 'VARCHAR'`).join(', ')}}`;
   try {
-    const value = (col: Column) => `f${header.index[files.fileColumns.indexOf(col)]}`;
+    // File column j: its field (text), its guess where its type has one, its typed value in the staged copy.
+    const field = (j: number) => `f${header.index[j]}`;
+    const guess = (j: number) => `g${j}`;
+    const staged = (j: number) => `v${j}`;
+    const guesses = files.fileColumns.flatMap((col, j) => {
+      const rule = RULES[col.type];
+      return rule?.guess ? [`${rule.guess(field(j))} AS ${guess(j)}`] : [];
+    });
+    const cleanOf = (j: number) => {
+      const rule = RULES[files.fileColumns[j]!.type];
+      return rule?.guess && rule.clean ? rule.clean(field(j), guess(j)) : undefined;
+    };
     // The first declared column (in table order) whose value does not type, as "column: reason".
     // Each test a CASE, which evaluates a branch only for the rows the ones before it left undecided (an OR
     // evaluates every operand): null, then the clean test, then empty once trimmed, then the full rule.
-    const checks = files.fileColumns.flatMap((col) => {
+    const checks = files.fileColumns.flatMap((col, j) => {
       const rule = RULES[col.type];
       if (!rule) return [];
-      const raw = value(col);
-      const x = `trim(${raw})`;
-      const clean = rule.clean ? `WHEN ${rule.clean(raw)} THEN true ` : '';
-      const ok = `(CASE WHEN ${raw} IS NULL THEN true ${clean}WHEN ${x} = '' THEN true ELSE ${rule.ok(x)} END)`;
+      const x = field(j);
+      const t = `trim(${x})`;
+      const clean = cleanOf(j);
+      const ok = `(CASE WHEN ${x} IS NULL THEN true ${clean ? `WHEN ${clean} THEN true ` : ''}WHEN ${t} = '' THEN true ELSE ${rule.ok(t)} END)`;
       return [`WHEN NOT ${ok} THEN ${literal(`${col.name}: ${rule.reason}`)}`];
     });
     const bad = checks.length ? `(CASE ${checks.join(' ')} END)` : 'CAST(NULL AS VARCHAR)';
-    // Read once, checked once. Insertion order is preserved (DuckDB's default): the k-th kept record is the
-    // k-th rowid (counted from the first: inside a transaction, a new table's rowids start at 2^62).
+    // A good value typed: a clean one is its guess (the common case, cheapest); others trimmed, empty → NULL.
+    // Bad records' values are NULL where they do not type (they are never written).
+    const values = files.fileColumns.map((col, j) => {
+      const x = field(j);
+      const clean = cleanOf(j);
+      const fast = clean ? `WHEN ${clean} THEN ${guess(j)} ` : '';
+      const text = col.type === 'STRING' ? x : `trim(${x})`;
+      return `CASE ${fast}WHEN trim(${x}) = '' THEN NULL ELSE ${casts.tryTyped(text, col.type)} END AS ${staged(j)}`;
+    });
+    // Read once, checked and typed once. Insertion order is preserved (DuckDB's default): the k-th kept record
+    // is the k-th rowid (counted from the first: inside a transaction, a new table's rowids start at 2^62).
+    const source =
+      `read_csv(${literal(header.path)}, header = true, columns = ${columns}, auto_detect = false, delim = ',', ` +
+      `quote = '"', escape = '"', null_padding = false, ignore_errors = true, ` +
+      `store_rejects = true, rejects_table = ${literal(rejects)}, rejects_scan = ${literal(scans)})`;
     const read = c.run(
-      `CREATE OR REPLACE TEMP TABLE ${q(raw)} AS SELECT *, ${bad} AS _bad FROM read_csv(` +
-        `${literal(header.path)}, header = true, columns = ${columns}, auto_detect = false, delim = ',', ` +
-        `quote = '"', escape = '"', null_padding = false, ignore_errors = true, ` +
-        `store_rejects = true, rejects_table = ${literal(rejects)}, rejects_scan = ${literal(scans)})`,
+      `CREATE OR REPLACE TEMP TABLE ${q(raw)} AS SELECT ${[...values, `${bad} AS _bad`].join(', ')} ` +
+        `FROM (SELECT ${['*', ...guesses].join(', ')} FROM ${source})`,
     );
     // Strict mode stays on (off, DuckDB would cut a record's extra fields and accept stray quotes silently);
     // a file it cannot follow as a whole (mixed line endings) is refused before anything is staged.
@@ -111,19 +151,15 @@ export async function csvFileRows(
         throw new CsvDialectError(`report file ${f + 1}: DuckDB's CSV reader refused it (${why.split('\n')[0]})`);
       throw e;
     });
-    const values = schema.columns.map((declared) => {
-      const col = files.fileColumns.find((x) => x.name === declared.name);
-      if (!col) return `${typed(literal(files.constants![declared.name]!), declared.type)} AS ${q(declared.name)}`;
-      const x = value(col);
-      const clean = RULES[col.type]?.clean;
-      // A clean value converts as it is (no trim: the common case, cheapest); others trimmed, empty → NULL.
-      const fast = clean ? `WHEN ${clean(x)} THEN ${typed(x, col.type)} ` : '';
-      const text = col.type === 'STRING' ? x : `trim(${x})`;
-      return `CASE ${fast}WHEN trim(${x}) = '' THEN NULL ELSE ${typed(text, col.type)} END AS ${q(col.name)}`;
+    const columnsOut = schema.columns.map((declared) => {
+      const j = files.fileColumns.findIndex((x) => x.name === declared.name);
+      if (j < 0)
+        return `${casts.typed(literal(files.constants![declared.name]!), declared.type)} AS ${q(declared.name)}`;
+      return `${staged(j)} AS ${q(declared.name)}`;
     });
     const first = (await c.runAndReadAll(`SELECT min(rowid) AS b FROM ${q(raw)}`)).getRowObjectsJS()[0]?.b ?? 0n;
     const k = `(rowid - ${String(first)} + 1)`;
-    await write(`SELECT ${values.join(', ')}, ${seqBase} + ${k} AS _seq FROM ${q(raw)} WHERE _bad IS NULL`);
+    await write(`SELECT ${columnsOut.join(', ')}, ${seqBase} + ${k} AS _seq FROM ${q(raw)} WHERE _bad IS NULL`);
     const counts = (
       await c.runAndReadAll(
         `SELECT count(*) FILTER (WHERE _bad IS NULL) AS good, count(*) FILTER (WHERE _bad IS NOT NULL) AS bad ` +

@@ -149,6 +149,13 @@ function cast(expr: string, type: ColumnType): string {
   return `CAST(${expr} AS ${DUCK_TYPES[type]})`;
 }
 
+/** As `cast`, NULL where `expr` is not a value of the type. */
+function tryCast(expr: string, type: ColumnType): string {
+  if (type === 'TIMESTAMP') return `(TRY_CAST(${expr} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')`;
+  if (type === 'JSON') return `CAST(TRY_CAST(${expr} AS JSON) AS VARCHAR)`;
+  return `TRY_CAST(${expr} AS ${DUCK_TYPES[type]})`;
+}
+
 /** Query results in the warehouse-neutral shape: DATE 'YYYY-MM-DD', TIMESTAMP ISO 8601 UTC, exact integers. */
 function jsValue(v: unknown, type: DuckDBTypeId): unknown {
   if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
@@ -371,7 +378,7 @@ export class DuckDbWarehouse implements Warehouse {
         assertNotAborted(opts.signal, schema.name);
         const header = await readCsvHeader(file, i, files.fileColumns);
         const want = Math.max(0, Math.max(BAD_ROW_SAMPLES, max + 1) - bad.length);
-        const r = await csvFileRows(c, schema, files, i, header, rows, want, cast, write);
+        const r = await csvFileRows(c, schema, files, i, header, rows, want, { typed: cast, tryTyped: tryCast }, write);
         rows += r.good;
         stats.rowsParsed += r.good + r.bad;
         stats.badRows += r.bad;
