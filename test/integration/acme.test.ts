@@ -54,6 +54,8 @@ describe('acme-report on the dev server', () => {
       await env.client.workflow.getHandle(`permits-acme-reports-${account}`).signal(permitDrainSignal);
       await waitForClose(env, `permits-acme-reports-${account}`);
       await maybeSaveHistory(env.address, started.workflowId, 'acme-report');
+      // Since the requester's watchdog wakes when due (PERMITS_WATCHDOG_DUE): a run of that path too.
+      await maybeSaveHistory(env.address, started.workflowId, 'acme-report-watchdog-due');
       await maybeSaveHistory(env.address, `permits-acme-reports-${account}`, 'permits-concurrency');
       // The rate window keeps today's count until the UTC reset (it ends then, or when drained): saved running.
       await maybeSaveHistory(env.address, `permits-acme-calls-${account}`, 'permits-rate-window');

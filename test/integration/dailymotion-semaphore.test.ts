@@ -11,6 +11,7 @@ import type { DailymotionReportInput, DailymotionReportResult } from '../../src/
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import type { SemaphoreState } from '../../src/kit/limits/semaphore-messages';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
+import { maybeSaveHistory } from '../helpers/histories';
 import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const base = {
@@ -73,11 +74,20 @@ describe('dailymotion report semaphore on the dev server', () => {
     const { deps, semaphoreId } = await fresh(4_000);
     const results = await withWorker(env, deps, async (q) => {
       const ids = await startRuns(q, 4);
-      await until(semaphoreId, '2 held, 2 waiting', (s) => s.holders.length === 2 && s.waiting.length === 2);
+      const before = await until(
+        semaphoreId,
+        '2 held, 2 waiting',
+        (s) => s.holders.length === 2 && s.waiting.length === 2,
+      );
       await env.client.workflow.getHandle(semaphoreId).terminate('test: the semaphore is killed mid-run');
-      return Promise.all(
+      const done = await Promise.all(
         ids.map((id) => env.client.workflow.getHandle(id).result() as Promise<DailymotionReportResult>),
       );
+      // A window that waited, renewed and re-asked by signal while its semaphore was gone (the requester's
+      // watchdog as of PERMITS_WATCHDOG_DUE), and the semaphore started again from its last state.
+      await maybeSaveHistory(env.address, before.waiting[0]!.requesterId, 'dailymotion-window-semaphore-restarted');
+      await maybeSaveHistory(env.address, semaphoreId, 'semaphore-restarted');
+      return done;
     });
     expect(results.map((r) => r.windows.length)).toEqual([1, 1, 1, 1]);
     expect(results.every((r) => r.rowsLoaded > 0)).toBe(true);

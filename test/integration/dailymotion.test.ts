@@ -64,6 +64,9 @@ describe('dailymotion-report on the dev server', () => {
       await maybeSaveHistoryOfType(env.address, 'dailymotionReportWindow', 'dailymotion-window');
       // Since its slots go through the kit's requester (WINDOW_SLOTS_ON_PERMITS): a window of that path too.
       await maybeSaveHistoryOfType(env.address, 'dailymotionReportWindow', 'dailymotion-window-on-permits');
+      // Since the requester's watchdog wakes when due (PERMITS_WATCHDOG_DUE) and the 30-minute slot lease
+      // (WINDOW_REPORT_SLOT_LEASE): a window of both patches.
+      await maybeSaveHistoryOfType(env.address, 'dailymotionReportWindow', 'dailymotion-window-slot-lease-30m');
       await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-report-slots');
       // Since the semaphore runs on the permit entity (SEMAPHORE_ON_PERMITS): a history of that path too.
       await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-on-permits');

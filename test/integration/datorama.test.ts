@@ -58,6 +58,8 @@ describe('datorama on the dev server', () => {
         await maybeSaveHistory(env.address, workflowId, 'datorama-process');
         // Since its requester is the kit's Permits (REQUESTER_ON_PERMITS): a history of that path too.
         await maybeSaveHistory(env.address, workflowId, 'datorama-process-requester-on-permits');
+        // Since the requester's watchdog wakes when due (PERMITS_WATCHDOG_DUE): a run of that path too.
+        await maybeSaveHistory(env.address, workflowId, 'datorama-process-watchdog-due');
         await maybeSaveHistoryOfType(env.address, 'datoramaLimiter', 'datorama-limiter');
         // Since the limiter runs on the permit entity (LIMITER_ON_PERMITS): a history of that path too.
         await maybeSaveHistoryOfType(env.address, 'datoramaLimiter', 'datorama-limiter-on-permits');
