@@ -14,6 +14,8 @@ export interface PutOptions {
 export interface ObjectInfo {
   key: string;
   size: number;
+  /** When the object was last written (the file's mtime; S3's LastModified). */
+  modified?: Date;
 }
 
 export interface Bucket {

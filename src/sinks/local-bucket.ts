@@ -89,8 +89,10 @@ export class LocalBucket implements Bucket {
           // Descend only where keys can still start with the prefix.
           if (`${key}/`.startsWith(prefix) || prefix.startsWith(`${key}/`))
             await walk(path.join(dir, e.name), `${key}/`);
-        } else if (e.isFile() && !e.name.endsWith('.part') && key.startsWith(prefix))
-          out.push({ key, size: (await fs.promises.stat(path.join(dir, e.name))).size });
+        } else if (e.isFile() && !e.name.endsWith('.part') && key.startsWith(prefix)) {
+          const st = await fs.promises.stat(path.join(dir, e.name));
+          out.push({ key, size: st.size, modified: st.mtime });
+        }
       }
     };
     await walk(path.join(this.root, ...segments), base);

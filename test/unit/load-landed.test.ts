@@ -4,6 +4,7 @@
  * warehouse's reader refuses as a whole sends the load to the JavaScript reader over every landed part. And
  * retention of a window's landings.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLandedCsv, type LandedCsv } from '../../src/kit/activity/load-landed';
@@ -111,7 +112,7 @@ describe('loadLandedCsv', () => {
 });
 
 describe('pruneLandings (retention of a window’s landings)', () => {
-  it('keeps the landing just loaded and the newest others up to `keep`; deletes older and incomplete ones', async () => {
+  it('keeps the landing just loaded and the newest others up to `keep`; deletes older ones, and incomplete ones a day after their last write', async () => {
     const bucket = new LocalBucket(tmpDir());
     const land = async (name: string, landedAt?: string) => {
       const prefix = `landed/p/t/w/cfg/${name}`;
@@ -125,7 +126,11 @@ describe('pruneLandings (retention of a window’s landings)', () => {
     };
     await land('a', '2026-12-01T00:00:00Z');
     await land('b', '2026-12-02T00:00:00Z');
-    await land('d'); // an attempt whose report was asked again: never completed
+    const d = await land('d'); // an attempt whose report was asked again: never completed, two days ago
+    const twoDaysAgo = new Date(Date.now() - 48 * 3600_000);
+    fs.utimesSync(bucket.pathOf(`${d}/part-00000.csv.gz`), twoDaysAgo, twoDaysAgo);
+    // Another run of the same window and configuration, landing right now: not complete yet, not to delete.
+    await land('e');
     const c = await land('c', '2026-12-03T00:00:00Z');
     const otherCfg = 'landed/p/t/w/cfg2/z';
     await bucket.put(`${otherCfg}/part-00000.csv.gz`, 'x');
@@ -137,7 +142,11 @@ describe('pruneLandings (retention of a window’s landings)', () => {
       'landed/p/t/w/cfg/b/part-00000.csv.gz',
       'landed/p/t/w/cfg/c/manifest.json',
       'landed/p/t/w/cfg/c/part-00000.csv.gz',
+      'landed/p/t/w/cfg/e/part-00000.csv.gz',
       `${otherCfg}/part-00000.csv.gz`,
     ]);
+    // A day later, nothing written to it since: e was given up, and goes.
+    expect(await pruneLandings(bucket, 'landed/p/t/w/cfg', c, 2, { now: Date.now() + 25 * 3600_000 })).toBe(1);
+    expect((await bucket.list('landed/p/t/w/cfg/e')).length).toBe(0);
   });
 });

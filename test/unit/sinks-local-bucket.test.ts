@@ -37,7 +37,7 @@ describe('LocalBucket on disk', () => {
     const b = new LocalBucket(dir);
     await b.put('k', 'v');
     fs.writeFileSync(path.join(dir, 'k.1234.part'), 'half');
-    expect(await b.list('')).toEqual([{ key: 'k', size: 1 }]);
+    expect(await b.list('')).toEqual([{ key: 'k', size: 1, modified: expect.any(Date) }]);
   });
 
   afterEach(() => vi.restoreAllMocks());

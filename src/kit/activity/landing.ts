@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Bucket } from '../../sinks/bucket';
+import type { Bucket, ObjectInfo } from '../../sinks/bucket';
 
 /** The prefix of every landed file. */
 export const LANDED_PREFIX = 'landed';
@@ -99,12 +99,25 @@ export async function landingsUnder<M>(
 }
 
 /**
+ * How recently written an incomplete landing is still taken for one in flight — another run of the same window
+ * and report configuration (another workflow, a retried attempt) downloading its parts — and kept: a day.
+ */
+export const INCOMPLETE_LANDING_GRACE_MS = 24 * 3600_000;
+
+/**
  * Retention: of the landings under `prefix` (one window of one report configuration), keeps `current` (just
  * loaded) and the newest `keep - 1` other complete ones, and deletes the rest — older landings and incomplete
- * ones (an attempt whose report was asked again). A landing's manifest goes first: one half deleted is never
+ * ones (an attempt whose report was asked again) whose last part was written more than `graceMs` ago (a
+ * younger one may be another run's, still landing). A landing's manifest goes first: one half deleted is never
  * taken for complete. Returns how many landings it deleted.
  */
-export async function pruneLandings(bucket: Bucket, prefix: string, current: string, keep: number): Promise<number> {
+export async function pruneLandings(
+  bucket: Bucket,
+  prefix: string,
+  current: string,
+  keep: number,
+  { now = Date.now(), graceMs = INCOMPLETE_LANDING_GRACE_MS }: { now?: number; graceMs?: number } = {},
+): Promise<number> {
   const under = `${prefix.replace(/\/$/, '')}/`;
   const complete = await landingsUnder(bucket, under);
   const kept = new Set([
@@ -114,17 +127,22 @@ export async function pruneLandings(bucket: Bucket, prefix: string, current: str
       .slice(0, Math.max(0, keep - 1))
       .map((l) => l.prefix),
   ]);
-  const landings = new Map<string, string[]>();
+  const landings = new Map<string, ObjectInfo[]>();
   for (const o of await bucket.list(under)) {
     const landing = o.key.slice(0, o.key.lastIndexOf('/'));
     if (!landings.has(landing)) landings.set(landing, []);
-    landings.get(landing)!.push(o.key);
+    landings.get(landing)!.push(o);
   }
   let deleted = 0;
-  for (const [landing, keys] of landings) {
+  for (const [landing, objects] of landings) {
     if (kept.has(landing)) continue;
+    const keys = objects.map((o) => o.key);
     const manifest = manifestKey(landing);
-    if (keys.includes(manifest)) await bucket.delete(manifest);
+    if (!keys.includes(manifest)) {
+      // Incomplete: deleted once nothing was written to it for `graceMs` (a bucket that gives no time: kept).
+      const last = Math.max(...objects.map((o) => o.modified?.getTime() ?? Infinity));
+      if (!(now - last > graceMs)) continue;
+    } else await bucket.delete(manifest);
     for (const k of keys) if (k !== manifest) await bucket.delete(k);
     deleted++;
   }
