@@ -95,4 +95,35 @@ describe('async-report load: raw landing', () => {
     );
     await deps.warehouse.close();
   });
+
+  it('a merge table folds the rows its key repeats, and the load does not take the fold for lost rows', async () => {
+    sandbox = new AcmeSandbox({ seed: 7, generationMs: 0, rowsPerFile: 40, fileTtlMs: 60_000, tokens: ['t1'] });
+    const base = await sandbox.start();
+    const deps = testDeps({ ...acmeSandbox.env(base), ACME_TOKEN: 't1' });
+    // One row per campaign and attribution: the report's days fold into the last one read.
+    const spec = {
+      ...acmeReports,
+      table: {
+        ...acmeReports.table,
+        name: 'acme_campaign_latest',
+        primaryKey: ['campaign_id', 'attribution'],
+        write: { kind: 'merge' as const },
+      },
+    };
+    const acts = createAsyncReportActivities(spec)(deps) as unknown as Record<string, Act>;
+    const call = async <T>(name: string, arg: unknown): Promise<T> =>
+      (await attempt(1).run(acts[name] as never, arg as never)) as T;
+    const window = { start: '2026-01-01', end: '2026-01-07' };
+    const options = { attribution: '7d' };
+    const reportId = await call<string>(names.create, { window, options, idempotencyKey: 'k-merge' });
+    const status = await call<ReportStatus>(names.status, reportId);
+    const served = sandbox.rowsFor(window.start, window.end, '7d') as { campaign_id: string }[];
+    const campaigns = new Set(served.map((r) => r.campaign_id)).size;
+    expect(campaigns).toBeLessThan(served.length); // the key does repeat in the report
+
+    const loaded = await call<LoadedReport>(names.load, { reportId, links: status.links, window, options });
+    expect(loaded.rows).toBe(campaigns);
+    expect(await deps.warehouse.select(spec.table)).toHaveLength(campaigns);
+    await deps.warehouse.close();
+  });
 });
