@@ -430,10 +430,7 @@ export class BigQueryWarehouse implements Warehouse {
     i: number,
     seqBase: number,
   ): Promise<number> {
-    const header = await readCsvHeader(file, i, files.fileColumns);
-    // One field a record: a blank line would be a record of one empty field to BigQuery, skipped by the
-    // JavaScript reader.
-    if (header.fields === 1) throw new CsvDialectError(`report file ${i + 1} has one column`);
+    const header = await readCsvHeader(file, i, files.fileColumns); // one-column files are the JavaScript reader's
     const rawName = `_csv_${schema.name}_${randomUUID().replace(/-/g, '')}`;
     const fields = Array.from({ length: header.fields }, (_, k) => ({ name: `f${k}`, type: 'STRING' }));
     await this.createTable(rawName, fields, Date.now() + STAGE_TTL_MS);

@@ -38,6 +38,9 @@ export async function readCsvHeader(file: string, i: number, columns: Column[]):
   // The JavaScript reader skips blank lines before the header; a warehouse's reader would take it for one.
   if (first.length === 1 && first[0] === '')
     throw new CsvDialectError(`report file ${i + 1} has a blank line before its header`);
+  // One field a record: a blank line would be a record of one empty field to a warehouse's reader (DuckDB reads
+  // it as a row of NULL, BigQuery as a row of an empty field), and the JavaScript reader skips it.
+  if (first.length === 1) throw new CsvDialectError(`report file ${i + 1} has one column`);
   const header = first.map((h) => h.trim().toLowerCase());
   const missing = columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
   if (missing.length)

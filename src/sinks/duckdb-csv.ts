@@ -8,7 +8,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CsvDialectError } from './file-rows';
 import type { CsvHeader } from './csv-header';
-import type { Column, ColumnType, CsvLoad, TableSchema } from './warehouse';
+import type { ColumnType, CsvLoad, TableSchema } from './warehouse';
 
 /** A quoted SQL identifier. */
 export const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;

@@ -4,6 +4,7 @@
  * samples (file, line, column, reason — never the value), nothing written past the tolerance.
  */
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from '../../src/kit/activity/csv';
@@ -12,6 +13,8 @@ import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import type { TableSchema } from '../../src/sinks/warehouse';
 import { CsvDialectError } from '../../src/sinks/file-rows';
 import { tmpDir } from '../helpers/temporal';
+import { loadLandedCsv } from '../../src/kit/activity/load-landed';
+import { LocalBucket } from '../../src/sinks/local-bucket';
 import { csvLoadOf, landed } from '../helpers/landed-files';
 
 const csv = reportSchema('t', ['DAY', 'VIDEO_TITLE'], ['VIEWS', 'VIEW_THROUGH_RATE']);
@@ -127,6 +130,37 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
       /file 1 has a blank line before its header/,
     );
     expect((await jsReader([f], 0)).rows).toHaveLength(1);
+  });
+
+  it('leaves a one-column file to the JavaScript reader: a blank line there is no record, not a row of NULL', async () => {
+    const w = warehouse();
+    const one: TableSchema = {
+      name: 'one',
+      columns: [
+        { name: 'video_id', type: 'STRING' },
+        { name: 'cfg', type: 'STRING' },
+      ],
+      write: { kind: 'append' },
+    };
+    const f = 'video_id\nA\n\nB\n';
+    await expect(w.loadCsv(one, csvLoadOf([one.columns[0]!])(landed([f])))).rejects.toThrow(/file 1 has one column/);
+    expect(await w.select(one).catch(() => [])).toEqual([]);
+    // Through the landed-load path, the JavaScript reader loads it: two rows, as it parses.
+    const bucket = new LocalBucket(tmpDir());
+    await bucket.put('landed/one/part-00000.csv.gz', zlib.gzipSync(f));
+    const r = await loadLandedCsv(
+      { warehouse: w, bucket },
+      one,
+      {
+        parts: 1,
+        land: async () => 'landed/one/part-00000.csv.gz',
+        fileColumns: [one.columns[0]!],
+        constants: { cfg: 'c1' },
+      },
+      undefined,
+    );
+    expect(r).toMatchObject({ reader: 'javascript', rowsParsed: 2, rowsLoaded: 2 });
+    expect((await w.select(one, { orderBy: [{ column: 'video_id' }] })).map((x) => x.video_id)).toEqual(['A', 'B']);
   });
 
   it('refuses a file its strict reader cannot follow as a whole (mixed line endings), writing nothing', async () => {
