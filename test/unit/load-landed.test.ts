@@ -112,7 +112,7 @@ describe('loadLandedCsv', () => {
 });
 
 describe('pruneLandings (retention of a window’s landings)', () => {
-  it('keeps the landing just loaded and the newest others up to `keep`; deletes older ones, and incomplete ones a day after their last write', async () => {
+  it('keeps the landing just loaded and the newest others up to `keep`; deletes older ones, and incomplete ones hours after their last write', async () => {
     const bucket = new LocalBucket(tmpDir());
     const land = async (name: string, landedAt?: string) => {
       const prefix = `landed/p/t/w/cfg/${name}`;
@@ -145,8 +145,8 @@ describe('pruneLandings (retention of a window’s landings)', () => {
       'landed/p/t/w/cfg/e/part-00000.csv.gz',
       `${otherCfg}/part-00000.csv.gz`,
     ]);
-    // A day later, nothing written to it since: e was given up, and goes.
-    expect(await pruneLandings(bucket, 'landed/p/t/w/cfg', c, 2, { now: Date.now() + 25 * 3600_000 })).toBe(1);
+    // Three hours later, nothing written to it since: e was given up (a load attempt lives an hour), and goes.
+    expect(await pruneLandings(bucket, 'landed/p/t/w/cfg', c, 2, { now: Date.now() + 3 * 3600_000 })).toBe(1);
     expect((await bucket.list('landed/p/t/w/cfg/e')).length).toBe(0);
   });
 });

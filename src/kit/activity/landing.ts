@@ -100,9 +100,11 @@ export async function landingsUnder<M>(
 
 /**
  * How recently written an incomplete landing is still taken for one in flight — another run of the same window
- * and report configuration (another workflow, a retried attempt) downloading its parts — and kept: a day.
+ * and report configuration (another workflow) downloading its parts — and kept: 2 hours. A load attempt lives at
+ * most an hour (its start-to-close timeout), so a live one has written a part within the last hour; the second
+ * hour covers clocks that differ (an S3 object's time is the store's).
  */
-export const INCOMPLETE_LANDING_GRACE_MS = 24 * 3600_000;
+export const INCOMPLETE_LANDING_GRACE_MS = 2 * 3600_000;
 
 /**
  * Retention: of the landings under `prefix` (one window of one report configuration), keeps `current` (just
@@ -140,6 +142,8 @@ export async function pruneLandings(
     const manifest = manifestKey(landing);
     if (!keys.includes(manifest)) {
       // Incomplete: deleted once nothing was written to it for `graceMs` (a bucket that gives no time: kept).
+      // Younger ones (above all an attempt whose report was just asked again) wait for a later load of the
+      // window, or the bucket's lifecycle rule.
       const last = Math.max(...objects.map((o) => o.modified?.getTime() ?? Infinity));
       if (!(now - last > graceMs)) continue;
     } else await bucket.delete(manifest);
