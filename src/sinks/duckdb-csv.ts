@@ -6,7 +6,7 @@
  * JavaScript reader counts them.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CsvDialectError } from './file-rows';
+import { CsvDialectError, TIMESTAMP } from './file-rows';
 import type { CsvHeader } from './csv-header';
 import type { ColumnType, CsvLoad, TableSchema } from './warehouse';
 
@@ -56,8 +56,14 @@ const RULES: Partial<
     clean: (raw, g) => `(length(${raw}) = 10 AND CAST(${g} AS VARCHAR) = ${raw})`,
     reason: 'not a date (YYYY-MM-DD)',
   },
-  TIMESTAMP: { ok: (x) => `(TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL)`, reason: 'not a timestamp' },
-  BOOL: { ok: (x) => `(TRY_CAST(${x} AS BOOLEAN) IS NOT NULL)`, reason: 'not a boolean' },
+  TIMESTAMP: {
+    // The JavaScript reader's shape (ISO 8601 to the microsecond; not DuckDB's 'epoch' or 'infinity'), a real day.
+    ok: (x) =>
+      `(regexp_full_match(${x}, ${literal(TIMESTAMP.source.slice(1, -1))}) AND TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL)`,
+    reason: 'not a timestamp',
+  },
+  // As BigQuery casts text (DuckDB's own cast also reads 1/0, yes/no, t/f).
+  BOOL: { ok: (x) => `(lower(${x}) IN ('true', 'false'))`, reason: 'not a boolean' },
   JSON: { ok: (x) => `coalesce(json_valid(${x}), false)`, reason: 'not JSON' },
 };
 

@@ -47,3 +47,10 @@ export function overTolerance(first: string, badRows: number, maxBadRows: number
     `report ${first} (${badRows} bad row${badRows > 1 ? 's' : ''}, over the tolerance of ${maxBadRows}: maxBadRows)`,
   );
 }
+
+/**
+ * A timestamp: day (1), time to the microsecond (2, its fraction 3) and offset (4). The JavaScript reader
+ * (src/kit/activity/csv.ts) and DuckDB's (src/sinks/duckdb-csv.ts) take the same shape.
+ */
+export const TIMESTAMP =
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.(\d{1,6}))?)?)([zZ]|[+-]\d{2}:?\d{2})?)?$/;

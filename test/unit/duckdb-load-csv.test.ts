@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from '../../src/kit/activity/csv';
 import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
-import type { TableSchema } from '../../src/sinks/warehouse';
+import type { Row, TableSchema } from '../../src/sinks/warehouse';
 import { CsvDialectError } from '../../src/sinks/file-rows';
 import { tmpDir } from '../helpers/temporal';
 import { loadLandedCsv } from '../../src/kit/activity/load-landed';
@@ -231,5 +231,81 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     const sortKey = (x: Record<string, unknown>) => JSON.stringify(x);
     const got = (await w.select(table('gen'))).map(sortKey).sort();
     expect(got).toEqual(js.rows!.map(sortKey).sort());
+  });
+  it('gives the JavaScript reader’s rows and counts for timestamp, boolean and JSON columns too', async () => {
+    const fileColumns: TableSchema['columns'] = [
+      { name: 'at', type: 'TIMESTAMP' },
+      { name: 'ok', type: 'BOOL' },
+      { name: 'doc', type: 'JSON' },
+    ];
+    const other: TableSchema = {
+      name: 'other_types',
+      columns: [...fileColumns, { name: 'cfg', type: 'STRING' }],
+      write: { kind: 'append' },
+    };
+    let seed = 20261206;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+    const lines = ['at,ok,doc'];
+    for (let i = 0; i < 600; i++) {
+      const at = pick([
+        '2026-02-03T04:05:06Z',
+        '2026-02-03 04:05:06',
+        '2026-02-03T04:05:06.789Z',
+        '2026-02-03T04:05:06+02:00',
+        ' 2026-02-03T04:05:06Z ',
+        '2026-02-30T00:00:00Z',
+        '2026-02-03',
+        'now',
+        'epoch',
+        'infinity',
+        '2026-02-03T04:05:06.123456Z',
+        '2026-02-03T04:05:06.1234+0200',
+        '2026-02-03T04:05',
+        '2026-02-03T04:05:06+02',
+        '',
+      ]);
+      const ok = pick(['true', 'false', 'TRUE', ' false ', '1', '0', 'yes', 't', 'maybe', '']);
+      const doc = pick([
+        '"{""a"": 1}"',
+        '"[1, 2]"',
+        '"{bad"',
+        '3',
+        '"""s"""',
+        'null',
+        '',
+        '"{""a"": {""b"": [true]}}"',
+      ]);
+      lines.push(`${at},${ok},${doc}`);
+    }
+    const texts = [lines.join('\n') + '\n'];
+    const w = warehouse();
+    const r = await w.loadCsv(other, { ...csvLoadOf(fileColumns)(landed(texts)), maxBadRows: 100_000 });
+    const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+    const rows: Row[] = [];
+    const batches = csvBatches(
+      { name: 'other_types', columns: fileColumns },
+      1,
+      async () => Readable.from([texts[0]]),
+      stats,
+      100,
+      100_000,
+    );
+    for await (const b of batches) rows.push(...b.map((x) => ({ ...x, cfg: 'c1' })));
+    expect(r.rowsParsed).toBe(600);
+    expect(r.badRows).toBeGreaterThan(0);
+    expect(r.badRows).toBeLessThan(600);
+    expect({ ...r, rowsLoaded: undefined }).toEqual({ ...stats, rowsLoaded: undefined });
+    expect(r.rowsLoaded).toBe(rows.length);
+    // The rows as the warehouse gives them back, against the JavaScript reader's loaded the usual way.
+    const viaLoad = warehouse();
+    await viaLoad.load(
+      other,
+      (async function* () {
+        yield rows;
+      })(),
+    );
+    const sortKey = (x: Record<string, unknown>) => JSON.stringify(x);
+    expect((await w.select(other)).map(sortKey).sort()).toEqual((await viaLoad.select(other)).map(sortKey).sort());
   });
 });

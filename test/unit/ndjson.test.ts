@@ -51,4 +51,29 @@ describe('ndjsonBatches', () => {
       new CsvHeaderError('report file 1 line 1 has field(s) extra the table does not declare'),
     );
   });
+
+  it('keeps an object or array of a JSON column as its JSON text, and types booleans as the warehouses cast them', async () => {
+    const docs: TableSchema = {
+      name: 'd',
+      columns: [
+        { name: 'doc', type: 'JSON' },
+        { name: 'ok', type: 'BOOL' },
+      ],
+    };
+    const s = stats();
+    const out = [];
+    const lines = [
+      '{"doc":{"a":[1,2]},"ok":true}',
+      '{"doc":[{"b":null}],"ok":"FALSE"}',
+      '{"doc":"{bad","ok":false}',
+      '{"ok":"yes"}',
+    ];
+    for await (const b of ndjsonBatches(docs, 1, async () => Readable.from([lines.join('\n')]), s, 10, Infinity))
+      out.push(...b);
+    expect(out).toEqual([
+      { doc: '{"a":[1,2]}', ok: 'true' },
+      { doc: '[{"b":null}]', ok: 'false' },
+    ]);
+    expect(s.badRowSamples).toEqual(['file 1 line 3, column doc: not JSON', 'file 1 line 4, column ok: not a boolean']);
+  });
 });

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import type { Row, TableSchema } from '../../sinks/warehouse';
-import { countBad, CsvHeaderError, type ParseStats } from '../../sinks/file-rows';
+import { countBad, CsvHeaderError, TIMESTAMP, type ParseStats } from '../../sinks/file-rows';
 
 export { BadRowsError, CsvHeaderError, type ParseStats } from '../../sinks/file-rows';
 
@@ -15,6 +15,12 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const INT = /^-?\d+$/;
 /** A decimal number (not hex, binary or octal, which Number() also reads; no digit separators). */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** YYYY-MM-DD that is a day of the calendar. */
+function isCalendarDay(v: string): boolean {
+  const day = Date.parse(`${v}T00:00:00Z`);
+  return !Number.isNaN(day) && new Date(day).toISOString().slice(0, 10) === v;
+}
 
 /** A value that does not fit its column; the message says what was expected, never the value. */
 class CellError extends Error {}
@@ -25,16 +31,34 @@ function convert(type: string, raw: string): string | number | null {
   switch (type) {
     case 'DATE': {
       // A calendar day (2026-02-30 is not one: it would fail the whole load in the warehouse).
-      if (!DATE.test(v)) throw new CellError('not a date (YYYY-MM-DD)');
-      const day = Date.parse(`${v}T00:00:00Z`);
-      if (Number.isNaN(day) || new Date(day).toISOString().slice(0, 10) !== v)
-        throw new CellError('not a date (YYYY-MM-DD)');
+      if (!DATE.test(v) || !isCalendarDay(v)) throw new CellError('not a date (YYYY-MM-DD)');
       return v;
     }
     case 'TIMESTAMP': {
-      const t = Date.parse(/[zZ]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v.replace(' ', 'T')}Z`);
+      // ISO 8601: a calendar day, a time to the microsecond, UTC unless an offset is given ("epoch" or
+      // "2026-02-30T00:00Z", which Date.parse would roll over to March, are not timestamps).
+      const m = TIMESTAMP.exec(v);
+      if (!m || !isCalendarDay(m[1]!)) throw new CellError('not a timestamp');
+      const t = Date.parse(m[2] ? `${m[1]}T${m[2]}${m[4] ?? 'Z'}` : `${m[1]}T00:00:00Z`);
       if (Number.isNaN(t)) throw new CellError('not a timestamp');
-      return new Date(t).toISOString();
+      // Date keeps milliseconds: the fraction's 4th to 6th digits are put back (an offset moves whole minutes).
+      const iso = new Date(t).toISOString();
+      const micros = (m[3] ?? '').slice(3);
+      return micros ? `${iso.slice(0, -1)}${micros}Z` : iso;
+    }
+    case 'BOOL': {
+      // As BigQuery casts text: true or false, in any case.
+      const b = v.toLowerCase();
+      if (b !== 'true' && b !== 'false') throw new CellError('not a boolean');
+      return b;
+    }
+    case 'JSON': {
+      try {
+        JSON.parse(v);
+      } catch {
+        throw new CellError('not JSON');
+      }
+      return raw;
     }
     case 'INT64': {
       if (!INT.test(v)) throw new CellError('not an integer');
@@ -186,7 +210,9 @@ function typedRow(schema: TableSchema, cell: (i: number) => unknown, where: () =
     const c = columns[i];
     const v = cell(i);
     try {
-      row[c.name] = v === null || v === undefined ? null : convert(c.type, typeof v === 'string' ? v : String(v));
+      // An NDJSON record's object or array (a JSON column) as its JSON text, a number or boolean as its text.
+      const text = typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      row[c.name] = v === null || v === undefined ? null : convert(c.type, text);
     } catch (e) {
       if (!(e instanceof CellError)) throw e;
       return `${where()}, column ${c.name}: ${e.message}`;
