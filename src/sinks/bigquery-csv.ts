@@ -27,7 +27,10 @@ export const NATIVE_CSV_TYPES: ReadonlySet<ColumnType> = new Set(['STRING', 'INT
 const BLANK =
   '^[\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]*$';
 const DAY = '[0-9]{4}-[0-9]{2}-[0-9]{2}';
-/** HH:MM:SS, whole milliseconds at most (the JavaScript reader keeps no finer digits). */
+/**
+ * HH:MM:SS, whole milliseconds at most: a finer fraction goes through the JavaScript reader, which keeps it to
+ * the microsecond, always as six digits (one instant, one text).
+ */
 const TIME = '([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,3})?';
 
 /** A timestamp without offset (or with Z) as the JavaScript reader reads it: UTC. */

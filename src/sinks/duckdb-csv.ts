@@ -57,9 +57,12 @@ const RULES: Partial<
     reason: 'not a date (YYYY-MM-DD)',
   },
   TIMESTAMP: {
-    // The JavaScript reader's shape (ISO 8601 to the microsecond; not DuckDB's 'epoch' or 'infinity'), a real day.
+    // The JavaScript reader's shape (TIMESTAMP; not DuckDB's 'epoch' or 'infinity'), on a calendar day.
     ok: (x) =>
       `(regexp_full_match(${x}, ${literal(TIMESTAMP.source.slice(1, -1))}) AND TRY_CAST(${x} AS TIMESTAMPTZ) IS NOT NULL)`,
+    // Its own canonical text, YYYY-MM-DD HH:MM:SS in UTC (a zone-less value is UTC: the session's zone).
+    guess: (raw) => `(TRY_CAST(${raw} AS TIMESTAMPTZ) AT TIME ZONE 'UTC')`,
+    clean: (raw, g) => `(length(${raw}) = 19 AND CAST(${g} AS VARCHAR) = ${raw})`,
     reason: 'not a timestamp',
   },
   // As BigQuery casts text (DuckDB's own cast also reads 1/0, yes/no, t/f).

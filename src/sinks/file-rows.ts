@@ -49,8 +49,10 @@ export function overTolerance(first: string, badRows: number, maxBadRows: number
 }
 
 /**
- * A timestamp: day (1), time to the microsecond (2, its fraction 3) and offset (4). The JavaScript reader
- * (src/kit/activity/csv.ts) and DuckDB's (src/sinks/duckdb-csv.ts) take the same shape.
+ * A timestamp: day (1), time (2; its fraction 3, up to nanoseconds, kept to the microsecond) and offset (4: Z,
+ * or ±HH:MM / ±HHMM within a day). The JavaScript reader (src/kit/activity/csv.ts) and DuckDB's
+ * (src/sinks/duckdb-csv.ts) take this shape only (DuckDB's own cast also reads 'epoch', a lowercase z, offsets
+ * past 23:59; Date.parse other formats), each on a calendar day.
  */
 export const TIMESTAMP =
-  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.(\d{1,6}))?)?)([zZ]|[+-]\d{2}:?\d{2})?)?$/;
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.(\d{1,9}))?)?)(Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?$/;

@@ -50,6 +50,12 @@ async function jsReader(texts: string[], maxBadRows: number) {
   return { rows, stats };
 }
 
+/** A seeded generator: the same files on every run. */
+function seeded(seed: number) {
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return { rnd, pick: <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]! };
+}
+
 describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
   it('types the declared columns across files (BOM, CRLF, quotes, any column order, gzip)', async () => {
     const f1 =
@@ -171,9 +177,7 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
   });
 
   it('gives the JavaScript reader’s rows and counts on generated files with every kind of bad row', async () => {
-    let seed = 20261205;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+    const { rnd, pick } = seeded(20261205);
     const texts = Array.from({ length: 3 }, () => {
       const lines = ['day,views,video_title,view_through_rate'];
       for (let i = 0; i < 400; i++) {
@@ -243,9 +247,7 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
       columns: [...fileColumns, { name: 'cfg', type: 'STRING' }],
       write: { kind: 'append' },
     };
-    let seed = 20261206;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!;
+    const { pick } = seeded(20261206);
     const lines = ['at,ok,doc'];
     for (let i = 0; i < 600; i++) {
       const at = pick([
@@ -263,6 +265,12 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
         '2026-02-03T04:05:06.1234+0200',
         '2026-02-03T04:05',
         '2026-02-03T04:05:06+02',
+        '2026-02-03T04:05:06z',
+        '2026-02-03T04:05:06+24:00',
+        '2026-02-03T04:05:06+01:75',
+        '2026-02-03T04:05:06.123456789Z',
+        '2026-02-03 23:59:59',
+        '2026-02-03 24:00:00',
         '',
       ]);
       const ok = pick(['true', 'false', 'TRUE', ' false ', '1', '0', 'yes', 't', 'maybe', '']);

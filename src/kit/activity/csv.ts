@@ -35,16 +35,18 @@ function convert(type: string, raw: string): string | number | null {
       return v;
     }
     case 'TIMESTAMP': {
-      // ISO 8601: a calendar day, a time to the microsecond, UTC unless an offset is given ("epoch" or
-      // "2026-02-30T00:00Z", which Date.parse would roll over to March, are not timestamps).
+      // The shape TIMESTAMP (UTC unless an offset is given) on a calendar day: "2026-02-30T00:00Z", which
+      // Date.parse would roll over to March, is not a timestamp.
       const m = TIMESTAMP.exec(v);
       if (!m || !isCalendarDay(m[1]!)) throw new CellError('not a timestamp');
       const t = Date.parse(m[2] ? `${m[1]}T${m[2]}${m[4] ?? 'Z'}` : `${m[1]}T00:00:00Z`);
       if (Number.isNaN(t)) throw new CellError('not a timestamp');
-      // Date keeps milliseconds: the fraction's 4th to 6th digits are put back (an offset moves whole minutes).
+      // Date keeps milliseconds (it drops the rest): the fraction's 4th to 6th digits are put back, as six
+      // digits — one instant, one text (an offset moves whole minutes); past microseconds they are dropped, as
+      // DuckDB drops them.
       const iso = new Date(t).toISOString();
-      const micros = (m[3] ?? '').slice(3);
-      return micros ? `${iso.slice(0, -1)}${micros}Z` : iso;
+      const fraction = m[3] ?? '';
+      return fraction.length > 3 ? `${iso.slice(0, -1)}${fraction.slice(3, 6).padEnd(3, '0')}Z` : iso;
     }
     case 'BOOL': {
       // As BigQuery casts text: true or false, in any case.
