@@ -28,6 +28,36 @@ describe('report CSV parsing', () => {
     expect(stats).toEqual({ files: 2, rowsParsed: 3, badRows: 0, badRowSamples: [] });
   });
 
+  it('reads a timestamp in ISO 8601 on a calendar day, as UTC, to the microsecond in six digits', async () => {
+    const hourly = reportSchema('t', ['HOUR'], ['VIEWS']);
+    const at = hourly.columns.find((c) => c.type === 'TIMESTAMP')!.name;
+    const values = [
+      '2026-02-03 04:05:06',
+      '2026-02-03T04:05:06+02:00',
+      '2026-02-03T04:05:06.1234-0130',
+      '2026-02-03T04:05:06.123456789Z',
+      '2026-02-03',
+      '2026-02-30T00:00:00Z', // Date.parse: March 2nd
+      'epoch',
+      '2026-02-03T04:05:06z',
+      '2026-02-03T04:05:06+24:00',
+    ];
+    const f = `${at},views\n${values.map((v) => `${v},1`).join('\n')}\n`;
+    const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+    const rows = [];
+    for await (const b of csvBatches(hourly, 1, async () => Readable.from([f]), stats, 100, 100)) rows.push(...b);
+    expect(rows.map((r) => r[at])).toEqual([
+      '2026-02-03T04:05:06.000Z',
+      '2026-02-03T02:05:06.000Z',
+      '2026-02-03T05:35:06.123400Z',
+      '2026-02-03T04:05:06.123456Z',
+      '2026-02-03T00:00:00.000Z',
+    ]);
+    expect(stats.badRowSamples).toEqual(
+      [7, 8, 9, 10].map((line) => `file 1 line ${line}, column ${at}: not a timestamp`),
+    );
+  });
+
   it('counts and describes bad rows instead of dropping them silently', async () => {
     const f =
       'day,video_title,views,view_through_rate\n2026-01-01,a,1.5,0\n2026-13-01x,b,2,0\n2026-01-03,c\n2026-01-04,d,4,0.1\n';
