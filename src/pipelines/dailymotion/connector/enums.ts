@@ -198,34 +198,42 @@ export interface CompatibilityRule {
   unsupported?: readonly PartnerReportDimension[];
 }
 
+// Dimension groups the matrix's rows share (spelled once; each row lists its own in the source's order).
+const TIME_AND_VIDEO = [
+  'HOUR',
+  'DAY',
+  'MONTH',
+  'VIDEO_OWNER_CHANNEL_SLUG',
+  'VIDEO_ID',
+  'VIDEO_TITLE',
+] as const satisfies readonly PartnerReportDimension[];
+const CONTENT_TAGS = ['CONTENT_TAG', 'CONTENT_TAG_LIST'] as const satisfies readonly PartnerReportDimension[];
+const PLAYER_PUBLISHER_VISITOR = [
+  'PLAYER_ID',
+  'PLAYER_TITLE',
+  'PUBLISHER_ID',
+  'PUBLISHER_CHANNEL',
+  'VISITOR_DOMAIN_GROUP',
+  'VISITOR_PAGE_URL',
+  'VISITOR_SUBDOMAIN',
+  'VISITOR_COUNTRY',
+  'VISITOR_DEVICE_TYPE',
+  'ACTION',
+] as const satisfies readonly PartnerReportDimension[];
+
 /** The rows of the compatibility matrix (developers.dailymotion.com reports-compatibility-matrix). */
 export const COMPATIBILITY_RULES: readonly CompatibilityRule[] = [
   {
     group: 'Audience data',
     metrics: ['VIEWS', 'TIME_WATCHED_SECONDS', 'VIEW_THROUGH_RATE', 'AVERAGE_WATCH_TIME_SEC'],
     supported: [
-      'HOUR',
-      'DAY',
-      'MONTH',
-      'VIDEO_OWNER_CHANNEL_SLUG',
-      'VIDEO_ID',
-      'VIDEO_TITLE',
+      ...TIME_AND_VIDEO,
       'MEDIA_TYPE',
-      'CONTENT_TAG',
-      'CONTENT_TAG_LIST',
+      ...CONTENT_TAGS,
       'PLAYLIST_ID',
       'PLAYLIST_TITLE',
       'VIDEO_POSITION',
-      'PLAYER_ID',
-      'PLAYER_TITLE',
-      'PUBLISHER_ID',
-      'PUBLISHER_CHANNEL',
-      'VISITOR_DOMAIN_GROUP',
-      'VISITOR_PAGE_URL',
-      'VISITOR_SUBDOMAIN',
-      'VISITOR_COUNTRY',
-      'VISITOR_DEVICE_TYPE',
-      'ACTION',
+      ...PLAYER_PUBLISHER_VISITOR,
     ],
   },
   {
@@ -236,26 +244,7 @@ export const COMPATIBILITY_RULES: readonly CompatibilityRule[] = [
   {
     group: 'Live streaming data',
     metrics: ['LIVE_VIEWERS', 'LIVE_TIME_WATCHED_SECONDS'],
-    supported: [
-      'HOUR',
-      'DAY',
-      'MONTH',
-      'VIDEO_OWNER_CHANNEL_SLUG',
-      'VIDEO_ID',
-      'VIDEO_TITLE',
-      'CONTENT_TAG',
-      'CONTENT_TAG_LIST',
-      'PLAYER_ID',
-      'PLAYER_TITLE',
-      'PUBLISHER_ID',
-      'PUBLISHER_CHANNEL',
-      'VISITOR_DOMAIN_GROUP',
-      'VISITOR_PAGE_URL',
-      'VISITOR_SUBDOMAIN',
-      'VISITOR_COUNTRY',
-      'VISITOR_DEVICE_TYPE',
-      'ACTION',
-    ],
+    supported: [...TIME_AND_VIDEO, ...CONTENT_TAGS, ...PLAYER_PUBLISHER_VISITOR],
   },
   {
     // The row's list is only partly known; its time dimensions are DAY and MONTH (no HOUR, no MINUTE).
