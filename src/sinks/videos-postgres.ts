@@ -9,16 +9,19 @@ import {
   finishVideoList,
   formatVideoTime,
   KeptMap,
+  likePattern,
   planVideoList,
+  searchTerms,
   toDate,
+  toStoredVideo,
   type StoredVideo,
+  type StoredVideoRow,
   type UpsertResult,
   type VideoListParams,
   type VideoListResult,
   type VideosStore,
   type VideoUpsert,
 } from './videos-store';
-import { searchTerms } from './videos-sqlite';
 
 export interface PostgresVideosStoreOptions {
   /** `postgres://user:password@host:port/database` */
@@ -100,40 +103,10 @@ CREATE OR REPLACE TRIGGER videos_version_queries_truncate AFTER TRUNCATE ON vide
 /** Totals remembered per filter while the version stands still (entries at most). */
 const TOTALS_KEPT = 1000;
 
-interface Row {
-  video_id: string;
-  title: string;
-  description: string;
-  published_at: Date;
-  channel_id: string;
-  channel_title: string;
-  thumbnails: Record<string, string>;
-  raw: string;
-  first_seen_at: Date;
-  updated_at: Date;
-  queries: string[];
-}
-
 // raw::text: the json exactly as stored (pg would parse it into an object otherwise)
 const COLUMNS = `v.video_id, v.title, v.description, v.published_at, v.channel_id, v.channel_title, v.thumbnails,
   v.raw::text AS raw, v.first_seen_at, v.updated_at,
   ARRAY(SELECT q.query FROM video_queries q WHERE q.video_id = v.video_id ORDER BY q.query) AS queries`;
-
-const toVideo = (r: Row): StoredVideo => ({
-  videoId: r.video_id,
-  title: r.title,
-  description: r.description,
-  publishedAt: formatVideoTime(r.published_at),
-  channelId: r.channel_id,
-  channelTitle: r.channel_title,
-  thumbnails: r.thumbnails,
-  queries: r.queries,
-  raw: JSON.parse(r.raw) as unknown,
-  firstSeenAt: formatVideoTime(r.first_seen_at),
-  updatedAt: formatVideoTime(r.updated_at),
-});
-
-const likePattern = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 type Filter = Pick<VideoListParams, 'query' | 'search' | 'publishedAfter' | 'publishedBefore'>;
 
@@ -293,13 +266,13 @@ export class PostgresVideosStore implements VideosStore {
         ORDER BY ${col} ${dir}, v.video_id ${dir} LIMIT $${args.push(plan.limit)} OFFSET $${args.push(plan.offset)}
       ) page JOIN videos v ON v.video_id = page.video_id
       ORDER BY ${col} ${dir}, v.video_id ${dir}`;
-    const [rows, total] = await Promise.all([this.pool.query<Row>(sql, args), this.count(params)]);
-    return finishVideoList(params, plan, rows.rows.map(toVideo), total);
+    const [rows, total] = await Promise.all([this.pool.query<StoredVideoRow>(sql, args), this.count(params)]);
+    return finishVideoList(params, plan, rows.rows.map(toStoredVideo), total);
   }
 
   async get(videoId: string): Promise<StoredVideo | undefined> {
-    const r = await this.pool.query<Row>(`SELECT ${COLUMNS} FROM videos v WHERE v.video_id = $1`, [videoId]);
-    return r.rows[0] && toVideo(r.rows[0]);
+    const r = await this.pool.query<StoredVideoRow>(`SELECT ${COLUMNS} FROM videos v WHERE v.video_id = $1`, [videoId]);
+    return r.rows[0] && toStoredVideo(r.rows[0]);
   }
 
   async close(): Promise<void> {

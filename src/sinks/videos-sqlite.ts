@@ -11,9 +11,13 @@ import {
   finishVideoList,
   formatVideoTime,
   KeptMap,
+  likePattern,
   planVideoList,
+  searchTerms,
   toDate,
+  toStoredVideo,
   type StoredVideo,
+  type StoredVideoRow,
   type UpsertResult,
   type VideoListParams,
   type VideoListResult,
@@ -89,45 +93,9 @@ CREATE TRIGGER IF NOT EXISTS videos_fts_update AFTER UPDATE OF title, descriptio
 END;
 `;
 
-interface Row {
-  video_id: string;
-  title: string;
-  description: string;
-  published_at: string;
-  channel_id: string;
-  channel_title: string;
-  thumbnails: string;
-  raw: string;
-  first_seen_at: string;
-  updated_at: string;
-  queries: string;
-}
-
 const COLUMNS = `v.video_id, v.title, v.description, v.published_at, v.channel_id, v.channel_title, v.thumbnails, v.raw,
   v.first_seen_at, v.updated_at,
   (SELECT json_group_array(q.query) FROM (SELECT query FROM video_queries WHERE video_id = v.video_id ORDER BY query) q) AS queries`;
-
-const toVideo = (r: Row): StoredVideo => ({
-  videoId: r.video_id,
-  title: r.title,
-  description: r.description,
-  publishedAt: formatVideoTime(r.published_at),
-  channelId: r.channel_id,
-  channelTitle: r.channel_title,
-  thumbnails: JSON.parse(r.thumbnails) as Record<string, string>,
-  queries: JSON.parse(r.queries) as string[],
-  raw: JSON.parse(r.raw) as unknown,
-  firstSeenAt: formatVideoTime(r.first_seen_at),
-  updatedAt: formatVideoTime(r.updated_at),
-});
-
-/** Escapes LIKE wildcards (used with `ESCAPE '\'`). */
-const likePattern = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-/** The search box's words: each must appear (case-insensitively) in the title or the description. */
-export function searchTerms(search: string | undefined): string[] {
-  return (search ?? '').split(/\s+/).filter(Boolean);
-}
 
 /** Terms of 3 characters or more use the trigram index; shorter ones a LIKE scan. */
 const isLong = (term: string) => [...term].length >= 3;
@@ -447,16 +415,18 @@ export class SqliteVideosStore implements VideosStore {
           ORDER BY ${col} ${dir}, v.video_id ${dir} LIMIT ? OFFSET ?
         ) page CROSS JOIN videos v ON v.rowid = page.rid
         ORDER BY ${col} ${dir}, v.video_id ${dir}`;
-      const rows = this.db.prepare<unknown[], Row>(sql).all(...args, plan.limit, plan.offset);
+      const rows = this.db.prepare<unknown[], StoredVideoRow>(sql).all(...args, plan.limit, plan.offset);
       return { rows, total };
     });
     const { rows, total } = read.deferred();
-    return finishVideoList(params, plan, rows.map(toVideo), total);
+    return finishVideoList(params, plan, rows.map(toStoredVideo), total);
   }
 
   async get(videoId: string): Promise<StoredVideo | undefined> {
-    const row = this.db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM videos v WHERE v.video_id = ?`).get(videoId);
-    return row && toVideo(row);
+    const row = this.db
+      .prepare<[string], StoredVideoRow>(`SELECT ${COLUMNS} FROM videos v WHERE v.video_id = ?`)
+      .get(videoId);
+    return row && toStoredVideo(row);
   }
 
   async close(): Promise<void> {

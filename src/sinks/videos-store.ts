@@ -108,6 +108,48 @@ export function toDate(value: string | Date, parameter: string): Date {
   return d;
 }
 
+/**
+ * A stored video as both stores select it (`video_id`, …): PostgreSQL returns times as Date and JSON and
+ * arrays parsed, SQLite returns text — `toStoredVideo` takes either. `raw` is always the JSON text as sent.
+ */
+export interface StoredVideoRow {
+  video_id: string;
+  title: string;
+  description: string;
+  published_at: Date | string;
+  channel_id: string;
+  channel_title: string;
+  thumbnails: Record<string, string> | string;
+  raw: string;
+  first_seen_at: Date | string;
+  updated_at: Date | string;
+  queries: string[] | string;
+}
+
+const parsedJson = <T>(v: T | string): T => (typeof v === 'string' ? (JSON.parse(v) as T) : v);
+
+export const toStoredVideo = (r: StoredVideoRow): StoredVideo => ({
+  videoId: r.video_id,
+  title: r.title,
+  description: r.description,
+  publishedAt: formatVideoTime(r.published_at),
+  channelId: r.channel_id,
+  channelTitle: r.channel_title,
+  thumbnails: parsedJson(r.thumbnails),
+  queries: parsedJson(r.queries),
+  raw: JSON.parse(r.raw) as unknown,
+  firstSeenAt: formatVideoTime(r.first_seen_at),
+  updatedAt: formatVideoTime(r.updated_at),
+});
+
+/** The search box's words: each must appear (case-insensitively) in the title or the description. */
+export function searchTerms(search: string | undefined): string[] {
+  return (search ?? '').split(/\s+/).filter(Boolean);
+}
+
+/** A LIKE pattern for a substring, its wildcards escaped (used with `ESCAPE '\'`). */
+export const likePattern = (term: string) => `%${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
 /** The position a keyset cursor stands on: the sort key and videoId of a row, and which way to read. */
 export interface VideoCursor {
   ordering: VideoOrdering;
