@@ -1,6 +1,6 @@
 /**
  * BigQuery's native CSV load (`loadCsv`: a load job per landed file into a raw table, checked and typed in SQL)
- * on the goccy emulator, against the JavaScript reader it stands in for (`csvBatches` + `load`): the same rows
+ * on the goccy emulator, against the JavaScript reader it stands in for (`fileBatches` + `load`): the same rows
  * when it loads; a CsvDialectError with nothing written when a file needs the JavaScript reader's rules (a
  * bad value, a value to trim, a record BigQuery's reader refuses), and then — through `loadLandedCsv`, as the
  * Dailymotion load calls it — the JavaScript reader's rows, counts and samples.
@@ -8,7 +8,7 @@
 import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { csvBatches, type ParseStats } from '../../src/kit/activity/csv';
+import { fileBatches, type ParseStats } from '../../src/kit/activity/csv';
 import { loadLandedCsv } from '../../src/kit/activity/load-landed';
 import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 import { BigQueryWarehouse } from '../../src/sinks/bigquery';
@@ -38,7 +38,7 @@ const order = { orderBy: [{ column: 'day' }, { column: 'video_title' }] };
 async function jsRows(texts: string[]) {
   const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
   const rows: Row[] = [];
-  for await (const b of csvBatches(csv, texts.length, async (i) => Readable.from([texts[i]]), stats, 100, 0))
+  for await (const b of fileBatches('csv', csv, texts.length, async (i) => Readable.from([texts[i]]), stats, 100, 0))
     rows.push(...b.map((r) => ({ ...r, cfg: 'c1' })));
   rows.sort(
     (a, b) => String(a.day).localeCompare(String(b.day)) || String(a.video_title).localeCompare(String(b.video_title)),

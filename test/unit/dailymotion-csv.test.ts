@@ -1,6 +1,6 @@
 import { PassThrough, Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BadRowsError, csvBatches, type ParseStats } from '../../src/kit/activity/csv';
+import { BadRowsError, fileBatches, type ParseStats } from '../../src/kit/activity/csv';
 import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 
 const schema = reportSchema('t', ['DAY', 'VIDEO_TITLE'], ['VIEWS', 'VIEW_THROUGH_RATE']);
@@ -9,7 +9,7 @@ async function parseAll(files: string[], batchSize = 2, maxBadRows?: number) {
   const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
   const batches = [];
   const open = async (i: number) => Readable.from([files[i]]);
-  for await (const b of csvBatches(schema, files.length, open, stats, batchSize, maxBadRows)) batches.push(b);
+  for await (const b of fileBatches('csv', schema, files.length, open, stats, batchSize, maxBadRows)) batches.push(b);
   return { batches, stats };
 }
 
@@ -45,7 +45,8 @@ describe('report CSV parsing', () => {
     const f = `${at},views\n${values.map((v) => `${v},1`).join('\n')}\n`;
     const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
     const rows = [];
-    for await (const b of csvBatches(hourly, 1, async () => Readable.from([f]), stats, 100, 100)) rows.push(...b);
+    for await (const b of fileBatches('csv', hourly, 1, async () => Readable.from([f]), stats, 100, 100))
+      rows.push(...b);
     expect(rows.map((r) => r[at])).toEqual([
       '2026-02-03T04:05:06.000Z',
       '2026-02-03T02:05:06.000Z',
@@ -88,7 +89,7 @@ describe('report CSV parsing', () => {
     };
     const rows: unknown[] = [];
     const run = (async () => {
-      for await (const b of csvBatches(schema, 1, async () => broken(), stats, 1)) rows.push(...b);
+      for await (const b of fileBatches('csv', schema, 1, async () => broken(), stats, 1)) rows.push(...b);
     })();
     await expect(run).rejects.toThrow('aborted');
     expect(stats.files).toBe(0);

@@ -1,13 +1,13 @@
 /**
  * DuckDB's native CSV load (`loadCsv`: read_csv, typing checked in SQL) against the JavaScript reader it
- * replaces on the Dailymotion path (`csvBatches` + `load`): the same rows, the same counts, the same bad-row
+ * replaces on the Dailymotion path (`fileBatches` + `load`): the same rows, the same counts, the same bad-row
  * samples (file, line, column, reason — never the value), nothing written past the tolerance.
  */
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BadRowsError, csvBatches, CsvHeaderError, type ParseStats } from '../../src/kit/activity/csv';
+import { BadRowsError, fileBatches, CsvHeaderError, type ParseStats } from '../../src/kit/activity/csv';
 import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import type { Row, TableSchema } from '../../src/sinks/warehouse';
@@ -42,7 +42,15 @@ async function jsReader(texts: string[], maxBadRows: number) {
   const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
   const rows = [];
   try {
-    for await (const b of csvBatches(csv, texts.length, async (i) => Readable.from([texts[i]]), stats, 100, maxBadRows))
+    for await (const b of fileBatches(
+      'csv',
+      csv,
+      texts.length,
+      async (i) => Readable.from([texts[i]]),
+      stats,
+      100,
+      maxBadRows,
+    ))
       rows.push(...b.map((r) => ({ ...r, cfg: 'c1' })));
   } catch (e) {
     return { error: e as Error, stats };
@@ -291,7 +299,8 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     const r = await w.loadCsv(other, { ...csvLoadOf(fileColumns)(landed(texts)), maxBadRows: 100_000 });
     const stats: ParseStats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
     const rows: Row[] = [];
-    const batches = csvBatches(
+    const batches = fileBatches(
+      'csv',
       { name: 'other_types', columns: fileColumns },
       1,
       async () => Readable.from([texts[0]]),

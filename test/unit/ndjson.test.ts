@@ -1,11 +1,11 @@
 /**
- * NDJSON report files into typed rows (src/kit/activity/csv.ts, `ndjsonBatches`): values typed by the declared
+ * NDJSON report files into typed rows (src/kit/activity/csv.ts, `fileBatches`): values typed by the declared
  * columns, a line that is not a JSON object or does not type counted with its place, a field the table does not
  * declare refused by name.
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { BadRowsError, CsvHeaderError, ndjsonBatches, type ParseStats } from '../../src/kit/activity/csv';
+import { BadRowsError, CsvHeaderError, fileBatches, type ParseStats } from '../../src/kit/activity/csv';
 import type { TableSchema } from '../../src/sinks/warehouse';
 
 const table: TableSchema = {
@@ -20,12 +20,20 @@ const stats = (): ParseStats => ({ files: 0, rowsParsed: 0, badRows: 0, badRowSa
 
 async function rows(lines: string[], s = stats(), maxBadRows = Infinity) {
   const out = [];
-  for await (const b of ndjsonBatches(table, 1, async () => Readable.from([lines.join('\n')]), s, 2, maxBadRows))
+  for await (const b of fileBatches(
+    'ndjson',
+    table,
+    1,
+    async () => Readable.from([lines.join('\n')]),
+    s,
+    2,
+    maxBadRows,
+  ))
     out.push(...b);
   return out;
 }
 
-describe('ndjsonBatches', () => {
+describe("fileBatches('ndjson')", () => {
   it('types the declared columns, in batches, missing fields as null', async () => {
     const s = stats();
     expect(await rows(['{"day":"2026-01-01","n":"3","x":1.5}', '', '{"day":"2026-01-02","n":4}'], s)).toEqual([
@@ -68,7 +76,15 @@ describe('ndjsonBatches', () => {
       '{"doc":"{bad","ok":false}',
       '{"ok":"yes"}',
     ];
-    for await (const b of ndjsonBatches(docs, 1, async () => Readable.from([lines.join('\n')]), s, 10, Infinity))
+    for await (const b of fileBatches(
+      'ndjson',
+      docs,
+      1,
+      async () => Readable.from([lines.join('\n')]),
+      s,
+      10,
+      Infinity,
+    ))
       out.push(...b);
     expect(out).toEqual([
       { doc: '{"a":[1,2]}', ok: 'true' },

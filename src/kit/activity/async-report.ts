@@ -22,7 +22,7 @@ import type { DateWindow } from '../../shared/dates';
 import { ApiError, parseRetryAfter, toActivityFailure } from './http';
 import { heartbeating } from './heartbeat';
 import { chaosPoint } from './chaos-points';
-import { BadRowsError, CsvHeaderError, ndjsonBatches } from './csv';
+import { BadRowsError, CsvHeaderError, fileBatches } from './csv';
 import {
   landedPartKey,
   landedPrefix,
@@ -254,7 +254,8 @@ export function createAsyncReportActivities(spec: AsyncReportSpec) {
         for (let i = 0; i < files.parts; i++) keys.push(await files.land(i));
         await files.landed?.(keys);
         const stats = emptyParseStats();
-        const batches = ndjsonBatches(
+        const batches = fileBatches(
+          'ndjson',
           spec.table,
           keys.length,
           (i) => openLanded(deps.bucket, keys[i]!),

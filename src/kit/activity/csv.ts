@@ -1,10 +1,11 @@
 /**
- * Streams report files (CSV, or NDJSON: `ndjsonBatches`) into typed warehouse rows, in bounded batches: memory does not grow with the
- * report. Rows that do not fit the declared schema are counted (with a few samples), never silently
+ * Streams report files (CSV with a header, or NDJSON: `fileBatches`) into typed warehouse rows, in bounded
+ * batches: memory does not grow with the report. Rows that do not fit the declared schema are counted (with a few samples), never silently
  * dropped; past the tolerance (`maxBadRows`) the parse fails at once (BadRowsError), naming the file, line
  * and column — never quoting the file's content.
  */
 import type { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
 import type { Row, TableSchema } from '../../sinks/warehouse';
 import { countBad, CsvHeaderError, TIMESTAMP, type ParseStats } from '../../sinks/file-rows';
@@ -82,11 +83,24 @@ function convert(type: string, raw: string): string | number | null {
   }
 }
 
+/** The formats `fileBatches` reads. */
+export type RowFileFormat = 'csv' | 'ndjson';
+
+/** What reading one file needs: the table, the counts to keep, the batch size and the bad-row tolerance. */
+interface ReadContext {
+  schema: TableSchema;
+  stats: ParseStats;
+  batchSize: number;
+  maxBadRows: number;
+}
+
 /**
- * Yields batches of rows from CSV streams opened one after another (`open(i)` for file i). A row that
- * does not type is counted in `stats`; the one that takes the count past `maxBadRows` fails the parse.
+ * Yields batches of typed rows from report files opened one after another (`open(i)` for file i), CSV with a
+ * header or NDJSON. A row that does not type is counted in `stats`; the one that takes the count past
+ * `maxBadRows` fails the parse.
  */
-export async function* csvBatches(
+export async function* fileBatches(
+  format: RowFileFormat,
   schema: TableSchema,
   files: number,
   open: (i: number) => Promise<Readable>,
@@ -94,111 +108,125 @@ export async function* csvBatches(
   batchSize = 5000,
   maxBadRows = Infinity,
 ): AsyncGenerator<Row[]> {
-  const sample = (msg: string) => countBad(stats, msg, maxBadRows);
+  const read = format === 'csv' ? csvFileBatches : ndjsonFileBatches;
+  const context: ReadContext = { schema, stats, batchSize, maxBadRows };
   for (let f = 0; f < files; f++) {
-    const source = await open(f);
-    const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
-    // `pipe` does not carry the source's errors: a connection reset mid-download would leave the parser
-    // waiting forever (the activity then dies only by its heartbeat timeout). Fail the parse instead.
-    source.once('error', (e) => parser.destroy(e));
-    source.pipe(parser);
-    let index: number[] | undefined;
-    let fields = 0; // the header's
-    let batch: Row[] = [];
-    let line = 0;
-    for await (const record of parser as AsyncIterable<string[]>) {
-      line++;
-      if (!index) {
-        const header = record.map((h) => h.trim().toLowerCase());
-        const missing = schema.columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
-        if (missing.length)
-          throw new CsvHeaderError(
-            `report file ${f + 1} lacks column(s) ${missing.join(', ')} (header: ${header.join(',')})`,
-          );
-        index = schema.columns.map((c) => header.indexOf(c.name));
-        fields = header.length;
-        continue;
-      }
-      stats.rowsParsed++;
-      if (record.length < fields) {
-        sample(`file ${f + 1} line ${line}: ${record.length} fields, the header has ${fields}`);
-        continue;
-      }
-      const cells = index;
-      const at = line;
-      const row = typedRow(
-        schema,
-        (i) => record[cells[i]] ?? '',
-        () => `file ${f + 1} line ${at}`,
-      );
-      if (typeof row === 'string') {
-        sample(row);
-        continue;
-      }
-      batch.push(row);
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
-      }
-    }
-    if (!index) throw new CsvHeaderError(`report file ${f + 1} is empty (no header)`);
-    if (batch.length) yield batch;
+    yield* read(context, await open(f), f);
     stats.files++;
   }
 }
 
+/** Collects rows into batches of `size`: `add` hands back a full batch, `rest` what is left at the end. */
+class Batcher {
+  private batch: Row[] = [];
+  constructor(private readonly size: number) {}
+  add(row: Row): Row[] | undefined {
+    this.batch.push(row);
+    if (this.batch.length < this.size) return undefined;
+    const full = this.batch;
+    this.batch = [];
+    return full;
+  }
+  rest(): Row[] | undefined {
+    return this.batch.length ? this.batch : undefined;
+  }
+}
+
+/** One CSV file: a header naming every declared column (in any order), then records. */
+async function* csvFileBatches(
+  { schema, stats, batchSize, maxBadRows }: ReadContext,
+  source: Readable,
+  f: number,
+): AsyncGenerator<Row[]> {
+  const sample = (msg: string) => countBad(stats, msg, maxBadRows);
+  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  // `pipe` does not carry the source's errors: a connection reset mid-download would leave the parser
+  // waiting forever (the activity then dies only by its heartbeat timeout). Fail the parse instead.
+  source.once('error', (e) => parser.destroy(e));
+  source.pipe(parser);
+  let index: number[] | undefined;
+  let fields = 0; // the header's
+  const batches = new Batcher(batchSize);
+  let line = 0;
+  for await (const record of parser as AsyncIterable<string[]>) {
+    line++;
+    if (!index) {
+      const header = record.map((h) => h.trim().toLowerCase());
+      const missing = schema.columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
+      if (missing.length)
+        throw new CsvHeaderError(
+          `report file ${f + 1} lacks column(s) ${missing.join(', ')} (header: ${header.join(',')})`,
+        );
+      index = schema.columns.map((c) => header.indexOf(c.name));
+      fields = header.length;
+      continue;
+    }
+    stats.rowsParsed++;
+    if (record.length < fields) {
+      sample(`file ${f + 1} line ${line}: ${record.length} fields, the header has ${fields}`);
+      continue;
+    }
+    const cells = index;
+    const at = line;
+    const row = typedRow(
+      schema,
+      (i) => record[cells[i]] ?? '',
+      () => `file ${f + 1} line ${at}`,
+    );
+    if (typeof row === 'string') {
+      sample(row);
+      continue;
+    }
+    const full = batches.add(row);
+    if (full) yield full;
+  }
+  if (!index) throw new CsvHeaderError(`report file ${f + 1} is empty (no header)`);
+  const rest = batches.rest();
+  if (rest) yield rest;
+}
+
 /**
- * Yields batches of typed rows from NDJSON streams opened one after another: one JSON object per line, its
- * fields by column name (a field the table does not declare fails the parse, naming it: nothing is dropped
- * silently). Values are typed as in `csvBatches`; rows that do not type are counted the same way.
+ * One NDJSON file: one JSON object per line, its fields by column name (a field the table does not declare
+ * fails the parse, naming it: nothing is dropped silently). Values are typed as in CSV; rows that do not
+ * type are counted the same way.
  */
-export async function* ndjsonBatches(
-  schema: TableSchema,
-  files: number,
-  open: (i: number) => Promise<Readable>,
-  stats: ParseStats,
-  batchSize = 5000,
-  maxBadRows = Infinity,
+async function* ndjsonFileBatches(
+  { schema, stats, batchSize, maxBadRows }: ReadContext,
+  source: Readable,
+  f: number,
 ): AsyncGenerator<Row[]> {
   const declared = new Set(schema.columns.map((c) => c.name));
-  const { createInterface } = await import('node:readline');
-  for (let f = 0; f < files; f++) {
-    const source = await open(f);
-    const lines = createInterface({ input: source, crlfDelay: Infinity });
-    let batch: Row[] = [];
-    let line = 0;
-    for await (const text of lines) {
-      line++;
-      if (text.trim() === '') continue;
-      stats.rowsParsed++;
-      const where = `file ${f + 1} line ${line}`;
-      const record = parseJson(text);
-      if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-        countBad(stats, `${where}: not a JSON object`, maxBadRows);
-        continue;
-      }
-      const fields = record as Record<string, unknown>;
-      const unknown = Object.keys(fields).filter((k) => !declared.has(k));
-      if (unknown.length)
-        throw new CsvHeaderError(`report ${where} has field(s) ${unknown.join(', ')} the table does not declare`);
-      const row = typedRow(
-        schema,
-        (i) => fields[schema.columns[i].name],
-        () => where,
-      );
-      if (typeof row === 'string') {
-        countBad(stats, row, maxBadRows);
-        continue;
-      }
-      batch.push(row);
-      if (batch.length >= batchSize) {
-        yield batch;
-        batch = [];
-      }
+  const lines = createInterface({ input: source, crlfDelay: Infinity });
+  const batches = new Batcher(batchSize);
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    stats.rowsParsed++;
+    const where = `file ${f + 1} line ${line}`;
+    const record = parseJson(text);
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      countBad(stats, `${where}: not a JSON object`, maxBadRows);
+      continue;
     }
-    if (batch.length) yield batch;
-    stats.files++;
+    const fields = record as Record<string, unknown>;
+    const unknown = Object.keys(fields).filter((k) => !declared.has(k));
+    if (unknown.length)
+      throw new CsvHeaderError(`report ${where} has field(s) ${unknown.join(', ')} the table does not declare`);
+    const row = typedRow(
+      schema,
+      (i) => fields[schema.columns[i].name],
+      () => where,
+    );
+    if (typeof row === 'string') {
+      countBad(stats, row, maxBadRows);
+      continue;
+    }
+    const full = batches.add(row);
+    if (full) yield full;
   }
+  const rest = batches.rest();
+  if (rest) yield rest;
 }
 
 /**

@@ -2,7 +2,7 @@
  * Lands a download's parts and loads them into a declared table: with the warehouse's own loader when it has
  * one (`Warehouse.loadCsv`: DuckDB's read_csv, BigQuery's load jobs), each part read as soon as it has landed
  * while the next one downloads; else — or when that loader refuses a file as a whole — through the JavaScript
- * reader (`csvBatches`) from the landed copies. Either way: the same typing rules, bad rows counted with
+ * reader (`fileBatches`) from the landed copies. Either way: the same typing rules, bad rows counted with
  * samples, one transaction, `rowsLoaded` checked against the good rows by the caller.
  */
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import { LocalBucket } from '../../sinks/local-bucket';
 import { CsvDialectError, emptyParseStats } from '../../sinks/file-rows';
 import type { Column, CsvLoadResult, LoadOptions, Row, TableSchema, Warehouse, WriteMode } from '../../sinks/warehouse';
 import { logger } from '../../node/logger';
-import { csvBatches } from './csv';
+import { fileBatches } from './csv';
 import { openLanded } from './landing';
 
 export interface LandedCsv {
@@ -68,7 +68,8 @@ export async function loadLandedCsv(
   if (!complete) await allLanded();
   const all = keys;
   const stats = emptyParseStats();
-  const batches = csvBatches(
+  const batches = fileBatches(
+    'csv',
     { name: schema.name, columns: landed.fileColumns },
     all.length,
     (i) => openLanded(bucket, all[i]!),
