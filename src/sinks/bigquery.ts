@@ -43,7 +43,8 @@ import {
   type Table,
 } from '@google-cloud/bigquery';
 import { logger } from '../node/logger';
-import { renderSelect, type SelectSpec, type Where } from './read';
+import type { Dialect } from './read';
+import { WarehouseBase } from './warehouse-base';
 import { writeRows } from './export-rows';
 import { readCsvHeader } from './csv-header';
 import { CsvDialectError } from './file-rows';
@@ -51,7 +52,6 @@ import { checkSql, constantSql, NATIVE_CSV_TYPES, typedSql } from './bigquery-cs
 import {
   assertNotAborted,
   assertSchema,
-  countRows,
   IncompatibleTableError,
   planEvolution,
   outsideRange,
@@ -64,12 +64,10 @@ import {
   type TableColumn,
   type Row,
   type TableSchema,
-  type Warehouse,
   type ExportFormat,
   csvLoadMode,
   exportedColumns,
   type WriteMode,
-  resolveWriteMode,
   type ResolvedWriteMode,
 } from './warehouse';
 
@@ -238,13 +236,20 @@ export function bigQueryTableOptions(schema: TableSchema): {
   };
 }
 
-export class BigQueryWarehouse implements Warehouse {
+export class BigQueryWarehouse extends WarehouseBase {
   readonly kind = 'bigquery' as const;
+  protected readonly readDialect: Dialect = {
+    table: (name) => this.fq(name),
+    ident: q,
+    param: (n) => `@${n}`,
+    cast: (e, t) => (t === 'STRING' ? e : `CAST(${e} AS ${stageType(t)})`),
+  };
   readonly client: BigQuery;
   private readonly dataset: Dataset;
   private datasetReady?: Promise<unknown>;
 
   constructor(private readonly opts: BigQueryWarehouseOptions) {
+    super();
     // Both are interpolated into SQL (`project.dataset.table`): only the characters BigQuery allows.
     if (!/^[A-Za-z0-9][A-Za-z0-9.:_-]{0,127}$/.test(opts.projectId))
       throw new Error(`Invalid project "${opts.projectId}"`);
@@ -329,15 +334,12 @@ export class BigQueryWarehouse implements Warehouse {
     }));
   }
 
-  async load(
+  protected async loadRows(
     schema: TableSchema,
+    mode: ResolvedWriteMode,
     batches: AsyncIterable<Row[]>,
-    declaredOr?: WriteMode,
-    opts: LoadOptions = {},
+    opts: LoadOptions,
   ): Promise<LoadResult> {
-    assertSchema(schema, declaredOr);
-    const mode = resolveWriteMode(schema, declaredOr);
-    await this.ensureTable(schema);
     const inlineMax = this.opts.inlineMaxRows ?? 200;
     if (mode.kind !== 'replaceRange' && inlineMax > 0) {
       // Read up to inlineMax + 1 rows: all of them → one inline job; more → the staging path gets them all.
@@ -693,20 +695,6 @@ export class BigQueryWarehouse implements Warehouse {
     return rows as Record<string, unknown>[];
   }
 
-  async select<T = Record<string, unknown>>(schema: TableSchema, spec?: SelectSpec): Promise<T[]> {
-    const { sql, params } = renderSelect(
-      {
-        table: (name) => this.fq(name),
-        ident: q,
-        param: (n) => `@${n}`,
-        cast: (e, t) => (t === 'STRING' ? e : `CAST(${e} AS ${stageType(t)})`),
-      },
-      schema,
-      spec,
-    );
-    return this.query<T>(sql, params);
-  }
-
   /**
    * EXPORT DATA writes only to Cloud Storage: the rows are read page by page (tabledata.list, no query job)
    * and written here (src/sinks/export-rows.ts).
@@ -720,8 +708,7 @@ export class BigQueryWarehouse implements Warehouse {
     return { rows: await writeRows(rows(), columns, format, file) };
   }
 
-  async dropTable(name: string): Promise<void> {
-    assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
+  protected async dropChecked(name: string): Promise<void> {
     await this.ensureDataset();
     await this.dataset.table(name).delete({ ignoreNotFound: true });
   }
@@ -733,10 +720,6 @@ export class BigQueryWarehouse implements Warehouse {
       .map((t) => t.id ?? '')
       .filter(Boolean)
       .sort();
-  }
-
-  count(schema: TableSchema, where?: Where): Promise<number> {
-    return countRows(this, schema, where);
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {

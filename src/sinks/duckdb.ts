@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, DuckDBTypeId, type DuckDBConnection } from '@duckdb/node-api';
 import { logger } from '../node/logger';
-import { renderSelect, type SelectSpec, type Where } from './read';
+import type { Dialect } from './read';
+import { WarehouseBase } from './warehouse-base';
 import { csvFileRows, literal, q } from './duckdb-csv';
 import { readCsvHeader } from './csv-header';
 import { jsonFieldSql, jsonValuesSql } from './duckdb-json';
@@ -17,7 +18,6 @@ import { BAD_ROW_SAMPLES, emptyParseStats, overTolerance } from './file-rows';
 import {
   assertNotAborted,
   assertSchema,
-  countRows,
   IncompatibleTableError,
   planEvolution,
   outsideRange,
@@ -32,12 +32,10 @@ import {
   type TableColumn,
   type Row,
   type TableSchema,
-  type Warehouse,
   type WriteMode,
   type ExportFormat,
   csvLoadMode,
   exportedColumns,
-  resolveWriteMode,
   type ResolvedWriteMode,
 } from './warehouse';
 
@@ -175,8 +173,9 @@ export interface DuckDbOptions {
   tempDirectory?: string;
 }
 
-export class DuckDbWarehouse implements Warehouse {
+export class DuckDbWarehouse extends WarehouseBase {
   readonly kind = 'duckdb' as const;
+  protected readonly readDialect: Dialect = { table: q, ident: q, param: (n) => `$${n}`, cast: (e, t) => cast(e, t) };
   private instance?: DuckDBInstance;
   /** The instance being opened (connections asked meanwhile share it). */
   private opening?: Promise<DuckDBInstance>;
@@ -186,6 +185,7 @@ export class DuckDbWarehouse implements Warehouse {
   private readonly known = new Map<string, string>();
 
   constructor(private readonly opts: DuckDbOptions) {
+    super();
     fs.mkdirSync(path.dirname(opts.path), { recursive: true });
   }
 
@@ -312,15 +312,12 @@ export class DuckDbWarehouse implements Warehouse {
    * lock and makes no other operation of this worker wait), then takes the queue only for the short
    * step: stage the file, check it, and apply it in one transaction.
    */
-  async load(
+  protected async loadRows(
     schema: TableSchema,
+    mode: ResolvedWriteMode,
     batches: AsyncIterable<Row[]>,
-    declaredOr?: WriteMode,
-    opts: LoadOptions = {},
+    opts: LoadOptions,
   ): Promise<LoadResult> {
-    assertSchema(schema, declaredOr);
-    const mode = resolveWriteMode(schema, declaredOr);
-    await this.ensureTable(schema); // created, or moved to the declared schema (before anything is read)
     const spool = await spoolRows(schema, batches);
     try {
       return await this.withConnection((c) =>
@@ -436,10 +433,8 @@ export class DuckDbWarehouse implements Warehouse {
     declaredOr?: WriteMode,
     opts: LoadOptions = {},
   ): Promise<JsonLoadResult> {
-    assertSchema(schema, declaredOr);
     assertJsonFields(files.fields);
-    const mode = resolveWriteMode(schema, declaredOr);
-    await this.ensureTable(schema);
+    const mode = await this.prepareLoad(schema, declaredOr);
     const constantNames = [...new Set(files.files.flatMap((f) => Object.keys(f.constants ?? {})))];
     const values = schema.columns.map((col) => {
       const i = files.fields.findIndex((f) => f.column === col.name);
@@ -543,15 +538,6 @@ export class DuckDbWarehouse implements Warehouse {
     }
   }
 
-  async select<T = Record<string, unknown>>(schema: TableSchema, spec?: SelectSpec): Promise<T[]> {
-    const { sql, params } = renderSelect(
-      { table: q, ident: q, param: (n) => `$${n}`, cast: (e, t) => cast(e, t) },
-      schema,
-      spec,
-    );
-    return this.query<T>(sql, params);
-  }
-
   async exportTable(name: string, format: ExportFormat, file: string): Promise<{ rows: number }> {
     const columns = await exportedColumns(this, name);
     // Text formats: timestamps as query results give them (ISO 8601 UTC, milliseconds); Parquet keeps types.
@@ -571,8 +557,7 @@ export class DuckDbWarehouse implements Warehouse {
     return { rows: Number(row?.Count ?? 0) };
   }
 
-  async dropTable(name: string): Promise<void> {
-    assertSchema({ name, columns: [{ name: 'x', type: 'STRING' }] }); // a safe identifier
+  protected async dropChecked(name: string): Promise<void> {
     await this.withConnection((c) => c.run(`DROP TABLE IF EXISTS ${q(name)}`));
     this.known.delete(name);
   }
@@ -586,10 +571,6 @@ export class DuckDbWarehouse implements Warehouse {
       return r.getRowObjectsJS() as { name: string }[];
     });
     return rows.map((r) => r.name);
-  }
-
-  count(schema: TableSchema, where?: Where): Promise<number> {
-    return countRows(this, schema, where);
   }
 
   async query<T = Record<string, unknown>>(sql: string, params?: Record<string, unknown>): Promise<T[]> {
