@@ -5,10 +5,11 @@
  * and retries the call once. Every failure is a typed DailymotionApiError (see errors.ts): GraphQL
  * answers HTTP 200 with `errors` for refused asks, and those are failures too.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+import type https from 'node:https';
 import type { Readable } from 'node:stream';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
+import { apiHttpClient } from '../../../kit/activity/http-client';
 import { parseRetryAfter } from '../../../kit/activity/http';
 import { ConfigError, type Config } from '../../../config';
 import { TokenManager, type DailymotionCredentials } from './auth';
@@ -70,14 +71,12 @@ export class DailymotionClient {
       auth: opts.authUrl ?? `${base}/oauth/v1/token`,
       graph: opts.graphUrl ?? `${base}/graphql`,
     };
-    this.http = axios.create({
-      timeout: opts.timeoutMs ?? 60_000,
-      responseType: 'text',
-      transformResponse: [(d: unknown) => d],
-      validateStatus: () => true,
+    this.http = apiHttpClient({
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      maxSockets: 8,
       maxRedirects: 5,
-      httpAgent: opts.httpAgent ?? new http.Agent({ keepAlive: true, maxSockets: 8 }),
-      httpsAgent: opts.httpsAgent ?? new https.Agent({ keepAlive: true, maxSockets: 8 }),
+      httpAgent: opts.httpAgent,
+      httpsAgent: opts.httpsAgent,
     });
     const scope = typeof opts.scope === 'string' ? opts.scope : opts.scope.join(' ');
     this.tokens = new TokenManager(this.http, {

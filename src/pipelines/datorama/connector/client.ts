@@ -5,9 +5,8 @@
  * headers give. One method = one platform call (callers pace calls; see src/pipelines/datorama/workflows/limiter.ts).
  * Stream changes use PATCH (a PUT clears every omitted field; `replaceStream` is there for completeness).
  */
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosInstance, AxiosResponse } from 'axios';
+import { apiHttpClient } from '../../../kit/activity/http-client';
 import { z } from 'zod';
 import type { Config } from '../../../config';
 import { DatoramaAuthError, DatoramaError, DatoramaRateLimitedError, DatoramaTransientError } from './errors';
@@ -61,15 +60,7 @@ export class DatoramaClient {
   private readonly http: AxiosInstance;
 
   constructor(private readonly opts: DatoramaClientOptions) {
-    this.http = axios.create({
-      baseURL: opts.baseUrl.replace(/\/$/, ''),
-      timeout: opts.timeoutMs ?? 30_000,
-      responseType: 'text',
-      transformResponse: [(d: unknown) => d],
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 4 }),
-    });
+    this.http = apiHttpClient({ baseUrl: opts.baseUrl, timeoutMs: opts.timeoutMs ?? 30_000, maxSockets: 4 });
   }
 
   listWorkspaces() {

@@ -4,9 +4,8 @@
  * product search. 429 and 5xx answers, network errors and malformed bodies surface as typed transient
  * errors; the caller (an activity) decides how to retry.
  */
-import http from 'node:http';
-import https from 'node:https';
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import { apiHttpClient } from '../../../kit/activity/http-client';
 import type { Config } from '../../../config';
 import { parseRetryAfter } from '../../../kit/activity/http';
 import { TiteliveAuthError, TiteliveError, TiteliveRateLimitedError, TiteliveTransientError } from './errors';
@@ -61,14 +60,7 @@ export class TiteliveClient {
   logins = 0;
 
   constructor(private readonly opts: TiteliveClientOptions) {
-    this.http = axios.create({
-      timeout: opts.timeoutMs ?? 45_000,
-      responseType: 'text',
-      transformResponse: [(d: unknown) => d],
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: 4 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 4 }),
-    });
+    this.http = apiHttpClient({ timeoutMs: opts.timeoutMs ?? 45_000, maxSockets: 4 });
   }
 
   /** A valid token: the cached one unless it is old enough to be refreshed (one login at a time). */

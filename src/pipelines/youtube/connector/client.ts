@@ -4,9 +4,8 @@
  * YoutubeErrors (quota exceeded, key invalid, rate limited, transient, invalid request); network errors,
  * timeouts and malformed bodies are transient. The caller decides how to retry.
  */
-import http from 'node:http';
-import https from 'node:https';
-import axios, { type AxiosInstance } from 'axios';
+import type { AxiosInstance } from 'axios';
+import { apiHttpClient } from '../../../kit/activity/http-client';
 import type { Config } from '../../../config';
 import { MAX_IDS_PER_CALL } from './enums';
 import { classifyError, YoutubeError } from './errors';
@@ -46,14 +45,10 @@ export class YoutubeClient {
   private readonly http: AxiosInstance;
 
   constructor(private readonly opts: YoutubeClientOptions) {
-    this.http = axios.create({
-      baseURL: opts.baseUrl.replace(/\/+$/, ''),
-      timeout: opts.timeoutMs ?? 30_000,
-      responseType: 'text',
-      transformResponse: [(d: unknown) => d],
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 }),
-      httpsAgent: new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 }),
+    this.http = apiHttpClient({
+      baseUrl: opts.baseUrl,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      maxSockets: opts.maxSockets ?? 64,
     });
   }
 
