@@ -10,7 +10,7 @@
 import { ApplicationFailure, continueAsNew } from '@temporalio/workflow';
 import type { DatoramaActivities } from '../activities/main';
 import { collectInput, type CollectInput, type DatoramaResult, type WorkspaceModel } from '../definition';
-import { describedActivities, ProgressTracker, validateInput } from '../../../kit/workflow';
+import { describedActivities, validateInput } from '../../../kit/workflow';
 import { pool } from '../../../kit/pool';
 import { actionKey } from '../keys';
 import { DatoramaRun, type RunCarry } from './runner';
@@ -33,12 +33,7 @@ interface CollectCarry {
 export async function datoramaCollect(rawInput: CollectInput, carry?: CollectCarry): Promise<DatoramaResult> {
   const input = validateInput(collectInput, rawInput);
   await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
-  const run = new DatoramaRun(
-    'collect',
-    await DatoramaRun.limits(),
-    new ProgressTracker('datorama-collect', 'calls'),
-    carry?.run,
-  );
+  const run = await DatoramaRun.open('collect', carry?.run);
   let streams = carry?.streams ?? [];
   let workspaces = carry?.workspaces ?? 0;
   let jobRows = carry?.jobRows ?? 0;

@@ -7,7 +7,7 @@
 import { continueAsNew } from '@temporalio/workflow';
 import type { DatoramaActivities } from '../activities/main';
 import { patchInput, renameInput, type DatoramaResult, type PatchInput, type RenameInput } from '../definition';
-import { describedActivities, ProgressTracker, validateInput } from '../../../kit/workflow';
+import { describedActivities, validateInput } from '../../../kit/workflow';
 import { pool } from '../../../kit/pool';
 import { actionKey } from '../keys';
 import { DatoramaRun, type RunCarry } from './runner';
@@ -33,12 +33,7 @@ async function applyChanges(
   again: (c: { run: RunCarry; estimated: number }) => Promise<never>,
   jobLog?: string,
 ): Promise<DatoramaResult> {
-  const run = new DatoramaRun(
-    op,
-    await DatoramaRun.limits(),
-    new ProgressTracker(`datorama-${op}`, 'calls'),
-    carry?.run,
-  );
+  const run = await DatoramaRun.open(op, carry?.run);
   const { skip, mine } = await run.previous();
   if (!carry) {
     run.c.total = changes.length;

@@ -6,7 +6,7 @@
  */
 import { continueAsNew } from '@temporalio/workflow';
 import { rerunAllInput, rerunInput, type DatoramaResult, type RerunAllInput, type RerunInput } from '../definition';
-import { ProgressTracker, validateInput } from '../../../kit/workflow';
+import { validateInput } from '../../../kit/workflow';
 import { pool } from '../../../kit/pool';
 import { actionKeys, restrictAction, type SubmitAction } from '../keys';
 import { DatoramaRun, type RunCarry } from './runner';
@@ -59,12 +59,7 @@ export async function datoramaRerun(
 ): Promise<DatoramaResult> {
   const input = validateInput(rerunInput, rawInput);
   await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
-  const run = new DatoramaRun(
-    'rerun',
-    await DatoramaRun.limits(),
-    new ProgressTracker('datorama-rerun', 'calls'),
-    carry?.run,
-  );
+  const run = await DatoramaRun.open('rerun', carry?.run);
   const byStream = new Map<number, number[]>();
   for (const { stream, job } of input.jobs) {
     const list = byStream.get(stream) ?? [];
@@ -85,12 +80,7 @@ export async function datoramaRerunAll(
 ): Promise<DatoramaResult> {
   const input = validateInput(rerunAllInput, rawInput);
   await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
-  const run = new DatoramaRun(
-    'rerun-all',
-    await DatoramaRun.limits(),
-    new ProgressTracker('datorama-rerun-all', 'calls'),
-    carry?.run,
-  );
+  const run = await DatoramaRun.open('rerun-all', carry?.run);
   const streams = [...new Set(input.streams)];
   await runActions(
     run,

@@ -12,7 +12,7 @@ import { actionKeys, streamOfKey, type SubmitAction } from '../keys';
 import { summarizeDatorama, type DatoramaFailure, type DatoramaResult } from '../definition';
 import { callQueueOf, type ObservedLimits } from '../shared';
 import { formatDuration } from '../../../shared/durations';
-import { type ProgressTracker, workflowNow } from '../../../kit/workflow';
+import { ProgressTracker, workflowNow } from '../../../kit/workflow';
 import { callsOn, main, type DatoramaCalls } from './proxies';
 import { limiterPermits, type LimiterPermits } from './permits';
 import { settleAction } from './submit';
@@ -68,6 +68,12 @@ export class DatoramaRun {
 
   static async limits(): Promise<DatoramaLimits> {
     return main('Datorama: the token limits (per minute, per day) and its limiter').datoramaLimits();
+  }
+
+  /** A run of `op` with the token's limits, its progress as `datorama-<op>` (in that order: the limits first). */
+  static async open(op: string, carry?: RunCarry): Promise<DatoramaRun> {
+    const limits = await DatoramaRun.limits();
+    return new DatoramaRun(op, limits, new ProgressTracker(`datorama-${op}`, 'calls'), carry);
   }
 
   /**
