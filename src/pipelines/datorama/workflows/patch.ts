@@ -10,7 +10,7 @@ import { patchInput, renameInput, type DatoramaResult, type PatchInput, type Ren
 import { describedActivities, validateInput } from '../../../kit/workflow';
 import { pool } from '../../../kit/pool';
 import { actionKey } from '../keys';
-import { DatoramaRun, type RunCarry } from './runner';
+import { DatoramaRun, type OpCarry } from './runner';
 
 const { datoramaChanges } = describedActivities<DatoramaActivities>({
   startToCloseTimeout: '2 minutes',
@@ -29,8 +29,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stri
 async function applyChanges(
   op: string,
   changes: Change[],
-  carry: { run: RunCarry; estimated: number } | undefined,
-  again: (c: { run: RunCarry; estimated: number }) => Promise<never>,
+  carry: OpCarry | undefined,
+  again: (c: OpCarry) => Promise<never>,
   jobLog?: string,
 ): Promise<DatoramaResult> {
   const run = await DatoramaRun.open(op, carry?.run);
@@ -91,18 +91,15 @@ async function changeStreams(
   op: 'rename' | 'patch',
   input: { jobLog?: string; undo?: string },
   fresh: () => Change[],
-  carry: { run: RunCarry; estimated: number } | undefined,
-  again: (c: { run: RunCarry; estimated: number }) => Promise<never>,
+  carry: OpCarry | undefined,
+  again: (c: OpCarry) => Promise<never>,
 ): Promise<DatoramaResult> {
   await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const changes = input.undo ? await undoChanges(input.undo) : fresh();
   return applyChanges(input.undo ? 'undo' : op, changes, carry, again, input.jobLog);
 }
 
-export async function datoramaRename(
-  rawInput: RenameInput,
-  carry?: { run: RunCarry; estimated: number },
-): Promise<DatoramaResult> {
+export async function datoramaRename(rawInput: RenameInput, carry?: OpCarry): Promise<DatoramaResult> {
   const input = validateInput(renameInput, rawInput);
   return changeStreams(
     'rename',
@@ -113,10 +110,7 @@ export async function datoramaRename(
   );
 }
 
-export async function datoramaPatch(
-  rawInput: PatchInput,
-  carry?: { run: RunCarry; estimated: number },
-): Promise<DatoramaResult> {
+export async function datoramaPatch(rawInput: PatchInput, carry?: OpCarry): Promise<DatoramaResult> {
   const input = validateInput(patchInput, rawInput);
   return changeStreams(
     'patch',

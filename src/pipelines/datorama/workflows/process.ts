@@ -11,7 +11,7 @@ import { formatDuration } from '../../../shared/durations';
 import { ProgressTracker, validateInput, workflowNow } from '../../../kit/workflow';
 import { pool } from '../../../kit/pool';
 import { actionKey } from '../keys';
-import { DatoramaRun, type RunCarry } from './runner';
+import { DatoramaRun, type OpCarry } from './runner';
 import { THROTTLE_PATCH, WorkspaceThrottle } from './throttle';
 
 interface Batch {
@@ -43,10 +43,7 @@ export function planBatches(
   return out;
 }
 
-export async function datoramaProcess(
-  rawInput: ProcessInput,
-  carry?: { run: RunCarry; estimated: number },
-): Promise<DatoramaResult> {
+export async function datoramaProcess(rawInput: ProcessInput, carry?: OpCarry): Promise<DatoramaResult> {
   const input = validateInput(processInput, rawInput);
   await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const progress = new ProgressTracker('datorama-process', 'calls');

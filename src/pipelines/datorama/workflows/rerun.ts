@@ -9,7 +9,7 @@ import { rerunAllInput, rerunInput, type DatoramaResult, type RerunAllInput, typ
 import { validateInput } from '../../../kit/workflow';
 import { pool } from '../../../kit/pool';
 import { actionKeys, restrictAction, type SubmitAction } from '../keys';
-import { DatoramaRun, type RunCarry } from './runner';
+import { DatoramaRun, type OpCarry } from './runner';
 import { WorkspaceThrottle } from './throttle';
 
 const keysOf = (a: SubmitAction) => actionKeys(a).map((k) => k.key);
@@ -17,8 +17,8 @@ const keysOf = (a: SubmitAction) => actionKeys(a).map((k) => k.key);
 async function runActions(
   run: DatoramaRun,
   actions: SubmitAction[],
-  carry: { run: RunCarry; estimated: number } | undefined,
-  again: (c: { run: RunCarry; estimated: number }) => Promise<never>,
+  carry: OpCarry | undefined,
+  again: (c: OpCarry) => Promise<never>,
   limits: { workspaceThrottle?: number; throttlePoll: number },
 ): Promise<void> {
   // The workspace throttle (throttle.ts): only when asked (runs without it make the calls they always made).
@@ -53,10 +53,7 @@ async function runActions(
   }
 }
 
-export async function datoramaRerun(
-  rawInput: RerunInput,
-  carry?: { run: RunCarry; estimated: number },
-): Promise<DatoramaResult> {
+export async function datoramaRerun(rawInput: RerunInput, carry?: OpCarry): Promise<DatoramaResult> {
   const input = validateInput(rerunInput, rawInput);
   await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const run = await DatoramaRun.open('rerun', carry?.run);
@@ -74,10 +71,7 @@ export async function datoramaRerun(
   return run.finish({}, input.jobLog);
 }
 
-export async function datoramaRerunAll(
-  rawInput: RerunAllInput,
-  carry?: { run: RunCarry; estimated: number },
-): Promise<DatoramaResult> {
+export async function datoramaRerunAll(rawInput: RerunAllInput, carry?: OpCarry): Promise<DatoramaResult> {
   const input = validateInput(rerunAllInput, rawInput);
   await DatoramaRun.checkJobLog(input.jobLog, Boolean(carry));
   const run = await DatoramaRun.open('rerun-all', carry?.run);

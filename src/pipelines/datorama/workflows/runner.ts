@@ -35,6 +35,12 @@ export interface RunCarry {
   throttle?: Record<string, { jobs: number; streams: number[] }>;
 }
 
+/** What an operation's run (process, rerun, rename, patch) carries across continue-as-new: its counters and estimate. */
+export interface OpCarry {
+  run: RunCarry;
+  estimated: number;
+}
+
 export const emptyCarry = (): RunCarry => ({
   calls: 0,
   submitted: 0,
