@@ -16,6 +16,17 @@ export const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 export const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /**
+ * What JavaScript's `trim()` removes — white space and line terminators (ECMAScript's WhiteSpace and
+ * LineTerminator: tab, vertical tab, form feed, space, no-break space, U+FEFF, the Zs separators, LF, CR, U+2028,
+ * U+2029) — as DuckDB's `trim(x, characters)` takes them: its one-argument `trim` removes spaces only.
+ */
+export const JS_WHITE_SPACE =
+  '\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+const JS_TRIMMED = literal(JS_WHITE_SPACE);
+/** Field `x` trimmed as the JavaScript reader trims it. */
+const trimmed = (x: string) => `trim(${x}, ${JS_TRIMMED})`;
+
+/**
  * Whether text `x` (trimmed, not empty) is a value of `type`, and what to say when it is not. Where there is a
  * `guess` (the untrimmed field read as the type, NULL where it cannot be), `clean(raw, g)` is a cheaper test
  * on the field and its guess `g` that accepts only values `ok` accepts, and for which `g` is the value (the
@@ -127,7 +138,7 @@ export async function csvFileRows(
       const rule = RULES[col.type];
       if (!rule) return [];
       const x = field(j);
-      const t = `trim(${x})`;
+      const t = trimmed(x);
       const clean = cleanOf(j);
       const ok = `(CASE WHEN ${x} IS NULL THEN true ${clean ? `WHEN ${clean} THEN true ` : ''}WHEN ${t} = '' THEN true ELSE ${rule.ok(t)} END)`;
       return [`WHEN NOT ${ok} THEN ${literal(`${col.name}: ${rule.reason}`)}`];
@@ -139,8 +150,8 @@ export async function csvFileRows(
       const x = field(j);
       const clean = cleanOf(j);
       const fast = clean ? `WHEN ${clean} THEN ${guess(j)} ` : '';
-      const text = col.type === 'STRING' ? x : `trim(${x})`;
-      return `CASE ${fast}WHEN trim(${x}) = '' THEN NULL ELSE ${casts.tryTyped(text, col.type)} END AS ${staged(j)}`;
+      const text = col.type === 'STRING' ? x : trimmed(x);
+      return `CASE ${fast}WHEN ${trimmed(x)} = '' THEN NULL ELSE ${casts.tryTyped(text, col.type)} END AS ${staged(j)}`;
     });
     // Read once, checked and typed once. Insertion order is preserved (DuckDB's default): the k-th kept record
     // is the k-th rowid (counted from the first: inside a transaction, a new table's rowids start at 2^62).

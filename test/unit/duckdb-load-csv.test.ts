@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BadRowsError, fileBatches, CsvHeaderError, type ParseStats } from '../../src/kit/activity/csv';
 import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
+import { JS_WHITE_SPACE } from '../../src/sinks/duckdb-csv';
 import type { Row, TableSchema } from '../../src/sinks/warehouse';
 import { CsvDialectError } from '../../src/sinks/file-rows';
 import { tmpDir } from '../helpers/temporal';
@@ -244,6 +245,39 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     const got = (await w.select(table('gen'))).map(sortKey).sort();
     expect(got).toEqual(js.rows!.map(sortKey).sort());
   });
+  it('trims exactly the characters JavaScript trims (every code point of the Basic Multilingual Plane)', () => {
+    const trimmedByJs: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) if (String.fromCharCode(c).trim() === '') trimmedByJs.push(c);
+    expect([...JS_WHITE_SPACE].map((ch) => ch.charCodeAt(0)).sort((a, b) => a - b)).toEqual(trimmedByJs);
+  });
+
+  it('trims the white space the JavaScript reader trims (tabs, no-break and ideographic spaces, …), not only spaces', async () => {
+    const { pick } = seeded(20261207);
+    // Every white space String.prototype.trim removes, and a zero-width space (not white space: kept in both).
+    const ws = ['\t', '\v', '\f', ' ', '\u00a0', '\u1680', '\u2003', '\u200a', '\u202f', '\u205f', '\u3000', '\ufeff'];
+    const pad = (v: string) => `${pick(['', ...ws])}${v}${pick(['', ...ws])}`;
+    const lines = ['day,views,video_title,view_through_rate'];
+    for (let i = 0; i < 400; i++) {
+      const day = pad(pick(['2026-02-03', '2026-02-30', '']));
+      const views = pick([pad('7'), pad('-2'), pad('x'), '\u200b7', pad('')]);
+      // A title is not trimmed; none starts with U+FEFF here: DuckDB stores it, but its Node client's text
+      // decoder drops it at the start of a value read back (the rows compared below are read back).
+      const title = pick([`${pick(['', ...ws.slice(0, -1)])}t${pick(['', ...ws])}`, pick(ws), '']);
+      const rate = pad(pick(['0.5', '1e3', 'NaN']));
+      lines.push([day, views, title, rate].join(','));
+    }
+    const texts = [lines.join('\n') + '\n'];
+    const w = warehouse();
+    const r = await w.loadCsv(table('ws'), load(landed(texts), 100_000));
+    const js = await jsReader(texts, 100_000);
+    expect(r.rowsParsed).toBe(400);
+    expect(js.stats.badRows).toBeGreaterThan(0);
+    expect(js.rows!.length).toBeGreaterThan(100);
+    expect({ ...r, rowsLoaded: undefined }).toEqual({ ...js.stats, rowsLoaded: undefined });
+    const sortKey = (x: Record<string, unknown>) => JSON.stringify(x);
+    expect((await w.select(table('ws'))).map(sortKey).sort()).toEqual(js.rows!.map(sortKey).sort());
+  });
+
   it('gives the JavaScript reader’s rows and counts for timestamp, boolean and JSON columns too', async () => {
     const fileColumns: TableSchema['columns'] = [
       { name: 'at', type: 'TIMESTAMP' },
