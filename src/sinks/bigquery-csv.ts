@@ -44,7 +44,9 @@ export function cleanSql(f: string, type: ColumnType): string {
   const value = (() => {
     switch (type) {
       case 'STRING':
-        return `NOT REGEXP_CONTAINS(${f}, r'${BLANK}')`;
+        // Nor a replacement character: BigQuery's reader may put one where a byte is not UTF-8 (a bad row to the
+        // JavaScript reader, which reads the file's bytes; a real one in the file loads there as text).
+        return `(NOT REGEXP_CONTAINS(${f}, r'${BLANK}') AND STRPOS(${f}, '\uFFFD') = 0)`;
       case 'INT64':
         // Within 18 digits: never outside 64 bits.
         return `REGEXP_CONTAINS(${f}, r'^-?[0-9]{1,18}$')`;
@@ -92,9 +94,13 @@ export function constantSql(value: string, type: ColumnType): string {
 
 /**
  * The query counting a raw table's rows and, per declared column the file carries, the values that are not
- * clean (`bad_<i>` for fileColumns[i]).
+ * clean (`bad_<i>` for fileColumns[i]); `replaced`: the records where a field no column declares holds a
+ * replacement character (the file's `fields` fields in all).
  */
-export function checkSql(raw: string, fileColumns: Column[], index: number[]): string {
+export function checkSql(raw: string, fileColumns: Column[], index: number[], fields: number): string {
   const counts = fileColumns.map((c, i) => `COUNTIF(NOT ${cleanSql(`f${index[i]}`, c.type)}) AS bad_${i}`);
+  const other = Array.from({ length: fields }, (_, k) => k).filter((k) => !index.includes(k));
+  if (other.length)
+    counts.push(`COUNTIF(${other.map((k) => `STRPOS(IFNULL(f${k}, ''), '\uFFFD') > 0`).join(' OR ')}) AS replaced`);
   return `SELECT COUNT(*) AS n${counts.length ? `, ${counts.join(', ')}` : ''} FROM ${raw}`;
 }

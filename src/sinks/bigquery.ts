@@ -456,7 +456,12 @@ export class BigQueryWarehouse extends WarehouseBase {
         if (!refused) throw err;
         throw new CsvDialectError(`BigQuery's CSV reader refused report file ${i + 1}: ${refused.message ?? ''}`);
       }
-      const [check] = await this.run(checkSql(this.fq(rawName), files.fileColumns, header.index));
+      const [check] = await this.run(checkSql(this.fq(rawName), files.fileColumns, header.index, header.fields));
+      if (Number(jsValue(check?.replaced ?? 0)) > 0)
+        throw new CsvDialectError(
+          `report file ${i + 1} has replacement characters in columns the table does not declare (bytes that may not ` +
+            `be UTF-8): read with the JavaScript reader's rules`,
+        );
       const unclean = files.fileColumns
         .map((c, k) => ({ c, n: Number(jsValue(check?.[`bad_${k}`])) }))
         .filter((x) => x.n > 0);

@@ -6,7 +6,7 @@ import type { Column, CsvLoad } from '../../src/sinks/warehouse';
 import { tmpDir } from './temporal';
 
 /** Writes each text as a file in a fresh folder (gzipped when asked) and returns their paths. */
-export function landed(texts: string[], gz = false): string[] {
+export function landed(texts: (string | Buffer)[], gz = false): string[] {
   const dir = tmpDir();
   return texts.map((t, i) => {
     const p = path.join(dir, `part-${i}.csv${gz ? '.gz' : ''}`);

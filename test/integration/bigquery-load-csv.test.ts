@@ -130,7 +130,7 @@ describe.skipIf(!emulatorExe)('BigQuery loadCsv on the emulator (its own CSV rea
 
   it('through loadLandedCsv: clean files by the warehouse, a dirty one by the JavaScript reader (counts, samples)', async () => {
     const bucket = new LocalBucket(tmpDir());
-    const parts = async (texts: string[], prefix: string) => {
+    const parts = async (texts: (string | Buffer)[], prefix: string) => {
       for (const [i, t] of texts.entries()) await bucket.put(`${prefix}/part-${i}.csv.gz`, zlib.gzipSync(t));
       return {
         parts: texts.length,
@@ -147,6 +147,26 @@ describe.skipIf(!emulatorExe)('BigQuery loadCsv on the emulator (its own CSV rea
     const r = await loadLandedCsv(sinks, table('bq_landed_dirty'), await parts([clean1, dirty], 'b'), undefined);
     expect(r).toMatchObject({ reader: 'javascript', rowsLoaded: 3, rowsParsed: 4, badRows: 1 });
     expect(r.badRowSamples).toEqual(['file 2 line 2, column views: not an integer']);
+    // A record that is not UTF-8 is a bad row, as DuckDB and the JavaScript reader count it — never text with
+    // a replacement character (which BigQuery's reader may put in its place).
+    const notUtf8 = Buffer.concat([
+      Buffer.from('day,hour,video_title,views,view_through_rate\n2026-01-07,,ok,1,1\n2026-01-08,,bad '),
+      Buffer.from([0x80]),
+      Buffer.from(' byte,2,1\n'),
+    ]);
+    const u = await loadLandedCsv(sinks, table('bq_landed_utf8'), await parts([notUtf8], 'c'), undefined);
+    expect(u).toMatchObject({ reader: 'javascript', rowsLoaded: 1, rowsParsed: 2, badRows: 1 });
+    expect(u.badRowSamples).toEqual(['file 1 line 3: not UTF-8']);
+    expect((await w.select(table('bq_landed_utf8'))).map((x) => x.video_title)).toEqual(['ok']);
+    // In a field no column declares too (the JavaScript reader decodes every field of a record).
+    const extra = Buffer.concat([
+      Buffer.from('day,hour,video_title,views,view_through_rate,extra\n2026-01-09,,fine,1,1,x\n2026-01-10,,t,2,1,'),
+      Buffer.from([0xff]),
+      Buffer.from('\n'),
+    ]);
+    const e = await loadLandedCsv(sinks, table('bq_landed_utf8_extra'), await parts([extra], 'd'), undefined);
+    expect(e).toMatchObject({ reader: 'javascript', rowsLoaded: 1, rowsParsed: 2, badRows: 1 });
+    expect(e.badRowSamples).toEqual(['file 1 line 3: not UTF-8']);
   });
 
   it('replaces a range in one step and refuses rows outside it; a merge whose keys repeat goes to the JavaScript reader', async () => {

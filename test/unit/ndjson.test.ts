@@ -34,6 +34,24 @@ async function rows(lines: string[], s = stats(), maxBadRows = Infinity) {
 }
 
 describe("fileBatches('ndjson')", () => {
+  it('counts a line that is not UTF-8 as bad (no replacement character loaded), across chunk boundaries and CRLF', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"day":"2026-01-01","n":1}\r\n{"day":"2026-01-02","n":2,"x":"'),
+      Buffer.from([0x80]),
+      Buffer.from('"}\n{"day":"2026-01-03","n":3}\n{"day":"2026-01-04","n":"4'),
+    ]);
+    // Cut into 7-byte chunks: lines and a two-byte character (é below) straddle them.
+    const tail = Buffer.from('"}\n{"day":"2026-01-05","n":5,"x":"1é"}');
+    const all = Buffer.concat([bytes, tail]);
+    const chunks = Array.from({ length: Math.ceil(all.length / 7) }, (_, i) => all.subarray(i * 7, i * 7 + 7));
+    const s = stats();
+    const out = [];
+    for await (const b of fileBatches('ndjson', table, 1, async () => Readable.from(chunks), s, 10, 10)) out.push(...b);
+    expect(out.map((r) => r.n)).toEqual([1, 3, 4]);
+    expect(s).toMatchObject({ rowsParsed: 5, badRows: 2 });
+    expect(s.badRowSamples).toEqual(['file 1 line 2: not UTF-8', 'file 1 line 5, column x: not a number']);
+  });
+
   it('types the declared columns, in batches, missing fields as null', async () => {
     const s = stats();
     expect(await rows(['{"day":"2026-01-01","n":"3","x":1.5}', '', '{"day":"2026-01-02","n":4}'], s)).toEqual([

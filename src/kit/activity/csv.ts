@@ -5,7 +5,7 @@
  * and column — never quoting the file's content.
  */
 import type { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
+import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse';
 import type { Row, TableSchema } from '../../sinks/warehouse';
 import { countBad, CsvHeaderError, TIMESTAMP, type ParseStats } from '../../sinks/file-rows';
@@ -132,6 +132,21 @@ class Batcher {
   }
 }
 
+/**
+ * A record's fields as text; undefined when one of them is not UTF-8. (A source of strings, as tests give,
+ * yields strings: already text.)
+ */
+function utf8Fields(fields: (Buffer | string)[]): string[] | undefined {
+  const out = new Array<string>(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    if (typeof field === 'string') out[i] = field;
+    else if (isUtf8(field)) out[i] = field.toString('utf8');
+    else return undefined;
+  }
+  return out;
+}
+
 /** One CSV file: a header naming every declared column (in any order), then records. */
 async function* csvFileBatches(
   { schema, stats, batchSize, maxBadRows }: ReadContext,
@@ -139,7 +154,9 @@ async function* csvFileBatches(
   f: number,
 ): AsyncGenerator<Row[]> {
   const sample = (msg: string) => countBad(stats, msg, maxBadRows);
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true });
+  // Fields as bytes (`encoding: null`): decoding them here finds a record that is not UTF-8, which DuckDB's
+  // reader refuses too — a decoding stream would load it with replacement characters instead.
+  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, encoding: null });
   // `pipe` does not carry the source's errors: a connection reset mid-download would leave the parser
   // waiting forever (the activity then dies only by its heartbeat timeout). Fail the parse instead.
   source.once('error', (e) => parser.destroy(e));
@@ -148,9 +165,11 @@ async function* csvFileBatches(
   let fields = 0; // the header's
   const batches = new Batcher(batchSize);
   let line = 0;
-  for await (const record of parser as AsyncIterable<string[]>) {
+  for await (const bytes of parser as AsyncIterable<(Buffer | string)[]>) {
     line++;
+    const record = utf8Fields(bytes);
     if (!index) {
+      if (!record) throw new CsvHeaderError(`report file ${f + 1}: its header is not UTF-8`);
       const header = record.map((h) => h.trim().toLowerCase());
       const missing = schema.columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
       if (missing.length)
@@ -162,6 +181,10 @@ async function* csvFileBatches(
       continue;
     }
     stats.rowsParsed++;
+    if (!record) {
+      sample(`file ${f + 1} line ${line}: not UTF-8`);
+      continue;
+    }
     if (record.length < fields) {
       sample(`file ${f + 1} line ${line}: ${record.length} fields, the header has ${fields}`);
       continue;
@@ -196,14 +219,17 @@ async function* ndjsonFileBatches(
   f: number,
 ): AsyncGenerator<Row[]> {
   const declared = new Set(schema.columns.map((c) => c.name));
-  const lines = createInterface({ input: source, crlfDelay: Infinity });
   const batches = new Batcher(batchSize);
   let line = 0;
-  for await (const text of lines) {
+  for await (const text of utf8Lines(source)) {
     line++;
-    if (text.trim() === '') continue;
+    if (text !== undefined && text.trim() === '') continue;
     stats.rowsParsed++;
     const where = `file ${f + 1} line ${line}`;
+    if (text === undefined) {
+      countBad(stats, `${where}: not UTF-8`, maxBadRows);
+      continue;
+    }
     const record = parseJson(text);
     if (record === null || typeof record !== 'object' || Array.isArray(record)) {
       countBad(stats, `${where}: not a JSON object`, maxBadRows);
@@ -249,6 +275,34 @@ function typedRow(schema: TableSchema, cell: (i: number) => unknown, where: () =
     }
   }
   return row;
+}
+
+/**
+ * The lines of a stream (LF or CRLF), each as text, or undefined for a line that is not UTF-8 (a decoding
+ * stream would give it with replacement characters). A source of strings (tests) is read as their UTF-8.
+ */
+async function* utf8Lines(source: Readable): AsyncGenerator<string | undefined> {
+  let rest = Buffer.alloc(0);
+  const decoded = (bytes: Buffer) => {
+    const end = bytes.length && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    const body = bytes.subarray(0, end);
+    return isUtf8(body) ? body.toString('utf8') : undefined;
+  };
+  for await (const chunk of source as AsyncIterable<Buffer | string>) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let from = 0;
+    let nl = bytes.indexOf(0x0a);
+    let carried = rest;
+    while (nl >= 0) {
+      const piece = bytes.subarray(from, nl);
+      yield decoded(carried.length ? Buffer.concat([carried, piece]) : piece);
+      carried = Buffer.alloc(0);
+      from = nl + 1;
+      nl = bytes.indexOf(0x0a, from);
+    }
+    rest = carried.length ? Buffer.concat([carried, bytes.subarray(from)]) : Buffer.from(bytes.subarray(from));
+  }
+  if (rest.length) yield decoded(rest);
 }
 
 /** A line's JSON value; undefined when it is not JSON (counted as a bad row, like any other). */
