@@ -22,11 +22,8 @@ import { ImageFetcher, imageUuid } from '../src/pipelines/titelive/connector/ima
 import { mapLimit } from '../src/kit/pool';
 import { ImageHost } from '../src/pipelines/titelive/sandbox/images';
 import { LocalBucket } from '../src/sinks/local-bucket';
+import { arg } from './args';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
 const N = arg('images', 10_000);
 const POOL = arg('pool', 32);
 const PARALLEL = arg('parallel', 32);

@@ -18,13 +18,10 @@ import { PostgresVideosStore } from '../src/sinks/videos-postgres';
 import { SqliteVideosStore } from '../src/sinks/videos-sqlite';
 import { encodeVideoCursor, filtersFingerprint } from '../src/sinks/videos-store';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres';
+import { arg } from './args';
 
 const run = promisify(execFile);
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
 const N = arg('videos', 1_000_000);
 const DURATION = arg('duration', 10);
 // one connection by default: latency of one request at a time (the server is one Node process)

@@ -28,11 +28,8 @@ import { LocalBucket } from '../src/sinks/local-bucket';
 import { planEnrichment } from '../src/pipelines/youtube/plan';
 import type { YoutubeEnrichResult } from '../src/pipelines/youtube/enrich';
 import { workflowsEntry } from '../src/workflow-entry';
+import { arg } from './args';
 
-function arg(name: string, def: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-}
 const N = arg('ids', 630_000);
 const LATENCY = arg('latency', 50);
 const CONCURRENCY = arg('concurrency', 32);
