@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { paths } from '../../src/config';
@@ -17,19 +17,16 @@ import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { articleImageUrls } from '../../src/pipelines/titelive/sandbox/catalog';
 import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
 import { rootCause } from '../../src/cli/run';
+import { startedForFile } from '../helpers/lifetimes';
+import { rejection } from '../helpers/rejection';
 import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const BOOKS = 150;
 
 describe('titelive hand-off files (Parquet at chosen keys) and parse only', () => {
   let env: TestWorkflowEnvironment;
-  let sandbox: TiteliveSandbox;
   useTemporalServer('dev', (e) => (env = e));
-  beforeAll(async () => {
-    sandbox = new TiteliveSandbox({ seed: 11, catalog: { books: BOOKS, music: 0 } });
-    await sandbox.start();
-  });
-  afterAll(() => sandbox?.stop());
+  const sandbox = startedForFile(new TiteliveSandbox({ seed: 11, catalog: { books: BOOKS, music: 0 } }));
 
   it('writes raw, parsed and images Parquet where asked, and parses a raw file alone into the same rows', async () => {
     const deps = testDeps(titeliveSandbox.env(sandbox.url));
@@ -228,11 +225,11 @@ describe('titelive hand-off files (Parquet at chosen keys) and parse only', () =
         ['../outside.parquet', /^--parse-from: \.\.\/outside\.parquet is outside the worker's input folder/],
       ];
       for (const [parseFrom, message] of failures) {
-        const err = await run({ category: 'LIVRE', parseFrom, images: false }).then(
-          () => undefined,
-          (e: unknown) => e,
+        const err = await rejection(
+          run({ category: 'LIVRE', parseFrom, images: false }),
+          WorkflowFailedError,
+          parseFrom,
         );
-        expect(err, parseFrom).toBeInstanceOf(WorkflowFailedError);
         expect(rootCause(err), parseFrom).toMatch(message);
         expect(rootCause(err), parseFrom).not.toMatch(/payload|titre/); // never the file's content
       }

@@ -18,6 +18,7 @@ import {
   DM_SANDBOX_USERNAME,
 } from '../../src/pipelines/dailymotion/sandbox';
 import { dailymotionSandboxPerTest, sandboxClient } from '../helpers/dailymotion';
+import { rejection } from '../helpers/rejection';
 
 const SCOPE = 'create_reports read_reports access_ads access_revenue delete_reports';
 const ASK = {
@@ -28,15 +29,6 @@ const ASK = {
 };
 
 const setup = dailymotionSandboxPerTest(5, SCOPE);
-
-async function failure(p: Promise<unknown>): Promise<DailymotionApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DailymotionApiError);
-  return err as DailymotionApiError;
-}
 
 const routes = (s: DailymotionSandbox) => s.log.map((e) => `${e.route} ${e.status}`);
 
@@ -106,7 +98,7 @@ describe('dailymotion client: tokens', () => {
     const { s, client } = await setup();
     await client.accessToken();
     s.faults.add({ route: 'graphql', kind: '401', times: 5 });
-    const err = await failure(client.askReport(ASK));
+    const err = await rejection(client.askReport(ASK), DailymotionApiError);
     expect(err.kind).toBe('auth');
     expect(err.status).toBe(401);
     expect(err.retryable).toBe(false);
@@ -128,7 +120,7 @@ describe('dailymotion client: tokens', () => {
       { clients },
       { credentials: { kind: 'client_credentials', clientId: 'k1', clientSecret: 'wrong-' + secret } },
     );
-    const wrongSecret = await failure(client.askReport(ASK));
+    const wrongSecret = await rejection(client.askReport(ASK), DailymotionApiError);
     expect(wrongSecret.kind).toBe('auth');
     expect(wrongSecret.status).toBe(401);
     expect(wrongSecret.message).toContain('invalid_client');
@@ -138,7 +130,7 @@ describe('dailymotion client: tokens', () => {
       credentials: { kind: 'password', clientId: 'k1', clientSecret: secret, username: 'u', password: 'not-pw-9999' },
       scope: 'read_reports',
     });
-    const wrongLogin = await failure(badPassword.askReport(ASK));
+    const wrongLogin = await rejection(badPassword.askReport(ASK), DailymotionApiError);
     expect(wrongLogin.message).toContain('invalid_grant');
 
     const tooMuch = new DailymotionClient({
@@ -146,7 +138,7 @@ describe('dailymotion client: tokens', () => {
       credentials: { kind: 'client_credentials', clientId: 'k1', clientSecret: secret },
       scope: SCOPE,
     });
-    const badScope = await failure(tooMuch.askReport(ASK));
+    const badScope = await rejection(tooMuch.askReport(ASK), DailymotionApiError);
     expect(badScope.message).toContain('invalid_scope');
 
     const readOnly = new DailymotionClient({
@@ -154,7 +146,7 @@ describe('dailymotion client: tokens', () => {
       credentials: { kind: 'client_credentials', clientId: 'k1', clientSecret: secret },
       scope: 'read_reports',
     });
-    const noCreate = await failure(readOnly.askReport(ASK));
+    const noCreate = await rejection(readOnly.askReport(ASK), DailymotionApiError);
     expect(noCreate.kind).toBe('auth');
     expect(noCreate.status).toBe(403);
     expect(noCreate.message).toContain('insufficient_scope');
@@ -171,16 +163,16 @@ describe('dailymotion client: error typing', () => {
   it('5xx → transient (retryable); 429 → rate_limited with Retry-After in ms', async () => {
     const { s, client } = await setup();
     s.faults.add({ route: 'graphql', kind: '503', times: 1 });
-    const e503 = await failure(client.askReport(ASK));
+    const e503 = await rejection(client.askReport(ASK), DailymotionApiError);
     expect([e503.kind, e503.status, e503.retryable]).toEqual(['transient', 503, true]);
 
     s.faults.add({ route: 'graphql', kind: '429', times: 1, retryAfterSec: 7 });
-    const e429 = await failure(client.askReport(ASK));
+    const e429 = await rejection(client.askReport(ASK), DailymotionApiError);
     expect([e429.kind, e429.status, e429.retryAfterMs, e429.retryable]).toEqual(['rate_limited', 429, 7000, true]);
 
     s.faults.add({ route: 'token', kind: '500', times: 1 });
     const fresh = sandboxClient(s.url, { scope: SCOPE });
-    const eToken = await failure(fresh.accessToken());
+    const eToken = await rejection(fresh.accessToken(), DailymotionApiError);
     expect([eToken.kind, eToken.status]).toEqual(['transient', 500]);
     expect(await client.askReport(ASK)).toMatch(/^[0-9a-f]{32}$/);
   });
@@ -189,30 +181,33 @@ describe('dailymotion client: error typing', () => {
     const { s, client } = await setup();
     await client.accessToken();
     s.faults.add({ route: 'graphql', kind: 'reset', times: 1 });
-    const reset = await failure(client.askReport(ASK));
+    const reset = await rejection(client.askReport(ASK), DailymotionApiError);
     expect([reset.kind, reset.status]).toEqual(['transient', 0]);
     s.faults.add({ route: 'graphql', kind: 'malformed', times: 1 });
-    const malformed = await failure(client.askReport(ASK));
+    const malformed = await rejection(client.askReport(ASK), DailymotionApiError);
     expect([malformed.kind, malformed.status]).toEqual(['transient', 200]);
     s.faults.add({ route: 'token', kind: 'reset', times: 1 });
     const other = sandboxClient(s.url, { scope: SCOPE });
-    const tokenReset = await failure(other.accessToken());
+    const tokenReset = await rejection(other.accessToken(), DailymotionApiError);
     expect(tokenReset.kind).toBe('transient');
     for (const e of [reset, malformed, tokenReset]) expect(inspect(e)).not.toContain(DM_SANDBOX_CLIENT_SECRET);
   });
 
   it('input the schema refuses fails locally as invalid_request, before any call', async () => {
     const { s, client } = await setup();
-    const bad = await failure(client.askReport({ ...ASK, metrics: ['NOT_A_METRIC' as 'VIEWS'] }));
+    const bad = await rejection(
+      client.askReport({ ...ASK, metrics: ['NOT_A_METRIC' as 'VIEWS'] }),
+      DailymotionApiError,
+    );
     expect([bad.kind, bad.status]).toEqual(['invalid_request', 0]);
-    const badDate = await failure(client.askReport({ ...ASK, startDate: '01/06/2025' }));
+    const badDate = await rejection(client.askReport({ ...ASK, startDate: '01/06/2025' }), DailymotionApiError);
     expect(badDate.kind).toBe('invalid_request');
     expect(s.log).toHaveLength(0);
   });
 
   it('an unknown report token → not_found', async () => {
     const { client } = await setup();
-    const e = await failure(client.getReport('0123456789abcdef0123456789abcdef'));
+    const e = await rejection(client.getReport('0123456789abcdef0123456789abcdef'), DailymotionApiError);
     expect([e.kind, e.retryable]).toEqual(['not_found', false]);
   });
 });

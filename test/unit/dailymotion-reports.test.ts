@@ -14,6 +14,7 @@ import type { AskReportInput } from '../../src/pipelines/dailymotion/connector/e
 import { DailymotionApiError, ReportLinkGoneError } from '../../src/pipelines/dailymotion/connector/errors';
 import { SandboxClock } from '../../src/sandbox/clock';
 import { dailymotionSandboxPerTest, NINE_DIMENSIONS } from '../helpers/dailymotion';
+import { rejection } from '../helpers/rejection';
 
 const setup = dailymotionSandboxPerTest(11);
 
@@ -21,15 +22,6 @@ async function text(stream: Readable): Promise<string> {
   const parts: Buffer[] = [];
   for await (const c of stream) parts.push(Buffer.from(c as Buffer));
   return Buffer.concat(parts).toString('utf8');
-}
-
-async function failure(p: Promise<unknown>): Promise<DailymotionApiError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(DailymotionApiError);
-  return err as DailymotionApiError;
 }
 
 const ASK: AskReportInput = {
@@ -102,7 +94,10 @@ describe('dailymotion reports: limits', () => {
       await client.askReport(ASK),
       await client.askReport({ ...ASK, startDate: '2025-06-01', endDate: '2025-06-01' }),
     ];
-    const third = await failure(client.askReport({ ...ASK, startDate: '2025-05-01', endDate: '2025-05-02' }));
+    const third = await rejection(
+      client.askReport({ ...ASK, startDate: '2025-05-01', endDate: '2025-05-02' }),
+      DailymotionApiError,
+    );
     expect([third.kind, third.retryable, third.status]).toEqual(['concurrency_limit', true, 200]);
     expect(third.message).toMatch(/more than 2 reports/);
     s.clock.advance(2 * 3600_000);
@@ -129,7 +124,7 @@ describe('dailymotion reports: limits', () => {
       [{ metrics: ['ESTIMATED_EARNINGS_EUR'], dimensions: ['HOUR'] }, /not compatible/],
     ];
     for (const [patch, re] of cases) {
-      const e = await failure(client.askReport({ ...ASK, ...patch }));
+      const e = await rejection(client.askReport({ ...ASK, ...patch }), DailymotionApiError);
       expect([e.kind, e.retryable]).toEqual(['invalid_request', false]);
       expect(e.message).toMatch(re);
     }
@@ -149,7 +144,7 @@ describe('dailymotion reports: limits', () => {
     expect((await client.getReport(token)).status).toBe('FINISHED');
     s.clock.advance(1);
     expect(await client.getReport(token)).toEqual({ status: 'EXPIRED', links: [] });
-    const gone = await failure(client.downloadCsv(links[0]));
+    const gone = await rejection(client.downloadCsv(links[0]), DailymotionApiError);
     expect(gone).toBeInstanceOf(ReportLinkGoneError);
     expect([gone.kind, gone.status, gone.retryable]).toEqual(['not_found', 404, false]);
     expect(gone.message).not.toContain('sig=');
@@ -164,11 +159,11 @@ describe('dailymotion reports: limits', () => {
     expect(await client.getReport(failed)).toEqual({ status: 'FAILED', links: [] });
     const { links } = await client.getReport(token);
     const tampered = links[0].replace(/sig=[0-9a-f]/, 'sig=z');
-    const forbidden = await failure(client.downloadCsv(tampered));
+    const forbidden = await rejection(client.downloadCsv(tampered), DailymotionApiError);
     expect([forbidden.name, forbidden.status]).toEqual(['ReportLinkGoneError', 403]);
     expect((await axios.post(`${s.url}/__sandbox/dailymotion/reports/${token}/expire`)).status).toBe(204);
     expect((await client.getReport(token)).status).toBe('EXPIRED');
-    expect(await failure(client.downloadCsv(links[0]))).toBeInstanceOf(ReportLinkGoneError);
+    expect(await rejection(client.downloadCsv(links[0]), DailymotionApiError)).toBeInstanceOf(ReportLinkGoneError);
   });
 
   it('a failure rate makes a seeded fraction of reports FAIL', async () => {

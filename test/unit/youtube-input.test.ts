@@ -10,6 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createYoutubePrepareActivities, type Prepared } from '../../src/pipelines/youtube/activities/prepare';
 import { LocalBucket } from '../../src/sinks/local-bucket';
+import { rejection } from '../helpers/rejection';
 import { tmpDir } from '../helpers/temporal';
 
 const SECRET = `sEcReT${process.pid}Zq9`;
@@ -31,12 +32,7 @@ describe('youtube-enrich: the CSV input on the worker', () => {
     });
   /** The refusal (an error is required), as text: message and type. */
   const refusal = async (p: Promise<unknown>): Promise<string> => {
-    const err = await p.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(err, 'the input must be refused').toBeInstanceOf(ApplicationFailure);
-    const f = err as ApplicationFailure;
+    const f = await rejection(p, ApplicationFailure, 'the input must be refused');
     expect(f.type).toBe('InvalidInput');
     expect(f.nonRetryable).toBe(true);
     return `${f.message} ${JSON.stringify(f.details ?? [])}`;
