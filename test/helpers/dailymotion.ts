@@ -6,6 +6,8 @@ import {
   type DailymotionSandboxOptions,
 } from '../../src/pipelines/dailymotion/sandbox';
 import { afterEach } from 'vitest';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
 import { DailymotionClient, type DailymotionClientOptions } from '../../src/pipelines/dailymotion/connector/client';
 import type { Warehouse } from '../../src/sinks/warehouse';
 import { planReport, reportRows } from '../../src/pipelines/dailymotion/sandbox/rows';
@@ -17,6 +19,15 @@ export async function startDailymotionSandbox(opts: DailymotionSandboxOptions = 
   const env = { DM_BASE_URL: url, DM_CLIENT_API: DM_SANDBOX_CLIENT_ID, DM_CLIENT_SECRET: DM_SANDBOX_CLIENT_SECRET };
   return { sandbox, url, env };
 }
+
+/** Runs dailymotion-report on `input` as `workflowId` on `taskQueue` (a worker polls it); its result. */
+export const runReport = (
+  env: TestWorkflowEnvironment,
+  taskQueue: string,
+  workflowId: string,
+  input: DailymotionReportInput,
+): Promise<DailymotionReportResult> =>
+  env.client.workflow.execute('dailymotionReport', { taskQueue, workflowId, args: [input] });
 
 /** A client of the sandbox at `url` with its client-credentials pair (any option overridable). */
 export function sandboxClient(url: string, opts: Partial<DailymotionClientOptions> = {}): DailymotionClient {

@@ -11,6 +11,7 @@ import { datoramaWorkerOptions } from '../../src/datorama-worker';
 import { DatoramaSandbox, type DatoramaSandboxOptions } from '../../src/pipelines/datorama/sandbox';
 import { limiterDrainSignal, limiterWorkflowId, WINDOW_MS } from '../../src/pipelines/datorama/shared';
 import { fingerprint } from '../../src/node/fingerprint';
+import { stoppedAfterEach } from './lifetimes';
 import { createTestWorker, testDeps, uniqueQueue, useTemporalServer } from './temporal';
 
 /**
@@ -30,6 +31,19 @@ export async function datoramaSandbox(
   if (env?.supportsTimeSkipping) sandbox.clock.follow(() => env.currentTimeMs());
   const url = await sandbox.start(0);
   return { sandbox, token, env: { DATORAMA_BASE_URL: `${url}/v1`, DATORAMA_TOKEN: token } };
+}
+
+/**
+ * For a test file without a Temporal server: `start(opts)` starts a fresh sandbox (datoramaSandbox) and
+ * returns it; every sandbox started is stopped after each test.
+ */
+export function datoramaSandboxPerTest() {
+  const stopLater = stoppedAfterEach();
+  return async (opts: DatoramaSandboxOptions = {}) => {
+    const started = await datoramaSandbox(undefined, opts);
+    stopLater(started.sandbox);
+    return started;
+  };
 }
 
 export function datoramaDeps(sandboxEnv: Record<string, string>, extra: Record<string, string> = {}) {

@@ -21,7 +21,7 @@ import { freePort, tool } from '../../src/dev/servers';
 import { parseConfig, paths } from '../../src/config';
 import { createBucket } from '../../src/sinks';
 import type { S3Bucket } from '../../src/sinks/s3-bucket';
-import { startTestServer, type TestServer } from './servers';
+import { startMinioServer, type TestServer } from './servers';
 import { sleep } from './chaos';
 import { tmpDir } from './temporal';
 
@@ -41,23 +41,12 @@ export interface Minio extends TestServer {
 }
 
 export async function startMinio(name = 'minio-production'): Promise<Minio> {
-  const port = await freePort();
-  const consolePort = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const server = await startTestServer({
+  const server = await startMinioServer({
     name,
     exe: minioExe!,
-    args: [
-      'server',
-      tmpDir('longhaul-minio-'),
-      '--address',
-      `127.0.0.1:${port}`,
-      '--console-address',
-      `127.0.0.1:${consolePort}`,
-    ],
-    env: { MINIO_ROOT_USER: MINIO_USER, MINIO_ROOT_PASSWORD: MINIO_PASSWORD, MINIO_BROWSER: 'off' },
-    url,
-    ready: async () => (await fetch(`${url}/minio/health/ready`)).ok,
+    dataDir: tmpDir('longhaul-minio-'),
+    user: MINIO_USER,
+    password: MINIO_PASSWORD,
   });
   return {
     ...server,
@@ -65,7 +54,7 @@ export async function startMinio(name = 'minio-production'): Promise<Minio> {
       const env = {
         BUCKET: 's3',
         S3_BUCKET: bucket,
-        S3_ENDPOINT: url,
+        S3_ENDPOINT: server.url,
         S3_REGION: 'us-east-1',
         S3_FORCE_PATH_STYLE: 'true',
         S3_ACCESS_KEY_ID: MINIO_USER,

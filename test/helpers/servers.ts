@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { paths } from '../../src/config';
+import { freePort } from '../../src/dev/servers';
 
 export interface TestServer {
   url: string;
@@ -44,4 +45,27 @@ export async function startTestServer(opts: {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/**
+ * Starts MinIO (`exe`, built by `scripts/setup.sh --all`) on two free loopback ports (the S3 API and its
+ * console), storing its data in `dataDir`, with `user`/`password` as its root credentials; logged as `name`.
+ */
+export async function startMinioServer(opts: {
+  name: string;
+  exe: string;
+  dataDir: string;
+  user: string;
+  password: string;
+}): Promise<TestServer> {
+  const [port, consolePort] = [await freePort(), await freePort()];
+  const url = `http://127.0.0.1:${port}`;
+  return startTestServer({
+    name: opts.name,
+    exe: opts.exe,
+    args: ['server', opts.dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`],
+    env: { MINIO_ROOT_USER: opts.user, MINIO_ROOT_PASSWORD: opts.password, MINIO_BROWSER: 'off' },
+    url,
+    ready: async () => (await fetch(`${url}/minio/health/ready`)).ok,
+  });
 }

@@ -222,6 +222,23 @@ async function* failingBatches(first: Row[]): AsyncGenerator<Row[]> {
   throw new Error('source failed mid-load');
 }
 
+/**
+ * What the warehouse contracts' tests read and load with, on the warehouse `wh()` returns (made in a
+ * `beforeAll`): a table's row count, the daily rows in order, and a load of `rows` in batches of `batchSize`.
+ */
+function tableTools(wh: () => Warehouse) {
+  return {
+    count: async (table: string) =>
+      Number((await wh().query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table}`))[0].n),
+    daily: (table: string) =>
+      wh().query<{ day: string; channel: string; views: number }>(
+        `SELECT day, channel, views FROM ${table} ORDER BY day, channel, views`,
+      ),
+    load: (s: TableSchema, rows: Row[], mode: WriteMode, batchSize = 2) =>
+      wh().load(s, fromArray(rows, batchSize), mode),
+  };
+}
+
 export function warehouseContract(name: string, c: WarehouseContract): void {
   describe(`${name}: Warehouse contract`, () => {
     let wh: Warehouse;
@@ -232,14 +249,7 @@ export function warehouseContract(name: string, c: WarehouseContract): void {
       await wh?.close();
     });
     const p = c.param;
-    const count = async (table: string) =>
-      Number((await wh.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table}`))[0].n);
-    const daily = (table: string) =>
-      wh.query<{ day: string; channel: string; views: number }>(
-        `SELECT day, channel, views FROM ${table} ORDER BY day, channel, views`,
-      );
-    const load = (s: TableSchema, rows: Row[], mode: WriteMode, batchSize = 2) =>
-      wh.load(s, fromArray(rows, batchSize), mode);
+    const { count, daily, load } = tableTools(() => wh);
 
     it('ensureTable creates an empty table from the schema, and is idempotent', async () => {
       const s = typedSchema(tableName('ensure'));
@@ -442,14 +452,7 @@ export function warehouseOwnershipContract(name: string, c: WarehouseContract): 
     afterAll(async () => {
       await wh?.close();
     });
-    const count = async (table: string) =>
-      Number((await wh.query<{ n: unknown }>(`SELECT count(*) AS n FROM ${table}`))[0].n);
-    const daily = (table: string) =>
-      wh.query<{ day: string; channel: string; views: number }>(
-        `SELECT day, channel, views FROM ${table} ORDER BY day, channel, views`,
-      );
-    const load = (s: TableSchema, rows: Row[], mode: WriteMode, batchSize = 2) =>
-      wh.load(s, fromArray(rows, batchSize), mode);
+    const { count, daily, load } = tableTools(() => wh);
 
     it('describeTable: the columns of an existing table in order, with their types; undefined for none', async () => {
       const s = typedSchema(tableName('describe'));

@@ -8,7 +8,6 @@
  *   - when it reaches a workflow, fail it at once: a non-retryable failure, no activity past its first attempt.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -16,6 +15,7 @@ import type { Worker } from '@temporalio/worker';
 import type { Deps } from '../../src/activities/deps';
 import { startApiServer, type ApiServer } from '../../src/api/server';
 import { datoramaWorkerOptions } from '../../src/datorama-worker';
+import { freePort } from '../../src/dev/servers';
 import { SqliteVideosStore } from '../../src/sinks/videos-sqlite';
 import type { VideoUpsert } from '../../src/sinks/videos-store';
 import { startSandboxes, type RunningSandboxes } from '../../src/sandbox';
@@ -53,6 +53,16 @@ const PLANTED = `plantedSecret${process.pid}Xk`;
 
 const DM = ['--metrics', 'VIEWS', '--dimensions', 'DAY,VIDEO_ID'];
 const DM_DATES = ['--start-date', '2026-01-01', '--end-date', '2026-01-10'];
+/** A titelive run of books modified since 2025-01-01. */
+const TL_LIVRE = ['run', 'titelive', '--category', 'LIVRE', '--min-modified-date', '2025-01-01'];
+
+/** A youtube-watch run for 'cricket' with `flags` that the client refuses (exit 2). */
+const watchRefused = (name: string, flags: string[], message: RegExp): Case => ({
+  name,
+  args: ['run', 'youtube-watch', '--query', 'cricket', ...flags],
+  message,
+  exit: 2,
+});
 
 const CASES: Case[] = [
   // ── the command itself ────────────────────────────────────────────────────────────────────────────
@@ -426,36 +436,15 @@ const CASES: Case[] = [
   },
   // ── youtube-watch ─────────────────────────────────────────────────────────────────────────────────
   { name: 'youtube-watch: empty query', args: ['run', 'youtube-watch', '--query', ' '], message: /query/, exit: 2 },
-  {
-    name: 'youtube-watch: zero interval',
-    args: ['run', 'youtube-watch', '--query', 'cricket', '--interval-seconds', '0'],
-    message: /--interval-seconds/,
-    exit: 2,
-  },
-  {
-    name: 'youtube-watch: page size beyond the API limit',
-    args: ['run', 'youtube-watch', '--query', 'cricket', '--page-size', '51'],
-    message: /--page-size: at most/,
-    exit: 2,
-  },
-  {
-    name: 'youtube-watch: negative page size',
-    args: ['run', 'youtube-watch', '--query', 'cricket', '--page-size', '-1'],
-    message: /--page-size: at least/,
-    exit: 2,
-  },
-  {
-    name: 'youtube-watch: backfill date not a date',
-    args: ['run', 'youtube-watch', '--query', 'cricket', '--backfill-from', 'last tuesday'],
-    message: /--backfill-from/,
-    exit: 2,
-  },
-  {
-    name: 'youtube-watch: unknown quota model',
-    args: ['run', 'youtube-watch', '--query', 'cricket', '--quota-model', 'unlimited'],
-    message: /--quota-model: not a valid value/,
-    exit: 2,
-  },
+  watchRefused('youtube-watch: zero interval', ['--interval-seconds', '0'], /--interval-seconds/),
+  watchRefused('youtube-watch: page size beyond the API limit', ['--page-size', '51'], /--page-size: at most/),
+  watchRefused('youtube-watch: negative page size', ['--page-size', '-1'], /--page-size: at least/),
+  watchRefused('youtube-watch: backfill date not a date', ['--backfill-from', 'last tuesday'], /--backfill-from/),
+  watchRefused(
+    'youtube-watch: unknown quota model',
+    ['--quota-model', 'unlimited'],
+    /--quota-model: not a valid value/,
+  ),
   // ── titelive ──────────────────────────────────────────────────────────────────────────────────────
   {
     name: 'titelive: unknown category',
@@ -465,16 +454,7 @@ const CASES: Case[] = [
   },
   {
     name: 'titelive: an image prefix that climbs out of its place',
-    args: [
-      'run',
-      'titelive',
-      '--category',
-      'LIVRE',
-      '--min-modified-date',
-      '2025-01-01',
-      '--image-prefix',
-      'covers/../x',
-    ],
+    args: [...TL_LIVRE, '--image-prefix', 'covers/../x'],
     message: /--image-prefix: no "\." or "\.\." part/,
     exit: 2,
   },
@@ -501,13 +481,13 @@ const CASES: Case[] = [
   },
   {
     name: 'titelive: negative page size',
-    args: ['run', 'titelive', '--category', 'LIVRE', '--min-modified-date', '2025-01-01', '--results-per-page', '-5'],
+    args: [...TL_LIVRE, '--results-per-page', '-5'],
     message: /--results-per-page: at least/,
     exit: 2,
   },
   {
     name: 'titelive: page size beyond the API limit',
-    args: ['run', 'titelive', '--category', 'LIVRE', '--min-modified-date', '2025-01-01', '--results-per-page', '5000'],
+    args: [...TL_LIVRE, '--results-per-page', '5000'],
     message: /--results-per-page: at most/,
     exit: 2,
   },
@@ -519,33 +499,13 @@ const CASES: Case[] = [
   },
   {
     name: 'titelive: an output key with an unknown placeholder',
-    args: [
-      'run',
-      'titelive',
-      '--category',
-      'LIVRE',
-      '--min-modified-date',
-      '2025-01-01',
-      '--raw-output',
-      'x/{date}.parquet',
-    ],
+    args: [...TL_LIVRE, '--raw-output', 'x/{date}.parquet'],
     message: /--raw-output: unknown placeholder: use \{category\}, \{runId\} or \{day\}/,
     exit: 2,
   },
   {
     name: 'titelive: an images file without the images',
-    args: [
-      'run',
-      'titelive',
-      '--category',
-      'LIVRE',
-      '--min-modified-date',
-      '2025-01-01',
-      '--images',
-      'false',
-      '--images-output',
-      'images.parquet',
-    ],
+    args: [...TL_LIVRE, '--images', 'false', '--images-output', 'images.parquet'],
     message: /--images-output: needs images: true/,
     exit: 2,
   },
@@ -559,7 +519,7 @@ const CASES: Case[] = [
   },
   {
     name: 'titelive: worker without credentials',
-    args: ['run', 'titelive', '--category', 'LIVRE', '--min-modified-date', '2025-01-01'],
+    args: TL_LIVRE,
     reaches: 'nocreds',
     message: /TITELIVE_USERNAME and TITELIVE_PASSWORD must be set/,
     exit: 1,
@@ -696,7 +656,7 @@ describe('bad-input catalogue', () => {
   beforeAll(async () => {
     env = await devServerEnv();
     sandboxes = await startSandboxes(undefined, { randomPorts: true, seed: 8 });
-    closedPort = await freePort();
+    closedPort = await freePort(); // a port nothing listens on (bound, then released)
     const creds =
       /^(DM_CLIENT_API|DM_CLIENT_SECRET|DM_USERNAME|DM_PASSWORD|TITELIVE_USERNAME|TITELIVE_PASSWORD|DATORAMA_TOKEN|YOUTUBE_API_KEYS)$/;
     const configs: Record<Group, Record<string, string>> = {
@@ -895,16 +855,4 @@ function writeInput(dir: string, id: string, input: unknown): string {
   const file = path.join(dir, `${id}.json`);
   fs.writeFileSync(file, typeof input === 'string' ? input : JSON.stringify(input));
   return file;
-}
-
-/** A port nothing listens on (bound, then released). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }

@@ -11,11 +11,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
+import type { DailymotionReportInput } from '../../src/pipelines/dailymotion/definition';
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { reportTableSchema } from '../../src/pipelines/dailymotion/shared';
 import { longhaul } from '../helpers/bad-input';
-import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
+import { expectedRowKeys, runReport, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
 import { testDeps, tmpDir, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const COLUMNS = ['day', 'video_id', 'views', 'time_watched_seconds'];
@@ -48,12 +48,7 @@ describe('dailymotion-report loads (dev server)', () => {
   afterAll(() => sandbox?.stop());
 
   const deps = () => testDeps({ ...dmEnv, DM_ACCOUNT: uniqueQueue('acct') });
-  const run = (taskQueue: string, i: DailymotionReportInput) =>
-    env.client.workflow.execute('dailymotionReport', {
-      taskQueue,
-      workflowId: uniqueQueue('dm-load'),
-      args: [i],
-    }) as Promise<DailymotionReportResult>;
+  const run = (taskQueue: string, i: DailymotionReportInput) => runReport(env, taskQueue, uniqueQueue('dm-load'), i);
   const failure = (taskQueue: string, i: DailymotionReportInput) =>
     run(taskQueue, i).then(
       () => 'completed',

@@ -29,10 +29,7 @@ describe('dailymotion report semaphore on the dev server', () => {
 
   useTemporalServer('dev', (e) => (env = e), {
     started,
-    afterEach: async () => {
-      await sandbox?.stop();
-      sandbox = undefined;
-    },
+    afterEach: () => sandbox?.stop(),
   });
 
   const fresh = async (generationMs: number) => {

@@ -10,7 +10,7 @@ import type { DailymotionReportInput, DailymotionReportResult } from '../../src/
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { progressQuery } from '../../src/shared/messages';
 import { maybeSaveHistory, maybeSaveHistoryOfType } from '../helpers/histories';
-import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
+import { expectedRowKeys, runReport, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
 import { testDeps, tmpDir, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const COLUMNS = ['day', 'video_id', 'visitor_country', 'views', 'time_watched_seconds'];
@@ -55,11 +55,7 @@ describe('dailymotion-report on the dev server', () => {
     const i = input('dm_exact');
     const workflowId = uniqueQueue('dm-exact');
     const [first, second] = await withWorker(env, deps, async (taskQueue) => {
-      const a = (await env.client.workflow.execute('dailymotionReport', {
-        taskQueue,
-        workflowId,
-        args: [i],
-      })) as DailymotionReportResult;
+      const a = await runReport(env, taskQueue, workflowId, i);
       await maybeSaveHistory(env.address, workflowId, 'dailymotion-report');
       await maybeSaveHistoryOfType(env.address, 'dailymotionReportWindow', 'dailymotion-window');
       // Since its slots go through the kit's requester (WINDOW_SLOTS_ON_PERMITS): a window of that path too.
@@ -70,11 +66,7 @@ describe('dailymotion-report on the dev server', () => {
       await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-report-slots');
       // Since the semaphore runs on the permit entity (SEMAPHORE_ON_PERMITS): a history of that path too.
       await maybeSaveHistoryOfType(env.address, 'semaphore', 'semaphore-on-permits');
-      const b = (await env.client.workflow.execute('dailymotionReport', {
-        taskQueue,
-        workflowId,
-        args: [i],
-      })) as DailymotionReportResult;
+      const b = await runReport(env, taskQueue, workflowId, i);
       return [a, b];
     });
     expect(first.windows.map((w) => `${w.start}..${w.end}`)).toEqual([

@@ -2,10 +2,35 @@ import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSchedule, describeSchedule, listSchedules } from '../../src/cli/schedule';
 import { PIPELINES } from '../../src/pipelines';
+import type { PipelineDef } from '../../src/pipelines/types';
 import type { DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
 import { ACCOUNT_ATTRIBUTE, RANGE_END_ATTRIBUTE, RANGE_START_ATTRIBUTE } from '../../src/shared/search-attributes';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
 import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
+
+/** The workflow IDs of a schedule's recent actions, once there are `n` of them (polled every 100 ms, 100 times at most). */
+async function started(
+  h: { describe(): Promise<{ info: { recentActions: { action: { workflow: { workflowId: string } } }[] } }> },
+  n: number,
+): Promise<string[]> {
+  for (let i = 0; i < 100; i++) {
+    const ids = (await h.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+    if (ids.length >= n) return ids;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return (await h.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+}
+
+/** A Dailymotion report of views per day and video over relative days, into `table`. */
+const reportInput = (pipeline: PipelineDef, startDate: string, endDate: string, table: string) =>
+  pipeline.input.parse({
+    metrics: ['VIEWS'],
+    dimensions: ['DAY', 'VIDEO_ID'],
+    startDate,
+    endDate,
+    table,
+    poll: { initialDelay: '200ms', maxDelay: '1s' },
+  });
 
 describe('schedules on the dev server', () => {
   let env: TestWorkflowEnvironment;
@@ -28,11 +53,7 @@ describe('schedules on the dev server', () => {
         expect(described.policies.catchupWindow).toBe(7 * 86_400_000); // was 1 day: an outage over a day lost days
         expect((await listSchedules(env.client)).map((s) => s.scheduleId)).toContain(id);
         await handle.trigger();
-        let runId: string | undefined;
-        for (let i = 0; i < 100 && !runId; i++) {
-          runId = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId;
-          if (!runId) await new Promise((r) => setTimeout(r, 100));
-        }
+        const [runId] = await started(handle, 1);
         expect(runId).toMatch(new RegExp(`^${id}-run`));
         const run = env.client.workflow.getHandle(runId!);
         await run.result();
@@ -61,25 +82,14 @@ describe('schedules on the dev server', () => {
     try {
       await withWorker(env, deps, async (taskQueue) => {
         const pipeline = { ...PIPELINES['dailymotion-report'], taskQueue };
-        const input = pipeline.input.parse({
-          metrics: ['VIEWS'],
-          dimensions: ['DAY', 'VIDEO_ID'],
-          startDate: 'today-2',
-          endDate: 'yesterday',
-          table: 'sched_dm',
-          poll: { initialDelay: '200ms', maxDelay: '1s' },
-        });
+        const input = reportInput(pipeline, 'today-2', 'yesterday', 'sched_dm');
         const handle = await createSchedule(env.client, pipeline, input, { id, cron: '0 7 * * *' }, deps.config);
         try {
           // The schedule keeps the relative days: every run asks for its own yesterday.
           const action = (await handle.describe()).action as { args?: unknown[] };
           expect(action.args?.[0]).toMatchObject({ startDate: 'today-2', endDate: 'yesterday' });
           await handle.trigger();
-          let workflowId: string | undefined;
-          for (let i = 0; i < 100 && !workflowId; i++) {
-            workflowId = (await handle.describe()).info.recentActions[0]?.action.workflow.workflowId;
-            if (!workflowId) await new Promise((r) => setTimeout(r, 100));
-          }
+          const [workflowId] = await started(handle, 1);
           const run = env.client.workflow.getHandle(workflowId!);
           const result: DailymotionReportResult = await run.result();
           const info = await run.describe();
@@ -123,29 +133,10 @@ describe('schedules on the dev server', () => {
     const { sandbox, env: dmEnv } = await startDailymotionSandbox({ generationMs: 8_000, rowsPerFile: 50 });
     const id = uniqueQueue('sched-gap');
     const deps = testDeps({ ...dmEnv, DM_ACCOUNT: `${id}-acct` });
-    const started = (
-      h: { describe(): Promise<{ info: { recentActions: { action: { workflow: { workflowId: string } } }[] } }> },
-      n: number,
-    ) =>
-      (async () => {
-        for (let i = 0; i < 100; i++) {
-          const ids = (await h.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
-          if (ids.length >= n) return ids;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-        return (await h.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
-      })();
     try {
       await withWorker(env, deps, async (taskQueue) => {
         const pipeline = { ...PIPELINES['dailymotion-report'], taskQueue };
-        const input = pipeline.input.parse({
-          metrics: ['VIEWS'],
-          dimensions: ['DAY', 'VIDEO_ID'],
-          startDate: 'yesterday',
-          endDate: 'yesterday',
-          table: 'sched_gap',
-          poll: { initialDelay: '200ms', maxDelay: '1s' },
-        });
+        const input = reportInput(pipeline, 'yesterday', 'yesterday', 'sched_gap');
         const handle = await createSchedule(env.client, pipeline, input, { id, cron: '0 7 * * *' }, deps.config);
         try {
           const { policies } = await handle.describe();

@@ -6,10 +6,11 @@ import { Readable } from 'node:stream';
 import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config';
-import { freePort, tool } from '../../src/dev/servers';
+import { tool } from '../../src/dev/servers';
 import { createBucket } from '../../src/sinks';
 import { S3Bucket, type S3BucketOptions } from '../../src/sinks/s3-bucket';
-import { bucketContract, startTestServer, type TestServer } from '../helpers/sink-contracts';
+import { bucketContract, type TestServer } from '../helpers/sink-contracts';
+import { startMinioServer } from '../helpers/servers';
 
 const minio = tool('minio');
 const USER = 'longhaul-test';
@@ -37,16 +38,7 @@ describe.skipIf(!minio)('S3 bucket on MinIO', () => {
 
   beforeAll(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-minio-'));
-    const [port, consolePort] = [await freePort(), await freePort()];
-    const url = `http://127.0.0.1:${port}`;
-    server = await startTestServer({
-      name: 'minio',
-      exe: minio!,
-      args: ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`],
-      env: { MINIO_ROOT_USER: USER, MINIO_ROOT_PASSWORD: PASSWORD, MINIO_BROWSER: 'off' },
-      url,
-      ready: async () => (await fetch(`${url}/minio/health/ready`)).ok,
-    });
+    server = await startMinioServer({ name: 'minio', exe: minio!, dataDir, user: USER, password: PASSWORD });
   });
   afterAll(async () => {
     for (const b of made) b.destroy();

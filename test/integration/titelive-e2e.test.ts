@@ -5,7 +5,7 @@
  * the image host than the configured pool size (counted by the sandbox).
  */
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { runPipeline } from '../../src/cli/run';
 import { PIPELINES } from '../../src/pipelines';
@@ -15,19 +15,15 @@ import { imageUuid } from '../../src/pipelines/titelive/connector/images';
 import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { articleImageUrls } from '../../src/pipelines/titelive/sandbox/catalog';
 import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
+import { startedForFile } from '../helpers/lifetimes';
 import { testDeps, useTemporalServer, withWorker } from '../helpers/temporal';
 
 const POOL = 6;
 
 describe('titelive on the dev server', () => {
   let env: TestWorkflowEnvironment;
-  let sandbox: TiteliveSandbox;
   useTemporalServer('dev', (e) => (env = e));
-  beforeAll(async () => {
-    sandbox = new TiteliveSandbox({ seed: 5 });
-    await sandbox.start();
-  });
-  afterAll(() => sandbox?.stop());
+  const sandbox = startedForFile(new TiteliveSandbox({ seed: 5 }));
 
   it('extracts 2,000 products, writes matching Parquet and warehouse rows, copies every image', async () => {
     const deps = testDeps({

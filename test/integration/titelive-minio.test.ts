@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePort, tool } from '../../src/dev/servers';
+import { tool } from '../../src/dev/servers';
 import { S3Bucket } from '../../src/sinks/s3-bucket';
-import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
 import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
-import { startTestServer, type TestServer } from '../helpers/sink-contracts';
-import { devServerEnv, testDeps, uniqueQueue, withWorker } from '../helpers/temporal';
+import { startMinioServer, type TestServer } from '../helpers/servers';
+import { devServerEnv, testDeps, uniqueQueue } from '../helpers/temporal';
+import { runTitelive } from '../helpers/titelive';
 
 const minio = tool('minio');
 const USER = 'longhaul-test';
@@ -29,19 +29,10 @@ describe.skipIf(!minio)('titelive with the bucket on MinIO (skipped: .longhaul/b
   beforeAll(async () => {
     env = await devServerEnv();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-minio-titelive-'));
-    const [port, consolePort] = [await freePort(), await freePort()];
-    const url = `http://127.0.0.1:${port}`;
-    server = await startTestServer({
-      name: 'minio-titelive',
-      exe: minio!,
-      args: ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`],
-      env: { MINIO_ROOT_USER: USER, MINIO_ROOT_PASSWORD: PASSWORD, MINIO_BROWSER: 'off' },
-      url,
-      ready: async () => (await fetch(`${url}/minio/health/ready`)).ok,
-    });
+    server = await startMinioServer({ name: 'minio-titelive', exe: minio!, dataDir, user: USER, password: PASSWORD });
     bucket = new S3Bucket({
       bucket: 'titelive',
-      endpoint: url,
+      endpoint: server.url,
       forcePathStyle: true,
       credentials: { accessKeyId: USER, secretAccessKey: PASSWORD },
     });
@@ -59,22 +50,14 @@ describe.skipIf(!minio)('titelive with the bucket on MinIO (skipped: .longhaul/b
 
   it('writes raw pages, Parquet and every image to MinIO (images under the chosen prefix)', async () => {
     const deps = { ...testDeps({ ...titeliveSandbox.env(sandbox.url), TITELIVE_IMAGE_POOL_SIZE: '4' }), bucket };
-    const result: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
-      env.client.workflow.execute('titelive', {
-        taskQueue,
-        workflowId: uniqueQueue('tl-minio'),
-        args: [
-          {
-            category: 'LIVRE',
-            minModifiedDate: '2025-01-01',
-            imageRetryDelay: '1s',
-            imagePrefix: 'covers/fr',
-            rawOutput: 'handoff/raw_products.parquet',
-            imagesOutput: 'handoff/products_with_images.parquet',
-          },
-        ],
-      }),
-    );
+    const result = await runTitelive(env, deps, uniqueQueue('tl-minio'), {
+      category: 'LIVRE',
+      minModifiedDate: '2025-01-01',
+      imageRetryDelay: '1s',
+      imagePrefix: 'covers/fr',
+      rawOutput: 'handoff/raw_products.parquet',
+      imagesOutput: 'handoff/products_with_images.parquet',
+    });
     const articles = sandbox.catalog.reduce((n, p) => n + p.articles.length, 0);
     expect(result).toMatchObject({ products: 300, rows: articles, pages: 3 });
     const raw = await bucket.list('titelive/raw/');
@@ -118,13 +101,11 @@ describe.skipIf(!minio)('titelive with the bucket on MinIO (skipped: .longhaul/b
     expect(paths.filter((r) => r.ok).every((r) => /^s3:\/\/titelive\/covers\/fr\/[0-9a-f-]{36}$/.test(r.p))).toBe(true);
 
     // Parse only, reading the raw file back from MinIO through its s3:// URL.
-    const again: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
-      env.client.workflow.execute('titelive', {
-        taskQueue,
-        workflowId: uniqueQueue('tl-minio-parse'),
-        args: [{ category: 'LIVRE', parseFrom: `s3://titelive/${result.rawParquet}`, images: false }],
-      }),
-    );
+    const again = await runTitelive(env, deps, uniqueQueue('tl-minio-parse'), {
+      category: 'LIVRE',
+      parseFrom: `s3://titelive/${result.rawParquet}`,
+      images: false,
+    });
     expect(again).toMatchObject({ products: 300, rows: articles, highWaterMark: null });
   });
 });

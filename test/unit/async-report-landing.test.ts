@@ -6,7 +6,7 @@
  * loads them (DuckDB here). `--from-landed` loads the newest landing without the API.
  */
 import zlib from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createAsyncReportActivities, type LoadedReport, type ReportStatus } from '../../src/kit/activity/async-report';
 import { activityNames } from '../../src/kit/async-report/spec';
@@ -14,6 +14,7 @@ import { acmeReports } from '../../src/pipelines/acme/definition';
 import { acmeSandbox } from '../../src/pipelines/acme/sandbox';
 import { AcmeSandbox } from '../../src/pipelines/acme/sandbox/server';
 import { liveAttempt } from '../helpers/activity';
+import { stoppedAfterEach } from '../helpers/lifetimes';
 import { testDeps } from '../helpers/temporal';
 
 const names = activityNames(acmeReports.name);
@@ -26,14 +27,12 @@ const attempt = (n: number) =>
 type Act = (...args: never[]) => Promise<unknown>;
 
 describe('async-report load: raw landing', () => {
-  let sandbox: AcmeSandbox | undefined;
-  afterEach(async () => {
-    await sandbox?.stop();
-    sandbox = undefined;
-  });
+  const stopLater = stoppedAfterEach();
 
   it('lands the files as served, loads them once, and a retry or an expired report reads the landing', async () => {
-    sandbox = new AcmeSandbox({ seed: 5, generationMs: 0, rowsPerFile: 40, fileTtlMs: 60_000, tokens: ['t1'] });
+    const sandbox = stopLater(
+      new AcmeSandbox({ seed: 5, generationMs: 0, rowsPerFile: 40, fileTtlMs: 60_000, tokens: ['t1'] }),
+    );
     const base = await sandbox.start();
     const deps = testDeps({ ...acmeSandbox.env(base), ACME_TOKEN: 't1' });
     const acts = createAsyncReportActivities(acmeReports)(deps) as unknown as Record<string, Act>;
@@ -48,7 +47,7 @@ describe('async-report load: raw landing', () => {
     const input = { reportId, links: status.links, window, options };
     const expected = sandbox.rowsFor(window.start, window.end, '7d');
     const stored = async () => (await deps.warehouse.select(acmeReports.table)).length;
-    const downloads = () => sandbox!.log.filter((e) => e.route === 'file' && e.status === 200).length;
+    const downloads = () => sandbox.log.filter((e) => e.route === 'file' && e.status === 200).length;
 
     const first = await call<LoadedReport>(names.load, 1, input);
     expect(first).toMatchObject({ rows: expected.length, files: status.links.length });
@@ -97,7 +96,9 @@ describe('async-report load: raw landing', () => {
   });
 
   it('a merge table folds the rows its key repeats, and the load does not take the fold for lost rows', async () => {
-    sandbox = new AcmeSandbox({ seed: 7, generationMs: 0, rowsPerFile: 40, fileTtlMs: 60_000, tokens: ['t1'] });
+    const sandbox = stopLater(
+      new AcmeSandbox({ seed: 7, generationMs: 0, rowsPerFile: 40, fileTtlMs: 60_000, tokens: ['t1'] }),
+    );
     const base = await sandbox.start();
     const deps = testDeps({ ...acmeSandbox.env(base), ACME_TOKEN: 't1' });
     // One row per campaign and attribution: the report's days fold into the last one read.

@@ -4,7 +4,7 @@
  * Temporal: worker killed, network cut) reuses the token instead of asking a second report, which would
  * generate outside the report semaphore's count.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import {
@@ -12,8 +12,8 @@ import {
   askClaimKey,
   type AskInput,
 } from '../../src/pipelines/dailymotion/activities/report';
-import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
 import { startDailymotionSandbox } from '../helpers/dailymotion';
+import { stoppedAfterEach } from '../helpers/lifetimes';
 import { testDeps } from '../helpers/temporal';
 
 const ASK: AskInput = {
@@ -27,15 +27,11 @@ const execution = { workflowId: 'dm-test/window-0', runId: 'run-1' };
 const attempt = (n: number) => new MockActivityEnvironment({ attempt: n, workflowExecution: execution } as never);
 
 describe('askReport idempotency', () => {
-  let sandbox: DailymotionSandbox | undefined;
-  afterEach(async () => {
-    await sandbox?.stop();
-    sandbox = undefined;
-  });
+  const stopLater = stoppedAfterEach();
 
   it('a retried attempt after the API accepted the ask reuses the token: the sandbox saw one ask', async () => {
     const started = await startDailymotionSandbox();
-    sandbox = started.sandbox;
+    const sandbox = stopLater(started.sandbox);
     const deps = testDeps(started.env);
     const acts = createDailymotionActivities(deps);
     const first = await attempt(1).run(acts.askReport, ASK);
@@ -53,7 +49,7 @@ describe('askReport idempotency', () => {
 
   it('a claim without a token (outcome unknown) holds the slot for a bounded time before asking again', async () => {
     const started = await startDailymotionSandbox();
-    sandbox = started.sandbox;
+    const sandbox = stopLater(started.sandbox);
     const deps = testDeps(started.env);
     let now = Date.parse('2026-01-10T10:00:00Z');
     const acts = createDailymotionActivities(deps, { unknownAskHoldMs: 20 * 60_000, now: () => now });

@@ -5,7 +5,7 @@
  */
 import axios, { type AxiosResponse } from 'axios';
 import { parse as parseSync } from 'csv-parse/sync';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AskReportInput } from '../../src/pipelines/dailymotion/connector/enums';
 import { TIME_DIMENSIONS } from '../../src/pipelines/dailymotion/connector/enums';
 import {
@@ -18,18 +18,15 @@ import {
 import { Catalog } from '../../src/pipelines/dailymotion/sandbox/catalog';
 import { csvLine } from '../../src/pipelines/dailymotion/sandbox/csv';
 import { planReport, reportRows } from '../../src/pipelines/dailymotion/sandbox/rows';
+import { stoppedAfterEach } from '../helpers/lifetimes';
 
-let sandbox: DailymotionSandbox | undefined;
-afterEach(async () => {
-  await sandbox?.stop();
-  sandbox = undefined;
-});
+const stopLater = stoppedAfterEach();
 
 const http = axios.create({ validateStatus: () => true });
 const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
 
 async function start(opts: ConstructorParameters<typeof DailymotionSandbox>[0] = {}) {
-  sandbox = new DailymotionSandbox({ seed: 21, ...opts });
+  const sandbox = stopLater(new DailymotionSandbox({ seed: 21, ...opts }));
   const url = await sandbox.start();
   const token = async (extra: Record<string, string> = {}) => {
     const res = await http.post(

@@ -4,15 +4,14 @@
  * listings without `processStatsCounts`. (Reruns that make new jobs or keep their updateTime:
  * test/unit/datorama-reconcile.test.ts.)
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDatoramaCallActivities } from '../../src/pipelines/datorama/activities/calls';
 import { pendingOf } from '../../src/pipelines/datorama/activities/reads';
 import type { SubmitOutcome } from '../../src/pipelines/datorama/activities/call-kit';
 import { JOB_LOG_TABLE } from '../../src/pipelines/datorama/activities/tables';
 import { createDatoramaClient } from '../../src/pipelines/datorama/connector/client';
-import type { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
-import { datoramaSandbox } from '../helpers/datorama';
+import { datoramaSandboxPerTest } from '../helpers/datorama';
 import { testDeps } from '../helpers/temporal';
 
 const execution = { workflowId: 'dato-assume', runId: 'run-1' };
@@ -26,24 +25,19 @@ const attempt = (activityId: string) =>
   } as never);
 
 describe('datorama client when an inferred API behaviour is false', () => {
-  let sandbox: DatoramaSandbox | undefined;
-  afterEach(async () => {
-    await sandbox?.stop();
-    sandbox = undefined;
-  });
+  const start = datoramaSandboxPerTest();
 
   it.each([true, false])(
     'a multi-stream process answer whose jobs name no stream (%s): each stream logged once, no job given by guess',
     async (noStreamId) => {
-      const started = await datoramaSandbox(undefined, {
+      const { sandbox, env } = await start({
         streams: 8,
         maxJobs: 1,
         seed: 3,
         failEvery: 0,
         assumptions: { noStreamIdInProcessAnswer: noStreamId },
       });
-      sandbox = started.sandbox;
-      const deps = testDeps(started.env);
+      const deps = testDeps(env);
       const streams = sandbox.data.streams
         .filter((s) => s.enabled)
         .map((s) => s.id)
@@ -89,7 +83,7 @@ describe('datorama client when an inferred API behaviour is false', () => {
 
   it('stream listings without processStatsCounts: the throttle counts streams with a job pending or running', async () => {
     for (const noCounts of [false, true]) {
-      const started = await datoramaSandbox(undefined, {
+      const { sandbox, env } = await start({
         workspaces: 1,
         streams: 6,
         maxJobs: 0,
@@ -97,8 +91,7 @@ describe('datorama client when an inferred API behaviour is false', () => {
         failEvery: 0,
         assumptions: { noProcessStatsCounts: noCounts },
       });
-      sandbox = started.sandbox;
-      const client = createDatoramaClient(testDeps(started.env).config);
+      const client = createDatoramaClient(testDeps(env).config);
       const ws = sandbox.data.workspaces[0].id;
       const [a, b] = sandbox.data.streams.filter((s) => s.enabled).map((s) => s.id);
       // Two streams processed over 25 days: 3 jobs each, all PENDING now.
@@ -108,7 +101,6 @@ describe('datorama client when an inferred API behaviour is false', () => {
       // The API's own count of jobs when it gives one; else the streams with a job pending (a lower bound).
       expect(pendingOf(listing)).toBe(noCounts ? 2 : 6);
       await sandbox.stop();
-      sandbox = undefined;
     }
   });
 });

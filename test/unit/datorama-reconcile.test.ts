@@ -4,7 +4,7 @@
  * claim was written and before the call; the stream had no jobs, the check counted "no jobs" as applied, and
  * the run logged the rerun-all SUBMITTED while the platform never received it (sandbox truth: ×0).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDatoramaCallActivities, type CallContext } from '../../src/pipelines/datorama/activities/calls';
 import type { SubmitOutcome } from '../../src/pipelines/datorama/activities/call-kit';
@@ -12,7 +12,7 @@ import { STALE_MARGIN_MS } from '../../src/kit/activity/heartbeat';
 import { DatoramaRecords, JOB_LOG_TABLE } from '../../src/pipelines/datorama/activities/tables';
 import type { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
 import type { DatoramaAssumptionSwitches } from '../../src/pipelines/datorama/sandbox/server';
-import { datoramaSandbox } from '../helpers/datorama';
+import { datoramaSandboxPerTest } from '../helpers/datorama';
 import { testDeps } from '../helpers/temporal';
 
 const TIMEOUT_MS = 30_000;
@@ -28,14 +28,11 @@ const attempt = (activityId: string, n: number, ago = 0) =>
   } as never);
 
 describe('datoramaReconcile', () => {
+  const start = datoramaSandboxPerTest();
   let sandbox: DatoramaSandbox | undefined;
-  afterEach(async () => {
-    await sandbox?.stop();
-    sandbox = undefined;
-  });
 
   async function setup(assumptions?: DatoramaAssumptionSwitches) {
-    const started = await datoramaSandbox(undefined, { streams: 12, maxJobs: 3, seed: 7, assumptions });
+    const started = await start({ streams: 12, maxJobs: 3, seed: 7, assumptions });
     sandbox = started.sandbox;
     const deps = testDeps(started.env);
     const jobs = (id: number) => started.sandbox.data.jobs.filter((j) => j.dataStreamId === id).length;

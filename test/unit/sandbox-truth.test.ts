@@ -3,20 +3,17 @@
  * with: what an answer served and whether the client received it whole (an injected malformed or truncated
  * body, or an error, is not delivered), and what a call applied; and the suite's checks against it.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { SandboxServer, TruthRecord } from '../../src/sandbox/server';
+import { describe, expect, it } from 'vitest';
+import type { TruthRecord } from '../../src/sandbox/server';
 import { DailymotionSandbox, rowsPerDay } from '../../src/pipelines/dailymotion/sandbox/server';
 import { planReport } from '../../src/pipelines/dailymotion/sandbox/rows';
 import { DatoramaSandbox } from '../../src/pipelines/datorama/sandbox';
 import { YoutubeSandbox } from '../../src/pipelines/youtube/sandbox';
 import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { dailymotionServed, datoramaTruth } from '../chaos/truth';
+import { stoppedAfterEach } from '../helpers/lifetimes';
 
-let sandbox: SandboxServer | undefined;
-afterEach(async () => {
-  await sandbox?.stop();
-  sandbox = undefined;
-});
+const stopLater = stoppedAfterEach();
 
 async function truthOf(url: string, kind?: string): Promise<TruthRecord[]> {
   const res = await fetch(`${url}/__sandbox/truth${kind ? `?kind=${kind}` : ''}`);
@@ -26,8 +23,7 @@ async function truthOf(url: string, kind?: string): Promise<TruthRecord[]> {
 
 describe('sandbox truth', () => {
   it('youtube: the IDs each videos.list answer served, and whether the answer arrived whole', async () => {
-    const yt = new YoutubeSandbox({ seed: 3, projects: [{ id: 'p', keys: ['k1'] }], missingRate: 0 });
-    sandbox = yt;
+    const yt = stopLater(new YoutubeSandbox({ seed: 3, projects: [{ id: 'p', keys: ['k1'] }], missingRate: 0 }));
     const url = await yt.start(0);
     const ids = [fakeId(3, 'a'), fakeId(3, 'b')];
     const call = () =>
@@ -64,8 +60,7 @@ describe('sandbox truth', () => {
   });
 
   it('datorama: every action the platform applied, once per call that applied it', async () => {
-    const dt = new DatoramaSandbox({ tokens: ['t1'], seedNow: Date.UTC(2026, 0, 10), streams: 3 });
-    sandbox = dt;
+    const dt = stopLater(new DatoramaSandbox({ tokens: ['t1'], seedNow: Date.UTC(2026, 0, 10), streams: 3 }));
     await dt.clock.set(Date.UTC(2026, 0, 10, 12));
     const url = await dt.start(0);
     const stream = dt.data.streams.find((s) => s.enabled)!.id;

@@ -94,20 +94,14 @@ describe('LocalBucket on disk', () => {
       read.push(path.relative(dir, String(args[0])) || '.');
       return realReaddir(...args);
     }) as never);
+    /** raw/run-1 and its two subfolders: what the listings of raw/run-1/ and raw/run-1/q read, and only that. */
+    const runFolders = [path.join('raw', 'run-1'), path.join('raw', 'run-1', 'q1'), path.join('raw', 'run-1', 'q2')];
     expect((await b.list('raw/run-1/')).map((o) => o.key)).toEqual(['raw/run-1/q1/page-1', 'raw/run-1/q2/page-1']);
-    expect(read.sort()).toEqual([
-      path.join('raw', 'run-1'),
-      path.join('raw', 'run-1', 'q1'),
-      path.join('raw', 'run-1', 'q2'),
-    ]);
+    expect(read.sort()).toEqual(runFolders);
     read.length = 0;
     // A partial last segment reads its parent folder and only the matching entries below it.
     expect((await b.list('raw/run-1/q')).map((o) => o.key)).toEqual(['raw/run-1/q1/page-1', 'raw/run-1/q2/page-1']);
-    expect(read.sort()).toEqual([
-      path.join('raw', 'run-1'),
-      path.join('raw', 'run-1', 'q1'),
-      path.join('raw', 'run-1', 'q2'),
-    ]);
+    expect(read.sort()).toEqual(runFolders);
     read.length = 0;
     expect(await b.list('nothing/here/')).toEqual([]);
     expect(read).toEqual([path.join('nothing', 'here')]);

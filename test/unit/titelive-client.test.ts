@@ -3,8 +3,8 @@
  * typed errors (429 with Retry-After, 5xx, malformed bodies, refused credentials), the result shape
  * variants, the 20,000-result cap; the range splitting; the image pool bound and the stable image UUIDs.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { TiteliveClient, toApiDate } from '../../src/pipelines/titelive/connector/client';
+import { describe, expect, it } from 'vitest';
+import { type TiteliveClientOptions, toApiDate } from '../../src/pipelines/titelive/connector/client';
 import {
   TiteliveAuthError,
   TiteliveRateLimitedError,
@@ -19,23 +19,17 @@ import {
   TITELIVE_DEMO_USER,
 } from '../../src/pipelines/titelive/sandbox/server';
 import { splitQuery } from '../../src/pipelines/titelive/workflows/ranges';
+import { stoppedAfterEach } from '../helpers/lifetimes';
+import { demoClient } from '../helpers/titelive';
 
-let sandbox: TiteliveSandbox | undefined;
-afterEach(async () => {
-  await sandbox?.stop();
-  sandbox = undefined;
-});
+const stopLater = stoppedAfterEach();
 
-async function setup(opts: ConstructorParameters<typeof TiteliveSandbox>[0] = {}, clientOpts: object = {}) {
-  sandbox = new TiteliveSandbox({ seed: 2, catalog: { books: 300, music: 20 }, ...opts });
-  const url = await sandbox.start();
-  const client = new TiteliveClient({
-    loginUrl: `${url}/v1`,
-    searchUrl: `${url}/v1`,
-    username: TITELIVE_DEMO_USER,
-    password: TITELIVE_DEMO_PASSWORD,
-    ...clientOpts,
-  });
+async function setup(
+  opts: ConstructorParameters<typeof TiteliveSandbox>[0] = {},
+  clientOpts: Partial<TiteliveClientOptions> = {},
+) {
+  const sandbox = stopLater(new TiteliveSandbox({ seed: 2, catalog: { books: 300, music: 20 }, ...opts }));
+  const client = demoClient(await sandbox.start(), clientOpts);
   return { s: sandbox, client };
 }
 const q = (page: number, perPage = 50) => ({ base: 'paper' as const, dateMin: '2025-01-01', page, perPage });
@@ -79,12 +73,7 @@ describe('titelive client', () => {
     const bad = await client.search(q(1)).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(TiteliveTransientError);
     expect((bad as Error).message).toMatch(/malformed JSON/);
-    const wrong = new TiteliveClient({
-      loginUrl: `${s.url}/v1`,
-      searchUrl: `${s.url}/v1`,
-      username: 'x',
-      password: 'y',
-    });
+    const wrong = demoClient(s.url, { username: 'x', password: 'y' }); // refused credentials
     expect(await wrong.search(q(1)).catch((e: unknown) => e)).toBeInstanceOf(TiteliveAuthError);
   });
 

@@ -12,14 +12,10 @@ import { liveAttempt } from '../helpers/activity';
 import { createTiteliveExtractActivities } from '../../src/pipelines/titelive/activities/extract';
 import { CHAOS_POINTS } from '../../src/kit/activity/chaos-points';
 import { parseConfig } from '../../src/config';
-import { TiteliveClient } from '../../src/pipelines/titelive/connector/client';
 import type { Body, Bucket, PutOptions } from '../../src/sinks/bucket';
 import { LocalBucket } from '../../src/sinks/local-bucket';
-import {
-  TiteliveSandbox,
-  TITELIVE_DEMO_PASSWORD,
-  TITELIVE_DEMO_USER,
-} from '../../src/pipelines/titelive/sandbox/server';
+import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
+import { demoClient } from '../helpers/titelive';
 
 const steps: string[] = [];
 vi.mock('../../src/kit/activity/chaos-points', async (orig) => ({
@@ -45,12 +41,7 @@ describe('titelive extract chaos point', () => {
         await put(key, body, opts);
         steps.push(key.endsWith('checkpoint.json') ? 'checkpoint' : 'page');
       };
-      const client = new TiteliveClient({
-        loginUrl: `${url}/v1`,
-        searchUrl: `${url}/v1`,
-        username: TITELIVE_DEMO_USER,
-        password: TITELIVE_DEMO_PASSWORD,
-      });
+      const client = demoClient(url);
       const { titeliveExtract } = createTiteliveExtractActivities({ config: NO_TEMPORAL, bucket, client });
       const out = await new MockActivityEnvironment(liveAttempt()).run(titeliveExtract, {
         runId: 'r1',

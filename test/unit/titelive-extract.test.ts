@@ -11,13 +11,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { liveAttempt } from '../helpers/activity';
 import { createTiteliveExtractActivities, pageKey } from '../../src/pipelines/titelive/activities/extract';
 import { parseConfig } from '../../src/config';
-import { TiteliveClient } from '../../src/pipelines/titelive/connector/client';
 import { LocalBucket } from '../../src/sinks/local-bucket';
-import {
-  TiteliveSandbox,
-  TITELIVE_DEMO_PASSWORD,
-  TITELIVE_DEMO_USER,
-} from '../../src/pipelines/titelive/sandbox/server';
+import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
+import { demoClient } from '../helpers/titelive';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'longhaul-tl-extract-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -31,12 +27,7 @@ describe('titelive extract resume', () => {
     const url = await sandbox.start();
     try {
       const bucket = new LocalBucket(root);
-      const client = new TiteliveClient({
-        loginUrl: `${url}/v1`,
-        searchUrl: `${url}/v1`,
-        username: TITELIVE_DEMO_USER,
-        password: TITELIVE_DEMO_PASSWORD,
-      });
+      const client = demoClient(url);
       const { titeliveExtract } = createTiteliveExtractActivities({ config: NO_TEMPORAL, bucket, client });
       const args = {
         runId: 'r1',

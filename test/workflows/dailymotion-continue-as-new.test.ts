@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
-import { startDailymotionSandbox } from '../helpers/dailymotion';
+import { runReport, startDailymotionSandbox } from '../helpers/dailymotion';
 import { testDeps, uniqueQueue, useTemporalServer, waitForClose, withWorker } from '../helpers/temporal';
 
 const input = {
@@ -38,11 +38,7 @@ describe('dailymotion-report continue-as-new (time skipping)', () => {
       });
       const rolled = (await h.result()) as DailymotionReportResult;
       const history = await env.client.workflow.getHandle(h.workflowId, h.firstExecutionRunId).fetchHistory();
-      const whole = (await env.client.workflow.execute('dailymotionReport', {
-        taskQueue: q,
-        workflowId: uniqueQueue('dmwhole'),
-        args: [{ ...input, table: 'dm_can_b' }],
-      })) as DailymotionReportResult;
+      const whole = await runReport(env, q, uniqueQueue('dmwhole'), { ...input, table: 'dm_can_b' });
       await waitForClose(env, `semaphore-dailymotion-reports-${account}`);
       return [rolled, whole, history] as const;
     });

@@ -7,7 +7,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DailymotionReportInput, DailymotionReportResult } from '../../src/pipelines/dailymotion/definition';
 import type { DailymotionSandbox } from '../../src/pipelines/dailymotion/sandbox';
-import { expectedRowKeys, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
+import { expectedRowKeys, runReport, startDailymotionSandbox, warehouseRowKeys } from '../helpers/dailymotion';
 import {
   resultsWhileSkipping,
   testDeps,
@@ -40,12 +40,7 @@ describe('dailymotion-report (time skipping)', () => {
     return testDeps({ ...dmEnv, DM_ACCOUNT: account });
   };
 
-  const run = (taskQueue: string, input: DailymotionReportInput) =>
-    env.client.workflow.execute('dailymotionReport', {
-      taskQueue,
-      workflowId: uniqueQueue('dm'),
-      args: [input],
-    }) as Promise<DailymotionReportResult>;
+  const run = (taskQueue: string, input: DailymotionReportInput) => runReport(env, taskQueue, uniqueQueue('dm'), input);
 
   it('waits out a report that takes 2 hours, on durable timers, and loads exactly its rows', async () => {
     const deps = await fresh({ generationMs: 2 * HOUR });
@@ -151,7 +146,7 @@ describe('dailymotion-report (time skipping)', () => {
     const semaphoreId = `semaphore-dailymotion-reports-${account}`;
     await withWorker(env, deps, async (q) => {
       const input = { ...base, startDate: '2026-01-01', endDate: '2026-03-31', table: 'dm_lease' };
-      await env.client.workflow.execute('dailymotionReport', { taskQueue: q, workflowId, args: [input] });
+      await runReport(env, q, workflowId, input);
       await waitForClose(env, semaphoreId);
     });
     const events = async (id: string) => (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Deps } from '../../src/activities/deps';
 import { DatoramaRecords } from '../../src/pipelines/datorama/activities/tables';
 import type { DatoramaResult } from '../../src/pipelines/datorama/definition';
 import { actionKeys } from '../../src/pipelines/datorama/keys';
@@ -33,6 +34,23 @@ async function claimAndGiveUp(records: DatoramaRecords, args: Parameters<Calls['
   throw ApplicationFailure.retryable('Datorama call: not done, gave up after the claim', 'AttemptStale');
 }
 
+/** A rerun-all of `streams`, run as `workflowId` on workers whose call activities `wrap` gives. */
+function rerunAll(
+  env: TestWorkflowEnvironment,
+  deps: Deps,
+  workflowId: string,
+  streams: number[],
+  wrap: (calls: Calls) => Calls,
+): Promise<DatoramaResult> {
+  return withDatoramaWorkers(
+    env,
+    deps,
+    (taskQueue) => env.client.workflow.execute('datoramaRerunAll', { taskQueue, workflowId, args: [{ streams }] }),
+    undefined,
+    wrap,
+  );
+}
+
 /**
  * A rerun-all of two streams (`target`, `other`) on a fresh sandbox, with the call activities `wrap` gives;
  * `check` gets the result and the sandbox before the sandbox stops.
@@ -46,17 +64,8 @@ async function rerunAllOfTwo(
   await withDatoramaSandbox(env, { streams: 2, maxJobs: 1 }, async ({ sandbox, deps }) => {
     const records = new DatoramaRecords(deps.warehouse);
     const [target, other] = sandbox.data.streams.map((s) => s.id);
-    const result: DatoramaResult = await withDatoramaWorkers(
-      env,
-      deps,
-      (taskQueue) =>
-        env.client.workflow.execute('datoramaRerunAll', {
-          taskQueue,
-          workflowId: uniqueQueue(id),
-          args: [{ streams: [target, other] }],
-        }),
-      undefined,
-      (calls) => wrap(calls, { records, target }),
+    const result = await rerunAll(env, deps, uniqueQueue(id), [target, other], (calls) =>
+      wrap(calls, { records, target }),
     );
     check(result, { sandbox, target, other });
   });
@@ -147,32 +156,21 @@ describe('datorama: an action uncertain round after round', () => {
         const [target, other] = withJobs;
         let lost = 0;
         const workflowId = uniqueQueue('dato-recheck');
-        const result: DatoramaResult = await withDatoramaWorkers(
-          env,
-          deps,
-          (taskQueue) =>
-            env.client.workflow.execute('datoramaRerunAll', {
-              taskQueue,
-              workflowId,
-              args: [{ streams: [target, other] }],
-            }),
-          undefined,
-          (calls) => ({
-            ...calls,
-            async datoramaSubmit(args) {
-              const out = await calls.datoramaSubmit(args);
-              if (args.action.kind === 'rerun-all' && args.action.stream === target && out.called && !lost) {
-                // The call reached the platform; the worker died before recording its answer: the claim stands.
-                lost++;
-                await records.setActions(args.runKey, args.runId, args.op, [
-                  { key: `ra:${target}`, stream: target, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt },
-                ]);
-                throw ApplicationFailure.retryable('the worker died before recording the answer', 'Lost');
-              }
-              return out;
-            },
-          }),
-        );
+        const result = await rerunAll(env, deps, workflowId, [target, other], (calls) => ({
+          ...calls,
+          async datoramaSubmit(args) {
+            const out = await calls.datoramaSubmit(args);
+            if (args.action.kind === 'rerun-all' && args.action.stream === target && out.called && !lost) {
+              // The call reached the platform; the worker died before recording its answer: the claim stands.
+              lost++;
+              await records.setActions(args.runKey, args.runId, args.op, [
+                { key: `ra:${target}`, stream: target, state: 'PENDING_SUBMIT', attemptAt: args.grantedAt },
+              ]);
+              throw ApplicationFailure.retryable('the worker died before recording the answer', 'Lost');
+            }
+            return out;
+          },
+        }));
         expect(lost).toBe(1);
         expect(result.actions).toMatchObject({ total: 2, submitted: 2, failed: 0 });
         // It was looked at again after a durable wait (the first check could not tell).

@@ -11,19 +11,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
-import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
 import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { ledgerWorkflowId } from '../../src/kit/limits/quota';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
 import type { YoutubeWatchResult } from '../../src/pipelines/youtube/watch-shared';
-import {
-  testDeps,
-  tmpDir,
-  uniqueQueue,
-  useTemporalServer,
-  withWorker,
-  awayFromPacificMidnight,
-} from '../helpers/temporal';
+import { tmpDir, uniqueQueue, useTemporalServer, withWorker, awayFromPacificMidnight } from '../helpers/temporal';
+import { timeSkippingYoutubeDeps } from '../helpers/youtube';
 import { MemoryVideosStore } from '../helpers/youtube-watch';
 import { chainSizes, expectWithinBudget } from '../helpers/history-budget';
 
@@ -33,10 +26,7 @@ describe('history budgets of the long-running workflows (time-skipping server)',
   const started: string[] = [];
   useTemporalServer('time-skipping', (e) => (env = e), {
     started,
-    afterEach: async () => {
-      await sandbox?.stop();
-      sandbox = undefined;
-    },
+    afterEach: () => sandbox?.stop(),
     checkSkipping: true,
   });
   const PROJECT: SandboxProject[] = [{ id: 'budget-a', keys: ['budget-key-a-1'] }];
@@ -50,12 +40,7 @@ describe('history budgets of the long-running workflows (time-skipping server)',
       searchOriginMs: now - 3_600_000,
       searchIntervalMs: 4_000,
     });
-    const url = await sandbox.start();
-    sandbox.clock.follow(() => env.currentTimeMs());
-    const deps = {
-      ...testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECT) }),
-      videos: new MemoryVideosStore(),
-    };
+    const deps = { ...(await timeSkippingYoutubeDeps(env, sandbox, PROJECT)), videos: new MemoryVideosStore() };
     const pool = uniqueQueue('budget-w');
     const workflowId = uniqueQueue('budget-watch');
     started.push(workflowId, ledgerWorkflowId(pool));
@@ -77,14 +62,8 @@ describe('history budgets of the long-running workflows (time-skipping server)',
     async () => {
       await awayFromPacificMidnight(env);
       sandbox = new YoutubeSandbox({ seed: 9, projects: PROJECT, unitsPerDay: 400 });
-      const url = await sandbox.start();
-      sandbox.clock.follow(() => env.currentTimeMs());
       const inputDir = tmpDir('budget-input-');
-      const deps = testDeps({
-        YOUTUBE_BASE_URL: `${url}/youtube/v3`,
-        YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECT),
-        LONGHAUL_INPUT_DIR: inputDir,
-      });
+      const deps = await timeSkippingYoutubeDeps(env, sandbox, PROJECT, { LONGHAUL_INPUT_DIR: inputDir });
       const ids = Array.from({ length: 50_000 }, (_, i) => fakeId(9, 'budget', i));
       const csv = path.join(inputDir, 'ids.csv');
       fs.writeFileSync(csv, ['song', ...ids].join('\n') + '\n');

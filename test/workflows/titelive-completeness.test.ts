@@ -9,11 +9,11 @@ import { describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { PIPELINES } from '../../src/pipelines';
 import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
-import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { addDays } from '../../src/pipelines/titelive/sandbox/catalog';
 import { TiteliveSandbox, type TiteliveSandboxOptions } from '../../src/pipelines/titelive/sandbox/server';
 import type { Deps } from '../../src/activities/deps';
-import { testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
+import { uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
+import { timeSkippingDeps, runTitelive } from '../helpers/titelive';
 
 const BOOKS = 600;
 const PER_PAGE = 50;
@@ -29,15 +29,7 @@ describe('titelive completeness on the time-skipping server', () => {
 
   async function start(maxResults?: number): Promise<Deps> {
     sandbox = new TiteliveSandbox({ ...CATALOG, maxResults });
-    const url = await sandbox.start();
-    sandbox.clock.follow(() => env.currentTimeMs());
-    return testDeps({
-      ...titeliveSandbox.env(url),
-      // No shared rate entity on the time-skipping server: it would outlive the test's worker (its idle timer
-      // strands the clock). The rate is tested on the dev server (test/integration/titelive-rate.test.ts).
-      TITELIVE_RATE_PER_SECOND: '0',
-      ...(maxResults ? { TITELIVE_MAX_RESULTS: String(maxResults) } : {}),
-    });
+    return timeSkippingDeps(env, sandbox, maxResults);
   }
 
   const distinctIds = async (deps: Deps) =>
@@ -56,21 +48,13 @@ describe('titelive completeness on the time-skipping server', () => {
     expect(firstCapped < '2025-01-10').toBe(true);
 
     const deps = await start(CAP);
-    const result: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
-      env.client.workflow.execute('titelive', {
-        taskQueue,
-        workflowId: uniqueQueue('tl-capped'),
-        args: [
-          {
-            category: 'LIVRE',
-            minModifiedDate: '2025-01-01',
-            maxModifiedDate: '2025-01-10',
-            resultsPerPage: 10,
-            images: false,
-          },
-        ],
-      }),
-    );
+    const result = await runTitelive(env, deps, uniqueQueue('tl-capped'), {
+      category: 'LIVRE',
+      minModifiedDate: '2025-01-01',
+      maxModifiedDate: '2025-01-10',
+      resultsPerPage: 10,
+      images: false,
+    });
     expect(result.capped.map((c) => `${c.dateMin}/${c.dispo}`)).toEqual(atCap.map((c) => `${c.d}/${c.dispo}`));
     // The mark does not move past the first incomplete day: the next incremental run starts there.
     expect(result.highWaterMark).toBe(firstCapped);

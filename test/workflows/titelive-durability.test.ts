@@ -7,10 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { titeliveSandbox } from '../../src/pipelines/titelive/sandbox';
 import { TiteliveSandbox } from '../../src/pipelines/titelive/sandbox/server';
 import type { TiteliveResult } from '../../src/pipelines/titelive/definition';
-import { createTestWorker, testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
+import { createTestWorker, type testDeps, uniqueQueue, useTemporalServer, withWorker } from '../helpers/temporal';
+import { timeSkippingDeps, runTitelive } from '../helpers/titelive';
 
 const BOOKS = 600;
 const PER_PAGE = 50;
@@ -27,15 +27,7 @@ describe('titelive on the time-skipping server', () => {
       maxResults,
       catalog: { books: BOOKS, music: 40, from: '2025-01-01', days: 30 },
     });
-    const url = await sandbox.start();
-    sandbox.clock.follow(() => env.currentTimeMs());
-    return testDeps({
-      ...titeliveSandbox.env(url),
-      // No shared rate entity on the time-skipping server: it would outlive the test's worker (its idle timer
-      // strands the clock). The rate is tested on the dev server (test/integration/titelive-rate.test.ts).
-      TITELIVE_RATE_PER_SECOND: '0',
-      ...(maxResults ? { TITELIVE_MAX_RESULTS: String(maxResults) } : {}),
-    });
+    return timeSkippingDeps(env, sandbox, maxResults);
   }
 
   const searches = () => sandbox.log.filter((e) => e.route === 'search');
@@ -76,13 +68,12 @@ describe('titelive on the time-skipping server', () => {
     const deps = await start();
     sandbox.failPage(6, 500, 1); // the first attempt dies at page 6 (a 5xx is transient: the activity is retried)
     const workflowId = uniqueQueue('tl-resume');
-    const result: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
-      env.client.workflow.execute('titelive', {
-        taskQueue,
-        workflowId,
-        args: [{ category: 'LIVRE', minModifiedDate: '2025-01-01', resultsPerPage: PER_PAGE, images: false }],
-      }),
-    );
+    const result = await runTitelive(env, deps, workflowId, {
+      category: 'LIVRE',
+      minModifiedDate: '2025-01-01',
+      resultsPerPage: PER_PAGE,
+      images: false,
+    });
     expect(result).toMatchObject({ pages: PAGES, products: BOOKS });
     expect(searches().map((e) => [e.meta?.page, e.status])).toEqual([
       [1, 200],
@@ -168,21 +159,13 @@ describe('titelive on the time-skipping server', () => {
     const CAP = 25; // stands for the API's 20,000
     const deps = await start(CAP);
     const workflowId = uniqueQueue('tl-split');
-    const result: TiteliveResult = await withWorker(env, deps, (taskQueue) =>
-      env.client.workflow.execute('titelive', {
-        taskQueue,
-        workflowId,
-        args: [
-          {
-            category: 'LIVRE',
-            minModifiedDate: '2025-01-01',
-            maxModifiedDate: '2025-01-30',
-            resultsPerPage: 10,
-            images: false,
-          },
-        ],
-      }),
-    );
+    const result = await runTitelive(env, deps, workflowId, {
+      category: 'LIVRE',
+      minModifiedDate: '2025-01-01',
+      maxModifiedDate: '2025-01-30',
+      resultsPerPage: 10,
+      images: false,
+    });
     const s = searches().filter((e) => e.status === 200);
     // Queries at the cap were answered on page 1 only; every query paged further was under the cap.
     const atCap = s.filter((e) => (e.meta?.nbreponses as number) >= CAP);

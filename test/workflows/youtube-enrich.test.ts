@@ -12,20 +12,13 @@ import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
-import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
 import { fakeId } from '../../src/pipelines/youtube/sandbox/videos';
 import { fingerprint } from '../../src/node/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId } from '../../src/kit/limits/quota';
 import { progressQuery } from '../../src/shared/messages';
 import type { YoutubeEnrichResult } from '../../src/pipelines/youtube/enrich';
-import {
-  testDeps,
-  tmpDir,
-  uniqueQueue,
-  useTemporalServer,
-  withWorker,
-  awayFromPacificMidnight,
-} from '../helpers/temporal';
+import { tmpDir, uniqueQueue, useTemporalServer, withWorker, awayFromPacificMidnight } from '../helpers/temporal';
+import { timeSkippingYoutubeDeps } from '../helpers/youtube';
 
 const PROJECTS: SandboxProject[] = [
   { id: 'proj-a', keys: ['key-a-1-AIzaTest', 'key-a-2-AIzaTest'] },
@@ -68,13 +61,7 @@ describe('youtube-enrich on the time-skipping server', () => {
   async function start(projects: SandboxProject[], unitsPerDay: number) {
     await awayFromMidnight();
     sandbox = new YoutubeSandbox({ seed: 5, projects, unitsPerDay, missingRate: 0.05 });
-    const url = await sandbox.start();
-    sandbox.clock.follow(() => env.currentTimeMs());
-    return testDeps({
-      YOUTUBE_BASE_URL: `${url}/youtube/v3`,
-      YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS),
-      LONGHAUL_INPUT_DIR: INPUT_DIR,
-    });
+    return timeSkippingYoutubeDeps(env, sandbox, PROJECTS, { LONGHAUL_INPUT_DIR: INPUT_DIR });
   }
   const served = () => sandbox.calls.filter((c) => c.method === 'videos.list' && c.status === 200);
   const fetchedIds = () => served().flatMap((c) => c.ids!);
@@ -233,9 +220,7 @@ describe('youtube-enrich on the time-skipping server', () => {
     const ONE: SandboxProject[] = [{ id: 'proj-solo', keys: ['key-solo-AIzaTest'] }];
     await awayFromMidnight();
     sandbox = new YoutubeSandbox({ seed: 5, projects: ONE, unitsPerDay: 4, missingRate: 0.05 });
-    const url = await sandbox.start();
-    sandbox.clock.follow(() => env.currentTimeMs());
-    const deps = testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(ONE) });
+    const deps = await timeSkippingYoutubeDeps(env, sandbox, ONE);
     const pool = newPool();
     const ledger = () => env.client.workflow.getHandle(ledgerWorkflowId(pool));
     const common = { pool, unitsPerDay: 4, callsPerActivity: 1, concurrency: 1 };

@@ -12,7 +12,6 @@ import type { temporal } from '@temporalio/proto';
 import { ApplicationFailure, CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { YoutubeSandbox, type SandboxProject } from '../../src/pipelines/youtube/sandbox/server';
-import { youtubeKeyPairs } from '../../src/pipelines/youtube/sandbox';
 import { SearchFeed } from '../../src/pipelines/youtube/sandbox/videos';
 import { fingerprint } from '../../src/node/fingerprint';
 import { ledgerStateQuery, ledgerWorkflowId, type LedgerConfig } from '../../src/kit/limits/quota';
@@ -26,7 +25,8 @@ import {
   type YoutubeWatchResult,
 } from '../../src/pipelines/youtube/watch-shared';
 import type { WatchCarry } from '../../src/pipelines/youtube/workflows/watch';
-import { testDeps, uniqueQueue, useTemporalServer, withWorker, awayFromPacificMidnight } from '../helpers/temporal';
+import { uniqueQueue, useTemporalServer, withWorker, awayFromPacificMidnight } from '../helpers/temporal';
+import { timeSkippingYoutubeDeps } from '../helpers/youtube';
 import { feedIds, MemoryVideosStore, newestFirst } from '../helpers/youtube-watch';
 
 const SEED = 7;
@@ -42,10 +42,7 @@ describe('youtube-watch on the time-skipping server', () => {
   const started: string[] = [];
   useTemporalServer('time-skipping', (e) => (env = e), {
     started,
-    afterEach: async () => {
-      await sandbox?.stop();
-      sandbox = undefined;
-    },
+    afterEach: () => sandbox?.stop(),
     checkSkipping: true, // nothing this test left behind holds the shared clock
   });
   const newPool = (): string => {
@@ -70,14 +67,10 @@ describe('youtube-watch on the time-skipping server', () => {
       searchOriginMs: origin,
       searchIntervalMs: FEED_MS,
     });
-    const url = await sandbox.start();
-    sandbox.clock.follow(() => env.currentTimeMs());
+    const deps = await timeSkippingYoutubeDeps(env, sandbox, projects);
     feed = new SearchFeed(SEED, Q, origin, FEED_MS);
     store = new MemoryVideosStore();
-    return {
-      ...testDeps({ YOUTUBE_BASE_URL: `${url}/youtube/v3`, YOUTUBE_API_KEYS: youtubeKeyPairs(projects) }),
-      videos: store,
-    };
+    return { ...deps, videos: store };
   }
   const searches = () => sandbox!.calls.filter((c) => c.method === 'search.list');
   const served = () => searches().filter((c) => c.status === 200);
