@@ -78,7 +78,14 @@ const RULES: Partial<
   },
   // As BigQuery casts text (DuckDB's own cast also reads 1/0, yes/no, t/f).
   BOOL: { ok: (x) => `(lower(${x}) IN ('true', 'false'))`, reason: 'not a boolean' },
-  JSON: { ok: (x) => `coalesce(json_valid(${x}), false)`, reason: 'not JSON' },
+  JSON: {
+    // JSON as JSON.parse reads it: DuckDB's reader also takes NaN, Infinity and trailing commas, looked for
+    // outside the strings (each string replaced by "" first).
+    ok: (x) =>
+      `(coalesce(json_valid(${x}), false) AND NOT regexp_matches(regexp_replace(${x}, ` +
+      `'"([^"\\\\]|\\\\.)*"', '""', 'g'), '(NaN|Infinity|,[ \t\r\n]*[]}])'))`,
+    reason: 'not JSON',
+  },
 };
 
 /** What the rejects table's error types mean, for the samples. */

@@ -358,6 +358,14 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
         'null',
         '',
         '"{""a"": {""b"": [true]}}"',
+        // What DuckDB's JSON reader takes and JSON.parse does not; and the same characters inside strings.
+        'NaN',
+        '-Infinity',
+        '"{""a"": NaN}"',
+        '"[1, 2,]"',
+        '"{""a"": 1 , }"',
+        '"[""NaN"", ""x,]"", ""Infinity,}""]"',
+        '"{""k\\"",]"": 1}"',
       ]);
       lines.push(`${at},${ok},${doc}`);
     }
