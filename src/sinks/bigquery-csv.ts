@@ -104,3 +104,17 @@ export function checkSql(raw: string, fileColumns: Column[], index: number[], fi
     counts.push(`COUNTIF(${other.map((k) => `STRPOS(IFNULL(f${k}, ''), '\uFFFD') > 0`).join(' OR ')}) AS replaced`);
   return `SELECT COUNT(*) AS n${counts.length ? `, ${counts.join(', ')}` : ''} FROM ${raw}`;
 }
+
+/**
+ * The reader's verdict on a file, from a failed load job: its message when BigQuery's CSV reader refused the
+ * file (reason `invalid`; the emulator says "failed to read csv") — the caller reads that file with the
+ * JavaScript reader instead. Undefined for anything else (quota, rate, access, server or network errors):
+ * those are errors of the load, not of the file, and must not send it to another reader.
+ */
+export function csvReaderRefusal(err: unknown): string | undefined {
+  const errors = (err as { errors?: { reason?: string; message?: string }[] } | undefined)?.errors;
+  const refused = (Array.isArray(errors) ? errors : []).find(
+    (e) => e?.reason === 'invalid' || /failed to read csv/i.test(e?.message ?? ''),
+  );
+  return refused ? (refused.message ?? '') : undefined;
+}

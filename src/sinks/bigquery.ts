@@ -48,7 +48,7 @@ import { WarehouseBase } from './warehouse-base';
 import { writeRows } from './export-rows';
 import { readCsvHeader } from './csv-header';
 import { CsvDialectError } from './file-rows';
-import { checkSql, constantSql, NATIVE_CSV_TYPES, typedSql } from './bigquery-csv';
+import { checkSql, constantSql, csvReaderRefusal, NATIVE_CSV_TYPES, typedSql } from './bigquery-csv';
 import {
   assertNotAborted,
   assertSchema,
@@ -449,12 +449,9 @@ export class BigQueryWarehouse extends WarehouseBase {
         const source = fs.createReadStream(file);
         await (file.endsWith('.gz') ? pipeline(source, zlib.createGunzip(), upload) : pipeline(source, upload));
       } catch (err) {
-        // Only the reader's verdict on the file goes to the JavaScript reader: reason `invalid` on BigQuery
-        // (the emulator says "failed to read csv"); quota, access and server errors are errors.
-        const errors = (err as { errors?: { reason?: string; message?: string }[] }).errors ?? [];
-        const refused = errors.find((e) => e.reason === 'invalid' || /failed to read csv/i.test(e.message ?? ''));
-        if (!refused) throw err;
-        throw new CsvDialectError(`BigQuery's CSV reader refused report file ${i + 1}: ${refused.message ?? ''}`);
+        const refused = csvReaderRefusal(err);
+        if (refused === undefined) throw err;
+        throw new CsvDialectError(`BigQuery's CSV reader refused report file ${i + 1}: ${refused}`);
       }
       const [check] = await this.run(checkSql(this.fq(rawName), files.fileColumns, header.index, header.fields));
       if (Number(jsValue(check?.replaced ?? 0)) > 0)
