@@ -79,11 +79,12 @@ const RULES: Partial<
   // As BigQuery casts text (DuckDB's own cast also reads 1/0, yes/no, t/f).
   BOOL: { ok: (x) => `(lower(${x}) IN ('true', 'false'))`, reason: 'not a boolean' },
   JSON: {
-    // JSON as JSON.parse reads it: DuckDB's reader also takes NaN, Infinity and trailing commas, looked for
-    // outside the strings (each string replaced by "" first).
+    // JSON as JSON.parse reads it: DuckDB's reader also takes NaN, inf and Infinity in any case and trailing
+    // commas, looked for outside the strings (each string replaced by "" first; outside them JSON has no
+    // letters but true, false, null and exponents, none of which holds "nan" or "inf").
     ok: (x) =>
       `(coalesce(json_valid(${x}), false) AND NOT regexp_matches(regexp_replace(${x}, ` +
-      `'"([^"\\\\]|\\\\.)*"', '""', 'g'), '(NaN|Infinity|,[ \t\r\n]*[]}])'))`,
+      `'"([^"\\\\]|\\\\.)*"', '""', 'g'), '(?i)(nan|inf|,[ \t\r\n]*[]}])'))`,
     reason: 'not JSON',
   },
 };

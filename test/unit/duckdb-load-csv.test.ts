@@ -245,38 +245,47 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     const got = (await w.select(table('gen'))).map(sortKey).sort();
     expect(got).toEqual(js.rows!.map(sortKey).sort());
   });
-  it('counts a record that is not UTF-8 as bad in both readers (no replacement character loaded)', async () => {
-    const bytes = (...parts: (string | number[])[]) =>
-      Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
-    // A lone continuation byte in a title, an overlong encoding in a number, a truncated sequence in a date,
-    // and valid multi-byte text around them.
-    const file = bytes(
-      'day,views,video_title,view_through_rate\n',
-      '2026-02-03,1,Crème brûlée,0.5\n',
-      '2026-02-03,2,bad ',
-      [0x80],
-      ' title,0.5\n',
-      '2026-02-03,',
-      [0xc0, 0xb3],
-      ',t,0.5\n',
-      '2026-02-0',
-      [0xe2, 0x82],
-      ',4,t,0.5\n',
-      '2026-02-04,5,São Paulo – 東京,0.25\n',
-    );
-    const w = warehouse();
-    const r = await w.loadCsv(table('utf8'), load(landed([file]), 100));
-    const js = await jsReader([file], 100);
-    expect(js.stats).toMatchObject({ rowsParsed: 5, badRows: 3 });
-    expect(js.stats.badRowSamples).toEqual([
-      'file 1 line 3: not UTF-8',
-      'file 1 line 4: not UTF-8',
-      'file 1 line 5: not UTF-8',
-    ]);
-    expect({ ...r, rowsLoaded: undefined }).toEqual({ ...js.stats, rowsLoaded: undefined });
-    expect((await rowsOf(w, 'utf8')).map((x) => x.video_title)).toEqual(['Crème brûlée', 'São Paulo – 東京']);
-    expect(js.rows!.map((x) => (x as Row).video_title)).toEqual(['Crème brûlée', 'São Paulo – 東京']);
-  });
+  it.each([
+    ['without', ''],
+    ['with', '\uFEFF'],
+  ])(
+    'counts a record that is not UTF-8 as bad in both readers (no replacement character loaded), %s a BOM',
+    async (_, bom) => {
+      const bytes = (...parts: (string | number[])[]) =>
+        Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+      // A lone continuation byte in a title, an overlong encoding in a number, a truncated sequence in a date,
+      // and valid multi-byte text around them.
+      const file = bytes(
+        `${bom}day,views,video_title,view_through_rate\n`,
+        '2026-02-03,1,Crème brûlée,0.5\n',
+        '2026-02-03,2,bad ',
+        [0x80],
+        ' title,0.5\n',
+        '2026-02-03,',
+        [0xc0, 0xb3],
+        ',t,0.5\n',
+        '2026-02-0',
+        [0xe2, 0x82],
+        ',4,t,0.5\n',
+        '2026-02-04,5,São Paulo – 東京,0.25\n',
+      );
+      const w = warehouse();
+      const r = await w.loadCsv(table(`utf8_${bom ? 'bom' : 'plain'}`), load(landed([file]), 100));
+      const js = await jsReader([file], 100);
+      expect(js.stats).toMatchObject({ rowsParsed: 5, badRows: 3 });
+      expect(js.stats.badRowSamples).toEqual([
+        'file 1 line 3: not UTF-8',
+        'file 1 line 4: not UTF-8',
+        'file 1 line 5: not UTF-8',
+      ]);
+      expect({ ...r, rowsLoaded: undefined }).toEqual({ ...js.stats, rowsLoaded: undefined });
+      expect((await rowsOf(w, `utf8_${bom ? 'bom' : 'plain'}`)).map((x) => x.video_title)).toEqual([
+        'Crème brûlée',
+        'São Paulo – 東京',
+      ]);
+      expect(js.rows!.map((x) => (x as Row).video_title)).toEqual(['Crème brûlée', 'São Paulo – 東京']);
+    },
+  );
 
   it('trims exactly the characters JavaScript trims (every code point of the Basic Multilingual Plane)', () => {
     const trimmedByJs: number[] = [];
@@ -361,6 +370,12 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
         // What DuckDB's JSON reader takes and JSON.parse does not; and the same characters inside strings.
         'NaN',
         '-Infinity',
+        '"[inf]"',
+        '"{""a"": nan}"',
+        '-inf',
+        'INFINITY',
+        'Nan',
+        '"[1e5, -2.5E-3, [], {}]"',
         '"{""a"": NaN}"',
         '"[1, 2,]"',
         '"{""a"": 1 , }"',

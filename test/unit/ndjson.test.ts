@@ -34,6 +34,15 @@ async function rows(lines: string[], s = stats(), maxBadRows = Infinity) {
 }
 
 describe("fileBatches('ndjson')", () => {
+  it('breaks lines at LF only: a lone CR is white space inside a record (as JSON and DuckDB read it)', async () => {
+    const s = stats();
+    expect(await rows(['{"day":"2026-01-01",\r"n":1}', '{"n":2}\r'], s)).toEqual([
+      { day: '2026-01-01', n: 1, x: null },
+      { day: null, n: 2, x: null },
+    ]);
+    expect(s).toMatchObject({ rowsParsed: 2, badRows: 0 });
+  });
+
   it('counts a line that is not UTF-8 as bad (no replacement character loaded), across chunk boundaries and CRLF', async () => {
     const bytes = Buffer.concat([
       Buffer.from('{"day":"2026-01-01","n":1}\r\n{"day":"2026-01-02","n":2,"x":"'),

@@ -4,7 +4,7 @@
  * dropped; past the tolerance (`maxBadRows`) the parse fails at once (BadRowsError), naming the file, line
  * and column — never quoting the file's content.
  */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse';
 import type { Row, TableSchema } from '../../sinks/warehouse';
@@ -132,19 +132,40 @@ class Batcher {
   }
 }
 
-/**
- * A record's fields as text; undefined when one of them is not UTF-8. (A source of strings, as tests give,
- * yields strings: already text.)
- */
-function utf8Fields(fields: (Buffer | string)[]): string[] | undefined {
+/** A record's fields as text; undefined when one of them is not UTF-8. */
+function utf8Fields(fields: Buffer[]): string[] | undefined {
   const out = new Array<string>(fields.length);
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
-    if (typeof field === 'string') out[i] = field;
-    else if (isUtf8(field)) out[i] = field.toString('utf8');
-    else return undefined;
+    if (!isUtf8(field)) return undefined;
+    out[i] = field.toString('utf8');
   }
   return out;
+}
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * The bytes of a stream without a leading UTF-8 byte order mark. (csv-parse's own `bom` option switches the
+ * parser to decoding every field after one — with replacement characters, hiding bytes that are not UTF-8.)
+ */
+function withoutBom(): Transform {
+  let head: Buffer | undefined = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer | string, _encoding, done) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (head === undefined) return done(null, bytes);
+      head = Buffer.concat([head, bytes]);
+      if (head.length < BOM.length && BOM.subarray(0, head.length).equals(head)) return done(); // maybe a BOM yet
+      const rest = head.subarray(0, BOM.length).equals(BOM) ? head.subarray(BOM.length) : head;
+      head = undefined;
+      done(null, rest);
+    },
+    flush(done) {
+      if (head?.length) this.push(head); // a file of one or two bytes that begin a BOM
+      done();
+    },
+  });
 }
 
 /** One CSV file: a header naming every declared column (in any order), then records. */
@@ -154,23 +175,25 @@ async function* csvFileBatches(
   f: number,
 ): AsyncGenerator<Row[]> {
   const sample = (msg: string) => countBad(stats, msg, maxBadRows);
-  // Fields as bytes (`encoding: null`): decoding them here finds a record that is not UTF-8, which DuckDB's
-  // reader refuses too — a decoding stream would load it with replacement characters instead.
-  const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, encoding: null });
+  // Fields as bytes (`encoding: null`; the BOM removed before, see withoutBom): decoding them here finds a
+  // record that is not UTF-8, which DuckDB's reader refuses too — a decoding stream would load it with
+  // replacement characters instead.
+  const parser = parse({ bom: false, relax_column_count: true, skip_empty_lines: true, encoding: null });
   // `pipe` does not carry the source's errors: a connection reset mid-download would leave the parser
   // waiting forever (the activity then dies only by its heartbeat timeout). Fail the parse instead.
   source.once('error', (e) => parser.destroy(e));
-  source.pipe(parser);
+  source.pipe(withoutBom()).pipe(parser);
   let index: number[] | undefined;
   let fields = 0; // the header's
   const batches = new Batcher(batchSize);
   let line = 0;
-  for await (const bytes of parser as AsyncIterable<(Buffer | string)[]>) {
+  for await (const bytes of parser as AsyncIterable<Buffer[]>) {
     line++;
     const record = utf8Fields(bytes);
     if (!index) {
-      if (!record) throw new CsvHeaderError(`report file ${f + 1}: its header is not UTF-8`);
-      const header = record.map((h) => h.trim().toLowerCase());
+      // The header read as the warehouses' readers read it (src/sinks/csv-header.ts): a byte that is not UTF-8
+      // in a column's name is a replacement character there, and the declared (ASCII) names still match.
+      const header = (record ?? bytes.map((h) => h.toString('utf8'))).map((h) => h.trim().toLowerCase());
       const missing = schema.columns.filter((c) => !header.includes(c.name)).map((c) => c.name);
       if (missing.length)
         throw new CsvHeaderError(
@@ -278,31 +301,29 @@ function typedRow(schema: TableSchema, cell: (i: number) => unknown, where: () =
 }
 
 /**
- * The lines of a stream (LF or CRLF), each as text, or undefined for a line that is not UTF-8 (a decoding
+ * The lines of a stream, split at LF (a CR before it dropped; a lone CR is JSON white space, not a line break,
+ * as DuckDB's NDJSON reader reads it), each as text, or undefined for a line that is not UTF-8 (a decoding
  * stream would give it with replacement characters). A source of strings (tests) is read as their UTF-8.
  */
 async function* utf8Lines(source: Readable): AsyncGenerator<string | undefined> {
-  let rest = Buffer.alloc(0);
   const decoded = (bytes: Buffer) => {
-    const end = bytes.length && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
-    const body = bytes.subarray(0, end);
+    const body = bytes.length && bytes[bytes.length - 1] === 0x0d ? bytes.subarray(0, bytes.length - 1) : bytes;
     return isUtf8(body) ? body.toString('utf8') : undefined;
   };
+  // The pieces of the line being read, joined once it ends (a long line over many chunks is copied once).
+  let pieces: Buffer[] = [];
   for await (const chunk of source as AsyncIterable<Buffer | string>) {
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     let from = 0;
-    let nl = bytes.indexOf(0x0a);
-    let carried = rest;
-    while (nl >= 0) {
-      const piece = bytes.subarray(from, nl);
-      yield decoded(carried.length ? Buffer.concat([carried, piece]) : piece);
-      carried = Buffer.alloc(0);
+    for (let nl = bytes.indexOf(0x0a); nl >= 0; nl = bytes.indexOf(0x0a, from)) {
+      pieces.push(bytes.subarray(from, nl));
+      yield decoded(pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces));
+      pieces = [];
       from = nl + 1;
-      nl = bytes.indexOf(0x0a, from);
     }
-    rest = carried.length ? Buffer.concat([carried, bytes.subarray(from)]) : Buffer.from(bytes.subarray(from));
+    if (from < bytes.length) pieces.push(bytes.subarray(from));
   }
-  if (rest.length) yield decoded(rest);
+  if (pieces.length) yield decoded(Buffer.concat(pieces));
 }
 
 /** A line's JSON value; undefined when it is not JSON (counted as a bad row, like any other). */
