@@ -13,6 +13,7 @@
  * wins there, and a load job keeps no row order).
  */
 import type { Column, ColumnType } from './warehouse';
+import { JS_WHITE_SPACE } from './file-rows';
 
 /** A GoogleSQL string literal: a JSON string literal is one (same escapes, double quotes). */
 const literal = (s: string) => JSON.stringify(s);
@@ -21,11 +22,10 @@ const literal = (s: string) => JSON.stringify(s);
 export const NATIVE_CSV_TYPES: ReadonlySet<ColumnType> = new Set(['STRING', 'INT64', 'FLOAT64', 'DATE', 'TIMESTAMP']);
 
 /**
- * What JavaScript's `trim()` removes and what BigQuery may call whitespace, together: a text field made only of
- * these (the JavaScript reader reads it as NULL) is not clean.
+ * What JavaScript's `trim()` removes (JS_WHITE_SPACE) and what BigQuery may call whitespace too (U+0085), as a
+ * regular expression: a text field made only of these (the JavaScript reader reads it as NULL) is not clean.
  */
-const BLANK =
-  '^[\\t\\n\\x{0B}\\f\\r \\x{85}\\x{A0}\\x{1680}\\x{2000}-\\x{200A}\\x{2028}\\x{2029}\\x{202F}\\x{205F}\\x{3000}\\x{FEFF}]*$';
+const BLANK = `^[${[...JS_WHITE_SPACE, '\u0085'].map((c) => `\\x{${c.codePointAt(0)!.toString(16).toUpperCase()}}`).join('')}]*$`;
 const DAY = '[0-9]{4}-[0-9]{2}-[0-9]{2}';
 /**
  * HH:MM:SS, whole milliseconds at most: a finer fraction goes through the JavaScript reader, which keeps it to
@@ -44,9 +44,7 @@ export function cleanSql(f: string, type: ColumnType): string {
   const value = (() => {
     switch (type) {
       case 'STRING':
-        // Nor a replacement character: BigQuery's reader may put one where a byte is not UTF-8 (a bad row to the
-        // JavaScript reader, which reads the file's bytes; a real one in the file loads there as text).
-        return `(NOT REGEXP_CONTAINS(${f}, r'${BLANK}') AND STRPOS(${f}, '\uFFFD') = 0)`;
+        return `NOT REGEXP_CONTAINS(${f}, r'${BLANK}')`;
       case 'INT64':
         // Within 18 digits: never outside 64 bits.
         return `REGEXP_CONTAINS(${f}, r'^-?[0-9]{1,18}$')`;
@@ -94,15 +92,15 @@ export function constantSql(value: string, type: ColumnType): string {
 
 /**
  * The query counting a raw table's rows and, per declared column the file carries, the values that are not
- * clean (`bad_<i>` for fileColumns[i]); `replaced`: the records where a field no column declares holds a
- * replacement character (the file's `fields` fields in all).
+ * clean (`bad_<i>` for fileColumns[i]); `replaced`: the records where any of the file's `fields` fields,
+ * declared or not, holds a replacement character — BigQuery's reader may put one where a byte is not UTF-8,
+ * a bad row to the JavaScript reader, which reads the file's bytes (a real one in the file loads there as text).
  */
 export function checkSql(raw: string, fileColumns: Column[], index: number[], fields: number): string {
   const counts = fileColumns.map((c, i) => `COUNTIF(NOT ${cleanSql(`f${index[i]}`, c.type)}) AS bad_${i}`);
-  const other = Array.from({ length: fields }, (_, k) => k).filter((k) => !index.includes(k));
-  if (other.length)
-    counts.push(`COUNTIF(${other.map((k) => `STRPOS(IFNULL(f${k}, ''), '\uFFFD') > 0`).join(' OR ')}) AS replaced`);
-  return `SELECT COUNT(*) AS n${counts.length ? `, ${counts.join(', ')}` : ''} FROM ${raw}`;
+  const all = Array.from({ length: fields }, (_, k) => `STRPOS(IFNULL(f${k}, ''), '\uFFFD') > 0`);
+  counts.push(`COUNTIF(${all.join(' OR ')}) AS replaced`);
+  return `SELECT COUNT(*) AS n, ${counts.join(', ')} FROM ${raw}`;
 }
 
 /**

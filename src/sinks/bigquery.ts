@@ -454,10 +454,10 @@ export class BigQueryWarehouse extends WarehouseBase {
         throw new CsvDialectError(`BigQuery's CSV reader refused report file ${i + 1}: ${refused}`);
       }
       const [check] = await this.run(checkSql(this.fq(rawName), files.fileColumns, header.index, header.fields));
-      if (Number(jsValue(check?.replaced ?? 0)) > 0)
+      if (Number(jsValue(check?.replaced)) > 0)
         throw new CsvDialectError(
-          `report file ${i + 1} has replacement characters in columns the table does not declare (bytes that may not ` +
-            `be UTF-8): read with the JavaScript reader's rules`,
+          `report file ${i + 1} has replacement characters (bytes that may not be UTF-8): read with the JavaScript ` +
+            `reader's rules`,
         );
       const unclean = files.fileColumns
         .map((c, k) => ({ c, n: Number(jsValue(check?.[`bad_${k}`])) }))

@@ -6,7 +6,7 @@
  * JavaScript reader counts them.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { CsvDialectError, TIMESTAMP } from './file-rows';
+import { CsvDialectError, JS_WHITE_SPACE, TIMESTAMP } from './file-rows';
 import type { CsvHeader } from './csv-header';
 import type { ColumnType, CsvLoad, TableSchema } from './warehouse';
 
@@ -15,13 +15,7 @@ export const q = (ident: string) => `"${ident.replace(/"/g, '""')}"`;
 /** A SQL string literal. */
 export const literal = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/**
- * What JavaScript's `trim()` removes — white space and line terminators (ECMAScript's WhiteSpace and
- * LineTerminator: tab, vertical tab, form feed, space, no-break space, U+FEFF, the Zs separators, LF, CR, U+2028,
- * U+2029) — as DuckDB's `trim(x, characters)` takes them: its one-argument `trim` removes spaces only.
- */
-export const JS_WHITE_SPACE =
-  '\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+/** JS_WHITE_SPACE as DuckDB's `trim(x, characters)` takes it: its one-argument `trim` removes spaces only. */
 const JS_TRIMMED = literal(JS_WHITE_SPACE);
 /** Field `x` trimmed as the JavaScript reader trims it. */
 const trimmed = (x: string) => `trim(${x}, ${JS_TRIMMED})`;

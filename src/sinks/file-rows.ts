@@ -49,6 +49,15 @@ export function overTolerance(first: string, badRows: number, maxBadRows: number
 }
 
 /**
+ * What JavaScript's `trim()` removes, which the readers trim from a value before typing it: ECMAScript's
+ * WhiteSpace and LineTerminator (tab, vertical tab, form feed, space, no-break space, U+FEFF, the Zs
+ * separators, LF, CR, U+2028, U+2029). DuckDB's one-argument `trim` removes spaces only (src/sinks/duckdb-csv.ts
+ * gives it these); BigQuery's native path treats a value made only of these as not clean.
+ */
+export const JS_WHITE_SPACE =
+  '\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff';
+
+/**
  * A timestamp: day (1), time (2; its fraction 3, up to nanoseconds, kept to the microsecond) and offset (4: Z,
  * or ±HH:MM / ±HHMM within a day). The JavaScript reader (src/kit/activity/csv.ts) and DuckDB's
  * (src/sinks/duckdb-csv.ts) take this shape only (DuckDB's own cast also reads 'epoch', a lowercase z, offsets
