@@ -152,8 +152,8 @@ const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 function withoutBom(): Transform {
   let head: Buffer | undefined = Buffer.alloc(0);
   return new Transform({
-    transform(chunk: Buffer | string, _encoding, done) {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    // Strings written to it arrive as bytes (the stream's `decodeStrings`).
+    transform(bytes: Buffer, _encoding, done) {
       if (head === undefined) return done(null, bytes);
       head = Buffer.concat([head, bytes]);
       if (head.length < BOM.length && BOM.subarray(0, head.length).equals(head)) return done(); // maybe a BOM yet
