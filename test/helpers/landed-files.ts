@@ -5,6 +5,10 @@ import zlib from 'node:zlib';
 import type { Column, CsvLoad } from '../../src/sinks/warehouse';
 import { tmpDir } from './temporal';
 
+/** A file's bytes from text and raw byte values in order (bytes that are not UTF-8 among valid text). */
+export const bytesOf = (...parts: (string | number[])[]): Buffer =>
+  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+
 /** Writes each text as a file in a fresh folder (gzipped when asked) and returns their paths. */
 export function landed(texts: (string | Buffer)[], gz = false): string[] {
   const dir = tmpDir();

@@ -23,7 +23,7 @@ import {
 } from '../../src/sinks/warehouse';
 import { emulatorExe, SupervisedEmulator } from '../helpers/production';
 import { tmpDir } from '../helpers/temporal';
-import { csvLoadOf, landed } from '../helpers/landed-files';
+import { bytesOf, csvLoadOf, landed } from '../helpers/landed-files';
 
 const csv = reportSchema('t', ['DAY', 'HOUR', 'VIDEO_TITLE'], ['VIEWS', 'VIEW_THROUGH_RATE']);
 const table = (name: string, write: TableSchema['write'] = { kind: 'append' }): TableSchema => ({
@@ -149,21 +149,21 @@ describe.skipIf(!emulatorExe)('BigQuery loadCsv on the emulator (its own CSV rea
     expect(r.badRowSamples).toEqual(['file 2 line 2, column views: not an integer']);
     // A record that is not UTF-8 is a bad row, as DuckDB and the JavaScript reader count it — never text with
     // a replacement character (which BigQuery's reader may put in its place).
-    const notUtf8 = Buffer.concat([
-      Buffer.from('day,hour,video_title,views,view_through_rate\n2026-01-07,,ok,1,1\n2026-01-08,,bad '),
-      Buffer.from([0x80]),
-      Buffer.from(' byte,2,1\n'),
-    ]);
+    const notUtf8 = bytesOf(
+      'day,hour,video_title,views,view_through_rate\n2026-01-07,,ok,1,1\n2026-01-08,,bad ',
+      [0x80],
+      ' byte,2,1\n',
+    );
     const u = await loadLandedCsv(sinks, table('bq_landed_utf8'), await parts([notUtf8], 'c'), undefined);
     expect(u).toMatchObject({ reader: 'javascript', rowsLoaded: 1, rowsParsed: 2, badRows: 1 });
     expect(u.badRowSamples).toEqual(['file 1 line 3: not UTF-8']);
     expect((await w.select(table('bq_landed_utf8'))).map((x) => x.video_title)).toEqual(['ok']);
     // In a field no column declares too (the JavaScript reader decodes every field of a record).
-    const extra = Buffer.concat([
-      Buffer.from('day,hour,video_title,views,view_through_rate,extra\n2026-01-09,,fine,1,1,x\n2026-01-10,,t,2,1,'),
-      Buffer.from([0xff]),
-      Buffer.from('\n'),
-    ]);
+    const extra = bytesOf(
+      'day,hour,video_title,views,view_through_rate,extra\n2026-01-09,,fine,1,1,x\n2026-01-10,,t,2,1,',
+      [0xff],
+      '\n',
+    );
     const e = await loadLandedCsv(sinks, table('bq_landed_utf8_extra'), await parts([extra], 'd'), undefined);
     expect(e).toMatchObject({ reader: 'javascript', rowsLoaded: 1, rowsParsed: 2, badRows: 1 });
     expect(e.badRowSamples).toEqual(['file 1 line 3: not UTF-8']);

@@ -15,7 +15,7 @@ import { CsvDialectError, JS_WHITE_SPACE } from '../../src/sinks/file-rows';
 import { tmpDir } from '../helpers/temporal';
 import { loadLandedCsv } from '../../src/kit/activity/load-landed';
 import { LocalBucket } from '../../src/sinks/local-bucket';
-import { csvLoadOf, landed } from '../helpers/landed-files';
+import { bytesOf, csvLoadOf, landed } from '../helpers/landed-files';
 
 const csv = reportSchema('t', ['DAY', 'VIDEO_TITLE'], ['VIEWS', 'VIEW_THROUGH_RATE']);
 const table = (name: string): TableSchema => ({
@@ -250,11 +250,9 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
   ])(
     'counts a record that is not UTF-8 as bad in both readers (no replacement character loaded), %s a BOM',
     async (_, bom) => {
-      const bytes = (...parts: (string | number[])[]) =>
-        Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
       // A lone continuation byte in a title, an overlong encoding in a number, a truncated sequence in a date,
       // and valid multi-byte text around them.
-      const file = bytes(
+      const file = bytesOf(
         `${bom}day,views,video_title,view_through_rate\n`,
         '2026-02-03,1,Crème brûlée,0.5\n',
         '2026-02-03,2,bad ',
