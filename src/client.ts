@@ -17,9 +17,9 @@ import {
   deployPromote,
   deployRamp,
   deployStatus,
-  deploymentName,
   formatDeployStatus,
   parsePercent,
+  withDeployment,
 } from './cli/deploy';
 import { startStack } from './cli/stack';
 import { simulate, simulationHelp, simulationOf } from './dev/simulate';
@@ -484,38 +484,33 @@ deploy
   .description('The current and ramping builds, and the runs open on each')
   .option('--deployment <name>', 'default: LONGHAUL_DEPLOYMENT')
   .option('--json')
-  .action(async (opts: { deployment?: string; json?: boolean }) => {
-    const config = loadConfig();
-    const client = await connectClient(config);
-    const s = await deployStatus(client, config, deploymentName(config, opts.deployment));
-    if (opts.json) out(s);
-    else for (const line of formatDeployStatus(s)) out(line);
-    await client.connection.close();
-  });
+  .action((opts: { deployment?: string; json?: boolean }) =>
+    withDeployment(opts, async (client, config, name) => {
+      const s = await deployStatus(client, config, name);
+      if (opts.json) out(s);
+      else for (const line of formatDeployStatus(s)) out(line);
+    }),
+  );
 deploy
   .command('promote <build>')
   .description('Make <build> current: new runs and the entities go to it; pinned runs finish on their build')
   .option('--deployment <name>', 'default: LONGHAUL_DEPLOYMENT')
-  .action(async (build: string, opts: { deployment?: string }) => {
-    const config = loadConfig();
-    const client = await connectClient(config);
-    const name = deploymentName(config, opts.deployment);
-    await deployPromote(client, config, name, build);
-    out(`deployment ${name}: build ${build} is current`);
-    await client.connection.close();
-  });
+  .action((build: string, opts: { deployment?: string }) =>
+    withDeployment(opts, async (client, config, name) => {
+      await deployPromote(client, config, name, build);
+      out(`deployment ${name}: build ${build} is current`);
+    }),
+  );
 deploy
   .command('ramp <build> <percent>')
   .description('Send <percent> of new runs to <build> (0 ends the ramp); promote it when satisfied')
   .option('--deployment <name>', 'default: LONGHAUL_DEPLOYMENT')
-  .action(async (build: string, percent: string, opts: { deployment?: string }) => {
-    const config = loadConfig();
+  .action((build: string, percent: string, opts: { deployment?: string }) => {
     const p = parsePercent(percent);
-    const client = await connectClient(config);
-    const name = deploymentName(config, opts.deployment);
-    await deployRamp(client, config, name, build, p);
-    out(`deployment ${name}: ${p}% of new runs go to build ${build}`);
-    await client.connection.close();
+    return withDeployment(opts, async (client, config, name) => {
+      await deployRamp(client, config, name, build, p);
+      out(`deployment ${name}: ${p}% of new runs go to build ${build}`);
+    });
   });
 
 program

@@ -4,7 +4,8 @@
  * flight").
  */
 import type { Client } from '@temporalio/client';
-import { DEPLOYMENT_NAME, DEPLOYMENT_NAME_RULE, type Config } from '../config';
+import { DEPLOYMENT_NAME, DEPLOYMENT_NAME_RULE, loadConfig, type Config } from '../config';
+import { connectClient } from './connect';
 import { InputError } from '../shared/validation';
 import { describeDeployment, promoteBuild, rampBuild, type DeploymentState } from '../node/deployment';
 
@@ -17,6 +18,21 @@ export function deploymentName(config: Config, flag?: string): string {
   if (!DEPLOYMENT_NAME.test(name))
     throw new InputError(`--deployment: "${name}" is not a deployment name (${DEPLOYMENT_NAME_RULE})`);
   return name;
+}
+
+/** Runs a deploy command on the deployment `--deployment` names (or LONGHAUL_DEPLOYMENT), closing the connection. */
+export async function withDeployment(
+  opts: { deployment?: string },
+  fn: (client: Client, config: Config, name: string) => Promise<void>,
+): Promise<void> {
+  const config = loadConfig();
+  const name = deploymentName(config, opts.deployment);
+  const client = await connectClient(config);
+  try {
+    await fn(client, config, name);
+  } finally {
+    await client.connection.close();
+  }
 }
 
 export interface BuildState {

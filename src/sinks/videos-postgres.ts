@@ -30,6 +30,35 @@ export interface PostgresVideosStoreOptions {
   poolSize?: number;
 }
 
+type StatementEvent = 'INSERT' | 'UPDATE' | 'DELETE' | 'TRUNCATE';
+
+/** A trigger run once per statement, seeing the rows it changed as `changed` (a TRUNCATE has no such table). */
+const statementTrigger = (name: string, event: StatementEvent, table: string, fn: string) =>
+  `CREATE OR REPLACE TRIGGER ${name} AFTER ${event} ON ${table}\n  ` +
+  (event === 'TRUNCATE' ? '' : `REFERENCING ${event === 'DELETE' ? 'OLD' : 'NEW'} TABLE AS changed `) +
+  `FOR EACH STATEMENT EXECUTE FUNCTION ${fn}();`;
+
+/** Moves the kept row count by the number of rows a statement changed. */
+const countFunction = (
+  name: string,
+  sign: '+' | '-',
+) => `CREATE OR REPLACE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE videos_count SET n = n ${sign} (SELECT count(*) FROM changed) WHERE one = 1;
+  RETURN NULL;
+END $$;`;
+
+/** Every write that moves the version: to the videos (insert, update, delete, truncate) and their queries. */
+const VERSION_EVENTS: [string, StatementEvent][] = [
+  ['videos', 'INSERT'],
+  ['videos', 'UPDATE'],
+  ['videos', 'DELETE'],
+  ['videos', 'TRUNCATE'],
+  ['video_queries', 'INSERT'],
+  ['video_queries', 'DELETE'],
+  ['video_queries', 'TRUNCATE'],
+];
+
 const SCHEMA = `
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE TABLE IF NOT EXISTS videos (
@@ -57,20 +86,10 @@ CREATE INDEX IF NOT EXISTS video_queries_query ON video_queries (query, video_id
 -- the row count, kept by statement triggers: the unfiltered total without a sequential scan
 CREATE TABLE IF NOT EXISTS videos_count (one int PRIMARY KEY CHECK (one = 1), n bigint NOT NULL);
 INSERT INTO videos_count (one, n) SELECT 1, count(*) FROM videos ON CONFLICT (one) DO NOTHING;
-CREATE OR REPLACE FUNCTION videos_count_add() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE videos_count SET n = n + (SELECT count(*) FROM changed) WHERE one = 1;
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION videos_count_remove() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE videos_count SET n = n - (SELECT count(*) FROM changed) WHERE one = 1;
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE TRIGGER videos_count_insert AFTER INSERT ON videos
-  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_count_add();
-CREATE OR REPLACE TRIGGER videos_count_delete AFTER DELETE ON videos
-  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_count_remove();
+${countFunction('videos_count_add', '+')}
+${countFunction('videos_count_remove', '-')}
+${statementTrigger('videos_count_insert', 'INSERT', 'videos', 'videos_count_add')}
+${statementTrigger('videos_count_delete', 'DELETE', 'videos', 'videos_count_remove')}
 -- a number every write that changes the videos or their queries moves (a statement that changes no row, such as
 -- an upsert of what is already stored, leaves it): readers keep totals while it stands still
 CREATE TABLE IF NOT EXISTS videos_version (one int PRIMARY KEY CHECK (one = 1), v bigint NOT NULL);
@@ -85,20 +104,14 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER videos_version_insert AFTER INSERT ON videos
-  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
-CREATE OR REPLACE TRIGGER videos_version_update AFTER UPDATE ON videos
-  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
-CREATE OR REPLACE TRIGGER videos_version_delete AFTER DELETE ON videos
-  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
-CREATE OR REPLACE TRIGGER videos_version_truncate AFTER TRUNCATE ON videos
-  FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
-CREATE OR REPLACE TRIGGER videos_version_queries_insert AFTER INSERT ON video_queries
-  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
-CREATE OR REPLACE TRIGGER videos_version_queries_delete AFTER DELETE ON video_queries
-  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
-CREATE OR REPLACE TRIGGER videos_version_queries_truncate AFTER TRUNCATE ON video_queries
-  FOR EACH STATEMENT EXECUTE FUNCTION videos_version_bump();
+${VERSION_EVENTS.map(([table, event]) =>
+  statementTrigger(
+    `videos_version_${table === 'videos' ? '' : 'queries_'}${event.toLowerCase()}`,
+    event,
+    table,
+    'videos_version_bump',
+  ),
+).join('\n')}
 `;
 /** Totals remembered per filter while the version stands still (entries at most). */
 const TOTALS_KEPT = 1000;

@@ -237,20 +237,17 @@ export class DailymotionSandbox extends SandboxServer {
     const data: Record<string, unknown> = {};
     const errors: { message: string; path: string[] }[] = [];
     op.fields.forEach((f, i) => {
+      // A refused field is null in `data`, with its error at its path; the other fields still get their report.
+      const refuse = (message: string) => {
+        data[f.alias] = null;
+        errors.push({ message, path: [f.alias] });
+      };
       const input = inputs[i];
       const problems = askRefusals(input, now);
-      if (problems.length) {
-        data[f.alias] = null;
-        errors.push({ message: problems.join('; '), path: [f.alias] });
-        return;
-      }
+      if (problems.length) return refuse(problems.join('; '));
       const rows = planReport(this.catalog, this.seed, input).total;
       const rec = this.registry.ask(auth.account, auth.clientId, input, rows, now);
-      if ('refused' in rec) {
-        data[f.alias] = null;
-        errors.push({ message: rec.refused, path: [f.alias] });
-        return;
-      }
+      if ('refused' in rec) return refuse(rec.refused);
       this.note({ reportToken: fingerprint(rec.token) });
       data[f.alias] = { reportFile: { reportToken: rec.token } };
     });

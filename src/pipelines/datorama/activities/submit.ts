@@ -305,6 +305,15 @@ export function createDatoramaSubmitActivities({
         let jobs: JobRef[] = [];
         let res: DatoramaResponse<unknown>;
         let calls = 1;
+        /** What the check found, after `calls` calls whose last answer was `res`. */
+        const checked = ({ kind, ...found }: Pick<SubmitOutcome, 'kind' | 'jobs' | 'httpStatus' | 'message'>) => ({
+          kind,
+          called: true,
+          ...(calls > 1 ? { calls } : {}),
+          keys: keys.map((k) => k.key),
+          ...found,
+          observed: observedOf(res.limits),
+        });
         if (action.kind === 'patch') {
           res = await client.getStream(action.stream);
           const s = res.data as Record<string, unknown>;
@@ -316,15 +325,7 @@ export function createDatoramaSubmitActivities({
           if (seen.verdict === 'maybe') {
             // A job that may be restarting but shows it nowhere yet: the claim stays; the workflow checks again
             // after a durable wait, rather than submit a second rerun or count one that did not happen.
-            return {
-              kind: 'uncertain',
-              called: true,
-              ...(calls > 1 ? { calls } : {}),
-              keys: keys.map((k) => k.key),
-              jobs: [],
-              message: seen.why,
-              observed: observedOf(res.limits),
-            };
+            return checked({ kind: 'uncertain', jobs: [], message: seen.why });
           }
           applied = seen.verdict === 'applied';
           jobs = seen.jobs;
@@ -343,15 +344,7 @@ export function createDatoramaSubmitActivities({
         }
         if (applied) {
           await settle(args, action, keys, 'SUBMITTED', res.status, jobs, 'found applied after an unanswered call');
-          return {
-            kind: 'done',
-            called: true,
-            ...(calls > 1 ? { calls } : {}),
-            keys: keys.map((k) => k.key),
-            jobs,
-            httpStatus: res.status,
-            observed: observedOf(res.limits),
-          };
+          return checked({ kind: 'done', jobs, httpStatus: res.status });
         }
         await records.setActions(
           args.runKey,
@@ -360,14 +353,7 @@ export function createDatoramaSubmitActivities({
           keys.map((k) => ({ key: k.key, stream: k.stream, state: 'NOT_SUBMITTED', message: 'checked: not applied' })),
         );
         chaosPoint('datorama.reconcile.after-record');
-        return {
-          kind: 'not-submitted',
-          called: true,
-          ...(calls > 1 ? { calls } : {}),
-          keys: keys.map((k) => k.key),
-          jobs: [],
-          observed: observedOf(res.limits),
-        };
+        return checked({ kind: 'not-submitted', jobs: [] });
       } catch (err) {
         await commonFailure(err, args);
         throw err;
