@@ -124,7 +124,9 @@ async function child(p: Phase): Promise<void> {
 }
 
 function run<T>(p: Phase, keep = false): Promise<{ value: T; stop: () => void }> {
-  const c = fork(__filename, ['--phase', JSON.stringify(p)], { execArgv: process.execArgv });
+  // Each phase runs as `longhaul` runs (bin/longhaul.js): Node with tsx's CommonJS hook only. `npx tsx` (which
+  // runs this script) also starts an ES-module loader thread, ~40 MB that a `longhaul worker` does not carry.
+  const c = fork(__filename, ['--phase', JSON.stringify(p)], { execArgv: ['--require', require.resolve('tsx/cjs')] });
   return new Promise((resolve, reject) => {
     c.once('message', (value: T) => {
       if (!keep) c.kill();
