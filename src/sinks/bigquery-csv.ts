@@ -111,8 +111,14 @@ export function checkSql(raw: string, fileColumns: Column[], index: number[], fi
  */
 export function csvReaderRefusal(err: unknown): string | undefined {
   const errors = (err as { errors?: { reason?: string; message?: string }[] } | undefined)?.errors;
-  const refused = (Array.isArray(errors) ? errors : []).find(
-    (e) => e?.reason === 'invalid' || /failed to read csv/i.test(e?.message ?? ''),
-  );
+  const list = Array.isArray(errors) ? errors : [];
+  // The reader's verdict: reason `invalid` (BigQuery), or the emulator's words (its reason: jobInternalError).
+  const byReader = (e: { reason?: string; message?: string }) =>
+    e?.reason === 'invalid' || /failed to read csv/i.test(e?.message ?? '');
+  // The client keeps the job's `errors`, not its `errorResult`: an entry of the load's own (quota, rate, access,
+  // server) anywhere in them makes it the load's failure, whatever the reader also said. `stopped` is the job
+  // stopping after the reader's error.
+  if (list.some((e) => !byReader(e) && e?.reason !== undefined && e.reason !== 'stopped')) return undefined;
+  const refused = list.find(byReader);
   return refused ? (refused.message ?? '') : undefined;
 }

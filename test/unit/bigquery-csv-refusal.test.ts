@@ -20,10 +20,10 @@ describe('csvReaderRefusal', () => {
     expect(
       csvReaderRefusal(jobError({ reason: 'stopped', message: 'stopped' }, { reason: 'invalid', message: msg })),
     ).toBe(msg);
-    // The emulator's wording.
-    expect(
-      csvReaderRefusal(jobError({ message: 'failed to read csv: record on line 2: wrong number of fields' })),
-    ).toBe('failed to read csv: record on line 2: wrong number of fields');
+    // The emulator's wording (and reason).
+    const emulator = 'failed to read csv: record on line 2: wrong number of fields';
+    expect(csvReaderRefusal(jobError({ reason: 'jobInternalError', message: emulator }))).toBe(emulator);
+    expect(csvReaderRefusal(jobError({ message: emulator }))).toBe(emulator);
   });
 
   it('is undefined for errors of the load itself: quota, rate, access, server, network', () => {
@@ -34,8 +34,14 @@ describe('csvReaderRefusal', () => {
       'backendError',
       'internalError',
       'notFound',
-    ])
+    ]) {
       expect(csvReaderRefusal(jobError({ reason, message: `${reason}: try later` })), reason).toBeUndefined();
+      // Beside the reader's own verdict in the same job: still the load's failure (the client keeps no
+      // `errorResult` to say which came first).
+      const reader = { reason: 'invalid', message: 'Error while reading data, error message: too many errors' };
+      expect(csvReaderRefusal(jobError(reader, { reason, message: `${reason}: try later` })), reason).toBeUndefined();
+      expect(csvReaderRefusal(jobError({ reason, message: `${reason}: try later` }, reader)), reason).toBeUndefined();
+    }
     expect(csvReaderRefusal(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBeUndefined();
     expect(csvReaderRefusal(new Error('failed to read csv'))).toBeUndefined(); // words in a message alone are not a job error
     expect(csvReaderRefusal(undefined)).toBeUndefined();
