@@ -4,17 +4,9 @@
  * (aborted on failure) for large or streamed ones; either way the object appears whole or not at all.
  */
 import { Readable } from 'node:stream';
-import {
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  S3Client,
-  paginateListObjectsV2,
-  type BucketLocationConstraint,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type * as S3 from '@aws-sdk/client-s3';
+import type * as S3Storage from '@aws-sdk/lib-storage';
+import { lazily } from '../node/lazily';
 import { assertKey, type Body, type Bucket, type ObjectInfo, type PutOptions } from './bucket';
 
 export interface S3BucketOptions {
@@ -41,6 +33,17 @@ export interface S3BucketOptions {
   queueSize?: number;
 }
 
+/**
+ * The AWS SDK, loaded with the first S3 bucket a process makes: ~15 MB and a quarter of a second that a worker
+ * or a command on the local bucket (the default) does not pay.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, not with this module */
+const sdk = lazily(() => ({
+  s3: require('@aws-sdk/client-s3') as typeof S3,
+  storage: require('@aws-sdk/lib-storage') as typeof S3Storage,
+}));
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 /** Placeholder credentials of an unsigned client (the SDK still resolves some; none are sent). */
 const ANONYMOUS = { accessKeyId: 'anonymous', secretAccessKey: 'anonymous' };
 
@@ -53,7 +56,7 @@ function isNotFound(err: unknown): boolean {
 
 export class S3Bucket implements Bucket {
   readonly kind = 's3' as const;
-  readonly client: S3Client;
+  readonly client: S3.S3Client;
   readonly bucket: string;
   /** Reads without credentials (S3BucketOptions.anonymous). */
   readonly anonymous: boolean;
@@ -63,7 +66,7 @@ export class S3Bucket implements Bucket {
     this.bucket = opts.bucket;
     this.anonymous = opts.anonymous ?? false;
     const checksums = opts.checksums ?? !opts.endpoint;
-    this.client = new S3Client({
+    this.client = new (sdk().s3.S3Client)({
       region: opts.region ?? 'us-east-1',
       endpoint: opts.endpoint,
       forcePathStyle: opts.forcePathStyle,
@@ -80,7 +83,7 @@ export class S3Bucket implements Bucket {
   /** Creates the bucket if it does not exist (for MinIO and tests; production buckets are provisioned). */
   async ensureBucket(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.client.send(new (sdk().s3.HeadBucketCommand)({ Bucket: this.bucket }));
       return;
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -88,10 +91,10 @@ export class S3Bucket implements Bucket {
     const region = this.opts.region ?? 'us-east-1';
     try {
       await this.client.send(
-        new CreateBucketCommand({
+        new (sdk().s3.CreateBucketCommand)({
           Bucket: this.bucket,
           CreateBucketConfiguration:
-            region === 'us-east-1' ? undefined : { LocationConstraint: region as BucketLocationConstraint },
+            region === 'us-east-1' ? undefined : { LocationConstraint: region as S3.BucketLocationConstraint },
         }),
       );
     } catch (err) {
@@ -102,7 +105,7 @@ export class S3Bucket implements Bucket {
 
   async put(key: string, body: Body, opts: PutOptions = {}): Promise<void> {
     assertKey(key);
-    const upload = new Upload({
+    const upload = new (sdk().storage.Upload)({
       client: this.client,
       params: {
         Bucket: this.bucket,
@@ -125,7 +128,7 @@ export class S3Bucket implements Bucket {
 
   async getStream(key: string): Promise<Readable> {
     assertKey(key);
-    const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    const res = await this.client.send(new (sdk().s3.GetObjectCommand)({ Bucket: this.bucket, Key: key }));
     if (!(res.Body instanceof Readable)) throw new Error(`${this.uri(key)}: the response has no readable body`);
     return res.Body;
   }
@@ -133,7 +136,7 @@ export class S3Bucket implements Bucket {
   async exists(key: string): Promise<boolean> {
     assertKey(key);
     try {
-      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      await this.client.send(new (sdk().s3.HeadObjectCommand)({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -143,7 +146,10 @@ export class S3Bucket implements Bucket {
 
   async list(prefix: string): Promise<ObjectInfo[]> {
     const out: ObjectInfo[] = [];
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: prefix })) {
+    for await (const page of sdk().s3.paginateListObjectsV2(
+      { client: this.client },
+      { Bucket: this.bucket, Prefix: prefix },
+    )) {
       for (const o of page.Contents ?? [])
         if (o.Key !== undefined) out.push({ key: o.Key, size: o.Size ?? 0, modified: o.LastModified });
     }
@@ -152,7 +158,7 @@ export class S3Bucket implements Bucket {
 
   async delete(key: string): Promise<void> {
     assertKey(key);
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.client.send(new (sdk().s3.DeleteObjectCommand)({ Bucket: this.bucket, Key: key }));
   }
 
   uri(key: string): string {
