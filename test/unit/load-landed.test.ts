@@ -5,10 +5,12 @@
  * retention of a window's landings.
  */
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadLandedCsv, type LandedCsv } from '../../src/kit/activity/load-landed';
-import { landPart, pruneLandings } from '../../src/kit/activity/landing';
+import { landPart, openLanded, pruneLandings } from '../../src/kit/activity/landing';
+import { BadRowsError, fileBatches } from '../../src/kit/activity/csv';
 import { reportSchema } from '../../src/pipelines/dailymotion/shared';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
 import { LocalBucket } from '../../src/sinks/local-bucket';
@@ -149,4 +151,40 @@ describe('pruneLandings (retention of a window’s landings)', () => {
     expect(await pruneLandings(bucket, 'landed/p/t/w/cfg', c, 2, { now: Date.now() + 3 * 3600_000 })).toBe(1);
     expect((await bucket.list('landed/p/t/w/cfg/e')).length).toBe(0);
   });
+});
+
+describe('reading landed parts in JavaScript (openLanded + fileBatches)', () => {
+  it.each(['csv', 'ndjson'] as const)(
+    'a %s read stopped early (a bad row past the tolerance) closes the bucket’s stream of the part',
+    async (format) => {
+      const bucket = new LocalBucket(tmpDir());
+      // A bad first row, then enough rows that do not compress to be read in many chunks: the read stops while
+      // most of the file is still to come.
+      const rows = Array.from({ length: 100_000 }, (_, i) => `${(i * 2654435761) % 4294967296}`);
+      const text =
+        format === 'csv'
+          ? `day,views\nnot a day,1\n${rows.map((v) => `2026-01-02,${v}\n`).join('')}`
+          : `{"day":"not a day","views":1}\n${rows.map((v) => `{"day":"2026-01-02","views":${v}}\n`).join('')}`;
+      const gz = zlib.gzipSync(text);
+      expect(gz.length).toBeGreaterThan(256 * 1024);
+      await bucket.put('p/part-00000.gz', gz);
+      // The bucket's streams, kept to look at after the read.
+      const opened: Readable[] = [];
+      const watched = Object.assign(Object.create(bucket) as LocalBucket, {
+        getStream: async (key: string) => {
+          const s = await bucket.getStream(key);
+          opened.push(s);
+          return s;
+        },
+      });
+      const stats = { files: 0, rowsParsed: 0, badRows: 0, badRowSamples: [] };
+      const read = async () => {
+        for await (const _ of fileBatches(format, csv, 1, () => openLanded(watched, 'p/part-00000.gz'), stats, 10, 0));
+      };
+      await expect(read()).rejects.toBeInstanceOf(BadRowsError);
+      expect(opened).toHaveLength(1);
+      await new Promise((r) => setImmediate(r));
+      expect(opened[0]!.destroyed).toBe(true);
+    },
+  );
 });

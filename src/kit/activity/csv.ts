@@ -111,7 +111,14 @@ export async function* fileBatches(
   const read = format === 'csv' ? csvFileBatches : ndjsonFileBatches;
   const context: ReadContext = { schema, stats, batchSize, maxBadRows };
   for (let f = 0; f < files; f++) {
-    yield* read(context, await open(f), f);
+    const source = await open(f);
+    try {
+      yield* read(context, source, f);
+    } finally {
+      // A read stopped early (a bad row past the tolerance, a refused header, a load that failed or was
+      // cancelled) leaves its source paused, not ended: a file handle, or an S3 response's socket, for good.
+      source.destroy();
+    }
     stats.files++;
   }
 }

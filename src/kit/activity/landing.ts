@@ -78,6 +78,9 @@ export async function openLanded(bucket: Bucket, key: string): Promise<Readable>
   const source = await bucket.getStream(key);
   const gunzip = zlib.createGunzip();
   source.once('error', (e) => gunzip.destroy(e));
+  // A reader that stops early destroys the gunzip stream: the bucket's stream goes with it (`pipe` would
+  // leave it open, paused).
+  gunzip.once('close', () => source.destroy());
   return source.pipe(gunzip);
 }
 
