@@ -30,9 +30,11 @@ export async function withDeployment(
   const client = await connectClient(config);
   try {
     await fn(client, config, name);
-  } finally {
-    await client.connection.close();
+  } catch (err) {
+    await client.connection.close().catch(() => undefined); // the command's error is the one to show
+    throw err;
   }
+  await client.connection.close();
 }
 
 export interface BuildState {
