@@ -82,7 +82,8 @@ const RULES: Partial<
   JSON: {
     // JSON as JSON.parse reads it: DuckDB's reader also takes NaN, inf and Infinity in any case and trailing
     // commas, looked for outside the strings (each string replaced by "" first; outside them JSON has no
-    // letters but true, false, null and exponents, none of which holds "nan" or "inf").
+    // letters but true, false, null and exponents, none of which holds "nan" or "inf"). An escaped lone
+    // surrogate ("\ud800"), which JSON.parse takes and json_valid does not, the JavaScript reader refuses too.
     ok: (x) =>
       `(coalesce(json_valid(${x}), false) AND NOT regexp_matches(regexp_replace(${x}, ` +
       `'"([^"\\\\]|\\\\.)*"', '""', 'g'), '(?i)(nan|inf|,[ \t\r\n]*[]}])'))`,

@@ -378,6 +378,12 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
         '"{""a"": 1 , }"',
         '"[""NaN"", ""x,]"", ""Infinity,}""]"',
         '"{""k\\"",]"": 1}"',
+        // Escapes of lone surrogates (JSON.parse takes them, DuckDB's JSON does not: no Unicode text holds
+        // one), and a pair that is a character.
+        '"""\\ud800"""',
+        '"{""a"": ""x\\uDC00""}"',
+        '"{""\\udbff"": 1}"',
+        '"[""\\ud83d\\ude00""]"',
       ]);
       lines.push(`${at},${ok},${doc}`);
     }
