@@ -8,7 +8,7 @@ import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 
 export interface ApiHttpClientOptions {
-  /** Prefixed to relative request paths (a trailing slash is dropped). */
+  /** Prefixed to relative request paths (trailing slashes are dropped). */
   baseUrl?: string;
   timeoutMs: number;
   maxSockets: number;
