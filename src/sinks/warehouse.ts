@@ -17,6 +17,19 @@ export interface Column {
   nullable?: boolean;
 }
 
+/** A column's type as `columns` takes it: `'INT64'`, or `'INT64!'` for one that is never NULL. */
+export type ColumnSpec = ColumnType | `${ColumnType}!`;
+
+/**
+ * A table's columns, declared in order as `name: type`, a `!` after the type for NOT NULL:
+ * `columns({ id: 'INT64!', name: 'STRING', raw: 'JSON' })`.
+ */
+export function columns(spec: Record<string, ColumnSpec>): Column[] {
+  return Object.entries(spec).map(([name, t]) =>
+    t.endsWith('!') ? { name, type: t.slice(0, -1) as ColumnType, nullable: false } : { name, type: t as ColumnType },
+  );
+}
+
 export interface TableSchema {
   /** Table name: letters, digits and underscores. */
   name: string;

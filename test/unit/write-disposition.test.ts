@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { reportTableSchema } from '../../src/pipelines/dailymotion/shared';
 import { addColumnsSql, bigQueryTableOptions } from '../../src/sinks/bigquery';
-import { assertSchema, replaceRangeOf, resolveWriteMode, type TableSchema } from '../../src/sinks/warehouse';
+import { assertSchema, columns, replaceRangeOf, resolveWriteMode, type TableSchema } from '../../src/sinks/warehouse';
 
 const base: TableSchema = {
   name: 't',
@@ -11,6 +11,18 @@ const base: TableSchema = {
     { name: 'k', type: 'STRING' },
   ],
 };
+
+describe('columns declared as name: type', () => {
+  it('keeps their order and makes a column with ! NOT NULL', () => {
+    expect(columns({ id: 'INT64!', name: 'STRING', at: 'TIMESTAMP!', raw: 'JSON' })).toEqual([
+      { name: 'id', type: 'INT64', nullable: false },
+      { name: 'name', type: 'STRING' },
+      { name: 'at', type: 'TIMESTAMP', nullable: false },
+      { name: 'raw', type: 'JSON' },
+    ]);
+    expect(() => assertSchema({ name: 't', columns: columns({ ok: 'STRING', 'bad name': 'STRING' }) })).toThrow();
+  });
+});
 
 describe('write dispositions declared on the table', () => {
   it('resolves a load without a mode from the declaration; a mode given overrides it', () => {

@@ -9,43 +9,43 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
-import { fromArray, type Row, type TableSchema, type Warehouse } from '../../../sinks/warehouse';
+import { columns, fromArray, type Row, type TableSchema, type Warehouse } from '../../../sinks/warehouse';
 
 export const ACTIONS_TABLE: TableSchema = {
   name: 'datorama_actions',
-  columns: [
-    { name: 'run_key', type: 'STRING', nullable: false },
-    { name: 'action_key', type: 'STRING', nullable: false },
-    { name: 'op', type: 'STRING', nullable: false },
-    { name: 'stream_id', type: 'INT64' },
-    { name: 'state', type: 'STRING', nullable: false },
-    { name: 'attempt_at', type: 'INT64' },
-    { name: 'run_id', type: 'STRING' },
-    { name: 'http_status', type: 'INT64' },
-    { name: 'message', type: 'STRING' },
-    { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    run_key: 'STRING!',
+    action_key: 'STRING!',
+    op: 'STRING!',
+    stream_id: 'INT64',
+    state: 'STRING!',
+    attempt_at: 'INT64',
+    run_id: 'STRING',
+    http_status: 'INT64',
+    message: 'STRING',
+    updated_at: 'TIMESTAMP!',
+  }),
   primaryKey: ['run_key', 'action_key'],
   write: { kind: 'merge' },
 };
 
 export const JOB_LOG_TABLE: TableSchema = {
   name: 'datorama_job_log',
-  columns: [
-    { name: 'run_key', type: 'STRING', nullable: false },
-    { name: 'run_id', type: 'STRING', nullable: false },
-    { name: 'row_key', type: 'STRING', nullable: false },
-    { name: 'op', type: 'STRING', nullable: false },
-    { name: 'action_key', type: 'STRING', nullable: false },
-    { name: 'stream_id', type: 'INT64' },
-    { name: 'job_id', type: 'INT64' },
-    { name: 'start_date', type: 'STRING' },
-    { name: 'end_date', type: 'STRING' },
-    { name: 'status', type: 'STRING', nullable: false },
-    { name: 'http_status', type: 'INT64' },
-    { name: 'message', type: 'STRING' },
-    { name: 'at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    run_key: 'STRING!',
+    run_id: 'STRING!',
+    row_key: 'STRING!',
+    op: 'STRING!',
+    action_key: 'STRING!',
+    stream_id: 'INT64',
+    job_id: 'INT64',
+    start_date: 'STRING',
+    end_date: 'STRING',
+    status: 'STRING!',
+    http_status: 'INT64',
+    message: 'STRING',
+    at: 'TIMESTAMP!',
+  }),
   primaryKey: ['run_id', 'row_key'],
   write: { kind: 'merge' },
 };
@@ -53,11 +53,11 @@ export const JOB_LOG_TABLE: TableSchema = {
 /** Which runs named which cumulative job log (`--jobLog`): the file holds their rows. */
 export const JOB_LOG_FILES_TABLE: TableSchema = {
   name: 'datorama_job_log_files',
-  columns: [
-    { name: 'file', type: 'STRING', nullable: false },
-    { name: 'run_id', type: 'STRING', nullable: false },
-    { name: 'run_key', type: 'STRING', nullable: false },
-  ],
+  columns: columns({
+    file: 'STRING!',
+    run_id: 'STRING!',
+    run_key: 'STRING!',
+  }),
   primaryKey: ['file', 'run_id'],
   write: { kind: 'merge' },
 };
@@ -65,47 +65,47 @@ export const JOB_LOG_FILES_TABLE: TableSchema = {
 /** Previous and new values of every field a rename/patch run changed (what `--undo` restores). */
 export const CHANGES_TABLE: TableSchema = {
   name: 'datorama_changes',
-  columns: [
-    { name: 'run_id', type: 'STRING', nullable: false },
-    { name: 'run_key', type: 'STRING', nullable: false },
-    { name: 'stream_id', type: 'INT64', nullable: false },
-    { name: 'previous', type: 'JSON', nullable: false },
-    { name: 'applied', type: 'JSON', nullable: false },
-    { name: 'at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    run_id: 'STRING!',
+    run_key: 'STRING!',
+    stream_id: 'INT64!',
+    previous: 'JSON!',
+    applied: 'JSON!',
+    at: 'TIMESTAMP!',
+  }),
   primaryKey: ['run_id', 'stream_id'],
   write: { kind: 'merge' },
 };
 
 export const WORKSPACES_TABLE: TableSchema = {
   name: 'datorama_workspaces',
-  columns: [
-    { name: 'id', type: 'INT64', nullable: false },
-    { name: 'name', type: 'STRING' },
-    { name: 'create_time', type: 'TIMESTAMP' },
-    { name: 'update_time', type: 'TIMESTAMP' },
-    { name: 'raw', type: 'JSON' },
-    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    id: 'INT64!',
+    name: 'STRING',
+    create_time: 'TIMESTAMP',
+    update_time: 'TIMESTAMP',
+    raw: 'JSON',
+    collected_at: 'TIMESTAMP!',
+  }),
   primaryKey: ['id'],
   write: { kind: 'merge' },
 };
 
 export const STREAMS_TABLE: TableSchema = {
   name: 'datorama_streams',
-  columns: [
-    { name: 'id', type: 'INT64', nullable: false },
-    { name: 'workspace_id', type: 'INT64', nullable: false },
-    { name: 'name', type: 'STRING' },
-    { name: 'data_source_name', type: 'STRING' },
-    { name: 'enabled', type: 'BOOL' },
-    { name: 'last_run_status', type: 'STRING' },
-    { name: 'last_data_date', type: 'STRING' },
-    { name: 'last_rows_processed', type: 'INT64' },
-    { name: 'process_stats_counts', type: 'JSON' },
-    { name: 'raw', type: 'JSON' },
-    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    id: 'INT64!',
+    workspace_id: 'INT64!',
+    name: 'STRING',
+    data_source_name: 'STRING',
+    enabled: 'BOOL',
+    last_run_status: 'STRING',
+    last_data_date: 'STRING',
+    last_rows_processed: 'INT64',
+    process_stats_counts: 'JSON',
+    raw: 'JSON',
+    collected_at: 'TIMESTAMP!',
+  }),
   primaryKey: ['id'],
   write: { kind: 'merge' },
 };
@@ -117,34 +117,34 @@ export const STREAMS_TABLE: TableSchema = {
  */
 export const STREAM_CONFIGS_TABLE: TableSchema = {
   name: 'datorama_stream_configs',
-  columns: [
-    { name: 'id', type: 'INT64', nullable: false },
-    { name: 'workspace_id', type: 'INT64' },
-    { name: 'name', type: 'STRING' },
-    { name: 'data_source_name', type: 'STRING' },
-    { name: 'enabled', type: 'BOOL' },
-    { name: 'raw', type: 'JSON' },
-    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    id: 'INT64!',
+    workspace_id: 'INT64',
+    name: 'STRING',
+    data_source_name: 'STRING',
+    enabled: 'BOOL',
+    raw: 'JSON',
+    collected_at: 'TIMESTAMP!',
+  }),
   primaryKey: ['id'],
   write: { kind: 'merge' },
 };
 
 export const JOBS_TABLE: TableSchema = {
   name: 'datorama_jobs',
-  columns: [
-    { name: 'id', type: 'INT64', nullable: false },
-    { name: 'stream_id', type: 'INT64', nullable: false },
-    { name: 'status', type: 'STRING' },
-    { name: 'data_start_date', type: 'STRING' },
-    { name: 'data_end_date', type: 'STRING' },
-    { name: 'create_time', type: 'TIMESTAMP' },
-    { name: 'update_time', type: 'TIMESTAMP' },
-    { name: 'rows_processed', type: 'INT64' },
-    { name: 'process_log', type: 'STRING' },
-    { name: 'raw', type: 'JSON' },
-    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    id: 'INT64!',
+    stream_id: 'INT64!',
+    status: 'STRING',
+    data_start_date: 'STRING',
+    data_end_date: 'STRING',
+    create_time: 'TIMESTAMP',
+    update_time: 'TIMESTAMP',
+    rows_processed: 'INT64',
+    process_log: 'STRING',
+    raw: 'JSON',
+    collected_at: 'TIMESTAMP!',
+  }),
   primaryKey: ['id'],
   write: { kind: 'merge' },
 };
@@ -155,14 +155,14 @@ export const JOBS_TABLE: TableSchema = {
  */
 const modelTable = (name: string): TableSchema => ({
   name,
-  columns: [
-    { name: 'workspace_id', type: 'INT64', nullable: false },
-    { name: 'key', type: 'STRING', nullable: false },
-    { name: 'id', type: 'INT64' },
-    { name: 'name', type: 'STRING' },
-    { name: 'raw', type: 'JSON' },
-    { name: 'collected_at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    workspace_id: 'INT64!',
+    key: 'STRING!',
+    id: 'INT64',
+    name: 'STRING',
+    raw: 'JSON',
+    collected_at: 'TIMESTAMP!',
+  }),
   primaryKey: ['workspace_id', 'key'],
   write: { kind: 'merge' },
 });

@@ -2,16 +2,16 @@
 import { chaosPoint } from '../../../kit/activity/chaos-points';
 import type { Deps } from '../../../activities/deps';
 import type { TableSchema } from '../../../sinks/warehouse';
-import { fromArray } from '../../../sinks/warehouse';
+import { columns, fromArray } from '../../../sinks/warehouse';
 
 export const SELFTEST_TABLE: TableSchema = {
   name: 'longhaul_selftest',
-  columns: [
-    { name: 'run_id', type: 'STRING', nullable: false },
-    { name: 'label', type: 'STRING' },
-    { name: 'slept_ms', type: 'INT64' },
-    { name: 'written_at', type: 'TIMESTAMP' },
-  ],
+  columns: columns({
+    run_id: 'STRING!',
+    label: 'STRING',
+    slept_ms: 'INT64',
+    written_at: 'TIMESTAMP',
+  }),
   primaryKey: ['run_id'],
   write: { kind: 'merge' },
 };

@@ -9,7 +9,7 @@
 import { gunzipSync } from 'node:zlib';
 import { Context } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
-import { fromArray, type TableSchema, type Warehouse } from '../../../sinks/warehouse';
+import { columns, fromArray, type TableSchema, type Warehouse } from '../../../sinks/warehouse';
 import {
   DEFAULT_IMAGE_RETRY,
   imageUuid,
@@ -24,21 +24,21 @@ import { imageChunkKey } from './parse';
 
 export const TITELIVE_IMAGES_TABLE: TableSchema = {
   name: 'titelive_images',
-  columns: [
-    { name: 'product_id', type: 'STRING', nullable: false },
-    { name: 'article_id', type: 'STRING', nullable: false },
-    { name: 'side', type: 'STRING', nullable: false },
-    { name: 'source_url', type: 'STRING' },
-    { name: 'uuid', type: 'STRING' },
-    { name: 'object_key', type: 'STRING' },
-    { name: 'status', type: 'STRING', nullable: false },
-    { name: 'reason', type: 'STRING' },
-    { name: 'http_status', type: 'INT64' },
-    { name: 'bytes', type: 'INT64' },
-    { name: 'attempts', type: 'INT64' },
-    { name: 'run_id', type: 'STRING', nullable: false },
-    { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    product_id: 'STRING!',
+    article_id: 'STRING!',
+    side: 'STRING!',
+    source_url: 'STRING',
+    uuid: 'STRING',
+    object_key: 'STRING',
+    status: 'STRING!',
+    reason: 'STRING',
+    http_status: 'INT64',
+    bytes: 'INT64',
+    attempts: 'INT64',
+    run_id: 'STRING!',
+    updated_at: 'TIMESTAMP!',
+  }),
   primaryKey: ['product_id', 'article_id', 'side'],
   write: { kind: 'merge' },
 };

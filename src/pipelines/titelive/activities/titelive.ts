@@ -5,7 +5,7 @@
  * pool are built once per worker from `deps.config`: credentials never travel through workflow history.
  */
 import type { Deps } from '../../../activities/deps';
-import { fromArray, type TableSchema } from '../../../sinks/warehouse';
+import { columns, fromArray, type TableSchema } from '../../../sinks/warehouse';
 import { createTiteliveClient } from '../connector/client';
 import { ImageFetcher } from '../connector/images';
 import { createTiteliveExtractActivities } from './extract';
@@ -17,12 +17,12 @@ import { paths } from '../../../config';
 
 export const TITELIVE_STATE_TABLE: TableSchema = {
   name: 'titelive_state',
-  columns: [
-    { name: 'category', type: 'STRING', nullable: false },
-    { name: 'high_water_mark', type: 'DATE', nullable: false },
-    { name: 'run_id', type: 'STRING', nullable: false },
-    { name: 'updated_at', type: 'TIMESTAMP', nullable: false },
-  ],
+  columns: columns({
+    category: 'STRING!',
+    high_water_mark: 'DATE!',
+    run_id: 'STRING!',
+    updated_at: 'TIMESTAMP!',
+  }),
   primaryKey: ['category'],
   write: { kind: 'merge' },
 };

@@ -10,7 +10,7 @@ import { Context } from '@temporalio/activity';
 import type { Bucket } from '../../../sinks/bucket';
 import { LocalBucket } from '../../../sinks/local-bucket';
 import type { Row, TableSchema, Warehouse } from '../../../sinks/warehouse';
-import { fromArray } from '../../../sinks/warehouse';
+import { columns, fromArray } from '../../../sinks/warehouse';
 import { flattenVideo, VIDEO_FIELDS, YOUTUBE_VIDEOS_COLUMNS } from '../connector/flatten';
 import type { Video } from '../connector/schemas';
 import { heartbeating } from '../../../kit/activity/heartbeat';
@@ -43,10 +43,10 @@ export const videosTable = (name: string): TableSchema => ({
 });
 export const missingTable = (name: string): TableSchema => ({
   name: `${name}_missing`,
-  columns: [
-    { name: 'video_id', type: 'STRING', nullable: false },
-    { name: 'source_shard', type: 'STRING' },
-  ],
+  columns: columns({
+    video_id: 'STRING!',
+    source_shard: 'STRING',
+  }),
   primaryKey: ['video_id'],
   write: { kind: 'merge' },
 });

@@ -1,36 +1,36 @@
 /** One flat warehouse row per video (the raw item stays in the bucket), and ISO 8601 durations in seconds. */
 import { isoDurationSeconds, jsonRow, type JsonField } from '../../../sinks/json-fields';
-import type { Row, TableSchema } from '../../../sinks/warehouse';
+import { columns, type Row, type TableSchema } from '../../../sinks/warehouse';
 import type { Video } from './schemas';
 
-export const YOUTUBE_VIDEOS_COLUMNS: TableSchema['columns'] = [
-  { name: 'video_id', type: 'STRING', nullable: false },
-  { name: 'title', type: 'STRING' },
-  { name: 'description', type: 'STRING' },
-  { name: 'channel_id', type: 'STRING' },
-  { name: 'channel_title', type: 'STRING' },
-  { name: 'published_at', type: 'TIMESTAMP' },
-  { name: 'category_id', type: 'STRING' },
-  { name: 'tags', type: 'JSON' },
-  { name: 'default_audio_language', type: 'STRING' },
-  { name: 'live_broadcast_content', type: 'STRING' },
-  { name: 'duration', type: 'STRING' },
-  { name: 'duration_seconds', type: 'INT64' },
-  { name: 'definition', type: 'STRING' },
-  { name: 'caption', type: 'BOOL' },
-  { name: 'licensed_content', type: 'BOOL' },
-  { name: 'privacy_status', type: 'STRING' },
-  { name: 'upload_status', type: 'STRING' },
-  { name: 'license', type: 'STRING' },
-  { name: 'embeddable', type: 'BOOL' },
-  { name: 'made_for_kids', type: 'BOOL' },
-  { name: 'view_count', type: 'INT64' },
-  { name: 'like_count', type: 'INT64' },
-  { name: 'comment_count', type: 'INT64' },
-  { name: 'favorite_count', type: 'INT64' },
-  { name: 'topic_categories', type: 'JSON' },
-  { name: 'source_shard', type: 'STRING' },
-];
+export const YOUTUBE_VIDEOS_COLUMNS: TableSchema['columns'] = columns({
+  video_id: 'STRING!',
+  title: 'STRING',
+  description: 'STRING',
+  channel_id: 'STRING',
+  channel_title: 'STRING',
+  published_at: 'TIMESTAMP',
+  category_id: 'STRING',
+  tags: 'JSON',
+  default_audio_language: 'STRING',
+  live_broadcast_content: 'STRING',
+  duration: 'STRING',
+  duration_seconds: 'INT64',
+  definition: 'STRING',
+  caption: 'BOOL',
+  licensed_content: 'BOOL',
+  privacy_status: 'STRING',
+  upload_status: 'STRING',
+  license: 'STRING',
+  embeddable: 'BOOL',
+  made_for_kids: 'BOOL',
+  view_count: 'INT64',
+  like_count: 'INT64',
+  comment_count: 'INT64',
+  favorite_count: 'INT64',
+  topic_categories: 'JSON',
+  source_shard: 'STRING',
+});
 
 /** "PT1H4M13S", "P1DT2H" → seconds; undefined when not an ISO 8601 duration. */
 export const durationSeconds = isoDurationSeconds;
