@@ -8,6 +8,8 @@ import type { JsonField } from './json-fields';
 import { ApplicationFailure } from '@temporalio/common';
 import type { SelectSpec, Where } from './read';
 
+export { columns, type ColumnSpec } from '../shared/columns';
+
 export type ColumnType = 'STRING' | 'INT64' | 'FLOAT64' | 'BOOL' | 'DATE' | 'TIMESTAMP' | 'JSON';
 
 export interface Column {
@@ -15,19 +17,6 @@ export interface Column {
   type: ColumnType;
   /** Defaults to true. */
   nullable?: boolean;
-}
-
-/** A column's type as `columns` takes it: `'INT64'`, or `'INT64!'` for one that is never NULL. */
-export type ColumnSpec = ColumnType | `${ColumnType}!`;
-
-/**
- * A table's columns, declared in order as `name: type`, a `!` after the type for NOT NULL:
- * `columns({ id: 'INT64!', name: 'STRING', raw: 'JSON' })`.
- */
-export function columns(spec: Record<string, ColumnSpec>): Column[] {
-  return Object.entries(spec).map(([name, t]) =>
-    t.endsWith('!') ? { name, type: t.slice(0, -1) as ColumnType, nullable: false } : { name, type: t as ColumnType },
-  );
 }
 
 export interface TableSchema {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { defineAsyncReport } from '../../kit/async-report/spec';
+import { columns } from '../../shared/columns';
 import { asyncReportPipeline } from '../../kit/async-report/pipeline';
 import type { WorkflowOf } from '../types';
 import type * as workflows from './workflows';
@@ -41,14 +42,14 @@ export const acmeReports = defineAsyncReport({
   poll: { firstMs: 15_000, maxMs: 10 * 60_000, factor: 2, giveUpMs: 6 * 3_600_000 },
   table: {
     name: 'acme_campaign_daily',
-    columns: [
-      { name: 'day', type: 'DATE', nullable: false },
-      { name: 'campaign_id', type: 'STRING', nullable: false },
-      { name: 'attribution', type: 'STRING', nullable: false },
-      { name: 'impressions', type: 'INT64' },
-      { name: 'clicks', type: 'INT64' },
-      { name: 'spend', type: 'FLOAT64' },
-    ],
+    columns: columns({
+      day: 'DATE!',
+      campaign_id: 'STRING!',
+      attribution: 'STRING!',
+      impressions: 'INT64',
+      clicks: 'INT64',
+      spend: 'FLOAT64',
+    }),
     primaryKey: ['day', 'campaign_id', 'attribution'],
     // A window's load replaces that window's rows of its attribution, and only those.
     write: { kind: 'replaceRange', column: 'day', ownedBy: ['attribution'] },
