@@ -177,8 +177,9 @@ function queryParams(params: Record<string, unknown>): Pick<Query, 'params' | 't
 }
 
 /**
- * Google's BigQuery client, loaded with the first BigQuery warehouse a process makes: ~20 MB and a third of a
- * second that a worker or a command on DuckDB (the default) does not pay.
+ * Google's BigQuery client, loaded with the first BigQuery warehouse a process makes: a worker or a command on
+ * DuckDB (the default) does not pay for it (with the AWS SDK, loaded the same way: an idle worker 10 MB lighter,
+ * `longhaul --help` 1.5 → 1.06 s).
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, not with this module
 const sdk = lazily(() => require('@google-cloud/bigquery') as typeof BQ);

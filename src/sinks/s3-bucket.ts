@@ -34,8 +34,8 @@ export interface S3BucketOptions {
 }
 
 /**
- * The AWS SDK, loaded with the first S3 bucket a process makes: ~15 MB and a quarter of a second that a worker
- * or a command on the local bucket (the default) does not pay.
+ * The AWS SDK, loaded with the first S3 bucket a process makes: a worker or a command on the local bucket (the
+ * default) does not pay for it (see the BigQuery client in src/sinks/bigquery.ts for what the two cost).
  */
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, not with this module */
 const sdk = lazily(() => ({
