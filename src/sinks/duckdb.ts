@@ -206,6 +206,8 @@ export class DuckDbWarehouse extends WarehouseBase {
     const conn = await this.acquire();
     try {
       return await fn(conn);
+    } catch (err) {
+      throw this.outOfMemory(err);
     } finally {
       conn.closeSync();
       this.release();
@@ -243,6 +245,22 @@ export class DuckDbWarehouse extends WarehouseBase {
       ...(threads ? { threads: String(threads) } : {}),
       ...(tempDirectory ? { temp_directory: tempDirectory } : {}),
     };
+  }
+
+  /**
+   * DuckDB's out-of-memory error says how to raise its limit in SQL; a worker's operator sets it in the
+   * environment, so the error names the variables (the original is its cause). Other errors pass unchanged.
+   */
+  private outOfMemory(err: unknown): unknown {
+    const said = err instanceof Error ? err.message : String(err);
+    if (!/^Out of Memory Error/i.test(said)) return err;
+    const { memoryLimit, threads } = this.opts;
+    return new Error(
+      `DuckDB ran out of memory within its limit (DUCKDB_MEMORY_LIMIT=${memoryLimit ?? 'unset: its own default'}, ` +
+        `DUCKDB_THREADS=${threads ?? 'unset'}): raise DUCKDB_MEMORY_LIMIT or lower DUCKDB_THREADS ` +
+        `(docs/operations.md). DuckDB said: ${said.split('\n')[0]}`,
+      { cause: err },
+    );
   }
 
   private release(): void {

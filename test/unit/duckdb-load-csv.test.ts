@@ -317,6 +317,45 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     expect((await w.select(table('ws'))).map(sortKey).sort()).toEqual(js.rows!.map(sortKey).sort());
   });
 
+  it('loads a part of 250,000 rows within a 64MB memory limit on two threads', async () => {
+    // A part as large as a Dailymotion report's (250,000 rows); its checks ran out of memory at 64MB while
+    // the white-space test was a list of 25 codes.
+    const lines = ['day,video_title,views,view_through_rate'];
+    for (let i = 0; i < 250_000; i++)
+      lines.push(`2026-01-${String((i % 28) + 1).padStart(2, '0')},v${i},${i % 997},${i % 5 === 0 ? '' : '0.25'}`);
+    lines[7] = '2026-01-32,bad,1,0.5';
+    const w = new DuckDbWarehouse({ path: path.join(tmpDir(), 'w.duckdb'), memoryLimit: '64MB', threads: 2 });
+    open.push(w);
+    const r = await w.loadCsv(table('small'), load(landed([lines.join('\n') + '\n'], true), 1));
+    expect(r).toMatchObject({ rowsLoaded: 249_999, rowsParsed: 250_000, badRows: 1 });
+    expect(r.badRowSamples).toEqual(['file 1 line 8, column day: not a date (YYYY-MM-DD)']);
+    // Below what it needs, the error names the worker's variables, not DuckDB's SQL setting.
+    const tight = new DuckDbWarehouse({ path: path.join(tmpDir(), 'w.duckdb'), memoryLimit: '8MB', threads: 2 });
+    open.push(tight);
+    await expect(tight.loadCsv(table('small'), load(landed([lines.join('\n') + '\n'], true), 1))).rejects.toThrow(
+      /^DuckDB ran out of memory within its limit \(DUCKDB_MEMORY_LIMIT=8MB, DUCKDB_THREADS=2\): raise DUCKDB_MEMORY_LIMIT/,
+    );
+  });
+
+  it('loads a part of 250,000 rows of a report with 20 columns within the default 256MB', async () => {
+    // 8 dimensions and 12 metrics: this ran out of memory at 256MB while the white-space test was a list.
+    const columns = Array.from({ length: 20 }, (_, j) => ({
+      name: `c${j}`,
+      type: j === 0 ? ('DATE' as const) : j < 8 ? ('STRING' as const) : j % 2 ? ('INT64' as const) : ('FLOAT64' as const),
+    }));
+    const value = (type: string, i: number) =>
+      type === 'DATE' ? '2026-01-05' : type === 'STRING' ? `s${i % 5000}` : type === 'INT64' ? String(i % 1000) : '0.5';
+    const lines = [columns.map((c) => c.name).join(',')];
+    for (let i = 0; i < 250_000; i++) lines.push(columns.map((c) => value(c.type, i)).join(','));
+    const w = new DuckDbWarehouse({ path: path.join(tmpDir(), 'w.duckdb'), memoryLimit: '256MB', threads: 2 });
+    open.push(w);
+    const r = await w.loadCsv(
+      { name: 'wide', columns, write: { kind: 'append' } },
+      { paths: landed([lines.join('\n') + '\n'], true), fileColumns: columns, maxBadRows: 0 },
+    );
+    expect(r).toMatchObject({ rowsLoaded: 250_000, rowsParsed: 250_000, badRows: 0 });
+  });
+
   it('gives the JavaScript reader’s rows and counts for timestamp, boolean and JSON columns too', async () => {
     const fileColumns: TableSchema['columns'] = [
       { name: 'at', type: 'TIMESTAMP' },
