@@ -517,11 +517,17 @@ export class DuckDbWarehouse extends WarehouseBase {
       let source = `SELECT ${casts.join(', ')} FROM ${q(stage)}`;
       let rowsLoaded = stagedRows;
       if (mode.kind === 'merge') {
-        // Dedupe on the typed keys (text '2024-01-02T03:00Z' and '…05:00+02:00' are one key): last row wins.
-        const keys = mode.keys.map(q).join(', ');
+        // Dedupe on the typed keys (text '2024-01-02T03:00Z' and '…05:00+02:00' are one key): last row wins —
+        // the row whose `_seq` (unique) is its key's largest. Found by grouping the keys and `_seq` alone, not
+        // by a window over whole rows: a window holds every column of every row in memory, and ran out of a
+        // worker's 256MB merging 600,000 YouTube videos of 75 columns.
+        const keys = mode.keys.map((k) => {
+          const col = schema.columns.find((x) => x.name === k)!;
+          return typed ? q(k) : cast(q(k), col.type);
+        });
         source =
-          `SELECT * EXCLUDE (_seq) FROM (SELECT ${casts.join(', ')}, _seq FROM ${q(stage)}) ` +
-          `QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY _seq DESC) = 1`;
+          `SELECT ${casts.join(', ')} FROM ${q(stage)} ` +
+          `WHERE _seq IN (SELECT max(_seq) FROM ${q(stage)} GROUP BY ${keys.join(', ')})`;
         const r = await c.runAndReadAll(`SELECT count(*) AS n FROM (${source})`);
         rowsLoaded = Number(r.getRowObjectsJS()[0]?.n);
       }

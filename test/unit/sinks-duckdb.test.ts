@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbWarehouse } from '../../src/sinks/duckdb';
-import { fromArray } from '../../src/sinks/warehouse';
+import { fromArray, type Row } from '../../src/sinks/warehouse';
 import {
   warehouseContract,
   warehouseOwnershipContract,
@@ -79,4 +79,35 @@ describe('DuckDbWarehouse file', () => {
     expect(await wh.query('SELECT i FROM slow ORDER BY i')).toEqual([{ i: 1 }, { i: 2 }]);
     await wh.close();
   });
+
+  it('merges wide rows within a small memory limit: the dedupe does not hold whole rows', async () => {
+    // 120,000 rows of 20 text columns (~100 MB of text) merged at 128MB: the dedupe was a window over whole
+    // rows, which ran out of memory here (and at a worker's 256MB on 600,000 YouTube videos).
+    const wh = new DuckDbWarehouse({ path: path.join(dir, 'wide.duckdb'), memoryLimit: '128MB', threads: 2 });
+    const names = Array.from({ length: 20 }, (_, j) => `c${j}`);
+    const s = {
+      name: 'wide',
+      columns: [{ name: 'id', type: 'INT64' as const }, ...names.map((name) => ({ name, type: 'STRING' as const }))],
+      primaryKey: ['id'],
+    };
+    const pad = 'x'.repeat(40);
+    async function* rows(): AsyncGenerator<Row[]> {
+      for (let b = 0; b < 12; b++)
+        yield Array.from({ length: 10_000 }, (_, i) => {
+          const n = b * 10_000 + i;
+          // The last batch repeats the first 10,000 ids: the later row wins.
+          const id = b === 11 ? i : n;
+          return Object.fromEntries([['id', id], ...names.map((c) => [c, `${c}-${n}-${pad}`])]) as Row;
+        });
+    }
+    expect(await wh.load(s, rows(), { kind: 'merge', keys: ['id'] })).toEqual({ rowsLoaded: 110_000 });
+    expect(await wh.query('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM wide')).toEqual([
+      { n: 110_000, ids: 110_000 },
+    ]);
+    expect(await wh.query('SELECT c3 FROM wide WHERE id IN (0, 10000) ORDER BY id')).toEqual([
+      { c3: `c3-110000-${pad}` },
+      { c3: `c3-10000-${pad}` },
+    ]);
+    await wh.close();
+  }, 60_000);
 });
