@@ -23,7 +23,7 @@ import { mapLimit } from '../src/kit/pool';
 import { YoutubeSandbox, type SandboxProject } from '../src/pipelines/youtube/sandbox/server';
 import { youtubeKeyPairs } from '../src/pipelines/youtube/sandbox';
 import { fakeId } from '../src/pipelines/youtube/sandbox/videos';
-import { DuckDbWarehouse } from '../src/sinks/duckdb';
+import { createWarehouse } from '../src/sinks';
 import { LocalBucket } from '../src/sinks/local-bucket';
 import { planEnrichment } from '../src/pipelines/youtube/plan';
 import type { YoutubeEnrichResult } from '../src/pipelines/youtube/enrich';
@@ -162,10 +162,12 @@ async function main(): Promise<void> {
     LONGHAUL_INPUT_DIR: dir, // the CSV is written there
     YOUTUBE_BASE_URL: `${url}/youtube/v3`,
     YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS),
+    // DuckDB bounded as a worker bounds it (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, DUCKDB_TEMP_DIR; their defaults).
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DUCKDB_'))),
   });
   const deps = {
     config,
-    warehouse: new DuckDbWarehouse({ path: path.join(dir, 'warehouse.duckdb') }),
+    warehouse: createWarehouse(config),
     bucket: new LocalBucket(path.join(dir, 'bucket')),
   };
   const bundle = await bundleWorkflowCode({ workflowsPath: workflowsEntry(), logger: quiet });
