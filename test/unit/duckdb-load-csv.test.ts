@@ -341,7 +341,8 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     // 8 dimensions and 12 metrics: this ran out of memory at 256MB while the white-space test was a list.
     const columns = Array.from({ length: 20 }, (_, j) => ({
       name: `c${j}`,
-      type: j === 0 ? ('DATE' as const) : j < 8 ? ('STRING' as const) : j % 2 ? ('INT64' as const) : ('FLOAT64' as const),
+      type:
+        j === 0 ? ('DATE' as const) : j < 8 ? ('STRING' as const) : j % 2 ? ('INT64' as const) : ('FLOAT64' as const),
     }));
     const value = (type: string, i: number) =>
       type === 'DATE' ? '2026-01-05' : type === 'STRING' ? `s${i % 5000}` : type === 'INT64' ? String(i % 1000) : '0.5';
