@@ -173,6 +173,22 @@ export interface DuckDbOptions {
   tempDirectory?: string;
 }
 
+/** DuckDB's bounds in a worker (`DUCKDB_MEMORY_LIMIT`, `DUCKDB_THREADS`, `DUCKDB_TEMP_DIR`). */
+export type DuckDbBounds = Pick<DuckDbOptions, 'memoryLimit' | 'threads' | 'tempDirectory'>;
+
+/**
+ * The settings bounding a DuckDB instance — the warehouse's, and the scratch databases activities open in
+ * the same process (DuckDB's own default is most of the machine's memory and all its cores).
+ */
+export function duckDbSettings({ memoryLimit, threads, tempDirectory }: DuckDbBounds): Record<string, string> {
+  if (tempDirectory) fs.mkdirSync(tempDirectory, { recursive: true });
+  return {
+    ...(memoryLimit ? { memory_limit: memoryLimit } : {}),
+    ...(threads ? { threads: String(threads) } : {}),
+    ...(tempDirectory ? { temp_directory: tempDirectory } : {}),
+  };
+}
+
 export class DuckDbWarehouse extends WarehouseBase {
   readonly kind = 'duckdb' as const;
   protected readonly readDialect: Dialect = { table: q, ident: q, param: (n) => `$${n}`, cast: (e, t) => cast(e, t) };
@@ -221,7 +237,7 @@ export class DuckDbWarehouse extends WarehouseBase {
       this.users++;
       try {
         if (!this.instance) {
-          this.opening ??= DuckDBInstance.create(this.opts.path, this.settings());
+          this.opening ??= DuckDBInstance.create(this.opts.path, duckDbSettings(this.opts));
           this.instance = await this.opening.finally(() => (this.opening = undefined));
         }
         const conn = await this.instance.connect();
@@ -234,17 +250,6 @@ export class DuckDbWarehouse extends WarehouseBase {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-  }
-
-  /** The instance's bounds (DuckDB's own default is most of the machine's memory and all its cores). */
-  private settings(): Record<string, string> {
-    const { memoryLimit, threads, tempDirectory } = this.opts;
-    if (tempDirectory) fs.mkdirSync(tempDirectory, { recursive: true });
-    return {
-      ...(memoryLimit ? { memory_limit: memoryLimit } : {}),
-      ...(threads ? { threads: String(threads) } : {}),
-      ...(tempDirectory ? { temp_directory: tempDirectory } : {}),
-    };
   }
 
   /**

@@ -14,6 +14,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { heartbeating } from '../../../kit/activity/heartbeat';
 import type { Bucket } from '../../../sinks/bucket';
 import { literal } from '../../../sinks/duckdb-csv';
+import { duckDbSettings, type DuckDbBounds } from '../../../sinks/duckdb';
 import type { Warehouse } from '../../../sinks/warehouse';
 import { TITELIVE_IMAGES_TABLE } from './images';
 
@@ -62,10 +63,19 @@ async function* imageRows(warehouse: Warehouse, runId: string): AsyncGenerator<I
   }
 }
 
-export function createTiteliveImagesParquetActivities({ bucket, warehouse }: { bucket: Bucket; warehouse: Warehouse }) {
+export function createTiteliveImagesParquetActivities({
+  bucket,
+  warehouse,
+  duckdb = {},
+}: {
+  bucket: Bucket;
+  warehouse: Warehouse;
+  /** The worker's DuckDB bounds, for the scratch database (its spills go to its own folder). */
+  duckdb?: Omit<DuckDbBounds, 'tempDirectory'>;
+}) {
   async function write(args: ImagesParquetArgs, progress: { images: number }): Promise<{ rows: number }> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'titelive-images-parquet-'));
-    const db = await DuckDBInstance.create(path.join(tmp, 'join.duckdb'));
+    const db = await DuckDBInstance.create(path.join(tmp, 'join.duckdb'), duckDbSettings(duckdb));
     const conn = await db.connect();
     try {
       const parsed = path.join(tmp, 'parsed.parquet');

@@ -18,6 +18,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Bucket } from '../../../sinks/bucket';
 import { literal } from '../../../sinks/duckdb-csv';
+import { duckDbSettings, type DuckDbBounds } from '../../../sinks/duckdb';
 import { openInput, type InputSource } from '../../../kit/activity/input';
 import type { ColumnType, Row, Warehouse } from '../../../sinks/warehouse';
 import {
@@ -176,12 +177,32 @@ function productOf(raw: RawProduct, where: () => string): Record<string, unknown
   return v as Record<string, unknown>;
 }
 
+/** The rows of `sql` in batches of at least `size` (the last one smaller), read once as DuckDB streams them. */
+async function* streamed(conn: DuckDBConnection, sql: string, size = 5000): AsyncGenerator<Row[]> {
+  const result = await conn.stream(sql);
+  let batch: Row[] = [];
+  for await (const rows of result.yieldRowObjectJs()) {
+    batch.push(...(rows as Row[]));
+    if (batch.length >= size) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
 export function createTiteliveParseActivities({
   bucket,
   warehouse,
   inputDir,
   s3,
-}: { bucket: Bucket; warehouse: Warehouse } & Partial<Omit<InputSource, 'bucket'>>) {
+  duckdb = {},
+}: {
+  bucket: Bucket;
+  warehouse: Warehouse;
+  /** The worker's DuckDB bounds, for the scratch database (its spills go to its own folder). */
+  duckdb?: Omit<DuckDbBounds, 'tempDirectory'>;
+} & Partial<Omit<InputSource, 'bucket'>>) {
   const src = (): InputSource => {
     if (!inputDir) throw new Error('titelive parse: no input folder given to read --parse-from from');
     return { bucket, inputDir, ...(s3 ? { s3 } : {}) };
@@ -191,7 +212,8 @@ export function createTiteliveParseActivities({
     const note = (d: Record<string, number>) => Object.assign(progress, d);
     const cols = TITELIVE_PRODUCTS_TABLE.columns;
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'titelive-parse-'));
-    const db = await DuckDBInstance.create(path.join(tmp, 'parse.duckdb')); // on disk: bounded memory
+    // On disk, bounded as the worker's warehouse is: beyond the limit it spills to parse.duckdb.tmp.
+    const db = await DuckDBInstance.create(path.join(tmp, 'parse.duckdb'), duckDbSettings(duckdb));
     const conn: DuckDBConnection = await db.connect();
     try {
       await conn.run(`CREATE TABLE stage (${cols.map((c) => `${q(c.name)} VARCHAR`).join(', ')}, _seq BIGINT)`);
@@ -251,11 +273,13 @@ export function createTiteliveParseActivities({
       }
       appender.closeSync();
       rawAppender?.closeSync();
-      // One row per (product id, article id): the last one read wins.
+      // One row per (product id, article id): the last one read wins — the row whose `_seq` is its keys'
+      // largest, found from the keys and `_seq` alone (a window over whole rows holds them all in memory).
       const casts = cols.map((c) => `CAST(${q(c.name)} AS ${SQL_TYPES[c.type]}) AS ${q(c.name)}`).join(', ');
       const keys = PRODUCT_KEYS.map(q).join(', ');
       await conn.run(
-        `CREATE TABLE final AS SELECT ${casts} FROM stage QUALIFY row_number() OVER (PARTITION BY ${keys} ORDER BY _seq DESC) = 1 ORDER BY ${keys}`,
+        `CREATE TABLE final AS SELECT ${casts} FROM stage ` +
+          `WHERE _seq IN (SELECT max(_seq) FROM stage GROUP BY ${keys}) ORDER BY ${keys}`,
       );
       const file = path.join(tmp, 'products.parquet');
       await conn.run(`COPY final TO ${literal(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
@@ -265,20 +289,23 @@ export function createTiteliveParseActivities({
         // One row per product id (a product can come back in several queries): the last one read wins.
         const rawFile = path.join(tmp, 'raw.parquet');
         await conn.run(
-          `COPY (SELECT id, data FROM raw QUALIFY row_number() OVER (PARTITION BY id ORDER BY _seq DESC) = 1 ORDER BY id) ` +
+          `COPY (SELECT id, data FROM raw WHERE _seq IN (SELECT max(_seq) FROM raw GROUP BY id) ORDER BY id) ` +
             `TO ${literal(rawFile)} (FORMAT PARQUET, COMPRESSION ZSTD)`,
         );
         await bucket.put(args.rawKey, fs.createReadStream(rawFile), { contentType: PARQUET });
       }
 
-      // The same rows into the warehouse (merge on the keys), read back in batches as text.
+      // The same rows into the warehouse (merge on the keys), read back once as text, in batches. `final` was
+      // written in key order, and a scan keeps it (DuckDB preserves insertion order): no batch sorts the
+      // table again (an ORDER BY … OFFSET per batch sorted every row of it each time, beyond the memory limit).
       const uniqueRows = Number((await conn.runAndReadAll('SELECT count(*) AS n FROM final')).getRowObjectsJS()[0].n);
       const textCols = cols.map((c) => `CAST(${q(c.name)} AS VARCHAR) AS ${q(c.name)}`).join(', ');
       async function* batches(): AsyncGenerator<Row[]> {
-        for (let off = 0; off < uniqueRows; off += 5000) {
-          const r = await conn.runAndReadAll(`SELECT ${textCols} FROM final ORDER BY ${keys} LIMIT 5000 OFFSET ${off}`);
-          note({ loaded: off });
-          yield r.getRowObjectsJS() as Row[];
+        let loaded = 0;
+        for await (const b of streamed(conn, `SELECT ${textCols} FROM final`)) {
+          note({ loaded });
+          loaded += b.length;
+          yield b;
         }
       }
       await warehouse.load(TITELIVE_PRODUCTS_TABLE, batches());
@@ -294,12 +321,9 @@ export function createTiteliveParseActivities({
         await bucket.put(imageChunkKey(imageChunkPrefix, ++imageChunks), gzipSync(Buffer.from(body)));
         chunk = [];
       };
-      for (let off = 0; off < uniqueRows; off += 5000) {
-        const r = await conn.runAndReadAll(
-          `SELECT id, article_id, article_imagesUrl FROM final ORDER BY ${keys} LIMIT 5000 OFFSET ${off}`,
-        );
+      for await (const b of streamed(conn, 'SELECT id, article_id, article_imagesUrl FROM final')) {
         note({ imagesListed: images });
-        for (const row of r.getRowObjectsJS() as Row[])
+        for (const row of b)
           for (const ref of imagesOf(row)) {
             chunk.push(ref);
             images++;

@@ -29,6 +29,8 @@ export const TITELIVE_STATE_TABLE: TableSchema = {
 
 export function createTiteliveActivities(deps: Deps) {
   const { config, warehouse, bucket } = deps;
+  // The scratch databases of the parse and the images' Parquet are bounded as the warehouse is.
+  const duckdb = { memoryLimit: config.DUCKDB_MEMORY_LIMIT, threads: config.DUCKDB_THREADS };
   const client = createTiteliveClient(config);
   const fetcher = new ImageFetcher({
     poolSize: config.TITELIVE_IMAGE_POOL_SIZE,
@@ -41,8 +43,9 @@ export function createTiteliveActivities(deps: Deps) {
       warehouse,
       inputDir: paths.input(config),
       s3: { ownName: ownBucketName(config), open: (name) => inputBucket(config, name) },
+      duckdb,
     }),
-    ...createTiteliveImagesParquetActivities({ bucket, warehouse }),
+    ...createTiteliveImagesParquetActivities({ bucket, warehouse, duckdb }),
     ...createTiteliveImagesActivities({
       bucket,
       warehouse,
