@@ -12,11 +12,11 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { heartbeating } from '../../../kit/activity/heartbeat';
-import type { Bucket } from '../../../sinks/bucket';
 import { literal } from '../../../sinks/duckdb-csv';
-import { duckDbSettings, type DuckDbBounds } from '../../../sinks/duckdb';
+import { duckDbSettings } from '../../../sinks/duckdb';
 import type { Warehouse } from '../../../sinks/warehouse';
 import { TITELIVE_IMAGES_TABLE } from './images';
+import type { ScratchDeps } from './parse';
 
 export interface ImagesParquetArgs {
   runId: string;
@@ -63,16 +63,7 @@ async function* imageRows(warehouse: Warehouse, runId: string): AsyncGenerator<I
   }
 }
 
-export function createTiteliveImagesParquetActivities({
-  bucket,
-  warehouse,
-  duckdb = {},
-}: {
-  bucket: Bucket;
-  warehouse: Warehouse;
-  /** The worker's DuckDB bounds, for the scratch database (its spills go to its own folder). */
-  duckdb?: Omit<DuckDbBounds, 'tempDirectory'>;
-}) {
+export function createTiteliveImagesParquetActivities({ bucket, warehouse, duckdb = {} }: ScratchDeps) {
   async function write(args: ImagesParquetArgs, progress: { images: number }): Promise<{ rows: number }> {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'titelive-images-parquet-'));
     const db = await DuckDBInstance.create(path.join(tmp, 'join.duckdb'), duckDbSettings(duckdb));

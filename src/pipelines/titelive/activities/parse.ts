@@ -191,18 +191,21 @@ async function* streamed(conn: DuckDBConnection, sql: string, size = 5000): Asyn
   if (batch.length) yield batch;
 }
 
+/** What an activity with a scratch DuckDB database needs: the sinks, and the worker's bounds for it. */
+export interface ScratchDeps {
+  bucket: Bucket;
+  warehouse: Warehouse;
+  /** The worker's DuckDB bounds, for the scratch database (its spills go to its own folder). */
+  duckdb?: Omit<DuckDbBounds, 'tempDirectory'>;
+}
+
 export function createTiteliveParseActivities({
   bucket,
   warehouse,
   inputDir,
   s3,
   duckdb = {},
-}: {
-  bucket: Bucket;
-  warehouse: Warehouse;
-  /** The worker's DuckDB bounds, for the scratch database (its spills go to its own folder). */
-  duckdb?: Omit<DuckDbBounds, 'tempDirectory'>;
-} & Partial<Omit<InputSource, 'bucket'>>) {
+}: ScratchDeps & Partial<Omit<InputSource, 'bucket'>>) {
   const src = (): InputSource => {
     if (!inputDir) throw new Error('titelive parse: no input folder given to read --parse-from from');
     return { bucket, inputDir, ...(s3 ? { s3 } : {}) };
