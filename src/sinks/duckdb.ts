@@ -386,6 +386,7 @@ export class DuckDbWarehouse extends WarehouseBase {
     const bad: string[] = [];
     const names = schema.columns.map((col) => q(col.name)).join(', ');
     const owned = mode.kind === 'replaceRange' ? ownedRows(schema, mode) : undefined;
+    const typedCasts = { typed: cast, tryTyped: tryCast };
     /** Reads every file, handing each one's good rows to `write`; returns how many rows were written. */
     const readAll = async (c: DuckDBConnection, write: (goodRows: string) => Promise<void>): Promise<number> => {
       let rows = 0;
@@ -398,7 +399,10 @@ export class DuckDbWarehouse extends WarehouseBase {
         assertNotAborted(opts.signal, schema.name);
         const header = await readCsvHeader(file, i, files.fileColumns);
         const want = Math.max(0, Math.max(BAD_ROW_SAMPLES, max + 1) - bad.length);
-        const r = await csvFileRows(c, schema, files, i, header, rows, want, { typed: cast, tryTyped: tryCast }, write);
+        // A file's rows are numbered (`_seq`, for a merge's last row wins) from stats.rowsParsed: past every
+        // record of the files before it, bad ones too (its good rows' numbers skip its bad ones), so no two
+        // rows of a load share a number.
+        const r = await csvFileRows(c, schema, files, i, header, stats.rowsParsed, want, typedCasts, write);
         rows += r.good;
         stats.rowsParsed += r.good + r.bad;
         stats.badRows += r.bad;

@@ -317,6 +317,20 @@ describe('DuckDB loadCsv (the warehouse reads the landed files)', () => {
     expect((await w.select(table('ws'))).map(sortKey).sort()).toEqual(js.rows!.map(sortKey).sort());
   });
 
+  it('merges across files with bad rows skipped: the later file’s row of a key wins, once', async () => {
+    // File 1 has a bad row before key k (tolerated), so its rows are numbered past its good ones; file 2's
+    // numbering must start after all of them, or its row of k gets the same order as file 1's and both stay.
+    const merged: TableSchema = { ...table('merged'), primaryKey: ['video_title'], write: { kind: 'merge' } };
+    const f1 = 'day,video_title,views,view_through_rate\n2026-01-32,x,1,0.5\n2026-01-01,k,1,0.5\n';
+    const f2 = 'day,video_title,views,view_through_rate\n2026-01-02,k,2,0.5\n';
+    const w = warehouse();
+    const r = await w.loadCsv(merged, load(landed([f1, f2]), 1));
+    expect(r).toMatchObject({ rowsLoaded: 1, rowsParsed: 3, badRows: 1 });
+    expect(await w.select(merged)).toEqual([
+      { day: '2026-01-02', video_title: 'k', views: 2, view_through_rate: 0.5, cfg: 'c1' },
+    ]);
+  });
+
   it('loads a part of 250,000 rows within a 64MB memory limit on two threads', async () => {
     // A part as large as a Dailymotion report's (250,000 rows); its checks ran out of memory at 64MB while
     // the white-space test was a list of 25 codes.
