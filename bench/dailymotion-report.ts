@@ -27,6 +27,7 @@ import {
 } from '../src/pipelines/dailymotion/sandbox';
 import { createDeps, createWorker } from '../src/worker';
 import { workflowsEntry } from '../src/workflow-entry';
+import { duckdbBounds } from './args';
 
 const DAYS = 180;
 const ask = {
@@ -87,7 +88,7 @@ async function child(p: Phase): Promise<void> {
   }
   // The pipeline: a worker (defaults of `longhaul worker`: DuckDB's memory limit, threads) and one run.
   // DuckDB's settings as a worker takes them (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, DUCKDB_TEMP_DIR), else its defaults.
-  const duckdb = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DUCKDB_')));
+  const duckdb = duckdbBounds();
   const config = parseConfig({
     ...envOf(p.url),
     ...duckdb,

@@ -28,7 +28,7 @@ import { LocalBucket } from '../src/sinks/local-bucket';
 import { planEnrichment } from '../src/pipelines/youtube/plan';
 import type { YoutubeEnrichResult } from '../src/pipelines/youtube/enrich';
 import { workflowsEntry } from '../src/workflow-entry';
-import { arg } from './args';
+import { arg, duckdbBounds } from './args';
 
 const N = arg('ids', 630_000);
 const LATENCY = arg('latency', 50);
@@ -162,8 +162,8 @@ async function main(): Promise<void> {
     LONGHAUL_INPUT_DIR: dir, // the CSV is written there
     YOUTUBE_BASE_URL: `${url}/youtube/v3`,
     YOUTUBE_API_KEYS: youtubeKeyPairs(PROJECTS),
-    // DuckDB bounded as a worker bounds it (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, DUCKDB_TEMP_DIR; their defaults).
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('DUCKDB_'))),
+    // DuckDB bounded as a worker bounds it (DUCKDB_MEMORY_LIMIT, DUCKDB_THREADS, DUCKDB_TEMP_DIR, or their defaults).
+    ...duckdbBounds(),
   });
   const deps = {
     config,
