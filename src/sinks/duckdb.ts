@@ -189,6 +189,28 @@ export function duckDbSettings({ memoryLimit, threads, tempDirectory }: DuckDbBo
   };
 }
 
+/** DuckDB ran out of memory within a worker's bounds (the message names the variables; DuckDB's error is its cause). */
+export class DuckDbMemoryError extends Error {}
+
+/** DuckDB's words for running out of memory (an appender's error drops the "Out of Memory Error" prefix). */
+const OUT_OF_MEMORY =
+  /Out of Memory Error|could not allocate block of size|failed to (allocate|pin) (data|block) of size/i;
+
+/**
+ * DuckDB's out-of-memory error says how to raise its limit in SQL; a worker's operator sets it in the
+ * environment, so the error becomes one naming the variables. Other errors pass unchanged.
+ */
+export function duckDbOutOfMemory(err: unknown, { memoryLimit, threads }: DuckDbBounds): unknown {
+  const said = err instanceof Error ? err.message : String(err);
+  if (err instanceof DuckDbMemoryError || !OUT_OF_MEMORY.test(said)) return err;
+  return new DuckDbMemoryError(
+    `DuckDB ran out of memory within its limit (DUCKDB_MEMORY_LIMIT=${memoryLimit ?? 'unset: its own default'}, ` +
+      `DUCKDB_THREADS=${threads ?? 'unset'}): raise DUCKDB_MEMORY_LIMIT or lower DUCKDB_THREADS ` +
+      `(docs/operations.md). DuckDB said: ${said.split('\n')[0]}`,
+    { cause: err },
+  );
+}
+
 export class DuckDbWarehouse extends WarehouseBase {
   readonly kind = 'duckdb' as const;
   protected readonly readDialect: Dialect = { table: q, ident: q, param: (n) => `$${n}`, cast: (e, t) => cast(e, t) };
@@ -223,7 +245,7 @@ export class DuckDbWarehouse extends WarehouseBase {
     try {
       return await fn(conn);
     } catch (err) {
-      throw this.outOfMemory(err);
+      throw duckDbOutOfMemory(err, this.opts);
     } finally {
       conn.closeSync();
       this.release();
@@ -250,22 +272,6 @@ export class DuckDbWarehouse extends WarehouseBase {
         await new Promise((r) => setTimeout(r, delay));
       }
     }
-  }
-
-  /**
-   * DuckDB's out-of-memory error says how to raise its limit in SQL; a worker's operator sets it in the
-   * environment, so the error names the variables (the original is its cause). Other errors pass unchanged.
-   */
-  private outOfMemory(err: unknown): unknown {
-    const said = err instanceof Error ? err.message : String(err);
-    if (!/^Out of Memory Error/i.test(said)) return err;
-    const { memoryLimit, threads } = this.opts;
-    return new Error(
-      `DuckDB ran out of memory within its limit (DUCKDB_MEMORY_LIMIT=${memoryLimit ?? 'unset: its own default'}, ` +
-        `DUCKDB_THREADS=${threads ?? 'unset'}): raise DUCKDB_MEMORY_LIMIT or lower DUCKDB_THREADS ` +
-        `(docs/operations.md). DuckDB said: ${said.split('\n')[0]}`,
-      { cause: err },
-    );
   }
 
   private release(): void {
@@ -461,6 +467,13 @@ export class DuckDbWarehouse extends WarehouseBase {
     opts: LoadOptions = {},
   ): Promise<JsonLoadResult> {
     assertJsonFields(files.fields);
+    // Each record's `_seq` must be unique (a merge keeps its key's largest): a file listed twice would be read
+    // twice and joined to both entries of its constants.
+    const seen = new Set<string>();
+    for (const f of files.files) {
+      if (seen.has(f.path)) throw new Error(`loadJson: ${f.path} is listed twice (each file is read once)`);
+      seen.add(f.path);
+    }
     const mode = await this.prepareLoad(schema, declaredOr);
     const constantNames = [...new Set(files.files.flatMap((f) => Object.keys(f.constants ?? {})))];
     const values = schema.columns.map((col) => {
@@ -529,7 +542,9 @@ export class DuckDbWarehouse extends WarehouseBase {
         // Dedupe on the typed keys (text '2024-01-02T03:00Z' and '…05:00+02:00' are one key): last row wins —
         // the row whose `_seq` (unique) is its key's largest. Found by grouping the keys and `_seq` alone, not
         // by a window over whole rows: a window holds every column of every row in memory, and ran out of a
-        // worker's 256MB merging 600,000 YouTube videos of 75 columns.
+        // worker's 256MB merging 600,000 YouTube videos of 75 columns. Only the kept rows are converted, so a
+        // value that does not convert in a row a later one replaces does not fail the load (as on BigQuery,
+        // which deletes the replaced rows from its stage first).
         const keys = mode.keys.map((k) => {
           const col = schema.columns.find((x) => x.name === k)!;
           return typed ? q(k) : cast(q(k), col.type);

@@ -108,4 +108,16 @@ describe('DuckDB loadJson (the warehouse reads NDJSON by the mapping)', () => {
     await expect(w.loadJson(table('bad'), { files: [{ path: p }], fields: VIDEO_FIELDS })).rejects.toThrow();
     expect(await w.count(table('bad'))).toBe(0);
   });
+
+  it('refuses a file listed twice (its records would share their order numbers, and a merge keep both)', async () => {
+    const dir = tmpDir();
+    const w = new DuckDbWarehouse({ path: path.join(dir, 'w.duckdb') });
+    open.push(w);
+    const p = path.join(dir, 'one.ndjson');
+    fs.writeFileSync(p, '{"id":"a"}\n');
+    await expect(
+      w.loadJson(table('twice'), { files: [{ path: p }, { path: p }], fields: VIDEO_FIELDS }),
+    ).rejects.toThrow(`loadJson: ${p} is listed twice`);
+    expect(await w.describeTable('twice')).toBeUndefined(); // refused before anything is made
+  });
 });
