@@ -13,7 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { heartbeating } from '../../../kit/activity/heartbeat';
 import { literal } from '../../../sinks/duckdb-csv';
-import { duckDbSettings } from '../../../sinks/duckdb';
+import { duckDbOutOfMemory, duckDbSettings } from '../../../sinks/duckdb';
 import type { Warehouse } from '../../../sinks/warehouse';
 import { TITELIVE_IMAGES_TABLE } from './images';
 import type { ScratchDeps } from './parse';
@@ -121,7 +121,11 @@ export function createTiteliveImagesParquetActivities({ bucket, warehouse, duckd
     /** The parsed rows with their eight recto/verso columns, as Parquet at `outputKey`. */
     async titeliveImagesParquet(args: ImagesParquetArgs): Promise<{ rows: number }> {
       const progress = { images: 0 };
-      return heartbeating(() => write(args, progress), { details: () => progress });
+      const writing = () =>
+        write(args, progress).catch((err: unknown) => {
+          throw duckDbOutOfMemory(err, duckdb);
+        });
+      return heartbeating(writing, { details: () => progress });
     },
   };
 }

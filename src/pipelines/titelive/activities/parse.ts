@@ -18,7 +18,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { Bucket } from '../../../sinks/bucket';
 import { literal } from '../../../sinks/duckdb-csv';
-import { duckDbSettings, type DuckDbBounds } from '../../../sinks/duckdb';
+import { duckDbOutOfMemory, duckDbSettings, type DuckDbBounds } from '../../../sinks/duckdb';
 import { openInput, type InputSource } from '../../../kit/activity/input';
 import type { ColumnType, Row, Warehouse } from '../../../sinks/warehouse';
 import {
@@ -357,7 +357,11 @@ export function createTiteliveParseActivities({
       // Progress (pages read, rows loaded, images listed) is heartbeated on a timer too: the warehouse's
       // commit and the Parquet write have no place to report from.
       const progress: Record<string, number> = {};
-      return heartbeating(() => parse(args, progress), { details: () => progress });
+      const parsing = () =>
+        parse(args, progress).catch((err: unknown) => {
+          throw duckDbOutOfMemory(err, duckdb);
+        });
+      return heartbeating(parsing, { details: () => progress });
     },
   };
 }
