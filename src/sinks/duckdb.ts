@@ -174,13 +174,13 @@ export interface DuckDbOptions {
 }
 
 /** DuckDB's bounds in a worker (`DUCKDB_MEMORY_LIMIT`, `DUCKDB_THREADS`, `DUCKDB_TEMP_DIR`). */
-export type DuckDbBounds = Pick<DuckDbOptions, 'memoryLimit' | 'threads' | 'tempDirectory'>;
+type DuckDbBounds = Pick<DuckDbOptions, 'memoryLimit' | 'threads' | 'tempDirectory'>;
 
 /**
  * The settings bounding a DuckDB instance — the warehouse's, and the scratch databases activities open in
  * the same process (DuckDB's own default is most of the machine's memory and all its cores).
  */
-export function duckDbSettings({ memoryLimit, threads, tempDirectory }: DuckDbBounds): Record<string, string> {
+function duckDbSettings({ memoryLimit, threads, tempDirectory }: DuckDbBounds): Record<string, string> {
   if (tempDirectory) fs.mkdirSync(tempDirectory, { recursive: true });
   return {
     ...(memoryLimit ? { memory_limit: memoryLimit } : {}),
@@ -190,7 +190,7 @@ export function duckDbSettings({ memoryLimit, threads, tempDirectory }: DuckDbBo
 }
 
 /** DuckDB ran out of memory within a worker's bounds (the message names the variables; DuckDB's error is its cause). */
-export class DuckDbMemoryError extends Error {}
+class DuckDbMemoryError extends Error {}
 
 /** DuckDB's words for running out of memory (an appender's error drops the "Out of Memory Error" prefix). */
 const OUT_OF_MEMORY =
@@ -200,7 +200,7 @@ const OUT_OF_MEMORY =
  * DuckDB's out-of-memory error says how to raise its limit in SQL; a worker's operator sets it in the
  * environment, so the error becomes one naming the variables. Other errors pass unchanged.
  */
-export function duckDbOutOfMemory(err: unknown, { memoryLimit, threads }: DuckDbBounds): unknown {
+function duckDbOutOfMemory(err: unknown, { memoryLimit, threads }: DuckDbBounds): unknown {
   const said = err instanceof Error ? err.message : String(err);
   if (err instanceof DuckDbMemoryError || !OUT_OF_MEMORY.test(said)) return err;
   return new DuckDbMemoryError(
@@ -210,6 +210,48 @@ export function duckDbOutOfMemory(err: unknown, { memoryLimit, threads }: DuckDb
     { cause: err },
   );
 }
+
+/** The bounds a scratch database takes from the worker (it spills to its own folder, not DUCKDB_TEMP_DIR). */
+export type ScratchBounds = Omit<DuckDbBounds, 'tempDirectory'>;
+
+/**
+ * Runs `fn` with a scratch DuckDB database of its own — a file `<name>.duckdb` in a fresh temporary folder
+ * (`dir`, where it also spills), bounded as the worker's warehouse is — then closes and removes it. Running out
+ * of memory inside `fn` fails with the error naming the worker's variables.
+ */
+export async function withScratchDuckDb<T>(
+  name: string,
+  bounds: ScratchBounds,
+  fn: (scratch: { db: DuckDBInstance; conn: DuckDBConnection; dir: string }) => Promise<T>,
+): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${name}-`));
+  try {
+    const db = await DuckDBInstance.create(path.join(dir, `${name}.duckdb`), duckDbSettings(bounds));
+    try {
+      const conn = await db.connect();
+      try {
+        return await fn({ db, conn, dir });
+      } finally {
+        conn.closeSync();
+      }
+    } finally {
+      db.closeSync();
+    }
+  } catch (err) {
+    throw duckDbOutOfMemory(err, bounds);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A merge's "last row wins", as a condition on the rows of `table` (quoted): each key's row with the largest
+ * `_seq`, which must be unique. Found from the keys (SQL expressions) and `_seq` alone — a window over whole rows
+ * (`QUALIFY row_number() OVER (PARTITION BY …)`) holds every column of every row in memory, and ran out of a
+ * worker's 256MB merging 600,000 YouTube videos of 75 columns.
+ */
+export const lastOfEachKey = (table: string, keys: string[]) =>
+  `_seq IN (SELECT max(_seq) FROM ${table} GROUP BY ${keys.join(', ')})`;
 
 export class DuckDbWarehouse extends WarehouseBase {
   readonly kind = 'duckdb' as const;
@@ -539,19 +581,14 @@ export class DuckDbWarehouse extends WarehouseBase {
       let source = `SELECT ${casts.join(', ')} FROM ${q(stage)}`;
       let rowsLoaded = stagedRows;
       if (mode.kind === 'merge') {
-        // Dedupe on the typed keys (text '2024-01-02T03:00Z' and '…05:00+02:00' are one key): last row wins —
-        // the row whose `_seq` (unique) is its key's largest. Found by grouping the keys and `_seq` alone, not
-        // by a window over whole rows: a window holds every column of every row in memory, and ran out of a
-        // worker's 256MB merging 600,000 YouTube videos of 75 columns. Only the kept rows are converted, so a
-        // value that does not convert in a row a later one replaces does not fail the load (as on BigQuery,
-        // which deletes the replaced rows from its stage first).
+        // Dedupe on the typed keys (text '2024-01-02T03:00Z' and '…05:00+02:00' are one key): last row wins.
+        // Only the kept rows are converted, so a value that does not convert in a row a later one replaces does
+        // not fail the load (as on BigQuery, which deletes the replaced rows from its stage first).
         const keys = mode.keys.map((k) => {
           const col = schema.columns.find((x) => x.name === k)!;
           return typed ? q(k) : cast(q(k), col.type);
         });
-        source =
-          `SELECT ${casts.join(', ')} FROM ${q(stage)} ` +
-          `WHERE _seq IN (SELECT max(_seq) FROM ${q(stage)} GROUP BY ${keys.join(', ')})`;
+        source = `SELECT ${casts.join(', ')} FROM ${q(stage)} WHERE ${lastOfEachKey(q(stage), keys)}`;
         const r = await c.runAndReadAll(`SELECT count(*) AS n FROM (${source})`);
         rowsLoaded = Number(r.getRowObjectsJS()[0]?.n);
       }

@@ -7,13 +7,11 @@
  * `titelive_images` (read in pages), written with `COPY … (FORMAT PARQUET)`; a retry rewrites the same key.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { heartbeating } from '../../../kit/activity/heartbeat';
 import { literal } from '../../../sinks/duckdb-csv';
-import { duckDbOutOfMemory, duckDbSettings } from '../../../sinks/duckdb';
+import { withScratchDuckDb } from '../../../sinks/duckdb';
 import type { Warehouse } from '../../../sinks/warehouse';
 import { TITELIVE_IMAGES_TABLE } from './images';
 import type { ScratchDeps } from './parse';
@@ -65,10 +63,7 @@ async function* imageRows(warehouse: Warehouse, runId: string): AsyncGenerator<I
 
 export function createTiteliveImagesParquetActivities({ bucket, warehouse, duckdb = {} }: ScratchDeps) {
   async function write(args: ImagesParquetArgs, progress: { images: number }): Promise<{ rows: number }> {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'titelive-images-parquet-'));
-    const db = await DuckDBInstance.create(path.join(tmp, 'join.duckdb'), duckDbSettings(duckdb));
-    const conn = await db.connect();
-    try {
+    return withScratchDuckDb('titelive-images-parquet', duckdb, async ({ conn, dir: tmp }) => {
       const parsed = path.join(tmp, 'parsed.parquet');
       await pipeline(await bucket.getStream(args.parsedKey), fs.createWriteStream(parsed, { mode: 0o600 }));
       await conn.run(
@@ -110,22 +105,14 @@ export function createTiteliveImagesParquetActivities({ bucket, warehouse, duckd
       );
       await bucket.put(args.outputKey, fs.createReadStream(out), { contentType: 'application/vnd.apache.parquet' });
       return { rows };
-    } finally {
-      conn.closeSync();
-      db.closeSync();
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   }
 
   return {
     /** The parsed rows with their eight recto/verso columns, as Parquet at `outputKey`. */
     async titeliveImagesParquet(args: ImagesParquetArgs): Promise<{ rows: number }> {
       const progress = { images: 0 };
-      const writing = () =>
-        write(args, progress).catch((err: unknown) => {
-          throw duckDbOutOfMemory(err, duckdb);
-        });
-      return heartbeating(writing, { details: () => progress });
+      return heartbeating(() => write(args, progress), { details: () => progress });
     },
   };
 }

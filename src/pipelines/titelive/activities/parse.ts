@@ -9,16 +9,15 @@
  * parsed Parquet with the run's image results into the replaced images script's output (8 recto/verso columns).
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { heartbeating } from '../../../kit/activity/heartbeat';
 import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure } from '@temporalio/activity';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Bucket } from '../../../sinks/bucket';
 import { literal } from '../../../sinks/duckdb-csv';
-import { duckDbOutOfMemory, duckDbSettings, type DuckDbBounds } from '../../../sinks/duckdb';
+import { lastOfEachKey, withScratchDuckDb, type ScratchBounds } from '../../../sinks/duckdb';
 import { openInput, type InputSource } from '../../../kit/activity/input';
 import type { ColumnType, Row, Warehouse } from '../../../sinks/warehouse';
 import {
@@ -195,8 +194,8 @@ async function* streamed(conn: DuckDBConnection, sql: string, size = 5000): Asyn
 export interface ScratchDeps {
   bucket: Bucket;
   warehouse: Warehouse;
-  /** The worker's DuckDB bounds, for the scratch database (its spills go to its own folder). */
-  duckdb?: Omit<DuckDbBounds, 'tempDirectory'>;
+  /** The worker's DuckDB bounds, for the scratch database. */
+  duckdb?: ScratchBounds;
 }
 
 export function createTiteliveParseActivities({
@@ -214,11 +213,8 @@ export function createTiteliveParseActivities({
     /** What the next heartbeat reports. */
     const note = (d: Record<string, number>) => Object.assign(progress, d);
     const cols = TITELIVE_PRODUCTS_TABLE.columns;
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'titelive-parse-'));
-    // On disk, bounded as the worker's warehouse is: beyond the limit it spills to parse.duckdb.tmp.
-    const db = await DuckDBInstance.create(path.join(tmp, 'parse.duckdb'), duckDbSettings(duckdb));
-    const conn: DuckDBConnection = await db.connect();
-    try {
+    // On disk, bounded as the worker's warehouse is: beyond the limit it spills to its folder.
+    return withScratchDuckDb('titelive-parse', duckdb, async ({ db, conn, dir: tmp }) => {
       await conn.run(`CREATE TABLE stage (${cols.map((c) => `${q(c.name)} VARCHAR`).join(', ')}, _seq BIGINT)`);
       if (args.rawKey) await conn.run('CREATE TABLE raw (id VARCHAR, data VARCHAR, _seq BIGINT)');
       const stats = emptyStats();
@@ -276,13 +272,11 @@ export function createTiteliveParseActivities({
       }
       appender.closeSync();
       rawAppender?.closeSync();
-      // One row per (product id, article id): the last one read wins — the row whose `_seq` is its keys'
-      // largest, found from the keys and `_seq` alone (a window over whole rows holds them all in memory).
+      // One row per (product id, article id): the last one read wins.
       const casts = cols.map((c) => `CAST(${q(c.name)} AS ${SQL_TYPES[c.type]}) AS ${q(c.name)}`).join(', ');
-      const keys = PRODUCT_KEYS.map(q).join(', ');
+      const keys = PRODUCT_KEYS.map(q);
       await conn.run(
-        `CREATE TABLE final AS SELECT ${casts} FROM stage ` +
-          `WHERE _seq IN (SELECT max(_seq) FROM stage GROUP BY ${keys}) ORDER BY ${keys}`,
+        `CREATE TABLE final AS SELECT ${casts} FROM stage WHERE ${lastOfEachKey('stage', keys)} ORDER BY ${keys.join(', ')}`,
       );
       const file = path.join(tmp, 'products.parquet');
       await conn.run(`COPY final TO ${literal(file)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
@@ -292,7 +286,7 @@ export function createTiteliveParseActivities({
         // One row per product id (a product can come back in several queries): the last one read wins.
         const rawFile = path.join(tmp, 'raw.parquet');
         await conn.run(
-          `COPY (SELECT id, data FROM raw WHERE _seq IN (SELECT max(_seq) FROM raw GROUP BY id) ORDER BY id) ` +
+          `COPY (SELECT id, data FROM raw WHERE ${lastOfEachKey('raw', ['id'])} ORDER BY id) ` +
             `TO ${literal(rawFile)} (FORMAT PARQUET, COMPRESSION ZSTD)`,
         );
         await bucket.put(args.rawKey, fs.createReadStream(rawFile), { contentType: PARQUET });
@@ -345,11 +339,7 @@ export function createTiteliveParseActivities({
         imageChunks,
         imageChunkPrefix,
       };
-    } finally {
-      conn.closeSync();
-      db.closeSync();
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
+    });
   }
 
   return {
@@ -357,11 +347,7 @@ export function createTiteliveParseActivities({
       // Progress (pages read, rows loaded, images listed) is heartbeated on a timer too: the warehouse's
       // commit and the Parquet write have no place to report from.
       const progress: Record<string, number> = {};
-      const parsing = () =>
-        parse(args, progress).catch((err: unknown) => {
-          throw duckDbOutOfMemory(err, duckdb);
-        });
-      return heartbeating(parsing, { details: () => progress });
+      return heartbeating(() => parse(args, progress), { details: () => progress });
     },
   };
 }
