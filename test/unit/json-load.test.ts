@@ -53,6 +53,12 @@ const open: DuckDbWarehouse[] = [];
 afterEach(async () => {
   for (const w of open.splice(0)) await w.close();
 });
+/** A warehouse in `dir`, closed after the test. */
+function warehouseIn(dir: string): DuckDbWarehouse {
+  const w = new DuckDbWarehouse({ path: path.join(dir, 'w.duckdb') });
+  open.push(w);
+  return w;
+}
 
 describe('DuckDB loadJson (the warehouse reads NDJSON by the mapping)', () => {
   it('gives the rows the JavaScript reading gives, across gzipped files with their own constants', async () => {
@@ -63,8 +69,7 @@ describe('DuckDB loadJson (the warehouse reads NDJSON by the mapping)', () => {
       fs.writeFileSync(p, zlib.gzipSync(records.map((r) => JSON.stringify(r)).join('\n') + '\n'));
       return { path: p, constants: { source_shard: `shard-${i}` }, records };
     });
-    const w = new DuckDbWarehouse({ path: path.join(dir, 'w.duckdb') });
-    open.push(w);
+    const w = warehouseIn(dir);
     const native = await w.loadJson(table('native'), { files, fields: VIDEO_FIELDS });
     expect(native).toMatchObject({ rowsParsed: 120 + edges.length, rowsLoaded: 120 + edges.length });
     const rows = files.flatMap((f) => f.records.map((r) => jsonRow(r, VIDEO_FIELDS, f.constants)));
@@ -98,8 +103,7 @@ describe('DuckDB loadJson (the warehouse reads NDJSON by the mapping)', () => {
 
   it('refuses a path that is not keys (it becomes SQL), and a record that is not JSON fails the load', async () => {
     const dir = tmpDir();
-    const w = new DuckDbWarehouse({ path: path.join(dir, 'w.duckdb') });
-    open.push(w);
+    const w = warehouseIn(dir);
     const p = path.join(dir, 'bad.ndjson');
     fs.writeFileSync(p, '{"id":"a"}\nnot json\n');
     await expect(
@@ -111,8 +115,7 @@ describe('DuckDB loadJson (the warehouse reads NDJSON by the mapping)', () => {
 
   it('refuses a file listed twice (its records would share their order numbers, and a merge keep both)', async () => {
     const dir = tmpDir();
-    const w = new DuckDbWarehouse({ path: path.join(dir, 'w.duckdb') });
-    open.push(w);
+    const w = warehouseIn(dir);
     const p = path.join(dir, 'one.ndjson');
     fs.writeFileSync(p, '{"id":"a"}\n');
     await expect(
